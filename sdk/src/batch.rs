@@ -31,8 +31,12 @@ pub struct BadBatch(pub String);
 
 fn bytes(data: &[u8], span: wit::Span) -> Result<&[u8], BadBatch> {
     let start = span.start as usize;
-    data.get(start..start + span.len as usize)
-        .ok_or_else(|| BadBatch(format!("span {}+{} outside the batch data", span.start, span.len)))
+    data.get(start..start + span.len as usize).ok_or_else(|| {
+        BadBatch(format!(
+            "span {}+{} outside the batch data",
+            span.start, span.len
+        ))
+    })
 }
 
 fn text(data: &[u8], span: wit::Span) -> Result<&str, BadBatch> {
@@ -84,7 +88,11 @@ pub fn records<'a>(
 
 /// A batch with no records.
 pub fn empty() -> wit::Batch {
-    wit::Batch { data: Vec::new(), records: Vec::new(), headers: Vec::new() }
+    wit::Batch {
+        data: Vec::new(),
+        records: Vec::new(),
+        headers: Vec::new(),
+    }
 }
 
 /// Builds a batch record by record.
@@ -114,7 +122,10 @@ impl BatchWriter {
     pub fn put(&mut self, bytes: &[u8]) -> wit::Span {
         let start = self.batch.data.len() as u32;
         self.batch.data.extend_from_slice(bytes);
-        wit::Span { start, len: bytes.len() as u32 }
+        wit::Span {
+            start,
+            len: bytes.len() as u32,
+        }
     }
 
     /// Appends a record read from another batch, unchanged.
@@ -160,7 +171,10 @@ impl BatchWriter {
     }
 
     fn push_header(&mut self, name: &str, value: Option<&[u8]>) {
-        let header = wit::Header { name: self.put(name.as_bytes()), value: value.map(|v| self.put(v)) };
+        let header = wit::Header {
+            name: self.put(name.as_bytes()),
+            value: value.map(|v| self.put(v)),
+        };
         self.batch.headers.push(header);
     }
 

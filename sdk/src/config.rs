@@ -34,7 +34,13 @@ impl ConfigKey {
         default: Option<&'static str>,
         description: &'static str,
     ) -> Self {
-        ConfigKey { name, value_type, default, required: false, description }
+        ConfigKey {
+            name,
+            value_type,
+            default,
+            required: false,
+            description,
+        }
     }
 
     /// A key that must be given.
@@ -43,7 +49,13 @@ impl ConfigKey {
         value_type: ConfigType,
         description: &'static str,
     ) -> Self {
-        ConfigKey { name, value_type, default: None, required: true, description }
+        ConfigKey {
+            name,
+            value_type,
+            default: None,
+            required: true,
+            description,
+        }
     }
 }
 
@@ -77,7 +89,11 @@ impl Config {
                     let known: Vec<&str> = info.config.iter().map(|k| k.name).collect();
                     problems.push(format!(
                         "unknown key `{name}` (known keys: {})",
-                        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
                     ));
                 }
                 Some(key) => {
@@ -89,7 +105,10 @@ impl Config {
         }
         for key in info.config.iter().filter(|k| k.required) {
             if !entries.iter().any(|(n, _)| n == key.name) {
-                problems.push(format!("missing required key `{}` ({})", key.name, key.description));
+                problems.push(format!(
+                    "missing required key `{}` ({})",
+                    key.name, key.description
+                ));
             }
         }
         if problems.is_empty() {
@@ -109,7 +128,13 @@ impl Config {
             .rev()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
-            .or_else(|| self.info.config.iter().find(|k| k.name == name).and_then(|k| k.default))
+            .or_else(|| {
+                self.info
+                    .config
+                    .iter()
+                    .find(|k| k.name == name)
+                    .and_then(|k| k.default)
+            })
     }
 
     /// The value of a required key (or one with a default).
@@ -120,7 +145,8 @@ impl Config {
 
     /// A boolean key; absent and without default means false.
     pub fn get_bool(&self, name: &str) -> bool {
-        self.get(name).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        self.get(name)
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
     }
 
     /// An integer key.
@@ -131,7 +157,12 @@ impl Config {
     /// A comma-separated list key, items trimmed, empty items left out.
     pub fn get_list(&self, name: &str) -> Vec<&str> {
         self.get(name)
-            .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -140,8 +171,14 @@ fn check_type(ty: ConfigType, value: &str) -> Result<(), String> {
     let v = value.trim();
     match ty {
         ConfigType::String | ConfigType::List => Ok(()),
-        ConfigType::Integer => v.parse::<i64>().map(|_| ()).map_err(|_| "expected an integer".into()),
-        ConfigType::Float => v.parse::<f64>().map(|_| ()).map_err(|_| "expected a number".into()),
+        ConfigType::Integer => v
+            .parse::<i64>()
+            .map(|_| ())
+            .map_err(|_| "expected an integer".into()),
+        ConfigType::Float => v
+            .parse::<f64>()
+            .map(|_| ())
+            .map_err(|_| "expected a number".into()),
         ConfigType::Boolean => {
             if v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false") {
                 Ok(())
@@ -168,7 +205,10 @@ mod tests {
     };
 
     fn entries(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -176,19 +216,38 @@ mod tests {
         let c = Config::new(INFO, entries(&[("field", "x")])).unwrap();
         assert_eq!(c.get_int("count"), Some(3));
         assert!(!c.get_bool("on"));
-        let c = Config::new(INFO, entries(&[("field", "x"), ("count", "7"), ("on", "TRUE")])).unwrap();
+        let c = Config::new(
+            INFO,
+            entries(&[("field", "x"), ("count", "7"), ("on", "TRUE")]),
+        )
+        .unwrap();
         assert_eq!(c.get_int("count"), Some(7));
         assert!(c.get_bool("on"));
     }
 
     #[test]
     fn every_problem_is_listed_with_the_plugin_name() {
-        let err = Config::new(INFO, entries(&[("cuont", "1"), ("count", "x"), ("on", "yes")]))
-            .unwrap_err();
-        assert!(err.starts_with("invalid configuration for plugin `demo`"), "{err}");
-        assert!(err.contains("unknown key `cuont` (known keys: field, count, on)"), "{err}");
-        assert!(err.contains("`count` = \"x\": expected an integer"), "{err}");
-        assert!(err.contains("`on` = \"yes\": expected true or false"), "{err}");
+        let err = Config::new(
+            INFO,
+            entries(&[("cuont", "1"), ("count", "x"), ("on", "yes")]),
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("invalid configuration for plugin `demo`"),
+            "{err}"
+        );
+        assert!(
+            err.contains("unknown key `cuont` (known keys: field, count, on)"),
+            "{err}"
+        );
+        assert!(
+            err.contains("`count` = \"x\": expected an integer"),
+            "{err}"
+        );
+        assert!(
+            err.contains("`on` = \"yes\": expected true or false"),
+            "{err}"
+        );
         assert!(err.contains("missing required key `field`"), "{err}");
     }
 }

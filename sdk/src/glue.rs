@@ -108,7 +108,12 @@ fn metadata(info: PluginInfo, kind: wit::PluginKind) -> wit::PluginMetadata {
 }
 
 fn fail_all(n: usize, message: String) -> Vec<wit::Failure> {
-    (0..n as u32).map(|input| wit::Failure { input, message: message.clone() }).collect()
+    (0..n as u32)
+        .map(|input| wit::Failure {
+            input,
+            message: message.clone(),
+        })
+        .collect()
 }
 
 /// Sends a line to the host's log.
@@ -123,7 +128,6 @@ pub(crate) fn log(level: crate::log::Level, message: &str) {
     };
     host_log::log(level, message);
 }
-
 
 /// Exports a [`Converter`]; see [`crate::export_converter`].
 pub struct ConverterExport<T>(PhantomData<T>);
@@ -142,20 +146,23 @@ impl<T: Converter> cv::Guest for ConverterExport<T> {
             cv::Part::Key => Part::Key,
             cv::Part::Value => Part::Value,
         };
-        let out = with_state::<T, _>(|p| plugin::run_convert(p, part, &input)).unwrap_or_else(|e| {
-            plugin::ConvertOutput {
-                items: vec![ConversionItem::Failed; input.records.len()],
-                failures: fail_all(input.records.len(), e),
-                ..Default::default()
-            }
-        });
+        let out =
+            with_state::<T, _>(|p| plugin::run_convert(p, part, &input)).unwrap_or_else(|e| {
+                plugin::ConvertOutput {
+                    items: vec![ConversionItem::Failed; input.records.len()],
+                    failures: fail_all(input.records.len(), e),
+                    ..Default::default()
+                }
+            });
         cv::Conversions {
             data: out.data,
             items: out
                 .items
                 .into_iter()
                 .map(|i| match i {
-                    ConversionItem::Converted(span, kind) => cv::Conversion::Converted((span, kind.into())),
+                    ConversionItem::Converted(span, kind) => {
+                        cv::Conversion::Converted((span, kind.into()))
+                    }
                     ConversionItem::Null => cv::Conversion::Null,
                     ConversionItem::Failed => cv::Conversion::Failed,
                 })
@@ -179,9 +186,16 @@ impl<T: Transform> tf::Guest for TransformExport<T> {
 
     fn transform(input: wit::Batch) -> tf::Transformed {
         let out = with_state::<T, _>(|p| plugin::run_transform(p, &input)).unwrap_or_else(|e| {
-            plugin::TransformOutput { failures: fail_all(input.records.len(), e), ..Default::default() }
+            plugin::TransformOutput {
+                failures: fail_all(input.records.len(), e),
+                ..Default::default()
+            }
         });
-        tf::Transformed { output: out.output, origins: out.origins, failures: out.failures }
+        tf::Transformed {
+            output: out.output,
+            origins: out.origins,
+            failures: out.failures,
+        }
     }
 }
 
@@ -221,6 +235,10 @@ impl<T: Formatter> fm::Guest for FormatterExport<T> {
                 ..Default::default()
             }
         });
-        fm::Encoded { data: out.data, items: out.items, failures: out.failures }
+        fm::Encoded {
+            data: out.data,
+            items: out.items,
+            failures: out.failures,
+        }
     }
 }

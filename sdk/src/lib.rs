@@ -78,8 +78,9 @@ pub mod wit;
 
 pub use config::{Config, ConfigKey, ConfigType, PluginInfo};
 pub use plugin::{
-    ConversionItem, ConvertOutput, Converted, Converter, Emitter, EncodeOutput, FormatInfo, Formatter, Part,
-    Plugin, Transform, TransformOutput, configure, run_convert, run_encode, run_transform,
+    ConversionItem, ConvertOutput, Converted, Converter, Emitter, EncodeOutput, FormatInfo,
+    Formatter, Part, Plugin, Transform, TransformOutput, configure, run_convert, run_encode,
+    run_transform,
 };
 pub use record::{Header, Record, RecordOut, ValueKind};
 

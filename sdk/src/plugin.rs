@@ -115,7 +115,11 @@ pub struct TransformOutput {
 
 impl Default for TransformOutput {
     fn default() -> Self {
-        TransformOutput { output: batch::empty(), origins: Vec::new(), failures: Vec::new() }
+        TransformOutput {
+            output: batch::empty(),
+            origins: Vec::new(),
+            failures: Vec::new(),
+        }
     }
 }
 
@@ -149,34 +153,62 @@ pub fn configure<P: Plugin>(entries: Vec<(String, String)>) -> Result<P, String>
 }
 
 fn fail_all(n: usize, message: &str) -> Vec<wit::Failure> {
-    (0..n as u32).map(|input| wit::Failure { input, message: message.to_string() }).collect()
+    (0..n as u32)
+        .map(|input| wit::Failure {
+            input,
+            message: message.to_string(),
+        })
+        .collect()
 }
 
 /// Runs a transform over every record of `input`.
 pub fn run_transform<T: Transform>(plugin: &mut T, input: &wit::Batch) -> TransformOutput {
     let headers = match batch::headers(input) {
         Ok(h) => h,
-        Err(e) => return TransformOutput { failures: fail_all(input.records.len(), &e.0), ..Default::default() },
+        Err(e) => {
+            return TransformOutput {
+                failures: fail_all(input.records.len(), &e.0),
+                ..Default::default()
+            };
+        }
     };
     let records = match batch::records(input, &headers) {
         Ok(r) => r,
-        Err(e) => return TransformOutput { failures: fail_all(input.records.len(), &e.0), ..Default::default() },
+        Err(e) => {
+            return TransformOutput {
+                failures: fail_all(input.records.len(), &e.0),
+                ..Default::default()
+            };
+        }
     };
-    let mut writer = BatchWriter::with_capacity(records.len(), input.data.len() + records.len() * 32);
+    let mut writer =
+        BatchWriter::with_capacity(records.len(), input.data.len() + records.len() * 32);
     let mut origins = Vec::with_capacity(records.len());
     let mut failures = Vec::new();
     for (i, record) in records.iter().enumerate() {
         let mark = writer.mark();
         let emitted_before = origins.len();
-        let mut out = Emitter { writer: &mut writer, origins: &mut origins, input: i as u32, offset: record.offset };
+        let mut out = Emitter {
+            writer: &mut writer,
+            origins: &mut origins,
+            input: i as u32,
+            offset: record.offset,
+        };
         if let Err(message) = plugin.transform(record, &mut out) {
             // A failed record emits nothing, even what it emitted before failing.
             writer.rollback(mark);
             origins.truncate(emitted_before);
-            failures.push(wit::Failure { input: i as u32, message });
+            failures.push(wit::Failure {
+                input: i as u32,
+                message,
+            });
         }
     }
-    TransformOutput { output: writer.finish(), origins, failures }
+    TransformOutput {
+        output: writer.finish(),
+        origins,
+        failures,
+    }
 }
 
 /// Runs a converter over `part` of every record of `input`.
@@ -184,11 +216,23 @@ pub fn run_convert<C: Converter>(plugin: &mut C, part: Part, input: &wit::Batch)
     let n = input.records.len();
     let headers = match batch::headers(input) {
         Ok(h) => h,
-        Err(e) => return ConvertOutput { items: vec![ConversionItem::Failed; n], failures: fail_all(n, &e.0), ..Default::default() },
+        Err(e) => {
+            return ConvertOutput {
+                items: vec![ConversionItem::Failed; n],
+                failures: fail_all(n, &e.0),
+                ..Default::default()
+            };
+        }
     };
     let records = match batch::records(input, &headers) {
         Ok(r) => r,
-        Err(e) => return ConvertOutput { items: vec![ConversionItem::Failed; n], failures: fail_all(n, &e.0), ..Default::default() },
+        Err(e) => {
+            return ConvertOutput {
+                items: vec![ConversionItem::Failed; n],
+                failures: fail_all(n, &e.0),
+                ..Default::default()
+            };
+        }
     };
     let mut data = Vec::with_capacity(input.data.len());
     let mut items = Vec::with_capacity(n);
@@ -202,16 +246,29 @@ pub fn run_convert<C: Converter>(plugin: &mut C, part: Part, input: &wit::Batch)
             Ok(Some(c)) => {
                 let start = data.len() as u32;
                 data.extend_from_slice(&c.bytes);
-                ConversionItem::Converted(wit::Span { start, len: c.bytes.len() as u32 }, c.kind)
+                ConversionItem::Converted(
+                    wit::Span {
+                        start,
+                        len: c.bytes.len() as u32,
+                    },
+                    c.kind,
+                )
             }
             Ok(None) => ConversionItem::Null,
             Err(message) => {
-                failures.push(wit::Failure { input: i as u32, message });
+                failures.push(wit::Failure {
+                    input: i as u32,
+                    message,
+                });
                 ConversionItem::Failed
             }
         });
     }
-    ConvertOutput { data, items, failures }
+    ConvertOutput {
+        data,
+        items,
+        failures,
+    }
 }
 
 /// Runs a formatter over every record of `input`.
@@ -219,11 +276,23 @@ pub fn run_encode<F: Formatter>(plugin: &mut F, input: &wit::Batch) -> EncodeOut
     let n = input.records.len();
     let headers = match batch::headers(input) {
         Ok(h) => h,
-        Err(e) => return EncodeOutput { items: vec![None; n], failures: fail_all(n, &e.0), ..Default::default() },
+        Err(e) => {
+            return EncodeOutput {
+                items: vec![None; n],
+                failures: fail_all(n, &e.0),
+                ..Default::default()
+            };
+        }
     };
     let records = match batch::records(input, &headers) {
         Ok(r) => r,
-        Err(e) => return EncodeOutput { items: vec![None; n], failures: fail_all(n, &e.0), ..Default::default() },
+        Err(e) => {
+            return EncodeOutput {
+                items: vec![None; n],
+                failures: fail_all(n, &e.0),
+                ..Default::default()
+            };
+        }
     };
     let mut data = Vec::with_capacity(input.data.len() + n * 16);
     let mut items = Vec::with_capacity(n);
@@ -231,13 +300,23 @@ pub fn run_encode<F: Formatter>(plugin: &mut F, input: &wit::Batch) -> EncodeOut
     for (i, record) in records.iter().enumerate() {
         let start = data.len();
         match plugin.encode(record, &mut data) {
-            Ok(()) => items.push(Some(wit::Span { start: start as u32, len: (data.len() - start) as u32 })),
+            Ok(()) => items.push(Some(wit::Span {
+                start: start as u32,
+                len: (data.len() - start) as u32,
+            })),
             Err(message) => {
                 data.truncate(start);
-                failures.push(wit::Failure { input: i as u32, message });
+                failures.push(wit::Failure {
+                    input: i as u32,
+                    message,
+                });
                 items.push(None);
             }
         }
     }
-    EncodeOutput { data, items, failures }
+    EncodeOutput {
+        data,
+        items,
+        failures,
+    }
 }

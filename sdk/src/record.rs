@@ -60,19 +60,26 @@ impl<'a> Record<'a> {
 
     /// The first header called `name`: `Some(None)` when it is there with a null value.
     pub fn header(&self, name: &str) -> Option<Option<&'a [u8]>> {
-        self.headers.iter().find(|h| h.name == name).map(|h| h.value)
+        self.headers
+            .iter()
+            .find(|h| h.name == name)
+            .map(|h| h.value)
     }
 
     /// The value as UTF-8 text; an error names the offset.
     pub fn value_str(&self) -> Result<&'a str, String> {
-        let bytes = self.value.ok_or_else(|| format!("offset {}: value is null", self.offset))?;
+        let bytes = self
+            .value
+            .ok_or_else(|| format!("offset {}: value is null", self.offset))?;
         std::str::from_utf8(bytes)
             .map_err(|e| format!("offset {}: value is not UTF-8: {e}", self.offset))
     }
 
     /// The value parsed as JSON; an error names the offset and what is wrong.
     pub fn value_json(&self) -> Result<serde_json::Value, String> {
-        let bytes = self.value.ok_or_else(|| format!("offset {}: value is null", self.offset))?;
+        let bytes = self
+            .value
+            .ok_or_else(|| format!("offset {}: value is null", self.offset))?;
         serde_json::from_slice(bytes)
             .map_err(|e| format!("offset {}: value is not valid JSON: {e}", self.offset))
     }

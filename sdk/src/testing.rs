@@ -34,7 +34,11 @@ fn owned(r: &Record<'_>) -> RecordOut<'static> {
         key_kind: r.key_kind,
         value: r.value.map(own),
         value_kind: r.value_kind,
-        headers: r.headers.iter().map(|h| (Cow::Owned(h.name.to_string()), h.value.map(own))).collect(),
+        headers: r
+            .headers
+            .iter()
+            .map(|h| (Cow::Owned(h.name.to_string()), h.value.map(own)))
+            .collect(),
     }
 }
 
@@ -48,9 +52,17 @@ pub fn transform<T: Transform>(plugin: &mut T, records: &[Record<'_>]) -> Vec<Ou
             if let Some(f) = out.failures.iter().find(|f| f.input == i) {
                 return Outcome::Failed(f.message.clone());
             }
-            let kept: Vec<_> =
-                emitted.iter().zip(&out.origins).filter(|(_, o)| **o == i).map(|(r, _)| owned(r)).collect();
-            if kept.is_empty() { Outcome::Dropped } else { Outcome::Kept(kept) }
+            let kept: Vec<_> = emitted
+                .iter()
+                .zip(&out.origins)
+                .filter(|(_, o)| **o == i)
+                .map(|(r, _)| owned(r))
+                .collect();
+            if kept.is_empty() {
+                Outcome::Dropped
+            } else {
+                Outcome::Kept(kept)
+            }
         })
         .collect()
 }
@@ -66,9 +78,10 @@ pub fn convert<C: Converter>(
         .iter()
         .enumerate()
         .map(|(i, item)| match item {
-            ConversionItem::Converted(s, kind) => {
-                Ok(Some((out.data[s.start as usize..(s.start + s.len) as usize].to_vec(), *kind)))
-            }
+            ConversionItem::Converted(s, kind) => Ok(Some((
+                out.data[s.start as usize..(s.start + s.len) as usize].to_vec(),
+                *kind,
+            ))),
             ConversionItem::Null => Ok(None),
             ConversionItem::Failed => Err(out
                 .failures

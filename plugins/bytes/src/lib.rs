@@ -25,7 +25,10 @@ impl Converter for BytesConverter {
         _record: &Record<'a>,
         input: Option<&'a [u8]>,
     ) -> Result<Option<Converted<'a>>, String> {
-        Ok(input.map(|b| Converted { bytes: b.into(), kind: ValueKind::Binary }))
+        Ok(input.map(|b| Converted {
+            bytes: b.into(),
+            kind: ValueKind::Binary,
+        }))
     }
 }
 

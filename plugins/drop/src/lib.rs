@@ -28,21 +28,44 @@ impl Plugin for Drop {
                 ConfigType::String,
                 "TopicNameMatches, HasHeaderKey or RecordIsTombstone",
             ),
-            ConfigKey::optional("pattern", ConfigType::String, None, "TopicNameMatches: regex the whole topic name must match"),
-            ConfigKey::optional("name", ConfigType::String, None, "HasHeaderKey: the header name"),
-            ConfigKey::optional("negate", ConfigType::Boolean, Some("false"), "Drop the records that do NOT match"),
+            ConfigKey::optional(
+                "pattern",
+                ConfigType::String,
+                None,
+                "TopicNameMatches: regex the whole topic name must match",
+            ),
+            ConfigKey::optional(
+                "name",
+                ConfigType::String,
+                None,
+                "HasHeaderKey: the header name",
+            ),
+            ConfigKey::optional(
+                "negate",
+                ConfigType::Boolean,
+                Some("false"),
+                "Drop the records that do NOT match",
+            ),
         ],
     };
 
     fn configure(config: &Config) -> Result<Self, String> {
         let predicate = match config.require("predicate")? {
             "TopicNameMatches" => {
-                let pattern = config.get("pattern").ok_or("drop: TopicNameMatches needs `pattern`")?;
+                let pattern = config
+                    .get("pattern")
+                    .ok_or("drop: TopicNameMatches needs `pattern`")?;
                 // Java's Matcher.matches(): the whole name must match.
-                let re = Regex::new(&format!("^(?:{pattern})$")).map_err(|e| format!("drop: bad `pattern` {pattern:?}: {e}"))?;
+                let re = Regex::new(&format!("^(?:{pattern})$"))
+                    .map_err(|e| format!("drop: bad `pattern` {pattern:?}: {e}"))?;
                 Predicate::TopicNameMatches(re)
             }
-            "HasHeaderKey" => Predicate::HasHeaderKey(config.get("name").ok_or("drop: HasHeaderKey needs `name`")?.to_string()),
+            "HasHeaderKey" => Predicate::HasHeaderKey(
+                config
+                    .get("name")
+                    .ok_or("drop: HasHeaderKey needs `name`")?
+                    .to_string(),
+            ),
             "RecordIsTombstone" => Predicate::RecordIsTombstone,
             other => {
                 return Err(format!(
@@ -50,7 +73,10 @@ impl Plugin for Drop {
                 ));
             }
         };
-        Ok(Drop { predicate, negate: config.get_bool("negate") })
+        Ok(Drop {
+            predicate,
+            negate: config.get_bool("negate"),
+        })
     }
 }
 
@@ -73,38 +99,63 @@ sluice_sdk::export_transform!(Drop);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sluice_sdk::testing::{self, Outcome};
     use sluice_sdk::Header;
+    use sluice_sdk::testing::{self, Outcome};
 
     fn drop_with(cfg: &[(&str, &str)]) -> Drop {
-        sluice_sdk::configure(cfg.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()).unwrap()
+        sluice_sdk::configure(
+            cfg.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+        .unwrap()
     }
 
     #[test]
     fn topic_pattern_must_match_the_whole_name() {
         let mut d = drop_with(&[("predicate", "TopicNameMatches"), ("pattern", "test-.*")]);
-        let out = testing::transform(&mut d, &[Record::new("test-a", Some(b"1")), Record::new("my-test-a", Some(b"2"))]);
+        let out = testing::transform(
+            &mut d,
+            &[
+                Record::new("test-a", Some(b"1")),
+                Record::new("my-test-a", Some(b"2")),
+            ],
+        );
         assert_eq!(out[0], Outcome::Dropped);
         assert!(matches!(out[1], Outcome::Kept(_)));
     }
 
     #[test]
     fn header_and_tombstone_predicates_with_negate() {
-        let headers = [Header { name: "skip", value: None }];
-        let with_header = Record { headers: &headers, ..Record::new("t", Some(b"1")) };
+        let headers = [Header {
+            name: "skip",
+            value: None,
+        }];
+        let with_header = Record {
+            headers: &headers,
+            ..Record::new("t", Some(b"1"))
+        };
         let mut d = drop_with(&[("predicate", "HasHeaderKey"), ("name", "skip")]);
         let out = testing::transform(&mut d, &[with_header, Record::new("t", Some(b"2"))]);
         assert_eq!(out[0], Outcome::Dropped);
         assert!(matches!(out[1], Outcome::Kept(_)));
         let mut d = drop_with(&[("predicate", "RecordIsTombstone"), ("negate", "true")]);
-        let out = testing::transform(&mut d, &[Record::new("t", None), Record::new("t", Some(b"x"))]);
+        let out = testing::transform(
+            &mut d,
+            &[Record::new("t", None), Record::new("t", Some(b"x"))],
+        );
         assert!(matches!(out[0], Outcome::Kept(_)));
         assert_eq!(out[1], Outcome::Dropped);
     }
 
     #[test]
     fn unknown_predicate_names_the_valid_ones() {
-        let err = sluice_sdk::configure::<Drop>(vec![("predicate".into(), "Nope".into())]).err().unwrap();
-        assert!(err.contains("TopicNameMatches, HasHeaderKey or RecordIsTombstone"), "{err}");
+        let err = sluice_sdk::configure::<Drop>(vec![("predicate".into(), "Nope".into())])
+            .err()
+            .unwrap();
+        assert!(
+            err.contains("TopicNameMatches, HasHeaderKey or RecordIsTombstone"),
+            "{err}"
+        );
     }
 }

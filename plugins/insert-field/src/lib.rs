@@ -3,7 +3,9 @@
 //! values. Tombstones pass unchanged, as in Kafka.
 
 use serde_json::{Map, Value};
-use sluice_sdk::{Config, ConfigKey, ConfigType, Emitter, Plugin, PluginInfo, Record, Transform, ValueKind};
+use sluice_sdk::{
+    Config, ConfigKey, ConfigType, Emitter, Plugin, PluginInfo, Record, Transform, ValueKind,
+};
 
 /// The transform, configured: each field name is `None` when not wanted.
 pub struct InsertField {
@@ -17,7 +19,10 @@ pub struct InsertField {
 /// Kafka allows a `!` (required) or `?` (optional) suffix on field names; it
 /// only matters for schemas, so it is dropped here.
 fn field(config: &Config, key: &str) -> Option<String> {
-    config.get(key).map(|f| f.trim_end_matches(['!', '?']).to_string()).filter(|f| !f.is_empty())
+    config
+        .get(key)
+        .map(|f| f.trim_end_matches(['!', '?']).to_string())
+        .filter(|f| !f.is_empty())
 }
 
 impl Plugin for InsertField {
@@ -26,21 +31,55 @@ impl Plugin for InsertField {
         version: env!("CARGO_PKG_VERSION"),
         description: "Inserts topic, partition, offset, timestamp or a static value into JSON objects (Kafka's InsertField$Value)",
         config: &[
-            ConfigKey::optional("topic.field", ConfigType::String, None, "Field for the topic name"),
-            ConfigKey::optional("partition.field", ConfigType::String, None, "Field for the Kafka partition"),
-            ConfigKey::optional("offset.field", ConfigType::String, None, "Field for the Kafka offset"),
-            ConfigKey::optional("timestamp.field", ConfigType::String, None, "Field for the record timestamp (epoch ms)"),
-            ConfigKey::optional("static.field", ConfigType::String, None, "Field for static.value"),
-            ConfigKey::optional("static.value", ConfigType::String, None, "Value to put in static.field"),
+            ConfigKey::optional(
+                "topic.field",
+                ConfigType::String,
+                None,
+                "Field for the topic name",
+            ),
+            ConfigKey::optional(
+                "partition.field",
+                ConfigType::String,
+                None,
+                "Field for the Kafka partition",
+            ),
+            ConfigKey::optional(
+                "offset.field",
+                ConfigType::String,
+                None,
+                "Field for the Kafka offset",
+            ),
+            ConfigKey::optional(
+                "timestamp.field",
+                ConfigType::String,
+                None,
+                "Field for the record timestamp (epoch ms)",
+            ),
+            ConfigKey::optional(
+                "static.field",
+                ConfigType::String,
+                None,
+                "Field for static.value",
+            ),
+            ConfigKey::optional(
+                "static.value",
+                ConfigType::String,
+                None,
+                "Value to put in static.field",
+            ),
         ],
     };
 
     fn configure(config: &Config) -> Result<Self, String> {
-        let static_field = match (field(config, "static.field"), config.get("static.value")) {
-            (Some(f), Some(v)) => Some((f, v.to_string())),
-            (None, None) => None,
-            _ => return Err("insert-field: static.field and static.value go together: set both or neither".into()),
-        };
+        let static_field =
+            match (field(config, "static.field"), config.get("static.value")) {
+                (Some(f), Some(v)) => Some((f, v.to_string())),
+                (None, None) => None,
+                _ => return Err(
+                    "insert-field: static.field and static.value go together: set both or neither"
+                        .into(),
+                ),
+            };
         let t = InsertField {
             topic: field(config, "topic.field"),
             partition: field(config, "partition.field"),
@@ -48,7 +87,12 @@ impl Plugin for InsertField {
             timestamp: field(config, "timestamp.field"),
             static_field,
         };
-        if t.topic.is_none() && t.partition.is_none() && t.offset.is_none() && t.timestamp.is_none() && t.static_field.is_none() {
+        if t.topic.is_none()
+            && t.partition.is_none()
+            && t.offset.is_none()
+            && t.timestamp.is_none()
+            && t.static_field.is_none()
+        {
             return Err("insert-field: nothing to insert: set at least one of topic.field, partition.field, offset.field, timestamp.field, static.field".into());
         }
         Ok(t)
@@ -89,7 +133,11 @@ impl Transform for InsertField {
         }
         let mut value = record.value_json()?;
         let Value::Object(object) = &mut value else {
-            return Err(format!("offset {}: insert-field needs a JSON object value, not {}", record.offset, kind_of(&value)));
+            return Err(format!(
+                "offset {}: insert-field needs a JSON object value, not {}",
+                record.offset,
+                kind_of(&value)
+            ));
         };
         self.insert(record, object);
         let mut changed = record.to_out();
@@ -118,25 +166,55 @@ mod tests {
     use sluice_sdk::testing::{self, Outcome};
 
     fn json(topic: &'static str, v: &'static str) -> Record<'static> {
-        Record { value_kind: ValueKind::Json, offset: 42, partition: 3, timestamp: Some(1_650_000_000_000), ..Record::new(topic, Some(v.as_bytes())) }
+        Record {
+            value_kind: ValueKind::Json,
+            offset: 42,
+            partition: 3,
+            timestamp: Some(1_650_000_000_000),
+            ..Record::new(topic, Some(v.as_bytes()))
+        }
     }
 
     #[test]
     fn inserts_every_configured_field() {
-        let cfg = [("topic.field", "t!"), ("partition.field", "p"), ("offset.field", "o?"), ("timestamp.field", "ts"), ("static.field", "src"), ("static.value", "sluice")];
-        let mut t = sluice_sdk::configure::<InsertField>(cfg.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()).unwrap();
+        let cfg = [
+            ("topic.field", "t!"),
+            ("partition.field", "p"),
+            ("offset.field", "o?"),
+            ("timestamp.field", "ts"),
+            ("static.field", "src"),
+            ("static.value", "sluice"),
+        ];
+        let mut t = sluice_sdk::configure::<InsertField>(
+            cfg.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+        .unwrap();
         let out = testing::transform(&mut t, &[json("orders", r#"{"id":7}"#)]);
-        let Outcome::Kept(recs) = &out[0] else { panic!("{out:?}") };
+        let Outcome::Kept(recs) = &out[0] else {
+            panic!("{out:?}")
+        };
         let v: Value = serde_json::from_slice(recs[0].value.as_deref().unwrap()).unwrap();
-        assert_eq!(v, serde_json::json!({"id":7,"t":"orders","p":3,"o":42,"ts":1_650_000_000_000_i64,"src":"sluice"}));
+        assert_eq!(
+            v,
+            serde_json::json!({"id":7,"t":"orders","p":3,"o":42,"ts":1_650_000_000_000_i64,"src":"sluice"})
+        );
     }
 
     #[test]
     fn non_objects_fail_alone_and_tombstones_pass() {
-        let mut t = sluice_sdk::configure::<InsertField>(vec![("topic.field".into(), "t".into())]).unwrap();
-        let tomb = Record { value_kind: ValueKind::Json, ..Record::new("x", None) };
+        let mut t =
+            sluice_sdk::configure::<InsertField>(vec![("topic.field".into(), "t".into())]).unwrap();
+        let tomb = Record {
+            value_kind: ValueKind::Json,
+            ..Record::new("x", None)
+        };
         let out = testing::transform(&mut t, &[json("x", "[1]"), tomb, json("x", "{}")]);
-        assert!(matches!(&out[0], Outcome::Failed(m) if m.contains("offset 42") && m.contains("not an array")), "{out:?}");
+        assert!(
+            matches!(&out[0], Outcome::Failed(m) if m.contains("offset 42") && m.contains("not an array")),
+            "{out:?}"
+        );
         assert!(matches!(&out[1], Outcome::Kept(r) if r[0].value.is_none()));
         assert!(matches!(&out[2], Outcome::Kept(_)));
     }

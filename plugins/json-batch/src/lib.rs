@@ -4,7 +4,9 @@
 //! (Treasure Data's `{"records":[…]}`). `request.body.format` `json` writes
 //! each value as JSON; `string` writes value bytes untouched.
 
-use sluice_sdk::{Config, ConfigKey, ConfigType, FormatInfo, Formatter, Plugin, PluginInfo, Record, ValueKind};
+use sluice_sdk::{
+    Config, ConfigKey, ConfigType, FormatInfo, Formatter, Plugin, PluginInfo, Record, ValueKind,
+};
 
 #[derive(PartialEq)]
 enum BodyFormat {
@@ -24,24 +26,68 @@ impl Plugin for JsonBatch {
         version: env!("CARGO_PKG_VERSION"),
         description: "HTTP request bodies as Confluent's HTTP Sink builds them (prefix, separator, suffix, JSON array)",
         config: &[
-            ConfigKey::optional("request.body.format", ConfigType::String, Some("string"), "json: values as JSON; string: value bytes as they are"),
-            ConfigKey::optional("batch.prefix", ConfigType::String, Some(""), "Bytes before the records"),
-            ConfigKey::optional("batch.suffix", ConfigType::String, Some(""), "Bytes after the records"),
-            ConfigKey::optional("batch.separator", ConfigType::String, Some(","), "Bytes between records"),
-            ConfigKey::optional("batch.json.as.array", ConfigType::Boolean, Some("false"), "Put the records in a JSON array (inside prefix and suffix)"),
+            ConfigKey::optional(
+                "request.body.format",
+                ConfigType::String,
+                Some("string"),
+                "json: values as JSON; string: value bytes as they are",
+            ),
+            ConfigKey::optional(
+                "batch.prefix",
+                ConfigType::String,
+                Some(""),
+                "Bytes before the records",
+            ),
+            ConfigKey::optional(
+                "batch.suffix",
+                ConfigType::String,
+                Some(""),
+                "Bytes after the records",
+            ),
+            ConfigKey::optional(
+                "batch.separator",
+                ConfigType::String,
+                Some(","),
+                "Bytes between records",
+            ),
+            ConfigKey::optional(
+                "batch.json.as.array",
+                ConfigType::Boolean,
+                Some("false"),
+                "Put the records in a JSON array (inside prefix and suffix)",
+            ),
         ],
     };
 
     fn configure(config: &Config) -> Result<Self, String> {
-        let format = match config.get("request.body.format").unwrap_or("string").to_ascii_lowercase().as_str() {
+        let format = match config
+            .get("request.body.format")
+            .unwrap_or("string")
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "json" => BodyFormat::Json,
             "string" => BodyFormat::String,
-            other => return Err(format!("json-batch: request.body.format {other:?} is not json or string")),
+            other => {
+                return Err(format!(
+                    "json-batch: request.body.format {other:?} is not json or string"
+                ));
+            }
         };
         let text = |k: &str| config.get(k).unwrap_or("").as_bytes().to_vec();
         let mut info = FormatInfo {
-            content_type: if format == BodyFormat::Json { "application/json" } else { "text/plain" }.into(),
-            extension: if format == BodyFormat::Json { ".json" } else { ".txt" }.into(),
+            content_type: if format == BodyFormat::Json {
+                "application/json"
+            } else {
+                "text/plain"
+            }
+            .into(),
+            extension: if format == BodyFormat::Json {
+                ".json"
+            } else {
+                ".txt"
+            }
+            .into(),
             prefix: text("batch.prefix"),
             separator: text("batch.separator"),
             suffix: text("batch.suffix"),
@@ -68,9 +114,13 @@ impl Formatter for JsonBatch {
             return Ok(());
         };
         match (&self.format, record.value_kind) {
-            (BodyFormat::String, _) | (BodyFormat::Json, ValueKind::Json) => out.extend_from_slice(value),
+            (BodyFormat::String, _) | (BodyFormat::Json, ValueKind::Json) => {
+                out.extend_from_slice(value)
+            }
             (BodyFormat::Json, ValueKind::Text) => {
-                let text = std::str::from_utf8(value).map_err(|e| format!("offset {}: text value is not UTF-8: {e}", record.offset))?;
+                let text = std::str::from_utf8(value).map_err(|e| {
+                    format!("offset {}: text value is not UTF-8: {e}", record.offset)
+                })?;
                 serde_json::to_writer(&mut *out, text).map_err(|e| e.to_string())?;
             }
             (BodyFormat::Json, ValueKind::Binary) => {
@@ -91,28 +141,55 @@ mod tests {
     use super::*;
 
     fn fmt(cfg: &[(&str, &str)]) -> JsonBatch {
-        sluice_sdk::configure(cfg.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()).unwrap()
+        sluice_sdk::configure(
+            cfg.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+        .unwrap()
     }
 
     fn json(v: &'static str) -> Record<'static> {
-        Record { value_kind: ValueKind::Json, ..Record::new("t", Some(v.as_bytes())) }
+        Record {
+            value_kind: ValueKind::Json,
+            ..Record::new("t", Some(v.as_bytes()))
+        }
     }
 
     #[test]
     fn treasure_data_batch_body() {
-        let mut f = fmt(&[("request.body.format", "json"), ("batch.prefix", "{\"records\":"), ("batch.suffix", "}"), ("batch.separator", ","), ("batch.json.as.array", "true")]);
-        let (body, failures) = sluice_sdk::testing::format(&mut f, &[json(r#"{"a":1}"#), json(r#"{"a":2}"#)]);
+        let mut f = fmt(&[
+            ("request.body.format", "json"),
+            ("batch.prefix", "{\"records\":"),
+            ("batch.suffix", "}"),
+            ("batch.separator", ","),
+            ("batch.json.as.array", "true"),
+        ]);
+        let (body, failures) =
+            sluice_sdk::testing::format(&mut f, &[json(r#"{"a":1}"#), json(r#"{"a":2}"#)]);
         assert!(failures.is_empty());
-        assert_eq!(String::from_utf8(body).unwrap(), r#"{"records":[{"a":1},{"a":2}]}"#);
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            r#"{"records":[{"a":1},{"a":2}]}"#
+        );
     }
 
     #[test]
     fn string_format_keeps_bytes_and_json_format_checks_binary() {
         let mut f = fmt(&[("batch.separator", "\n")]);
-        let (body, _) = sluice_sdk::testing::format(&mut f, &[Record::new("t", Some(b"a b")), Record::new("t", Some(b"c"))]);
+        let (body, _) = sluice_sdk::testing::format(
+            &mut f,
+            &[Record::new("t", Some(b"a b")), Record::new("t", Some(b"c"))],
+        );
         assert_eq!(body, b"a b\nc");
         let mut f = fmt(&[("request.body.format", "json")]);
-        let (body, failures) = sluice_sdk::testing::format(&mut f, &[Record::new("t", Some(b"{}")), Record::new("t", Some(b"nope"))]);
+        let (body, failures) = sluice_sdk::testing::format(
+            &mut f,
+            &[
+                Record::new("t", Some(b"{}")),
+                Record::new("t", Some(b"nope")),
+            ],
+        );
         assert_eq!(body, b"{}");
         assert!(failures[0].contains("not JSON"), "{failures:?}");
     }

@@ -5,7 +5,10 @@
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use sluice_sdk::{Config, ConfigKey, ConfigType, Converted, Converter, Part, Plugin, PluginInfo, Record, ValueKind};
+use sluice_sdk::{
+    Config, ConfigKey, ConfigType, Converted, Converter, Part, Plugin, PluginInfo, Record,
+    ValueKind,
+};
 
 /// The converter, configured.
 pub struct JsonConverter {
@@ -36,7 +39,9 @@ impl Plugin for JsonConverter {
     };
 
     fn configure(config: &Config) -> Result<Self, String> {
-        Ok(JsonConverter { schemas_enable: config.get_bool("schemas.enable") })
+        Ok(JsonConverter {
+            schemas_enable: config.get_bool("schemas.enable"),
+        })
     }
 }
 
@@ -50,7 +55,10 @@ impl Converter for JsonConverter {
         let Some(bytes) = input else { return Ok(None) };
         let what = if part == Part::Key { "key" } else { "value" };
         let fail = |e: &dyn std::fmt::Display| {
-            format!("{} partition {} offset {}: {what} is not valid JSON: {e}", record.topic, record.partition, record.offset)
+            format!(
+                "{} partition {} offset {}: {what} is not valid JSON: {e}",
+                record.topic, record.partition, record.offset
+            )
         };
         let json: &'a [u8] = if self.schemas_enable {
             let envelope: Envelope<'a> = serde_json::from_slice(bytes).map_err(|e| {
@@ -71,7 +79,10 @@ impl Converter for JsonConverter {
         if json.trim_ascii() == b"null" {
             return Ok(None);
         }
-        Ok(Some(Converted { bytes: json.trim_ascii().into(), kind: ValueKind::Json }))
+        Ok(Some(Converted {
+            bytes: json.trim_ascii().into(),
+            kind: ValueKind::Json,
+        }))
     }
 }
 
@@ -82,9 +93,15 @@ mod tests {
     use super::*;
     use sluice_sdk::testing;
 
-    fn run(schemas: bool, values: &[Option<&[u8]>]) -> Vec<Result<Option<(Vec<u8>, ValueKind)>, String>> {
-        let mut c =
-            sluice_sdk::configure::<JsonConverter>(vec![("schemas.enable".into(), schemas.to_string())]).unwrap();
+    fn run(
+        schemas: bool,
+        values: &[Option<&[u8]>],
+    ) -> Vec<Result<Option<(Vec<u8>, ValueKind)>, String>> {
+        let mut c = sluice_sdk::configure::<JsonConverter>(vec![(
+            "schemas.enable".into(),
+            schemas.to_string(),
+        )])
+        .unwrap();
         let records: Vec<_> = values.iter().map(|v| Record::new("t", *v)).collect();
         testing::convert(&mut c, &records)
     }
@@ -93,21 +110,36 @@ mod tests {
     fn schemas_enable_defaults_to_true_as_in_kafka() {
         let mut c = sluice_sdk::configure::<JsonConverter>(vec![]).unwrap();
         let out = testing::convert(&mut c, &[Record::new("t", Some(br#"{"a":1}"#))]);
-        assert!(out[0].as_ref().unwrap_err().contains("set schemas.enable=false"), "{out:?}");
+        assert!(
+            out[0]
+                .as_ref()
+                .unwrap_err()
+                .contains("set schemas.enable=false"),
+            "{out:?}"
+        );
     }
 
     #[test]
     fn envelope_payload_is_unwrapped() {
-        let out = run(true, &[Some(br#"{"schema":{"type":"int32"},"payload":{"a": 1}}"#)]);
+        let out = run(
+            true,
+            &[Some(br#"{"schema":{"type":"int32"},"payload":{"a": 1}}"#)],
+        );
         assert_eq!(out[0], Ok(Some((br#"{"a": 1}"#.to_vec(), ValueKind::Json))));
     }
 
     #[test]
     fn plain_json_passes_through_and_bad_json_fails_alone() {
-        let out = run(false, &[Some(br#"{"a":1}"#), Some(b"{oops"), None, Some(b"null")]);
+        let out = run(
+            false,
+            &[Some(br#"{"a":1}"#), Some(b"{oops"), None, Some(b"null")],
+        );
         assert_eq!(out[0], Ok(Some((br#"{"a":1}"#.to_vec(), ValueKind::Json))));
         let err = out[1].as_ref().unwrap_err();
-        assert!(err.contains("t partition 0 offset 0: value is not valid JSON"), "{err}");
+        assert!(
+            err.contains("t partition 0 offset 0: value is not valid JSON"),
+            "{err}"
+        );
         assert_eq!(out[2], Ok(None));
         assert_eq!(out[3], Ok(None));
     }

@@ -1,7 +1,10 @@
 //! `string` converter: Kafka's `StringConverter`. Bytes are UTF-8 text;
 //! invalid sequences become U+FFFD. It never fails.
 
-use sluice_sdk::{Config, ConfigKey, ConfigType, Converted, Converter, Part, Plugin, PluginInfo, Record, ValueKind};
+use sluice_sdk::{
+    Config, ConfigKey, ConfigType, Converted, Converter, Part, Plugin, PluginInfo, Record,
+    ValueKind,
+};
 
 /// The converter; it has no state.
 pub struct StringConverter;
@@ -20,9 +23,14 @@ impl Plugin for StringConverter {
     };
 
     fn configure(config: &Config) -> Result<Self, String> {
-        match config.get("converter.encoding").map(|e| e.replace('-', "").to_ascii_uppercase()) {
+        match config
+            .get("converter.encoding")
+            .map(|e| e.replace('-', "").to_ascii_uppercase())
+        {
             Some(e) if e == "UTF8" => Ok(StringConverter),
-            other => Err(format!("converter.encoding {other:?} is not supported: only UTF-8 is")),
+            other => Err(format!(
+                "converter.encoding {other:?} is not supported: only UTF-8 is"
+            )),
         }
     }
 }
@@ -39,7 +47,10 @@ impl Converter for StringConverter {
                 std::borrow::Cow::Borrowed(_) => std::borrow::Cow::Borrowed(bytes),
                 std::borrow::Cow::Owned(s) => std::borrow::Cow::Owned(s.into_bytes()),
             };
-            Converted { bytes, kind: ValueKind::Text }
+            Converted {
+                bytes,
+                kind: ValueKind::Text,
+            }
         }))
     }
 }
@@ -55,16 +66,26 @@ mod tests {
         let mut c = sluice_sdk::configure::<StringConverter>(vec![]).unwrap();
         let out = sluice_sdk::testing::convert(
             &mut c,
-            &[Record::new("t", Some(b"h\xffi")), Record::new("t", Some("é".as_bytes())), Record::new("t", None)],
+            &[
+                Record::new("t", Some(b"h\xffi")),
+                Record::new("t", Some("é".as_bytes())),
+                Record::new("t", None),
+            ],
         );
-        assert_eq!(out[0], Ok(Some(("h\u{FFFD}i".as_bytes().to_vec(), ValueKind::Text))));
+        assert_eq!(
+            out[0],
+            Ok(Some(("h\u{FFFD}i".as_bytes().to_vec(), ValueKind::Text)))
+        );
         assert_eq!(out[1], Ok(Some(("é".as_bytes().to_vec(), ValueKind::Text))));
         assert_eq!(out[2], Ok(None));
     }
 
     #[test]
     fn other_encodings_are_refused() {
-        let err = sluice_sdk::configure::<StringConverter>(vec![("converter.encoding".into(), "latin1".into())]);
+        let err = sluice_sdk::configure::<StringConverter>(vec![(
+            "converter.encoding".into(),
+            "latin1".into(),
+        )]);
         assert!(err.err().unwrap().contains("only UTF-8"));
     }
 }

@@ -1,0 +1,99 @@
+//! Command-line interface: argument definitions and dispatch. Each command
+//! lives in its own module; this one only describes them.
+
+mod plugin_test;
+mod plugins;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::plugin::{DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CPU_DEADLINE_MS, DEFAULT_MEMORY_MIB, Limits};
+
+/// Sluice runs Kafka sink connectors whose converters, transforms and
+/// formatters are sandboxed WebAssembly plugins.
+#[derive(Parser, Debug)]
+#[command(name = "sluice", version, about, long_about = None)]
+#[command(
+    after_help = "Logs go to standard error; set SLUICE_LOG (e.g. SLUICE_LOG=debug) to change the level.\n\
+Precompiled plugins are cached in $SLUICE_CACHE_DIR (default ~/.cache/sluice)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List the plugins in a directory: kind, version, contract and config keys.
+    ///
+    /// Every `*.wasm` file is loaded and checked; a broken file is listed with
+    /// its error and the others still load.
+    Plugins(plugins::PluginsArgs),
+    /// Work with one plugin file.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PluginCommand {
+    /// Run one plugin over records from a JSON-lines file and print what
+    /// happened to each record, without Kafka.
+    ///
+    /// Each input line is a JSON object; every field is optional:
+    ///
+    ///   {"topic":"orders","partition":0,"offset":5,"timestamp":1650000000000,
+    ///    "key":"k1","value":{"id":1},"headers":{"trace":"abc"},"value_kind":"json"}
+    ///
+    /// A string `value` is taken as its UTF-8 bytes, any other JSON as its text;
+    /// null or missing is a tombstone. `value_kind` (binary, text or json)
+    /// defaults to binary for converters, and for other plugins to json unless
+    /// the value is a string. Each output line names the input and its outcome.
+    Test(plugin_test::TestArgs),
+}
+
+/// Memory and time limits of a plugin instance.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct LimitArgs {
+    /// Linear memory one instance may use, in MiB.
+    #[arg(long, default_value_t = DEFAULT_MEMORY_MIB, value_name = "MIB")]
+    pub memory_limit_mib: usize,
+    /// Time one call may spend running wasm code, in milliseconds.
+    #[arg(long, default_value_t = DEFAULT_CPU_DEADLINE_MS, value_name = "MS")]
+    pub cpu_deadline_ms: u64,
+    /// Wall-clock time one call may take, in milliseconds.
+    #[arg(long, default_value_t = DEFAULT_CALL_TIMEOUT_MS, value_name = "MS")]
+    pub timeout_ms: u64,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> Limits {
+        Limits::new(self.memory_limit_mib, self.cpu_deadline_ms, self.timeout_ms)
+    }
+}
+
+/// Where precompiled plugins are cached.
+#[derive(Args, Debug, Clone)]
+pub struct CacheArgs {
+    /// Directory for precompiled plugins [default: $SLUICE_CACHE_DIR or ~/.cache/sluice].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl CacheArgs {
+    pub fn runtime(&self) -> anyhow::Result<crate::plugin::Runtime> {
+        let dir = self
+            .cache_dir
+            .clone()
+            .unwrap_or_else(crate::plugin::default_cache_dir);
+        Ok(crate::plugin::Runtime::new(&dir)?)
+    }
+}
+
+/// Runs the command; the error is printed by `main`.
+pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    match cli.command {
+        Command::Plugins(args) => plugins::run(args).await,
+        Command::Plugin(PluginCommand::Test(args)) => plugin_test::run(args).await,
+    }
+}

@@ -1,0 +1,310 @@
+//! `sluice plugin test`: one plugin over records from a JSON-lines file.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use clap::{Args, ValueEnum};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{CacheArgs, LimitArgs};
+use crate::plugin::{ConfiguredPlugin, Part, PluginKind, TransformOutcome};
+use crate::record::{Header, Record, ValueKind};
+
+#[derive(Args, Debug)]
+pub struct TestArgs {
+    /// The plugin's .wasm file.
+    pub plugin: PathBuf,
+    /// A configuration entry, KEY=VALUE; repeat for several.
+    #[arg(long = "config", short = 'c', value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub config: Vec<(String, String)>,
+    /// JSON-lines file of input records; `-` or nothing reads standard input.
+    #[arg(long, short = 'i', value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// For converters: convert the key or the value.
+    #[arg(long, value_enum, default_value_t = PartArg::Value)]
+    pub part: PartArg,
+    /// Records per plugin call; the whole input by default.
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PartArg {
+    Key,
+    Value,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))
+}
+
+/// One input line.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct InputRecord {
+    topic: Option<String>,
+    partition: Option<i32>,
+    offset: Option<i64>,
+    timestamp: Option<i64>,
+    #[serde(default)]
+    key: Option<Value>,
+    #[serde(default)]
+    value: Option<Value>,
+    #[serde(default)]
+    headers: BTreeMap<String, Option<String>>,
+    value_kind: Option<String>,
+}
+
+fn to_bytes(v: Value) -> Option<Bytes> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(Bytes::from(s)),
+        other => Some(Bytes::from(other.to_string())),
+    }
+}
+
+fn parse_kind(s: &str) -> anyhow::Result<ValueKind> {
+    Ok(match s {
+        "binary" => ValueKind::Binary,
+        "text" => ValueKind::Text,
+        "json" => ValueKind::Json,
+        other => bail!("value_kind {other:?} is not binary, text or json"),
+    })
+}
+
+fn read_records(args: &TestArgs, kind: PluginKind) -> anyhow::Result<Vec<Record>> {
+    let (name, reader): (String, Box<dyn BufRead>) = match &args.input {
+        Some(p) if p.as_os_str() != "-" => (
+            p.display().to_string(),
+            Box::new(std::io::BufReader::new(
+                std::fs::File::open(p)
+                    .with_context(|| format!("cannot open input file {}", p.display()))?,
+            )),
+        ),
+        _ => ("standard input".into(), Box::new(std::io::stdin().lock())),
+    };
+    let mut records = Vec::new();
+    let mut topics: BTreeMap<String, Arc<str>> = BTreeMap::new();
+    for (n, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("{name}: cannot read line {}", n + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let input: InputRecord = serde_json::from_str(&line)
+            .with_context(|| format!("{name} line {}: not a valid input record", n + 1))?;
+        let value_is_string = matches!(input.value, Some(Value::String(_)));
+        let value_kind = match (&input.value_kind, kind) {
+            (Some(k), _) => parse_kind(k).with_context(|| format!("{name} line {}", n + 1))?,
+            (None, PluginKind::Converter) => ValueKind::Binary,
+            (None, _) if value_is_string => ValueKind::Text,
+            (None, _) => ValueKind::Json,
+        };
+        let topic = input.topic.unwrap_or_else(|| "test".into());
+        let topic = topics
+            .entry(topic.clone())
+            .or_insert_with(|| Arc::from(topic))
+            .clone();
+        records.push(Record {
+            topic,
+            partition: input.partition.unwrap_or(0),
+            offset: input.offset.unwrap_or(records.len() as i64),
+            timestamp: input.timestamp,
+            key: input.key.and_then(to_bytes),
+            key_kind: ValueKind::Binary,
+            value: input.value.and_then(to_bytes),
+            value_kind,
+            headers: input
+                .headers
+                .into_iter()
+                .map(|(name, value)| Header {
+                    name,
+                    value: value.map(Bytes::from),
+                })
+                .collect(),
+        });
+    }
+    Ok(records)
+}
+
+fn bytes_json(b: &Option<Bytes>, kind: ValueKind) -> Value {
+    match b {
+        None => Value::Null,
+        Some(b) if kind == ValueKind::Json => serde_json::from_slice(b)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(b).into_owned())),
+        Some(b) => Value::String(String::from_utf8_lossy(b).into_owned()),
+    }
+}
+
+fn record_json(r: &Record) -> Value {
+    let headers: serde_json::Map<String, Value> = r
+        .headers
+        .iter()
+        .map(|h| {
+            (
+                h.name.clone(),
+                h.value
+                    .as_ref()
+                    .map_or(Value::Null, |v| String::from_utf8_lossy(v).into()),
+            )
+        })
+        .collect();
+    json!({
+        "topic": &*r.topic,
+        "partition": r.partition,
+        "timestamp": r.timestamp,
+        "key": bytes_json(&r.key, r.key_kind),
+        "value": bytes_json(&r.value, r.value_kind),
+        "value_kind": r.value_kind,
+        "headers": headers,
+    })
+}
+
+#[derive(Default)]
+struct Tally {
+    kept: usize,
+    dropped: usize,
+    failed: usize,
+}
+
+pub async fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
+    let runtime = args.cache.runtime()?;
+    let loaded = runtime.load(&args.plugin).await?;
+    let kind = loaded.metadata.kind;
+    let records = read_records(&args, kind)?;
+    let plugin = runtime
+        .configure(loaded, args.config.clone(), args.limits.limits())
+        .await?;
+    let batch_size = args.batch_size.unwrap_or(records.len()).max(1);
+    let mut out = std::io::stdout().lock();
+    let mut tally = Tally::default();
+    let mut encoded_items = Vec::new();
+    for (chunk_index, chunk) in records.chunks(batch_size).enumerate() {
+        let first = chunk_index * batch_size;
+        let lines = match kind {
+            PluginKind::Converter => convert(&plugin, &args, chunk, &mut tally).await?,
+            PluginKind::Transform => transform(&plugin, chunk, &mut tally).await?,
+            PluginKind::Formatter => encode(&plugin, chunk, &mut tally, &mut encoded_items).await?,
+        };
+        for (i, mut line) in lines.into_iter().enumerate() {
+            line["input"] = json!(first + i);
+            line["offset"] = json!(chunk[i].offset);
+            writeln!(out, "{line}")?;
+        }
+    }
+    if let Some(info) = plugin.format_info() {
+        let header = plugin.header().await?;
+        let trailer = plugin.trailer().await?;
+        let body = info.frame(
+            &header,
+            encoded_items.iter().map(|b: &Bytes| &b[..]),
+            &trailer,
+        );
+        writeln!(
+            out,
+            "{}",
+            json!({"body": String::from_utf8_lossy(&body), "content_type": info.content_type, "extension": info.extension})
+        )?;
+    }
+    let m = plugin.metadata();
+    eprintln!(
+        "{} {} ({}): {} records: {} kept, {} dropped, {} failed",
+        m.name,
+        m.version,
+        m.kind,
+        records.len(),
+        tally.kept,
+        tally.dropped,
+        tally.failed
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn convert(
+    plugin: &ConfiguredPlugin,
+    args: &TestArgs,
+    chunk: &[Record],
+    tally: &mut Tally,
+) -> anyhow::Result<Vec<Value>> {
+    let part = match args.part {
+        PartArg::Key => Part::Key,
+        PartArg::Value => Part::Value,
+    };
+    let results = plugin.convert_records(part, chunk.to_vec()).await?;
+    Ok(results
+        .into_iter()
+        .map(|r| match r {
+            Ok(rec) => {
+                tally.kept += 1;
+                json!({"outcome": "kept", "records": [record_json(&rec)]})
+            }
+            Err(e) => {
+                tally.failed += 1;
+                json!({"outcome": "failed", "error": e})
+            }
+        })
+        .collect())
+}
+
+async fn transform(
+    plugin: &ConfiguredPlugin,
+    chunk: &[Record],
+    tally: &mut Tally,
+) -> anyhow::Result<Vec<Value>> {
+    Ok(plugin
+        .transform(chunk)
+        .await?
+        .into_iter()
+        .map(|o| match o {
+            TransformOutcome::Kept(recs) => {
+                tally.kept += 1;
+                json!({"outcome": "kept", "records": recs.iter().map(record_json).collect::<Vec<_>>()})
+            }
+            TransformOutcome::Dropped => {
+                tally.dropped += 1;
+                json!({"outcome": "dropped"})
+            }
+            TransformOutcome::Failed(e) => {
+                tally.failed += 1;
+                json!({"outcome": "failed", "error": e})
+            }
+        })
+        .collect())
+}
+
+async fn encode(
+    plugin: &ConfiguredPlugin,
+    chunk: &[Record],
+    tally: &mut Tally,
+    items: &mut Vec<Bytes>,
+) -> anyhow::Result<Vec<Value>> {
+    Ok(plugin
+        .encode(chunk)
+        .await?
+        .into_iter()
+        .map(|r| match r {
+            Ok(bytes) => {
+                tally.kept += 1;
+                let line =
+                    json!({"outcome": "encoded", "encoded": String::from_utf8_lossy(&bytes)});
+                items.push(bytes);
+                line
+            }
+            Err(e) => {
+                tally.failed += 1;
+                json!({"outcome": "failed", "error": e})
+            }
+        })
+        .collect())
+}

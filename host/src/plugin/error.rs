@@ -1,0 +1,103 @@
+//! What can go wrong loading, configuring and calling a plugin. Every
+//! message names the file or plugin and, where it can, what to do.
+
+use std::path::PathBuf;
+
+/// A plugin file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: cannot read the plugin file: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a WebAssembly file (it does not start with the \\0asm magic)")]
+    NotWasm { path: PathBuf },
+    #[error(
+        "{path}: a core WebAssembly module, not a component: build the plugin for wasm32-wasip2 \
+         (`cargo build --target wasm32-wasip2`) or wrap it with `wasm-tools component new`"
+    )]
+    CoreModule { path: PathBuf },
+    #[error("{path}: invalid or truncated component: {message}")]
+    Compile { path: PathBuf, message: String },
+    #[error(
+        "{path}: not a Sluice plugin: it exports none of sluice:plugin/conversion, \
+         transformation or formatting (it exports: {exports})"
+    )]
+    NotAPlugin { path: PathBuf, exports: String },
+    #[error(
+        "{path}: built for plugin contract sluice:plugin@{found}, but this host supports \
+         sluice:plugin@{supported}: rebuild the plugin with a matching SDK"
+    )]
+    UnsupportedContract {
+        path: PathBuf,
+        found: String,
+        supported: &'static str,
+    },
+    #[error(
+        "{path}: exports several plugin kinds ({kinds}); a plugin is one converter, transform or formatter"
+    )]
+    SeveralKinds { path: PathBuf, kinds: String },
+    #[error("{path}: does not fit the sluice:plugin@{contract} {kind} world: {message}")]
+    WrongWorld {
+        path: PathBuf,
+        contract: &'static str,
+        kind: &'static str,
+        message: String,
+    },
+    #[error("{path}: failed while describing itself (metadata): {source}")]
+    Metadata { path: PathBuf, source: CallError },
+    #[error(
+        "{path}: its metadata says it is a {declared}, but it exports the {exported} interface"
+    )]
+    KindMismatch {
+        path: PathBuf,
+        declared: &'static str,
+        exported: &'static str,
+    },
+    #[error("precompiled-component cache {path}: {source}")]
+    Cache {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// A plugin refused its configuration, or could not be started with it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigureError {
+    #[error("plugin `{plugin}` rejected its configuration: {message}")]
+    Rejected { plugin: String, message: String },
+    #[error("plugin `{plugin}` failed to start: {source}")]
+    Start { plugin: String, source: CallError },
+}
+
+/// A call into a plugin failed as a whole: every record of the batch is
+/// affected, and the instance that failed has been thrown away.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CallError {
+    #[error("plugin `{plugin}` trapped: {message}")]
+    Trap { plugin: String, message: String },
+    #[error(
+        "plugin `{plugin}` hit its memory limit of {limit_mib} MiB (raise memory_limit_mib if it needs more)"
+    )]
+    MemoryLimit { plugin: String, limit_mib: usize },
+    #[error("plugin `{plugin}` used more than its CPU deadline of {ms} ms in one call")]
+    Deadline { plugin: String, ms: u128 },
+    #[error("plugin `{plugin}` did not return within its timeout of {ms} ms")]
+    Timeout { plugin: String, ms: u128 },
+    #[error("plugin `{plugin}` returned a malformed reply: {message}")]
+    BadReply { plugin: String, message: String },
+}
+
+impl CallError {
+    /// The plugin the error is about.
+    pub fn plugin(&self) -> &str {
+        match self {
+            CallError::Trap { plugin, .. }
+            | CallError::MemoryLimit { plugin, .. }
+            | CallError::Deadline { plugin, .. }
+            | CallError::Timeout { plugin, .. }
+            | CallError::BadReply { plugin, .. } => plugin,
+        }
+    }
+}

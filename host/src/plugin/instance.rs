@@ -1,0 +1,143 @@
+//! One live plugin instance (its own Store) and guarded calls into it: an
+//! epoch deadline for time spent in wasm and a wall-clock timeout for the
+//! whole call. A failed call leaves the instance unusable; the pool drops it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::Store;
+
+use super::bindings::{converter, formatter, transform};
+use super::error::CallError;
+use super::limits::Limits;
+use super::store::StoreState;
+
+/// How often the engine's epoch advances; the CPU deadline's resolution.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// A pre-instantiated component of one kind: linked once, instantiated fast.
+#[derive(Clone)]
+pub(crate) enum Pre {
+    Converter(converter::ConverterPre<StoreState>),
+    Transform(transform::TransformPre<StoreState>),
+    Formatter(formatter::FormatterPre<StoreState>),
+}
+
+/// The typed exports of an instance.
+pub(crate) enum Exports {
+    Converter(converter::Converter),
+    Transform(transform::Transform),
+    Formatter(formatter::Formatter),
+}
+
+/// An instance with its Store.
+pub(crate) struct Instance {
+    pub store: Store<StoreState>,
+    pub exports: Exports,
+    plugin: Arc<str>,
+    limits: Limits,
+}
+
+impl Instance {
+    /// Instantiates `pre` in a fresh Store with `limits`, which apply from
+    /// instantiation on (interpreted guests run code while starting).
+    pub async fn new(pre: &Pre, plugin: Arc<str>, limits: Limits) -> Result<Self, CallError> {
+        let engine = match pre {
+            Pre::Converter(p) => p.engine(),
+            Pre::Transform(p) => p.engine(),
+            Pre::Formatter(p) => p.engine(),
+        };
+        let mut store = Store::new(engine, StoreState::new(plugin.clone(), limits.memory_bytes));
+        store.limiter(|s| &mut s.limiter);
+        store.epoch_deadline_trap();
+        arm(&mut store, &limits);
+        let started = async {
+            Ok::<_, wasmtime::Error>(match pre {
+                Pre::Converter(p) => Exports::Converter(p.instantiate_async(&mut store).await?),
+                Pre::Transform(p) => Exports::Transform(p.instantiate_async(&mut store).await?),
+                Pre::Formatter(p) => Exports::Formatter(p.instantiate_async(&mut store).await?),
+            })
+        };
+        let exports = match tokio::time::timeout(limits.call_timeout, started).await {
+            Ok(Ok(e)) => e,
+            Ok(Err(e)) => return Err(classify(&plugin, &limits, store.data().limiter.denied, e)),
+            Err(_) => {
+                return Err(CallError::Timeout {
+                    plugin: plugin.to_string(),
+                    ms: limits.call_timeout.as_millis(),
+                });
+            }
+        };
+        Ok(Instance {
+            store,
+            exports,
+            plugin,
+            limits,
+        })
+    }
+
+    /// Runs one export call under the deadline and the timeout.
+    pub async fn call<R>(
+        &mut self,
+        f: impl AsyncFnOnce(&mut Store<StoreState>, &Exports) -> wasmtime::Result<R>,
+    ) -> Result<R, CallError> {
+        arm(&mut self.store, &self.limits);
+        let timeout = self.limits.call_timeout;
+        match tokio::time::timeout(timeout, f(&mut self.store, &self.exports)).await {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(e)) => Err(classify(
+                &self.plugin,
+                &self.limits,
+                self.store.data().limiter.denied,
+                e,
+            )),
+            Err(_) => Err(CallError::Timeout {
+                plugin: self.plugin.to_string(),
+                ms: timeout.as_millis(),
+            }),
+        }
+    }
+
+    /// The most linear memory this instance has grown to.
+    pub fn memory_high_water(&self) -> usize {
+        self.store.data().limiter.high_water
+    }
+}
+
+fn arm(store: &mut Store<StoreState>, limits: &Limits) {
+    let ticks = limits
+        .cpu_deadline
+        .as_millis()
+        .div_ceil(EPOCH_TICK.as_millis())
+        .max(1) as u64;
+    store.set_epoch_deadline(ticks);
+}
+
+fn classify(plugin: &str, limits: &Limits, memory_denied: bool, e: wasmtime::Error) -> CallError {
+    let plugin = plugin.to_string();
+    if memory_denied {
+        return CallError::MemoryLimit {
+            plugin,
+            limit_mib: limits.memory_bytes >> 20,
+        };
+    }
+    if let Some(wasmtime::Trap::Interrupt) = e.downcast_ref::<wasmtime::Trap>() {
+        return CallError::Deadline {
+            plugin,
+            ms: limits.cpu_deadline.as_millis(),
+        };
+    }
+    // The first line names the trap; the wasm backtrace follows in the chain.
+    let mut message = e.to_string();
+    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+        if message != trap.to_string() {
+            message = format!("{trap}: {message}");
+        }
+    } else {
+        let root = e.root_cause().to_string();
+        if root != message {
+            message = format!("{message}: {root}");
+        }
+    }
+    CallError::Trap { plugin, message }
+}

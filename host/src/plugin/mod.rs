@@ -1,0 +1,22 @@
+//! The plugin runtime: loading components, checking what they are, and
+//! calling them with whole batches under memory and time limits.
+
+mod arena;
+mod bindings;
+mod cache;
+mod error;
+mod format;
+mod instance;
+mod limits;
+mod metadata;
+mod pool;
+mod runtime;
+mod store;
+
+pub use cache::default_cache_dir;
+pub use error::{CallError, ConfigureError, LoadError};
+pub use format::FormatInfo;
+pub use limits::{DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CPU_DEADLINE_MS, DEFAULT_MEMORY_MIB, Limits};
+pub use metadata::{ConfigKey, Metadata, PluginKind};
+pub use pool::{ConfiguredPlugin, Conversion, Part, TransformOutcome};
+pub use runtime::{CONTRACT_VERSION, EngineError, LoadedPlugin, Runtime};

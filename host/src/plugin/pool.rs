@@ -1,0 +1,407 @@
+//! A configured plugin: a pool of instances that share one configuration,
+//! and the batch calls the pipeline and the CLI use. A call that fails as a
+//! whole throws its instance away; the next call gets a fresh one.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+
+use super::arena::{self, Data};
+use super::bindings::converter::exports::sluice::plugin::conversion as cv;
+use super::bindings::types;
+use super::error::{CallError, ConfigureError};
+use super::format::FormatInfo;
+use super::instance::{Exports, Instance};
+use super::limits::Limits;
+use super::metadata::{Metadata, PluginKind};
+use super::runtime::LoadedPlugin;
+use crate::record::{Record, ValueKind};
+
+/// Which part of the records a converter converts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Key,
+    Value,
+}
+
+/// What a converter made of one record's key or value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Conversion {
+    Converted { bytes: Bytes, kind: ValueKind },
+    Null,
+    Failed(String),
+}
+
+/// What a transform made of one input record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransformOutcome {
+    /// The records it became: one, or several when the transform split it.
+    Kept(Vec<Record>),
+    Dropped,
+    Failed(String),
+}
+
+/// A plugin started with its configuration.
+pub struct ConfiguredPlugin {
+    plugin: Arc<LoadedPlugin>,
+    config: Vec<(String, String)>,
+    limits: Limits,
+    idle: Mutex<Vec<Instance>>,
+    format_info: Option<FormatInfo>,
+}
+
+impl ConfiguredPlugin {
+    pub(crate) async fn start(
+        plugin: Arc<LoadedPlugin>,
+        config: Vec<(String, String)>,
+        limits: Limits,
+    ) -> Result<Self, ConfigureError> {
+        let name = plugin.metadata.name.clone();
+        plugin
+            .metadata
+            .check_config(&config)
+            .map_err(|message| ConfigureError::Rejected {
+                plugin: name.clone(),
+                message,
+            })?;
+        let mut this = ConfiguredPlugin {
+            plugin,
+            config,
+            limits,
+            idle: Mutex::new(Vec::new()),
+            format_info: None,
+        };
+        let mut first =
+            this.plugin
+                .instantiate(limits)
+                .await
+                .map_err(|source| ConfigureError::Start {
+                    plugin: name.clone(),
+                    source,
+                })?;
+        match this.configure(&mut first).await {
+            Ok(Ok(())) => {}
+            Ok(Err(message)) => {
+                return Err(ConfigureError::Rejected {
+                    plugin: name,
+                    message,
+                });
+            }
+            Err(source) => {
+                return Err(ConfigureError::Start {
+                    plugin: name,
+                    source,
+                });
+            }
+        }
+        if this.plugin.metadata.kind == PluginKind::Formatter {
+            let info = first
+                .call(async |store, exports| match exports {
+                    Exports::Formatter(f) => f.sluice_plugin_formatting().call_info(store).await,
+                    _ => unreachable!("kind checked at load"),
+                })
+                .await
+                .map_err(|source| ConfigureError::Start {
+                    plugin: name.clone(),
+                    source,
+                })?;
+            this.format_info = Some(FormatInfo {
+                content_type: info.content_type,
+                extension: info.extension,
+                prefix: info.prefix.into(),
+                separator: info.separator.into(),
+                suffix: info.suffix.into(),
+            });
+        }
+        this.give_back(first);
+        Ok(this)
+    }
+
+    /// The plugin's metadata.
+    pub fn metadata(&self) -> &Metadata {
+        &self.plugin.metadata
+    }
+
+    /// The plugin's name.
+    pub fn name(&self) -> &str {
+        &self.plugin.metadata.name
+    }
+
+    /// A formatter's framing; `None` for other kinds.
+    pub fn format_info(&self) -> Option<&FormatInfo> {
+        self.format_info.as_ref()
+    }
+
+    async fn configure(&self, instance: &mut Instance) -> Result<Result<(), String>, CallError> {
+        let config = self.config.clone();
+        instance
+            .call(async move |store, exports| match exports {
+                Exports::Converter(c) => {
+                    c.sluice_plugin_conversion()
+                        .call_configure(store, &config)
+                        .await
+                }
+                Exports::Transform(t) => {
+                    t.sluice_plugin_transformation()
+                        .call_configure(store, &config)
+                        .await
+                }
+                Exports::Formatter(f) => {
+                    f.sluice_plugin_formatting()
+                        .call_configure(store, &config)
+                        .await
+                }
+            })
+            .await
+    }
+
+    /// An idle instance, or a new configured one.
+    async fn take(&self) -> Result<Instance, CallError> {
+        if let Some(i) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+            return Ok(i);
+        }
+        let mut instance = self.plugin.instantiate(self.limits).await?;
+        match self.configure(&mut instance).await? {
+            Ok(()) => Ok(instance),
+            Err(message) => Err(CallError::BadReply {
+                plugin: self.name().to_string(),
+                message: format!(
+                    "a new instance rejected the configuration the first one accepted: {message}"
+                ),
+            }),
+        }
+    }
+
+    /// Returns an instance to the pool unless it grew past the recycle mark.
+    fn give_back(&self, instance: Instance) {
+        if instance.memory_high_water() > self.limits.recycle_above_bytes {
+            tracing::debug!(
+                plugin = self.name(),
+                memory = instance.memory_high_water(),
+                "recycling plugin instance"
+            );
+            return;
+        }
+        self.idle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(instance);
+    }
+
+    /// Runs `f` on an instance; a failed call drops it.
+    async fn with_instance<R>(
+        &self,
+        f: impl AsyncFnOnce(
+            &mut wasmtime::Store<super::store::StoreState>,
+            &Exports,
+        ) -> wasmtime::Result<R>,
+    ) -> Result<R, CallError> {
+        let mut instance = self.take().await?;
+        let result = instance.call(f).await;
+        if result.is_ok() {
+            self.give_back(instance);
+        }
+        result
+    }
+
+    fn bad_reply(&self, message: impl Into<String>) -> CallError {
+        CallError::BadReply {
+            plugin: self.name().to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// Converts `part` of every record; one [`Conversion`] per record.
+    pub async fn convert(
+        &self,
+        part: Part,
+        records: &[Record],
+    ) -> Result<Vec<Conversion>, CallError> {
+        let batch = arena::encode(records);
+        let part = match part {
+            Part::Key => cv::Part::Key,
+            Part::Value => cv::Part::Value,
+        };
+        let reply = self
+            .with_instance(async move |store, exports| match exports {
+                Exports::Converter(c) => {
+                    c.sluice_plugin_conversion()
+                        .call_convert(store, part, &batch)
+                        .await
+                }
+                _ => unreachable!("convert called on a {}", "non-converter"),
+            })
+            .await?;
+        if reply.items.len() != records.len() {
+            return Err(self.bad_reply(format!(
+                "{} conversions for {} records",
+                reply.items.len(),
+                records.len()
+            )));
+        }
+        let failures =
+            failure_messages(reply.failures, records.len()).map_err(|m| self.bad_reply(m))?;
+        let data = Data::new(reply.data);
+        reply
+            .items
+            .into_iter()
+            .zip(failures)
+            .map(|(item, failure)| match item {
+                cv::Conversion::Converted((span, kind)) => Ok(Conversion::Converted {
+                    bytes: data.slice(span).map_err(|m| self.bad_reply(m))?,
+                    kind: kind.into(),
+                }),
+                cv::Conversion::Null => Ok(Conversion::Null),
+                cv::Conversion::Failed => Ok(Conversion::Failed(
+                    failure.unwrap_or_else(|| "failed (no message)".into()),
+                )),
+            })
+            .collect()
+    }
+
+    /// Converts `part` of every record in place: each record, or its error.
+    pub async fn convert_records(
+        &self,
+        part: Part,
+        records: Vec<Record>,
+    ) -> Result<Vec<Result<Record, String>>, CallError> {
+        let conversions = self.convert(part, &records).await?;
+        Ok(records
+            .into_iter()
+            .zip(conversions)
+            .map(|(mut r, c)| {
+                let (bytes, kind) = match c {
+                    Conversion::Converted { bytes, kind } => (Some(bytes), kind),
+                    Conversion::Null => (
+                        None,
+                        if part == Part::Key {
+                            r.key_kind
+                        } else {
+                            r.value_kind
+                        },
+                    ),
+                    Conversion::Failed(m) => return Err(m),
+                };
+                match part {
+                    Part::Key => (r.key, r.key_kind) = (bytes, kind),
+                    Part::Value => (r.value, r.value_kind) = (bytes, kind),
+                }
+                Ok(r)
+            })
+            .collect())
+    }
+
+    /// Transforms a batch: one [`TransformOutcome`] per input record.
+    pub async fn transform(&self, records: &[Record]) -> Result<Vec<TransformOutcome>, CallError> {
+        let batch = arena::encode(records);
+        let reply = self
+            .with_instance(async move |store, exports| match exports {
+                Exports::Transform(t) => {
+                    t.sluice_plugin_transformation()
+                        .call_transform(store, &batch)
+                        .await
+                }
+                _ => unreachable!("transform called on a non-transform"),
+            })
+            .await?;
+        if reply.origins.windows(2).any(|w| w[0] > w[1]) {
+            return Err(self.bad_reply("output origins are not in input order"));
+        }
+        let failures =
+            failure_messages(reply.failures, records.len()).map_err(|m| self.bad_reply(m))?;
+        let origins = reply.origins;
+        let mut outputs = arena::decode(reply.output, &origins, records)
+            .map_err(|m| self.bad_reply(m))?
+            .into_iter();
+        let mut origins = origins.into_iter().peekable();
+        let mut outcomes = Vec::with_capacity(records.len());
+        for (i, failure) in failures.into_iter().enumerate() {
+            let mut kept = Vec::new();
+            while origins.next_if(|&o| o as usize == i).is_some() {
+                kept.extend(outputs.next());
+            }
+            outcomes.push(match failure {
+                Some(message) => TransformOutcome::Failed(message),
+                None if kept.is_empty() => TransformOutcome::Dropped,
+                None => TransformOutcome::Kept(kept),
+            });
+        }
+        Ok(outcomes)
+    }
+
+    /// Encodes every record: its bytes, or its error.
+    pub async fn encode(
+        &self,
+        records: &[Record],
+    ) -> Result<Vec<Result<Bytes, String>>, CallError> {
+        let batch = arena::encode(records);
+        let reply = self
+            .with_instance(async move |store, exports| match exports {
+                Exports::Formatter(f) => {
+                    f.sluice_plugin_formatting()
+                        .call_encode(store, &batch)
+                        .await
+                }
+                _ => unreachable!("encode called on a non-formatter"),
+            })
+            .await?;
+        if reply.items.len() != records.len() {
+            return Err(self.bad_reply(format!(
+                "{} encodings for {} records",
+                reply.items.len(),
+                records.len()
+            )));
+        }
+        let failures =
+            failure_messages(reply.failures, records.len()).map_err(|m| self.bad_reply(m))?;
+        let data = Data::new(reply.data);
+        reply
+            .items
+            .into_iter()
+            .zip(failures)
+            .map(|(item, failure)| match (item, failure) {
+                (_, Some(message)) => Ok(Err(message)),
+                (Some(span), None) => Ok(Ok(data.slice(span).map_err(|m| self.bad_reply(m))?)),
+                (None, None) => Ok(Err("failed (no message)".into())),
+            })
+            .collect()
+    }
+
+    /// A formatter's header bytes (usually empty).
+    pub async fn header(&self) -> Result<Bytes, CallError> {
+        self.with_instance(async |store, exports| match exports {
+            Exports::Formatter(f) => f.sluice_plugin_formatting().call_header(store).await,
+            _ => unreachable!("header called on a non-formatter"),
+        })
+        .await
+        .map(Bytes::from)
+    }
+
+    /// A formatter's trailer bytes (usually empty).
+    pub async fn trailer(&self) -> Result<Bytes, CallError> {
+        self.with_instance(async |store, exports| match exports {
+            Exports::Formatter(f) => f.sluice_plugin_formatting().call_trailer(store).await,
+            _ => unreachable!("trailer called on a non-formatter"),
+        })
+        .await
+        .map(Bytes::from)
+    }
+}
+
+/// Spreads failures over the inputs: the message of each failed input.
+fn failure_messages(
+    failures: Vec<types::Failure>,
+    inputs: usize,
+) -> Result<Vec<Option<String>>, String> {
+    let mut out = vec![None; inputs];
+    for f in failures {
+        let slot = out.get_mut(f.input as usize).ok_or_else(|| {
+            format!(
+                "a failure names input {}, but the batch had {inputs}",
+                f.input
+            )
+        })?;
+        *slot = Some(f.message);
+    }
+    Ok(out)
+}

@@ -1,0 +1,286 @@
+//! The Wasm engine shared by all plugins: configuration, the epoch ticker,
+//! and loading a component file into a checked, pre-instantiated plugin.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine};
+
+use super::bindings::{converter, formatter, log, transform};
+use super::cache::{ArtifactCache, CacheError};
+use super::error::{CallError, ConfigureError, LoadError};
+use super::instance::{EPOCH_TICK, Exports, Instance, Pre};
+use super::limits::Limits;
+use super::metadata::{Metadata, PluginKind};
+use super::pool::ConfiguredPlugin;
+use super::store::StoreState;
+
+/// The contract version this host implements.
+pub const CONTRACT_VERSION: &str = "0.1.0";
+
+/// The engine could not be created.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the WebAssembly engine: {0}")]
+pub struct EngineError(String);
+
+/// Compiles, checks and instantiates plugins. Cheap to clone.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    linker: Linker<StoreState>,
+    cache: ArtifactCache,
+    stop_ticker: Arc<AtomicBool>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A plugin file that loaded: checked, compiled and described.
+pub struct LoadedPlugin {
+    pub path: PathBuf,
+    pub metadata: Metadata,
+    /// The contract version it was built for.
+    pub contract: &'static str,
+    pub(crate) pre: Pre,
+    /// Keeps the engine's epoch ticker running while the plugin exists.
+    _runtime: Runtime,
+}
+
+impl Runtime {
+    /// An engine with epoch interruption, no concurrency support (plain
+    /// calls are cheaper), WASI linked, and precompiled artifacts in `cache_dir`.
+    pub fn new(cache_dir: &Path) -> Result<Self, EngineError> {
+        let mut config = Config::new();
+        config.epoch_interruption(true).concurrency_support(false);
+        let engine = Engine::new(&config).map_err(|e| EngineError(e.to_string()))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| EngineError(e.to_string()))?;
+        log::add_to_linker::<StoreState, wasmtime::component::HasSelf<StoreState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| EngineError(e.to_string()))?;
+        let stop_ticker = Arc::new(AtomicBool::new(false));
+        let (ticker_engine, stop) = (engine.clone(), stop_ticker.clone());
+        std::thread::Builder::new()
+            .name("sluice-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    ticker_engine.increment_epoch();
+                }
+            })
+            .map_err(|e| EngineError(e.to_string()))?;
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                cache: ArtifactCache::new(cache_dir),
+                stop_ticker,
+            }),
+        })
+    }
+
+    /// Loads one plugin file: reads it, checks it is a Sluice component of a
+    /// supported contract version, compiles it (or loads the cached
+    /// artifact), links it, and reads its metadata.
+    pub async fn load(&self, path: &Path) -> Result<Arc<LoadedPlugin>, LoadError> {
+        let path = path.to_path_buf();
+        let wasm = std::fs::read(&path).map_err(|source| LoadError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        if wasm.len() < 8 || &wasm[..4] != b"\0asm" {
+            return Err(LoadError::NotWasm { path });
+        }
+        if wasm[4..8] == [1, 0, 0, 0] {
+            return Err(LoadError::CoreModule { path });
+        }
+        let (engine, cache) = (self.inner.engine.clone(), self.inner.cache.clone());
+        let compiled = tokio::task::spawn_blocking(move || cache.load(&engine, &wasm))
+            .await
+            .map_err(|e| LoadError::Compile {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        let component = compiled.map_err(|e| match e {
+            CacheError::Compile(message) => LoadError::Compile {
+                path: path.clone(),
+                message,
+            },
+            CacheError::Io(p, source) => LoadError::Cache { path: p, source },
+        })?;
+        let kind = self.exported_kind(&path, &component)?;
+        let pre = self.pre_instantiate(&path, kind, &component)?;
+        let mut instance = Instance::new(&pre, Arc::from(file_stem(&path)), Limits::default())
+            .await
+            .map_err(|source| LoadError::Metadata {
+                path: path.clone(),
+                source,
+            })?;
+        let metadata: Metadata = instance
+            .call(async |store, exports| match exports {
+                Exports::Converter(c) => c.sluice_plugin_conversion().call_metadata(store).await,
+                Exports::Transform(t) => {
+                    t.sluice_plugin_transformation().call_metadata(store).await
+                }
+                Exports::Formatter(f) => f.sluice_plugin_formatting().call_metadata(store).await,
+            })
+            .await
+            .map_err(|source| LoadError::Metadata {
+                path: path.clone(),
+                source,
+            })?
+            .into();
+        if metadata.kind != kind {
+            return Err(LoadError::KindMismatch {
+                path,
+                declared: metadata.kind.as_str(),
+                exported: kind.interface(),
+            });
+        }
+        Ok(Arc::new(LoadedPlugin {
+            path,
+            metadata,
+            contract: CONTRACT_VERSION,
+            pre,
+            _runtime: self.clone(),
+        }))
+    }
+
+    /// Loads every `*.wasm` file of `dir`, sorted by name. A broken file gives
+    /// its error in place; the others still load.
+    pub async fn load_dir(
+        &self,
+        dir: &Path,
+    ) -> std::io::Result<Vec<(PathBuf, Result<Arc<LoadedPlugin>, LoadError>)>> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "wasm") && p.is_file())
+            .collect();
+        files.sort();
+        let mut out = Vec::with_capacity(files.len());
+        for f in files {
+            let loaded = self.load(&f).await;
+            out.push((f, loaded));
+        }
+        Ok(out)
+    }
+
+    /// Starts a plugin with its configuration: checks the keys against its
+    /// metadata, then instantiates and configures a first instance, so a bad
+    /// configuration is reported now, not at the first record.
+    pub async fn configure(
+        &self,
+        plugin: Arc<LoadedPlugin>,
+        config: Vec<(String, String)>,
+        limits: Limits,
+    ) -> Result<ConfiguredPlugin, ConfigureError> {
+        ConfiguredPlugin::start(plugin, config, limits).await
+    }
+
+    fn exported_kind(&self, path: &Path, component: &Component) -> Result<PluginKind, LoadError> {
+        let ty = component.component_type();
+        let names: Vec<String> = ty
+            .exports(&self.inner.engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        let mut kinds = Vec::new();
+        for name in &names {
+            let Some(rest) = name.strip_prefix("sluice:plugin/") else {
+                continue;
+            };
+            let (interface, version) = rest.split_once('@').unwrap_or((rest, "?"));
+            let kind = match interface {
+                "conversion" => PluginKind::Converter,
+                "transformation" => PluginKind::Transform,
+                "formatting" => PluginKind::Formatter,
+                _ => continue,
+            };
+            if version != CONTRACT_VERSION {
+                return Err(LoadError::UnsupportedContract {
+                    path: path.to_path_buf(),
+                    found: version.to_string(),
+                    supported: CONTRACT_VERSION,
+                });
+            }
+            kinds.push(kind);
+        }
+        match kinds.as_slice() {
+            [kind] => Ok(*kind),
+            [] => Err(LoadError::NotAPlugin {
+                path: path.to_path_buf(),
+                exports: if names.is_empty() {
+                    "nothing".into()
+                } else {
+                    names.join(", ")
+                },
+            }),
+            _ => Err(LoadError::SeveralKinds {
+                path: path.to_path_buf(),
+                kinds: kinds
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+
+    fn pre_instantiate(
+        &self,
+        path: &Path,
+        kind: PluginKind,
+        component: &Component,
+    ) -> Result<Pre, LoadError> {
+        let wrong = |e: wasmtime::Error| LoadError::WrongWorld {
+            path: path.to_path_buf(),
+            contract: CONTRACT_VERSION,
+            kind: kind.as_str(),
+            message: format!("{e:#}"),
+        };
+        let pre = self
+            .inner
+            .linker
+            .instantiate_pre(component)
+            .map_err(wrong)?;
+        Ok(match kind {
+            PluginKind::Converter => {
+                Pre::Converter(converter::ConverterPre::new(pre).map_err(wrong)?)
+            }
+            PluginKind::Transform => {
+                Pre::Transform(transform::TransformPre::new(pre).map_err(wrong)?)
+            }
+            PluginKind::Formatter => {
+                Pre::Formatter(formatter::FormatterPre::new(pre).map_err(wrong)?)
+            }
+        })
+    }
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+impl LoadedPlugin {
+    /// The plugin's name (from its metadata).
+    pub fn name(&self) -> &str {
+        &self.metadata.name
+    }
+
+    pub(crate) async fn instantiate(&self, limits: Limits) -> Result<Instance, CallError> {
+        Instance::new(&self.pre, Arc::from(self.metadata.name.as_str()), limits).await
+    }
+}

@@ -1,0 +1,59 @@
+//! The host's record: what the Kafka source produces and the pipeline moves.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+/// What a record's key or value holds (the contract's `value-kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueKind {
+    /// Bytes of unknown structure, as consumed.
+    #[default]
+    Binary,
+    /// UTF-8 text.
+    Text,
+    /// One UTF-8 JSON document.
+    Json,
+}
+
+/// One Kafka header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub name: String,
+    pub value: Option<Bytes>,
+}
+
+/// A Kafka record on its way through the pipeline. Bytes are reference
+/// counted, so cloning and slicing never copy them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub topic: Arc<str>,
+    pub partition: i32,
+    pub offset: i64,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: Option<i64>,
+    pub key: Option<Bytes>,
+    pub key_kind: ValueKind,
+    /// `None` is a tombstone.
+    pub value: Option<Bytes>,
+    pub value_kind: ValueKind,
+    pub headers: Vec<Header>,
+}
+
+impl Record {
+    /// A record with a topic and value and nothing else; handy for tests and tools.
+    pub fn new(topic: impl Into<Arc<str>>, value: Option<Bytes>) -> Self {
+        Record {
+            topic: topic.into(),
+            partition: 0,
+            offset: 0,
+            timestamp: None,
+            key: None,
+            key_kind: ValueKind::Binary,
+            value,
+            value_kind: ValueKind::Binary,
+            headers: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The harness Sluice's tests share: builds the real plugins once per test
+//! process (through `scripts/build-plugins`, the same command users run),
+//! finds the `sluice` binary, and keeps one precompiled-plugin cache per run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// The cargo target directory this test binary was built into.
+pub fn target_dir() -> PathBuf {
+    // <target>/<profile>/deps/<test binary>
+    let exe = std::env::current_exe().expect("test binary path");
+    exe.ancestors()
+        .nth(3)
+        .expect("test binary lives in <target>/<profile>/deps")
+        .to_path_buf()
+}
+
+fn profile_dir() -> PathBuf {
+    std::env::current_exe()
+        .expect("test binary path")
+        .ancestors()
+        .nth(2)
+        .expect("profile dir")
+        .to_path_buf()
+}
+
+/// Builds every plugin and test fixture (once per process) and returns the
+/// directory of the first-party plugins.
+pub fn plugin_dir() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let out = Command::new(repo_root().join("scripts/build-plugins"))
+                .env("CARGO_TARGET_DIR", target_dir())
+                .output()
+                .expect("run scripts/build-plugins");
+            assert!(
+                out.status.success(),
+                "scripts/build-plugins failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            PathBuf::from(String::from_utf8(out.stdout).expect("utf-8 path").trim())
+        })
+        .clone()
+}
+
+/// One first-party plugin's file.
+pub fn plugin(name: &str) -> PathBuf {
+    plugin_dir().join(format!("{name}.wasm"))
+}
+
+/// One test fixture plugin's file (`chaos`, `foreign-world`, `future-contract`).
+pub fn test_plugin(name: &str) -> PathBuf {
+    plugin_dir();
+    target_dir()
+        .join("test-plugins")
+        .join(format!("{name}.wasm"))
+}
+
+/// The precompiled-plugin cache shared by every test of a run.
+pub fn cache_dir() -> PathBuf {
+    target_dir().join("test-cache")
+}
+
+/// A plugin runtime on the shared cache.
+pub fn runtime() -> sluice::plugin::Runtime {
+    sluice::plugin::Runtime::new(&cache_dir()).expect("engine starts")
+}
+
+/// The `sluice` binary of this build profile, built if missing.
+pub fn sluice_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let bin = profile_dir().join("sluice");
+        if !bin.exists() {
+            let mut cmd = Command::new(env!("CARGO"));
+            cmd.args(["build", "-p", "sluice", "--bin", "sluice"])
+                .env("CARGO_TARGET_DIR", target_dir());
+            if profile_dir().ends_with("release") {
+                cmd.arg("--release");
+            }
+            assert!(
+                cmd.status().expect("run cargo build").success(),
+                "building the sluice binary failed"
+            );
+        }
+        bin
+    })
+    .clone()
+}
+
+/// A `sluice` command using the shared cache and logging at info level.
+pub fn sluice() -> Command {
+    let mut cmd = Command::new(sluice_bin());
+    cmd.env("SLUICE_CACHE_DIR", cache_dir())
+        .env("SLUICE_LOG", "info");
+    cmd
+}
