@@ -82,7 +82,7 @@ pub use plugin::{
     Formatter, Part, Plugin, Transform, TransformOutput, configure, run_convert, run_encode,
     run_transform,
 };
-pub use record::{Header, Record, RecordOut, ValueKind};
+pub use record::{Header, HeaderOut, Record, RecordOut, ValueKind};
 
 #[doc(hidden)]
 pub mod __private {

@@ -14,6 +14,16 @@ pub enum ValueKind {
     Json,
 }
 
+impl std::fmt::Display for ValueKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ValueKind::Binary => "binary",
+            ValueKind::Text => "text",
+            ValueKind::Json => "json",
+        })
+    }
+}
+
 /// One Kafka header: a UTF-8 name and a value that may be null.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Header<'a> {
@@ -114,8 +124,11 @@ pub struct RecordOut<'a> {
     pub key_kind: ValueKind,
     pub value: Option<Cow<'a, [u8]>>,
     pub value_kind: ValueKind,
-    pub headers: Vec<(Cow<'a, str>, Option<Cow<'a, [u8]>>)>,
+    pub headers: Vec<HeaderOut<'a>>,
 }
+
+/// A header of an emitted record: name and value (null when `None`).
+pub type HeaderOut<'a> = (Cow<'a, str>, Option<Cow<'a, [u8]>>);
 
 impl<'a> RecordOut<'a> {
     /// Replaces the value with a JSON document.

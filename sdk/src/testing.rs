@@ -67,12 +67,12 @@ pub fn transform<T: Transform>(plugin: &mut T, records: &[Record<'_>]) -> Vec<Ou
         .collect()
 }
 
+/// One converted value with its kind (`None` for null), or the record's error.
+pub type ConvertResult = Result<Option<(Vec<u8>, crate::ValueKind)>, String>;
+
 /// Runs `plugin` over the values of `records`: each converted value with its
 /// kind (`None` for null), or the error.
-pub fn convert<C: Converter>(
-    plugin: &mut C,
-    records: &[Record<'_>],
-) -> Vec<Result<Option<(Vec<u8>, crate::ValueKind)>, String>> {
+pub fn convert<C: Converter>(plugin: &mut C, records: &[Record<'_>]) -> Vec<ConvertResult> {
     let out = plugin::run_convert(plugin, Part::Value, &to_batch(records));
     out.items
         .iter()

@@ -422,3 +422,23 @@ async fn precompiled_artifacts_are_written_once_and_reused() {
         1
     );
 }
+
+#[tokio::test]
+async fn calling_a_plugin_as_another_kind_is_an_error_not_a_panic() {
+    let insert = start("insert-field", &[("topic.field", "t")]).await;
+    let err = insert
+        .convert(Part::Value, &[json_record(0, "{}")])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CallError::WrongKind {
+                kind: "transform",
+                wanted: "converter",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}

@@ -32,10 +32,21 @@ pub struct TestArgs {
     /// Records per plugin call; the whole input by default.
     #[arg(long, value_name = "N")]
     pub batch_size: Option<usize>,
+    /// What to print: one outcome line per input record, or (transforms and
+    /// converters) the output records in the input format, so plugins can be
+    /// chained: `sluice plugin test a.wasm --emit records | sluice plugin test b.wasm`.
+    #[arg(long, value_enum, default_value_t = Emit::Outcomes)]
+    pub emit: Emit,
     #[command(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]
     pub cache: CacheArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Emit {
+    Outcomes,
+    Records,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -163,6 +174,7 @@ fn record_json(r: &Record) -> Value {
     json!({
         "topic": &*r.topic,
         "partition": r.partition,
+        "offset": r.offset,
         "timestamp": r.timestamp,
         "key": bytes_json(&r.key, r.key_kind),
         "value": bytes_json(&r.value, r.value_kind),
@@ -198,6 +210,20 @@ pub async fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
             PluginKind::Formatter => encode(&plugin, chunk, &mut tally, &mut encoded_items).await?,
         };
         for (i, mut line) in lines.into_iter().enumerate() {
+            if args.emit == Emit::Records {
+                match line.get("records").and_then(Value::as_array) {
+                    Some(records) => records.iter().try_for_each(|r| writeln!(out, "{r}"))?,
+                    None if line["outcome"] == "failed" => {
+                        eprintln!(
+                            "offset {}: failed: {}",
+                            chunk[i].offset,
+                            line["error"].as_str().unwrap_or("")
+                        )
+                    }
+                    None => {}
+                }
+                continue;
+            }
             line["input"] = json!(first + i);
             line["offset"] = json!(chunk[i].offset);
             writeln!(out, "{line}")?;
@@ -211,12 +237,19 @@ pub async fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
             encoded_items.iter().map(|b: &Bytes| &b[..]),
             &trailer,
         );
-        writeln!(
-            out,
-            "{}",
-            json!({"body": String::from_utf8_lossy(&body), "content_type": info.content_type, "extension": info.extension})
-        )?;
+        if args.emit == Emit::Records {
+            out.write_all(&body)?;
+            writeln!(out)?;
+        } else {
+            let line = json!({
+                "body": String::from_utf8_lossy(&body),
+                "content_type": info.content_type,
+                "extension": info.extension,
+            });
+            writeln!(out, "{line}")?;
+        }
     }
+    out.flush()?;
     let m = plugin.metadata();
     eprintln!(
         "{} {} ({}): {} records: {} kept, {} dropped, {} failed",

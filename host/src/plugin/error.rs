@@ -87,6 +87,14 @@ pub enum CallError {
     Timeout { plugin: String, ms: u128 },
     #[error("plugin `{plugin}` returned a malformed reply: {message}")]
     BadReply { plugin: String, message: String },
+    #[error(
+        "plugin `{plugin}` is a {kind}, not a {wanted}: check the manifest's plugin for this stage"
+    )]
+    WrongKind {
+        plugin: String,
+        kind: &'static str,
+        wanted: &'static str,
+    },
 }
 
 impl CallError {
@@ -97,7 +105,8 @@ impl CallError {
             | CallError::MemoryLimit { plugin, .. }
             | CallError::Deadline { plugin, .. }
             | CallError::Timeout { plugin, .. }
-            | CallError::BadReply { plugin, .. } => plugin,
+            | CallError::BadReply { plugin, .. }
+            | CallError::WrongKind { plugin, .. } => plugin,
         }
     }
 }

@@ -19,4 +19,4 @@ pub use format::FormatInfo;
 pub use limits::{DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CPU_DEADLINE_MS, DEFAULT_MEMORY_MIB, Limits};
 pub use metadata::{ConfigKey, Metadata, PluginKind};
 pub use pool::{ConfiguredPlugin, Conversion, Part, TransformOutcome};
-pub use runtime::{CONTRACT_VERSION, EngineError, LoadedPlugin, Runtime};
+pub use runtime::{CONTRACT_VERSION, EngineError, LoadedPlugin, Runtime, engine_config};

@@ -98,7 +98,7 @@ impl ConfiguredPlugin {
             let info = first
                 .call(async |store, exports| match exports {
                     Exports::Formatter(f) => f.sluice_plugin_formatting().call_info(store).await,
-                    _ => unreachable!("kind checked at load"),
+                    _ => Err(wrong_kind()),
                 })
                 .await
                 .map_err(|source| ConfigureError::Start {
@@ -204,6 +204,18 @@ impl ConfiguredPlugin {
         result
     }
 
+    fn expect_kind(&self, wanted: PluginKind) -> Result<(), CallError> {
+        let kind = self.plugin.metadata.kind;
+        if kind == wanted {
+            return Ok(());
+        }
+        Err(CallError::WrongKind {
+            plugin: self.name().to_string(),
+            kind: kind.as_str(),
+            wanted: wanted.as_str(),
+        })
+    }
+
     fn bad_reply(&self, message: impl Into<String>) -> CallError {
         CallError::BadReply {
             plugin: self.name().to_string(),
@@ -217,6 +229,7 @@ impl ConfiguredPlugin {
         part: Part,
         records: &[Record],
     ) -> Result<Vec<Conversion>, CallError> {
+        self.expect_kind(PluginKind::Converter)?;
         let batch = arena::encode(records);
         let part = match part {
             Part::Key => cv::Part::Key,
@@ -229,7 +242,7 @@ impl ConfiguredPlugin {
                         .call_convert(store, part, &batch)
                         .await
                 }
-                _ => unreachable!("convert called on a {}", "non-converter"),
+                _ => Err(wrong_kind()),
             })
             .await?;
         if reply.items.len() != records.len() {
@@ -293,6 +306,7 @@ impl ConfiguredPlugin {
 
     /// Transforms a batch: one [`TransformOutcome`] per input record.
     pub async fn transform(&self, records: &[Record]) -> Result<Vec<TransformOutcome>, CallError> {
+        self.expect_kind(PluginKind::Transform)?;
         let batch = arena::encode(records);
         let reply = self
             .with_instance(async move |store, exports| match exports {
@@ -301,7 +315,7 @@ impl ConfiguredPlugin {
                         .call_transform(store, &batch)
                         .await
                 }
-                _ => unreachable!("transform called on a non-transform"),
+                _ => Err(wrong_kind()),
             })
             .await?;
         if reply.origins.windows(2).any(|w| w[0] > w[1]) {
@@ -334,6 +348,7 @@ impl ConfiguredPlugin {
         &self,
         records: &[Record],
     ) -> Result<Vec<Result<Bytes, String>>, CallError> {
+        self.expect_kind(PluginKind::Formatter)?;
         let batch = arena::encode(records);
         let reply = self
             .with_instance(async move |store, exports| match exports {
@@ -342,7 +357,7 @@ impl ConfiguredPlugin {
                         .call_encode(store, &batch)
                         .await
                 }
-                _ => unreachable!("encode called on a non-formatter"),
+                _ => Err(wrong_kind()),
             })
             .await?;
         if reply.items.len() != records.len() {
@@ -369,9 +384,10 @@ impl ConfiguredPlugin {
 
     /// A formatter's header bytes (usually empty).
     pub async fn header(&self) -> Result<Bytes, CallError> {
+        self.expect_kind(PluginKind::Formatter)?;
         self.with_instance(async |store, exports| match exports {
             Exports::Formatter(f) => f.sluice_plugin_formatting().call_header(store).await,
-            _ => unreachable!("header called on a non-formatter"),
+            _ => Err(wrong_kind()),
         })
         .await
         .map(Bytes::from)
@@ -379,9 +395,10 @@ impl ConfiguredPlugin {
 
     /// A formatter's trailer bytes (usually empty).
     pub async fn trailer(&self) -> Result<Bytes, CallError> {
+        self.expect_kind(PluginKind::Formatter)?;
         self.with_instance(async |store, exports| match exports {
             Exports::Formatter(f) => f.sluice_plugin_formatting().call_trailer(store).await,
-            _ => unreachable!("trailer called on a non-formatter"),
+            _ => Err(wrong_kind()),
         })
         .await
         .map(Bytes::from)
@@ -404,4 +421,9 @@ fn failure_messages(
         *slot = Some(f.message);
     }
     Ok(out)
+}
+
+/// The error for an export of another kind; unreachable after `expect_kind`.
+fn wrong_kind() -> wasmtime::Error {
+    wasmtime::format_err!("export of another plugin kind called")
 }

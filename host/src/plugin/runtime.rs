@@ -55,13 +55,19 @@ pub struct LoadedPlugin {
     _runtime: Runtime,
 }
 
+/// The engine configuration every plugin runs under: epoch interruption for
+/// CPU deadlines, and no concurrency support (plain calls are cheaper).
+pub fn engine_config() -> Config {
+    let mut config = Config::new();
+    config.epoch_interruption(true).concurrency_support(false);
+    config
+}
+
 impl Runtime {
-    /// An engine with epoch interruption, no concurrency support (plain
-    /// calls are cheaper), WASI linked, and precompiled artifacts in `cache_dir`.
+    /// An engine configured by [`engine_config`], WASI and the log import
+    /// linked, and precompiled artifacts in `cache_dir`.
     pub fn new(cache_dir: &Path) -> Result<Self, EngineError> {
-        let mut config = Config::new();
-        config.epoch_interruption(true).concurrency_support(false);
-        let engine = Engine::new(&config).map_err(|e| EngineError(e.to_string()))?;
+        let engine = Engine::new(&engine_config()).map_err(|e| EngineError(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| EngineError(e.to_string()))?;

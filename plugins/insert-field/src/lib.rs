@@ -127,7 +127,7 @@ impl Transform for InsertField {
         }
         if record.value_kind != ValueKind::Json {
             return Err(format!(
-                "offset {}: insert-field needs a JSON value but got {:?}: use the json converter as value converter",
+                "offset {}: insert-field needs a JSON value but got a {} value: use the json converter as value converter",
                 record.offset, record.value_kind
             ));
         }

@@ -93,10 +93,7 @@ mod tests {
     use super::*;
     use sluice_sdk::testing;
 
-    fn run(
-        schemas: bool,
-        values: &[Option<&[u8]>],
-    ) -> Vec<Result<Option<(Vec<u8>, ValueKind)>, String>> {
+    fn run(schemas: bool, values: &[Option<&[u8]>]) -> Vec<testing::ConvertResult> {
         let mut c = sluice_sdk::configure::<JsonConverter>(vec![(
             "schemas.enable".into(),
             schemas.to_string(),

@@ -1,0 +1,50 @@
+//! Realistic 1 KiB JSON events, the same in every benchmark.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use sluice::record::{Record, ValueKind};
+
+/// One clickstream-like event of about 1 KiB, deterministic in `i`.
+pub fn event(i: u64) -> String {
+    let event_type = ["page_view", "add_to_cart", "checkout", "search"][(i % 4) as usize];
+    let variant = if i.is_multiple_of(2) {
+        "control"
+    } else {
+        "treatment"
+    };
+    let mut v = serde_json::json!({
+        "event_id": format!("{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}", i * 2654435761 % 0xffff_ffff, i % 0xffff, i % 0xfff, (i * 7) % 0xfff, i * 11),
+        "event_type": event_type,
+        "user_id": 100_000 + (i * 7919) % 50_000,
+        "session_id": format!("s-{:016x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+        "ts": 1_650_000_000_000_u64 + i * 37,
+        "page": {
+            "url": format!("https://shop.example.com/catalog/item/{}", i % 10_000),
+            "referrer": "https://www.example.org/search?q=running+shoes&page=2",
+            "title": "Trail running shoes, lightweight, waterproof - Example Shop"
+        },
+        "device": {"type": "mobile", "os": "Android 14", "browser": "Chrome 124.0", "screen": "1080x2400"},
+        "geo": {"country": "JP", "region": "Tokyo", "city": "Shibuya", "lat": 35.6618, "lon": 139.704},
+        "cart": {"items": (i % 5), "value_cents": (i * 1299) % 100_000, "currency": "JPY"},
+        "experiment": {"id": "exp-checkout-v2", "variant": variant},
+    });
+    let base = v.to_string().len();
+    v["padding"] = serde_json::Value::String("x".repeat(1024usize.saturating_sub(base + 14)));
+    v.to_string()
+}
+
+/// `n` records of one topic and partition, values JSON as after a converter.
+pub fn json_records(n: usize) -> Vec<Record> {
+    let topic: Arc<str> = Arc::from("events");
+    (0..n as u64)
+        .map(|i| {
+            let mut r = Record::new(topic.clone(), Some(Bytes::from(event(i))));
+            r.offset = i as i64;
+            r.timestamp = Some(1_650_000_000_000 + i as i64);
+            r.key = Some(Bytes::from(format!("user-{}", i % 1000)));
+            r.value_kind = ValueKind::Json;
+            r
+        })
+        .collect()
+}

@@ -1,0 +1,204 @@
+//! The `sluice` binary's plugin commands, run as a user runs them.
+
+use std::process::Output;
+
+use serde_json::Value;
+use sluice_tests::{plugin, plugin_dir, sluice, test_plugin};
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).into_owned()
+}
+
+fn run(cmd: &mut std::process::Command) -> Output {
+    cmd.output().expect("sluice runs")
+}
+
+#[test]
+fn plugins_lists_each_plugin_and_each_broken_file_with_its_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(plugin("json"), dir.path().join("json.wasm")).unwrap();
+    std::fs::copy(plugin("insert-field"), dir.path().join("insert-field.wasm")).unwrap();
+    std::fs::write(dir.path().join("broken.wasm"), b"not wasm at all").unwrap();
+    let out = run(sluice().arg("plugins").arg(dir.path()));
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a broken file makes the exit status 1\n{stdout}"
+    );
+    assert!(stdout.contains("NAME"), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("json ")
+            && l.contains("converter")
+            && l.contains("sluice:plugin@0.1.0")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("schemas.enable (boolean, default \"true\")"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("insert-field  transform"), "{stdout}");
+    assert!(
+        stdout.contains("broken.wasm")
+            && stdout.contains("BROKEN")
+            && stdout.contains("not a WebAssembly file"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn plugins_json_describes_every_plugin_for_machines() {
+    let out = run(sluice().arg("plugins").arg(plugin_dir()).arg("--json"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let items: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(items.len(), 6);
+    let insert = items
+        .iter()
+        .find(|i| i["plugin"]["name"] == "insert-field")
+        .unwrap();
+    assert_eq!(insert["plugin"]["kind"], "transform");
+    assert_eq!(insert["contract"], "sluice:plugin@0.1.0");
+    let keys: Vec<&str> = insert["plugin"]["config"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "topic.field",
+            "partition.field",
+            "offset.field",
+            "timestamp.field",
+            "static.field",
+            "static.value"
+        ]
+    );
+}
+
+#[test]
+fn plugin_test_prints_one_outcome_per_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            r#"{"topic":"orders","offset":40,"value":{"id":1}}"#,
+            "\n",
+            r#"{"topic":"orders","offset":41,"value":"plain text"}"#,
+            "\n",
+            r#"{"topic":"orders","offset":42,"value":{"id":3},"headers":{"skip":null}}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let out = run(sluice()
+        .args(["plugin", "test"])
+        .arg(plugin("insert-field"))
+        .args([
+            "--config",
+            "offset.field=at",
+            "-c",
+            "static.field=src",
+            "-c",
+            "static.value=cli",
+        ])
+        .arg("--input")
+        .arg(&input));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["outcome"], "kept");
+    assert_eq!(
+        lines[0]["records"][0]["value"],
+        serde_json::json!({"id":1,"at":40,"src":"cli"})
+    );
+    assert_eq!(lines[1]["outcome"], "failed");
+    assert_eq!(lines[1]["offset"], 41);
+    assert!(
+        lines[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("needs a JSON value"),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(lines[2]["records"][0]["headers"]["skip"], Value::Null);
+    assert!(
+        text(&out.stderr).contains("3 records: 2 kept, 0 dropped, 1 failed"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn plugin_test_reports_a_bad_config_and_exits_non_zero() {
+    let out = run(sluice()
+        .args(["plugin", "test"])
+        .arg(plugin("drop"))
+        .args(["-c", "predicate=Sometimes"])
+        .arg("-i")
+        .arg("/dev/null"));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("plugin `drop` rejected its configuration"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("use TopicNameMatches, HasHeaderKey or RecordIsTombstone"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn plugin_output_reaches_the_host_log_tagged_with_the_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, "{\"value\":\"print\"}\n").unwrap();
+    let out = run(sluice()
+        .args(["plugin", "test"])
+        .arg(test_plugin("chaos"))
+        .arg("-i")
+        .arg(&input));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let stdout_line = stderr
+        .lines()
+        .find(|l| l.contains("chaos says hello on stdout"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        stdout_line.contains("plugin=\"chaos\"") && stdout_line.contains("stream=\"stdout\""),
+        "{stdout_line}"
+    );
+    let log_line = stderr
+        .lines()
+        .find(|l| l.contains("through the log import"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        log_line.contains("WARN") && log_line.contains("plugin=\"chaos\""),
+        "{log_line}"
+    );
+}
+
+#[test]
+fn a_trap_is_reported_with_the_plugin_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, "{\"value\":\"trap\"}\n").unwrap();
+    let out = run(sluice()
+        .args(["plugin", "test"])
+        .arg(test_plugin("chaos"))
+        .arg("-i")
+        .arg(&input));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("error: plugin `chaos` trapped"),
+        "{}",
+        text(&out.stderr)
+    );
+}
