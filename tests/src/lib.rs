@@ -76,24 +76,21 @@ pub fn runtime() -> sluice::plugin::Runtime {
     sluice::plugin::Runtime::new(&cache_dir()).expect("engine starts")
 }
 
-/// The `sluice` binary of this build profile, built if missing.
+/// The `sluice` binary of this build profile, brought up to date once per
+/// test process (`cargo test` builds the library, not the binary).
 pub fn sluice_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let bin = profile_dir().join("sluice");
-        if !bin.exists() {
-            let mut cmd = Command::new(env!("CARGO"));
-            cmd.args(["build", "-p", "sluice", "--bin", "sluice"])
-                .env("CARGO_TARGET_DIR", target_dir());
-            if profile_dir().ends_with("release") {
-                cmd.arg("--release");
-            }
-            assert!(
-                cmd.status().expect("run cargo build").success(),
-                "building the sluice binary failed"
-            );
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "--quiet", "-p", "sluice", "--bin", "sluice"])
+            .current_dir(repo_root())
+            .env("CARGO_TARGET_DIR", target_dir());
+        if profile_dir().ends_with("release") {
+            cmd.arg("--release");
         }
-        bin
+        let status = cmd.status().expect("run cargo build");
+        assert!(status.success(), "building the sluice binary failed");
+        profile_dir().join("sluice")
     })
     .clone()
 }

@@ -202,3 +202,25 @@ fn a_trap_is_reported_with_the_plugin_name() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn plugin_test_grants_environment_and_directories_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "file secret").unwrap();
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, "{\"value\":\"env\"}\n{\"value\":\"read\"}\n").unwrap();
+    let out = run(sluice()
+        .args(["plugin", "test"])
+        .arg(test_plugin("chaos"))
+        .args(["--env", "CHAOS_SECRET=env secret", "--dir"])
+        .arg(format!("{}:/data", dir.path().display()))
+        .arg("-i")
+        .arg(&input));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["records"][0]["value"], "env secret");
+    assert_eq!(lines[1]["records"][0]["value"], "file secret");
+}

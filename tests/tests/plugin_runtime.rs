@@ -1,13 +1,13 @@
 //! The plugin runtime with the real, built plugins: loading and refusing
 //! components, configuration errors, per-record errors, and plugins that
-//! trap, loop, allocate without bound or block.
+//! trap, loop, allocate without bound or block; what the sandbox grants.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use sluice::plugin::{
-    CallError, ConfigureError, ConfiguredPlugin, Conversion, Limits, LoadError, Part, PluginKind,
-    TransformOutcome,
+    CallError, ConfigureError, ConfiguredPlugin, Conversion, DirGrant, Grants, Limits, LoadError,
+    Part, PluginKind, Sandbox, TransformOutcome,
 };
 use sluice::record::{Record, ValueKind};
 use sluice_tests::{plugin, runtime, test_plugin};
@@ -439,6 +439,70 @@ async fn calling_a_plugin_as_another_kind_is_an_error_not_a_panic() {
                 ..
             }
         ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn plugins_see_no_environment_or_files_unless_granted() {
+    let rt = runtime();
+    let chaos = rt.load(&test_plugin("chaos")).await.unwrap();
+    // The host's own environment and files stay outside the sandbox.
+    let denied = rt
+        .configure(chaos.clone(), vec![], Limits::default())
+        .await
+        .unwrap();
+    let out = denied
+        .transform(&[raw_record(0, b"env"), raw_record(1, b"read")])
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out[0], TransformOutcome::Failed(m) if m.contains("CHAOS_SECRET")),
+        "{out:?}"
+    );
+    assert!(
+        matches!(&out[1], TransformOutcome::Failed(m) if m.contains("/data/secret.txt")),
+        "{out:?}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "from a file").unwrap();
+    let sandbox = Sandbox {
+        limits: Limits::default(),
+        grants: Grants {
+            env: vec![("CHAOS_SECRET".into(), "from the manifest".into())],
+            dirs: vec![DirGrant {
+                host: dir.path().to_path_buf(),
+                guest: "/data".into(),
+            }],
+        },
+    };
+    let granted = rt.configure(chaos.clone(), vec![], sandbox).await.unwrap();
+    let out = granted
+        .transform(&[raw_record(0, b"env"), raw_record(1, b"read")])
+        .await
+        .unwrap();
+    let value = |o: &TransformOutcome| match o {
+        TransformOutcome::Kept(r) => r[0].value.clone().unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(value(&out[0]), "from the manifest");
+    assert_eq!(value(&out[1]), "from a file");
+
+    // A granted directory that does not exist is an error naming it.
+    let missing = Sandbox {
+        limits: Limits::default(),
+        grants: Grants {
+            env: vec![],
+            dirs: vec![DirGrant {
+                host: dir.path().join("nope"),
+                guest: "/x".into(),
+            }],
+        },
+    };
+    let err = rt.configure(chaos, vec![], missing).await.err().unwrap();
+    assert!(
+        err.to_string().contains("cannot open granted directory"),
         "{err}"
     );
 }

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::plugin::{DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CPU_DEADLINE_MS, DEFAULT_MEMORY_MIB, Limits};
+use crate::plugin::{
+    DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CPU_DEADLINE_MS, DEFAULT_MEMORY_MIB, DirGrant, Grants, Limits,
+};
 
 /// Sluice runs Kafka sink connectors whose converters, transforms and
 /// formatters are sandboxed WebAssembly plugins.
@@ -70,6 +72,49 @@ impl LimitArgs {
     pub fn limits(&self) -> Limits {
         Limits::new(self.memory_limit_mib, self.cpu_deadline_ms, self.timeout_ms)
     }
+}
+
+/// What a plugin may reach beyond clocks and random numbers.
+#[derive(Args, Debug, Clone)]
+pub struct GrantArgs {
+    /// Give the plugin an environment variable, NAME=VALUE; repeat for several.
+    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_key_value)]
+    pub env: Vec<(String, String)>,
+    /// Give the plugin a host directory, read-only, as HOST_DIR:GUEST_DIR
+    /// (e.g. ./lookup:/data); repeat for several.
+    #[arg(long = "dir", value_name = "HOST_DIR:GUEST_DIR", value_parser = parse_dir)]
+    pub dirs: Vec<DirGrant>,
+}
+
+impl GrantArgs {
+    pub fn grants(&self) -> Grants {
+        Grants {
+            env: self.env.clone(),
+            dirs: self.dirs.clone(),
+        }
+    }
+}
+
+/// Parses `KEY=VALUE`.
+pub fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))
+}
+
+fn parse_dir(s: &str) -> Result<DirGrant, String> {
+    let (host, guest) = s
+        .rsplit_once(':')
+        .ok_or_else(|| format!("expected HOST_DIR:GUEST_DIR, got {s:?}"))?;
+    if !guest.starts_with('/') {
+        return Err(format!(
+            "the guest directory {guest:?} must be absolute, e.g. /data"
+        ));
+    }
+    Ok(DirGrant {
+        host: PathBuf::from(host),
+        guest: guest.to_string(),
+    })
 }
 
 /// Where precompiled plugins are cached.

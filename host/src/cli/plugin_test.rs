@@ -12,8 +12,8 @@ use clap::{Args, ValueEnum};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{CacheArgs, LimitArgs};
-use crate::plugin::{ConfiguredPlugin, Part, PluginKind, TransformOutcome};
+use super::{CacheArgs, GrantArgs, LimitArgs, parse_key_value};
+use crate::plugin::{ConfiguredPlugin, Part, PluginKind, Sandbox, TransformOutcome};
 use crate::record::{Header, Record, ValueKind};
 
 #[derive(Args, Debug)]
@@ -40,6 +40,8 @@ pub struct TestArgs {
     #[command(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]
+    pub grants: GrantArgs,
+    #[command(flatten)]
     pub cache: CacheArgs,
 }
 
@@ -53,12 +55,6 @@ pub enum Emit {
 pub enum PartArg {
     Key,
     Value,
-}
-
-fn parse_key_value(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
-        .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))
 }
 
 /// One input line.
@@ -196,7 +192,14 @@ pub async fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
     let kind = loaded.metadata.kind;
     let records = read_records(&args, kind)?;
     let plugin = runtime
-        .configure(loaded, args.config.clone(), args.limits.limits())
+        .configure(
+            loaded,
+            args.config.clone(),
+            Sandbox {
+                limits: args.limits.limits(),
+                grants: args.grants.grants(),
+            },
+        )
         .await?;
     let batch_size = args.batch_size.unwrap_or(records.len()).max(1);
     let mut out = std::io::stdout().lock();

@@ -87,6 +87,8 @@ pub enum CallError {
     Timeout { plugin: String, ms: u128 },
     #[error("plugin `{plugin}` returned a malformed reply: {message}")]
     BadReply { plugin: String, message: String },
+    #[error("plugin `{plugin}`: {message}")]
+    Sandbox { plugin: String, message: String },
     #[error(
         "plugin `{plugin}` is a {kind}, not a {wanted}: check the manifest's plugin for this stage"
     )]
@@ -106,6 +108,7 @@ impl CallError {
             | CallError::Deadline { plugin, .. }
             | CallError::Timeout { plugin, .. }
             | CallError::BadReply { plugin, .. }
+            | CallError::Sandbox { plugin, .. }
             | CallError::WrongKind { plugin, .. } => plugin,
         }
     }

@@ -9,6 +9,7 @@ use wasmtime::Store;
 
 use super::bindings::{converter, formatter, transform};
 use super::error::CallError;
+use super::grants::Sandbox;
 use super::limits::Limits;
 use super::store::StoreState;
 
@@ -39,15 +40,22 @@ pub(crate) struct Instance {
 }
 
 impl Instance {
-    /// Instantiates `pre` in a fresh Store with `limits`, which apply from
-    /// instantiation on (interpreted guests run code while starting).
-    pub async fn new(pre: &Pre, plugin: Arc<str>, limits: Limits) -> Result<Self, CallError> {
+    /// Instantiates `pre` in a fresh Store in `sandbox`, whose limits apply
+    /// from instantiation on (interpreted guests run code while starting).
+    pub async fn new(pre: &Pre, plugin: Arc<str>, sandbox: &Sandbox) -> Result<Self, CallError> {
+        let limits = sandbox.limits;
         let engine = match pre {
             Pre::Converter(p) => p.engine(),
             Pre::Transform(p) => p.engine(),
             Pre::Formatter(p) => p.engine(),
         };
-        let mut store = Store::new(engine, StoreState::new(plugin.clone(), limits.memory_bytes));
+        let state = StoreState::new(plugin.clone(), limits.memory_bytes, &sandbox.grants).map_err(
+            |message| CallError::Sandbox {
+                plugin: plugin.to_string(),
+                message,
+            },
+        )?;
+        let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limiter);
         store.epoch_deadline_trap();
         arm(&mut store, &limits);

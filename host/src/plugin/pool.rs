@@ -11,8 +11,8 @@ use super::bindings::converter::exports::sluice::plugin::conversion as cv;
 use super::bindings::types;
 use super::error::{CallError, ConfigureError};
 use super::format::FormatInfo;
+use super::grants::Sandbox;
 use super::instance::{Exports, Instance};
-use super::limits::Limits;
 use super::metadata::{Metadata, PluginKind};
 use super::runtime::LoadedPlugin;
 use crate::record::{Record, ValueKind};
@@ -45,7 +45,7 @@ pub enum TransformOutcome {
 pub struct ConfiguredPlugin {
     plugin: Arc<LoadedPlugin>,
     config: Vec<(String, String)>,
-    limits: Limits,
+    sandbox: Sandbox,
     idle: Mutex<Vec<Instance>>,
     format_info: Option<FormatInfo>,
 }
@@ -54,7 +54,7 @@ impl ConfiguredPlugin {
     pub(crate) async fn start(
         plugin: Arc<LoadedPlugin>,
         config: Vec<(String, String)>,
-        limits: Limits,
+        sandbox: Sandbox,
     ) -> Result<Self, ConfigureError> {
         let name = plugin.metadata.name.clone();
         plugin
@@ -67,18 +67,18 @@ impl ConfiguredPlugin {
         let mut this = ConfiguredPlugin {
             plugin,
             config,
-            limits,
+            sandbox,
             idle: Mutex::new(Vec::new()),
             format_info: None,
         };
-        let mut first =
-            this.plugin
-                .instantiate(limits)
-                .await
-                .map_err(|source| ConfigureError::Start {
-                    plugin: name.clone(),
-                    source,
-                })?;
+        let mut first = this
+            .plugin
+            .instantiate(&this.sandbox)
+            .await
+            .map_err(|source| ConfigureError::Start {
+                plugin: name.clone(),
+                source,
+            })?;
         match this.configure(&mut first).await {
             Ok(Ok(())) => {}
             Ok(Err(message)) => {
@@ -160,7 +160,7 @@ impl ConfiguredPlugin {
         if let Some(i) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
             return Ok(i);
         }
-        let mut instance = self.plugin.instantiate(self.limits).await?;
+        let mut instance = self.plugin.instantiate(&self.sandbox).await?;
         match self.configure(&mut instance).await? {
             Ok(()) => Ok(instance),
             Err(message) => Err(CallError::BadReply {
@@ -174,7 +174,7 @@ impl ConfiguredPlugin {
 
     /// Returns an instance to the pool unless it grew past the recycle mark.
     fn give_back(&self, instance: Instance) {
-        if instance.memory_high_water() > self.limits.recycle_above_bytes {
+        if instance.memory_high_water() > self.sandbox.limits.recycle_above_bytes {
             tracing::debug!(
                 plugin = self.name(),
                 memory = instance.memory_high_water(),

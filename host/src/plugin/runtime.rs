@@ -11,8 +11,8 @@ use wasmtime::{Config, Engine};
 use super::bindings::{converter, formatter, log, transform};
 use super::cache::{ArtifactCache, CacheError};
 use super::error::{CallError, ConfigureError, LoadError};
+use super::grants::Sandbox;
 use super::instance::{EPOCH_TICK, Exports, Instance, Pre};
-use super::limits::Limits;
 use super::metadata::{Metadata, PluginKind};
 use super::pool::ConfiguredPlugin;
 use super::store::StoreState;
@@ -128,7 +128,7 @@ impl Runtime {
         })?;
         let kind = self.exported_kind(&path, &component)?;
         let pre = self.pre_instantiate(&path, kind, &component)?;
-        let mut instance = Instance::new(&pre, Arc::from(file_stem(&path)), Limits::default())
+        let mut instance = Instance::new(&pre, Arc::from(file_stem(&path)), &Sandbox::default())
             .await
             .map_err(|source| LoadError::Metadata {
                 path: path.clone(),
@@ -183,16 +183,17 @@ impl Runtime {
         Ok(out)
     }
 
-    /// Starts a plugin with its configuration: checks the keys against its
-    /// metadata, then instantiates and configures a first instance, so a bad
-    /// configuration is reported now, not at the first record.
+    /// Starts a plugin with its configuration in its sandbox (limits, or
+    /// limits and grants): checks the keys against its metadata, then
+    /// instantiates and configures a first instance, so a bad configuration
+    /// is reported now, not at the first record.
     pub async fn configure(
         &self,
         plugin: Arc<LoadedPlugin>,
         config: Vec<(String, String)>,
-        limits: Limits,
+        sandbox: impl Into<Sandbox>,
     ) -> Result<ConfiguredPlugin, ConfigureError> {
-        ConfiguredPlugin::start(plugin, config, limits).await
+        ConfiguredPlugin::start(plugin, config, sandbox.into()).await
     }
 
     fn exported_kind(&self, path: &Path, component: &Component) -> Result<PluginKind, LoadError> {
@@ -286,7 +287,7 @@ impl LoadedPlugin {
         &self.metadata.name
     }
 
-    pub(crate) async fn instantiate(&self, limits: Limits) -> Result<Instance, CallError> {
-        Instance::new(&self.pre, Arc::from(self.metadata.name.as_str()), limits).await
+    pub(crate) async fn instantiate(&self, sandbox: &Sandbox) -> Result<Instance, CallError> {
+        Instance::new(&self.pre, Arc::from(self.metadata.name.as_str()), sandbox).await
     }
 }

@@ -10,6 +10,7 @@ use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::log;
+use super::grants::Grants;
 use super::limits::MemoryLimiter;
 
 /// Per-instance state.
@@ -21,29 +22,36 @@ pub(crate) struct StoreState {
 }
 
 impl StoreState {
-    /// No preopened directories, no environment or arguments, no sockets or
-    /// name lookup; stdout and stderr go to the host log. Clocks and random
-    /// stay: every guest toolchain imports them.
-    pub fn new(plugin: Arc<str>, memory_limit: usize) -> Self {
-        let wasi = WasiCtx::builder()
-            .stdout(LogStream {
-                plugin: plugin.clone(),
-                stream: "stdout",
-            })
-            .stderr(LogStream {
-                plugin: plugin.clone(),
-                stream: "stderr",
-            })
-            .allow_ip_name_lookup(false)
-            .allow_tcp(false)
-            .allow_udp(false)
-            .build();
-        StoreState {
+    /// No sockets or name lookup, no arguments; only the granted environment
+    /// variables and read-only directories; stdout and stderr go to the host
+    /// log. Clocks and random stay: every guest toolchain imports them.
+    /// Fails when a granted directory cannot be opened.
+    pub fn new(plugin: Arc<str>, memory_limit: usize, grants: &Grants) -> Result<Self, String> {
+        let mut wasi = WasiCtx::builder();
+        wasi.stdout(LogStream {
+            plugin: plugin.clone(),
+            stream: "stdout",
+        })
+        .stderr(LogStream {
+            plugin: plugin.clone(),
+            stream: "stderr",
+        })
+        .allow_ip_name_lookup(false)
+        .allow_tcp(false)
+        .allow_udp(false)
+        .envs(&grants.env);
+        for dir in &grants.dirs {
+            wasi.preopened_dir(&dir.host, &dir.guest, wasmtime_wasi::FsPerms::ReadOnly)
+                .map_err(|e| {
+                    format!("cannot open granted directory {}: {e}", dir.host.display())
+                })?;
+        }
+        Ok(StoreState {
             plugin,
             limiter: MemoryLimiter::new(memory_limit),
-            wasi,
+            wasi: wasi.build(),
             table: ResourceTable::new(),
-        }
+        })
     }
 }
 

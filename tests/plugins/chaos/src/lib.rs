@@ -1,6 +1,7 @@
 //! Test fixture: a transform that misbehaves when a record's value asks it
-//! to (`trap`, `loop`, `alloc`, `sleep`, `print`) and keeps every other
-//! record. With `refuse=true` it rejects its configuration.
+//! to (`trap`, `loop`, `alloc`, `sleep`, `print`), probes its sandbox (`env`
+//! reads $CHAOS_SECRET, `read` reads /data/secret.txt, each into the value),
+//! and keeps every other record. With `refuse=true` it rejects its configuration.
 
 use sluice_sdk::{Config, ConfigKey, ConfigType, Emitter, Plugin, PluginInfo, Record, Transform};
 
@@ -48,6 +49,22 @@ impl Transform for Chaos {
             Some(b"print") => {
                 println!("chaos says hello on stdout");
                 sluice_sdk::log::warn("chaos says hello through the log import");
+            }
+            Some(b"env") => {
+                let secret =
+                    std::env::var("CHAOS_SECRET").map_err(|e| format!("CHAOS_SECRET: {e}"))?;
+                let mut changed = record.to_out();
+                changed.value = Some(secret.into_bytes().into());
+                out.emit(&changed);
+                return Ok(());
+            }
+            Some(b"read") => {
+                let secret = std::fs::read("/data/secret.txt")
+                    .map_err(|e| format!("/data/secret.txt: {e}"))?;
+                let mut changed = record.to_out();
+                changed.value = Some(secret.into());
+                out.emit(&changed);
+                return Ok(());
             }
             _ => {}
         }
