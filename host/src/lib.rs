@@ -2,5 +2,10 @@
 //! as sandboxed WebAssembly components.
 
 pub mod cli;
+pub mod config;
+pub mod connector;
+pub mod pipeline;
 pub mod plugin;
 pub mod record;
+pub mod sink;
+pub mod source;

@@ -102,3 +102,67 @@ pub fn sluice() -> Command {
         .env("SLUICE_LOG", "info");
     cmd
 }
+
+/// The Kafka broker shared by the tests of one run: `$SLUICE_TEST_KAFKA` when
+/// set (scripts/test starts one), else one started here with
+/// `scripts/kafka/start` and stopped when this test process exits.
+pub fn kafka_bootstrap() -> String {
+    static BOOTSTRAP: OnceLock<String> = OnceLock::new();
+    BOOTSTRAP
+        .get_or_init(|| {
+            if let Ok(b) = std::env::var("SLUICE_TEST_KAFKA") {
+                return b;
+            }
+            let dir =
+                std::env::temp_dir().join(format!("sluice-test-kafka-{}", std::process::id()));
+            let out = Command::new(repo_root().join("scripts/kafka/start"))
+                .arg(&dir)
+                .output()
+                .expect("run scripts/kafka/start");
+            assert!(
+                out.status.success(),
+                "scripts/kafka/start failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            // Stop the broker when this test process is gone.
+            let stop = repo_root().join("scripts/kafka/stop");
+            Command::new("sh")
+                .arg("-c")
+                .arg(format!(
+                    "while kill -0 {} 2>/dev/null; do sleep 1; done; '{}' '{}'; rm -rf '{}'",
+                    std::process::id(),
+                    stop.display(),
+                    dir.display(),
+                    dir.display()
+                ))
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("spawn the broker reaper");
+            String::from_utf8(out.stdout)
+                .expect("utf-8")
+                .trim()
+                .to_string()
+        })
+        .clone()
+}
+
+/// A topic name no other test uses.
+pub fn unique_topic(prefix: &str) -> String {
+    format!("{prefix}-{}-{}", std::process::id(), fastrand_suffix())
+}
+
+fn fastrand_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{t:08x}{n}")
+}
+
+pub mod http_receiver;
+pub mod kafka;

@@ -3,6 +3,8 @@
 
 mod plugin_test;
 mod plugins;
+mod run;
+mod validate;
 
 use std::path::PathBuf;
 
@@ -27,6 +29,15 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run the connectors of a manifest: consume, transform, deliver, commit.
+    ///
+    /// Offsets are committed only for records delivered (or deliberately
+    /// skipped). SIGINT or SIGTERM stops fetching, lets in-flight batches
+    /// finish for up to 10 s, commits, and exits 0.
+    Run(run::RunArgs),
+    /// Check a manifest without connecting anywhere: keys, values, config
+    /// providers, and every plugin loaded and configured. Exits 1 on problems.
+    Validate(validate::ValidateArgs),
     /// List the plugins in a directory: kind, version, contract and config keys.
     ///
     /// Every `*.wasm` file is loaded and checked; a broken file is listed with
@@ -138,7 +149,18 @@ impl CacheArgs {
 /// Runs the command; the error is printed by `main`.
 pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     match cli.command {
+        Command::Run(args) => run::run(args).await,
+        Command::Validate(args) => validate::run(args).await,
         Command::Plugins(args) => plugins::run(args).await,
         Command::Plugin(PluginCommand::Test(args)) => plugin_test::run(args).await,
     }
+}
+
+/// The plugin runtime a manifest asks for (its cache_dir, else the default).
+fn runtime_for(manifest: &crate::config::Manifest) -> anyhow::Result<crate::plugin::Runtime> {
+    let dir = manifest
+        .cache_dir
+        .clone()
+        .unwrap_or_else(crate::plugin::default_cache_dir);
+    Ok(crate::plugin::Runtime::new(&dir)?)
 }

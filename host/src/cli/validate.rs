@@ -1,0 +1,44 @@
+//! `sluice validate`: checks a manifest without Kafka or the sink: syntax,
+//! keys, config providers, sink settings, and every plugin loaded and
+//! configured.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::config;
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// The manifest (TOML) to check.
+    pub manifest: PathBuf,
+}
+
+pub async fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
+    let manifest = config::load(&args.manifest)?;
+    let runtime = super::runtime_for(&manifest)?;
+    let built = config::build(&runtime, &manifest).await?;
+    println!(
+        "{}: valid, {} connector(s)",
+        args.manifest.display(),
+        built.len()
+    );
+    for c in &built {
+        let s = &c.spec;
+        let chain: Vec<&str> = std::iter::once(c.value_converter.name())
+            .chain(c.transforms.iter().map(|t| t.name()))
+            .chain(std::iter::once(c.formatter.name()))
+            .collect();
+        println!(
+            "  {}: {} -> {} -> {} (batches of up to {} records, group {})",
+            s.name,
+            s.subscription.join(","),
+            chain.join(" -> "),
+            s.sink.url,
+            s.sink.batch.max_records,
+            s.kafka.get("group.id").map(String::as_str).unwrap_or("?")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,126 @@
+//! Building a checked manifest: loading each plugin it names from the plugin
+//! directory, checking its kind fits its place, and configuring it, so every
+//! plugin problem is reported before the first record is consumed.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{ConnectorSpec, Manifest, ManifestError, PluginSpec};
+use crate::plugin::{ConfiguredPlugin, LoadedPlugin, PluginKind, Runtime};
+
+/// A connector with its plugins started.
+pub struct BuiltConnector {
+    pub spec: ConnectorSpec,
+    pub key_converter: Arc<ConfiguredPlugin>,
+    pub value_converter: Arc<ConfiguredPlugin>,
+    pub transforms: Vec<Arc<ConfiguredPlugin>>,
+    pub formatter: Arc<ConfiguredPlugin>,
+}
+
+/// Loads and configures every plugin of `manifest`; the error lists every problem.
+pub async fn build(
+    runtime: &Runtime,
+    manifest: &Manifest,
+) -> Result<Vec<BuiltConnector>, ManifestError> {
+    let mut loaded: HashMap<PathBuf, Arc<LoadedPlugin>> = HashMap::new();
+    let mut problems = Vec::new();
+    let mut built = Vec::new();
+    for (i, c) in manifest.connectors.iter().enumerate() {
+        let prefix = format!("connectors[{i}] ({})", c.name);
+        let mut start =
+            async |spec: &PluginSpec, kind: PluginKind| -> Option<Arc<ConfiguredPlugin>> {
+                match start_plugin(runtime, manifest, &mut loaded, spec, kind).await {
+                    Ok(p) => Some(Arc::new(p)),
+                    Err(e) => {
+                        problems.push(format!("{prefix}: {}: {e}", spec.role));
+                        None
+                    }
+                }
+            };
+        let key_converter = start(&c.key_converter, PluginKind::Converter).await;
+        let value_converter = start(&c.value_converter, PluginKind::Converter).await;
+        let mut transforms = Vec::new();
+        for t in &c.transforms {
+            transforms.push(start(t, PluginKind::Transform).await);
+        }
+        let formatter = start(&c.formatter, PluginKind::Formatter).await;
+        if let (Some(key_converter), Some(value_converter), Some(formatter)) =
+            (key_converter, value_converter, formatter)
+            && transforms.iter().all(Option::is_some)
+        {
+            built.push(BuiltConnector {
+                spec: c.clone(),
+                key_converter,
+                value_converter,
+                transforms: transforms.into_iter().flatten().collect(),
+                formatter,
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(built)
+    } else {
+        Err(ManifestError::Invalid {
+            path: manifest.path.clone(),
+            problems,
+        })
+    }
+}
+
+async fn start_plugin(
+    runtime: &Runtime,
+    manifest: &Manifest,
+    loaded: &mut HashMap<PathBuf, Arc<LoadedPlugin>>,
+    spec: &PluginSpec,
+    kind: PluginKind,
+) -> Result<ConfiguredPlugin, String> {
+    let plugin = match loaded.get(&spec.path) {
+        Some(p) => p.clone(),
+        None => {
+            if !spec.path.exists() {
+                return Err(format!(
+                    "plugin `{}` not found: no {}.wasm in {} (available: {})",
+                    spec.name,
+                    spec.name,
+                    manifest.plugin_dir.display(),
+                    available(&manifest.plugin_dir)
+                ));
+            }
+            let p = runtime.load(&spec.path).await.map_err(|e| e.to_string())?;
+            loaded.insert(spec.path.clone(), p.clone());
+            p
+        }
+    };
+    if plugin.metadata.kind != kind {
+        return Err(format!(
+            "plugin `{}` is a {}, but this place needs a {kind}",
+            spec.name, plugin.metadata.kind
+        ));
+    }
+    runtime
+        .configure(plugin, spec.config.clone(), spec.sandbox.clone())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn available(dir: &std::path::Path) -> String {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| {
+                    e.file_name()
+                        .to_str()?
+                        .strip_suffix(".wasm")
+                        .map(String::from)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    if names.is_empty() {
+        format!("the directory holds no .wasm files")
+    } else {
+        names.join(", ")
+    }
+}

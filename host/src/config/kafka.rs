@@ -1,0 +1,167 @@
+//! Kafka client properties: a connector's `kafka` table (Connect's
+//! `consumer.override.*` form too) turned into the librdkafka properties
+//! Sluice runs with. Sluice's delivery guarantee depends on a few of them, so
+//! those are forced or defaulted here, and Java-only keys are translated or
+//! refused with the librdkafka equivalent.
+
+use std::collections::BTreeMap;
+
+/// The consumer properties of connector `name`, or the problems found.
+pub fn consumer_properties(
+    name: &str,
+    raw: &BTreeMap<String, toml::Value>,
+) -> Result<BTreeMap<String, String>, Vec<String>> {
+    let mut props = BTreeMap::new();
+    let mut problems = Vec::new();
+    for (key, value) in raw {
+        let key = key
+            .strip_prefix("consumer.override.")
+            .or_else(|| key.strip_prefix("consumer."))
+            .unwrap_or(key);
+        let value = match value {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            other => {
+                problems.push(format!(
+                    "kafka.\"{key}\": expected a string, number or boolean, not {}",
+                    other.type_str()
+                ));
+                continue;
+            }
+        };
+        match key {
+            "enable.auto.commit" | "enable.auto.offset.store" if value != "false" => problems.push(format!(
+                "kafka.\"{key}\": Sluice commits offsets itself, only after delivery; remove this key"
+            )),
+            "sasl.jaas.config" => match translate_jaas(&value) {
+                Ok((user, password)) => {
+                    props.insert("sasl.username".into(), user);
+                    props.insert("sasl.password".into(), password);
+                }
+                Err(e) => problems.push(format!("kafka.\"sasl.jaas.config\": {e}")),
+            },
+            "ssl.truststore.location" | "ssl.truststore.password" | "ssl.truststore.type" => problems.push(format!(
+                "kafka.\"{key}\": Java trust stores do not exist in librdkafka: export the CA certificates to PEM and set \"ssl.ca.location\""
+            )),
+            "ssl.keystore.location" | "ssl.keystore.password" | "ssl.keystore.type" => {
+                problems.push(format!(
+                    "kafka.\"{key}\": Java key stores do not exist in librdkafka: export the client certificate and key to PEM and set \"ssl.certificate.location\" and \"ssl.key.location\""
+                ))
+            }
+            "key.deserializer" | "value.deserializer" => problems.push(format!(
+                "kafka.\"{key}\": Sluice reads raw bytes; choose a key.converter / value.converter plugin instead"
+            )),
+            _ => {
+                props.insert(key.to_string(), value);
+            }
+        }
+    }
+    if !props.contains_key("bootstrap.servers") {
+        problems.push("kafka.\"bootstrap.servers\": missing: where is the Kafka cluster? e.g. kafka = { \"bootstrap.servers\" = \"broker:9092\" }".into());
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    props.insert("enable.auto.commit".into(), "false".into());
+    props.insert("enable.auto.offset.store".into(), "false".into());
+    props
+        .entry("group.id".into())
+        .or_insert_with(|| format!("connect-{name}"));
+    // Connect's choice: a new group reads the backlog (librdkafka's default is latest).
+    props
+        .entry("auto.offset.reset".into())
+        .or_insert_with(|| "earliest".into());
+    props
+        .entry("partition.assignment.strategy".into())
+        .or_insert_with(|| "cooperative-sticky".into());
+    Ok(props)
+}
+
+/// PLAIN and SCRAM JAAS configs carry a user name and password librdkafka takes directly.
+fn translate_jaas(jaas: &str) -> Result<(String, String), String> {
+    let module = jaas.split_whitespace().next().unwrap_or("");
+    if !module.ends_with("PlainLoginModule") && !module.ends_with("ScramLoginModule") {
+        return Err(format!(
+            "{module} has no librdkafka equivalent here; for PLAIN or SCRAM set \"sasl.username\" and \"sasl.password\", for OAUTHBEARER the sasl.oauthbearer.* keys"
+        ));
+    }
+    let field = |name: &str| {
+        let start = jaas.find(&format!("{name}="))? + name.len() + 1;
+        let rest = &jaas[start..];
+        let rest = rest.strip_prefix('"')?;
+        Some(rest[..rest.find('"')?].to_string())
+    };
+    match (field("username"), field("password")) {
+        (Some(u), Some(p)) => Ok((u, p)),
+        _ => Err("expected username=\"…\" and password=\"…\" in the JAAS config".into()),
+    }
+}
+
+/// Java's `Pattern.matches` semantics: the whole name must match. librdkafka
+/// treats a subscription as a regex when it starts with `^` and matches it
+/// unanchored, so the pattern is anchored at both ends.
+pub fn topics_regex(java_regex: &str) -> String {
+    format!("^({java_regex})$")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(pairs: &[(&str, &str)]) -> BTreeMap<String, toml::Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), toml::Value::String(v.to_string())))
+            .collect()
+    }
+
+    #[test]
+    fn connect_defaults_and_forced_settings() {
+        let p = consumer_properties(
+            "td",
+            &table(&[("consumer.override.bootstrap.servers", "b:9092")]),
+        )
+        .unwrap();
+        assert_eq!(p["bootstrap.servers"], "b:9092");
+        assert_eq!(p["group.id"], "connect-td");
+        assert_eq!(p["auto.offset.reset"], "earliest");
+        assert_eq!(p["enable.auto.commit"], "false");
+        assert_eq!(p["enable.auto.offset.store"], "false");
+        assert_eq!(p["partition.assignment.strategy"], "cooperative-sticky");
+    }
+
+    #[test]
+    fn java_only_keys_are_translated_or_refused_with_the_equivalent() {
+        let p = consumer_properties(
+            "x",
+            &table(&[
+                ("bootstrap.servers", "b:9092"),
+                ("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"u\" password=\"p w\";"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            (p["sasl.username"].as_str(), p["sasl.password"].as_str()),
+            ("u", "p w")
+        );
+        let errs = consumer_properties(
+            "x",
+            &table(&[
+                ("ssl.truststore.location", "/t.jks"),
+                ("enable.auto.commit", "true"),
+            ]),
+        )
+        .unwrap_err()
+        .join("\n");
+        assert!(errs.contains("set \"ssl.ca.location\""), "{errs}");
+        assert!(errs.contains("Sluice commits offsets itself"), "{errs}");
+        assert!(errs.contains("bootstrap.servers\": missing"), "{errs}");
+    }
+
+    #[test]
+    fn topic_regex_matches_whole_names() {
+        assert_eq!(topics_regex("events-.*"), "^(events-.*)$");
+    }
+}

@@ -1,0 +1,65 @@
+//! The manifest: reading it (raw serde types), resolving config providers,
+//! checking it (`validate`, pure), and building it (`build`: loading and
+//! configuring its plugins, the only stage that touches plugins).
+
+mod build;
+pub mod kafka;
+pub mod providers;
+pub mod raw;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+pub use build::{BuiltConnector, build};
+pub use validate::{ConnectorSpec, Manifest, PluginSpec};
+
+/// A manifest that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("{path}: cannot read the manifest: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: {} problem{}:\n  - {}", problems.len(), if problems.len() == 1 { "" } else { "s" }, problems.join("\n  - "))]
+    Invalid {
+        path: PathBuf,
+        problems: Vec<String>,
+    },
+}
+
+/// Reads, resolves and checks a manifest file.
+pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+        path: path.into(),
+        source,
+    })?;
+    parse(path, &text)
+}
+
+/// Checks manifest `text` as if read from `path`: types first (with line
+/// numbers), then `${…}` providers, then everything else.
+pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
+    let parse_err = |e: toml::de::Error| ManifestError::Parse {
+        path: path.into(),
+        message: e.to_string(),
+    };
+    // Type-check the file as written, for errors that point at a line.
+    toml::from_str::<raw::RawManifest>(text).map_err(parse_err)?;
+    let mut tree: toml::Value = toml::from_str(text).map_err(parse_err)?;
+    let mut problems = Vec::new();
+    providers::resolve_tree(&mut tree, "", &mut problems);
+    if !problems.is_empty() {
+        return Err(ManifestError::Invalid {
+            path: path.into(),
+            problems,
+        });
+    }
+    let raw: raw::RawManifest = tree.try_into().map_err(parse_err)?;
+    validate::validate(path, raw).map_err(|problems| ManifestError::Invalid {
+        path: path.into(),
+        problems,
+    })
+}

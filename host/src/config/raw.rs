@@ -1,0 +1,212 @@
+//! The manifest as written: serde types that reject unknown keys. Keys of
+//! connectors and sinks are Kafka Connect's option names, so a connector's
+//! Connect config maps onto a manifest section key for key. Nothing here does
+//! I/O or checks more than types; see `validate` for the rest.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// A whole manifest file.
+///
+/// ```toml
+/// plugin_dir = "plugins"
+///
+/// [[connectors]]
+/// name = "td-events"
+/// topics = "events"
+/// kafka = { "bootstrap.servers" = "127.0.0.1:9092" }
+/// "value.converter" = { plugin = "json", config = { "schemas.enable" = false } }
+/// sink = { type = "http", "http.api.url" = "https://in.example.com/v1/events" }
+/// ```
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawManifest {
+    /// Directory holding the plugins' `.wasm` files, relative to the manifest;
+    /// `$SLUICE_PLUGIN_DIR` overrides it. Example: `plugin_dir = "plugins"`. Default: `plugins`.
+    pub plugin_dir: Option<String>,
+    /// Directory for precompiled plugins. Example: `cache_dir = "/var/cache/sluice"`.
+    /// Default: `$SLUICE_CACHE_DIR`, else `~/.cache/sluice`.
+    pub cache_dir: Option<String>,
+    /// The connectors this process runs; each is one consumer group member.
+    #[serde(default)]
+    pub connectors: Vec<RawConnector>,
+}
+
+/// One sink connector: topics in, one sink out.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConnector {
+    /// Unique name; the consumer group is `connect-<name>` unless `kafka."group.id"`
+    /// says otherwise, as in Kafka Connect. Example: `name = "td-events"`.
+    pub name: String,
+    /// Topics to consume: a comma-separated string, as in Connect, or a list.
+    /// Example: `topics = "orders,payments"` or `topics = ["orders", "payments"]`.
+    pub topics: Option<StringOrList>,
+    /// A Java regular expression the whole topic name must match; instead of `topics`.
+    /// Example: `"topics.regex" = "events-.*"`.
+    #[serde(rename = "topics.regex")]
+    pub topics_regex: Option<String>,
+    /// Kafka Connect's `tasks.max`: accepted for compatibility; one process runs
+    /// one consumer per connector (run more processes to scale out). Example: `"tasks.max" = 1`.
+    #[serde(rename = "tasks.max")]
+    pub tasks_max: Option<u32>,
+    /// librdkafka consumer properties: `bootstrap.servers`, security settings,
+    /// Connect's `consumer.override.*` form too. Java-only keys are translated
+    /// where possible. Example: `kafka = { "bootstrap.servers" = "broker:9092" }`.
+    #[serde(default)]
+    pub kafka: BTreeMap<String, toml::Value>,
+    /// Milliseconds between offset commits (Connect's `offset.flush.interval.ms`).
+    /// Example: `"offset.flush.interval.ms" = 5000`. Default: 5000.
+    #[serde(rename = "offset.flush.interval.ms")]
+    pub offset_flush_interval_ms: Option<u64>,
+    /// Converter for record keys. Example: `"key.converter" = { plugin = "string" }`.
+    /// Default: `bytes` (keys pass through).
+    #[serde(rename = "key.converter")]
+    pub key_converter: Option<RawPlugin>,
+    /// Converter for record values. Example:
+    /// `"value.converter" = { plugin = "json", config = { "schemas.enable" = false } }`.
+    /// Default: `bytes`.
+    #[serde(rename = "value.converter")]
+    pub value_converter: Option<RawPlugin>,
+    /// Transforms applied in order. Example:
+    /// `transforms = [{ plugin = "insert-field", config = { "topic.field" = "topic" } }]`.
+    #[serde(default)]
+    pub transforms: Vec<RawPlugin>,
+    /// Where records go.
+    pub sink: RawSink,
+}
+
+/// A plugin used by a connector, with its configuration and sandbox.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlugin {
+    /// The plugin's name: the file `<plugin_dir>/<name>.wasm`. Example: `plugin = "json"`.
+    pub plugin: String,
+    /// The plugin's configuration; values may be strings, numbers or booleans.
+    /// Example: `config = { "schemas.enable" = false }`.
+    #[serde(default)]
+    pub config: BTreeMap<String, toml::Value>,
+    /// Linear memory one instance may use, in MiB. Example: `memory_limit_mib = 256`. Default: 128.
+    pub memory_limit_mib: Option<usize>,
+    /// Time one call may spend in wasm code, in ms. Example: `cpu_deadline_ms = 2000`. Default: 5000.
+    pub cpu_deadline_ms: Option<u64>,
+    /// Wall-clock time one call may take, in ms. Example: `timeout_ms = 5000`. Default: 10000.
+    pub timeout_ms: Option<u64>,
+    /// Environment variables the plugin may read. Example: `env = { REGION = "eu" }`.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Host directories the plugin may read, as `"HOST_DIR:GUEST_DIR"`.
+    /// Example: `dirs = ["./lookup:/data"]`.
+    #[serde(default)]
+    pub dirs: Vec<String>,
+}
+
+/// A sink; `type` selects which.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", deny_unknown_fields)]
+pub enum RawSink {
+    /// Confluent HTTP Sink's options. Example: `sink = { type = "http", "http.api.url" = "https://…" }`.
+    #[serde(rename = "http")]
+    Http(RawHttpSink),
+}
+
+/// The HTTP sink: Confluent HTTP Sink's option names and defaults.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttpSink {
+    /// Where requests go; `${topic}` and `${key}` are replaced per record.
+    /// Example: `"http.api.url" = "https://in.example.com/v3/event/${topic}"`.
+    #[serde(rename = "http.api.url")]
+    pub url: String,
+    /// `POST`, `PUT` or `PATCH`. Example: `"request.method" = "PUT"`. Default: `POST`.
+    #[serde(rename = "request.method")]
+    pub method: Option<String>,
+    /// Headers as Confluent writes them, `Name: value` pairs split on `header.separator`.
+    /// Example: `headers = "Authorization: TD1 ${env:TD_KEY}|Content-Type: application/json"`.
+    pub headers: Option<String>,
+    /// Separator of `headers`. Example: `"header.separator" = ";"`. Default: `|`.
+    #[serde(rename = "header.separator")]
+    pub header_separator: Option<String>,
+    /// Headers as a table (Sluice's addition; merged over `headers`).
+    /// Example: `"http.headers" = { "X-Source" = "sluice" }`.
+    #[serde(rename = "http.headers", default)]
+    pub header_map: BTreeMap<String, String>,
+    /// `NONE`, `BASIC` (`connection.user`/`connection.password`) or `BEARER` (`bearer.token`).
+    /// Example: `"auth.type" = "BASIC"`. Default: `NONE`.
+    #[serde(rename = "auth.type")]
+    pub auth_type: Option<String>,
+    /// User for basic auth. Example: `"connection.user" = "ingest"`.
+    #[serde(rename = "connection.user")]
+    pub user: Option<String>,
+    /// Password for basic auth; use a provider. Example: `"connection.password" = "${env:PASS}"`.
+    #[serde(rename = "connection.password")]
+    pub password: Option<String>,
+    /// Token for bearer auth. Example: `"bearer.token" = "${file:/etc/sluice/secrets.properties:token}"`.
+    #[serde(rename = "bearer.token")]
+    pub bearer_token: Option<String>,
+    /// PEM file of CAs to trust besides the system's. Example: `"https.ssl.ca.location" = "/etc/ca.pem"`.
+    #[serde(rename = "https.ssl.ca.location")]
+    pub ca_location: Option<String>,
+    /// PEM client certificate. Example: `"https.ssl.certificate.location" = "/etc/client.pem"`.
+    #[serde(rename = "https.ssl.certificate.location")]
+    pub certificate_location: Option<String>,
+    /// PEM client private key. Example: `"https.ssl.key.location" = "/etc/client.key"`.
+    #[serde(rename = "https.ssl.key.location")]
+    pub key_location: Option<String>,
+    /// Java keystores are not supported: convert them to PEM.
+    #[serde(rename = "https.ssl.truststore.location")]
+    pub truststore_location: Option<String>,
+    /// Java keystores are not supported: convert them to PEM.
+    #[serde(rename = "https.ssl.keystore.location")]
+    pub keystore_location: Option<String>,
+    /// Connect timeout in ms. Example: `"http.connect.timeout.ms" = 5000`. Default: 30000.
+    #[serde(rename = "http.connect.timeout.ms")]
+    pub connect_timeout_ms: Option<u64>,
+    /// Whole-request timeout in ms. Example: `"http.request.timeout.ms" = 10000`. Default: 30000.
+    #[serde(rename = "http.request.timeout.ms")]
+    pub request_timeout_ms: Option<u64>,
+    /// Records per request. Example: `"batch.max.size" = 500`. Default: 1, as Confluent's.
+    #[serde(rename = "batch.max.size")]
+    pub batch_max_size: Option<usize>,
+    /// Bytes of record values per request (Sluice's). Example: `"batch.max.bytes" = 1048576`. Default: 5 MiB.
+    #[serde(rename = "batch.max.bytes")]
+    pub batch_max_bytes: Option<usize>,
+    /// How long a partial batch waits for more records, in ms (Sluice's).
+    /// Example: `"batch.linger.ms" = 1000`. Default: 500.
+    #[serde(rename = "batch.linger.ms")]
+    pub batch_linger_ms: Option<u64>,
+    /// Statuses that are retried: codes and ranges, `500-` meaning 500 and above.
+    /// Example: `"retry.on.status.codes" = "408,429,500-"`. Default: `400-`, as Confluent's.
+    #[serde(rename = "retry.on.status.codes")]
+    pub retry_on_status_codes: Option<String>,
+    /// Retries after the first attempt. Example: `"max.retries" = 5`. Default: 10.
+    #[serde(rename = "max.retries")]
+    pub max_retries: Option<u32>,
+    /// First retry delay in ms; doubles per retry, with jitter. Example: `"retry.backoff.ms" = 500`. Default: 3000.
+    #[serde(rename = "retry.backoff.ms")]
+    pub retry_backoff_ms: Option<u64>,
+    /// Longest retry delay in ms. Example: `"retry.backoff.max.ms" = 30000`. Default: 60000.
+    #[serde(rename = "retry.backoff.max.ms")]
+    pub retry_backoff_max_ms: Option<u64>,
+    /// When retries run out: `fail` (stop the connector), `log` or `ignore` (move on).
+    /// Example: `"behavior.on.error" = "log"`. Default: `fail`.
+    #[serde(rename = "behavior.on.error")]
+    pub behavior_on_error: Option<String>,
+    /// Tombstones: `ignore` (skip), `delete` (DELETE to the `${key}` URL), `log` or `fail`.
+    /// Example: `"behavior.on.null.values" = "delete"`. Default: `ignore`.
+    #[serde(rename = "behavior.on.null.values")]
+    pub behavior_on_null_values: Option<String>,
+    /// The formatter building request bodies. Example:
+    /// `formatter = { plugin = "json-batch", config = { "request.body.format" = "json" } }`.
+    /// Default: `json-batch` with its defaults.
+    pub formatter: Option<RawPlugin>,
+}
+
+/// A string, or a list of strings.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum StringOrList {
+    String(String),
+    List(Vec<String>),
+}

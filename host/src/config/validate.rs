@@ -1,0 +1,241 @@
+//! Raw manifest to checked specs: pure checks, every problem collected with
+//! the connector and key it concerns. No I/O happens here.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::kafka;
+use super::raw::{RawConnector, RawManifest, RawPlugin, RawSink, StringOrList};
+use crate::plugin::{
+    DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CPU_DEADLINE_MS, DEFAULT_MEMORY_MIB, DirGrant, Grants, Limits,
+    Sandbox,
+};
+use crate::sink::http::config::HttpSinkSpec;
+
+/// A checked manifest.
+#[derive(Clone, Debug)]
+pub struct Manifest {
+    /// The manifest file.
+    pub path: PathBuf,
+    pub plugin_dir: PathBuf,
+    pub cache_dir: Option<PathBuf>,
+    pub connectors: Vec<ConnectorSpec>,
+}
+
+/// A checked connector.
+#[derive(Clone, Debug)]
+pub struct ConnectorSpec {
+    pub name: String,
+    /// Topic names, or one librdkafka regex (`^(…)$`).
+    pub subscription: Vec<String>,
+    /// librdkafka consumer properties, Sluice's forced settings included.
+    pub kafka: std::collections::BTreeMap<String, String>,
+    pub commit_interval: Duration,
+    pub key_converter: PluginSpec,
+    pub value_converter: PluginSpec,
+    pub transforms: Vec<PluginSpec>,
+    pub sink: HttpSinkSpec,
+    pub formatter: PluginSpec,
+}
+
+/// A plugin a connector uses.
+#[derive(Clone, Debug)]
+pub struct PluginSpec {
+    pub name: String,
+    /// `<plugin_dir>/<name>.wasm`.
+    pub path: PathBuf,
+    pub config: Vec<(String, String)>,
+    pub sandbox: Sandbox,
+    /// Where it sits in the manifest, for messages: `"value.converter"`, `transforms[1]`.
+    pub role: String,
+}
+
+/// Checks `raw`, read from `path`; the error lists every problem.
+pub fn validate(path: &Path, raw: RawManifest) -> Result<Manifest, Vec<String>> {
+    let base = path.parent().unwrap_or(Path::new("."));
+    // $SLUICE_PLUGIN_DIR wins, so one manifest serves machines that keep plugins elsewhere.
+    let plugin_dir = match std::env::var_os("SLUICE_PLUGIN_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => base.join(raw.plugin_dir.as_deref().unwrap_or("plugins")),
+    };
+    let mut problems = Vec::new();
+    if raw.connectors.is_empty() {
+        problems.push("no connectors: add a [[connectors]] section".to_string());
+    }
+    let mut names = BTreeSet::new();
+    let mut connectors = Vec::new();
+    for (i, c) in raw.connectors.iter().enumerate() {
+        let mut own = Vec::new();
+        if !names.insert(c.name.clone()) {
+            own.push(format!(
+                "name: another connector is already called {:?}",
+                c.name
+            ));
+        }
+        if let Some(spec) = connector(c, &plugin_dir, &mut own) {
+            connectors.push(spec);
+        }
+        problems.extend(
+            own.into_iter()
+                .map(|p| format!("connectors[{i}] ({}): {p}", c.name)),
+        );
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Manifest {
+        path: path.to_path_buf(),
+        plugin_dir,
+        cache_dir: raw.cache_dir.map(|d| base.join(d)),
+        connectors,
+    })
+}
+
+fn connector(
+    c: &RawConnector,
+    plugin_dir: &Path,
+    problems: &mut Vec<String>,
+) -> Option<ConnectorSpec> {
+    let before = problems.len();
+    if c.name.trim().is_empty() || c.name.contains(char::is_whitespace) {
+        problems.push(format!(
+            "name: {:?} must be non-empty, without spaces",
+            c.name
+        ));
+    }
+    let topics: Vec<String> = match &c.topics {
+        Some(StringOrList::String(s)) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect(),
+        Some(StringOrList::List(l)) => l.iter().map(|t| t.trim().to_string()).collect(),
+        None => Vec::new(),
+    };
+    let subscription = match (&c.topics_regex, topics.is_empty()) {
+        (Some(_), false) => {
+            problems.push("topics and \"topics.regex\" are both set: keep one".into());
+            Vec::new()
+        }
+        (Some(re), true) => match regex_syntax_ok(re) {
+            Ok(()) => vec![kafka::topics_regex(re)],
+            Err(e) => {
+                problems.push(format!("\"topics.regex\": {e}"));
+                Vec::new()
+            }
+        },
+        (None, true) => {
+            problems.push("topics: missing: set topics = \"a,b\" or \"topics.regex\"".into());
+            Vec::new()
+        }
+        (None, false) => topics,
+    };
+    let kafka = kafka::consumer_properties(&c.name, &c.kafka).unwrap_or_else(|e| {
+        problems.extend(e);
+        Default::default()
+    });
+    let RawSink::Http(http) = &c.sink;
+    let sink = HttpSinkSpec::from_raw(http, problems);
+    let plugin =
+        |raw: Option<&RawPlugin>, default: &str, role: String, problems: &mut Vec<String>| {
+            plugin_spec(raw, default, role, plugin_dir, problems)
+        };
+    let key_converter = plugin(
+        c.key_converter.as_ref(),
+        "bytes",
+        "\"key.converter\"".into(),
+        problems,
+    );
+    let value_converter = plugin(
+        c.value_converter.as_ref(),
+        "bytes",
+        "\"value.converter\"".into(),
+        problems,
+    );
+    let transforms: Vec<PluginSpec> = c
+        .transforms
+        .iter()
+        .enumerate()
+        .map(|(i, t)| plugin(Some(t), "", format!("transforms[{i}]"), problems))
+        .collect();
+    let formatter = plugin(
+        http.formatter.as_ref(),
+        "json-batch",
+        "sink.formatter".into(),
+        problems,
+    );
+    (problems.len() == before).then(|| ConnectorSpec {
+        name: c.name.clone(),
+        subscription,
+        kafka,
+        commit_interval: Duration::from_millis(
+            c.offset_flush_interval_ms.unwrap_or(5_000).max(100),
+        ),
+        key_converter,
+        value_converter,
+        transforms,
+        sink: sink.expect("no problems, so the sink was valid"),
+        formatter,
+    })
+}
+
+fn plugin_spec(
+    raw: Option<&RawPlugin>,
+    default: &str,
+    role: String,
+    plugin_dir: &Path,
+    problems: &mut Vec<String>,
+) -> PluginSpec {
+    let name = raw.map_or(default, |r| r.plugin.as_str()).to_string();
+    if name.is_empty() || name.contains(['/', '\\']) {
+        problems.push(format!("{role}.plugin: {name:?} is not a plugin name (the file name in plugin_dir, without .wasm)"));
+    }
+    let mut config = Vec::new();
+    let mut grants = Grants::default();
+    let mut limits = Limits::default();
+    if let Some(r) = raw {
+        for (k, v) in &r.config {
+            match v {
+                toml::Value::String(s) => config.push((k.clone(), s.clone())),
+                toml::Value::Integer(i) => config.push((k.clone(), i.to_string())),
+                toml::Value::Float(f) => config.push((k.clone(), f.to_string())),
+                toml::Value::Boolean(b) => config.push((k.clone(), b.to_string())),
+                other => problems.push(format!(
+                    "{role}.config.\"{k}\": expected a string, number or boolean, not {}",
+                    other.type_str()
+                )),
+            }
+        }
+        limits = Limits::new(
+            r.memory_limit_mib.unwrap_or(DEFAULT_MEMORY_MIB),
+            r.cpu_deadline_ms.unwrap_or(DEFAULT_CPU_DEADLINE_MS),
+            r.timeout_ms.unwrap_or(DEFAULT_CALL_TIMEOUT_MS),
+        );
+        grants.env = r.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        for d in &r.dirs {
+            match d.rsplit_once(':') {
+                Some((host, guest)) if guest.starts_with('/') => grants.dirs.push(DirGrant {
+                    host: PathBuf::from(host),
+                    guest: guest.to_string(),
+                }),
+                _ => problems.push(format!("{role}.dirs: {d:?} is not \"HOST_DIR:/GUEST_DIR\"")),
+            }
+        }
+    }
+    PluginSpec {
+        path: plugin_dir.join(format!("{name}.wasm")),
+        name,
+        config,
+        sandbox: Sandbox { limits, grants },
+        role,
+    }
+}
+
+/// Java and Rust regexes differ in corners; this checks the common syntax.
+fn regex_syntax_ok(re: &str) -> Result<(), String> {
+    regex::Regex::new(re)
+        .map(|_| ())
+        .map_err(|e| format!("{re:?} is not a valid regular expression: {e}"))
+}

@@ -1,0 +1,387 @@
+//! Running one connector: a consumer in the connector's group, per-partition
+//! batching, one worker per assigned partition (so at most one batch of a
+//! partition is in flight and order is kept), offsets committed only for
+//! finished batches. Finished batches are handled before new messages; a
+//! partition whose worker is busy is paused while the consumer keeps polling.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use tokio::sync::{mpsc, watch};
+
+use crate::config::BuiltConnector;
+use crate::pipeline::{BatchError, Pipeline};
+use crate::record::{Header, Record, ValueKind};
+use crate::source::context::{AssignmentEvent, SourceContext, commit_list};
+use crate::source::tracker::{BatchTicket, OffsetTracker, TopicPartition};
+
+/// Why a connector stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectorError {
+    #[error("connector {connector}: cannot create the Kafka consumer: {message}")]
+    Consumer { connector: String, message: String },
+    #[error("connector {connector}: cannot subscribe to {topics:?}: {message}")]
+    Subscribe {
+        connector: String,
+        topics: Vec<String>,
+        message: String,
+    },
+    #[error("connector {connector}: {message}")]
+    Setup { connector: String, message: String },
+    #[error("connector {connector} stopped: {source}; nothing past the failed batch was committed")]
+    Batch {
+        connector: String,
+        source: BatchError,
+    },
+}
+
+/// Counters a connector keeps, readable while it runs.
+#[derive(Debug, Default)]
+pub struct ConnectorStats {
+    pub records_consumed: AtomicU64,
+    pub records_finished: AtomicU64,
+    pub batches_finished: AtomicU64,
+}
+
+/// How long in-flight batches may take to finish at shutdown.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+enum WorkerMsg {
+    Done(BatchTicket, usize),
+    Failed(BatchTicket, BatchError),
+}
+
+#[derive(Default)]
+struct PartitionBuf {
+    records: Vec<Record>,
+    bytes: usize,
+    since: Option<Instant>,
+    /// Full batches waiting for the worker.
+    ready: VecDeque<Vec<Record>>,
+    paused: bool,
+}
+
+struct Worker {
+    tx: mpsc::Sender<(BatchTicket, Vec<Record>)>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Runs `connector` until `shutdown` turns true (then drains and returns
+/// `Ok`) or a batch fails for good (then returns the error). Either way the
+/// offsets of finished batches are committed before returning.
+pub async fn run(
+    connector: Arc<BuiltConnector>,
+    mut shutdown: watch::Receiver<bool>,
+    stats: Arc<ConnectorStats>,
+) -> Result<(), ConnectorError> {
+    let spec = &connector.spec;
+    let name = spec.name.clone();
+    let pipeline =
+        Arc::new(
+            Pipeline::new(connector.clone()).map_err(|e| ConnectorError::Setup {
+                connector: name.clone(),
+                message: e.to_string(),
+            })?,
+        );
+    let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let mut config = ClientConfig::new();
+    for (k, v) in &spec.kafka {
+        config.set(k, v);
+    }
+    let context = SourceContext {
+        connector: name.clone(),
+        tracker: tracker.clone(),
+        events: events_tx,
+    };
+    let consumer: StreamConsumer<SourceContext> =
+        config
+            .create_with_context(context)
+            .map_err(|e| ConnectorError::Consumer {
+                connector: name.clone(),
+                message: e.to_string(),
+            })?;
+    let topics: Vec<&str> = spec.subscription.iter().map(String::as_str).collect();
+    consumer
+        .subscribe(&topics)
+        .map_err(|e| ConnectorError::Subscribe {
+            connector: name.clone(),
+            topics: spec.subscription.clone(),
+            message: e.to_string(),
+        })?;
+    tracing::info!(connector = %name, topics = ?spec.subscription, group = spec.kafka.get("group.id").map(String::as_str), "connector started");
+
+    let limits = spec.sink.batch;
+    let (done_tx, mut done) = mpsc::unbounded_channel::<WorkerMsg>();
+    let mut buffers: HashMap<TopicPartition, PartitionBuf> = HashMap::new();
+    let mut workers: HashMap<TopicPartition, Worker> = HashMap::new();
+    let mut topics_seen: HashMap<String, Arc<str>> = HashMap::new();
+    let mut tick = tokio::time::interval(
+        Duration::from_millis(50).min(limits.linger.max(Duration::from_millis(5))),
+    );
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_commit = Instant::now();
+    let mut last_report = Instant::now();
+    let mut failure: Option<BatchError> = None;
+
+    loop {
+        tokio::select! {
+            biased;
+            _ = shutdown.changed() => break,
+            Some(msg) = done.recv() => match msg {
+                WorkerMsg::Done(ticket, n) => {
+                    tracker.lock().unwrap_or_else(|p| p.into_inner()).finish(&ticket);
+                    stats.records_finished.fetch_add(n as u64, Ordering::Relaxed);
+                    stats.batches_finished.fetch_add(1, Ordering::Relaxed);
+                    hand_over(&consumer, &tracker, &mut buffers, &workers, &ticket.partition);
+                }
+                WorkerMsg::Failed(ticket, e) => {
+                    tracing::error!(connector = %name, partition = %ticket.partition, first = ticket.first, last = ticket.last, error = %e, "batch failed");
+                    failure = Some(e);
+                    break;
+                }
+            },
+            Some(event) = events.recv() => match event {
+                AssignmentEvent::Assigned(tps) => {
+                    for tp in tps {
+                        let (tx, rx) = mpsc::channel(1);
+                        let task = tokio::spawn(worker(pipeline.clone(), rx, done_tx.clone()));
+                        workers.insert(tp.clone(), Worker { tx, task });
+                        buffers.insert(tp, PartitionBuf::default());
+                    }
+                }
+                AssignmentEvent::Revoked(tps) => {
+                    for tp in tps {
+                        // In-flight work is abandoned uncommitted: the tracker forgot the partition.
+                        if let Some(w) = workers.remove(&tp) {
+                            w.task.abort();
+                        }
+                        buffers.remove(&tp);
+                    }
+                }
+            },
+            _ = tick.tick() => {
+                let now = Instant::now();
+                let due: Vec<TopicPartition> = buffers
+                    .iter()
+                    .filter(|(_, b)| b.since.is_some_and(|s| now.duration_since(s) >= limits.linger) || !b.ready.is_empty())
+                    .map(|(tp, _)| tp.clone())
+                    .collect();
+                for tp in due {
+                    if let Some(b) = buffers.get_mut(&tp) {
+                        seal(b);
+                    }
+                    hand_over(&consumer, &tracker, &mut buffers, &workers, &tp);
+                }
+                if now.duration_since(last_commit) >= spec.commit_interval {
+                    commit(&consumer, &tracker, CommitMode::Async);
+                    last_commit = now;
+                }
+                if now.duration_since(last_report) >= Duration::from_secs(30) {
+                    tracing::info!(connector = %name, consumed = stats.records_consumed.load(Ordering::Relaxed), delivered = stats.records_finished.load(Ordering::Relaxed), in_flight = tracker.lock().unwrap_or_else(|p| p.into_inner()).in_flight(), "progress");
+                    last_report = now;
+                }
+            },
+            received = consumer.recv() => match received {
+                Ok(m) => {
+                    let record = to_record(&m, &mut topics_seen);
+                    let tp = TopicPartition { topic: m.topic().to_string(), partition: m.partition() };
+                    stats.records_consumed.fetch_add(1, Ordering::Relaxed);
+                    let Some(b) = buffers.get_mut(&tp) else { continue };
+                    b.bytes += record.value.as_ref().map_or(0, Bytes::len);
+                    b.since.get_or_insert_with(Instant::now);
+                    b.records.push(record);
+                    if b.records.len() >= limits.max_records || b.bytes >= limits.max_bytes {
+                        seal(b);
+                        hand_over(&consumer, &tracker, &mut buffers, &workers, &tp);
+                    }
+                }
+                Err(e) => tracing::warn!(connector = %name, error = %e, "Kafka consumer error"),
+            },
+        }
+    }
+
+    // Stop fetching; let in-flight batches finish for a while, unless a batch failed.
+    if failure.is_none() {
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+        while tracker
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .in_flight()
+            > 0
+        {
+            match tokio::time::timeout_at(deadline, done.recv()).await {
+                Ok(Some(WorkerMsg::Done(ticket, n))) => {
+                    tracker
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .finish(&ticket);
+                    stats
+                        .records_finished
+                        .fetch_add(n as u64, Ordering::Relaxed);
+                }
+                Ok(Some(WorkerMsg::Failed(_, e))) => {
+                    failure = Some(e);
+                    break;
+                }
+                Ok(None) | Err(_) => {
+                    tracing::warn!(connector = %name, "in-flight batches abandoned at shutdown; they are not committed");
+                    break;
+                }
+            }
+        }
+    }
+    for (_, w) in workers.drain() {
+        w.task.abort();
+    }
+    commit(&consumer, &tracker, CommitMode::Sync);
+    consumer.unsubscribe();
+    tracing::info!(connector = %name, delivered = stats.records_finished.load(Ordering::Relaxed), "connector stopped");
+    match failure {
+        Some(source) => Err(ConnectorError::Batch {
+            connector: name,
+            source,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Moves the open batch of `b`, if any, to its ready queue.
+fn seal(b: &mut PartitionBuf) {
+    if !b.records.is_empty() {
+        b.ready.push_back(std::mem::take(&mut b.records));
+        b.bytes = 0;
+        b.since = None;
+    }
+}
+
+/// Hands ready batches of `tp` to its worker while it has room; pauses the
+/// partition when batches wait, resumes it when none do.
+fn hand_over(
+    consumer: &StreamConsumer<SourceContext>,
+    tracker: &Mutex<OffsetTracker>,
+    buffers: &mut HashMap<TopicPartition, PartitionBuf>,
+    workers: &HashMap<TopicPartition, Worker>,
+    tp: &TopicPartition,
+) {
+    let (Some(b), Some(w)) = (buffers.get_mut(tp), workers.get(tp)) else {
+        return;
+    };
+    while let Some(batch) = b.ready.front() {
+        let Ok(permit) = w.tx.try_reserve() else {
+            break;
+        };
+        let (first, last) = (batch[0].offset, batch[batch.len() - 1].offset);
+        let batch = b.ready.pop_front().expect("front exists");
+        match tracker
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .register(tp, first, last)
+        {
+            Some(ticket) => permit.send((ticket, batch)),
+            None => return, // revoked meanwhile
+        }
+    }
+    let should_pause = !b.ready.is_empty();
+    if should_pause != b.paused {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition(&tp.topic, tp.partition);
+        let result = if should_pause {
+            consumer.pause(&tpl)
+        } else {
+            consumer.resume(&tpl)
+        };
+        match result {
+            Ok(()) => b.paused = should_pause,
+            Err(e) => {
+                tracing::warn!(partition = %tp, error = %e, "cannot pause or resume partition")
+            }
+        }
+    }
+}
+
+async fn worker(
+    pipeline: Arc<Pipeline>,
+    mut rx: mpsc::Receiver<(BatchTicket, Vec<Record>)>,
+    done: mpsc::UnboundedSender<WorkerMsg>,
+) {
+    while let Some((ticket, records)) = rx.recv().await {
+        let n = records.len();
+        match pipeline.process(records).await {
+            Ok(()) => {
+                let _ = done.send(WorkerMsg::Done(ticket, n));
+            }
+            Err(e) => {
+                let _ = done.send(WorkerMsg::Failed(ticket, e));
+                return;
+            }
+        }
+    }
+}
+
+/// Commits the finished offsets of every assigned partition.
+fn commit(
+    consumer: &StreamConsumer<SourceContext>,
+    tracker: &Mutex<OffsetTracker>,
+    mode: CommitMode,
+) {
+    let offsets = tracker
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .committable();
+    if offsets.is_empty() {
+        return;
+    }
+    let mut tpl = TopicPartitionList::new();
+    for (tp, offset) in &offsets {
+        let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset));
+    }
+    match consumer.commit(&tpl, mode) {
+        Ok(()) if matches!(mode, CommitMode::Sync) => {
+            tracing::info!(offsets = ?commit_list(&tpl), "offsets committed")
+        }
+        Ok(()) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "offset commit failed; it is retried at the next commit")
+        }
+    }
+}
+
+fn to_record(m: &BorrowedMessage<'_>, topics: &mut HashMap<String, Arc<str>>) -> Record {
+    let topic = match topics.get(m.topic()) {
+        Some(t) => t.clone(),
+        None => {
+            let t: Arc<str> = Arc::from(m.topic());
+            topics.insert(m.topic().to_string(), t.clone());
+            t
+        }
+    };
+    let headers = m
+        .headers()
+        .map(|hs| {
+            hs.iter()
+                .map(|h| Header {
+                    name: h.key.to_string(),
+                    value: h.value.map(Bytes::copy_from_slice),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Record {
+        topic,
+        partition: m.partition(),
+        offset: m.offset(),
+        timestamp: m.timestamp().to_millis(),
+        key: m.key().map(Bytes::copy_from_slice),
+        key_kind: ValueKind::Binary,
+        value: m.payload().map(Bytes::copy_from_slice),
+        value_kind: ValueKind::Binary,
+        headers,
+    }
+}

@@ -1,0 +1,240 @@
+//! Sending one request body with retries: connection errors, timeouts and
+//! the configured statuses are retried with exponential backoff and jitter,
+//! honouring `Retry-After`; other statuses fail at once.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
+};
+
+use super::config::{Auth, HttpSinkSpec, Method};
+
+/// A request could not be delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("{method} {url} answered {status} after {attempts} attempt(s): {body}")]
+    Status {
+        method: &'static str,
+        url: String,
+        status: u16,
+        attempts: u32,
+        body: String,
+    },
+    #[error("{method} {url} failed after {attempts} attempt(s): {message}")]
+    Transport {
+        method: &'static str,
+        url: String,
+        attempts: u32,
+        message: String,
+    },
+    #[error("building the HTTP client: {0}")]
+    Setup(String),
+}
+
+/// One HTTP endpoint's client with the sink's settings.
+pub struct HttpClient {
+    client: reqwest::Client,
+    spec: HttpSinkSpec,
+    headers: HeaderMap,
+}
+
+impl HttpClient {
+    /// Builds the client: timeouts, extra CAs, client certificate, headers, auth.
+    pub fn new(spec: &HttpSinkSpec) -> Result<Self, DeliveryError> {
+        let setup = |e: String| DeliveryError::Setup(e);
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(spec.connect_timeout)
+            .timeout(spec.request_timeout)
+            .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")));
+        if let Some(ca) = &spec.ca_location {
+            let pem =
+                std::fs::read(ca).map_err(|e| setup(format!("https.ssl.ca.location {ca}: {e}")))?;
+            for cert in reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| setup(format!("https.ssl.ca.location {ca}: {e}")))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if let Some((cert, key)) = &spec.client_identity {
+            let mut pem = std::fs::read(cert)
+                .map_err(|e| setup(format!("https.ssl.certificate.location {cert}: {e}")))?;
+            pem.extend(
+                std::fs::read(key)
+                    .map_err(|e| setup(format!("https.ssl.key.location {key}: {e}")))?,
+            );
+            builder = builder.identity(
+                reqwest::Identity::from_pem(&pem)
+                    .map_err(|e| setup(format!("client certificate: {e}")))?,
+            );
+        }
+        let mut headers = HeaderMap::new();
+        for (name, value) in &spec.headers {
+            let name = HeaderName::try_from(name.as_str())
+                .map_err(|e| setup(format!("header name {name:?}: {e}")))?;
+            let mut value = HeaderValue::try_from(value.as_str())
+                .map_err(|e| setup(format!("header {name}: {e}")))?;
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
+        let auth = match &spec.auth {
+            Auth::None => None,
+            Auth::Basic { user, password } => {
+                use std::io::Write as _;
+                let mut buf = b"Basic ".to_vec();
+                let mut enc = base64_writer(&mut buf);
+                let _ = write!(enc, "{user}:{password}");
+                drop(enc);
+                Some(buf)
+            }
+            Auth::Bearer(token) => Some(format!("Bearer {token}").into_bytes()),
+        };
+        if let Some(a) = auth {
+            let mut v =
+                HeaderValue::from_bytes(&a).map_err(|e| setup(format!("auth header: {e}")))?;
+            v.set_sensitive(true);
+            headers.insert(AUTHORIZATION, v);
+        }
+        Ok(HttpClient {
+            client: builder.build().map_err(|e| setup(e.to_string()))?,
+            spec: spec.clone(),
+            headers,
+        })
+    }
+
+    /// Sends `body` to `url`, retrying as configured. `content_type` is used
+    /// unless the configured headers set one.
+    pub async fn send(
+        &self,
+        url: &str,
+        body: Bytes,
+        content_type: &str,
+    ) -> Result<(), DeliveryError> {
+        let (method, name) = match self.spec.method {
+            Method::Post => (reqwest::Method::POST, "POST"),
+            Method::Put => (reqwest::Method::PUT, "PUT"),
+            Method::Patch => (reqwest::Method::PATCH, "PATCH"),
+        };
+        self.send_with(method, name, url, Some(body), content_type)
+            .await
+    }
+
+    /// Sends a DELETE to `url` (tombstones with `behavior.on.null.values=delete`).
+    pub async fn delete(&self, url: &str) -> Result<(), DeliveryError> {
+        self.send_with(reqwest::Method::DELETE, "DELETE", url, None, "")
+            .await
+    }
+
+    async fn send_with(
+        &self,
+        method: reqwest::Method,
+        name: &'static str,
+        url: &str,
+        body: Option<Bytes>,
+        content_type: &str,
+    ) -> Result<(), DeliveryError> {
+        let retry = &self.spec.retry;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let mut req = self
+                .client
+                .request(method.clone(), url)
+                .headers(self.headers.clone());
+            if let Some(b) = &body {
+                if !self.headers.contains_key(CONTENT_TYPE) && !content_type.is_empty() {
+                    req = req.header(CONTENT_TYPE, content_type);
+                }
+                req = req.body(b.clone());
+            }
+            let (retryable, error, retry_after) = match req.send().await {
+                Ok(resp) if resp.status().is_success() => return Ok(()),
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let retry_after = resp
+                        .headers()
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    let text = resp.text().await.unwrap_or_default();
+                    let body: String = text.chars().take(500).collect();
+                    let err = DeliveryError::Status {
+                        method: name,
+                        url: url.to_string(),
+                        status,
+                        attempts: attempt,
+                        body,
+                    };
+                    (retry.statuses.contains(status), err, retry_after)
+                }
+                Err(e) => {
+                    let message = error_chain(&e);
+                    (
+                        true,
+                        DeliveryError::Transport {
+                            method: name,
+                            url: url.to_string(),
+                            attempts: attempt,
+                            message,
+                        },
+                        None,
+                    )
+                }
+            };
+            if !retryable || attempt > retry.max_retries {
+                return Err(error);
+            }
+            let delay = retry_after.map_or_else(
+                || backoff(retry.backoff, retry.backoff_max, attempt),
+                |d| d.min(retry.backoff_max),
+            );
+            tracing::warn!(url, attempt, delay_ms = delay.as_millis() as u64, error = %error, "request failed, retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+/// Exponential backoff with equal jitter: half the delay fixed, half random.
+fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
+    let exp = base.saturating_mul(1u32 << (attempt - 1).min(20)).min(max);
+    let half = exp / 2;
+    half + Duration::from_millis(fastrand::u64(0..=half.as_millis() as u64))
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+fn base64_writer(
+    out: &mut Vec<u8>,
+) -> base64::write::EncoderWriter<'_, base64::engine::GeneralPurpose, &mut Vec<u8>> {
+    base64::write::EncoderWriter::new(out, &base64::engine::general_purpose::STANDARD)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let (base, max) = (Duration::from_millis(100), Duration::from_millis(1000));
+        for attempt in 1..=8 {
+            let d = backoff(base, max, attempt);
+            let full = (base * (1 << (attempt - 1))).min(max);
+            assert!(
+                d >= full / 2 && d <= full,
+                "attempt {attempt}: {d:?} outside {:?}..={full:?}",
+                full / 2
+            );
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! The HTTP sink's settings, checked: Confluent HTTP Sink's names and
+//! defaults, turned into types the sink can use without further checks.
+
+use std::time::Duration;
+
+use crate::config::raw::RawHttpSink;
+
+/// HTTP methods a batch may be sent with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Post,
+    Put,
+    Patch,
+}
+
+/// What to do when a batch cannot be delivered after all retries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnError {
+    /// Stop the connector; nothing past the failed batch is committed.
+    Fail,
+    /// Log the error and move on (the batch's offsets are committed).
+    Log,
+    /// Move on silently.
+    Ignore,
+}
+
+/// What to do with tombstones (null values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnNull {
+    Ignore,
+    Delete,
+    Log,
+    Fail,
+}
+
+/// Statuses to retry: inclusive ranges.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusSet(Vec<(u16, u16)>);
+
+impl StatusSet {
+    /// Parses Confluent's syntax: `400-` (400 and above), `408,429,500-599`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let mut ranges = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let num = |x: &str| {
+                x.trim()
+                    .parse::<u16>()
+                    .map_err(|_| format!("{x:?} is not a status code"))
+            };
+            let range = match part.split_once('-') {
+                Some((lo, "")) => (num(lo)?, 999),
+                Some(("", hi)) => (100, num(hi)?),
+                Some((lo, hi)) => (num(lo)?, num(hi)?),
+                None => (num(part)?, num(part)?),
+            };
+            if range.0 > range.1 {
+                return Err(format!("{part:?} is an empty range"));
+            }
+            ranges.push(range);
+        }
+        Ok(StatusSet(ranges))
+    }
+
+    /// Whether `status` is in the set.
+    pub fn contains(&self, status: u16) -> bool {
+        self.0.iter().any(|&(lo, hi)| (lo..=hi).contains(&status))
+    }
+}
+
+/// How requests are authenticated.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Auth {
+    None,
+    Basic { user: String, password: String },
+    Bearer(String),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Basic { user, .. } => write!(f, "Basic({user}, ***)"),
+            Auth::Bearer(_) => f.write_str("Bearer(***)"),
+        }
+    }
+}
+
+/// When to retry and how long to wait.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub statuses: StatusSet,
+    pub max_retries: u32,
+    pub backoff: Duration,
+    pub backoff_max: Duration,
+}
+
+/// When a partial batch is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchLimits {
+    pub max_records: usize,
+    pub max_bytes: usize,
+    pub linger: Duration,
+}
+
+/// The HTTP sink, checked.
+#[derive(Clone, Debug)]
+pub struct HttpSinkSpec {
+    pub url: String,
+    pub method: Method,
+    /// Header names and values; values may be secrets and are never logged.
+    pub headers: Vec<(String, String)>,
+    pub auth: Auth,
+    pub ca_location: Option<String>,
+    pub client_identity: Option<(String, String)>,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub batch: BatchLimits,
+    pub retry: RetryPolicy,
+    pub on_error: OnError,
+    pub on_null: OnNull,
+}
+
+impl HttpSinkSpec {
+    /// Checks `raw`; problems are pushed with the key they concern.
+    pub fn from_raw(raw: &RawHttpSink, problems: &mut Vec<String>) -> Option<Self> {
+        let before = problems.len();
+        let mut problem = |key: &str, msg: String| problems.push(format!("sink.\"{key}\": {msg}"));
+        if !(raw.url.starts_with("http://") || raw.url.starts_with("https://")) {
+            problem(
+                "http.api.url",
+                format!("{:?} is not an http:// or https:// URL", raw.url),
+            );
+        }
+        let method = match raw
+            .method
+            .as_deref()
+            .unwrap_or("POST")
+            .to_ascii_uppercase()
+            .as_str()
+        {
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            other => {
+                problem(
+                    "request.method",
+                    format!("{other:?} is not POST, PUT or PATCH"),
+                );
+                Method::Post
+            }
+        };
+        let separator = raw.header_separator.as_deref().unwrap_or("|");
+        let mut headers = Vec::new();
+        for h in raw
+            .headers
+            .as_deref()
+            .unwrap_or("")
+            .split(separator)
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+        {
+            match h.split_once(':') {
+                Some((name, value)) => {
+                    headers.push((name.trim().to_string(), value.trim().to_string()))
+                }
+                None => problem(
+                    "headers",
+                    format!("{h:?} is not `Name: value` (headers are split on {separator:?})"),
+                ),
+            }
+        }
+        for (name, value) in &raw.header_map {
+            headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            headers.push((name.clone(), value.clone()));
+        }
+        let auth = match raw
+            .auth_type
+            .as_deref()
+            .unwrap_or("NONE")
+            .to_ascii_uppercase()
+            .as_str()
+        {
+            "NONE" => Auth::None,
+            "BASIC" => match (&raw.user, &raw.password) {
+                (Some(u), Some(p)) => Auth::Basic {
+                    user: u.clone(),
+                    password: p.clone(),
+                },
+                _ => {
+                    problem(
+                        "auth.type",
+                        "BASIC needs \"connection.user\" and \"connection.password\"".into(),
+                    );
+                    Auth::None
+                }
+            },
+            "BEARER" => match &raw.bearer_token {
+                Some(t) => Auth::Bearer(t.clone()),
+                None => {
+                    problem("auth.type", "BEARER needs \"bearer.token\"".into());
+                    Auth::None
+                }
+            },
+            other => {
+                problem(
+                    "auth.type",
+                    format!("{other:?} is not NONE, BASIC or BEARER"),
+                );
+                Auth::None
+            }
+        };
+        for (key, set) in [
+            ("https.ssl.truststore.location", &raw.truststore_location),
+            ("https.ssl.keystore.location", &raw.keystore_location),
+        ] {
+            if set.is_some() {
+                problem(key, "Java key stores are not supported: convert to PEM and use https.ssl.ca.location, https.ssl.certificate.location and https.ssl.key.location".into());
+            }
+        }
+        let client_identity = match (&raw.certificate_location, &raw.key_location) {
+            (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+            (None, None) => None,
+            _ => {
+                problem(
+                    "https.ssl.certificate.location",
+                    "set it together with https.ssl.key.location".into(),
+                );
+                None
+            }
+        };
+        let statuses = StatusSet::parse(raw.retry_on_status_codes.as_deref().unwrap_or("400-"))
+            .unwrap_or_else(|e| {
+                problem("retry.on.status.codes", e);
+                StatusSet(Vec::new())
+            });
+        let on_error = match raw
+            .behavior_on_error
+            .as_deref()
+            .unwrap_or("fail")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "fail" => OnError::Fail,
+            "log" => OnError::Log,
+            "ignore" => OnError::Ignore,
+            other => {
+                problem(
+                    "behavior.on.error",
+                    format!("{other:?} is not fail, log or ignore"),
+                );
+                OnError::Fail
+            }
+        };
+        let on_null = match raw
+            .behavior_on_null_values
+            .as_deref()
+            .unwrap_or("ignore")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "ignore" => OnNull::Ignore,
+            "delete" => OnNull::Delete,
+            "log" => OnNull::Log,
+            "fail" => OnNull::Fail,
+            other => {
+                problem(
+                    "behavior.on.null.values",
+                    format!("{other:?} is not ignore, delete, log or fail"),
+                );
+                OnNull::Ignore
+            }
+        };
+        if on_null == OnNull::Delete && !raw.url.contains("${key}") {
+            problem(
+                "behavior.on.null.values",
+                "delete sends DELETE to the record's ${key} URL: put ${key} in http.api.url".into(),
+            );
+        }
+        let max_records = raw.batch_max_size.unwrap_or(1);
+        if max_records == 0 {
+            problem("batch.max.size", "must be at least 1".into());
+        }
+        let ms = Duration::from_millis;
+        let spec = HttpSinkSpec {
+            url: raw.url.clone(),
+            method,
+            headers,
+            auth,
+            ca_location: raw.ca_location.clone(),
+            client_identity,
+            connect_timeout: ms(raw.connect_timeout_ms.unwrap_or(30_000)),
+            request_timeout: ms(raw.request_timeout_ms.unwrap_or(30_000)),
+            batch: BatchLimits {
+                max_records: max_records.max(1),
+                max_bytes: raw.batch_max_bytes.unwrap_or(5 << 20).max(1),
+                linger: ms(raw.batch_linger_ms.unwrap_or(500)),
+            },
+            retry: RetryPolicy {
+                statuses,
+                max_retries: raw.max_retries.unwrap_or(10),
+                backoff: ms(raw.retry_backoff_ms.unwrap_or(3_000)),
+                backoff_max: ms(raw.retry_backoff_max_ms.unwrap_or(60_000)),
+            },
+            on_error,
+            on_null,
+        };
+        (problems.len() == before).then_some(spec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_sets_follow_confluents_syntax() {
+        let s = StatusSet::parse("408,429,500-").unwrap();
+        assert!(s.contains(408) && s.contains(429) && s.contains(503) && s.contains(599));
+        assert!(!s.contains(400) && !s.contains(404) && !s.contains(200));
+        let all = StatusSet::parse("400-").unwrap();
+        assert!(all.contains(400) && all.contains(503) && !all.contains(302));
+        assert!(StatusSet::parse("500-400").is_err());
+        assert!(StatusSet::parse("abc").is_err());
+    }
+}

@@ -1,0 +1,4 @@
+//! The HTTP sink: Confluent HTTP Sink's options, bodies sent with retries.
+
+pub mod client;
+pub mod config;

@@ -1,0 +1,3 @@
+//! Sinks: where delivered records go.
+
+pub mod http;

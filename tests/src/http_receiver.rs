@@ -1,0 +1,127 @@
+//! A real HTTP server on 127.0.0.1:0 that records every request and answers
+//! from a script (e.g. 503 twice, then 200), for the sink's tests.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+
+/// One request as received.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// The status it was answered with.
+    pub status: u16,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", self.body))
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    received: Vec<Received>,
+    script: VecDeque<u16>,
+}
+
+/// The receiver; it runs until dropped with its runtime.
+#[derive(Clone)]
+pub struct Receiver {
+    pub addr: SocketAddr,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl Receiver {
+    /// Starts a receiver answering 200 unless scripted otherwise.
+    pub async fn start() -> Self {
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        Receiver { addr, shared }
+    }
+
+    /// The next requests are answered with these statuses, in order; then 200.
+    pub fn script(&self, statuses: &[u16]) {
+        self.shared.lock().unwrap().script.extend(statuses);
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Every request so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.shared.lock().unwrap().received.clone()
+    }
+
+    /// Requests answered with 2xx.
+    pub fn accepted(&self) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|r| (200..300).contains(&r.status))
+            .collect()
+    }
+
+    /// Waits until `pred` holds for the accepted requests, or panics after `secs`.
+    pub async fn wait_for(
+        &self,
+        secs: u64,
+        what: &str,
+        pred: impl Fn(&[Received]) -> bool,
+    ) -> Vec<Received> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let got = self.accepted();
+            if pred(&got) {
+                return got;
+            }
+            if std::time::Instant::now() > deadline {
+                panic!(
+                    "timed out after {secs} s waiting for {what}; got {} accepted requests",
+                    got.len()
+                );
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+async fn handle(
+    State(shared): State<Arc<Mutex<Shared>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let mut s = shared.lock().unwrap();
+    let status = s.script.pop_front().unwrap_or(200);
+    s.received.push(Received {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+        headers,
+        body,
+        status,
+    });
+    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}

@@ -1,0 +1,400 @@
+//! Kafka to HTTP end to end: a real broker, the real `sluice` binary with the
+//! built plugins, and real HTTP receivers. Offsets are checked exactly.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use sluice_tests::http_receiver::Receiver;
+use sluice_tests::kafka::{committed, create_topic, produce, producer};
+use sluice_tests::{kafka_bootstrap, plugin_dir, sluice, unique_topic};
+
+/// A running `sluice run`; killed if the test ends early.
+struct Running(Child);
+
+impl Running {
+    fn start(manifest: &Path) -> Self {
+        let child = sluice()
+            .arg("run")
+            .arg(manifest)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start sluice run");
+        Running(child)
+    }
+
+    /// SIGTERM, then the exit status and stderr.
+    fn stop(mut self) -> (std::process::ExitStatus, String) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        self.finish()
+    }
+
+    /// SIGKILL: no chance to commit anything.
+    fn kill9(mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+
+    fn finish(&mut self) -> (std::process::ExitStatus, String) {
+        let out = std::mem::replace(&mut self.0, Command::new("true").spawn().unwrap())
+            .wait_with_output()
+            .expect("wait");
+        (
+            out.status,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Waits for the process to exit by itself.
+    fn wait_exit(mut self, secs: u64) -> (std::process::ExitStatus, String) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        while std::time::Instant::now() < deadline {
+            if self.0.try_wait().expect("try_wait").is_some() {
+                return self.finish();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("sluice did not exit within {secs} s");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Writes a manifest for one connector; `sink` and `extra` are TOML lines.
+fn manifest(dir: &Path, name: &str, topic: &str, sink: &str, extra: &str) -> std::path::PathBuf {
+    let text = format!(
+        r#"
+plugin_dir = "{plugins}"
+
+[[connectors]]
+name = "{name}"
+topics = "{topic}"
+kafka = {{ "bootstrap.servers" = "{bootstrap}", "session.timeout.ms" = 6000 }}
+"offset.flush.interval.ms" = 200
+"value.converter" = {{ plugin = "json", config = {{ "schemas.enable" = false }} }}
+{extra}
+
+[connectors.sink]
+type = "http"
+{sink}
+"#,
+        plugins = plugin_dir().display(),
+        bootstrap = kafka_bootstrap(),
+    );
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn json_values(n: usize) -> Vec<(Option<String>, Option<String>)> {
+    (0..n)
+        .map(|i| (Some(format!("k{}", i % 7)), Some(format!(r#"{{"n":{i}}}"#))))
+        .collect()
+}
+
+const TD_FORMATTER: &str = r#"
+[connectors.sink.formatter]
+plugin = "json-batch"
+config = { "request.body.format" = "json", "batch.json.as.array" = true, "batch.prefix" = '{"records":', "batch.suffix" = "}", "batch.separator" = "," }
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn treasure_data_batch_mode_sends_500_500_200_then_commits_1200() {
+    let topic = unique_topic("td-batch");
+    create_topic(&topic, 1).await;
+    produce(&producer(), &topic, 0, &json_values(1200)).await;
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let sink = format!(
+        r#""http.api.url" = "{url}"
+headers = "Authorization: TD1 test-key|Content-Type: application/vnd.treasuredata.v1+json"
+"batch.max.size" = 500
+"batch.max.bytes" = 10485760
+"batch.linger.ms" = 3000
+{TD_FORMATTER}"#,
+        url = receiver.url("/my_db/events")
+    );
+    let m = manifest(dir.path(), &format!("td-{topic}"), &topic, &sink, "");
+    let run = Running::start(&m);
+    let got = receiver
+        .wait_for(60, "1200 records", |r| {
+            r.iter()
+                .map(|r| r.json()["records"].as_array().unwrap().len())
+                .sum::<usize>()
+                >= 1200
+        })
+        .await;
+    let sizes: Vec<usize> = got
+        .iter()
+        .map(|r| r.json()["records"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(sizes, vec![500, 500, 200]);
+    let mut n = 0;
+    for r in &got {
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.path, "/my_db/events");
+        assert_eq!(r.header("authorization"), Some("TD1 test-key"));
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/vnd.treasuredata.v1+json")
+        );
+        for rec in r.json()["records"].as_array().unwrap() {
+            assert_eq!(rec["n"], n, "records arrive in offset order");
+            n += 1;
+        }
+    }
+    let (status, stderr) = run.stop();
+    assert!(status.success(), "sluice exits 0 on SIGTERM\n{stderr}");
+    assert_eq!(
+        committed(&format!("connect-td-{topic}"), &topic, 1),
+        vec![Some(1200)],
+        "committed = last delivered + 1\n{stderr}"
+    );
+    assert_eq!(receiver.received().len(), 3, "exactly three POSTs");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn treasure_data_single_record_mode_posts_each_record() {
+    let topic = unique_topic("td-single");
+    create_topic(&topic, 1).await;
+    produce(&producer(), &topic, 0, &json_values(5)).await;
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let sink = format!(
+        r#""http.api.url" = "{url}"
+headers = "Authorization: TD1 k|Content-Type: application/vnd.treasuredata.v1.single+json"
+"batch.max.size" = 1
+formatter = {{ plugin = "json-batch", config = {{ "request.body.format" = "json" }} }}"#,
+        url = receiver.url("/ingest")
+    );
+    let m = manifest(dir.path(), &format!("single-{topic}"), &topic, &sink, "");
+    let run = Running::start(&m);
+    let got = receiver.wait_for(60, "5 requests", |r| r.len() >= 5).await;
+    let values: Vec<Value> = got.iter().map(|r| r.json()).collect();
+    assert_eq!(
+        values,
+        (0..5)
+            .map(|i| serde_json::json!({ "n": i }))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        got.iter().all(
+            |r| r.header("content-type") == Some("application/vnd.treasuredata.v1.single+json")
+        )
+    );
+    let (status, stderr) = run.stop();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        committed(&format!("connect-single-{topic}"), &topic, 1),
+        vec![Some(5)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retries_503_twice_then_delivers_and_commits() {
+    let topic = unique_topic("retry");
+    create_topic(&topic, 1).await;
+    produce(&producer(), &topic, 0, &json_values(10)).await;
+    let receiver = Receiver::start().await;
+    receiver.script(&[503, 503]);
+    let dir = tempfile::tempdir().unwrap();
+    let sink = format!(
+        r#""http.api.url" = "{url}"
+"batch.max.size" = 10
+"batch.linger.ms" = 100
+"retry.backoff.ms" = 100
+{TD_FORMATTER}"#,
+        url = receiver.url("/in")
+    );
+    let m = manifest(dir.path(), &format!("retry-{topic}"), &topic, &sink, "");
+    let run = Running::start(&m);
+    let got = receiver
+        .wait_for(60, "the batch accepted", |r| !r.is_empty())
+        .await;
+    assert_eq!(got[0].json()["records"].as_array().unwrap().len(), 10);
+    let statuses: Vec<u16> = receiver.received().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, vec![503, 503, 200]);
+    // Each attempt carried the same records.
+    assert!(
+        receiver
+            .received()
+            .windows(2)
+            .all(|w| w[0].body == w[1].body)
+    );
+    let (status, stderr) = run.stop();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        committed(&format!("connect-retry-{topic}"), &topic, 1),
+        vec![Some(10)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_4xx_with_behavior_fail_stops_the_connector_and_commits_nothing_past_it() {
+    let topic = unique_topic("fail");
+    create_topic(&topic, 1).await;
+    produce(&producer(), &topic, 0, &json_values(10)).await;
+    let receiver = Receiver::start().await;
+    receiver.script(&[200, 400]);
+    let dir = tempfile::tempdir().unwrap();
+    let sink = format!(
+        r#""http.api.url" = "{url}"
+"batch.max.size" = 5
+"batch.linger.ms" = 100
+"retry.on.status.codes" = "500-"
+"behavior.on.error" = "fail"
+{TD_FORMATTER}"#,
+        url = receiver.url("/in")
+    );
+    let m = manifest(dir.path(), &format!("fail-{topic}"), &topic, &sink, "");
+    let (status, stderr) = Running::start(&m).wait_exit(60);
+    assert!(
+        !status.success(),
+        "a failed batch stops sluice with a non-zero status\n{stderr}"
+    );
+    assert!(stderr.contains("answered 400"), "{stderr}");
+    assert!(
+        stderr.contains("nothing past the failed batch was committed"),
+        "{stderr}"
+    );
+    // The first batch (offsets 0-4) was delivered; the second failed.
+    assert_eq!(
+        committed(&format!("connect-fail-{topic}"), &topic, 1),
+        vec![Some(5)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn several_partitions_keep_their_order_across_requests_and_retries() {
+    let topic = unique_topic("order");
+    create_topic(&topic, 3).await;
+    let p = producer();
+    for part in 0..3 {
+        produce(&p, &topic, part, &json_values(150)).await;
+    }
+    let receiver = Receiver::start().await;
+    receiver.script(&[503, 500]);
+    let dir = tempfile::tempdir().unwrap();
+    let sink = format!(
+        r#""http.api.url" = "{url}"
+"batch.max.size" = 40
+"batch.linger.ms" = 200
+"retry.backoff.ms" = 50
+{TD_FORMATTER}"#,
+        url = receiver.url("/in")
+    );
+    let extra = r#"[[connectors.transforms]]
+plugin = "insert-field"
+config = { "partition.field" = "p", "offset.field" = "o" }"#;
+    let m = manifest(dir.path(), &format!("order-{topic}"), &topic, &sink, extra);
+    let run = Running::start(&m);
+    let got = receiver
+        .wait_for(90, "450 records", |r| {
+            r.iter()
+                .map(|r| r.json()["records"].as_array().unwrap().len())
+                .sum::<usize>()
+                >= 450
+        })
+        .await;
+    let mut next = [0i64; 3];
+    for r in &got {
+        let recs = r.json()["records"].as_array().unwrap().clone();
+        let p = recs[0]["p"].as_i64().unwrap() as usize;
+        for rec in recs {
+            assert_eq!(
+                rec["p"].as_i64().unwrap() as usize,
+                p,
+                "a request holds one partition's records"
+            );
+            assert_eq!(
+                rec["o"].as_i64().unwrap(),
+                next[p],
+                "partition {p} in order, nothing skipped or repeated"
+            );
+            next[p] += 1;
+        }
+    }
+    assert_eq!(next, [150, 150, 150]);
+    let (status, stderr) = run.stop();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        committed(&format!("connect-order-{topic}"), &topic, 3),
+        vec![Some(150); 3]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_then_restart_delivers_everything_and_never_commits_ahead() {
+    let topic = unique_topic("crash");
+    create_topic(&topic, 1).await;
+    produce(&producer(), &topic, 0, &json_values(3000)).await;
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let sink = format!(
+        r#""http.api.url" = "{url}"
+"batch.max.size" = 50
+"batch.linger.ms" = 100
+{TD_FORMATTER}"#,
+        url = receiver.url("/in")
+    );
+    let extra = r#"[[connectors.transforms]]
+plugin = "insert-field"
+config = { "offset.field" = "o" }"#;
+    let name = format!("crash-{topic}");
+    let m = manifest(dir.path(), &name, &topic, &sink, extra);
+    let offsets = |r: &[sluice_tests::http_receiver::Received]| -> BTreeSet<i64> {
+        r.iter()
+            .flat_map(|r| {
+                r.json()["records"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x["o"].as_i64().unwrap())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let run = Running::start(&m);
+    receiver
+        .wait_for(60, "some batches", |r| r.len() >= 6)
+        .await;
+    // Commits happen every 200 ms; give one the chance to land mid-stream.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    run.kill9();
+    let seen = offsets(&receiver.accepted());
+    let committed_at_crash = committed(&format!("connect-{name}"), &topic, 1)[0].unwrap_or(0);
+    assert!(
+        committed_at_crash > 0,
+        "some offsets were committed before the crash"
+    );
+    assert!(
+        (0..committed_at_crash).all(|o| seen.contains(&o)),
+        "committed offset {committed_at_crash} is ahead of what the endpoint received"
+    );
+    let run = Running::start(&m);
+    let got = receiver
+        .wait_for(90, "every offset", |r| offsets(r).len() >= 3000)
+        .await;
+    assert_eq!(
+        offsets(&got),
+        (0..3000).collect::<BTreeSet<_>>(),
+        "nothing lost"
+    );
+    let (status, stderr) = run.stop();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        committed(&format!("connect-{name}"), &topic, 1),
+        vec![Some(3000)]
+    );
+}

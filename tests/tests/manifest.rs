@@ -1,0 +1,176 @@
+//! `sluice validate` and `sluice run` on bad manifests: every problem named
+//! with its connector and key, nothing started.
+
+use std::path::Path;
+
+use sluice_tests::{plugin_dir, sluice};
+
+fn write(dir: &Path, body: &str) -> std::path::PathBuf {
+    let path = dir.join("m.toml");
+    std::fs::write(
+        &path,
+        format!("plugin_dir = \"{}\"\n{body}", plugin_dir().display()),
+    )
+    .unwrap();
+    path
+}
+
+const GOOD: &str = r#"
+[[connectors]]
+name = "c1"
+topics = "t"
+kafka = { "bootstrap.servers" = "127.0.0.1:1" }
+"value.converter" = { plugin = "json", config = { "schemas.enable" = false } }
+sink = { type = "http", "http.api.url" = "http://127.0.0.1:1/in" }
+"#;
+
+fn validate(body: &str) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sluice()
+        .arg("validate")
+        .arg(write(dir.path(), body))
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn a_good_manifest_validates_and_says_what_it_runs() {
+    let (ok, out) = validate(GOOD);
+    assert!(ok, "{out}");
+    assert!(out.contains("valid, 1 connector(s)"), "{out}");
+    assert!(
+        out.contains("c1: t -> json -> json-batch -> http://127.0.0.1:1/in"),
+        "{out}"
+    );
+    assert!(out.contains("group connect-c1"), "{out}");
+}
+
+#[test]
+fn an_unknown_key_is_named_with_its_line() {
+    let (ok, out) = validate(&GOOD.replace("topics = \"t\"", "topics = \"t\"\ntopcis = \"x\""));
+    assert!(!ok);
+    assert!(out.contains("unknown field `topcis`"), "{out}");
+    assert!(out.contains("line"), "{out}");
+}
+
+#[test]
+fn a_missing_plugin_lists_the_available_ones() {
+    let (ok, out) = validate(&GOOD.replace("plugin = \"json\"", "plugin = \"jsn\""));
+    assert!(!ok);
+    assert!(
+        out.contains(
+            "connectors[0] (c1): \"value.converter\": plugin `jsn` not found: no jsn.wasm in"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("available: bytes, drop, insert-field, json, json-batch, string"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_bad_plugin_config_is_reported_by_the_plugin() {
+    let (ok, out) =
+        validate(&GOOD.replace("\"schemas.enable\" = false", "\"schemas.enabled\" = false"));
+    assert!(!ok);
+    assert!(
+        out.contains("plugin `json` rejected its configuration: unknown key `schemas.enabled`"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_plugin_of_the_wrong_kind_is_refused() {
+    let (ok, out) = validate(&GOOD.replace(
+        "plugin = \"json\", config = { \"schemas.enable\" = false }",
+        "plugin = \"insert-field\"",
+    ));
+    assert!(!ok);
+    assert!(
+        out.contains("plugin `insert-field` is a transform, but this place needs a converter"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_unreachable_file_provider_fails_validate_and_run() {
+    let body = GOOD.replace(
+        "\"http.api.url\" = \"http://127.0.0.1:1/in\"",
+        "\"http.api.url\" = \"http://127.0.0.1:1/in\", headers = \"Authorization: ${file:/nonexistent/secrets.properties:token}\"",
+    );
+    let (ok, out) = validate(&body);
+    assert!(!ok);
+    assert!(
+        out.contains(
+            "connectors[0].sink.headers: ${file:/nonexistent/secrets.properties:token}: cannot read"
+        ),
+        "{out}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let run = sluice()
+        .arg("run")
+        .arg(write(dir.path(), &body))
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    assert!(
+        String::from_utf8_lossy(&run.stderr)
+            .contains("cannot read /nonexistent/secrets.properties")
+    );
+}
+
+#[test]
+fn many_problems_are_reported_together() {
+    let body = r#"
+[[connectors]]
+name = "a"
+topics = "t"
+"topics.regex" = "t.*"
+kafka = { "enable.auto.commit" = true, "ssl.truststore.location" = "/x.jks" }
+sink = { type = "http", "http.api.url" = "ftp://nope", "request.method" = "GET", "retry.on.status.codes" = "5xx", "behavior.on.error" = "explode" }
+"#;
+    let (ok, out) = validate(body);
+    assert!(!ok);
+    for expected in [
+        "topics and \"topics.regex\" are both set",
+        "Sluice commits offsets itself",
+        "set \"ssl.ca.location\"",
+        "\"bootstrap.servers\": missing",
+        "\"ftp://nope\" is not an http:// or https:// URL",
+        "\"GET\" is not POST, PUT or PATCH",
+        "\"5xx\" is not a status code",
+        "\"explode\" is not fail, log or ignore",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn the_shipped_example_manifest_validates() {
+    let out = sluice()
+        .arg("validate")
+        .arg(sluice_tests::repo_root().join("examples/treasure-data.toml"))
+        .env("TD_API_KEY", "test")
+        .env("SLUICE_PLUGIN_DIR", plugin_dir())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("td-events: events -> json -> insert-field -> json-batch"),
+        "{text}"
+    );
+}
