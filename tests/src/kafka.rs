@@ -80,3 +80,25 @@ pub fn committed(group: &str, topic: &str, partitions: i32) -> Vec<Option<i64>> 
         })
         .collect()
 }
+
+/// How many members of `group` currently hold a partition assignment.
+pub fn members_with_partitions(group: &str) -> usize {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", super::kafka_bootstrap())
+        .create()
+        .expect("consumer");
+    let list = consumer
+        .client()
+        .fetch_group_list(Some(group), Duration::from_secs(10))
+        .expect("group list");
+    list.groups()
+        .iter()
+        .filter(|g| g.name() == group)
+        .map(|g| {
+            g.members()
+                .iter()
+                .filter(|m| m.assignment().is_some_and(|a| a.len() > 8))
+                .count()
+        })
+        .sum()
+}

@@ -224,3 +224,17 @@ fn plugin_test_grants_environment_and_directories_on_request() {
     assert_eq!(lines[0]["records"][0]["value"], "env secret");
     assert_eq!(lines[1]["records"][0]["value"], "file secret");
 }
+
+#[test]
+fn demo_delivers_every_sample_event_through_an_embedded_broker_and_commits() {
+    let out = run(sluice()
+        .args(["demo", "--events", "300", "--plugin-dir"])
+        .arg(plugin_dir()));
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.contains("300 of 300 events delivered"), "{stdout}");
+    assert!(
+        stdout.contains("committed offsets of group connect-demo: events-0=150, events-1=150"),
+        "{stdout}"
+    );
+}

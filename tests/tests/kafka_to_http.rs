@@ -398,3 +398,69 @@ config = { "offset.field" = "o" }"#;
         vec![Some(3000)]
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_share_a_group_and_lose_nothing_when_one_stops() {
+    let topic = unique_topic("group");
+    create_topic(&topic, 6).await;
+    let p = producer();
+    for part in 0..6 {
+        produce(&p, &topic, part, &json_values(200)).await;
+    }
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let sink = format!(
+        r#""http.api.url" = "{url}"
+"batch.max.size" = 20
+"batch.linger.ms" = 100
+{TD_FORMATTER}"#,
+        url = receiver.url("/in")
+    );
+    let extra = r#"[[connectors.transforms]]
+plugin = "insert-field"
+config = { "partition.field" = "p", "offset.field" = "o" }"#;
+    let name = format!("group-{topic}");
+    let m = manifest(dir.path(), &name, &topic, &sink, extra);
+    let first = Running::start(&m);
+    let second = Running::start(&m);
+    let seen = |r: &[sluice_tests::http_receiver::Received]| -> BTreeSet<(i64, i64)> {
+        r.iter()
+            .flat_map(|r| {
+                r.json()["records"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| (x["p"].as_i64().unwrap(), x["o"].as_i64().unwrap()))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    // Both members hold partitions at the same time before one of them stops.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while sluice_tests::kafka::members_with_partitions(&format!("connect-{name}")) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the two processes never shared the group"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    receiver
+        .wait_for(60, "some records", |r| !seen(r).is_empty())
+        .await;
+    let (status, first_log) = first.stop();
+    assert!(status.success(), "{first_log}");
+    assert!(first_log.contains("partitions assigned"), "{first_log}");
+    let got = receiver
+        .wait_for(90, "every record", |r| seen(r).len() >= 1200)
+        .await;
+    let expected: BTreeSet<(i64, i64)> =
+        (0..6).flat_map(|p| (0..200).map(move |o| (p, o))).collect();
+    assert_eq!(seen(&got), expected, "every record delivered at least once");
+    let (status, second_log) = second.stop();
+    assert!(status.success(), "{second_log}");
+    assert!(second_log.contains("partitions assigned"), "{second_log}");
+    assert_eq!(
+        committed(&format!("connect-{name}"), &topic, 6),
+        vec![Some(200); 6]
+    );
+}

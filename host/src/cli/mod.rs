@@ -1,6 +1,7 @@
 //! Command-line interface: argument definitions and dispatch. Each command
 //! lives in its own module; this one only describes them.
 
+mod demo;
 mod plugin_test;
 mod plugins;
 mod run;
@@ -35,6 +36,9 @@ pub enum Command {
     /// skipped). SIGINT or SIGTERM stops fetching, lets in-flight batches
     /// finish for up to 10 s, commits, and exits 0.
     Run(run::RunArgs),
+    /// See Sluice work with nothing installed: an embedded Kafka broker seeded
+    /// with sample events, a local HTTP receiver, and a connector between them.
+    Demo(demo::DemoArgs),
     /// Check a manifest without connecting anywhere: keys, values, config
     /// providers, and every plugin loaded and configured. Exits 1 on problems.
     Validate(validate::ValidateArgs),
@@ -150,6 +154,7 @@ impl CacheArgs {
 pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(args).await,
+        Command::Demo(args) => demo::run(args).await,
         Command::Validate(args) => validate::run(args).await,
         Command::Plugins(args) => plugins::run(args).await,
         Command::Plugin(PluginCommand::Test(args)) => plugin_test::run(args).await,
