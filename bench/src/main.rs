@@ -8,6 +8,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod layout;
 mod nested;
+mod pipeline;
 mod records;
 
 use std::path::PathBuf;
@@ -29,6 +30,9 @@ enum Command {
     /// Per-record cost of one plugin call: the contract's arena layout
     /// against a nested record layout, and the same transform compiled natively.
     Layout(layout::Args),
+    /// The Treasure Data pipeline end to end: the real `sluice` binary, a
+    /// real broker and a local HTTP receiver; records/s, CPU and peak RSS.
+    Pipeline(pipeline::Args),
 }
 
 /// The cargo target directory this binary was built into.
@@ -44,5 +48,6 @@ pub fn target_dir() -> PathBuf {
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Layout(args) => layout::run(args).await,
+        Command::Pipeline(args) => pipeline::run(args).await,
     }
 }

@@ -288,7 +288,10 @@ fn hand_over(
             None => return, // revoked meanwhile
         }
     }
-    let should_pause = !b.ready.is_empty();
+    // One batch may wait while another is in flight: pausing at the first
+    // would make librdkafka drop and refetch its prefetched messages after
+    // every batch (measured: 8k -> 16k records/s with this threshold).
+    let should_pause = b.ready.len() >= 2;
     if should_pause != b.paused {
         let mut tpl = TopicPartitionList::new();
         tpl.add_partition(&tp.topic, tp.partition);

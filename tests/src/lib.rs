@@ -106,6 +106,8 @@ pub fn sluice() -> Command {
 /// The Kafka broker shared by the tests of one run: `$SLUICE_TEST_KAFKA` when
 /// set (scripts/test starts one), else one started here with
 /// `scripts/kafka/start` and stopped when this test process exits.
+// The reaper is meant to outlive this process: it is never waited for.
+#[allow(clippy::zombie_processes)]
 pub fn kafka_bootstrap() -> String {
     static BOOTSTRAP: OnceLock<String> = OnceLock::new();
     BOOTSTRAP

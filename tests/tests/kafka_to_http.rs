@@ -276,12 +276,16 @@ async fn a_4xx_with_behavior_fail_stops_the_connector_and_commits_nothing_past_i
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn several_partitions_keep_their_order_across_requests_and_retries() {
-    let topic = unique_topic("order");
-    create_topic(&topic, 3).await;
+async fn several_topics_and_partitions_keep_their_order_across_requests_and_retries() {
+    let (t1, t2) = (unique_topic("order-a"), unique_topic("order-b"));
+    create_topic(&t1, 3).await;
+    create_topic(&t2, 2).await;
     let p = producer();
     for part in 0..3 {
-        produce(&p, &topic, part, &json_values(150)).await;
+        produce(&p, &t1, part, &json_values(150)).await;
+    }
+    for part in 0..2 {
+        produce(&p, &t2, part, &json_values(100)).await;
     }
     let receiver = Receiver::start().await;
     receiver.script(&[503, 500]);
@@ -296,41 +300,54 @@ async fn several_partitions_keep_their_order_across_requests_and_retries() {
     );
     let extra = r#"[[connectors.transforms]]
 plugin = "insert-field"
-config = { "partition.field" = "p", "offset.field" = "o" }"#;
-    let m = manifest(dir.path(), &format!("order-{topic}"), &topic, &sink, extra);
+config = { "topic.field" = "t", "partition.field" = "p", "offset.field" = "o" }"#;
+    let name = format!("order-{t1}");
+    let m = manifest(dir.path(), &name, &format!("{t1},{t2}"), &sink, extra);
     let run = Running::start(&m);
     let got = receiver
-        .wait_for(90, "450 records", |r| {
+        .wait_for(90, "650 records", |r| {
             r.iter()
                 .map(|r| r.json()["records"].as_array().unwrap().len())
                 .sum::<usize>()
-                >= 450
+                >= 650
         })
         .await;
-    let mut next = [0i64; 3];
+    let mut next = std::collections::BTreeMap::<(String, i64), i64>::new();
     for r in &got {
         let recs = r.json()["records"].as_array().unwrap().clone();
-        let p = recs[0]["p"].as_i64().unwrap() as usize;
+        let first = (
+            recs[0]["t"].as_str().unwrap().to_string(),
+            recs[0]["p"].as_i64().unwrap(),
+        );
         for rec in recs {
-            assert_eq!(
-                rec["p"].as_i64().unwrap() as usize,
-                p,
-                "a request holds one partition's records"
+            let tp = (
+                rec["t"].as_str().unwrap().to_string(),
+                rec["p"].as_i64().unwrap(),
             );
+            assert_eq!(tp, first, "a request holds one partition's records");
+            let n = next.entry(tp.clone()).or_default();
             assert_eq!(
                 rec["o"].as_i64().unwrap(),
-                next[p],
-                "partition {p} in order, nothing skipped or repeated"
+                *n,
+                "{tp:?} in order, nothing skipped or repeated"
             );
-            next[p] += 1;
+            *n += 1;
         }
     }
-    assert_eq!(next, [150, 150, 150]);
+    let expected: std::collections::BTreeMap<(String, i64), i64> = (0..3)
+        .map(|p| ((t1.clone(), p), 150))
+        .chain((0..2).map(|p| ((t2.clone(), p), 100)))
+        .collect();
+    assert_eq!(next, expected);
     let (status, stderr) = run.stop();
     assert!(status.success(), "{stderr}");
     assert_eq!(
-        committed(&format!("connect-order-{topic}"), &topic, 3),
+        committed(&format!("connect-{name}"), &t1, 3),
         vec![Some(150); 3]
+    );
+    assert_eq!(
+        committed(&format!("connect-{name}"), &t2, 2),
+        vec![Some(100); 2]
     );
 }
 
@@ -462,5 +479,108 @@ config = { "partition.field" = "p", "offset.field" = "o" }"#;
     assert_eq!(
         committed(&format!("connect-{name}"), &topic, 6),
         vec![Some(200); 6]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tombstones_with_behavior_delete_send_delete_to_the_key_url_in_order() {
+    let topic = unique_topic("nulls");
+    create_topic(&topic, 1).await;
+    let records = vec![
+        (Some("a".to_string()), Some(r#"{"n":0}"#.to_string())),
+        (Some("a".to_string()), None),
+        (Some("b/1".to_string()), Some(r#"{"n":2}"#.to_string())),
+    ];
+    produce(&producer(), &topic, 0, &records).await;
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let sink = format!(
+        r#""http.api.url" = "{url}"
+"request.method" = "PUT"
+"batch.max.size" = 10
+"batch.linger.ms" = 100
+"behavior.on.null.values" = "delete"
+formatter = {{ plugin = "json-batch", config = {{ "request.body.format" = "json" }} }}"#,
+        url = receiver.url("/items/${key}")
+    );
+    let name = format!("nulls-{topic}");
+    let m = manifest(dir.path(), &name, &topic, &sink, "");
+    let run = Running::start(&m);
+    let got = receiver
+        .wait_for(60, "three requests", |r| r.len() >= 3)
+        .await;
+    let calls: Vec<(String, String)> = got
+        .iter()
+        .map(|r| (r.method.clone(), r.path.clone()))
+        .collect();
+    assert_eq!(
+        calls,
+        vec![
+            ("PUT".into(), "/items/a".into()),
+            ("DELETE".into(), "/items/a".into()),
+            ("PUT".into(), "/items/b%2F1".into())
+        ]
+    );
+    let (status, stderr) = run.stop();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        committed(&format!("connect-{name}"), &topic, 1),
+        vec![Some(3)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_longer_than_max_poll_interval_keeps_the_group_membership() {
+    let topic = unique_topic("slow");
+    create_topic(&topic, 1).await;
+    produce(&producer(), &topic, 0, &json_values(20)).await;
+    let receiver = Receiver::start().await;
+    // About 10 s of 503s against a 7 s max.poll.interval.ms.
+    receiver.script(&[503; 10]);
+    let dir = tempfile::tempdir().unwrap();
+    let sink = format!(
+        r#""http.api.url" = "{url}"
+"batch.max.size" = 10
+"batch.linger.ms" = 100
+"retry.backoff.ms" = 1000
+"retry.backoff.max.ms" = 1000
+"max.retries" = 20
+{TD_FORMATTER}"#,
+        url = receiver.url("/in")
+    );
+    let name = format!("slow-{topic}");
+    let m = manifest(dir.path(), &name, &topic, &sink, "").to_path_buf();
+    let text = std::fs::read_to_string(&m).unwrap().replace(
+        "\"session.timeout.ms\" = 6000",
+        "\"session.timeout.ms\" = 6000, \"max.poll.interval.ms\" = 7000",
+    );
+    std::fs::write(&m, text).unwrap();
+    let run = Running::start(&m);
+    receiver
+        .wait_for(60, "both batches", |r| r.len() >= 2)
+        .await;
+    let (status, stderr) = run.stop();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("MAX_POLL_EXCEEDED") && !stderr.contains("max.poll.interval"),
+        "left the group:\n{stderr}"
+    );
+    let revocations = stderr.matches("partitions revoked").count();
+    assert!(
+        revocations <= 1,
+        "the partition was revoked before shutdown:\n{stderr}"
+    );
+    let delivered: usize = receiver
+        .accepted()
+        .iter()
+        .map(|r| r.json()["records"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(
+        delivered, 20,
+        "each record delivered once: no rebalance replayed a batch"
+    );
+    assert_eq!(
+        committed(&format!("connect-{name}"), &topic, 1),
+        vec![Some(20)]
     );
 }

@@ -119,7 +119,7 @@ fn available(dir: &std::path::Path) -> String {
         .unwrap_or_default();
     names.sort();
     if names.is_empty() {
-        format!("the directory holds no .wasm files")
+        "the directory holds no .wasm files".to_string()
     } else {
         names.join(", ")
     }

@@ -251,16 +251,32 @@ async fn transform(
     Ok(out)
 }
 
-/// `${topic}` and `${key}` of `url` for `record` (the key as UTF-8 text).
+/// `${topic}` and `${key}` of `url` for `record`, percent-encoded so a key
+/// with `/`, `?` or spaces stays one path segment.
 pub fn resolve_url(url: &str, record: &Record) -> String {
     if !url.contains("${") {
         return url.to_string();
     }
-    let key = record
-        .key
-        .as_deref()
-        .map(String::from_utf8_lossy)
-        .unwrap_or_default();
-    url.replace("${topic}", &record.topic)
+    let encode = |b: &[u8]| {
+        percent_encoding::percent_encode(b, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    let key = record.key.as_deref().map(encode).unwrap_or_default();
+    url.replace("${topic}", &encode(record.topic.as_bytes()))
         .replace("${key}", &key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_templates_take_the_topic_and_the_encoded_key() {
+        let mut r = Record::new("orders", None);
+        r.key = Some(Bytes::from_static(b"a/b c"));
+        assert_eq!(
+            resolve_url("http://h/${topic}/${key}", &r),
+            "http://h/orders/a%2Fb%20c"
+        );
+        assert_eq!(resolve_url("http://h/in", &r), "http://h/in");
+    }
 }
