@@ -19,6 +19,8 @@ pub struct Received {
     pub body: Bytes,
     /// The status it was answered with.
     pub status: u16,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 impl Received {
@@ -35,7 +37,8 @@ impl Received {
 #[derive(Default)]
 struct Shared {
     received: Vec<Received>,
-    script: VecDeque<u16>,
+    /// Status and `Retry-After` seconds of the next answers.
+    script: VecDeque<(u16, Option<u64>)>,
 }
 
 /// The receiver; it runs until dropped with its runtime.
@@ -62,7 +65,20 @@ impl Receiver {
 
     /// The next requests are answered with these statuses, in order; then 200.
     pub fn script(&self, statuses: &[u16]) {
-        self.shared.lock().unwrap().script.extend(statuses);
+        self.shared
+            .lock()
+            .unwrap()
+            .script
+            .extend(statuses.iter().map(|s| (*s, None)));
+    }
+
+    /// The next request is answered with `status` and `Retry-After: secs`.
+    pub fn script_retry_after(&self, status: u16, secs: u64) {
+        self.shared
+            .lock()
+            .unwrap()
+            .script
+            .push_back((status, Some(secs)));
     }
 
     /// `http://127.0.0.1:<port><path>`.
@@ -113,15 +129,23 @@ async fn handle(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> (StatusCode, HeaderMap) {
     let mut s = shared.lock().unwrap();
-    let status = s.script.pop_front().unwrap_or(200);
+    let (status, retry_after) = s.script.pop_front().unwrap_or((200, None));
     s.received.push(Received {
         method: method.to_string(),
         path: uri.path().to_string(),
         headers,
         body,
         status,
+        at: std::time::Instant::now(),
     });
-    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    let mut answer = HeaderMap::new();
+    if let Some(secs) = retry_after {
+        answer.insert("retry-after", secs.into());
+    }
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        answer,
+    )
 }

@@ -584,3 +584,55 @@ async fn a_retry_longer_than_max_poll_interval_keeps_the_group_membership() {
         vec![Some(20)]
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn basic_auth_is_sent_and_retry_after_is_honoured() {
+    let topic = unique_topic("auth");
+    create_topic(&topic, 1).await;
+    produce(&producer(), &topic, 0, &json_values(3)).await;
+    let receiver = Receiver::start().await;
+    receiver.script_retry_after(429, 1);
+    let dir = tempfile::tempdir().unwrap();
+    // A 10 s backoff: only Retry-After can make the retry come after about 1 s.
+    let sink = format!(
+        r#""http.api.url" = "{url}"
+"auth.type" = "BASIC"
+"connection.user" = "ingest"
+"connection.password" = "s3cret"
+"batch.max.size" = 3
+"batch.linger.ms" = 100
+"retry.backoff.ms" = 10000
+{TD_FORMATTER}"#,
+        url = receiver.url("/in")
+    );
+    let name = format!("auth-{topic}");
+    let run = Running::start(&manifest(dir.path(), &name, &topic, &sink, ""));
+    receiver
+        .wait_for(60, "the retried batch", |r| !r.is_empty())
+        .await;
+    let all = receiver.received();
+    assert_eq!(
+        all.iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![429, 200]
+    );
+    // base64("ingest:s3cret")
+    assert!(
+        all.iter()
+            .all(|r| r.header("authorization") == Some("Basic aW5nZXN0OnMzY3JldA=="))
+    );
+    let gap = all[1].at.duration_since(all[0].at);
+    assert!(
+        gap >= Duration::from_millis(900) && gap < Duration::from_secs(5),
+        "retried after {gap:?}, not after Retry-After's 1 s"
+    );
+    let (status, stderr) = run.stop();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("s3cret"),
+        "the password must not reach the log:\n{stderr}"
+    );
+    assert_eq!(
+        committed(&format!("connect-{name}"), &topic, 1),
+        vec![Some(3)]
+    );
+}

@@ -216,6 +216,21 @@ impl ConfiguredPlugin {
         })
     }
 
+    /// Checks a reply has one item per record and spreads its failures over
+    /// the records: the message of each failed record.
+    fn one_per_record(
+        &self,
+        items: usize,
+        failures: Vec<types::Failure>,
+        records: usize,
+        what: &str,
+    ) -> Result<Vec<Option<String>>, CallError> {
+        if items != records {
+            return Err(self.bad_reply(format!("{items} {what} for {records} records")));
+        }
+        failure_messages(failures, records).map_err(|m| self.bad_reply(m))
+    }
+
     fn bad_reply(&self, message: impl Into<String>) -> CallError {
         CallError::BadReply {
             plugin: self.name().to_string(),
@@ -245,15 +260,12 @@ impl ConfiguredPlugin {
                 _ => Err(wrong_kind()),
             })
             .await?;
-        if reply.items.len() != records.len() {
-            return Err(self.bad_reply(format!(
-                "{} conversions for {} records",
-                reply.items.len(),
-                records.len()
-            )));
-        }
-        let failures =
-            failure_messages(reply.failures, records.len()).map_err(|m| self.bad_reply(m))?;
+        let failures = self.one_per_record(
+            reply.items.len(),
+            reply.failures,
+            records.len(),
+            "conversions",
+        )?;
         let data = Data::new(reply.data);
         reply
             .items
@@ -360,15 +372,12 @@ impl ConfiguredPlugin {
                 _ => Err(wrong_kind()),
             })
             .await?;
-        if reply.items.len() != records.len() {
-            return Err(self.bad_reply(format!(
-                "{} encodings for {} records",
-                reply.items.len(),
-                records.len()
-            )));
-        }
-        let failures =
-            failure_messages(reply.failures, records.len()).map_err(|m| self.bad_reply(m))?;
+        let failures = self.one_per_record(
+            reply.items.len(),
+            reply.failures,
+            records.len(),
+            "encodings",
+        )?;
         let data = Data::new(reply.data);
         reply
             .items
