@@ -29,6 +29,7 @@ pub struct RawManifest {
     /// Default: `$SLUICE_CACHE_DIR`, else `~/.cache/sluice`.
     pub cache_dir: Option<String>,
     /// The connectors this process runs; each is one consumer group member.
+    /// Example: `[[connectors]]` sections, one per connector.
     #[serde(default)]
     pub connectors: Vec<RawConnector>,
 }
@@ -73,7 +74,7 @@ pub struct RawConnector {
     /// `transforms = [{ plugin = "insert-field", config = { "topic.field" = "topic" } }]`.
     #[serde(default)]
     pub transforms: Vec<RawPlugin>,
-    /// Where records go.
+    /// Where records go. Example: `sink = { type = "http", "http.api.url" = "https://in.example.com/v1" }`.
     pub sink: RawSink,
 }
 
