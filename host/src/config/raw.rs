@@ -155,10 +155,12 @@ pub struct RawHttpSink {
     /// PEM client private key. Example: `"https.ssl.key.location" = "/etc/client.key"`.
     #[serde(rename = "https.ssl.key.location")]
     pub key_location: Option<String>,
-    /// Java keystores are not supported: convert them to PEM.
+    /// Refused: Java trust stores do not exist here. Example of the replacement:
+    /// `"https.ssl.ca.location" = "/etc/sluice/ca.pem"`.
     #[serde(rename = "https.ssl.truststore.location")]
     pub truststore_location: Option<String>,
-    /// Java keystores are not supported: convert them to PEM.
+    /// Refused: Java key stores do not exist here. Example of the replacement:
+    /// `"https.ssl.certificate.location"` plus `"https.ssl.key.location"` PEM files.
     #[serde(rename = "https.ssl.keystore.location")]
     pub keystore_location: Option<String>,
     /// Connect timeout in ms. Example: `"http.connect.timeout.ms" = 5000`. Default: 30000.
