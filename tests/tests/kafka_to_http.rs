@@ -35,6 +35,13 @@ impl Running {
         self.finish()
     }
 
+    /// SIGTERM, and a clean exit (status 0) asserted; returns stderr.
+    fn stop_cleanly(self) -> String {
+        let (status, stderr) = self.stop();
+        assert!(status.success(), "sluice exits 0 on SIGTERM\n{stderr}");
+        stderr
+    }
+
     /// SIGKILL: no chance to commit anything.
     fn kill9(mut self) {
         let _ = self.0.kill();
@@ -154,8 +161,7 @@ headers = "Authorization: TD1 test-key|Content-Type: application/vnd.treasuredat
             n += 1;
         }
     }
-    let (status, stderr) = run.stop();
-    assert!(status.success(), "sluice exits 0 on SIGTERM\n{stderr}");
+    let stderr = run.stop_cleanly();
     assert_eq!(
         committed(&format!("connect-td-{topic}"), &topic, 1),
         vec![Some(1200)],
@@ -193,8 +199,7 @@ formatter = {{ plugin = "json-batch", config = {{ "request.body.format" = "json"
             |r| r.header("content-type") == Some("application/vnd.treasuredata.v1.single+json")
         )
     );
-    let (status, stderr) = run.stop();
-    assert!(status.success(), "{stderr}");
+    run.stop_cleanly();
     assert_eq!(
         committed(&format!("connect-single-{topic}"), &topic, 1),
         vec![Some(5)]
@@ -232,8 +237,7 @@ async fn retries_503_twice_then_delivers_and_commits() {
             .windows(2)
             .all(|w| w[0].body == w[1].body)
     );
-    let (status, stderr) = run.stop();
-    assert!(status.success(), "{stderr}");
+    run.stop_cleanly();
     assert_eq!(
         committed(&format!("connect-retry-{topic}"), &topic, 1),
         vec![Some(10)]
@@ -339,8 +343,7 @@ config = { "topic.field" = "t", "partition.field" = "p", "offset.field" = "o" }"
         .chain((0..2).map(|p| ((t2.clone(), p), 100)))
         .collect();
     assert_eq!(next, expected);
-    let (status, stderr) = run.stop();
-    assert!(status.success(), "{stderr}");
+    run.stop_cleanly();
     assert_eq!(
         committed(&format!("connect-{name}"), &t1, 3),
         vec![Some(150); 3]
@@ -408,8 +411,7 @@ config = { "offset.field" = "o" }"#;
         (0..3000).collect::<BTreeSet<_>>(),
         "nothing lost"
     );
-    let (status, stderr) = run.stop();
-    assert!(status.success(), "{stderr}");
+    run.stop_cleanly();
     assert_eq!(
         committed(&format!("connect-{name}"), &topic, 1),
         vec![Some(3000)]
@@ -464,8 +466,7 @@ config = { "partition.field" = "p", "offset.field" = "o" }"#;
     receiver
         .wait_for(60, "some records", |r| !seen(r).is_empty())
         .await;
-    let (status, first_log) = first.stop();
-    assert!(status.success(), "{first_log}");
+    let first_log = first.stop_cleanly();
     assert!(first_log.contains("partitions assigned"), "{first_log}");
     let got = receiver
         .wait_for(90, "every record", |r| seen(r).len() >= 1200)
@@ -473,8 +474,7 @@ config = { "partition.field" = "p", "offset.field" = "o" }"#;
     let expected: BTreeSet<(i64, i64)> =
         (0..6).flat_map(|p| (0..200).map(move |o| (p, o))).collect();
     assert_eq!(seen(&got), expected, "every record delivered at least once");
-    let (status, second_log) = second.stop();
-    assert!(status.success(), "{second_log}");
+    let second_log = second.stop_cleanly();
     assert!(second_log.contains("partitions assigned"), "{second_log}");
     assert_eq!(
         committed(&format!("connect-{name}"), &topic, 6),
@@ -521,8 +521,7 @@ formatter = {{ plugin = "json-batch", config = {{ "request.body.format" = "json"
             ("PUT".into(), "/items/b%2F1".into())
         ]
     );
-    let (status, stderr) = run.stop();
-    assert!(status.success(), "{stderr}");
+    run.stop_cleanly();
     assert_eq!(
         committed(&format!("connect-{name}"), &topic, 1),
         vec![Some(3)]
@@ -559,8 +558,7 @@ async fn a_retry_longer_than_max_poll_interval_keeps_the_group_membership() {
     receiver
         .wait_for(60, "both batches", |r| r.len() >= 2)
         .await;
-    let (status, stderr) = run.stop();
-    assert!(status.success(), "{stderr}");
+    let stderr = run.stop_cleanly();
     assert!(
         !stderr.contains("MAX_POLL_EXCEEDED") && !stderr.contains("max.poll.interval"),
         "left the group:\n{stderr}"
@@ -625,8 +623,7 @@ async fn basic_auth_is_sent_and_retry_after_is_honoured() {
         gap >= Duration::from_millis(900) && gap < Duration::from_secs(5),
         "retried after {gap:?}, not after Retry-After's 1 s"
     );
-    let (status, stderr) = run.stop();
-    assert!(status.success(), "{stderr}");
+    let stderr = run.stop_cleanly();
     assert!(
         !stderr.contains("s3cret"),
         "the password must not reach the log:\n{stderr}"
