@@ -136,9 +136,11 @@ impl Pipeline {
         while start < records.len() {
             let url = resolve_url(template, &records[start]);
             let mut end = start + 1;
+            // Without `${…}` every record has the same URL: no per-record work.
+            let templated = template.contains("${");
             while end < records.len()
                 && end - start < max
-                && resolve_url(template, &records[end]) == url
+                && (!templated || resolve_url(template, &records[end]) == url)
             {
                 end += 1;
             }
