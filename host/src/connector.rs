@@ -16,7 +16,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::sync::{mpsc, watch};
 
 use crate::config::BuiltConnector;
-use crate::pipeline::{BatchError, Pipeline};
+use crate::pipeline::{BatchDone, BatchError, BatchFailed, Pipeline};
 use crate::record::{Header, Record, ValueKind};
 use crate::source::context::{AssignmentEvent, SourceContext, commit_list};
 use crate::source::tracker::{BatchTicket, OffsetTracker, TopicPartition};
@@ -34,7 +34,9 @@ pub enum ConnectorError {
     },
     #[error("connector {connector}: {message}")]
     Setup { connector: String, message: String },
-    #[error("connector {connector} stopped: {source}; nothing past the failed batch was committed")]
+    #[error(
+        "connector {connector} stopped: {source}; nothing from the failed record on was committed"
+    )]
     Batch {
         connector: String,
         source: BatchError,
@@ -47,14 +49,16 @@ pub struct ConnectorStats {
     pub records_consumed: AtomicU64,
     pub records_finished: AtomicU64,
     pub batches_finished: AtomicU64,
+    /// Records that failed and were logged or dead-lettered (`errors.tolerance=all`).
+    pub records_failed: AtomicU64,
 }
 
 /// How long in-flight batches may take to finish at shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 enum WorkerMsg {
-    Done(BatchTicket, usize),
-    Failed(BatchTicket, BatchError),
+    Done(BatchTicket, BatchDone),
+    Failed(BatchTicket, BatchFailed),
 }
 
 #[derive(Default)]
@@ -82,13 +86,14 @@ pub async fn run(
 ) -> Result<(), ConnectorError> {
     let spec = &connector.spec;
     let name = spec.name.clone();
-    let pipeline =
-        Arc::new(
-            Pipeline::new(connector.clone()).map_err(|e| ConnectorError::Setup {
+    let pipeline = Arc::new(
+        Pipeline::start(connector.clone())
+            .await
+            .map_err(|message| ConnectorError::Setup {
                 connector: name.clone(),
-                message: e.to_string(),
+                message,
             })?,
-        );
+    );
     let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let mut config = ClientConfig::new();
@@ -135,15 +140,12 @@ pub async fn run(
             biased;
             _ = shutdown.changed() => break,
             Some(msg) = done.recv() => match msg {
-                WorkerMsg::Done(ticket, n) => {
-                    tracker.lock().unwrap_or_else(|p| p.into_inner()).finish(&ticket);
-                    stats.records_finished.fetch_add(n as u64, Ordering::Relaxed);
-                    stats.batches_finished.fetch_add(1, Ordering::Relaxed);
+                WorkerMsg::Done(ticket, done) => {
+                    finished(&tracker, &stats, &ticket, done);
                     hand_over(&consumer, &tracker, &mut buffers, &workers, &ticket.partition);
                 }
-                WorkerMsg::Failed(ticket, e) => {
-                    tracing::error!(connector = %name, partition = %ticket.partition, first = ticket.first, last = ticket.last, error = %e, "batch failed");
-                    failure = Some(e);
+                WorkerMsg::Failed(ticket, failed) => {
+                    failure = Some(batch_failed(&name, &tracker, &ticket, failed));
                     break;
                 }
             },
@@ -184,7 +186,7 @@ pub async fn run(
                     last_commit = now;
                 }
                 if now.duration_since(last_report) >= Duration::from_secs(30) {
-                    tracing::info!(connector = %name, consumed = stats.records_consumed.load(Ordering::Relaxed), delivered = stats.records_finished.load(Ordering::Relaxed), in_flight = tracker.lock().unwrap_or_else(|p| p.into_inner()).in_flight(), "progress");
+                    tracing::info!(connector = %name, consumed = stats.records_consumed.load(Ordering::Relaxed), finished = stats.records_finished.load(Ordering::Relaxed), failed = stats.records_failed.load(Ordering::Relaxed), in_flight = tracker.lock().unwrap_or_else(|p| p.into_inner()).in_flight(), "progress");
                     last_report = now;
                 }
             },
@@ -217,17 +219,11 @@ pub async fn run(
             > 0
         {
             match tokio::time::timeout_at(deadline, done.recv()).await {
-                Ok(Some(WorkerMsg::Done(ticket, n))) => {
-                    tracker
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .finish(&ticket);
-                    stats
-                        .records_finished
-                        .fetch_add(n as u64, Ordering::Relaxed);
+                Ok(Some(WorkerMsg::Done(ticket, done))) => {
+                    finished(&tracker, &stats, &ticket, done)
                 }
-                Ok(Some(WorkerMsg::Failed(_, e))) => {
-                    failure = Some(e);
+                Ok(Some(WorkerMsg::Failed(ticket, failed))) => {
+                    failure = Some(batch_failed(&name, &tracker, &ticket, failed));
                     break;
                 }
                 Ok(None) | Err(_) => {
@@ -250,6 +246,44 @@ pub async fn run(
         }),
         None => Ok(()),
     }
+}
+
+/// Records a finished batch.
+fn finished(
+    tracker: &Mutex<OffsetTracker>,
+    stats: &ConnectorStats,
+    ticket: &BatchTicket,
+    done: BatchDone,
+) {
+    tracker
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .finish(ticket);
+    stats
+        .records_finished
+        .fetch_add(done.records as u64, Ordering::Relaxed);
+    stats
+        .records_failed
+        .fetch_add(done.failed as u64, Ordering::Relaxed);
+    stats.batches_finished.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Records how far a failed batch got, so the records before its failure
+/// are committed; returns the error that stops the connector.
+fn batch_failed(
+    connector: &str,
+    tracker: &Mutex<OffsetTracker>,
+    ticket: &BatchTicket,
+    failed: BatchFailed,
+) -> BatchError {
+    tracing::error!(connector, partition = %ticket.partition, first = ticket.first, last = ticket.last, finished_through = failed.finished_through, error = %failed.error, "batch failed");
+    if let Some(last) = failed.finished_through {
+        tracker
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .finish_through(ticket, last);
+    }
+    failed.error
 }
 
 /// Moves the open batch of `b`, if any, to its ready queue.
@@ -315,10 +349,9 @@ async fn worker(
     done: mpsc::UnboundedSender<WorkerMsg>,
 ) {
     while let Some((ticket, records)) = rx.recv().await {
-        let n = records.len();
         match pipeline.process(records).await {
-            Ok(()) => {
-                let _ = done.send(WorkerMsg::Done(ticket, n));
+            Ok(d) => {
+                let _ = done.send(WorkerMsg::Done(ticket, d));
             }
             Err(e) => {
                 let _ = done.send(WorkerMsg::Failed(ticket, e));

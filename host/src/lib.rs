@@ -4,8 +4,10 @@
 pub mod cli;
 pub mod config;
 pub mod connector;
+pub mod errors;
 pub mod pipeline;
 pub mod plugin;
+pub mod produce;
 pub mod record;
 pub mod sink;
 pub mod source;

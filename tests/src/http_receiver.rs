@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 
 /// One request as received.
@@ -52,7 +52,11 @@ impl Receiver {
     /// Starts a receiver answering 200 unless scripted otherwise.
     pub async fn start() -> Self {
         let shared = Arc::new(Mutex::new(Shared::default()));
-        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let app = Router::new()
+            .fallback(handle)
+            .with_state(shared.clone())
+            // Large enough for the 10 MiB record of the hostile-input tests.
+            .layer(DefaultBodyLimit::max(64 << 20));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
@@ -129,7 +133,7 @@ async fn handle(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> (StatusCode, HeaderMap) {
+) -> (StatusCode, HeaderMap, String) {
     let mut s = shared.lock().unwrap();
     let (status, retry_after) = s.script.pop_front().unwrap_or((200, None));
     s.received.push(Received {
@@ -144,8 +148,15 @@ async fn handle(
     if let Some(secs) = retry_after {
         answer.insert("retry-after", secs.into());
     }
+    // A body the sink can report: `{"accepted":true}` or `scripted <status>`.
+    let body = if (200..300).contains(&status) {
+        r#"{"accepted":true}"#.to_string()
+    } else {
+        format!("scripted {status}")
+    };
     (
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         answer,
+        body,
     )
 }

@@ -7,6 +7,7 @@ use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -101,4 +102,114 @@ pub fn members_with_partitions(group: &str) -> usize {
                 .count()
         })
         .sum()
+}
+
+/// A record to produce, bytes as they are.
+#[derive(Clone, Debug, Default)]
+pub struct RawRecord {
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+impl RawRecord {
+    /// A record with this value and no key.
+    pub fn value(v: impl Into<Vec<u8>>) -> Self {
+        RawRecord {
+            value: Some(v.into()),
+            ..Default::default()
+        }
+    }
+}
+
+/// Creates `topic` with one partition and these topic configs.
+pub async fn create_topic_with(topic: &str, configs: &[(&str, &str)]) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", super::kafka_bootstrap())
+        .create()
+        .expect("admin client");
+    let mut new = NewTopic::new(topic, 1, TopicReplication::Fixed(1));
+    for (k, v) in configs {
+        new = new.set(k, v);
+    }
+    for r in admin
+        .create_topics(&[new], &AdminOptions::new())
+        .await
+        .expect("create_topics")
+    {
+        r.unwrap_or_else(|(t, e)| panic!("creating topic {t}: {e}"));
+    }
+}
+
+/// Produces `records` to partition 0 of `topic`, in order (one producer,
+/// idempotent, so retries cannot reorder them), and waits for all.
+pub async fn produce_raw(topic: &str, records: &[RawRecord]) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", super::kafka_bootstrap())
+        .set("enable.idempotence", "true")
+        .set("message.max.bytes", "16777216")
+        .set("linger.ms", "5")
+        .create()
+        .expect("producer");
+    let sends = records.iter().map(|r| {
+        let mut headers = OwnedHeaders::new();
+        for (k, v) in &r.headers {
+            headers = headers.insert(Header {
+                key: k,
+                value: v.as_deref(),
+            });
+        }
+        let mut fr: FutureRecord<'_, [u8], [u8]> =
+            FutureRecord::to(topic).partition(0).headers(headers);
+        if let Some(k) = &r.key {
+            fr = fr.key(&k[..]);
+        }
+        if let Some(v) = &r.value {
+            fr = fr.payload(&v[..]);
+        }
+        producer.send(fr, Duration::from_secs(30))
+    });
+    for result in futures_util::future::join_all(sends).await {
+        result.unwrap_or_else(|(e, _)| panic!("produce to {topic}: {e}"));
+    }
+}
+
+/// Reads partition 0 of `topic` from the start until `n` records came, or
+/// panics after `secs`.
+pub fn consume_n(topic: &str, n: usize, secs: u64) -> Vec<OwnedMessage> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", super::kafka_bootstrap())
+        .set("group.id", format!("reader-{topic}"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, 0, Offset::Beginning)
+        .expect("partition");
+    consumer.assign(&tpl).expect("assign");
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    let mut got = Vec::new();
+    while got.len() < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{topic}: {} of {n} records after {secs} s",
+            got.len()
+        );
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => got.push(m.detach()),
+            Some(Err(e)) => eprintln!("{topic}: {e}"),
+            None => {}
+        }
+    }
+    got
+}
+
+/// A header's value of `m` as text.
+pub fn header_text(m: &OwnedMessage, name: &str) -> Option<String> {
+    let headers = m.headers()?;
+    headers
+        .iter()
+        .find(|h| h.key == name)
+        .and_then(|h| h.value)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
 }

@@ -66,6 +66,23 @@ pub fn test_plugin(name: &str) -> PathBuf {
         .join(format!("{name}.wasm"))
 }
 
+/// A plugin directory under `dir` holding every first-party plugin and the
+/// named test fixtures (as links), for manifests that mix them.
+pub fn mixed_plugin_dir(dir: &Path, fixtures: &[&str]) -> PathBuf {
+    let mixed = dir.join("plugins");
+    std::fs::create_dir_all(&mixed).expect("create plugin dir");
+    for entry in std::fs::read_dir(plugin_dir()).expect("read plugin dir") {
+        let path = entry.expect("entry").path();
+        std::os::unix::fs::symlink(&path, mixed.join(path.file_name().expect("file name")))
+            .expect("link plugin");
+    }
+    for f in fixtures {
+        std::os::unix::fs::symlink(test_plugin(f), mixed.join(format!("{f}.wasm")))
+            .expect("link fixture");
+    }
+    mixed
+}
+
 /// The precompiled-plugin cache shared by every test of a run.
 pub fn cache_dir() -> PathBuf {
     target_dir().join("test-cache")
@@ -168,3 +185,4 @@ fn fastrand_suffix() -> String {
 
 pub mod http_receiver;
 pub mod kafka;
+pub mod process;

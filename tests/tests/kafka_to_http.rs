@@ -2,119 +2,19 @@
 //! built plugins, and real HTTP receivers. Offsets are checked exactly.
 
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 use sluice_tests::http_receiver::Receiver;
 use sluice_tests::kafka::{committed, create_topic, produce, producer};
-use sluice_tests::{kafka_bootstrap, plugin_dir, sluice, unique_topic};
-
-/// A running `sluice run`; killed if the test ends early.
-struct Running(Child);
-
-impl Running {
-    fn start(manifest: &Path) -> Self {
-        let child = sluice()
-            .arg("run")
-            .arg(manifest)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start sluice run");
-        Running(child)
-    }
-
-    /// SIGTERM, then the exit status and stderr.
-    fn stop(mut self) -> (std::process::ExitStatus, String) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.0.id().to_string())
-            .status();
-        self.finish()
-    }
-
-    /// SIGTERM, and a clean exit (status 0) asserted; returns stderr.
-    fn stop_cleanly(self) -> String {
-        let (status, stderr) = self.stop();
-        assert!(status.success(), "sluice exits 0 on SIGTERM\n{stderr}");
-        stderr
-    }
-
-    /// SIGKILL: no chance to commit anything.
-    fn kill9(mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-
-    fn finish(&mut self) -> (std::process::ExitStatus, String) {
-        let out = std::mem::replace(&mut self.0, Command::new("true").spawn().unwrap())
-            .wait_with_output()
-            .expect("wait");
-        (
-            out.status,
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    /// Waits for the process to exit by itself.
-    fn wait_exit(mut self, secs: u64) -> (std::process::ExitStatus, String) {
-        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
-        while std::time::Instant::now() < deadline {
-            if self.0.try_wait().expect("try_wait").is_some() {
-                return self.finish();
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("sluice did not exit within {secs} s");
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Writes a manifest for one connector; `sink` and `extra` are TOML lines.
-fn manifest(dir: &Path, name: &str, topic: &str, sink: &str, extra: &str) -> std::path::PathBuf {
-    let text = format!(
-        r#"
-plugin_dir = "{plugins}"
-
-[[connectors]]
-name = "{name}"
-topics = "{topic}"
-kafka = {{ "bootstrap.servers" = "{bootstrap}", "session.timeout.ms" = 6000 }}
-"offset.flush.interval.ms" = 200
-"value.converter" = {{ plugin = "json", config = {{ "schemas.enable" = false }} }}
-{extra}
-
-[connectors.sink]
-type = "http"
-{sink}
-"#,
-        plugins = plugin_dir().display(),
-        bootstrap = kafka_bootstrap(),
-    );
-    let path = dir.join(format!("{name}.toml"));
-    std::fs::write(&path, text).unwrap();
-    path
-}
+use sluice_tests::process::{Running, TD_FORMATTER, manifest};
+use sluice_tests::unique_topic;
 
 fn json_values(n: usize) -> Vec<(Option<String>, Option<String>)> {
     (0..n)
         .map(|i| (Some(format!("k{}", i % 7)), Some(format!(r#"{{"n":{i}}}"#))))
         .collect()
 }
-
-const TD_FORMATTER: &str = r#"
-[connectors.sink.formatter]
-plugin = "json-batch"
-config = { "request.body.format" = "json", "batch.json.as.array" = true, "batch.prefix" = '{"records":', "batch.suffix" = "}", "batch.separator" = "," }
-"#;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn treasure_data_batch_mode_sends_500_500_200_then_commits_1200() {
@@ -269,7 +169,7 @@ async fn a_4xx_with_behavior_fail_stops_the_connector_and_commits_nothing_past_i
     );
     assert!(stderr.contains("answered 400"), "{stderr}");
     assert!(
-        stderr.contains("nothing past the failed batch was committed"),
+        stderr.contains("nothing from the failed record on was committed"),
         "{stderr}"
     );
     // The first batch (offsets 0-4) was delivered; the second failed.

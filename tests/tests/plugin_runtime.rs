@@ -110,8 +110,15 @@ async fn json_converter_fails_only_the_bad_record() {
 async fn json_converter_unwraps_the_schema_envelope_by_default() {
     let json = start("json", &[]).await;
     let records = vec![
-        raw_record(0, br#"{"schema":{"type":"struct"},"payload":{"id":7}}"#),
+        raw_record(
+            0,
+            br#"{"schema":{"type":"struct","fields":[{"field":"id","type":"int64"}]},"payload":{"id":7}}"#,
+        ),
         raw_record(1, br#"{"id":7}"#),
+        raw_record(
+            2,
+            br#"{"schema":{"type":"struct","fields":[{"field":"id","type":"int64"}]},"payload":{"id":"seven"}}"#,
+        ),
     ];
     let out = json.convert_records(Part::Value, records).await.unwrap();
     assert_eq!(
@@ -123,6 +130,11 @@ async fn json_converter_unwraps_the_schema_envelope_by_default() {
             .as_ref()
             .unwrap_err()
             .contains("schemas.enable=false")
+    );
+    let wrong = out[2].as_ref().unwrap_err();
+    assert!(
+        wrong.contains("does not match its schema: payload.id: expected an integer"),
+        "{wrong}"
     );
 }
 

@@ -92,6 +92,27 @@ pub fn consumer_properties(
     Ok(props)
 }
 
+/// The connection settings of `consumer` (bootstrap servers, security, socket
+/// options): what a producer or admin client of the same cluster needs, without
+/// consumer-only keys librdkafka would warn about.
+pub fn connection_properties(consumer: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    const PREFIXES: [&str; 8] = [
+        "bootstrap.servers",
+        "security.protocol",
+        "sasl.",
+        "ssl.",
+        "socket.",
+        "broker.address.",
+        "client.id",
+        "enable.ssl.",
+    ];
+    consumer
+        .iter()
+        .filter(|(k, _)| PREFIXES.iter().any(|p| k.starts_with(p)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// PLAIN and SCRAM JAAS configs carry a user name and password librdkafka takes directly.
 fn translate_jaas(jaas: &str) -> Result<(String, String), String> {
     let module = jaas.split_whitespace().next().unwrap_or("");

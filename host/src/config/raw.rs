@@ -76,6 +76,47 @@ pub struct RawConnector {
     pub transforms: Vec<RawPlugin>,
     /// Where records go. Example: `sink = { type = "http", "http.api.url" = "https://in.example.com/v1" }`.
     pub sink: RawSink,
+    /// `none`: the first record a converter, transform or formatter fails stops the
+    /// connector (records before it are delivered and committed). `all`: failed records
+    /// are logged, sent to the dead letter queue if one is set, and skipped.
+    /// Example: `"errors.tolerance" = "all"`. Default: `none`, as in Connect.
+    #[serde(rename = "errors.tolerance")]
+    pub errors_tolerance: Option<String>,
+    /// Log every failed record at ERROR level with its stage, class and error, in
+    /// Connect's words. Example: `"errors.log.enable" = true`. Default: `false`.
+    #[serde(rename = "errors.log.enable")]
+    pub errors_log_enable: Option<bool>,
+    /// Add the failed record's topic, partition, offset and timestamp to that log line, as
+    /// Connect does (never its key or value). Example: `"errors.log.include.messages" = true`.
+    /// Default: `false`.
+    #[serde(rename = "errors.log.include.messages")]
+    pub errors_log_include_messages: Option<bool>,
+    /// How long, in ms, a plugin call that fails as a whole (trap, deadline, memory
+    /// limit) is retried with backoff before its batch is split to isolate the records
+    /// that cause it; `-1` retries forever. Example: `"errors.retry.timeout" = 30000`.
+    /// Default: `0` (one immediate retry on a fresh instance, then isolation).
+    #[serde(rename = "errors.retry.timeout")]
+    pub errors_retry_timeout: Option<i64>,
+    /// Longest delay between those retries, in ms; delays start at 300 ms and double.
+    /// Example: `"errors.retry.delay.max.ms" = 10000`. Default: 60000.
+    #[serde(rename = "errors.retry.delay.max.ms")]
+    pub errors_retry_delay_max_ms: Option<u64>,
+    /// Dead letter queue topic: failed records go there with their original key, value,
+    /// headers and timestamp; created with one partition if missing. Must not be one of
+    /// the connector's own topics. Example: `"errors.deadletterqueue.topic.name" = "dlq-td"`.
+    /// Default: none (failed records are only logged and counted).
+    #[serde(rename = "errors.deadletterqueue.topic.name")]
+    pub dlq_topic_name: Option<String>,
+    /// Replication factor used when creating the dead letter queue topic; set 1 on a
+    /// one-broker cluster. Example: `"errors.deadletterqueue.topic.replication.factor" = 1`.
+    /// Default: 3, as in Connect.
+    #[serde(rename = "errors.deadletterqueue.topic.replication.factor")]
+    pub dlq_replication_factor: Option<i32>,
+    /// Add Connect's `__connect.errors.*` headers (topic, partition, offset, connector,
+    /// task, stage, class, exception) to dead letter records.
+    /// Example: `"errors.deadletterqueue.context.headers.enable" = true`. Default: `false`.
+    #[serde(rename = "errors.deadletterqueue.context.headers.enable")]
+    pub dlq_context_headers_enable: Option<bool>,
 }
 
 /// A plugin used by a connector, with its configuration and sandbox.
@@ -200,6 +241,39 @@ pub struct RawHttpSink {
     /// Example: `"behavior.on.null.values" = "delete"`. Default: `ignore`.
     #[serde(rename = "behavior.on.null.values")]
     pub behavior_on_null_values: Option<String>,
+    /// Kafka cluster of the reporter topics. Example:
+    /// `"reporter.bootstrap.servers" = "broker:9092"`. Default: the connector's `bootstrap.servers`.
+    #[serde(rename = "reporter.bootstrap.servers")]
+    pub reporter_bootstrap_servers: Option<String>,
+    /// Topic that gets one record per delivered record: the response body, with the
+    /// input record's topic, partition, offset and timestamp in headers; created if missing.
+    /// `${connector}` is the connector's name. Example: `"reporter.result.topic.name" = "${connector}-success"`.
+    /// Default: none (no result reports).
+    #[serde(rename = "reporter.result.topic.name")]
+    pub reporter_result_topic_name: Option<String>,
+    /// Partitions of the result topic when it is created. Example: `"reporter.result.topic.partitions" = 3`. Default: 1.
+    #[serde(rename = "reporter.result.topic.partitions")]
+    pub reporter_result_topic_partitions: Option<i32>,
+    /// Replication factor of the result topic when it is created; 1 on a one-broker cluster.
+    /// Example: `"reporter.result.topic.replication.factor" = 1`. Default: 3.
+    #[serde(rename = "reporter.result.topic.replication.factor")]
+    pub reporter_result_topic_replication_factor: Option<i32>,
+    /// Topic that gets one record per record whose request failed for good, with the error.
+    /// Example: `"reporter.error.topic.name" = "${connector}-error"`. Default: none (no error reports).
+    #[serde(rename = "reporter.error.topic.name")]
+    pub reporter_error_topic_name: Option<String>,
+    /// Partitions of the error topic when it is created. Example: `"reporter.error.topic.partitions" = 3`. Default: 1.
+    #[serde(rename = "reporter.error.topic.partitions")]
+    pub reporter_error_topic_partitions: Option<i32>,
+    /// Replication factor of the error topic when it is created; 1 on a one-broker cluster.
+    /// Example: `"reporter.error.topic.replication.factor" = 1`. Default: 3.
+    #[serde(rename = "reporter.error.topic.replication.factor")]
+    pub reporter_error_topic_replication_factor: Option<i32>,
+    /// Value of error reports: `error_string` (the error message) or `http_response`
+    /// (the endpoint's response body). Example: `"report.errors.as" = "http_response"`.
+    /// Default: `error_string`.
+    #[serde(rename = "report.errors.as")]
+    pub report_errors_as: Option<String>,
     /// The formatter building request bodies. Example:
     /// `formatter = { plugin = "json-batch", config = { "request.body.format" = "json" } }`.
     /// Default: `json-batch` with its defaults.

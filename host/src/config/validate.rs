@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::kafka;
 use super::raw::{RawConnector, RawManifest, RawPlugin, RawSink, StringOrList};
+use crate::errors::ErrorPolicy;
 use crate::plugin::{
     DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CPU_DEADLINE_MS, DEFAULT_MEMORY_MIB, DirGrant, Grants, Limits,
     Sandbox,
@@ -37,6 +38,8 @@ pub struct ConnectorSpec {
     pub transforms: Vec<PluginSpec>,
     pub sink: HttpSinkSpec,
     pub formatter: PluginSpec,
+    /// `errors.*`: tolerance, error log, dead letter queue.
+    pub errors: ErrorPolicy,
 }
 
 /// A plugin a connector uses.
@@ -114,6 +117,12 @@ fn connector(
         Some(StringOrList::List(l)) => l.iter().map(|t| t.trim().to_string()).collect(),
         None => Vec::new(),
     };
+    // Connect's regex must match the whole name.
+    let whole_regex = c
+        .topics_regex
+        .as_deref()
+        .and_then(|re| regex::Regex::new(&format!("^(?:{re})$")).ok());
+    let errors = ErrorPolicy::from_raw(c, &topics, whole_regex.as_ref(), problems);
     let subscription = match (&c.topics_regex, topics.is_empty()) {
         (Some(_), false) => {
             problems.push("topics and \"topics.regex\" are both set: keep one".into());
@@ -137,7 +146,7 @@ fn connector(
         Default::default()
     });
     let RawSink::Http(http) = &c.sink;
-    let sink = HttpSinkSpec::from_raw(http, problems);
+    let sink = HttpSinkSpec::from_raw(&c.name, http, problems);
     let plugin =
         |raw: Option<&RawPlugin>, default: &str, role: String, problems: &mut Vec<String>| {
             plugin_spec(raw, default, role, plugin_dir, problems)
@@ -178,6 +187,7 @@ fn connector(
         transforms,
         sink: sink.expect("no problems, so the sink was valid"),
         formatter,
+        errors,
     })
 }
 

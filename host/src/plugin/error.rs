@@ -76,7 +76,12 @@ pub enum ConfigureError {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum CallError {
     #[error("plugin `{plugin}` trapped: {message}")]
-    Trap { plugin: String, message: String },
+    Trap {
+        plugin: String,
+        message: String,
+        /// The whole error chain, with the WebAssembly backtrace when there is one.
+        detail: String,
+    },
     #[error(
         "plugin `{plugin}` hit its memory limit of {limit_mib} MiB (raise memory_limit_mib if it needs more)"
     )]
@@ -100,6 +105,14 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// The message with every detail there is: for a trap, the backtrace.
+    pub fn detail(&self) -> String {
+        match self {
+            CallError::Trap { detail, .. } => format!("{self}\n{detail}"),
+            other => other.to_string(),
+        }
+    }
+
     /// The plugin the error is about.
     pub fn plugin(&self) -> &str {
         match self {

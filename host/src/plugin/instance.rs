@@ -136,6 +136,7 @@ fn classify(plugin: &str, limits: &Limits, memory_denied: bool, e: wasmtime::Err
         };
     }
     // The first line names the trap; the wasm backtrace follows in the chain.
+    let detail = format!("{e:?}");
     let mut message = e.to_string();
     if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
         if message != trap.to_string() {
@@ -147,5 +148,9 @@ fn classify(plugin: &str, limits: &Limits, memory_denied: bool, e: wasmtime::Err
             message = format!("{message}: {root}");
         }
     }
-    CallError::Trap { plugin, message }
+    CallError::Trap {
+        plugin,
+        message,
+        detail,
+    }
 }

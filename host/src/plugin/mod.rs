@@ -20,5 +20,5 @@ pub use format::FormatInfo;
 pub use grants::{DirGrant, Grants, Sandbox};
 pub use limits::{DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CPU_DEADLINE_MS, DEFAULT_MEMORY_MIB, Limits};
 pub use metadata::{ConfigKey, Metadata, PluginKind};
-pub use pool::{ConfiguredPlugin, Conversion, Part, TransformOutcome};
+pub use pool::{ConfiguredPlugin, Conversion, Part, TransformOutcome, apply_conversion};
 pub use runtime::{CONTRACT_VERSION, EngineError, LoadedPlugin, Runtime, engine_config};

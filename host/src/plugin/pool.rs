@@ -294,25 +294,7 @@ impl ConfiguredPlugin {
         Ok(records
             .into_iter()
             .zip(conversions)
-            .map(|(mut r, c)| {
-                let (bytes, kind) = match c {
-                    Conversion::Converted { bytes, kind } => (Some(bytes), kind),
-                    Conversion::Null => (
-                        None,
-                        if part == Part::Key {
-                            r.key_kind
-                        } else {
-                            r.value_kind
-                        },
-                    ),
-                    Conversion::Failed(m) => return Err(m),
-                };
-                match part {
-                    Part::Key => (r.key, r.key_kind) = (bytes, kind),
-                    Part::Value => (r.value, r.value_kind) = (bytes, kind),
-                }
-                Ok(r)
-            })
+            .map(|(mut r, c)| apply_conversion(&mut r, part, c).map(|()| r))
             .collect())
     }
 
@@ -412,6 +394,31 @@ impl ConfiguredPlugin {
         .await
         .map(Bytes::from)
     }
+}
+
+/// Puts a converter's result into `part` of `record`; a failed conversion
+/// leaves the record as it was and returns the plugin's message.
+pub fn apply_conversion(
+    record: &mut Record,
+    part: Part,
+    conversion: Conversion,
+) -> Result<(), String> {
+    let (bytes, kind) = match conversion {
+        Conversion::Converted { bytes, kind } => (Some(bytes), kind),
+        Conversion::Null => (
+            None,
+            match part {
+                Part::Key => record.key_kind,
+                Part::Value => record.value_kind,
+            },
+        ),
+        Conversion::Failed(m) => return Err(m),
+    };
+    match part {
+        Part::Key => (record.key, record.key_kind) = (bytes, kind),
+        Part::Value => (record.value, record.value_kind) = (bytes, kind),
+    }
+    Ok(())
 }
 
 /// Spreads failures over the inputs: the message of each failed input.

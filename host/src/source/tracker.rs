@@ -117,6 +117,44 @@ impl OffsetTracker {
         true
     }
 
+    /// Marks offsets `ticket.first..=last` of a failed batch finished (the
+    /// records before its failure), so they are committed at shutdown and
+    /// the connector resumes at the failed record. Returns false when the
+    /// partition was revoked or reassigned meanwhile.
+    pub fn finish_through(&mut self, ticket: &BatchTicket, last: i64) -> bool {
+        if last < ticket.first || last >= ticket.last {
+            return last >= ticket.last && self.finish(ticket);
+        }
+        let Some(state) = self.partitions.get_mut(&ticket.partition) else {
+            return false;
+        };
+        if state.generation != ticket.generation {
+            return false;
+        }
+        let Some(entry) = state
+            .pending
+            .iter_mut()
+            .find(|b| b.0 == ticket.first && b.1 == ticket.last)
+        else {
+            return false;
+        };
+        // The finished head stays; the rest of the batch stays pending for good.
+        *entry = (ticket.first, last, true);
+        let index = state
+            .pending
+            .iter()
+            .position(|b| b.0 == ticket.first)
+            .expect("just updated");
+        state
+            .pending
+            .insert(index + 1, (last + 1, ticket.last, false));
+        while let Some(&(_, last, true)) = state.pending.front() {
+            state.pending.pop_front();
+            state.committable = Some(last + 1);
+        }
+        true
+    }
+
     /// The committable offset of every assigned partition that has one.
     /// Committing an unchanged offset again is harmless, so callers commit
     /// the whole set; a failed commit is then retried by the next one.
@@ -186,6 +224,25 @@ mod tests {
         assert!(t.finish(&a));
         assert_eq!(t.take_commits(), vec![(tp(0), 500)]);
         assert!(t.take_commits().is_empty(), "an offset is committed once");
+    }
+
+    #[test]
+    fn a_failed_batch_commits_only_the_records_before_its_failure() {
+        let mut t = OffsetTracker::default();
+        t.assign(tp(0));
+        let a = t.register(&tp(0), 0, 9).unwrap();
+        let b = t.register(&tp(0), 10, 19).unwrap();
+        assert!(t.finish(&a));
+        assert!(t.finish_through(&b, 14));
+        assert_eq!(
+            t.take_commits(),
+            vec![(tp(0), 15)],
+            "resume at the failed record"
+        );
+        assert_eq!(t.in_flight(), 1, "offsets 15-19 stay unfinished");
+        let c = t.register(&tp(0), 20, 29).unwrap();
+        assert!(!t.finish_through(&c, 19), "nothing before the first record");
+        assert!(t.take_commits().is_empty());
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! `json` converter: Kafka's `JsonConverter`. With `schemas.enable` (the
 //! default, as in Kafka) the value must be a `{"schema":…,"payload":…}`
-//! envelope and the payload is kept; without it the value is taken as is.
+//! envelope, the payload must match the schema (see `schema`), and the
+//! payload is kept; without it the value is taken as is.
 //! Invalid JSON fails that record only.
+
+mod schema;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -19,7 +22,6 @@ pub struct JsonConverter {
 #[serde(deny_unknown_fields)]
 struct Envelope<'a> {
     #[serde(borrow)]
-    #[allow(dead_code)]
     schema: &'a RawValue,
     #[serde(borrow)]
     payload: &'a RawValue,
@@ -71,6 +73,19 @@ impl Converter for JsonConverter {
                     )
                 }
             })?;
+            let (schema, payload) = (
+                serde_json::from_str(envelope.schema.get()).map_err(|e| fail(&e))?,
+                serde_json::from_str(envelope.payload.get()).map_err(|e| fail(&e))?,
+            );
+            // A null schema means a schemaless payload, as in Connect.
+            if !matches!(schema, serde_json::Value::Null) {
+                schema::check(&schema, &payload).map_err(|e| {
+                    format!(
+                        "{} partition {} offset {}: {what} does not match its schema: {e}",
+                        record.topic, record.partition, record.offset
+                    )
+                })?;
+            }
             envelope.payload.get().as_bytes()
         } else {
             serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|e| fail(&e))?;
@@ -120,7 +135,9 @@ mod tests {
     fn envelope_payload_is_unwrapped() {
         let out = run(
             true,
-            &[Some(br#"{"schema":{"type":"int32"},"payload":{"a": 1}}"#)],
+            &[Some(
+                br#"{"schema":{"type":"struct","fields":[{"field":"a","type":"int32"}]},"payload":{"a": 1}}"#,
+            )],
         );
         assert_eq!(out[0], Ok(Some((br#"{"a": 1}"#.to_vec(), ValueKind::Json))));
     }

@@ -33,6 +33,17 @@ pub enum DeliveryError {
     Setup(String),
 }
 
+/// A request the endpoint accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub status: u16,
+    /// The response body (at most [`KEPT_BODY_CHARS`] characters).
+    pub body: String,
+}
+
+/// How much of a response body is kept for reports and messages.
+pub const KEPT_BODY_CHARS: usize = 2000;
+
 /// One HTTP endpoint's client with the sink's settings.
 pub struct HttpClient {
     client: reqwest::Client,
@@ -110,7 +121,7 @@ impl HttpClient {
         url: &str,
         body: Bytes,
         content_type: &str,
-    ) -> Result<(), DeliveryError> {
+    ) -> Result<Delivered, DeliveryError> {
         let (method, name) = match self.spec.method {
             Method::Post => (reqwest::Method::POST, "POST"),
             Method::Put => (reqwest::Method::PUT, "PUT"),
@@ -121,7 +132,7 @@ impl HttpClient {
     }
 
     /// Sends a DELETE to `url` (tombstones with `behavior.on.null.values=delete`).
-    pub async fn delete(&self, url: &str) -> Result<(), DeliveryError> {
+    pub async fn delete(&self, url: &str) -> Result<Delivered, DeliveryError> {
         self.send_with(reqwest::Method::DELETE, "DELETE", url, None, "")
             .await
     }
@@ -133,7 +144,7 @@ impl HttpClient {
         url: &str,
         body: Option<Bytes>,
         content_type: &str,
-    ) -> Result<(), DeliveryError> {
+    ) -> Result<Delivered, DeliveryError> {
         let retry = &self.spec.retry;
         let mut attempt: u32 = 0;
         loop {
@@ -149,7 +160,14 @@ impl HttpClient {
                 req = req.body(b.clone());
             }
             let (retryable, error, retry_after) = match req.send().await {
-                Ok(resp) if resp.status().is_success() => return Ok(()),
+                Ok(resp) if resp.status().is_success() => {
+                    let status = resp.status().as_u16();
+                    let body = resp.text().await.unwrap_or_default();
+                    return Ok(Delivered {
+                        status,
+                        body: body.chars().take(KEPT_BODY_CHARS).collect(),
+                    });
+                }
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let retry_after = resp
@@ -159,7 +177,7 @@ impl HttpClient {
                         .and_then(|v| v.trim().parse::<u64>().ok())
                         .map(Duration::from_secs);
                     let text = resp.text().await.unwrap_or_default();
-                    let body: String = text.chars().take(500).collect();
+                    let body: String = text.chars().take(KEPT_BODY_CHARS).collect();
                     let err = DeliveryError::Status {
                         method: name,
                         url: url.to_string(),

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::reporter::{ReportErrorsAs, ReportTopic, ReporterSpec};
 use crate::config::raw::RawHttpSink;
 
 /// HTTP methods a batch may be sent with.
@@ -118,11 +119,17 @@ pub struct HttpSinkSpec {
     pub retry: RetryPolicy,
     pub on_error: OnError,
     pub on_null: OnNull,
+    /// Result and error reporter topics, if any is named.
+    pub reporter: Option<ReporterSpec>,
 }
 
 impl HttpSinkSpec {
     /// Checks `raw`; problems are pushed with the key they concern.
-    pub fn from_raw(raw: &RawHttpSink, problems: &mut Vec<String>) -> Option<Self> {
+    pub fn from_raw(
+        connector: &str,
+        raw: &RawHttpSink,
+        problems: &mut Vec<String>,
+    ) -> Option<Self> {
         let before = problems.len();
         let mut problem = |key: &str, msg: String| problems.push(format!("sink.\"{key}\": {msg}"));
         if !(raw.url.starts_with("http://") || raw.url.starts_with("https://")) {
@@ -280,6 +287,7 @@ impl HttpSinkSpec {
         if max_records == 0 {
             problem("batch.max.size", "must be at least 1".into());
         }
+        let reporter = reporter(connector, raw, &mut problem);
         let ms = Duration::from_millis;
         let spec = HttpSinkSpec {
             url: raw.url.clone(),
@@ -303,9 +311,69 @@ impl HttpSinkSpec {
             },
             on_error,
             on_null,
+            reporter,
         };
         (problems.len() == before).then_some(spec)
     }
+}
+
+/// The reporter settings; `None` when no reporter topic is named.
+fn reporter(
+    connector: &str,
+    raw: &RawHttpSink,
+    problem: &mut impl FnMut(&str, String),
+) -> Option<ReporterSpec> {
+    let errors_as = match raw.report_errors_as.as_deref().unwrap_or("error_string") {
+        "error_string" => ReportErrorsAs::ErrorString,
+        "http_response" => ReportErrorsAs::HttpResponse,
+        other => {
+            problem(
+                "report.errors.as",
+                format!("{other:?} is not error_string or http_response"),
+            );
+            ReportErrorsAs::ErrorString
+        }
+    };
+    let mut topic =
+        |which: &str, name: &Option<String>, partitions: Option<i32>, rf: Option<i32>| {
+            let name = name.as_deref().map(str::trim).filter(|n| !n.is_empty())?;
+            let (partitions, replication_factor) = (partitions.unwrap_or(1), rf.unwrap_or(3));
+            if partitions < 1 {
+                problem(
+                    &format!("reporter.{which}.topic.partitions"),
+                    format!("{partitions} must be at least 1"),
+                );
+            }
+            if replication_factor < 1 {
+                problem(
+                    &format!("reporter.{which}.topic.replication.factor"),
+                    format!("{replication_factor} must be at least 1"),
+                );
+            }
+            Some(ReportTopic {
+                name: name.replace("${connector}", connector),
+                partitions,
+                replication_factor,
+            })
+        };
+    let result = topic(
+        "result",
+        &raw.reporter_result_topic_name,
+        raw.reporter_result_topic_partitions,
+        raw.reporter_result_topic_replication_factor,
+    );
+    let error = topic(
+        "error",
+        &raw.reporter_error_topic_name,
+        raw.reporter_error_topic_partitions,
+        raw.reporter_error_topic_replication_factor,
+    );
+    (result.is_some() || error.is_some()).then(|| ReporterSpec {
+        bootstrap_servers: raw.reporter_bootstrap_servers.clone(),
+        result,
+        error,
+        errors_as,
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,119 @@
+//! A connector's error policy, checked from Kafka Connect's `errors.*` keys.
+
+use std::time::Duration;
+
+use crate::config::raw::RawConnector;
+
+/// Kafka Connect's `errors.tolerance`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tolerance {
+    /// The first failed record stops the connector.
+    None,
+    /// Failed records are reported and skipped.
+    All,
+}
+
+/// Where failed records go, and what they carry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DlqSpec {
+    pub topic: String,
+    /// Used only when the topic is created.
+    pub replication_factor: i32,
+    /// Whether to add the `__connect.errors.*` headers.
+    pub context_headers: bool,
+}
+
+/// What a connector does with records that fail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorPolicy {
+    pub tolerance: Tolerance,
+    pub log: bool,
+    pub log_messages: bool,
+    /// How long whole-call plugin failures are retried; `None` is forever.
+    pub retry_timeout: Option<Duration>,
+    pub retry_delay_max: Duration,
+    pub dlq: Option<DlqSpec>,
+}
+
+impl Default for ErrorPolicy {
+    fn default() -> Self {
+        ErrorPolicy {
+            tolerance: Tolerance::None,
+            log: false,
+            log_messages: false,
+            retry_timeout: Some(Duration::ZERO),
+            retry_delay_max: Duration::from_secs(60),
+            dlq: None,
+        }
+    }
+}
+
+impl ErrorPolicy {
+    /// Checks the `errors.*` keys of `raw` against the connector's `topics`; problems are
+    /// pushed with the key they concern.
+    pub fn from_raw(
+        raw: &RawConnector,
+        topics: &[String],
+        topics_regex: Option<&regex::Regex>,
+        problems: &mut Vec<String>,
+    ) -> ErrorPolicy {
+        let tolerance = match raw.errors_tolerance.as_deref().unwrap_or("none") {
+            "none" => Tolerance::None,
+            "all" => Tolerance::All,
+            other => {
+                problems.push(format!(
+                    "\"errors.tolerance\": {other:?} is not `none` or `all`"
+                ));
+                Tolerance::None
+            }
+        };
+        let retry_timeout = match raw.errors_retry_timeout.unwrap_or(0) {
+            -1 => None,
+            ms if ms >= 0 => Some(Duration::from_millis(ms as u64)),
+            ms => {
+                problems.push(format!(
+                    "\"errors.retry.timeout\": {ms} is negative: use -1 to retry forever, 0 for no retries"
+                ));
+                Some(Duration::ZERO)
+            }
+        };
+        let dlq = match raw.dlq_topic_name.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(topic) => {
+                let replication_factor = raw.dlq_replication_factor.unwrap_or(3);
+                if replication_factor < 1 {
+                    problems.push(format!(
+                        "\"errors.deadletterqueue.topic.replication.factor\": {replication_factor} must be at least 1"
+                    ));
+                }
+                if topics.iter().any(|t| t == topic)
+                    || topics_regex.is_some_and(|re| re.is_match(topic))
+                {
+                    problems.push(format!(
+                        "\"errors.deadletterqueue.topic.name\": {topic:?} is one of this connector's own topics: \
+                         its dead letters would be consumed again; choose another topic"
+                    ));
+                }
+                if tolerance == Tolerance::None {
+                    tracing::debug!(
+                        connector = raw.name,
+                        "dead letter queue set with errors.tolerance=none: only records the sink rejects with behavior.on.error=log go there"
+                    );
+                }
+                Some(DlqSpec {
+                    topic: topic.to_string(),
+                    replication_factor,
+                    context_headers: raw.dlq_context_headers_enable.unwrap_or(false),
+                })
+            }
+        };
+        ErrorPolicy {
+            tolerance,
+            log: raw.errors_log_enable.unwrap_or(false),
+            log_messages: raw.errors_log_include_messages.unwrap_or(false),
+            retry_timeout,
+            retry_delay_max: Duration::from_millis(raw.errors_retry_delay_max_ms.unwrap_or(60_000)),
+            dlq,
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! The sink stage of a batch: tombstones by `behavior.on.null.values`, the
+//! formatter, and HTTP requests of up to `batch.max.size` records with one
+//! URL each; failed requests by `behavior.on.error`, results and errors to
+//! the reporter topics.
+
+use bytes::Bytes;
+
+use super::outcome::{Fatal, Outcome, Work};
+use super::{Pipeline, isolate};
+use crate::errors::{Failure, Stage};
+use crate::record::Record;
+use crate::sink::http::client::{Delivered, DeliveryError};
+use crate::sink::http::config::{OnError, OnNull};
+
+impl Pipeline {
+    /// Delivers `work`: runs of non-null records as requests, tombstones as
+    /// `behavior.on.null.values` says, in record order.
+    pub(super) async fn sink(&self, originals: &[Record], work: Work, out: &mut Outcome) {
+        let on_null = self.connector.spec.sink.on_null;
+        let mut run = Work::default();
+        for (record, origin) in work.records.into_iter().zip(work.origins) {
+            if origin >= out.cut() {
+                break;
+            }
+            if record.value.is_some() {
+                run.push(record, origin);
+                continue;
+            }
+            match on_null {
+                OnNull::Ignore => {}
+                OnNull::Log => tracing::info!(
+                    topic = &*record.topic,
+                    partition = record.partition,
+                    offset = record.offset,
+                    "skipping null value (behavior.on.null.values=log)"
+                ),
+                OnNull::Fail => {
+                    self.deliver(originals, std::mem::take(&mut run), out).await;
+                    out.stop(origin, Fatal::NullValue);
+                    return;
+                }
+                OnNull::Delete => {
+                    // Deliveries keep record order: send what came before first.
+                    self.deliver(originals, std::mem::take(&mut run), out).await;
+                    if origin >= out.cut() {
+                        return;
+                    }
+                    let url = resolve_url(&self.connector.spec.sink.url, &record);
+                    let result = self.http.delete(&url).await;
+                    self.settle(originals, &[origin], &url, result, out).await;
+                }
+            }
+        }
+        self.deliver(originals, run, out).await;
+    }
+
+    /// Encodes `run` (non-null records) and sends it, one request per run of
+    /// records with the same URL, at most `batch.max.size` each.
+    async fn deliver(&self, originals: &[Record], run: Work, out: &mut Outcome) {
+        if run.is_empty() {
+            return;
+        }
+        let formatter = &self.connector.formatter;
+        let records = &run.records;
+        let encoded = isolate::isolate(self.policy(), formatter.name(), records.len(), move |r| {
+            formatter.encode(&records[r])
+        })
+        .await;
+        // (record, origin, encoded bytes) of every record that encoded.
+        let mut ready = Vec::with_capacity(run.len());
+        let mut failures = Vec::new();
+        for ((e, record), origin) in encoded.into_iter().zip(run.records).zip(run.origins) {
+            match e {
+                Ok(Ok(bytes)) => ready.push((record, origin, bytes)),
+                Ok(Err(m)) => {
+                    failures.push((origin, Failure::rejected(Stage::TaskPut, formatter, m)))
+                }
+                Err(e) => failures.push((origin, Failure::call(Stage::TaskPut, formatter, &e))),
+            }
+        }
+        out.reject(&mut Work::default(), failures);
+        ready.retain(|(_, o, _)| out.keeps(*o));
+        let info = formatter
+            .format_info()
+            .expect("a formatter has framing")
+            .clone();
+        let template = &self.connector.spec.sink.url;
+        let templated = template.contains("${");
+        let max = self.connector.spec.sink.batch.max_records;
+        let mut start = 0;
+        while start < ready.len() && ready[start].1 < out.cut() {
+            let url = resolve_url(template, &ready[start].0);
+            let mut end = start + 1;
+            // Without `${…}` every record has the same URL: no per-record work.
+            while end < ready.len()
+                && end - start < max
+                && (!templated || resolve_url(template, &ready[end].0) == url)
+            {
+                end += 1;
+            }
+            let framing = async {
+                Ok::<_, crate::plugin::CallError>((
+                    formatter.header().await?,
+                    formatter.trailer().await?,
+                ))
+            };
+            let (header, trailer) = match framing.await {
+                Ok(f) => f,
+                Err(e) => {
+                    out.stop(ready[start].1, Fatal::Plugin("formatter", e));
+                    return;
+                }
+            };
+            let body = info.frame(
+                &header,
+                ready[start..end].iter().map(|(_, _, b)| &b[..]),
+                &trailer,
+            );
+            let result = self
+                .http
+                .send(&url, Bytes::from(body), &info.content_type)
+                .await;
+            let origins: Vec<usize> = ready[start..end].iter().map(|(_, o, _)| *o).collect();
+            self.settle(originals, &origins, &url, result, out).await;
+            start = end;
+        }
+    }
+
+    /// Acts on a request's result for the records (by origin) it carried:
+    /// reports it, and on failure applies `behavior.on.error`.
+    async fn settle(
+        &self,
+        originals: &[Record],
+        origins: &[usize],
+        url: &str,
+        result: Result<Delivered, DeliveryError>,
+        out: &mut Outcome,
+    ) {
+        let sent: Vec<&Record> = dedup(origins).map(|o| &originals[o]).collect();
+        let report = match (&self.reporter, &result) {
+            (Some(r), Ok(d)) => r.delivered(&sent, d).await,
+            (Some(r), Err(e)) => r.failed(&sent, url, e).await,
+            (None, _) => Ok(()),
+        };
+        if let Err(e) = report {
+            // Reports are best effort: Confluent's reporter does not block delivery either.
+            tracing::warn!(error = %e, "cannot write to the reporter topic");
+        }
+        let Err(e) = result else { return };
+        match self.connector.spec.sink.on_error {
+            OnError::Fail => out.stop(origins[0], Fatal::Delivery(e)),
+            OnError::Log => {
+                tracing::error!(connector = %self.connector.spec.name, records = sent.len(), error = %e, "delivery failed; moving on (behavior.on.error=log)");
+                let class = match &e {
+                    DeliveryError::Status { .. } => "sluice.sink.http.StatusError",
+                    _ => "sluice.sink.http.TransportError",
+                };
+                for o in dedup(origins) {
+                    out.undelivered(o, Failure::sink("http", class, e.to_string()));
+                }
+            }
+            OnError::Ignore => out.ignored += sent.len(),
+        }
+    }
+}
+
+/// Each origin once (a transform may have split a record into several).
+fn dedup(origins: &[usize]) -> impl Iterator<Item = usize> + '_ {
+    origins
+        .iter()
+        .enumerate()
+        .filter(|(i, o)| *i == 0 || origins[i - 1] != **o)
+        .map(|(_, o)| *o)
+}
+
+/// `${topic}` and `${key}` of `url` for `record`, percent-encoded so a key
+/// with `/`, `?` or spaces stays one path segment.
+pub fn resolve_url(url: &str, record: &Record) -> String {
+    if !url.contains("${") {
+        return url.to_string();
+    }
+    let encode = |b: &[u8]| {
+        percent_encoding::percent_encode(b, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    let key = record.key.as_deref().map(encode).unwrap_or_default();
+    url.replace("${topic}", &encode(record.topic.as_bytes()))
+        .replace("${key}", &key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_templates_take_the_topic_and_the_encoded_key() {
+        let mut r = Record::new("orders", None);
+        r.key = Some(Bytes::from_static(b"a/b c"));
+        assert_eq!(
+            resolve_url("http://h/${topic}/${key}", &r),
+            "http://h/orders/a%2Fb%20c"
+        );
+        assert_eq!(resolve_url("http://h/in", &r), "http://h/in");
+    }
+
+    #[test]
+    fn origins_are_reported_once() {
+        assert_eq!(
+            dedup(&[0, 0, 1, 3, 3, 3, 4]).collect::<Vec<_>>(),
+            [0, 1, 3, 4]
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! The state of one batch on its way through the chain: the records still
+//! moving (each tied to the consumed record it came from), the records that
+//! failed, and the failure that stops the connector, if any.
+
+use std::collections::BTreeMap;
+
+use crate::errors::{Failure, Tolerance};
+use crate::plugin::CallError;
+use crate::record::Record;
+use crate::sink::http::client::DeliveryError;
+
+/// Records moving through the chain, in consumption order; `origins[i]` is
+/// the index, in the consumed batch, of the record `records[i]` came from.
+#[derive(Default)]
+pub struct Work {
+    pub records: Vec<Record>,
+    pub origins: Vec<usize>,
+}
+
+impl Work {
+    /// The consumed batch itself.
+    pub fn new(records: Vec<Record>) -> Self {
+        let origins = (0..records.len()).collect();
+        Work { records, origins }
+    }
+
+    pub fn push(&mut self, record: Record, origin: usize) {
+        self.records.push(record);
+        self.origins.push(origin);
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Keeps the records whose origin passes `keep`.
+    fn retain_origins(&mut self, keep: impl Fn(usize) -> bool) {
+        if self.origins.iter().all(|&o| keep(o)) {
+            return;
+        }
+        let records = std::mem::take(&mut self.records);
+        let origins = std::mem::take(&mut self.origins);
+        for (r, o) in records.into_iter().zip(origins) {
+            if keep(o) {
+                self.push(r, o);
+            }
+        }
+    }
+}
+
+/// Why a batch stops the connector.
+#[derive(Debug)]
+pub enum Fatal {
+    /// `errors.tolerance=none` and a record failed.
+    Record(Failure),
+    /// `behavior.on.null.values=fail` and a tombstone came.
+    NullValue,
+    /// `behavior.on.error=fail` and a request failed for good.
+    Delivery(DeliveryError),
+    /// A formatter call that concerns no record (header, trailer) failed.
+    Plugin(&'static str, CallError),
+}
+
+/// What happened to a batch so far.
+pub struct Outcome {
+    tolerance: Tolerance,
+    /// The first failure of each consumed record that failed and is skipped.
+    pub failed: BTreeMap<usize, Failure>,
+    /// The earliest consumed record whose failure stops the connector.
+    pub fatal: Option<(usize, Fatal)>,
+    /// Records deliberately not delivered (`behavior.on.error=ignore`).
+    pub ignored: usize,
+}
+
+impl Outcome {
+    pub fn new(tolerance: Tolerance) -> Self {
+        Outcome {
+            tolerance,
+            failed: BTreeMap::new(),
+            fatal: None,
+            ignored: 0,
+        }
+    }
+
+    /// The first consumed record not to process: everything from the fatal one on.
+    pub fn cut(&self) -> usize {
+        self.fatal.as_ref().map_or(usize::MAX, |(o, _)| *o)
+    }
+
+    /// Records that a converter, transform or formatter failed, by origin:
+    /// under `errors.tolerance=none` the first one stops the batch there;
+    /// under `all` they are skipped. Either way `work` loses them.
+    pub fn reject(&mut self, work: &mut Work, failures: Vec<(usize, Failure)>) {
+        if failures.is_empty() {
+            return;
+        }
+        match self.tolerance {
+            Tolerance::None => {
+                let first = failures
+                    .into_iter()
+                    .min_by_key(|(o, _)| *o)
+                    .expect("not empty");
+                self.stop(first.0, Fatal::Record(first.1));
+            }
+            Tolerance::All => {
+                for (origin, failure) in failures {
+                    self.failed.entry(origin).or_insert(failure);
+                }
+            }
+        }
+        work.retain_origins(|o| self.keeps(o));
+    }
+
+    /// Whether records from consumed record `origin` still move on: it did
+    /// not fail and comes before the cut.
+    pub fn keeps(&self, origin: usize) -> bool {
+        origin < self.cut() && !self.failed.contains_key(&origin)
+    }
+
+    /// A record the sink could not deliver and moved on from
+    /// (`behavior.on.error=log`): reported whatever the tolerance.
+    pub fn undelivered(&mut self, origin: usize, failure: Failure) {
+        self.failed.entry(origin).or_insert(failure);
+    }
+
+    /// Stops the batch at `origin` unless an earlier record already did.
+    pub fn stop(&mut self, origin: usize, fatal: Fatal) {
+        if origin < self.cut() {
+            self.fatal = Some((origin, fatal));
+        }
+    }
+}

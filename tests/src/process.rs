@@ -1,0 +1,158 @@
+//! Running the real `sluice` binary in tests: a child process that is killed
+//! if the test ends early, and a one-connector manifest to run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::{kafka_bootstrap, plugin_dir, sluice};
+
+/// A running `sluice run`; killed if the test ends early.
+pub struct Running(Child);
+
+impl Running {
+    pub fn start(manifest: &Path) -> Self {
+        let child = sluice()
+            .arg("run")
+            .arg(manifest)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start sluice run");
+        Running(child)
+    }
+
+    /// SIGTERM, then the exit status and stderr.
+    pub fn stop(mut self) -> (std::process::ExitStatus, String) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        self.finish()
+    }
+
+    /// SIGTERM, and a clean exit (status 0) asserted; returns stderr.
+    pub fn stop_cleanly(self) -> String {
+        let (status, stderr) = self.stop();
+        assert!(status.success(), "sluice exits 0 on SIGTERM\n{stderr}");
+        stderr
+    }
+
+    /// SIGKILL: no chance to commit anything.
+    pub fn kill9(mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+
+    fn finish(&mut self) -> (std::process::ExitStatus, String) {
+        let out = std::mem::replace(&mut self.0, Command::new("true").spawn().unwrap())
+            .wait_with_output()
+            .expect("wait");
+        (
+            out.status,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Waits for the process to exit by itself.
+    pub fn wait_exit(mut self, secs: u64) -> (std::process::ExitStatus, String) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        while std::time::Instant::now() < deadline {
+            if self.0.try_wait().expect("try_wait").is_some() {
+                return self.finish();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("sluice did not exit within {secs} s");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Writes a manifest for one connector with the JSON value converter
+/// (`schemas.enable=false`); `sink` and `extra` are TOML lines.
+pub fn manifest(dir: &Path, name: &str, topic: &str, sink: &str, extra: &str) -> PathBuf {
+    Connector {
+        name,
+        topic,
+        sink,
+        extra,
+        ..Connector::default()
+    }
+    .write(dir)
+}
+
+/// A one-connector manifest; TOML lines for the parts tests vary.
+pub struct Connector<'a> {
+    pub name: &'a str,
+    pub topic: &'a str,
+    /// The plugin directory; default: the first-party plugins.
+    pub plugins: Option<&'a Path>,
+    /// The `"value.converter"` inline table.
+    pub value_converter: &'a str,
+    /// Lines of the `[connectors.sink]` table after `type = "http"`.
+    pub sink: &'a str,
+    /// Lines of the connector table.
+    pub extra: &'a str,
+}
+
+impl Default for Connector<'_> {
+    fn default() -> Self {
+        Connector {
+            name: "",
+            topic: "",
+            plugins: None,
+            value_converter: r#"{ plugin = "json", config = { "schemas.enable" = false } }"#,
+            sink: "",
+            extra: "",
+        }
+    }
+}
+
+impl Connector<'_> {
+    /// Writes `<dir>/<name>.toml` and returns its path.
+    pub fn write(&self, dir: &Path) -> PathBuf {
+        let text = format!(
+            r#"
+plugin_dir = "{plugins}"
+
+[[connectors]]
+name = "{name}"
+topics = "{topic}"
+kafka = {{ "bootstrap.servers" = "{bootstrap}", "session.timeout.ms" = 6000 }}
+"offset.flush.interval.ms" = 200
+"value.converter" = {value_converter}
+{extra}
+
+[connectors.sink]
+type = "http"
+{sink}
+"#,
+            plugins = self
+                .plugins
+                .map_or_else(plugin_dir, Path::to_path_buf)
+                .display(),
+            bootstrap = kafka_bootstrap(),
+            name = self.name,
+            topic = self.topic,
+            value_converter = self.value_converter,
+            extra = self.extra,
+            sink = self.sink,
+        );
+        let path = dir.join(format!("{}.toml", self.name));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+/// The Treasure Data formatter: `{"records":[…]}` bodies.
+pub const TD_FORMATTER: &str = r#"
+[connectors.sink.formatter]
+plugin = "json-batch"
+config = { "request.body.format" = "json", "batch.json.as.array" = true, "batch.prefix" = '{"records":', "batch.suffix" = "}", "batch.separator" = "," }
+"#;
