@@ -29,8 +29,14 @@ impl Received {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", self.body))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            let shown = &self.body[..self.body.len().min(300)];
+            panic!(
+                "body is not JSON ({e}); its first {} of {} bytes: {shown:?}",
+                shown.len(),
+                self.body.len()
+            )
+        })
     }
 }
 

@@ -55,6 +55,10 @@ pub enum LoadError {
         declared: &'static str,
         exported: &'static str,
     },
+    #[error(
+        "{path}: its metadata contradicts itself: {message}; fix the plugin's declared config keys"
+    )]
+    InconsistentMetadata { path: PathBuf, message: String },
     #[error("precompiled-component cache {path}: {source}")]
     Cache {
         path: PathBuf,

@@ -93,11 +93,72 @@ impl From<types::PluginMetadata> for Metadata {
     }
 }
 
+impl ConfigKey {
+    /// Checks that `value` is of this key's declared type.
+    pub fn check_value(&self, value: &str) -> Result<(), String> {
+        let ok = match self.value_type {
+            "integer" => value.trim().parse::<i64>().is_ok(),
+            "float" => value.trim().parse::<f64>().is_ok(),
+            "boolean" => {
+                let v = value.trim();
+                v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false")
+            }
+            _ => true,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "`{}` must be {} {}, not {value:?}",
+                self.name,
+                if self.value_type == "integer" {
+                    "an"
+                } else {
+                    "a"
+                },
+                self.value_type
+            ))
+        }
+    }
+}
+
 impl Metadata {
+    /// Checks the declared keys agree with themselves: names non-empty and
+    /// unique, defaults of their declared types.
+    pub fn check_consistent(&self) -> Result<(), String> {
+        let mut problems = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for k in &self.config {
+            if k.name.trim().is_empty() {
+                problems.push("a config key has an empty name".to_string());
+            } else if !seen.insert(k.name.as_str()) {
+                problems.push(format!("config key `{}` is declared twice", k.name));
+            }
+            if let Some(d) = &k.default
+                && let Err(e) = k.check_value(d)
+            {
+                problems.push(format!("default of {e}"));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        }
+    }
+
     /// Checks configuration keys against the declared ones, before the
-    /// plugin sees them: unknown and missing required keys are refused.
+    /// plugin sees them: unknown keys, missing required keys and values of
+    /// the wrong type are refused.
     pub fn check_config(&self, config: &[(String, String)]) -> Result<(), String> {
         let mut problems = Vec::new();
+        for (key, value) in config {
+            if let Some(k) = self.config.iter().find(|k| &k.name == key)
+                && let Err(e) = k.check_value(value)
+            {
+                problems.push(e);
+            }
+        }
         for (key, _) in config {
             if !self.config.iter().any(|k| &k.name == key) {
                 let known: Vec<&str> = self.config.iter().map(|k| k.name.as_str()).collect();
@@ -124,5 +185,61 @@ impl Metadata {
         } else {
             Err(problems.join("; "))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str, value_type: &'static str, default: Option<&str>) -> ConfigKey {
+        ConfigKey {
+            name: name.into(),
+            value_type,
+            default: default.map(String::from),
+            required: false,
+            description: String::new(),
+        }
+    }
+
+    fn metadata(config: Vec<ConfigKey>) -> Metadata {
+        Metadata {
+            name: "m".into(),
+            version: "1".into(),
+            kind: PluginKind::Transform,
+            description: String::new(),
+            config,
+        }
+    }
+
+    #[test]
+    fn metadata_that_contradicts_itself_is_named() {
+        let m = metadata(vec![
+            key("threshold", "integer", Some("ten")),
+            key("mode", "string", None),
+            key("mode", "string", None),
+        ]);
+        let err = m.check_consistent().unwrap_err();
+        assert!(
+            err.contains("`threshold` must be an integer, not \"ten\""),
+            "{err}"
+        );
+        assert!(err.contains("`mode` is declared twice"), "{err}");
+        assert!(
+            metadata(vec![key("on", "boolean", Some("true"))])
+                .check_consistent()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn values_of_the_wrong_type_are_refused_before_the_plugin_sees_them() {
+        let m = metadata(vec![key("n", "integer", None), key("on", "boolean", None)]);
+        let err = m
+            .check_config(&[("n".into(), "5x".into()), ("on".into(), "yes".into())])
+            .unwrap_err();
+        assert!(err.contains("`n` must be an integer, not \"5x\""), "{err}");
+        assert!(err.contains("`on` must be a boolean, not \"yes\""), "{err}");
+        assert!(m.check_config(&[("n".into(), " 5".into())]).is_ok());
     }
 }

@@ -155,6 +155,9 @@ impl Runtime {
                 exported: kind.interface(),
             });
         }
+        if let Err(message) = metadata.check_consistent() {
+            return Err(LoadError::InconsistentMetadata { path, message });
+        }
         Ok(Arc::new(LoadedPlugin {
             path,
             metadata,

@@ -62,9 +62,17 @@ impl Converter for JsonConverter {
                 record.topic, record.partition, record.offset
             )
         };
+        // serde_json skips the strings it ignores without checking their
+        // UTF-8, so a value with invalid UTF-8 inside a string would pass.
+        let text = std::str::from_utf8(bytes).map_err(|e| fail(&e))?;
+        if exceeds_depth(bytes, MAX_NESTING_DEPTH) {
+            return Err(fail(&format_args!(
+                "nesting depth exceeds the maximum allowed ({MAX_NESTING_DEPTH}), as in Jackson"
+            )));
+        }
         let json: &'a [u8] = if self.schemas_enable {
-            let envelope: Envelope<'a> = serde_json::from_slice(bytes).map_err(|e| {
-                if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() {
+            let envelope: Envelope<'a> = serde_json::from_str(text).map_err(|e| {
+                if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
                     fail(&e)
                 } else {
                     format!(
@@ -88,7 +96,7 @@ impl Converter for JsonConverter {
             }
             envelope.payload.get().as_bytes()
         } else {
-            serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|e| fail(&e))?;
+            serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| fail(&e))?;
             bytes
         };
         if json.trim_ascii() == b"null" {
@@ -99,6 +107,39 @@ impl Converter for JsonConverter {
             kind: ValueKind::Json,
         }))
     }
+}
+
+/// Jackson's default limit (Kafka's JsonConverter refuses deeper documents);
+/// serde_json skips ignored values without counting their depth.
+const MAX_NESTING_DEPTH: usize = 1000;
+
+/// Whether arrays and objects in `json` nest deeper than `max`. Brackets
+/// inside strings do not count.
+fn exceeds_depth(json: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in json {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 sluice_sdk::export_converter!(JsonConverter);
@@ -149,6 +190,21 @@ mod tests {
             &[Some(br#"{"a":1}"#), Some(b"{oops"), None, Some(b"null")],
         );
         assert_eq!(out[0], Ok(Some((br#"{"a":1}"#.to_vec(), ValueKind::Json))));
+        let deep = format!("{}1{}", "[".repeat(1001), "]".repeat(1001));
+        let ok = format!(
+            r#"{{"s":"[[[[{{{{","a":{}1{}}}"#,
+            "[".repeat(999),
+            "]".repeat(999)
+        );
+        let out2 = run(false, &[Some(deep.as_bytes()), Some(ok.as_bytes())]);
+        assert!(
+            out2[0].as_ref().unwrap_err().contains("nesting depth"),
+            "{out2:?}"
+        );
+        assert!(out2[1].is_ok(), "brackets in strings do not count");
+        let invalid_utf8 = run(false, &[Some(b"{\"s\":\"\xc3\x28\"}")]);
+        let e = invalid_utf8[0].as_ref().unwrap_err();
+        assert!(e.contains("value is not valid JSON: invalid utf-8"), "{e}");
         let err = out[1].as_ref().unwrap_err();
         assert!(
             err.contains("t partition 0 offset 0: value is not valid JSON"),

@@ -26,7 +26,9 @@ fn check_at(schema: &Value, payload: &Value, path: &str) -> Result<(), String> {
         if optional || has_default {
             return Ok(());
         }
-        return Err(format!("{path}: invalid null value for required {kind} field"));
+        return Err(format!(
+            "{path}: invalid null value for required {kind} field"
+        ));
     }
     let mismatch = |expected: &str| {
         Err(format!(
@@ -97,7 +99,11 @@ fn check_at(schema: &Value, payload: &Value, path: &str) -> Result<(), String> {
                 // String keys: an object.
                 Value::Object(entries) => {
                     for (k, v) in entries {
-                        check_at(keys, &Value::String(k.clone()), &format!("{path}.{k} (key)"))?;
+                        check_at(
+                            keys,
+                            &Value::String(k.clone()),
+                            &format!("{path}.{k} (key)"),
+                        )?;
                         check_at(values, v, &format!("{path}.{k}"))?;
                     }
                     Ok(())
@@ -126,7 +132,9 @@ fn check_at(schema: &Value, payload: &Value, path: &str) -> Result<(), String> {
             let fields = schema
                 .get("fields")
                 .and_then(Value::as_array)
-                .ok_or_else(|| format!("{path}: struct schema's \"fields\" argument is not an array"))?;
+                .ok_or_else(|| {
+                    format!("{path}: struct schema's \"fields\" argument is not an array")
+                })?;
             let object = match payload.as_object() {
                 Some(o) => o,
                 None => return mismatch("an object"),

@@ -1,0 +1,469 @@
+//! Hostile input, none of which may crash, hang or lose data: malformed and
+//! huge records, odd keys and headers, wrong JsonConverter envelopes, plugins
+//! that loop or exhaust memory on one record, broken plugin files, lying
+//! plugin metadata, and a manifest with every kind of mistake. Each outcome
+//! is asserted: delivered, dead-lettered, dropped as configured, or refused
+//! with an error that names the culprit.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use rdkafka::message::{Message, OwnedMessage};
+use sluice_tests::http_receiver::{Received, Receiver};
+use sluice_tests::kafka::{
+    RawRecord, committed, consume_n, create_topic, create_topic_with, header_text, produce_raw,
+};
+use sluice_tests::process::{Connector, Running, TD_FORMATTER};
+use sluice_tests::{mixed_plugin_dir, plugin, sluice, test_plugin, unique_topic};
+
+/// The `records` of every `{"records":[…]}` body received, in order.
+fn delivered(got: &[Received]) -> Vec<serde_json::Value> {
+    got.iter()
+        .flat_map(|r| r.json()["records"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+fn numbers(got: &[Received]) -> Vec<i64> {
+    delivered(got)
+        .iter()
+        .map(|v| v["n"].as_i64().expect("n"))
+        .collect()
+}
+
+fn dead_offsets(dead: &[OwnedMessage]) -> BTreeSet<i64> {
+    dead.iter()
+        .map(|m| {
+            header_text(m, "__connect.errors.offset")
+                .expect("offset header")
+                .parse()
+                .unwrap()
+        })
+        .collect()
+}
+
+fn dlq_settings(dlq: &str) -> String {
+    format!(
+        r#""errors.tolerance" = "all"
+"errors.deadletterqueue.topic.name" = "{dlq}"
+"errors.deadletterqueue.topic.replication.factor" = 1
+"errors.deadletterqueue.context.headers.enable" = true"#
+    )
+}
+
+fn td_sink(receiver: &Receiver) -> String {
+    format!(
+        r#""http.api.url" = "{url}"
+"batch.max.size" = 50
+"batch.linger.ms" = 300
+{TD_FORMATTER}"#,
+        url = receiver.url("/in")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_huge_and_odd_records_are_delivered_dead_lettered_or_dropped() {
+    let topic = unique_topic("hostile");
+    let dlq = format!("{topic}-dlq");
+    // Room for the 10 MiB record.
+    create_topic_with(&topic, &[("max.message.bytes", "16777216")]).await;
+    let big_pad = "x".repeat(10 << 20);
+    let many_headers: Vec<(String, Option<Vec<u8>>)> = (0..500)
+        .map(|i| (format!("h{i}"), (i % 3 != 0).then(|| vec![b'v'; i % 50])))
+        .collect();
+    let v = |s: &str| Some(s.as_bytes().to_vec());
+    let records = vec![
+        /* 0 */ RawRecord::value(r#"{"n":0}"#),
+        /* 1 invalid JSON */ RawRecord::value(r#"{"n":"#),
+        /* 2 invalid UTF-8 */
+        RawRecord::value(b"\xff\xfe{\"n\":2}".to_vec()),
+        /* 3 invalid UTF-8 inside a string */
+        RawRecord::value(b"{\"n\":3,\"s\":\"\xc3\x28\"}".to_vec()),
+        /* 4 empty value */ RawRecord::value(""),
+        /* 5 tombstone, with a key */
+        RawRecord {
+            key: v("gone"),
+            value: None,
+            headers: vec![],
+        },
+        /* 6 null key */ RawRecord::value(r#"{"n":6}"#),
+        /* 7 empty key */
+        RawRecord {
+            key: v(""),
+            value: v(r#"{"n":7}"#),
+            headers: vec![],
+        },
+        /* 8 a 10 MiB record */
+        RawRecord::value(format!(r#"{{"n":8,"pad":"{big_pad}"}}"#)),
+        /* 9 500 headers, some null */
+        RawRecord {
+            key: v("k9"),
+            value: v(r#"{"n":9}"#),
+            headers: many_headers.clone(),
+        },
+        /* 10 the JSON literal null: a tombstone after conversion */
+        RawRecord::value("null"),
+        /* 11 deeply nested JSON past the parser's recursion limit */
+        RawRecord::value(format!("{}1{}", "[".repeat(5000), "]".repeat(5000))),
+        /* 12 */ RawRecord::value(r#"{"n":12}"#),
+    ];
+    produce_raw(&topic, &records).await;
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("hostile-{topic}");
+    let m = Connector {
+        name: &name,
+        topic: &topic,
+        sink: &td_sink(&receiver),
+        extra: &dlq_settings(&dlq),
+        ..Connector::default()
+    }
+    .write(dir.path());
+    let run = Running::start(&m);
+    let got = receiver
+        .wait_for(90, "the good records", |r| numbers(r).contains(&12))
+        .await;
+    assert_eq!(
+        numbers(&got),
+        vec![0, 6, 7, 8, 9, 12],
+        "every good record, in order"
+    );
+    let big = delivered(&got).into_iter().find(|v| v["n"] == 8).unwrap();
+    assert_eq!(
+        big["pad"].as_str().unwrap().len(),
+        10 << 20,
+        "the 10 MiB record whole"
+    );
+
+    let dead = consume_n(&dlq, 5, 30);
+    assert_eq!(
+        dead_offsets(&dead),
+        BTreeSet::from([1, 2, 3, 4, 11]),
+        "malformed records are dead letters"
+    );
+    for m in &dead {
+        let offset: usize = header_text(m, "__connect.errors.offset")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            m.payload(),
+            records[offset].value.as_deref(),
+            "offset {offset}: the original bytes"
+        );
+    }
+    // Tombstones (5, 10) are dropped: behavior.on.null.values=ignore.
+    let stderr = run.stop_cleanly();
+    assert_eq!(
+        committed(&format!("connect-{name}"), &topic, 1),
+        vec![Some(13)],
+        "committed to the end\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_envelopes_with_wrong_schemas_are_dead_lettered_with_the_reason() {
+    let topic = unique_topic("envelope");
+    let dlq = format!("{topic}-dlq");
+    create_topic(&topic, 1).await;
+    let schema = r#"{"type":"struct","fields":[{"field":"n","type":"int32"}]}"#;
+    let records: Vec<RawRecord> = [
+        format!(r#"{{"schema":{schema},"payload":{{"n":0}}}}"#),
+        // The payload does not match the schema.
+        format!(r#"{{"schema":{schema},"payload":{{"n":"one"}}}}"#),
+        // A schema without a type.
+        r#"{"schema":{"optional":false},"payload":{"n":2}}"#.to_string(),
+        // Plain JSON where an envelope is expected.
+        r#"{"n":3}"#.to_string(),
+        // An envelope with an extra field.
+        format!(r#"{{"schema":{schema},"payload":{{"n":4}},"extra":1}}"#),
+        // A required field missing.
+        format!(r#"{{"schema":{schema},"payload":{{}}}}"#),
+        format!(r#"{{"schema":{schema},"payload":{{"n":6}}}}"#),
+    ]
+    .into_iter()
+    .map(RawRecord::value)
+    .collect();
+    produce_raw(&topic, &records).await;
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("env-{topic}");
+    let m = Connector {
+        name: &name,
+        topic: &topic,
+        value_converter: r#"{ plugin = "json" }"#,
+        sink: &td_sink(&receiver),
+        extra: &dlq_settings(&dlq),
+        ..Connector::default()
+    }
+    .write(dir.path());
+    let run = Running::start(&m);
+    let got = receiver
+        .wait_for(60, "records 0 and 6", |r| numbers(r).contains(&6))
+        .await;
+    assert_eq!(numbers(&got), vec![0, 6]);
+    let dead = consume_n(&dlq, 5, 30);
+    assert_eq!(dead_offsets(&dead), BTreeSet::from([1, 2, 3, 4, 5]));
+    let reason = |offset: i64| {
+        let m = dead
+            .iter()
+            .find(|m| dead_offsets(std::slice::from_ref(m)).contains(&offset))
+            .unwrap();
+        header_text(m, "__connect.errors.exception.message").unwrap()
+    };
+    assert!(
+        reason(1).contains("payload.n: expected an integer"),
+        "{}",
+        reason(1)
+    );
+    assert!(reason(2).contains("'type'"), "{}", reason(2));
+    assert!(reason(3).contains("schemas.enable=false"), "{}", reason(3));
+    assert!(
+        reason(4).contains("may not contain additional fields"),
+        "{}",
+        reason(4)
+    );
+    assert!(
+        reason(5).contains("null value for required int32"),
+        "{}",
+        reason(5)
+    );
+    let stderr = run.stop_cleanly();
+    assert_eq!(
+        committed(&format!("connect-{name}"), &topic, 1),
+        vec![Some(7)],
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plugin_that_loops_or_exhausts_memory_on_one_record_loses_only_that_record() {
+    let topic = unique_topic("runaway");
+    let dlq = format!("{topic}-dlq");
+    create_topic(&topic, 1).await;
+    let records: Vec<RawRecord> = (0..40i64)
+        .map(|i| {
+            RawRecord::value(match i {
+                7 => "loop".to_string(),
+                23 => "alloc".to_string(),
+                _ => format!(r#"{{"n":{i}}}"#),
+            })
+        })
+        .collect();
+    produce_raw(&topic, &records).await;
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = mixed_plugin_dir(dir.path(), &["chaos"]);
+    let name = format!("runaway-{topic}");
+    let extra = format!(
+        "{}\ntransforms = [{{ plugin = \"chaos\", cpu_deadline_ms = 300, memory_limit_mib = 32 }}]",
+        dlq_settings(&dlq)
+    );
+    let m = Connector {
+        name: &name,
+        topic: &topic,
+        plugins: Some(&plugins),
+        value_converter: r#"{ plugin = "bytes" }"#,
+        sink: &td_sink(&receiver),
+        extra: &extra,
+    }
+    .write(dir.path());
+    let run = Running::start(&m);
+    let got = receiver
+        .wait_for(120, "38 records", |r| numbers(r).len() >= 38)
+        .await;
+    let expected: Vec<i64> = (0..40).filter(|i| *i != 7 && *i != 23).collect();
+    assert_eq!(numbers(&got), expected);
+    let dead = consume_n(&dlq, 2, 30);
+    assert_eq!(dead_offsets(&dead), BTreeSet::from([7, 23]));
+    let class = |offset: i64| {
+        let m = dead
+            .iter()
+            .find(|m| dead_offsets(std::slice::from_ref(m)).contains(&offset))
+            .unwrap();
+        header_text(m, "__connect.errors.exception.class.name").unwrap()
+    };
+    assert_eq!(class(7), "sluice.plugin.CpuDeadlineExceeded");
+    assert_eq!(class(23), "sluice.plugin.MemoryLimitExceeded");
+    let stderr = run.stop_cleanly();
+    assert_eq!(
+        committed(&format!("connect-{name}"), &topic, 1),
+        vec![Some(40)],
+        "{stderr}"
+    );
+}
+
+/// `sluice validate` on a manifest whose value converter is `converter`,
+/// from `plugins`; returns success and stderr.
+fn validate_with(dir: &Path, plugins: &Path, converter: &str) -> (bool, String) {
+    let m = Connector {
+        name: "c",
+        topic: "t",
+        plugins: Some(plugins),
+        value_converter: converter,
+        sink: r#""http.api.url" = "http://127.0.0.1:9/""#,
+        ..Connector::default()
+    }
+    .write(dir);
+    let out = sluice().arg("validate").arg(&m).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn broken_plugin_files_are_refused_with_their_path_and_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    let whole = std::fs::read(plugin("json")).unwrap();
+    let cases: [(&str, Vec<u8>, &str); 5] = [
+        (
+            "truncated",
+            whole[..whole.len() / 3].to_vec(),
+            "truncated.wasm: invalid or truncated component",
+        ),
+        (
+            "core",
+            b"\0asm\x01\0\0\0".to_vec(),
+            "core.wasm: a core WebAssembly module, not a component: build the plugin for wasm32-wasip2",
+        ),
+        (
+            "text",
+            b"#!/bin/sh\necho hi\n".to_vec(),
+            "text.wasm: not a WebAssembly file",
+        ),
+        (
+            "future",
+            std::fs::read(test_plugin("future-contract")).unwrap(),
+            "built for plugin contract sluice:plugin@9.0.0, but this host supports sluice:plugin@0.1.0",
+        ),
+        (
+            "foreign",
+            std::fs::read(test_plugin("foreign-world")).unwrap(),
+            "foreign.wasm: not a Sluice plugin",
+        ),
+    ];
+    for (name, bytes, expected) in cases {
+        std::fs::write(plugins.join(format!("{name}.wasm")), bytes).unwrap();
+        let (ok, stderr) =
+            validate_with(dir.path(), &plugins, &format!("{{ plugin = \"{name}\" }}"));
+        assert!(!ok, "{name}: refused");
+        assert!(
+            stderr.contains(expected) && stderr.contains("\"value.converter\""),
+            "{name}: expected {expected:?} and the manifest place in:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_plugin_whose_metadata_lies_about_its_config_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = mixed_plugin_dir(dir.path(), &["liar"]);
+    let transform = |config: &str| {
+        let m = Connector {
+            name: "lies",
+            topic: "t",
+            plugins: Some(&plugins),
+            sink: r#""http.api.url" = "http://127.0.0.1:9/""#,
+            extra: &format!("transforms = [{{ plugin = \"liar\", config = {{ {config} }} }}]"),
+            ..Connector::default()
+        }
+        .write(dir.path());
+        let out = sluice().arg("validate").arg(&m).output().unwrap();
+        assert!(!out.status.success(), "refused with config {{ {config} }}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // The key it needs but never declared: the host refuses it as unknown.
+    let err = transform(r#"mode = "fast""#);
+    assert!(
+        err.contains("transforms[0]")
+            && err.contains("plugin `liar`")
+            && err.contains("unknown key `mode` (known keys: threshold)"),
+        "{err}"
+    );
+    // Without it, the plugin's own configure refuses to start.
+    let err = transform("");
+    assert!(
+        err.contains("plugin `liar` rejected its configuration")
+            && err.contains("missing required key `mode`"),
+        "{err}"
+    );
+    // A declared key of the wrong type is refused before the plugin sees it.
+    let err = transform(r#"threshold = "ten""#);
+    assert!(err.contains("`threshold` must be an integer"), "{err}");
+}
+
+#[test]
+fn a_manifest_with_every_kind_of_mistake_lists_each_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("bad.toml");
+    std::fs::write(
+        &m,
+        r#"
+[[connectors]]
+name = "a b"
+topics = "orders"
+kafka = { "enable.auto.commit" = true, "ssl.keystore.location" = "/k.jks", "sasl.jaas.config" = "com.example.KerberosLoginModule required;", "value.deserializer" = "x" }
+"value.converter" = { plugin = "../json", config = { nested = { a = 1 } }, dirs = ["nocolon"] }
+"errors.tolerance" = "most"
+"errors.retry.timeout" = -5
+"errors.deadletterqueue.topic.name" = "orders"
+"errors.deadletterqueue.topic.replication.factor" = 0
+
+[connectors.sink]
+type = "http"
+"http.api.url" = "ftp://x"
+"request.method" = "GET"
+"auth.type" = "BASIC"
+"batch.max.size" = 0
+"behavior.on.null.values" = "delete"
+"report.errors.as" = "xml"
+"reporter.error.topic.name" = "errs"
+"reporter.error.topic.partitions" = 0
+
+[[connectors]]
+name = "a b"
+"topics.regex" = "(unclosed"
+kafka = { "bootstrap.servers" = "b:9092" }
+sink = { type = "http", "http.api.url" = "http://x", "retry.on.status.codes" = "abc", "behavior.on.error" = "explode", "https.ssl.certificate.location" = "/c.pem" }
+"#,
+    )
+    .unwrap();
+    let out = sluice().arg("validate").arg(&m).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    for expected in [
+        "\"a b\" must be non-empty, without spaces",
+        "another connector is already called \"a b\"",
+        "Sluice commits offsets itself",
+        "Java key stores do not exist in librdkafka",
+        "KerberosLoginModule has no librdkafka equivalent",
+        "choose a key.converter / value.converter plugin instead",
+        "\"bootstrap.servers\": missing",
+        "\"../json\" is not a plugin name",
+        "config.\"nested\": expected a string, number or boolean",
+        "\"nocolon\" is not \"HOST_DIR:/GUEST_DIR\"",
+        "\"most\" is not `none` or `all`",
+        "\"errors.retry.timeout\": -5 is negative",
+        "is one of this connector's own topics",
+        "replication.factor\": 0 must be at least 1",
+        "\"ftp://x\" is not an http:// or https:// URL",
+        "\"GET\" is not POST, PUT or PATCH",
+        "BASIC needs \"connection.user\" and \"connection.password\"",
+        "batch.max.size\": must be at least 1",
+        "put ${key} in http.api.url",
+        "\"xml\" is not error_string or http_response",
+        "reporter.error.topic.partitions\": 0 must be at least 1",
+        "\"topics.regex\": \"(unclosed\" is not a valid regular expression",
+        "\"abc\" is not a status code",
+        "\"explode\" is not fail, log or ignore",
+        "set it together with https.ssl.key.location",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+}
