@@ -7,7 +7,7 @@ use std::time::Duration;
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::producer::FutureProducer;
+use rdkafka::producer::{BaseProducer, FutureProducer, Producer};
 use rdkafka::types::RDKafkaErrorCode;
 
 /// An idempotent producer (acks from every in-sync replica, no duplicates on
@@ -42,6 +42,10 @@ pub async fn ensure_topic(
     for (k, v) in connection {
         config.set(k, v);
     }
+    if exists(&config, topic).await {
+        tracing::debug!(topic, "topic exists");
+        return Ok(());
+    }
     let admin: AdminClient<DefaultClientContext> = config
         .create()
         .map_err(|e| format!("cannot create the Kafka admin client: {e}"))?;
@@ -69,4 +73,25 @@ pub async fn ensure_topic(
     }
     tracing::debug!(topic, "topic ready");
     Ok(())
+}
+
+/// Whether the cluster already has `topic` (so creating it, which needs the
+/// Create permission, is not tried). Any doubt answers false.
+async fn exists(config: &ClientConfig, topic: &str) -> bool {
+    let (config, topic) = (config.clone(), topic.to_string());
+    tokio::task::spawn_blocking(move || {
+        let Ok(producer): Result<BaseProducer, _> = config.create() else {
+            return false;
+        };
+        producer
+            .client()
+            .fetch_metadata(Some(&topic), Duration::from_secs(10))
+            .is_ok_and(|m| {
+                m.topics()
+                    .iter()
+                    .any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty())
+            })
+    })
+    .await
+    .unwrap_or(false)
 }

@@ -183,6 +183,8 @@ fn fastrand_suffix() -> String {
     format!("{t:08x}{n}")
 }
 
+pub mod dead_letters;
+pub mod fuzz_checks;
 pub mod http_receiver;
 pub mod kafka;
 pub mod process;

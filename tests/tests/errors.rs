@@ -5,57 +5,14 @@
 
 use std::collections::BTreeSet;
 
-use rdkafka::message::{Message, OwnedMessage};
-use sluice_tests::http_receiver::{Received, Receiver};
-use sluice_tests::kafka::{
-    RawRecord, committed, consume_n, create_topic, header_text, produce_raw,
+use rdkafka::message::Message;
+use sluice_tests::dead_letters::{
+    dead_offset, dead_offsets, dlq_settings, header, received_numbers, td_sink,
 };
+use sluice_tests::http_receiver::Receiver;
+use sluice_tests::kafka::{RawRecord, committed, consume_n, create_topic, produce_raw};
 use sluice_tests::process::{Connector, Running, TD_FORMATTER, manifest};
 use sluice_tests::{mixed_plugin_dir, unique_topic};
-
-/// Every `n` of the `{"records":[…]}` bodies received, in order.
-fn delivered_numbers(got: &[Received]) -> Vec<i64> {
-    got.iter()
-        .flat_map(|r| {
-            r.json()["records"]
-                .as_array()
-                .expect("records array")
-                .iter()
-                .map(|v| v["n"].as_i64().expect("n"))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
-fn count(got: &[Received]) -> usize {
-    delivered_numbers(got).len()
-}
-
-fn dlq_settings(dlq: &str) -> String {
-    format!(
-        r#""errors.tolerance" = "all"
-"errors.log.enable" = true
-"errors.log.include.messages" = true
-"errors.deadletterqueue.topic.name" = "{dlq}"
-"errors.deadletterqueue.topic.replication.factor" = 1
-"errors.deadletterqueue.context.headers.enable" = true"#
-    )
-}
-
-fn td_sink(receiver: &Receiver, batch: usize) -> String {
-    format!(
-        r#""http.api.url" = "{url}"
-"batch.max.size" = {batch}
-"batch.linger.ms" = 200
-"retry.backoff.ms" = 50
-{TD_FORMATTER}"#,
-        url = receiver.url("/in")
-    )
-}
-
-fn header(m: &OwnedMessage, name: &str) -> String {
-    header_text(m, name).unwrap_or_else(|| panic!("dead letter lacks header {name}"))
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn invalid_json_goes_to_the_dead_letter_queue_with_connects_headers() {
@@ -87,23 +44,23 @@ async fn invalid_json_goes_to_the_dead_letter_queue_with_connects_headers() {
     );
     let run = Running::start(&m);
     let got = receiver
-        .wait_for(60, "963 records", |r| count(r) >= 963)
+        .wait_for(60, "963 records", |r| received_numbers(r).len() >= 963)
         .await;
     let expected: Vec<i64> = (0..1000).filter(|i| !bad.contains(i)).collect();
     assert_eq!(
-        delivered_numbers(&got),
+        received_numbers(&got),
         expected,
         "the good records, in order"
     );
 
     let dead = consume_n(&dlq, 37, 30);
-    let offsets: BTreeSet<i64> = dead
-        .iter()
-        .map(|m| header(m, "__connect.errors.offset").parse().unwrap())
-        .collect();
-    assert_eq!(offsets, bad, "exactly the invalid records are dead letters");
+    assert_eq!(
+        dead_offsets(&dead),
+        bad,
+        "exactly the invalid records are dead letters"
+    );
     for m in &dead {
-        let offset: i64 = header(m, "__connect.errors.offset").parse().unwrap();
+        let offset = dead_offset(m);
         assert_eq!(
             m.payload(),
             Some(format!("{{not json {offset}").as_bytes()),
@@ -181,7 +138,7 @@ async fn tolerance_none_stops_at_the_first_bad_record_and_commits_up_to_it() {
         "the error names topic, partition, offset and plugin\n{stderr}"
     );
     assert_eq!(
-        delivered_numbers(&receiver.accepted()),
+        received_numbers(&receiver.accepted()),
         (0..42).collect::<Vec<_>>(),
         "the records before it are delivered, nothing after"
     );
@@ -227,17 +184,15 @@ async fn a_transform_that_traps_on_every_100th_record_loses_only_those() {
     .write(dir.path());
     let run = Running::start(&m);
     let got = receiver
-        .wait_for(120, "990 records", |r| count(r) >= 990)
+        .wait_for(120, "990 records", |r| received_numbers(r).len() >= 990)
         .await;
     let expected: Vec<i64> = (0..1000).filter(|i| i % 100 != 0).collect();
-    assert_eq!(delivered_numbers(&got), expected);
+    assert_eq!(received_numbers(&got), expected);
     let dead = consume_n(&dlq, 10, 30);
-    let mut offsets: Vec<i64> = dead
-        .iter()
-        .map(|m| header(m, "__connect.errors.offset").parse().unwrap())
-        .collect();
-    offsets.sort();
-    assert_eq!(offsets, (0..10).map(|i| i * 100).collect::<Vec<_>>());
+    assert_eq!(
+        dead_offsets(&dead),
+        (0..10).map(|i| i * 100).collect::<BTreeSet<_>>()
+    );
     for m in &dead {
         assert_eq!(m.payload(), Some(&b"trap"[..]));
         assert_eq!(header(m, "__connect.errors.stage"), "TRANSFORMATION");
@@ -293,9 +248,9 @@ async fn a_batch_the_endpoint_rejects_goes_to_the_dead_letter_queue_and_the_erro
     let m = manifest(dir.path(), &name, &topic, &sink, &dlq_settings(&dlq));
     let run = Running::start(&m);
     let got = receiver
-        .wait_for(60, "20 records", |r| count(r) >= 20)
+        .wait_for(60, "20 records", |r| received_numbers(r).len() >= 20)
         .await;
-    assert_eq!(delivered_numbers(&got), (10..30).collect::<Vec<_>>());
+    assert_eq!(received_numbers(&got), (10..30).collect::<Vec<_>>());
 
     let dead = consume_n(&dlq, 10, 30);
     for (i, m) in dead.iter().enumerate() {

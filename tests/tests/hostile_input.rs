@@ -8,57 +8,18 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use rdkafka::message::{Message, OwnedMessage};
-use sluice_tests::http_receiver::{Received, Receiver};
-use sluice_tests::kafka::{
-    RawRecord, committed, consume_n, create_topic, create_topic_with, header_text, produce_raw,
+use rdkafka::message::Message;
+use sluice_tests::dead_letters::{
+    dead_letter, dead_offset, dead_offsets, dlq_settings, header, received_numbers,
+    received_records, td_sink,
 };
-use sluice_tests::process::{Connector, Running, TD_FORMATTER};
+use sluice_tests::http_receiver::Receiver;
+use sluice_tests::kafka::{
+    RawRecord, committed, consume_n, create_topic, create_topic_with, produce_raw,
+};
+use sluice_tests::process::Connector;
+use sluice_tests::process::Running;
 use sluice_tests::{mixed_plugin_dir, plugin, sluice, test_plugin, unique_topic};
-
-/// The `records` of every `{"records":[…]}` body received, in order.
-fn delivered(got: &[Received]) -> Vec<serde_json::Value> {
-    got.iter()
-        .flat_map(|r| r.json()["records"].as_array().cloned().unwrap_or_default())
-        .collect()
-}
-
-fn numbers(got: &[Received]) -> Vec<i64> {
-    delivered(got)
-        .iter()
-        .map(|v| v["n"].as_i64().expect("n"))
-        .collect()
-}
-
-fn dead_offsets(dead: &[OwnedMessage]) -> BTreeSet<i64> {
-    dead.iter()
-        .map(|m| {
-            header_text(m, "__connect.errors.offset")
-                .expect("offset header")
-                .parse()
-                .unwrap()
-        })
-        .collect()
-}
-
-fn dlq_settings(dlq: &str) -> String {
-    format!(
-        r#""errors.tolerance" = "all"
-"errors.deadletterqueue.topic.name" = "{dlq}"
-"errors.deadletterqueue.topic.replication.factor" = 1
-"errors.deadletterqueue.context.headers.enable" = true"#
-    )
-}
-
-fn td_sink(receiver: &Receiver) -> String {
-    format!(
-        r#""http.api.url" = "{url}"
-"batch.max.size" = 50
-"batch.linger.ms" = 300
-{TD_FORMATTER}"#,
-        url = receiver.url("/in")
-    )
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_huge_and_odd_records_are_delivered_dead_lettered_or_dropped() {
@@ -113,21 +74,26 @@ async fn malformed_huge_and_odd_records_are_delivered_dead_lettered_or_dropped()
     let m = Connector {
         name: &name,
         topic: &topic,
-        sink: &td_sink(&receiver),
+        sink: &td_sink(&receiver, 50),
         extra: &dlq_settings(&dlq),
         ..Connector::default()
     }
     .write(dir.path());
     let run = Running::start(&m);
     let got = receiver
-        .wait_for(90, "the good records", |r| numbers(r).contains(&12))
+        .wait_for(90, "the good records", |r| {
+            received_numbers(r).contains(&12)
+        })
         .await;
     assert_eq!(
-        numbers(&got),
+        received_numbers(&got),
         vec![0, 6, 7, 8, 9, 12],
         "every good record, in order"
     );
-    let big = delivered(&got).into_iter().find(|v| v["n"] == 8).unwrap();
+    let big = received_records(&got)
+        .into_iter()
+        .find(|v| v["n"] == 8)
+        .unwrap();
     assert_eq!(
         big["pad"].as_str().unwrap().len(),
         10 << 20,
@@ -141,10 +107,7 @@ async fn malformed_huge_and_odd_records_are_delivered_dead_lettered_or_dropped()
         "malformed records are dead letters"
     );
     for m in &dead {
-        let offset: usize = header_text(m, "__connect.errors.offset")
-            .unwrap()
-            .parse()
-            .unwrap();
+        let offset = dead_offset(m) as usize;
         assert_eq!(
             m.payload(),
             records[offset].value.as_deref(),
@@ -192,24 +155,23 @@ async fn json_envelopes_with_wrong_schemas_are_dead_lettered_with_the_reason() {
         name: &name,
         topic: &topic,
         value_converter: r#"{ plugin = "json" }"#,
-        sink: &td_sink(&receiver),
+        sink: &td_sink(&receiver, 50),
         extra: &dlq_settings(&dlq),
         ..Connector::default()
     }
     .write(dir.path());
     let run = Running::start(&m);
     let got = receiver
-        .wait_for(60, "records 0 and 6", |r| numbers(r).contains(&6))
+        .wait_for(60, "records 0 and 6", |r| received_numbers(r).contains(&6))
         .await;
-    assert_eq!(numbers(&got), vec![0, 6]);
+    assert_eq!(received_numbers(&got), vec![0, 6]);
     let dead = consume_n(&dlq, 5, 30);
     assert_eq!(dead_offsets(&dead), BTreeSet::from([1, 2, 3, 4, 5]));
     let reason = |offset: i64| {
-        let m = dead
-            .iter()
-            .find(|m| dead_offsets(std::slice::from_ref(m)).contains(&offset))
-            .unwrap();
-        header_text(m, "__connect.errors.exception.message").unwrap()
+        header(
+            dead_letter(&dead, offset),
+            "__connect.errors.exception.message",
+        )
     };
     assert!(
         reason(1).contains("payload.n: expected an integer"),
@@ -264,24 +226,23 @@ async fn a_plugin_that_loops_or_exhausts_memory_on_one_record_loses_only_that_re
         topic: &topic,
         plugins: Some(&plugins),
         value_converter: r#"{ plugin = "bytes" }"#,
-        sink: &td_sink(&receiver),
+        sink: &td_sink(&receiver, 50),
         extra: &extra,
     }
     .write(dir.path());
     let run = Running::start(&m);
     let got = receiver
-        .wait_for(120, "38 records", |r| numbers(r).len() >= 38)
+        .wait_for(120, "38 records", |r| received_numbers(r).len() >= 38)
         .await;
     let expected: Vec<i64> = (0..40).filter(|i| *i != 7 && *i != 23).collect();
-    assert_eq!(numbers(&got), expected);
+    assert_eq!(received_numbers(&got), expected);
     let dead = consume_n(&dlq, 2, 30);
     assert_eq!(dead_offsets(&dead), BTreeSet::from([7, 23]));
     let class = |offset: i64| {
-        let m = dead
-            .iter()
-            .find(|m| dead_offsets(std::slice::from_ref(m)).contains(&offset))
-            .unwrap();
-        header_text(m, "__connect.errors.exception.class.name").unwrap()
+        header(
+            dead_letter(&dead, offset),
+            "__connect.errors.exception.class.name",
+        )
     };
     assert_eq!(class(7), "sluice.plugin.CpuDeadlineExceeded");
     assert_eq!(class(23), "sluice.plugin.MemoryLimitExceeded");

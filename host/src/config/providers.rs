@@ -67,8 +67,8 @@ fn file_key(spec: &str) -> Result<String, ProviderError> {
     if key.is_empty() {
         return Err(err("name the key: ${file:/path/x.properties:key}".into()));
     }
-    let file = std::fs::File::open(path).map_err(|e| err(format!("cannot read {path}: {e}")))?;
-    let props = java_properties::read(std::io::BufReader::new(file))
+    let text = read_small_file(Path::new(path)).map_err(err)?;
+    let props = java_properties::read(text.as_bytes())
         .map_err(|e| err(format!("{path} is not a properties file: {e}")))?;
     props
         .get(key)
@@ -89,9 +89,29 @@ fn directory_file(spec: &str) -> Result<String, ProviderError> {
         ));
     }
     let path = Path::new(dir).join(file);
-    std::fs::read_to_string(&path)
+    read_small_file(&path)
         .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
-        .map_err(|e| err(format!("cannot read {}: {e}", path.display())))
+        .map_err(err)
+}
+
+/// Largest file a provider reads: secrets and properties files are small.
+const MAX_PROVIDER_FILE: u64 = 1 << 20;
+
+/// Reads a regular file of at most [`MAX_PROVIDER_FILE`] bytes as UTF-8; a
+/// device or pipe (`/dev/zero`, `/dev/stdin`) would never end.
+fn read_small_file(path: &Path) -> Result<String, String> {
+    let cannot = |e: &dyn std::fmt::Display| format!("cannot read {}: {e}", path.display());
+    let meta = std::fs::metadata(path).map_err(|e| cannot(&e))?;
+    if !meta.is_file() {
+        return Err(cannot(&"not a regular file"));
+    }
+    if meta.len() > MAX_PROVIDER_FILE {
+        return Err(cannot(&format_args!(
+            "{} bytes, more than the {MAX_PROVIDER_FILE} a provider reads",
+            meta.len()
+        )));
+    }
+    std::fs::read_to_string(path).map_err(|e| cannot(&e))
 }
 
 /// Resolves references in every string of a TOML document, in place.

@@ -96,34 +96,17 @@ impl OffsetTracker {
     /// Marks a batch finished. Returns false (and changes nothing) when its
     /// partition was revoked or reassigned since the batch was registered.
     pub fn finish(&mut self, ticket: &BatchTicket) -> bool {
-        let Some(state) = self.partitions.get_mut(&ticket.partition) else {
-            return false;
-        };
-        if state.generation != ticket.generation {
-            return false;
-        }
-        let Some(entry) = state
-            .pending
-            .iter_mut()
-            .find(|b| b.0 == ticket.first && b.1 == ticket.last)
-        else {
-            return false;
-        };
-        entry.2 = true;
-        while let Some(&(_, last, true)) = state.pending.front() {
-            state.pending.pop_front();
-            state.committable = Some(last + 1);
-        }
-        true
+        self.finish_through(ticket, ticket.last)
     }
 
-    /// Marks offsets `ticket.first..=last` of a failed batch finished (the
-    /// records before its failure), so they are committed at shutdown and
-    /// the connector resumes at the failed record. Returns false when the
-    /// partition was revoked or reassigned meanwhile.
+    /// Marks offsets `ticket.first..=last` of a batch finished: all of it,
+    /// or, for a batch that failed, the records before its failure (so they
+    /// are committed at shutdown and the connector resumes at the failed
+    /// record; the rest stays pending for good). Returns false when nothing
+    /// was finished or the partition was revoked or reassigned meanwhile.
     pub fn finish_through(&mut self, ticket: &BatchTicket, last: i64) -> bool {
-        if last < ticket.first || last >= ticket.last {
-            return last >= ticket.last && self.finish(ticket);
+        if last < ticket.first {
+            return false;
         }
         let Some(state) = self.partitions.get_mut(&ticket.partition) else {
             return false;
@@ -131,23 +114,19 @@ impl OffsetTracker {
         if state.generation != ticket.generation {
             return false;
         }
-        let Some(entry) = state
+        let Some(index) = state
             .pending
-            .iter_mut()
-            .find(|b| b.0 == ticket.first && b.1 == ticket.last)
+            .iter()
+            .position(|b| b.0 == ticket.first && b.1 == ticket.last)
         else {
             return false;
         };
-        // The finished head stays; the rest of the batch stays pending for good.
-        *entry = (ticket.first, last, true);
-        let index = state
-            .pending
-            .iter()
-            .position(|b| b.0 == ticket.first)
-            .expect("just updated");
-        state
-            .pending
-            .insert(index + 1, (last + 1, ticket.last, false));
+        if last < ticket.last {
+            state.pending[index] = (ticket.first, last, true);
+            state.pending.insert(index + 1, (last + 1, ticket.last, false));
+        } else {
+            state.pending[index].2 = true;
+        }
         while let Some(&(_, last, true)) = state.pending.front() {
             state.pending.pop_front();
             state.committable = Some(last + 1);
