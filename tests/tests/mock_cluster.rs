@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
@@ -144,4 +145,122 @@ type = "http"
         (0..100).collect::<Vec<_>>(),
         "every record delivered, in order"
     );
+}
+
+/// Builds the one connector of `text` and runs it until `stop` or an error.
+async fn start_connector(
+    text: &str,
+    stats: Arc<ConnectorStats>,
+    stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<Result<(), connector::ConnectorError>> {
+    let manifest = sluice::config::parse(std::path::Path::new("dlq.toml"), text).unwrap();
+    let runtime = sluice::plugin::Runtime::new(&cache_dir()).unwrap();
+    let built = sluice::config::build(&runtime, &manifest).await.unwrap();
+    tokio::spawn(connector::run(
+        Arc::new(built.into_iter().next().unwrap()),
+        stop,
+        stats,
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_is_committed_past_a_record_whose_dead_letter_was_not_acknowledged() {
+    let mock = MockCluster::new(1).unwrap();
+    let (topic, dlq) = ("dlq-gate", "dlq-gate-dead");
+    mock.create_topic(topic, 1, 1).unwrap();
+    mock.create_topic(dlq, 1, 1).unwrap();
+    let bootstrap = mock.bootstrap_servers();
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .create()
+        .unwrap();
+    for i in 0..30 {
+        let v = if i == 15 {
+            "{broken".to_string()
+        } else {
+            format!(r#"{{"n":{i}}}"#)
+        };
+        producer
+            .send(BaseRecord::<(), _>::to(topic).payload(&v).partition(0))
+            .unwrap();
+    }
+    producer.flush(Duration::from_secs(10)).unwrap();
+    // Every write to the dead letter queue is refused, for good.
+    mock.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED; 50],
+    );
+
+    let receiver = Receiver::start().await;
+    let text = format!(
+        r#"
+plugin_dir = "{plugins}"
+cache_dir = "{cache}"
+[[connectors]]
+name = "gate"
+topics = "{topic}"
+kafka = {{ "bootstrap.servers" = "{bootstrap}" }}
+"offset.flush.interval.ms" = 100
+"value.converter" = {{ plugin = "json", config = {{ "schemas.enable" = false }} }}
+"errors.tolerance" = "all"
+"errors.deadletterqueue.topic.name" = "{dlq}"
+"errors.deadletterqueue.topic.replication.factor" = 1
+[connectors.sink]
+type = "http"
+"http.api.url" = "{url}"
+"batch.max.size" = 10
+"batch.linger.ms" = 50
+"#,
+        plugins = plugin_dir().display(),
+        cache = cache_dir().display(),
+        url = receiver.url("/in"),
+    );
+    let (_stop, stop_rx) = watch::channel(false);
+    let stats = Arc::new(ConnectorStats::default());
+    let run = start_connector(&text, stats.clone(), stop_rx).await;
+    let err = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the connector stops")
+        .unwrap()
+        .expect_err("a refused dead letter stops the connector");
+    assert!(
+        err.to_string().contains("dead letter queue"),
+        "the error says why: {err}"
+    );
+    assert_eq!(
+        committed(&bootstrap, "connect-gate", topic),
+        Some(10),
+        "the batch holding offset 15 is not committed"
+    );
+
+    // Restarted with a working broker, the record reaches the dead letter
+    // queue and everything is committed.
+    mock.clear_request_errors(RDKafkaApiKey::Produce);
+    let (stop, stop_rx) = watch::channel(false);
+    let stats = Arc::new(ConnectorStats::default());
+    let run = start_connector(&text, stats.clone(), stop_rx).await;
+    wait_until(60, "offsets 10-29 finished", || {
+        stats.records_finished.load(Ordering::Relaxed) >= 20
+    })
+    .await;
+    let _ = stop.send(true);
+    run.await.unwrap().unwrap();
+    assert_eq!(committed(&bootstrap, "connect-gate", topic), Some(30));
+    assert_eq!(stats.records_failed.load(Ordering::Relaxed), 1);
+    let reader: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .set("group.id", "dlq-reader")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(dlq, 0, Offset::Beginning).unwrap();
+    reader.assign(&tpl).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let dead = loop {
+        assert!(Instant::now() < deadline, "no dead letter");
+        if let Some(Ok(m)) = reader.poll(Duration::from_millis(200)) {
+            break m.detach();
+        }
+    };
+    assert_eq!(dead.payload(), Some(&b"{broken"[..]));
 }

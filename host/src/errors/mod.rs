@@ -55,6 +55,20 @@ impl ErrorReporter {
             }
         }
         let Some(dlq) = &self.dlq else {
+            if !self.policy.log
+                && let Some((first, failure)) = failed.first()
+            {
+                // Connect would say nothing; one line per batch keeps skips visible.
+                tracing::warn!(
+                    connector = %self.connector,
+                    records = failed.len(),
+                    first_topic = &*first.topic,
+                    first_partition = first.partition,
+                    first_offset = first.offset,
+                    first_error = failure.message,
+                    "records failed and were skipped (errors.tolerance=all); set errors.log.enable or a dead letter queue to keep them"
+                );
+            }
             return Ok(());
         };
         let sends = failed

@@ -123,7 +123,9 @@ impl OffsetTracker {
         };
         if last < ticket.last {
             state.pending[index] = (ticket.first, last, true);
-            state.pending.insert(index + 1, (last + 1, ticket.last, false));
+            state
+                .pending
+                .insert(index + 1, (last + 1, ticket.last, false));
         } else {
             state.pending[index].2 = true;
         }
