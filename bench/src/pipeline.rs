@@ -88,6 +88,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .set("linger.ms", "20")
         .set("batch.size", "1000000")
         .set("compression.type", "lz4")
+        // Every record is queued before the first is awaited: room for all of them
+        // (librdkafka's default of 100,000 messages made large runs fail with QueueFull).
+        .set("queue.buffering.max.messages", "2000000")
+        .set("queue.buffering.max.kbytes", "2097151")
         .create()?;
     let values: Vec<String> = (0..n as u64).map(event).collect();
     let value_bytes = values.iter().map(String::len).sum::<usize>();
