@@ -5,9 +5,12 @@ use std::collections::BTreeSet;
 
 use rdkafka::message::OwnedMessage;
 
+use std::path::{Path, PathBuf};
+
 use crate::http_receiver::{Received, Receiver};
 use crate::kafka::header_text;
-use crate::process::TD_FORMATTER;
+use crate::mixed_plugin_dir;
+use crate::process::{Connector, TD_FORMATTER};
 
 /// `errors.tolerance=all`, the error log, and a dead letter queue `dlq`
 /// (replication factor 1) with Connect's context headers.
@@ -71,4 +74,34 @@ pub fn dead_letter(dead: &[OwnedMessage], offset: i64) -> &OwnedMessage {
     dead.iter()
         .find(|m| dead_offset(m) == offset)
         .unwrap_or_else(|| panic!("no dead letter for offset {offset}"))
+}
+
+/// Writes, under `dir`, a manifest for connector `name` on `topic`: raw
+/// bytes (`bytes` converter) through the `chaos` fixture transform (with
+/// `options`, e.g. `cpu_deadline_ms = 300`), into `receiver` in batches of
+/// `batch`, failed records to dead letter queue `dlq`.
+pub fn chaos_connector(
+    dir: &Path,
+    name: &str,
+    topic: &str,
+    dlq: &str,
+    options: &str,
+    receiver: &Receiver,
+    batch: usize,
+) -> PathBuf {
+    let plugins = mixed_plugin_dir(dir, &["chaos"]);
+    let extra = format!(
+        "{}\ntransforms = [{{ plugin = \"chaos\"{options} }}]",
+        dlq_settings(dlq)
+    );
+    Connector {
+        name,
+        topic,
+        plugins: Some(&plugins),
+        // Bytes pass through: the chaos transform sees the raw values.
+        value_converter: r#"{ plugin = "bytes" }"#,
+        sink: &td_sink(receiver, batch),
+        extra: &extra,
+    }
+    .write(dir)
 }

@@ -7,12 +7,12 @@ use std::collections::BTreeSet;
 
 use rdkafka::message::Message;
 use sluice_tests::dead_letters::{
-    dead_offset, dead_offsets, dlq_settings, header, received_numbers, td_sink,
+    chaos_connector, dead_offset, dead_offsets, dlq_settings, header, received_numbers, td_sink,
 };
 use sluice_tests::http_receiver::Receiver;
 use sluice_tests::kafka::{RawRecord, committed, consume_n, create_topic, produce_raw};
-use sluice_tests::process::{Connector, Running, TD_FORMATTER, manifest};
-use sluice_tests::{mixed_plugin_dir, unique_topic};
+use sluice_tests::process::{Running, TD_FORMATTER, manifest};
+use sluice_tests::unique_topic;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn invalid_json_goes_to_the_dead_letter_queue_with_connects_headers() {
@@ -166,22 +166,8 @@ async fn a_transform_that_traps_on_every_100th_record_loses_only_those() {
     produce_raw(&topic, &records).await;
     let receiver = Receiver::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let plugins = mixed_plugin_dir(dir.path(), &["chaos"]);
     let name = format!("trap-{topic}");
-    let extra = format!(
-        "{}\ntransforms = [{{ plugin = \"chaos\" }}]",
-        dlq_settings(&dlq)
-    );
-    let m = Connector {
-        name: &name,
-        topic: &topic,
-        plugins: Some(&plugins),
-        // Bytes pass through: the chaos transform sees the raw `trap` values.
-        value_converter: r#"{ plugin = "bytes" }"#,
-        sink: &td_sink(&receiver, 500),
-        extra: &extra,
-    }
-    .write(dir.path());
+    let m = chaos_connector(dir.path(), &name, &topic, &dlq, "", &receiver, 500);
     let run = Running::start(&m);
     let got = receiver
         .wait_for(120, "990 records", |r| received_numbers(r).len() >= 990)

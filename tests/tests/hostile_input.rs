@@ -10,8 +10,8 @@ use std::path::Path;
 
 use rdkafka::message::Message;
 use sluice_tests::dead_letters::{
-    dead_letter, dead_offset, dead_offsets, dlq_settings, header, received_numbers,
-    received_records, td_sink,
+    chaos_connector, dead_letter, dead_offset, dead_offsets, dlq_settings, header,
+    received_numbers, received_records, td_sink,
 };
 use sluice_tests::http_receiver::Receiver;
 use sluice_tests::kafka::{
@@ -215,21 +215,9 @@ async fn a_plugin_that_loops_or_exhausts_memory_on_one_record_loses_only_that_re
     produce_raw(&topic, &records).await;
     let receiver = Receiver::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let plugins = mixed_plugin_dir(dir.path(), &["chaos"]);
     let name = format!("runaway-{topic}");
-    let extra = format!(
-        "{}\ntransforms = [{{ plugin = \"chaos\", cpu_deadline_ms = 300, memory_limit_mib = 32 }}]",
-        dlq_settings(&dlq)
-    );
-    let m = Connector {
-        name: &name,
-        topic: &topic,
-        plugins: Some(&plugins),
-        value_converter: r#"{ plugin = "bytes" }"#,
-        sink: &td_sink(&receiver, 50),
-        extra: &extra,
-    }
-    .write(dir.path());
+    let options = ", cpu_deadline_ms = 300, memory_limit_mib = 32";
+    let m = chaos_connector(dir.path(), &name, &topic, &dlq, options, &receiver, 50);
     let run = Running::start(&m);
     let got = receiver
         .wait_for(120, "38 records", |r| received_numbers(r).len() >= 38)

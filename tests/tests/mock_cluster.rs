@@ -50,6 +50,31 @@ fn committed(bootstrap: &str, group: &str, topic: &str) -> Option<i64> {
     }
 }
 
+/// A one-connector manifest against the mock cluster: JSON values in
+/// batches of 10 to `url`; `extra` adds connector lines.
+fn mock_manifest(name: &str, topic: &str, bootstrap: &str, url: &str, extra: &str) -> String {
+    format!(
+        r#"
+plugin_dir = "{plugins}"
+cache_dir = "{cache}"
+[[connectors]]
+name = "{name}"
+topics = "{topic}"
+kafka = {{ "bootstrap.servers" = "{bootstrap}" }}
+"offset.flush.interval.ms" = 100
+"value.converter" = {{ plugin = "json", config = {{ "schemas.enable" = false }} }}
+{extra}
+[connectors.sink]
+type = "http"
+"http.api.url" = "{url}"
+"batch.max.size" = 10
+"batch.linger.ms" = 50
+"#,
+        plugins = plugin_dir().display(),
+        cache = cache_dir().display(),
+    )
+}
+
 async fn wait_until(secs: u64, what: &str, cond: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while !cond() {
@@ -72,36 +97,10 @@ async fn failed_commits_and_a_broker_outage_lose_nothing_and_commit_everything()
     );
 
     let receiver = Receiver::start().await;
-    let text = format!(
-        r#"
-plugin_dir = "{plugins}"
-cache_dir = "{cache}"
-[[connectors]]
-name = "faults"
-topics = "{topic}"
-kafka = {{ "bootstrap.servers" = "{bootstrap}" }}
-"offset.flush.interval.ms" = 100
-"value.converter" = {{ plugin = "json", config = {{ "schemas.enable" = false }} }}
-[connectors.sink]
-type = "http"
-"http.api.url" = "{url}"
-"batch.max.size" = 10
-"batch.linger.ms" = 50
-"#,
-        plugins = plugin_dir().display(),
-        cache = cache_dir().display(),
-        url = receiver.url("/in"),
-    );
-    let manifest = sluice::config::parse(std::path::Path::new("faults.toml"), &text).unwrap();
-    let runtime = sluice::plugin::Runtime::new(&cache_dir()).unwrap();
-    let built = sluice::config::build(&runtime, &manifest).await.unwrap();
+    let text = mock_manifest("faults", topic, &bootstrap, &receiver.url("/in"), "");
     let stats = Arc::new(ConnectorStats::default());
     let (stop, stop_rx) = watch::channel(false);
-    let run = tokio::spawn(connector::run(
-        Arc::new(built.into_iter().next().unwrap()),
-        stop_rx,
-        stats.clone(),
-    ));
+    let run = start_connector(&text, stats.clone(), stop_rx).await;
 
     wait_until(60, "the first 50 records", || {
         stats.records_finished.load(Ordering::Relaxed) >= 50
@@ -153,7 +152,7 @@ async fn start_connector(
     stats: Arc<ConnectorStats>,
     stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<Result<(), connector::ConnectorError>> {
-    let manifest = sluice::config::parse(std::path::Path::new("dlq.toml"), text).unwrap();
+    let manifest = sluice::config::parse(std::path::Path::new("mock.toml"), text).unwrap();
     let runtime = sluice::plugin::Runtime::new(&cache_dir()).unwrap();
     let built = sluice::config::build(&runtime, &manifest).await.unwrap();
     tokio::spawn(connector::run(
@@ -192,29 +191,12 @@ async fn nothing_is_committed_past_a_record_whose_dead_letter_was_not_acknowledg
     );
 
     let receiver = Receiver::start().await;
-    let text = format!(
-        r#"
-plugin_dir = "{plugins}"
-cache_dir = "{cache}"
-[[connectors]]
-name = "gate"
-topics = "{topic}"
-kafka = {{ "bootstrap.servers" = "{bootstrap}" }}
-"offset.flush.interval.ms" = 100
-"value.converter" = {{ plugin = "json", config = {{ "schemas.enable" = false }} }}
-"errors.tolerance" = "all"
+    let errors = format!(
+        r#""errors.tolerance" = "all"
 "errors.deadletterqueue.topic.name" = "{dlq}"
-"errors.deadletterqueue.topic.replication.factor" = 1
-[connectors.sink]
-type = "http"
-"http.api.url" = "{url}"
-"batch.max.size" = 10
-"batch.linger.ms" = 50
-"#,
-        plugins = plugin_dir().display(),
-        cache = cache_dir().display(),
-        url = receiver.url("/in"),
+"errors.deadletterqueue.topic.replication.factor" = 1"#
     );
+    let text = mock_manifest("gate", topic, &bootstrap, &receiver.url("/in"), &errors);
     let (_stop, stop_rx) = watch::channel(false);
     let stats = Arc::new(ConnectorStats::default());
     let run = start_connector(&text, stats.clone(), stop_rx).await;
