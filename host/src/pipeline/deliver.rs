@@ -159,7 +159,8 @@ impl Pipeline {
                     out.undelivered(o, Failure::sink("http", class, e.to_string()));
                 }
             }
-            OnError::Ignore => out.ignored += sent.len(),
+            // Deliberately dropped: finished, like delivered records.
+            OnError::Ignore => {}
         }
     }
 }

@@ -19,7 +19,6 @@ use crate::sink::http::client::{DeliveryError, HttpClient};
 use crate::sink::http::reporter::HttpReporter;
 
 pub use deliver::resolve_url;
-pub use isolate::ISOLATION_BUDGET;
 use outcome::{Fatal, Outcome, Work};
 
 /// Why a batch stops the connector.

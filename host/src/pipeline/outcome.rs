@@ -72,8 +72,6 @@ pub struct Outcome {
     pub failed: BTreeMap<usize, Failure>,
     /// The earliest consumed record whose failure stops the connector.
     pub fatal: Option<(usize, Fatal)>,
-    /// Records deliberately not delivered (`behavior.on.error=ignore`).
-    pub ignored: usize,
 }
 
 impl Outcome {
@@ -82,7 +80,6 @@ impl Outcome {
             tolerance,
             failed: BTreeMap::new(),
             fatal: None,
-            ignored: 0,
         }
     }
 
