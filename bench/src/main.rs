@@ -10,6 +10,8 @@ mod layout;
 mod nested;
 mod pipeline;
 mod records;
+mod s3;
+mod sluice_run;
 
 use std::path::PathBuf;
 
@@ -33,6 +35,9 @@ enum Command {
     /// The Treasure Data pipeline end to end: the real `sluice` binary, a
     /// real broker and a local HTTP receiver; records/s, CPU and peak RSS.
     Pipeline(pipeline::Args),
+    /// Kafka to S3 end to end: the real `sluice` binary, a real broker and
+    /// the local S3-compatible server, beside the consume-only limit.
+    S3(s3::Args),
 }
 
 /// The cargo target directory this binary was built into.
@@ -49,5 +54,6 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Layout(args) => layout::run(args).await,
         Command::Pipeline(args) => pipeline::run(args).await,
+        Command::S3(args) => s3::run(args).await,
     }
 }

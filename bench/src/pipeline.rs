@@ -5,7 +5,6 @@
 //! per million records and the peak RSS of the `sluice` process.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -18,6 +17,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use serde::Serialize;
 
 use crate::records::event;
+use crate::sluice_run::{SluiceRun, write_figures, write_manifest};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -67,57 +67,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let topic = format!("bench-td-{}", std::process::id());
     let target = crate::target_dir();
 
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", &bootstrap)
-        .create()?;
-    for r in admin
-        .create_topics(
-            &[NewTopic::new(
-                &topic,
-                args.partitions,
-                TopicReplication::Fixed(1),
-            )],
-            &AdminOptions::new(),
-        )
-        .await?
-    {
-        r.map_err(|(t, e)| anyhow::anyhow!("creating {t}: {e}"))?;
-    }
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", &bootstrap)
-        .set("linger.ms", "20")
-        .set("batch.size", "1000000")
-        .set("compression.type", "lz4")
-        // Every record is queued before the first is awaited: room for all of them
-        // (librdkafka's default of 100,000 messages made large runs fail with QueueFull).
-        .set("queue.buffering.max.messages", "2000000")
-        .set("queue.buffering.max.kbytes", "2097151")
-        .create()?;
-    let values: Vec<String> = (0..n as u64).map(event).collect();
-    let value_bytes = values.iter().map(String::len).sum::<usize>();
-    let started = Instant::now();
-    let mut pending = Vec::with_capacity(n);
-    for (i, v) in values.iter().enumerate() {
-        let key = format!("user-{}", i % 1000);
-        let record = FutureRecord::to(&topic)
-            .key(&key)
-            .payload(v)
-            .partition((i % args.partitions as usize) as i32);
-        pending.push(
-            producer
-                .send_result(record)
-                .map_err(|(e, _)| anyhow::anyhow!("produce: {e}"))?,
-        );
-    }
-    for p in pending {
-        p.await?.map_err(|(e, _)| anyhow::anyhow!("produce: {e}"))?;
-    }
-    producer.flush(Duration::from_secs(30))?;
-    println!(
-        "preloaded {n} records ({:.1} MiB) into {topic} in {:.1?}",
-        value_bytes as f64 / 1048576.0,
-        started.elapsed()
-    );
+    let value_bytes = preload(&bootstrap, &topic, n, args.partitions).await?;
 
     let delivered = Arc::new(AtomicU64::new(0));
     let requests = Arc::new(AtomicU64::new(0));
@@ -146,20 +96,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let _ = axum::serve(listener, app).await;
     });
 
-    let dir = std::env::temp_dir().join(format!("sluice-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let manifest = dir.join("td.toml");
-    std::fs::write(
-        &manifest,
-        format!(
-            r#"
-plugin_dir = "{plugins}"
-cache_dir = "{cache}"
-[[connectors]]
-name = "{topic}"
-topics = "{topic}"
-kafka = {{ "bootstrap.servers" = "{bootstrap}" }}
-"value.converter" = {{ plugin = "json", config = {{ "schemas.enable" = false }} }}
+    let manifest = write_manifest(
+        &target,
+        &topic,
+        &bootstrap,
+        &format!(
+            r#""value.converter" = {{ plugin = "json", config = {{ "schemas.enable" = false }} }}
 transforms = [{{ plugin = "insert-field", config = {{ "topic.field" = "kafka_topic", "offset.field" = "kafka_offset" }} }}]
 [connectors.sink]
 type = "http"
@@ -169,26 +111,10 @@ headers = "Authorization: TD1 bench|Content-Type: application/vnd.treasuredata.v
 "batch.linger.ms" = {linger}
 formatter = {{ plugin = "json-batch", config = {{ "request.body.format" = "json", "batch.json.as.array" = true, "batch.prefix" = '{{"records":', "batch.suffix" = "}}" }} }}
 "#,
-            plugins = target.join("plugins").display(),
-            cache = target.join("bench-cache").display(),
             linger = args.linger_ms,
         ),
     )?;
-    let sluice_bin = target.join("release/sluice");
-    anyhow::ensure!(
-        sluice_bin.exists(),
-        "{} is missing: run through scripts/bench",
-        sluice_bin.display()
-    );
-    let t0 = Instant::now();
-    let mut child = Command::new(&sluice_bin)
-        .arg("run")
-        .arg(&manifest)
-        .env("SLUICE_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    let pid = child.id();
+    let mut run = SluiceRun::start(&target, &manifest)?;
     let deadline = Instant::now() + Duration::from_secs(600);
     while delivered.load(Ordering::Relaxed) < n as u64 {
         anyhow::ensure!(
@@ -196,19 +122,13 @@ formatter = {{ plugin = "json-batch", config = {{ "request.body.format" = "json"
             "only {} of {n} delivered in 10 minutes",
             delivered.load(Ordering::Relaxed)
         );
-        if let Some(status) = child.try_wait()? {
-            anyhow::bail!("sluice exited early: {status}");
-        }
+        run.ensure_running()?;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let done = Instant::now();
-    let (cpu_secs, peak_rss_kib) = proc_usage(pid)?;
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(pid.to_string())
-        .status();
-    child.wait()?;
-    let _ = std::fs::remove_dir_all(&dir);
+    let run_started = run.started;
+    let usage = run.stop()?;
+    let _ = std::fs::remove_dir_all(manifest.parent().expect("a directory"));
 
     let (first, first_records) = first_at.lock().unwrap().expect("a request arrived");
     let drained = n as u64 - first_records;
@@ -219,9 +139,9 @@ formatter = {{ plugin = "json-batch", config = {{ "request.body.format" = "json"
         value_bytes,
         records_per_sec: drained as f64 / secs,
         mib_per_sec: drained as f64 * (value_bytes as f64 / n as f64) / secs / 1048576.0,
-        cpu_seconds_per_million: cpu_secs / n as f64 * 1e6,
-        peak_rss_mib: peak_rss_kib as f64 / 1024.0,
-        start_to_first_request_ms: first.duration_since(t0).as_millis(),
+        cpu_seconds_per_million: usage.cpu_secs / n as f64 * 1e6,
+        peak_rss_mib: usage.peak_rss_kib as f64 / 1024.0,
+        start_to_first_request_ms: first.duration_since(run_started).as_millis(),
         requests: requests.load(Ordering::Relaxed),
     };
     println!(
@@ -241,33 +161,65 @@ formatter = {{ plugin = "json-batch", config = {{ "request.body.format" = "json"
         "  start -> 1st req   {:>9} ms (includes the consumer group join)",
         figures.start_to_first_request_ms
     );
-    let out = args
-        .json_out
-        .unwrap_or_else(|| target.join("bench/pipeline.json"));
-    if let Some(d) = out.parent() {
-        std::fs::create_dir_all(d)?;
-    }
-    std::fs::write(&out, serde_json::to_string_pretty(&figures)?)?;
-    println!("\nfigures written to {}", out.display());
+    write_figures(args.json_out, &target, "pipeline", &figures)?;
     Ok(())
 }
 
-/// CPU seconds (user + system) and peak RSS in KiB of a live process.
-fn proc_usage(pid: u32) -> anyhow::Result<(f64, u64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest)
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let hwm = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0);
-    Ok((ticks as f64 / 100.0, hwm))
+/// Creates `topic` with `partitions` partitions and fills it with `n` 1 KiB
+/// JSON events, spread round robin; returns the bytes of their values.
+pub async fn preload(
+    bootstrap: &str,
+    topic: &str,
+    n: usize,
+    partitions: i32,
+) -> anyhow::Result<usize> {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()?;
+    for r in admin
+        .create_topics(
+            &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
+            &AdminOptions::new(),
+        )
+        .await?
+    {
+        r.map_err(|(t, e)| anyhow::anyhow!("creating {t}: {e}"))?;
+    }
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("linger.ms", "20")
+        .set("batch.size", "1000000")
+        .set("compression.type", "lz4")
+        // Every record is queued before the first is awaited: room for all of them
+        // (librdkafka's default of 100,000 messages made large runs fail with QueueFull).
+        .set("queue.buffering.max.messages", "2000000")
+        .set("queue.buffering.max.kbytes", "2097151")
+        .create()?;
+    let values: Vec<String> = (0..n as u64).map(event).collect();
+    let value_bytes = values.iter().map(String::len).sum::<usize>();
+    let started = Instant::now();
+    let mut pending = Vec::with_capacity(n);
+    for (i, v) in values.iter().enumerate() {
+        let key = format!("user-{}", i % 1000);
+        let record = FutureRecord::to(topic)
+            .key(&key)
+            .payload(v)
+            .partition((i % partitions as usize) as i32);
+        pending.push(
+            producer
+                .send_result(record)
+                .map_err(|(e, _)| anyhow::anyhow!("produce: {e}"))?,
+        );
+    }
+    for p in pending {
+        p.await?.map_err(|(e, _)| anyhow::anyhow!("produce: {e}"))?;
+    }
+    producer.flush(Duration::from_secs(30))?;
+    println!(
+        "preloaded {n} records ({:.1} MiB) into {topic} in {:.1?}",
+        value_bytes as f64 / 1048576.0,
+        started.elapsed()
+    );
+
+    Ok(value_bytes)
 }

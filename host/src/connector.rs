@@ -16,7 +16,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::sync::{mpsc, watch};
 
 use crate::config::BuiltConnector;
-use crate::pipeline::{BatchDone, BatchError, BatchFailed, Pipeline};
+use crate::pipeline::{BatchDone, BatchError, BatchFailed, PartitionState, Pipeline};
 use crate::record::{Header, Record, ValueKind};
 use crate::source::context::{AssignmentEvent, SourceContext, commit_list};
 use crate::source::tracker::{BatchTicket, OffsetTracker, TopicPartition};
@@ -59,6 +59,12 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 enum WorkerMsg {
     Done(BatchTicket, BatchDone),
     Failed(BatchTicket, BatchFailed),
+    /// Scheduled rotation ran on an idle partition: what the sink holds now.
+    Idle {
+        partition: TopicPartition,
+        generation: u64,
+        result: Result<Option<i64>, BatchError>,
+    },
 }
 
 #[derive(Default)]
@@ -122,7 +128,7 @@ pub async fn run(
         })?;
     tracing::info!(connector = %name, topics = ?spec.subscription, group = spec.kafka.get("group.id").map(String::as_str), "connector started");
 
-    let limits = spec.sink.batch;
+    let limits = spec.sink.batch();
     let (done_tx, mut done) = mpsc::unbounded_channel::<WorkerMsg>();
     let mut buffers: HashMap<TopicPartition, PartitionBuf> = HashMap::new();
     let mut workers: HashMap<TopicPartition, Worker> = HashMap::new();
@@ -148,12 +154,19 @@ pub async fn run(
                     failure = Some(batch_failed(&name, &tracker, &ticket, failed));
                     break;
                 }
+                WorkerMsg::Idle { partition, generation, result } => match result {
+                    Ok(held) => lock(&tracker).hold(&partition, generation, held),
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                },
             },
             Some(event) = events.recv() => match event {
                 AssignmentEvent::Assigned(tps) => {
                     for tp in tps {
                         let (tx, rx) = mpsc::channel(1);
-                        let task = tokio::spawn(worker(pipeline.clone(), rx, done_tx.clone()));
+                        let task = tokio::spawn(worker(pipeline.clone(), tp.clone(), rx, done_tx.clone()));
                         workers.insert(tp.clone(), Worker { tx, task });
                         buffers.insert(tp, PartitionBuf::default());
                     }
@@ -226,6 +239,15 @@ pub async fn run(
                     failure = Some(batch_failed(&name, &tracker, &ticket, failed));
                     break;
                 }
+                Ok(Some(WorkerMsg::Idle {
+                    partition,
+                    generation,
+                    result: Ok(held),
+                })) => lock(&tracker).hold(&partition, generation, held),
+                Ok(Some(WorkerMsg::Idle { result: Err(e), .. })) => {
+                    failure = Some(e);
+                    break;
+                }
                 Ok(None) | Err(_) => {
                     tracing::warn!(connector = %name, "in-flight batches abandoned at shutdown; they are not committed");
                     break;
@@ -255,10 +277,10 @@ fn finished(
     ticket: &BatchTicket,
     done: BatchDone,
 ) {
-    tracker
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .finish(ticket);
+    let mut t = lock(tracker);
+    t.finish(ticket);
+    t.hold(&ticket.partition, ticket.generation, done.held_from);
+    drop(t);
     stats
         .records_finished
         .fetch_add(done.records as u64, Ordering::Relaxed);
@@ -277,12 +299,11 @@ fn batch_failed(
     failed: BatchFailed,
 ) -> BatchError {
     tracing::error!(connector, partition = %ticket.partition, first = ticket.first, last = ticket.last, finished_through = failed.finished_through, error = %failed.error, "batch failed");
+    let mut t = lock(tracker);
     if let Some(last) = failed.finished_through {
-        tracker
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .finish_through(ticket, last);
+        t.finish_through(ticket, last);
     }
+    t.hold(&ticket.partition, ticket.generation, failed.held_from);
     failed.error
 }
 
@@ -343,19 +364,57 @@ fn hand_over(
     }
 }
 
+fn lock(tracker: &Mutex<OffsetTracker>) -> std::sync::MutexGuard<'_, OffsetTracker> {
+    tracker.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs one partition's batches in order, keeping its sink state; between
+/// batches, wakes for the S3 sink's scheduled rotation.
 async fn worker(
     pipeline: Arc<Pipeline>,
+    partition: TopicPartition,
     mut rx: mpsc::Receiver<(BatchTicket, Vec<Record>)>,
     done: mpsc::UnboundedSender<WorkerMsg>,
 ) {
-    while let Some((ticket, records)) = rx.recv().await {
-        match pipeline.process(records).await {
-            Ok(d) => {
-                let _ = done.send(WorkerMsg::Done(ticket, d));
+    let mut state = PartitionState::default();
+    let mut generation = 0;
+    loop {
+        let idle = match pipeline.idle_deadline(&state) {
+            Some(at) => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64);
+                Some(Duration::from_millis(at.saturating_sub(now).max(0) as u64))
             }
-            Err(e) => {
-                let _ = done.send(WorkerMsg::Failed(ticket, e));
-                return;
+            None => None,
+        };
+        let wake = async {
+            match idle {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            received = rx.recv() => {
+                let Some((ticket, records)) = received else { return };
+                generation = ticket.generation;
+                match pipeline.process(&mut state, records).await {
+                    Ok(d) => {
+                        let _ = done.send(WorkerMsg::Done(ticket, d));
+                    }
+                    Err(e) => {
+                        let _ = done.send(WorkerMsg::Failed(ticket, e));
+                        return;
+                    }
+                }
+            }
+            () = wake => {
+                let result = pipeline.on_idle(&mut state).await;
+                let failed = result.is_err();
+                let _ = done.send(WorkerMsg::Idle { partition: partition.clone(), generation, result });
+                if failed {
+                    return;
+                }
             }
         }
     }

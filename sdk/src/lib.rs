@@ -69,6 +69,7 @@ mod config;
 #[cfg(target_family = "wasm")]
 #[doc(hidden)]
 pub mod glue;
+pub mod json;
 pub mod log;
 mod plugin;
 mod record;

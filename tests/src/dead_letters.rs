@@ -102,6 +102,7 @@ pub fn chaos_connector(
         value_converter: r#"{ plugin = "bytes" }"#,
         sink: &td_sink(receiver, batch),
         extra: &extra,
+        ..Connector::default()
     }
     .write(dir)
 }

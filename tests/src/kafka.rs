@@ -110,6 +110,10 @@ pub struct RawRecord {
     pub key: Option<Vec<u8>>,
     pub value: Option<Vec<u8>>,
     pub headers: Vec<(String, Option<Vec<u8>>)>,
+    /// The partition to produce to (default 0).
+    pub partition: i32,
+    /// The record's timestamp in ms (default: the producer's clock).
+    pub timestamp: Option<i64>,
 }
 
 impl RawRecord {
@@ -124,11 +128,16 @@ impl RawRecord {
 
 /// Creates `topic` with one partition and these topic configs.
 pub async fn create_topic_with(topic: &str, configs: &[(&str, &str)]) {
+    create_topic_partitions_with(topic, 1, configs).await
+}
+
+/// Creates `topic` with `partitions` partitions and these topic configs.
+pub async fn create_topic_partitions_with(topic: &str, partitions: i32, configs: &[(&str, &str)]) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", super::kafka_bootstrap())
         .create()
         .expect("admin client");
-    let mut new = NewTopic::new(topic, 1, TopicReplication::Fixed(1));
+    let mut new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
     for (k, v) in configs {
         new = new.set(k, v);
     }
@@ -141,7 +150,7 @@ pub async fn create_topic_with(topic: &str, configs: &[(&str, &str)]) {
     }
 }
 
-/// Produces `records` to partition 0 of `topic`, in order (one producer,
+/// Produces `records` to their partitions of `topic`, in order (one producer,
 /// idempotent, so retries cannot reorder them), and waits for all.
 pub async fn produce_raw(topic: &str, records: &[RawRecord]) {
     let producer: FutureProducer = ClientConfig::new()
@@ -159,8 +168,12 @@ pub async fn produce_raw(topic: &str, records: &[RawRecord]) {
                 value: v.as_deref(),
             });
         }
-        let mut fr: FutureRecord<'_, [u8], [u8]> =
-            FutureRecord::to(topic).partition(0).headers(headers);
+        let mut fr: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic)
+            .partition(r.partition)
+            .headers(headers);
+        if let Some(ts) = r.timestamp {
+            fr = fr.timestamp(ts);
+        }
         if let Some(k) = &r.key {
             fr = fr.key(&k[..]);
         }

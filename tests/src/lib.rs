@@ -123,48 +123,51 @@ pub fn sluice() -> Command {
 /// The Kafka broker shared by the tests of one run: `$SLUICE_TEST_KAFKA` when
 /// set (scripts/test starts one), else one started here with
 /// `scripts/kafka/start` and stopped when this test process exits.
-// The reaper is meant to outlive this process: it is never waited for.
-#[allow(clippy::zombie_processes)]
 pub fn kafka_bootstrap() -> String {
     static BOOTSTRAP: OnceLock<String> = OnceLock::new();
     BOOTSTRAP
-        .get_or_init(|| {
-            if let Ok(b) = std::env::var("SLUICE_TEST_KAFKA") {
-                return b;
-            }
-            let dir =
-                std::env::temp_dir().join(format!("sluice-test-kafka-{}", std::process::id()));
-            let out = Command::new(repo_root().join("scripts/kafka/start"))
-                .arg(&dir)
-                .output()
-                .expect("run scripts/kafka/start");
-            assert!(
-                out.status.success(),
-                "scripts/kafka/start failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            // Stop the broker when this test process is gone.
-            let stop = repo_root().join("scripts/kafka/stop");
-            Command::new("sh")
-                .arg("-c")
-                .arg(format!(
-                    "while kill -0 {} 2>/dev/null; do sleep 1; done; '{}' '{}'; rm -rf '{}'",
-                    std::process::id(),
-                    stop.display(),
-                    dir.display(),
-                    dir.display()
-                ))
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .expect("spawn the broker reaper");
-            String::from_utf8(out.stdout)
-                .expect("utf-8")
-                .trim()
-                .to_string()
-        })
+        .get_or_init(|| shared_server("kafka", "SLUICE_TEST_KAFKA"))
         .clone()
+}
+
+/// The address of a server for this test process: `$<env>` when set, else
+/// one started with `scripts/<name>/start` and stopped (`scripts/<name>/stop`)
+/// by a reaper once this process is gone.
+// The reaper is meant to outlive this process: it is never waited for.
+#[allow(clippy::zombie_processes)]
+pub fn shared_server(name: &str, env: &str) -> String {
+    if let Ok(address) = std::env::var(env) {
+        return address;
+    }
+    let dir = std::env::temp_dir().join(format!("sluice-test-{name}-{}", std::process::id()));
+    let out = Command::new(repo_root().join(format!("scripts/{name}/start")))
+        .arg(&dir)
+        .output()
+        .unwrap_or_else(|e| panic!("run scripts/{name}/start: {e}"));
+    assert!(
+        out.status.success(),
+        "scripts/{name}/start failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stop = repo_root().join(format!("scripts/{name}/stop"));
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "while kill -0 {} 2>/dev/null; do sleep 1; done; '{}' '{}'; rm -rf '{}'",
+            std::process::id(),
+            stop.display(),
+            dir.display(),
+            dir.display()
+        ))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn the {name} reaper: {e}"));
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_string()
 }
 
 /// A topic name no other test uses.
@@ -188,3 +191,4 @@ pub mod fuzz_checks;
 pub mod http_receiver;
 pub mod kafka;
 pub mod process;
+pub mod s3;

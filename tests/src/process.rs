@@ -95,7 +95,9 @@ pub struct Connector<'a> {
     pub plugins: Option<&'a Path>,
     /// The `"value.converter"` inline table.
     pub value_converter: &'a str,
-    /// Lines of the `[connectors.sink]` table after `type = "http"`.
+    /// The sink's `type`; default `http`.
+    pub sink_type: &'a str,
+    /// Lines of the `[connectors.sink]` table after its `type`.
     pub sink: &'a str,
     /// Lines of the connector table.
     pub extra: &'a str,
@@ -108,6 +110,7 @@ impl Default for Connector<'_> {
             topic: "",
             plugins: None,
             value_converter: r#"{ plugin = "json", config = { "schemas.enable" = false } }"#,
+            sink_type: "http",
             sink: "",
             extra: "",
         }
@@ -130,7 +133,7 @@ kafka = {{ "bootstrap.servers" = "{bootstrap}", "session.timeout.ms" = 6000 }}
 {extra}
 
 [connectors.sink]
-type = "http"
+type = "{sink_type}"
 {sink}
 "#,
             plugins = self
@@ -143,6 +146,7 @@ type = "http"
             value_converter = self.value_converter,
             extra = self.extra,
             sink = self.sink,
+            sink_type = self.sink_type,
         );
         let path = dir.join(format!("{}.toml", self.name));
         std::fs::write(&path, text).unwrap();

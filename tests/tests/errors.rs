@@ -29,6 +29,7 @@ async fn invalid_json_goes_to_the_dead_letter_queue_with_connects_headers() {
                 format!(r#"{{"n":{i}}}"#).into_bytes()
             }),
             headers: vec![("trace".into(), Some(format!("t{i}").into_bytes()))],
+            ..Default::default()
         })
         .collect();
     produce_raw(&topic, &records).await;
@@ -209,6 +210,7 @@ async fn a_batch_the_endpoint_rejects_goes_to_the_dead_letter_queue_and_the_erro
             key: Some(format!("k{i}").into_bytes()),
             value: Some(format!(r#"{{"n":{i}}}"#).into_bytes()),
             headers: Vec::new(),
+            ..Default::default()
         })
         .collect();
     produce_raw(&topic, &records).await;

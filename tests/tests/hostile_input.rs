@@ -45,6 +45,7 @@ async fn malformed_huge_and_odd_records_are_delivered_dead_lettered_or_dropped()
             key: v("gone"),
             value: None,
             headers: vec![],
+            ..Default::default()
         },
         /* 6 null key */ RawRecord::value(r#"{"n":6}"#),
         /* 7 empty key */
@@ -52,6 +53,7 @@ async fn malformed_huge_and_odd_records_are_delivered_dead_lettered_or_dropped()
             key: v(""),
             value: v(r#"{"n":7}"#),
             headers: vec![],
+            ..Default::default()
         },
         /* 8 a 10 MiB record */
         RawRecord::value(format!(r#"{{"n":8,"pad":"{big_pad}"}}"#)),
@@ -60,6 +62,7 @@ async fn malformed_huge_and_odd_records_are_delivered_dead_lettered_or_dropped()
             key: v("k9"),
             value: v(r#"{"n":9}"#),
             headers: many_headers.clone(),
+            ..Default::default()
         },
         /* 10 the JSON literal null: a tombstone after conversion */
         RawRecord::value("null"),

@@ -35,8 +35,8 @@ pub async fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
             s.name,
             s.subscription.join(","),
             chain.join(" -> "),
-            s.sink.url,
-            s.sink.batch.max_records,
+            s.sink.destination(),
+            s.sink.batch().max_records,
             s.kafka.get("group.id").map(String::as_str).unwrap_or("?")
         );
     }

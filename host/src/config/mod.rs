@@ -6,6 +6,7 @@ mod build;
 pub mod kafka;
 pub mod providers;
 pub mod raw;
+pub mod raw_s3;
 mod validate;
 
 use std::path::{Path, PathBuf};

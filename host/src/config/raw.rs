@@ -151,6 +151,10 @@ pub enum RawSink {
     /// Confluent HTTP Sink's options. Example: `sink = { type = "http", "http.api.url" = "https://…" }`.
     #[serde(rename = "http")]
     Http(RawHttpSink),
+    /// Confluent S3 Sink's options. Example:
+    /// `sink = { type = "s3", "s3.bucket.name" = "archive", "flush.size" = 1000 }`.
+    #[serde(rename = "s3")]
+    S3(super::raw_s3::RawS3Sink),
 }
 
 /// The HTTP sink: Confluent HTTP Sink's option names and defaults.

@@ -12,7 +12,9 @@ use crate::plugin::{
     DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CPU_DEADLINE_MS, DEFAULT_MEMORY_MIB, DirGrant, Grants, Limits,
     Sandbox,
 };
+use crate::sink::SinkSpec;
 use crate::sink::http::config::HttpSinkSpec;
+use crate::sink::s3::config::S3SinkSpec;
 
 /// A checked manifest.
 #[derive(Clone, Debug)]
@@ -36,7 +38,7 @@ pub struct ConnectorSpec {
     pub key_converter: PluginSpec,
     pub value_converter: PluginSpec,
     pub transforms: Vec<PluginSpec>,
-    pub sink: HttpSinkSpec,
+    pub sink: SinkSpec,
     pub formatter: PluginSpec,
     /// `errors.*`: tolerance, error log, dead letter queue.
     pub errors: ErrorPolicy,
@@ -145,8 +147,18 @@ fn connector(
         problems.extend(e);
         Default::default()
     });
-    let RawSink::Http(http) = &c.sink;
-    let sink = HttpSinkSpec::from_raw(&c.name, http, problems);
+    let (sink, formatter_raw, default_formatter) = match &c.sink {
+        RawSink::Http(http) => (
+            HttpSinkSpec::from_raw(&c.name, http, problems).map(SinkSpec::Http),
+            http.formatter.as_ref(),
+            "json-batch",
+        ),
+        RawSink::S3(s3) => (
+            S3SinkSpec::from_raw(s3, problems).map(SinkSpec::S3),
+            s3.formatter.as_ref(),
+            s3_default_formatter(s3.format_class.as_deref(), problems),
+        ),
+    };
     let plugin =
         |raw: Option<&RawPlugin>, default: &str, role: String, problems: &mut Vec<String>| {
             plugin_spec(raw, default, role, plugin_dir, problems)
@@ -169,12 +181,27 @@ fn connector(
         .enumerate()
         .map(|(i, t)| plugin(Some(t), "", format!("transforms[{i}]"), problems))
         .collect();
-    let formatter = plugin(
-        http.formatter.as_ref(),
-        "json-batch",
+    let mut formatter = plugin(
+        formatter_raw,
+        default_formatter,
         "sink.formatter".into(),
         problems,
     );
+    if let RawSink::S3(s3) = &c.sink
+        && formatter.name == "bytearray"
+    {
+        // Confluent keeps these on the connector: hand them to the formatter.
+        for (key, value) in [
+            ("format.bytearray.separator", &s3.bytearray_separator),
+            ("format.bytearray.extension", &s3.bytearray_extension),
+        ] {
+            if let Some(v) = value
+                && !formatter.config.iter().any(|(k, _)| k == key)
+            {
+                formatter.config.push((key.to_string(), v.clone()));
+            }
+        }
+    }
     (problems.len() == before).then(|| ConnectorSpec {
         name: c.name.clone(),
         subscription,
@@ -189,6 +216,23 @@ fn connector(
         formatter,
         errors,
     })
+}
+
+/// The formatter Confluent's `format.class` stands for.
+fn s3_default_formatter(format_class: Option<&str>, problems: &mut Vec<String>) -> &'static str {
+    let Some(class) = format_class else {
+        return "jsonl";
+    };
+    match class.rsplit('.').next().unwrap_or(class) {
+        "JsonFormat" => "jsonl",
+        "ByteArrayFormat" => "bytearray",
+        other => {
+            problems.push(format!(
+                "sink.\"format.class\": {other} has no Sluice formatter (JsonFormat → jsonl and ByteArrayFormat → bytearray do); name a formatter plugin with sink.formatter"
+            ));
+            "jsonl"
+        }
+    }
 }
 
 fn plugin_spec(

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 
 use super::outcome::{Fatal, Outcome, Work};
-use super::{Pipeline, isolate};
+use super::{HttpBackend, Pipeline, isolate};
 use crate::errors::{Failure, Stage};
 use crate::record::Record;
 use crate::sink::http::client::{Delivered, DeliveryError};
@@ -15,8 +15,14 @@ use crate::sink::http::config::{OnError, OnNull};
 impl Pipeline {
     /// Delivers `work`: runs of non-null records as requests, tombstones as
     /// `behavior.on.null.values` says, in record order.
-    pub(super) async fn sink(&self, originals: &[Record], work: Work, out: &mut Outcome) {
-        let on_null = self.connector.spec.sink.on_null;
+    pub(super) async fn sink(
+        &self,
+        h: &HttpBackend,
+        originals: &[Record],
+        work: Work,
+        out: &mut Outcome,
+    ) {
+        let on_null = h.spec.on_null;
         let mut run = Work::default();
         for (record, origin) in work.records.into_iter().zip(work.origins) {
             if origin >= out.cut() {
@@ -35,58 +41,43 @@ impl Pipeline {
                     "skipping null value (behavior.on.null.values=log)"
                 ),
                 OnNull::Fail => {
-                    self.deliver(originals, std::mem::take(&mut run), out).await;
+                    self.deliver(h, originals, std::mem::take(&mut run), out)
+                        .await;
                     out.stop(origin, Fatal::NullValue);
                     return;
                 }
                 OnNull::Delete => {
                     // Deliveries keep record order: send what came before first.
-                    self.deliver(originals, std::mem::take(&mut run), out).await;
+                    self.deliver(h, originals, std::mem::take(&mut run), out)
+                        .await;
                     if origin >= out.cut() {
                         return;
                     }
-                    let url = resolve_url(&self.connector.spec.sink.url, &record);
-                    let result = self.http.delete(&url).await;
-                    self.settle(originals, &[origin], &url, result, out).await;
+                    let url = resolve_url(&h.spec.url, &record);
+                    let result = h.client.delete(&url).await;
+                    self.settle(h, originals, &[origin], &url, result, out)
+                        .await;
                 }
             }
         }
-        self.deliver(originals, run, out).await;
+        self.deliver(h, originals, run, out).await;
     }
 
     /// Encodes `run` (non-null records) and sends it, one request per run of
     /// records with the same URL, at most `batch.max.size` each.
-    async fn deliver(&self, originals: &[Record], run: Work, out: &mut Outcome) {
+    async fn deliver(&self, h: &HttpBackend, originals: &[Record], run: Work, out: &mut Outcome) {
         if run.is_empty() {
             return;
         }
         let formatter = &self.connector.formatter;
-        let records = &run.records;
-        let encoded = isolate::isolate(self.policy(), formatter.name(), records.len(), move |r| {
-            formatter.encode(&records[r])
-        })
-        .await;
-        // (record, origin, encoded bytes) of every record that encoded.
-        let mut ready = Vec::with_capacity(run.len());
-        let mut failures = Vec::new();
-        for ((e, record), origin) in encoded.into_iter().zip(run.records).zip(run.origins) {
-            match e {
-                Ok(Ok(bytes)) => ready.push((record, origin, bytes)),
-                Ok(Err(m)) => {
-                    failures.push((origin, Failure::rejected(Stage::TaskPut, formatter, m)))
-                }
-                Err(e) => failures.push((origin, Failure::call(Stage::TaskPut, formatter, &e))),
-            }
-        }
-        out.reject(&mut Work::default(), failures);
-        ready.retain(|(_, o, _)| out.keeps(*o));
+        let ready = self.encode(run, out).await;
         let info = formatter
             .format_info()
             .expect("a formatter has framing")
             .clone();
-        let template = &self.connector.spec.sink.url;
+        let template = &h.spec.url;
         let templated = template.contains("${");
-        let max = self.connector.spec.sink.batch.max_records;
+        let max = h.spec.batch.max_records;
         let mut start = 0;
         while start < ready.len() && ready[start].1 < out.cut() {
             let url = resolve_url(template, &ready[start].0);
@@ -116,20 +107,51 @@ impl Pipeline {
                 ready[start..end].iter().map(|(_, _, b)| &b[..]),
                 &trailer,
             );
-            let result = self
-                .http
+            let result = h
+                .client
                 .send(&url, Bytes::from(body), &info.content_type)
                 .await;
             let origins: Vec<usize> = ready[start..end].iter().map(|(_, o, _)| *o).collect();
-            self.settle(originals, &origins, &url, result, out).await;
+            self.settle(h, originals, &origins, &url, result, out).await;
             start = end;
         }
+    }
+
+    /// Encodes `work` with the formatter, one record at a time, isolating
+    /// the records it fails (a `TASK_PUT` failure each); returns `(record,
+    /// origin, bytes)` of those that encoded and still move on.
+    pub(super) async fn encode(
+        &self,
+        work: Work,
+        out: &mut Outcome,
+    ) -> Vec<(Record, usize, Bytes)> {
+        let formatter = &self.connector.formatter;
+        let records = &work.records;
+        let encoded = isolate::isolate(self.policy(), formatter.name(), records.len(), move |r| {
+            formatter.encode(&records[r])
+        })
+        .await;
+        let mut ready = Vec::with_capacity(work.len());
+        let mut failures = Vec::new();
+        for ((e, record), origin) in encoded.into_iter().zip(work.records).zip(work.origins) {
+            match e {
+                Ok(Ok(bytes)) => ready.push((record, origin, bytes)),
+                Ok(Err(m)) => {
+                    failures.push((origin, Failure::rejected(Stage::TaskPut, formatter, m)))
+                }
+                Err(e) => failures.push((origin, Failure::call(Stage::TaskPut, formatter, &e))),
+            }
+        }
+        out.reject(&mut Work::default(), failures);
+        ready.retain(|(_, o, _)| out.keeps(*o));
+        ready
     }
 
     /// Acts on a request's result for the records (by origin) it carried:
     /// reports it, and on failure applies `behavior.on.error`.
     async fn settle(
         &self,
+        h: &HttpBackend,
         originals: &[Record],
         origins: &[usize],
         url: &str,
@@ -137,7 +159,7 @@ impl Pipeline {
         out: &mut Outcome,
     ) {
         let sent: Vec<&Record> = dedup(origins).map(|o| &originals[o]).collect();
-        let report = match (&self.reporter, &result) {
+        let report = match (&h.reporter, &result) {
             (Some(r), Ok(d)) => r.delivered(&sent, d).await,
             (Some(r), Err(e)) => r.failed(&sent, url, e).await,
             (None, _) => Ok(()),
@@ -147,7 +169,7 @@ impl Pipeline {
             tracing::warn!(error = %e, "cannot write to the reporter topic");
         }
         let Err(e) = result else { return };
-        match self.connector.spec.sink.on_error {
+        match h.spec.on_error {
             OnError::Fail => out.stop(origins[0], Fatal::Delivery(e)),
             OnError::Log => {
                 tracing::error!(connector = %self.connector.spec.name, records = sent.len(), error = %e, "delivery failed; moving on (behavior.on.error=log)");

@@ -5,6 +5,7 @@
 //! record is delivered, reported to the dead letter queue, or deliberately
 //! dropped.
 
+mod archive;
 mod deliver;
 mod isolate;
 mod outcome;
@@ -15,8 +16,13 @@ use crate::config::BuiltConnector;
 use crate::errors::{ErrorReporter, Failure, Stage};
 use crate::plugin::{CallError, ConfiguredPlugin, Part, TransformOutcome, apply_conversion};
 use crate::record::Record;
+use crate::sink::SinkSpec;
 use crate::sink::http::client::{DeliveryError, HttpClient};
+use crate::sink::http::config::HttpSinkSpec;
 use crate::sink::http::reporter::HttpReporter;
+use crate::sink::s3::config::S3SinkSpec;
+use crate::sink::s3::store::{Store, StoreError};
+use crate::sink::s3::writer::PartitionWriter;
 
 pub use deliver::resolve_url;
 use outcome::{Fatal, Outcome, Work};
@@ -52,6 +58,8 @@ pub enum BatchError {
     Delivery(#[from] DeliveryError),
     #[error("{0}")]
     DeadLetter(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
 }
 
 /// A batch that stopped the connector, and how far it got.
@@ -60,6 +68,8 @@ pub struct BatchFailed {
     pub error: BatchError,
     /// The last offset before the failure whose records are all finished.
     pub finished_through: Option<i64>,
+    /// What the sink still holds: the lowest offset not safely stored.
+    pub held_from: Option<i64>,
 }
 
 /// What became of a finished batch.
@@ -69,38 +79,95 @@ pub struct BatchDone {
     pub records: usize,
     /// Records that failed and were reported (logged, dead-lettered).
     pub failed: usize,
+    /// The lowest offset the sink still holds in objects not yet uploaded
+    /// (`None`: it holds nothing); commits stop there.
+    pub held_from: Option<i64>,
+}
+
+/// What a partition's worker keeps between batches: the S3 sink's open objects.
+#[derive(Default)]
+pub struct PartitionState {
+    writer: PartitionWriter,
+}
+
+/// The HTTP sink, started.
+struct HttpBackend {
+    spec: HttpSinkSpec,
+    client: HttpClient,
+    reporter: Option<HttpReporter>,
+}
+
+/// The S3 sink, started.
+struct S3Backend {
+    spec: S3SinkSpec,
+    store: Store,
+    /// The formatter's extension, plus `.gz` when compressed.
+    extension: String,
+}
+
+// One per connector: the size of its variants does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Backend {
+    Http(HttpBackend),
+    S3(S3Backend),
 }
 
 /// Everything a connector needs to run batches, shared by its partition workers.
 pub struct Pipeline {
     connector: Arc<BuiltConnector>,
-    http: HttpClient,
+    backend: Backend,
     errors: ErrorReporter,
-    reporter: Option<HttpReporter>,
 }
 
 impl Pipeline {
-    /// Builds the HTTP client and starts the dead letter queue and reporter
-    /// topics, creating the topics if needed.
+    /// Starts the sink (the HTTP client and reporter topics, or the S3
+    /// client after checking the bucket) and the dead letter queue,
+    /// creating topics if needed.
     pub async fn start(connector: Arc<BuiltConnector>) -> Result<Self, String> {
         let spec = &connector.spec;
-        let http = HttpClient::new(&spec.sink).map_err(|e| e.to_string())?;
         let connection = crate::config::kafka::connection_properties(&spec.kafka);
-        let errors = ErrorReporter::start(&spec.name, spec.errors.clone(), &connection).await?;
-        let reporter = match &spec.sink.reporter {
-            Some(r) => Some(HttpReporter::start(r, &connection).await?),
-            None => None,
+        let backend = match &spec.sink {
+            SinkSpec::Http(h) => Backend::Http(HttpBackend {
+                client: HttpClient::new(h).map_err(|e| e.to_string())?,
+                reporter: match &h.reporter {
+                    Some(r) => Some(HttpReporter::start(r, &connection).await?),
+                    None => None,
+                },
+                spec: h.clone(),
+            }),
+            SinkSpec::S3(s) => {
+                let store = Store::new(s).await;
+                store.check_bucket().await.map_err(|e| e.to_string())?;
+                let info = connector
+                    .formatter
+                    .format_info()
+                    .expect("a formatter has framing");
+                let gz = match s.compression {
+                    crate::sink::s3::config::Compression::Gzip { .. } => ".gz",
+                    crate::sink::s3::config::Compression::None => "",
+                };
+                Backend::S3(S3Backend {
+                    extension: format!("{}{gz}", info.extension),
+                    spec: s.clone(),
+                    store,
+                })
+            }
         };
+        let errors = ErrorReporter::start(&spec.name, spec.errors.clone(), &connection).await?;
         Ok(Pipeline {
             connector,
-            http,
+            backend,
             errors,
-            reporter,
         })
     }
 
-    /// Runs `records` (one partition, in offset order) through the chain.
-    pub async fn process(&self, records: Vec<Record>) -> Result<BatchDone, BatchFailed> {
+    /// Runs `records` (one partition, in offset order) through the chain;
+    /// `state` is the partition's, kept by its worker between batches.
+    pub async fn process(
+        &self,
+        state: &mut PartitionState,
+        records: Vec<Record>,
+    ) -> Result<BatchDone, BatchFailed> {
         let c = &self.connector;
         let originals = records.clone(); // reference-counted bytes: no copy
         let mut work = Work::new(records);
@@ -112,13 +179,43 @@ impl Pipeline {
         for t in &c.transforms {
             self.transform(t, &mut work, &mut out).await;
         }
-        self.sink(&originals, work, &mut out).await;
-        self.finish(&originals, out).await
+        match &self.backend {
+            Backend::Http(h) => self.sink(h, &originals, work, &mut out).await,
+            Backend::S3(s) => {
+                self.archive(s, &mut state.writer, &originals, work, &mut out)
+                    .await
+            }
+        }
+        let held_from = state.writer.held_from();
+        self.finish(&originals, out, held_from).await
+    }
+
+    /// When the partition's open objects are due for scheduled rotation
+    /// (wall clock, ms since the epoch), if any.
+    pub fn idle_deadline(&self, state: &PartitionState) -> Option<i64> {
+        match &self.backend {
+            Backend::S3(_) => state.writer.scheduled_rotation(),
+            Backend::Http(_) => None,
+        }
+    }
+
+    /// Runs scheduled rotation on an idle partition; returns what the sink
+    /// still holds afterwards.
+    pub async fn on_idle(&self, state: &mut PartitionState) -> Result<Option<i64>, BatchError> {
+        if let Backend::S3(s) = &self.backend {
+            self.rotate_idle(s, &mut state.writer).await?;
+        }
+        Ok(state.writer.held_from())
     }
 
     /// Reports the failed records before the cut; then the batch is done,
     /// or failed with how far it got.
-    async fn finish(&self, originals: &[Record], out: Outcome) -> Result<BatchDone, BatchFailed> {
+    async fn finish(
+        &self,
+        originals: &[Record],
+        out: Outcome,
+        held_from: Option<i64>,
+    ) -> Result<BatchDone, BatchFailed> {
         let cut = out.cut();
         let failed: Vec<(&Record, &Failure)> = out
             .failed
@@ -129,12 +226,14 @@ impl Pipeline {
             return Err(BatchFailed {
                 error: BatchError::DeadLetter(e),
                 finished_through: None,
+                held_from,
             });
         }
         let Some((origin, fatal)) = out.fatal else {
             return Ok(BatchDone {
                 records: originals.len(),
                 failed: failed.len(),
+                held_from,
             });
         };
         let r = &originals[origin];
@@ -154,10 +253,12 @@ impl Pipeline {
             },
             Fatal::Delivery(e) => BatchError::Delivery(e),
             Fatal::Plugin(stage, source) => BatchError::Plugin { stage, source },
+            Fatal::Store(e) => BatchError::Store(e),
         };
         Err(BatchFailed {
             error,
             finished_through: origin.checked_sub(1).map(|i| originals[i].offset),
+            held_from,
         })
     }
 

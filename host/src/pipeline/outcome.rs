@@ -63,6 +63,8 @@ pub enum Fatal {
     Delivery(DeliveryError),
     /// A formatter call that concerns no record (header, trailer) failed.
     Plugin(&'static str, CallError),
+    /// The S3 store refused an upload for a reason retrying will not fix.
+    Store(crate::sink::s3::store::StoreError),
 }
 
 /// What happened to a batch so far.

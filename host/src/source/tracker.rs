@@ -42,6 +42,19 @@ struct PartitionState {
     committable: Option<i64>,
     /// The offset last handed to a commit.
     committed: Option<i64>,
+    /// The lowest offset the sink still holds (written to an object not
+    /// yet uploaded): commits stop there even if batches past it finished.
+    held_from: Option<i64>,
+}
+
+impl PartitionState {
+    /// The offset that may be committed: finished, and not held by the sink.
+    fn effective(&self) -> Option<i64> {
+        match (self.committable, self.held_from) {
+            (Some(c), Some(h)) => Some(c.min(h)),
+            (c, _) => c,
+        }
+    }
 }
 
 /// Tracks every assigned partition of one consumer.
@@ -61,6 +74,7 @@ impl OffsetTracker {
             pending: VecDeque::new(),
             committable: None,
             committed: None,
+            held_from: None,
         };
         self.partitions.insert(tp, state);
     }
@@ -68,7 +82,7 @@ impl OffsetTracker {
     /// Stops tracking `tp` (revoked or lost) and returns the offset still to
     /// commit for it, if any, so a clean revocation can commit it first.
     pub fn revoke(&mut self, tp: &TopicPartition) -> Option<i64> {
-        self.partitions.remove(tp).and_then(|s| s.committable)
+        self.partitions.remove(tp).and_then(|s| s.effective())
     }
 
     /// Whether `tp` is tracked (assigned).
@@ -142,7 +156,7 @@ impl OffsetTracker {
     pub fn committable(&self) -> Vec<(TopicPartition, i64)> {
         self.partitions
             .iter()
-            .filter_map(|(tp, s)| s.committable.map(|o| (tp.clone(), o)))
+            .filter_map(|(tp, s)| s.effective().map(|o| (tp.clone(), o)))
             .collect()
     }
 
@@ -152,7 +166,7 @@ impl OffsetTracker {
     pub fn take_commits(&mut self) -> Vec<(TopicPartition, i64)> {
         let mut out = Vec::new();
         for (tp, state) in &mut self.partitions {
-            if let Some(offset) = state.committable
+            if let Some(offset) = state.effective()
                 && state.committed != Some(offset)
             {
                 state.committed = Some(offset);
@@ -170,6 +184,17 @@ impl OffsetTracker {
             {
                 state.committed = None;
             }
+        }
+    }
+
+    /// Records what the sink of `tp` still holds after its latest batch:
+    /// the lowest offset not yet safely stored, or `None` when it holds
+    /// nothing. Ignored when the partition was reassigned since `generation`.
+    pub fn hold(&mut self, tp: &TopicPartition, generation: u64, held_from: Option<i64>) {
+        if let Some(state) = self.partitions.get_mut(tp)
+            && state.generation == generation
+        {
+            state.held_from = held_from;
         }
     }
 
@@ -265,6 +290,31 @@ mod tests {
             t.register(&tp(2), 0, 1).is_none(),
             "unassigned partitions take no batches"
         );
+    }
+
+    #[test]
+    fn commits_stop_at_what_the_sink_holds() {
+        let mut t = OffsetTracker::default();
+        t.assign(tp(0));
+        let a = t.register(&tp(0), 0, 99).unwrap();
+        let b = t.register(&tp(0), 100, 199).unwrap();
+        t.finish(&a);
+        t.hold(&tp(0), a.generation, Some(40));
+        assert_eq!(
+            t.take_commits(),
+            vec![(tp(0), 40)],
+            "40.. are in an open object"
+        );
+        t.finish(&b);
+        t.hold(&tp(0), b.generation, Some(150));
+        assert_eq!(t.take_commits(), vec![(tp(0), 150)]);
+        t.hold(&tp(0), b.generation + 1, None);
+        assert!(
+            t.take_commits().is_empty(),
+            "a hold from another generation is ignored"
+        );
+        t.hold(&tp(0), b.generation, None);
+        assert_eq!(t.take_commits(), vec![(tp(0), 200)], "everything uploaded");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! each value as JSON; `string` writes value bytes untouched.
 
 use sluice_sdk::{
-    Config, ConfigKey, ConfigType, FormatInfo, Formatter, Plugin, PluginInfo, Record, ValueKind,
+    Config, ConfigKey, ConfigType, FormatInfo, Formatter, Plugin, PluginInfo, Record,
 };
 
 #[derive(PartialEq)]
@@ -107,30 +107,14 @@ impl Formatter for JsonBatch {
     }
 
     fn encode(&mut self, record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), String> {
-        let Some(value) = record.value else {
-            if self.format == BodyFormat::Json {
-                out.extend_from_slice(b"null");
-            }
-            return Ok(());
-        };
-        match (&self.format, record.value_kind) {
-            (BodyFormat::String, _) | (BodyFormat::Json, ValueKind::Json) => {
-                out.extend_from_slice(value)
-            }
-            (BodyFormat::Json, ValueKind::Text) => {
-                let text = std::str::from_utf8(value).map_err(|e| {
-                    format!("offset {}: text value is not UTF-8: {e}", record.offset)
-                })?;
-                serde_json::to_writer(&mut *out, text).map_err(|e| e.to_string())?;
-            }
-            (BodyFormat::Json, ValueKind::Binary) => {
-                serde_json::from_slice::<serde::de::IgnoredAny>(value).map_err(|e| {
-                    format!("offset {}: request.body.format=json but the value is not JSON ({e}): use the json converter or request.body.format=string", record.offset)
-                })?;
+        match (&self.format, record.value) {
+            (BodyFormat::Json, _) => sluice_sdk::json::write_value(record, out),
+            (BodyFormat::String, Some(value)) => {
                 out.extend_from_slice(value);
+                Ok(())
             }
+            (BodyFormat::String, None) => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -139,6 +123,7 @@ sluice_sdk::export_formatter!(JsonBatch);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sluice_sdk::ValueKind;
 
     fn fmt(cfg: &[(&str, &str)]) -> JsonBatch {
         sluice_sdk::configure(

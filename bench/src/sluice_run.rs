@@ -1,0 +1,128 @@
+//! The real `sluice` binary under a benchmark: started on a manifest,
+//! watched while it drains, then stopped with its CPU time and peak RSS;
+//! and the figures written as JSON.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+/// A `sluice run` in progress.
+pub struct SluiceRun {
+    child: Child,
+    /// When it was started.
+    pub started: Instant,
+}
+
+/// What the process used.
+pub struct Usage {
+    pub cpu_secs: f64,
+    pub peak_rss_kib: u64,
+}
+
+impl SluiceRun {
+    /// Starts `<target>/release/sluice run manifest`, logging warnings only.
+    pub fn start(target: &Path, manifest: &Path) -> anyhow::Result<Self> {
+        let bin = target.join("release/sluice");
+        anyhow::ensure!(
+            bin.exists(),
+            "{} is missing: run through scripts/bench",
+            bin.display()
+        );
+        let started = Instant::now();
+        let child = Command::new(&bin)
+            .arg("run")
+            .arg(manifest)
+            .env("SLUICE_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        Ok(SluiceRun { child, started })
+    }
+
+    /// Fails if the process exited.
+    pub fn ensure_running(&mut self) -> anyhow::Result<()> {
+        match self.child.try_wait()? {
+            Some(status) => anyhow::bail!("sluice exited early: {status}"),
+            None => Ok(()),
+        }
+    }
+
+    /// Reads its usage, then stops it with SIGTERM.
+    pub fn stop(mut self) -> anyhow::Result<Usage> {
+        let usage = proc_usage(self.child.id())?;
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        self.child.wait()?;
+        Ok(usage)
+    }
+}
+
+/// Writes, in a fresh temporary directory, a manifest of one connector
+/// named `topic` that reads `topic` with the built plugins and the
+/// benchmarks' plugin cache; `rest` continues the connector's table.
+/// Returns the manifest's path.
+pub fn write_manifest(
+    target: &Path,
+    topic: &str,
+    bootstrap: &str,
+    rest: &str,
+) -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("sluice-bench-{topic}"));
+    std::fs::create_dir_all(&dir)?;
+    let manifest = dir.join("manifest.toml");
+    let text = format!(
+        r#"
+plugin_dir = "{plugins}"
+cache_dir = "{cache}"
+[[connectors]]
+name = "{topic}"
+topics = "{topic}"
+kafka = {{ "bootstrap.servers" = "{bootstrap}" }}
+{rest}"#,
+        plugins = target.join("plugins").display(),
+        cache = target.join("bench-cache").display(),
+    );
+    std::fs::write(&manifest, text)?;
+    Ok(manifest)
+}
+
+/// Writes `figures` as JSON to `out`, else `<target>/bench/<name>.json`.
+pub fn write_figures(
+    out: Option<PathBuf>,
+    target: &Path,
+    name: &str,
+    figures: &impl serde::Serialize,
+) -> anyhow::Result<()> {
+    let out = out.unwrap_or_else(|| target.join(format!("bench/{name}.json")));
+    if let Some(d) = out.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    std::fs::write(&out, serde_json::to_string_pretty(figures)?)?;
+    println!("\nfigures written to {}", out.display());
+    Ok(())
+}
+
+/// CPU seconds (user + system) and peak RSS in KiB of a live process.
+fn proc_usage(pid: u32) -> anyhow::Result<Usage> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let peak_rss_kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0);
+    Ok(Usage {
+        cpu_secs: ticks as f64 / 100.0,
+        peak_rss_kib,
+    })
+}

@@ -1,0 +1,144 @@
+//! The S3 sink's section of the manifest as written: Confluent S3 Sink's
+//! option names, so a connector's Connect config maps onto it key for key.
+
+use serde::Deserialize;
+
+use super::raw::RawPlugin;
+
+/// The S3 sink: Confluent S3 Sink's option names and defaults.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawS3Sink {
+    /// The bucket objects are written to; it must exist.
+    /// Example: `"s3.bucket.name" = "archive"`.
+    #[serde(rename = "s3.bucket.name")]
+    pub bucket: String,
+    /// The bucket's region. Example: `"s3.region" = "eu-west-1"`.
+    /// Default: `$AWS_REGION` / the AWS profile's region, else `us-west-2` (Confluent's default).
+    #[serde(rename = "s3.region")]
+    pub region: Option<String>,
+    /// Endpoint of an S3-compatible store (MinIO, Ceph); `https://` is assumed
+    /// without a scheme. Example: `"store.url" = "http://127.0.0.1:9000"`. Default: AWS.
+    #[serde(rename = "store.url")]
+    pub store_url: Option<String>,
+    /// Path-style requests (`<endpoint>/<bucket>/<key>`), which most
+    /// S3-compatible stores need. Example: `"s3.path.style.access.enabled" = false`. Default: `true`.
+    #[serde(rename = "s3.path.style.access.enabled")]
+    pub path_style: Option<bool>,
+    /// Access key; use a provider for it. Example: `"aws.access.key.id" = "${env:S3_KEY}"`.
+    /// Default: the standard AWS chain (environment, profile, web identity, instance role).
+    #[serde(rename = "aws.access.key.id")]
+    pub access_key_id: Option<String>,
+    /// Secret key, with `aws.access.key.id`. Example: `"aws.secret.access.key" = "${file:/etc/sluice/s3.properties:secret}"`.
+    #[serde(rename = "aws.secret.access.key")]
+    pub secret_access_key: Option<String>,
+    /// Top directory of every key; empty for none. Example: `"topics.dir" = "archive"`. Default: `topics`.
+    #[serde(rename = "topics.dir")]
+    pub topics_dir: Option<String>,
+    /// Between directories of a key. Example: `"directory.delim" = "/"`. Default: `/`.
+    #[serde(rename = "directory.delim")]
+    pub directory_delim: Option<String>,
+    /// Between topic, partition and start offset in a file name. Example: `"file.delim" = "+"`. Default: `+`.
+    #[serde(rename = "file.delim")]
+    pub file_delim: Option<String>,
+    /// Digits of the start offset in a file name, zero padded.
+    /// Example: `"filename.offset.zero.pad.width" = 20`. Default: 10.
+    #[serde(rename = "filename.offset.zero.pad.width")]
+    pub offset_pad_width: Option<usize>,
+    /// Records of one Kafka partition, over all its open objects, after which
+    /// they are all uploaded (required, as in Confluent's). Example: `"flush.size" = 1000`.
+    #[serde(rename = "flush.size")]
+    pub flush_size: Option<u64>,
+    /// Uncompressed bytes of one object after which all open objects of its Kafka
+    /// partition are uploaded (Sluice's addition). Example: `"flush.size.bytes" = 67108864`.
+    /// Default: none.
+    #[serde(rename = "flush.size.bytes")]
+    pub flush_size_bytes: Option<u64>,
+    /// Record-time span of an object set: a record whose timestamp is this many ms past the
+    /// first record's closes the open objects first. Time-based partitioners only.
+    /// Example: `"rotate.interval.ms" = 3600000`. Default: -1 (off).
+    #[serde(rename = "rotate.interval.ms")]
+    pub rotate_interval_ms: Option<i64>,
+    /// Wall-clock period, aligned to midnight in `timezone`, at which open objects are
+    /// uploaded even if no record arrives (not deterministic: see the README).
+    /// Example: `"rotate.schedule.interval.ms" = 600000`. Default: -1 (off).
+    #[serde(rename = "rotate.schedule.interval.ms")]
+    pub rotate_schedule_interval_ms: Option<i64>,
+    /// With `rotate.interval.ms`, close the open objects when a record's partition path differs
+    /// from the previous record's. Example: `"rotate.file.on.partition.change" = false`. Default: `true`.
+    #[serde(rename = "rotate.file.on.partition.change")]
+    pub rotate_on_partition_change: Option<bool>,
+    /// Bytes of an object held in memory before they go up as one part of a multipart
+    /// upload; at least 5 MiB. Example: `"s3.part.size" = 5242880`. Default: 26214400 (25 MiB).
+    #[serde(rename = "s3.part.size")]
+    pub part_size: Option<u64>,
+    /// `none` or `gzip` (objects get `.gz` after the formatter's extension).
+    /// Example: `"s3.compression.type" = "gzip"`. Default: `none`.
+    #[serde(rename = "s3.compression.type")]
+    pub compression_type: Option<String>,
+    /// gzip level, 0–9, or -1 for the default (6). Example: `"s3.compression.level" = 9`. Default: -1.
+    #[serde(rename = "s3.compression.level")]
+    pub compression_level: Option<i32>,
+    /// Attempts after the first for one S3 request. Example: `"s3.part.retries" = 5`. Default: 3.
+    #[serde(rename = "s3.part.retries")]
+    pub part_retries: Option<u32>,
+    /// First delay between those attempts, in ms; it doubles. Example: `"s3.retry.backoff.ms" = 500`. Default: 200.
+    #[serde(rename = "s3.retry.backoff.ms")]
+    pub retry_backoff_ms: Option<u64>,
+    /// Pause, in ms, before an upload whose retries ran out is tried again (the store is
+    /// down or throttling); the partition waits, nothing past it is committed.
+    /// Example: `"retry.backoff.ms" = 10000`. Default: 5000.
+    #[serde(rename = "retry.backoff.ms")]
+    pub outage_backoff_ms: Option<u64>,
+    /// Null values: `fail` (stop the connector), `ignore` (skip them) or `write` (the
+    /// formatter encodes them, e.g. a `null` line). Example: `"behavior.on.null.values" = "ignore"`.
+    /// Default: `fail`, as in Confluent's.
+    #[serde(rename = "behavior.on.null.values")]
+    pub behavior_on_null_values: Option<String>,
+    /// `Default` (`partition=<p>`), `Field`, `Hourly`, `Daily` or `TimeBased`; Confluent's
+    /// class names are accepted too. Example: `"partitioner.class" = "Hourly"`. Default: `Default`.
+    #[serde(rename = "partitioner.class")]
+    pub partitioner_class: Option<String>,
+    /// Field partitioner: comma-separated (dotted) fields of the JSON value.
+    /// Example: `"partition.field.name" = "region,tier"`.
+    #[serde(rename = "partition.field.name")]
+    pub partition_field_name: Option<String>,
+    /// TimeBased partitioner: a Joda-Time pattern of the partition path.
+    /// Example: `"path.format" = "'year'=YYYY/'month'=MM/'day'=dd"`.
+    #[serde(rename = "path.format")]
+    pub path_format: Option<String>,
+    /// TimeBased partitioner: the width of a time partition in ms.
+    /// Example: `"partition.duration.ms" = 900000`.
+    #[serde(rename = "partition.duration.ms")]
+    pub partition_duration_ms: Option<i64>,
+    /// Time zone of time partitions and scheduled rotation (an IANA name or `UTC`);
+    /// required by time-based partitioners. Example: `timezone = "Europe/Paris"`.
+    pub timezone: Option<String>,
+    /// Locale of time partitions; required by time-based partitioners. Month and day
+    /// names are English. Example: `locale = "en-US"`.
+    pub locale: Option<String>,
+    /// Time of a record for time-based partitioners: `Wallclock`, `Record` (the Kafka
+    /// timestamp) or `RecordField` (`timestamp.field`). Example: `"timestamp.extractor" = "Record"`.
+    /// Default: `Wallclock`, as in Confluent's.
+    #[serde(rename = "timestamp.extractor")]
+    pub timestamp_extractor: Option<String>,
+    /// RecordField extractor: the (dotted) field holding epoch ms or an ISO-8601 time.
+    /// Example: `"timestamp.field" = "event.time"`. Default: `timestamp`.
+    #[serde(rename = "timestamp.field")]
+    pub timestamp_field: Option<String>,
+    /// Confluent's format class, choosing the default formatter: `JsonFormat` → `jsonl`,
+    /// `ByteArrayFormat` → `bytearray`. Example: `"format.class" = "io.confluent.connect.s3.format.json.JsonFormat"`.
+    #[serde(rename = "format.class")]
+    pub format_class: Option<String>,
+    /// Given to the `bytearray` formatter: bytes written after every value.
+    /// Example: `"format.bytearray.separator" = "\n"`. Default: a newline.
+    #[serde(rename = "format.bytearray.separator")]
+    pub bytearray_separator: Option<String>,
+    /// Given to the `bytearray` formatter: the objects' extension.
+    /// Example: `"format.bytearray.extension" = ".txt"`. Default: `.bin`.
+    #[serde(rename = "format.bytearray.extension")]
+    pub bytearray_extension: Option<String>,
+    /// The formatter writing object contents. Example: `formatter = { plugin = "bytearray" }`.
+    /// Default: `jsonl` (one JSON value per line, `.json`).
+    pub formatter: Option<RawPlugin>,
+}

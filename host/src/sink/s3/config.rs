@@ -1,0 +1,451 @@
+//! The S3 sink's settings, checked: Confluent S3 Sink's names and defaults,
+//! turned into types the sink uses without further checks.
+
+use std::time::Duration;
+
+use chrono_tz::Tz;
+
+use super::partitioner::{Extractor, Partitioner, TimePartitioning};
+use super::path_format::PathFormat;
+use crate::config::raw_s3::RawS3Sink;
+
+/// Smallest part S3 accepts in a multipart upload (but the last).
+pub const MIN_PART_SIZE: u64 = 5 << 20;
+
+/// What to do with null values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnNull {
+    /// Stop the connector at the record.
+    Fail,
+    /// Skip the record (finished, like a written one).
+    Ignore,
+    /// Hand it to the formatter like any record.
+    Write,
+}
+
+/// Object compression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip { level: u32 },
+}
+
+/// How object keys are built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyLayout {
+    /// Empty for none.
+    pub topics_dir: String,
+    pub directory_delim: String,
+    pub file_delim: String,
+    pub offset_pad_width: usize,
+}
+
+impl KeyLayout {
+    /// `[<topics.dir>/]<topic>/<partition path>/<topic>+<p>+<start>` plus `extension`.
+    pub fn key(
+        &self,
+        topic: &str,
+        encoded: &str,
+        partition: i32,
+        start: i64,
+        extension: &str,
+    ) -> String {
+        let (d, f, w) = (
+            &self.directory_delim,
+            &self.file_delim,
+            self.offset_pad_width,
+        );
+        let suffix =
+            format!("{topic}{d}{encoded}{d}{topic}{f}{partition}{f}{start:0w$}{extension}");
+        if self.topics_dir.trim().is_empty() {
+            suffix
+        } else {
+            format!("{}{d}{suffix}", self.topics_dir)
+        }
+    }
+}
+
+/// When open objects are uploaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rotation {
+    pub flush_size: u64,
+    pub flush_bytes: Option<u64>,
+    /// Record-time rotation (time-based partitioners only).
+    pub interval_ms: Option<i64>,
+    /// Wall-clock rotation.
+    pub schedule_ms: Option<i64>,
+    pub on_partition_change: bool,
+}
+
+/// Retries of S3 requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct S3Retry {
+    /// Attempts after the first, inside one request.
+    pub retries: u32,
+    pub backoff: Duration,
+    /// Pause before a request whose retries ran out is tried again.
+    pub outage_backoff: Duration,
+}
+
+/// Static credentials from the manifest.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaticCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for StaticCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StaticCredentials({}, ***)", self.access_key_id)
+    }
+}
+
+/// The S3 sink, checked.
+#[derive(Clone, Debug)]
+pub struct S3SinkSpec {
+    pub bucket: String,
+    pub region: Option<String>,
+    /// A custom endpoint, with its scheme.
+    pub endpoint: Option<String>,
+    pub path_style: bool,
+    pub credentials: Option<StaticCredentials>,
+    pub keys: KeyLayout,
+    pub partitioner: Partitioner,
+    pub rotation: Rotation,
+    /// Time zone of scheduled rotation.
+    pub timezone: Option<Tz>,
+    pub part_size: u64,
+    pub compression: Compression,
+    pub retry: S3Retry,
+    pub on_null: OnNull,
+}
+
+impl S3SinkSpec {
+    /// Checks `raw`; problems are pushed with the key they concern.
+    pub fn from_raw(raw: &RawS3Sink, problems: &mut Vec<String>) -> Option<Self> {
+        let before = problems.len();
+        let mut problem = |key: &str, msg: String| problems.push(format!("sink.\"{key}\": {msg}"));
+        if raw.bucket.trim().is_empty() {
+            problem("s3.bucket.name", "must name a bucket".into());
+        }
+        let endpoint = raw
+            .store_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(|u| {
+                if u.contains("://") {
+                    u.to_string()
+                } else {
+                    format!("https://{u}")
+                }
+            });
+        let credentials = match (&raw.access_key_id, &raw.secret_access_key) {
+            (Some(id), Some(secret)) => Some(StaticCredentials {
+                access_key_id: id.clone(),
+                secret_access_key: secret.clone(),
+            }),
+            (None, None) => None,
+            _ => {
+                problem(
+                    "aws.access.key.id",
+                    "set it together with \"aws.secret.access.key\", or neither (the AWS credential chain)".into(),
+                );
+                None
+            }
+        };
+        let pad = raw.offset_pad_width.unwrap_or(10);
+        if pad > 19 {
+            problem(
+                "filename.offset.zero.pad.width",
+                format!("{pad} is more than 19, the digits of the largest offset"),
+            );
+        }
+        let keys = KeyLayout {
+            topics_dir: raw.topics_dir.clone().unwrap_or_else(|| "topics".into()),
+            directory_delim: raw.directory_delim.clone().unwrap_or_else(|| "/".into()),
+            file_delim: raw.file_delim.clone().unwrap_or_else(|| "+".into()),
+            offset_pad_width: pad,
+        };
+        let timezone = match raw
+            .timezone
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            None => None,
+            Some(t) => match t.parse::<Tz>() {
+                Ok(tz) => Some(tz),
+                Err(_) => {
+                    problem(
+                        "timezone",
+                        format!(
+                            "{t:?} is not a time zone: use an IANA name such as \"UTC\" or \"Europe/Paris\""
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        let partitioner = partitioner(raw, timezone, &mut problem);
+        let flush_size = match raw.flush_size {
+            Some(n) => n.max(1),
+            None => {
+                problem(
+                    "flush.size",
+                    "required, as in Confluent's S3 Sink: records per object set, e.g. 1000".into(),
+                );
+                1
+            }
+        };
+        let positive = |v: Option<i64>| v.filter(|&ms| ms > 0);
+        let interval_ms = positive(raw.rotate_interval_ms);
+        let schedule_ms = positive(raw.rotate_schedule_interval_ms);
+        if schedule_ms.is_some() && timezone.is_none() {
+            problem(
+                "rotate.schedule.interval.ms",
+                "needs timezone, which aligns the schedule to midnight: set timezone = \"UTC\""
+                    .into(),
+            );
+        }
+        if interval_ms.is_some() && !matches!(partitioner, Some(Partitioner::Time(_))) {
+            tracing::warn!(
+                "\"rotate.interval.ms\" is ignored: it applies to time-based partitioners only (as in Confluent's S3 Sink)"
+            );
+        }
+        let part_size = raw.part_size.unwrap_or(25 << 20);
+        if part_size < MIN_PART_SIZE {
+            problem(
+                "s3.part.size",
+                format!("{part_size} is below S3's minimum part, 5242880 (5 MiB)"),
+            );
+        }
+        let level = raw.compression_level.unwrap_or(-1);
+        if !(-1..=9).contains(&level) {
+            problem(
+                "s3.compression.level",
+                format!("{level} is not -1 (default) or 0-9"),
+            );
+        }
+        let compression = match raw
+            .compression_type
+            .as_deref()
+            .unwrap_or("none")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "none" => Compression::None,
+            "gzip" => Compression::Gzip {
+                level: if level < 0 { 6 } else { level as u32 },
+            },
+            other => {
+                problem(
+                    "s3.compression.type",
+                    format!("{other:?} is not none or gzip"),
+                );
+                Compression::None
+            }
+        };
+        let on_null = match raw
+            .behavior_on_null_values
+            .as_deref()
+            .unwrap_or("fail")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "fail" => OnNull::Fail,
+            "ignore" => OnNull::Ignore,
+            "write" => OnNull::Write,
+            other => {
+                problem(
+                    "behavior.on.null.values",
+                    format!("{other:?} is not fail, ignore or write"),
+                );
+                OnNull::Fail
+            }
+        };
+        let ms = Duration::from_millis;
+        let spec = S3SinkSpec {
+            bucket: raw.bucket.trim().to_string(),
+            region: raw.region.clone(),
+            endpoint,
+            path_style: raw.path_style.unwrap_or(true),
+            credentials,
+            keys,
+            partitioner: partitioner.unwrap_or(Partitioner::Default),
+            rotation: Rotation {
+                flush_size,
+                flush_bytes: raw.flush_size_bytes.filter(|&b| b > 0),
+                interval_ms,
+                schedule_ms,
+                on_partition_change: raw.rotate_on_partition_change.unwrap_or(true),
+            },
+            timezone,
+            part_size,
+            compression,
+            retry: S3Retry {
+                retries: raw.part_retries.unwrap_or(3),
+                backoff: ms(raw.retry_backoff_ms.unwrap_or(200)),
+                outage_backoff: ms(raw.outage_backoff_ms.unwrap_or(5_000).max(1)),
+            },
+            on_null,
+        };
+        (problems.len() == before).then_some(spec)
+    }
+}
+
+/// The partitioner `raw` names, with its settings checked.
+fn partitioner(
+    raw: &RawS3Sink,
+    timezone: Option<Tz>,
+    problem: &mut impl FnMut(&str, String),
+) -> Option<Partitioner> {
+    let class = raw.partitioner_class.as_deref().unwrap_or("Default").trim();
+    let short = class
+        .rsplit('.')
+        .next()
+        .unwrap_or(class)
+        .trim_end_matches("Partitioner");
+    let (duration_ms, pattern) = match short {
+        "Default" => return Some(Partitioner::Default),
+        "Field" => {
+            let fields: Vec<String> = raw
+                .partition_field_name
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .map(String::from)
+                .collect();
+            if fields.is_empty() || fields.iter().any(|f| f.split('.').any(str::is_empty)) {
+                problem("partition.field.name", "the Field partitioner needs value fields, comma separated, e.g. \"region,tier\"".into());
+                return None;
+            }
+            return Some(Partitioner::Field(fields));
+        }
+        // Hourly and Daily impose their duration and format, as Confluent's do.
+        "Hourly" => (
+            3_600_000,
+            "'year'=YYYY'/month'=MM'/day'=dd'/hour'=HH".replace(
+                '/',
+                &raw.directory_delim.clone().unwrap_or_else(|| "/".into()),
+            ),
+        ),
+        "Daily" => (
+            86_400_000,
+            "'year'=YYYY'/month'=MM'/day'=dd".replace(
+                '/',
+                &raw.directory_delim.clone().unwrap_or_else(|| "/".into()),
+            ),
+        ),
+        "TimeBased" => {
+            let d = raw.partition_duration_ms.unwrap_or(-1);
+            if d <= 0 {
+                problem(
+                    "partition.duration.ms",
+                    format!(
+                        "{d}: the TimeBased partitioner needs a positive duration, e.g. 3600000"
+                    ),
+                );
+            }
+            let f = raw.path_format.as_deref().unwrap_or("").trim();
+            if f.is_empty() {
+                problem(
+                    "path.format",
+                    "the TimeBased partitioner needs one, e.g. \"'year'=YYYY/'month'=MM/'day'=dd\""
+                        .into(),
+                );
+            }
+            (
+                d.max(1),
+                f.trim_end_matches(raw.directory_delim.as_deref().unwrap_or("/"))
+                    .to_string(),
+            )
+        }
+        _ => {
+            problem(
+                "partitioner.class",
+                format!(
+                    "{class:?} is not Default, Field, Hourly, Daily or TimeBased (Confluent's io.confluent.connect.storage.partitioner.* names work too)"
+                ),
+            );
+            return None;
+        }
+    };
+    if raw.locale.as_deref().is_none_or(|l| l.trim().is_empty()) {
+        problem(
+            "locale",
+            format!("the {short} partitioner needs a locale, e.g. locale = \"en-US\""),
+        );
+    }
+    let Some(timezone) = timezone else {
+        problem(
+            "timezone",
+            format!("the {short} partitioner needs a time zone, e.g. timezone = \"UTC\""),
+        );
+        return None;
+    };
+    let format = match PathFormat::parse(&pattern) {
+        Ok(f) => f,
+        Err(e) => {
+            problem("path.format", e);
+            return None;
+        }
+    };
+    let extractor = match raw
+        .timestamp_extractor
+        .as_deref()
+        .unwrap_or("Wallclock")
+        .trim()
+    {
+        e if e.ends_with("Wallclock") || e.ends_with("WallclockTimestampExtractor") => {
+            Extractor::Wallclock
+        }
+        e if e.ends_with("RecordField") || e.ends_with("RecordFieldTimestampExtractor") => {
+            Extractor::RecordField(
+                raw.timestamp_field
+                    .clone()
+                    .unwrap_or_else(|| "timestamp".into()),
+            )
+        }
+        e if e.ends_with("Record") || e.ends_with("RecordTimestampExtractor") => Extractor::Record,
+        other => {
+            problem(
+                "timestamp.extractor",
+                format!("{other:?} is not Wallclock, Record or RecordField"),
+            );
+            return None;
+        }
+    };
+    Some(Partitioner::Time(TimePartitioning {
+        duration_ms,
+        format,
+        timezone,
+        extractor,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_confluents_layout() {
+        let mut k = KeyLayout {
+            topics_dir: "topics".into(),
+            directory_delim: "/".into(),
+            file_delim: "+".into(),
+            offset_pad_width: 10,
+        };
+        assert_eq!(
+            k.key("sensor", "year=2022/month=04/day=18/hour=10", 0, 0, ".json"),
+            "topics/sensor/year=2022/month=04/day=18/hour=10/sensor+0+0000000000.json"
+        );
+        k.topics_dir = " ".into();
+        assert_eq!(
+            k.key("t", "partition=3", 3, 1234, ".bin.gz"),
+            "t/partition=3/t+3+0000001234.bin.gz"
+        );
+    }
+}

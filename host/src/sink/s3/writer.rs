@@ -1,0 +1,214 @@
+//! One Kafka partition's open objects and Confluent's rotation rules
+//! (`TopicPartitionWriter`): one open object per partition path;
+//! `flush.size` counts the records of all of them and uploads them all
+//! together; `rotate.interval.ms` (record time) and
+//! `rotate.schedule.interval.ms` (wall clock) are checked before a record
+//! is written, so the record that triggers them opens the next set. What
+//! is open decides the offset that may be committed: the lowest start
+//! offset among open objects.
+
+use super::config::S3SinkSpec;
+use super::object::ObjectWriter;
+use super::partitioner::next_scheduled_rotation;
+use super::store::{Store, StoreError};
+use crate::plugin::FormatInfo;
+
+/// A record on its way into an object.
+pub struct Placed<'a> {
+    /// The record's topic (after transforms) and its Kafka partition.
+    pub topic: &'a str,
+    pub partition: i32,
+    /// The offset of the consumed record it came from.
+    pub offset: i64,
+    /// Its partition path, from the partitioner.
+    pub encoded: String,
+    /// Its time, for time-based partitioners.
+    pub timestamp: Option<i64>,
+    /// The formatter's encoding.
+    pub bytes: &'a [u8],
+}
+
+/// Bytes the formatter puts around records.
+pub struct Framing<'a> {
+    pub info: &'a FormatInfo,
+    pub header: &'a [u8],
+    pub trailer: &'a [u8],
+    /// `info.extension`, plus `.gz` when compressed.
+    pub extension: &'a str,
+}
+
+struct Open {
+    /// `<topic>/<partition path>`.
+    dir: String,
+    object: ObjectWriter,
+    records: u64,
+}
+
+/// The open objects of one Kafka partition.
+#[derive(Default)]
+pub struct PartitionWriter {
+    open: Vec<Open>,
+    /// Records written since the last upload, over all open objects.
+    records: u64,
+    /// Time of the first record since the last upload.
+    base_timestamp: Option<i64>,
+    /// Directory of the last record written.
+    current_dir: Option<String>,
+    next_scheduled: Option<i64>,
+    /// While an upload of the set runs (and after it failed): the set's
+    /// lowest start offset, still held although objects left `open`.
+    closing_from: Option<i64>,
+}
+
+impl PartitionWriter {
+    /// The lowest start offset of the open objects: the offset to commit,
+    /// and to resume from after a crash. `None` when nothing is open.
+    pub fn held_from(&self) -> Option<i64> {
+        let open = self.open.iter().map(|o| o.object.start_offset).min();
+        open.into_iter().chain(self.closing_from).min()
+    }
+
+    /// When scheduled rotation is due for records already written, if set.
+    pub fn scheduled_rotation(&self) -> Option<i64> {
+        self.next_scheduled.filter(|_| self.records > 0)
+    }
+
+    /// Called before a batch's records: after an idle spell with nothing
+    /// open, the schedule restarts from now (Confluent's
+    /// `resetExpiredScheduledRotationIfNoPendingRecords`).
+    pub fn begin(&mut self, spec: &S3SinkSpec, now: i64) {
+        let expired = self.next_scheduled.is_none_or(|n| now >= n);
+        if self.records == 0 && expired {
+            self.reschedule(spec, now);
+        }
+    }
+
+    /// Writes one record, uploading the open objects first or after it
+    /// when a rotation rule says so.
+    pub async fn write(
+        &mut self,
+        spec: &S3SinkSpec,
+        store: &Store,
+        framing: &Framing<'_>,
+        record: Placed<'_>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let dir = format!(
+            "{}{}{}",
+            record.topic, spec.keys.directory_delim, record.encoded
+        );
+        if self.rotate_on_time(spec, &dir, record.timestamp, now) {
+            self.close_all(framing).await?;
+            self.reschedule(spec, now);
+        }
+        let index = match self.open.iter().position(|o| o.dir == dir) {
+            Some(i) => i,
+            None => {
+                let key = spec.keys.key(
+                    record.topic,
+                    &record.encoded,
+                    record.partition,
+                    record.offset,
+                    framing.extension,
+                );
+                let mut object = ObjectWriter::new(
+                    store.clone(),
+                    key,
+                    record.offset,
+                    spec.compression,
+                    spec.part_size,
+                );
+                object.append(framing.header).await?;
+                object.append(&framing.info.prefix).await?;
+                self.open.push(Open {
+                    dir: dir.clone(),
+                    object,
+                    records: 0,
+                });
+                self.open.len() - 1
+            }
+        };
+        let open = &mut self.open[index];
+        if open.records > 0 {
+            open.object.append(&framing.info.separator).await?;
+        }
+        open.object.append(record.bytes).await?;
+        open.records += 1;
+        let too_big = spec
+            .rotation
+            .flush_bytes
+            .is_some_and(|max| open.object.written >= max);
+        self.records += 1;
+        self.current_dir = Some(dir);
+        if self.base_timestamp.is_none() {
+            self.base_timestamp = record.timestamp;
+        }
+        if self.records >= spec.rotation.flush_size || too_big {
+            self.close_all(framing).await?;
+        }
+        Ok(())
+    }
+
+    /// Uploads the open objects if scheduled rotation is due at `now`;
+    /// returns whether it did.
+    pub async fn on_schedule(
+        &mut self,
+        spec: &S3SinkSpec,
+        framing: &Framing<'_>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        if self.scheduled_rotation().is_none_or(|at| now < at) {
+            return Ok(false);
+        }
+        self.close_all(framing).await?;
+        self.reschedule(spec, now);
+        Ok(true)
+    }
+
+    /// Finishes every open object, in the order they were opened, and
+    /// starts a new set (Confluent's `commitFiles`). An object that fails
+    /// stays open with those after it, so the held offset stays put.
+    async fn close_all(&mut self, framing: &Framing<'_>) -> Result<(), StoreError> {
+        self.closing_from = self.held_from();
+        while !self.open.is_empty() {
+            let mut open = self.open.remove(0);
+            open.object.append(&framing.info.suffix).await?;
+            open.object.append(framing.trailer).await?;
+            open.object.finish().await?;
+        }
+        self.closing_from = None;
+        self.records = 0;
+        self.base_timestamp = None;
+        Ok(())
+    }
+
+    fn rotate_on_time(
+        &self,
+        spec: &S3SinkSpec,
+        dir: &str,
+        timestamp: Option<i64>,
+        now: i64,
+    ) -> bool {
+        if self.records == 0 {
+            return false;
+        }
+        let time_based = spec.partitioner.extractor().is_some();
+        let periodic = spec.rotation.interval_ms.is_some_and(|interval| {
+            let elapsed = matches!(
+                (self.base_timestamp, timestamp),
+                (Some(b), Some(t)) if t - b >= interval
+            );
+            let moved =
+                spec.rotation.on_partition_change && self.current_dir.as_deref() != Some(dir);
+            time_based && (elapsed || moved)
+        });
+        let scheduled = self.next_scheduled.is_some_and(|at| now >= at);
+        periodic || scheduled
+    }
+
+    fn reschedule(&mut self, spec: &S3SinkSpec, now: i64) {
+        if let (Some(period), Some(tz)) = (spec.rotation.schedule_ms, spec.timezone) {
+            self.next_scheduled = Some(next_scheduled_rotation(now, period, tz));
+        }
+    }
+}
