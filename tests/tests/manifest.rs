@@ -72,7 +72,9 @@ fn a_missing_plugin_lists_the_available_ones() {
         "{out}"
     );
     assert!(
-        out.contains("available: bytes, drop, insert-field, json, json-batch, string"),
+        out.contains(
+            "available: bytearray, bytes, drop, insert-field, json, json-batch, jsonl, string"
+        ),
         "{out}"
     );
 }
