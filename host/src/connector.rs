@@ -195,7 +195,7 @@ pub async fn run(
                     hand_over(&consumer, &tracker, &mut buffers, &workers, &tp);
                 }
                 if now.duration_since(last_commit) >= spec.commit_interval {
-                    commit(&consumer, &tracker, CommitMode::Async);
+                    let _ = commit(&consumer, &tracker, CommitMode::Async);
                     last_commit = now;
                 }
                 if now.duration_since(last_report) >= Duration::from_secs(30) {
@@ -258,7 +258,15 @@ pub async fn run(
     for (_, w) in workers.drain() {
         w.task.abort();
     }
-    commit(&consumer, &tracker, CommitMode::Sync);
+    // The last commit: a coordinator that just moved or a broker that just
+    // came back fails it once or twice; each miss is a replay after restart.
+    for attempt in 1..=5 {
+        if commit(&consumer, &tracker, CommitMode::Sync) {
+            break;
+        }
+        tracing::warn!(connector = %name, attempt, "final offset commit failed; retrying");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     consumer.unsubscribe();
     tracing::info!(connector = %name, delivered = stats.records_finished.load(Ordering::Relaxed), "connector stopped");
     match failure {
@@ -420,30 +428,34 @@ async fn worker(
     }
 }
 
-/// Commits the finished offsets of every assigned partition.
+/// Commits the finished offsets of every assigned partition; returns
+/// whether the commit succeeded (or there was nothing to commit).
 fn commit(
     consumer: &StreamConsumer<SourceContext>,
     tracker: &Mutex<OffsetTracker>,
     mode: CommitMode,
-) {
+) -> bool {
     let offsets = tracker
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .committable();
     if offsets.is_empty() {
-        return;
+        return true;
     }
     let mut tpl = TopicPartitionList::new();
     for (tp, offset) in &offsets {
         let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset));
     }
     match consumer.commit(&tpl, mode) {
-        Ok(()) if matches!(mode, CommitMode::Sync) => {
-            tracing::info!(offsets = ?commit_list(&tpl), "offsets committed")
+        Ok(()) => {
+            if matches!(mode, CommitMode::Sync) {
+                tracing::info!(offsets = ?commit_list(&tpl), "offsets committed")
+            }
+            true
         }
-        Ok(()) => {}
         Err(e) => {
-            tracing::warn!(error = %e, "offset commit failed; it is retried at the next commit")
+            tracing::warn!(error = %e, "offset commit failed; it is retried at the next commit");
+            false
         }
     }
 }

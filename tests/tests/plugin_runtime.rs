@@ -70,11 +70,13 @@ async fn every_first_party_plugin_loads_with_its_metadata() {
     assert_eq!(
         found,
         vec![
+            ("bytearray".into(), PluginKind::Formatter),
             ("bytes".into(), PluginKind::Converter),
             ("drop".into(), PluginKind::Transform),
             ("insert-field".into(), PluginKind::Transform),
             ("json".into(), PluginKind::Converter),
             ("json-batch".into(), PluginKind::Formatter),
+            ("jsonl".into(), PluginKind::Formatter),
             ("string".into(), PluginKind::Converter),
         ]
     );
