@@ -572,3 +572,85 @@ async fn while_the_store_is_down_nothing_is_committed_and_the_connector_resumes(
     let got = objects(&bucket).await;
     assert_eq!(got.len(), 2, "{:?}", got.keys());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn null_values_fail_by_default_and_are_skipped_or_written_when_asked() {
+    let topic = unique_topic("nulls");
+    create_topic(&topic, 1).await;
+    // Offsets 0-1 values, 2 a tombstone, 3-4 values.
+    let records: Vec<RawRecord> = (0..5)
+        .map(|i| match i {
+            2 => RawRecord::default(),
+            _ => RawRecord::value(format!(r#"{{"i":{i}}}"#)),
+        })
+        .collect();
+    produce_raw(&topic, &records).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (failing, ignoring, writing) = (
+        unique_bucket("nullfail"),
+        unique_bucket("nullignore"),
+        unique_bucket("nullwrite"),
+    );
+    for b in [&failing, &ignoring, &writing] {
+        create_bucket(b).await;
+    }
+    // fail (the default): 0-1 fill an object (flush.size 2), uploaded and
+    // committed; the connector stops at the tombstone, offset 2.
+    let name = format!("nullfail-{topic}");
+    let run = run_s3(
+        dir.path(),
+        &name,
+        &topic,
+        &sink(&failing, "\"flush.size\" = 2"),
+    );
+    let (status, stderr) = run.wait_exit(60);
+    assert!(!status.success());
+    assert!(
+        stderr.contains("offset 2") && stderr.contains("behavior.on.null.values=fail"),
+        "{stderr}"
+    );
+    assert_eq!(committed(&format!("connect-{name}"), &topic, 1), [Some(2)]);
+    let lines = |v: &[usize]| -> Vec<u8> {
+        v.iter()
+            .flat_map(|i| format!("{{\"i\":{i}}}\n").into_bytes())
+            .collect()
+    };
+    let key = |start: i64| format!("topics/{topic}/partition=0/{topic}+0+{start:010}.json");
+    assert_eq!(
+        objects(&failing).await,
+        BTreeMap::from([(key(0), lines(&[0, 1]))])
+    );
+
+    for (bucket, behavior, want) in [
+        (&ignoring, "ignore", vec![(key(0), lines(&[0, 1, 3, 4]))]),
+        (
+            &writing,
+            "write",
+            vec![
+                (key(0), lines(&[0, 1])),
+                (key(2), b"null\n{\"i\":3}\n".to_vec()),
+            ],
+        ),
+    ] {
+        let name = format!("null{behavior}-{topic}");
+        let flush = if behavior == "ignore" { 4 } else { 2 };
+        let settings =
+            format!("\"flush.size\" = {flush}\n\"behavior.on.null.values\" = \"{behavior}\"");
+        let run = run_s3(dir.path(), &name, &topic, &sink(bucket, &settings));
+        // ignore: 0,1,3,4 fill one object; write: objects of 2 records, offset 4 held.
+        let want_commit = if behavior == "ignore" { 5 } else { 4 };
+        let run = wait_committed(
+            run,
+            &format!("connect-{name}"),
+            &topic,
+            &[Some(want_commit)],
+            60,
+        );
+        run.stop_cleanly();
+        assert_eq!(
+            objects(bucket).await,
+            BTreeMap::from_iter(want),
+            "{behavior}"
+        );
+    }
+}
