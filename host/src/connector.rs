@@ -16,7 +16,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::sync::{mpsc, watch};
 
 use crate::config::BuiltConnector;
-use crate::pipeline::{BatchDone, BatchError, BatchFailed, PartitionState, Pipeline};
+use crate::pipeline::{BatchDone, BatchError, BatchFailed, PartitionState, Pipeline, now_ms};
 use crate::record::{Header, Record, ValueKind};
 use crate::source::context::{AssignmentEvent, SourceContext, commit_list};
 use crate::source::tracker::{BatchTicket, OffsetTracker, TopicPartition};
@@ -387,15 +387,9 @@ async fn worker(
     let mut state = PartitionState::default();
     let mut generation = 0;
     loop {
-        let idle = match pipeline.idle_deadline(&state) {
-            Some(at) => {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_millis() as i64);
-                Some(Duration::from_millis(at.saturating_sub(now).max(0) as u64))
-            }
-            None => None,
-        };
+        let idle = pipeline
+            .idle_deadline(&state)
+            .map(|at| Duration::from_millis(at.saturating_sub(now_ms()).max(0) as u64));
         let wake = async {
             match idle {
                 Some(d) => tokio::time::sleep(d).await,

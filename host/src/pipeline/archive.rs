@@ -15,7 +15,7 @@ use crate::sink::s3::writer::{Framing, PartitionWriter, Placed};
 const PARTITION_EXCEPTION: &str = "io.confluent.connect.storage.errors.PartitionException";
 
 /// Milliseconds since the epoch.
-fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)

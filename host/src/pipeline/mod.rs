@@ -24,6 +24,7 @@ use crate::sink::s3::config::S3SinkSpec;
 use crate::sink::s3::store::{Store, StoreError};
 use crate::sink::s3::writer::PartitionWriter;
 
+pub use archive::now_ms;
 pub use deliver::resolve_url;
 use outcome::{Fatal, Outcome, Work};
 

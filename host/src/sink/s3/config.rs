@@ -306,6 +306,7 @@ fn partitioner(
         .next()
         .unwrap_or(class)
         .trim_end_matches("Partitioner");
+    let delim = raw.directory_delim.as_deref().unwrap_or("/");
     let (duration_ms, pattern) = match short {
         "Default" => return Some(Partitioner::Default),
         "Field" => {
@@ -327,17 +328,11 @@ fn partitioner(
         // Hourly and Daily impose their duration and format, as Confluent's do.
         "Hourly" => (
             3_600_000,
-            "'year'=YYYY'/month'=MM'/day'=dd'/hour'=HH".replace(
-                '/',
-                &raw.directory_delim.clone().unwrap_or_else(|| "/".into()),
-            ),
+            "'year'=YYYY'/month'=MM'/day'=dd'/hour'=HH".replace('/', delim),
         ),
         "Daily" => (
             86_400_000,
-            "'year'=YYYY'/month'=MM'/day'=dd".replace(
-                '/',
-                &raw.directory_delim.clone().unwrap_or_else(|| "/".into()),
-            ),
+            "'year'=YYYY'/month'=MM'/day'=dd".replace('/', delim),
         ),
         "TimeBased" => {
             let d = raw.partition_duration_ms.unwrap_or(-1);
@@ -357,11 +352,7 @@ fn partitioner(
                         .into(),
                 );
             }
-            (
-                d.max(1),
-                f.trim_end_matches(raw.directory_delim.as_deref().unwrap_or("/"))
-                    .to_string(),
-            )
+            (d.max(1), f.trim_end_matches(delim).to_string())
         }
         _ => {
             problem(

@@ -32,11 +32,21 @@ pub struct StoreError {
 enum Failure {
     /// The store is unreachable, slow or overloaded: try again later.
     Outage(String),
-    /// Anything else, with the error code if S3 gave one.
+    /// Anything else, with S3's error code, else the HTTP status (HEAD
+    /// answers have no body, so no code) folded into one.
     Mistake {
         code: Option<String>,
         message: String,
     },
+}
+
+/// S3's code and a message for a body-less answer (HEAD), from its status.
+fn code_of_status(status: u16) -> Option<(&'static str, &'static str)> {
+    match status {
+        404 => Some(("NoSuchBucket", "the bucket does not exist (404)")),
+        403 => Some(("AccessDenied", "access denied (403)")),
+        _ => None,
+    }
 }
 
 fn sort<E: ProvideErrorMetadata + std::error::Error + 'static>(
@@ -49,7 +59,13 @@ fn sort<E: ProvideErrorMetadata + std::error::Error + 'static>(
         }
         SdkError::ServiceError(s) => {
             let status = s.raw().status().as_u16();
-            let code = s.err().code().map(String::from);
+            // For body-less answers the SDK makes up `NotFound`/`Forbidden`.
+            let (code, message) = match (s.err().code(), code_of_status(status)) {
+                (None | Some("NotFound" | "Forbidden"), Some((c, m))) => {
+                    (Some(c.to_string()), m.to_string())
+                }
+                (c, _) => (c.map(String::from), message),
+            };
             let throttled = matches!(
                 code.as_deref(),
                 Some(
@@ -81,7 +97,7 @@ fn hint(code: Option<&str>) -> &'static str {
             "; check \"aws.access.key.id\" and \"aws.secret.access.key\" (or the AWS credentials in the environment)"
         }
         Some("AccessDenied") => {
-            "; the credentials need s3:PutObject and the multipart upload permissions on the bucket"
+            "; check \"aws.access.key.id\" and \"aws.secret.access.key\", and that they may put objects and multipart uploads in this bucket"
         }
         Some("PermanentRedirect" | "AuthorizationHeaderMalformed") => {
             "; the bucket is in another region: fix \"s3.region\""
@@ -204,22 +220,11 @@ impl Store {
     /// Checks the bucket exists and the credentials may use it, waiting
     /// out an unreachable store.
     pub async fn check_bucket(&self) -> Result<(), StoreError> {
-        self.until_answered("HeadBucket", "", || self.client.head_bucket().bucket(&self.bucket).send())
-            .await
-            .map(|_| ())
-            .map_err(|mut e| {
-                // HEAD responses have no body: S3's code is missing, the status tells.
-                if e.hint.is_empty() {
-                    if e.message.contains("NotFound") || e.message.contains("404") {
-                        e.hint = hint(Some("NoSuchBucket")).into();
-                        e.message = "the bucket does not exist".into();
-                    } else if e.message.contains("403") || e.message.contains("Forbidden") {
-                        e.hint = "; check \"aws.access.key.id\" and \"aws.secret.access.key\", and that they may use this bucket".into();
-                        e.message = "access denied (403)".into();
-                    }
-                }
-                e
-            })
+        self.until_answered("HeadBucket", "", || {
+            self.client.head_bucket().bucket(&self.bucket).send()
+        })
+        .await
+        .map(|_| ())
     }
 
     /// Writes a whole object in one request.
