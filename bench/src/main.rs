@@ -6,11 +6,14 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod compare;
+mod connect;
+mod kafka;
 mod layout;
+mod native;
 mod nested;
-mod pipeline;
+mod receiver;
 mod records;
-mod s3;
 mod sluice_run;
 
 use std::path::PathBuf;
@@ -32,12 +35,30 @@ enum Command {
     /// Per-record cost of one plugin call: the contract's arena layout
     /// against a nested record layout, and the same transform compiled natively.
     Layout(layout::Args),
-    /// The Treasure Data pipeline end to end: the real `sluice` binary, a
-    /// real broker and a local HTTP receiver; records/s, CPU and peak RSS.
-    Pipeline(pipeline::Args),
-    /// Kafka to S3 end to end: the real `sluice` binary, a real broker and
-    /// the local S3-compatible server, beside the consume-only limit.
-    S3(s3::Args),
+    /// Sluice beside its baselines on one preloaded topic: the consume-only
+    /// limit, passthrough and JSON pipelines (Wasm and native), added
+    /// latency at 70% load, one record per request, S3, and Kafka Connect
+    /// doing the same jobs.
+    Compare(compare::Args),
+    /// The consume-only limit's process: drains a topic with Sluice's
+    /// consumer settings, prints what it measured of itself as JSON.
+    #[command(hide = true)]
+    Drain {
+        #[arg(long)]
+        bootstrap: String,
+        #[arg(long)]
+        topic: String,
+        #[arg(long)]
+        records: u64,
+    },
+    /// The `sluice` command line with the first-party plugins compiled in
+    /// natively (no Wasm): the native baseline's process.
+    #[command(name = "native-sluice", disable_help_flag = true)]
+    NativeSluice {
+        /// Arguments of `sluice`, e.g. `run manifest.toml`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 /// The cargo target directory this binary was built into.
@@ -49,11 +70,50 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target"))
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Command::Layout(args) => layout::run(args).await,
-        Command::Pipeline(args) => pipeline::run(args).await,
-        Command::S3(args) => s3::run(args).await,
+fn main() -> anyhow::Result<()> {
+    let command = Cli::parse().command;
+    if let Command::NativeSluice { args } = command {
+        return native_sluice(args);
     }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        match command {
+            Command::Layout(args) => layout::run(args).await,
+            Command::Compare(args) => compare::run(args).await,
+            Command::Drain {
+                bootstrap,
+                topic,
+                records,
+            } => {
+                let drained = kafka::drain(&bootstrap, &topic, records)?;
+                println!("{}", serde_json::to_string(&drained)?);
+                Ok(())
+            }
+            Command::NativeSluice { .. } => unreachable!("handled above"),
+        }
+    })
+}
+
+/// Runs `sluice` as its own binary does (logging, a multi-threaded
+/// runtime), with the native plugins registered.
+fn native_sluice(args: Vec<String>) -> anyhow::Result<()> {
+    native::register_all();
+    let cli = sluice::cli::Cli::parse_from(std::iter::once("sluice".to_string()).chain(args));
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let code = runtime.block_on(sluice::cli::run(cli))?;
+    if code != std::process::ExitCode::SUCCESS {
+        std::process::exit(1);
+    }
+    Ok(())
 }

@@ -1,12 +1,12 @@
-//! The real `sluice` binary under a benchmark: started on a manifest,
-//! watched while it drains, then stopped with its CPU time and peak RSS;
-//! and the figures written as JSON.
+//! A process under a benchmark (the real `sluice` binary, its native
+//! build, a Kafka Connect worker): started, watched while it drains, then
+//! stopped with its CPU time and peak RSS; and the figures written as JSON.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-/// A `sluice run` in progress.
+/// A benchmarked process in progress.
 pub struct SluiceRun {
     child: Child,
     /// When it was started.
@@ -17,26 +17,60 @@ pub struct SluiceRun {
 pub struct Usage {
     pub cpu_secs: f64,
     pub peak_rss_kib: u64,
+    /// Resident memory now.
+    pub rss_kib: u64,
+}
+
+/// Which build of Sluice runs the pipeline.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// `sluice`, plugins in Wasm.
+    Wasm,
+    /// `sluice-bench native-sluice`: the same host, plugins compiled in.
+    Native,
 }
 
 impl SluiceRun {
-    /// Starts `<target>/release/sluice run manifest`, logging warnings only.
-    pub fn start(target: &Path, manifest: &Path) -> anyhow::Result<Self> {
-        let bin = target.join("release/sluice");
+    /// Starts `sluice run manifest --stats-file stats` of `build`, logging warnings only.
+    pub fn start(
+        target: &Path,
+        build: Build,
+        manifest: &Path,
+        stats: &Path,
+    ) -> anyhow::Result<Self> {
+        let (bin, first) = match build {
+            Build::Wasm => (target.join("release/sluice"), None),
+            Build::Native => (target.join("release/sluice-bench"), Some("native-sluice")),
+        };
         anyhow::ensure!(
             bin.exists(),
             "{} is missing: run through scripts/bench",
             bin.display()
         );
-        let started = Instant::now();
-        let child = Command::new(&bin)
+        let mut command = Command::new(&bin);
+        command
+            .args(first)
             .arg("run")
             .arg(manifest)
-            .env("SLUICE_LOG", "warn")
+            .arg("--stats-file")
+            .arg(stats)
+            .env("SLUICE_LOG", "warn");
+        Self::spawn(command)
+    }
+
+    /// Starts `command`, its output to the benchmark's stderr.
+    pub fn spawn(mut command: Command) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()?;
         Ok(SluiceRun { child, started })
+    }
+
+    /// What it used so far.
+    pub fn usage(&self) -> anyhow::Result<Usage> {
+        proc_usage(self.child.id())
     }
 
     /// Fails if the process exited.
@@ -47,29 +81,34 @@ impl SluiceRun {
         }
     }
 
-    /// Reads its usage, then stops it with SIGTERM.
-    pub fn stop(mut self) -> anyhow::Result<Usage> {
+    /// Reads its usage, then stops it with SIGTERM and waits for it to
+    /// exit, without blocking the runtime: the benchmark's HTTP receiver
+    /// keeps answering the requests the process finishes with.
+    pub async fn stop(mut self) -> anyhow::Result<Usage> {
         let usage = proc_usage(self.child.id())?;
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
             .status();
-        self.child.wait()?;
+        while self.child.try_wait()?.is_none() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         Ok(usage)
     }
 }
 
 /// Writes, in a fresh temporary directory, a manifest of one connector
-/// named `topic` that reads `topic` with the built plugins and the
-/// benchmarks' plugin cache; `rest` continues the connector's table.
-/// Returns the manifest's path.
+/// named `name` (its group is `connect-<name>`) that reads `topic` with the
+/// built plugins and the benchmarks' plugin cache; `rest` continues the
+/// connector's table. Returns the manifest's path.
 pub fn write_manifest(
     target: &Path,
+    name: &str,
     topic: &str,
     bootstrap: &str,
     rest: &str,
 ) -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("sluice-bench-{topic}"));
+    let dir = std::env::temp_dir().join(format!("sluice-bench-{name}"));
     std::fs::create_dir_all(&dir)?;
     let manifest = dir.join("manifest.toml");
     let text = format!(
@@ -77,7 +116,7 @@ pub fn write_manifest(
 plugin_dir = "{plugins}"
 cache_dir = "{cache}"
 [[connectors]]
-name = "{topic}"
+name = "{name}"
 topics = "{topic}"
 kafka = {{ "bootstrap.servers" = "{bootstrap}" }}
 {rest}"#,
@@ -104,8 +143,8 @@ pub fn write_figures(
     Ok(())
 }
 
-/// CPU seconds (user + system) and peak RSS in KiB of a live process.
-fn proc_usage(pid: u32) -> anyhow::Result<Usage> {
+/// CPU seconds (user + system), peak and current RSS in KiB of a live process.
+pub fn proc_usage(pid: u32) -> anyhow::Result<Usage> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     let fields: Vec<&str> = stat
         .rsplit_once(')')
@@ -116,13 +155,16 @@ fn proc_usage(pid: u32) -> anyhow::Result<Usage> {
     let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
         + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let peak_rss_kib = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0);
+    let kib = |field: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
     Ok(Usage {
         cpu_secs: ticks as f64 / 100.0,
-        peak_rss_kib,
+        peak_rss_kib: kib("VmHWM:"),
+        rss_kib: kib("VmRSS:"),
     })
 }

@@ -5,7 +5,7 @@
 //! partition whose worker is busy is paused while the consumer keeps polling.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,7 @@ use crate::pipeline::{BatchDone, BatchError, BatchFailed, PartitionState, Pipeli
 use crate::record::{Header, Record, ValueKind};
 use crate::source::context::{AssignmentEvent, SourceContext, commit_list};
 use crate::source::tracker::{BatchTicket, OffsetTracker, TopicPartition};
+pub use crate::stats::ConnectorStats;
 
 /// Why a connector stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -41,16 +42,6 @@ pub enum ConnectorError {
         connector: String,
         source: BatchError,
     },
-}
-
-/// Counters a connector keeps, readable while it runs.
-#[derive(Debug, Default)]
-pub struct ConnectorStats {
-    pub records_consumed: AtomicU64,
-    pub records_finished: AtomicU64,
-    pub batches_finished: AtomicU64,
-    /// Records that failed and were logged or dead-lettered (`errors.tolerance=all`).
-    pub records_failed: AtomicU64,
 }
 
 /// How long in-flight batches may take to finish at shutdown.
@@ -93,7 +84,7 @@ pub async fn run(
     let spec = &connector.spec;
     let name = spec.name.clone();
     let pipeline = Arc::new(
-        Pipeline::start(connector.clone())
+        Pipeline::start(connector.clone(), stats.clone())
             .await
             .map_err(|message| ConnectorError::Setup {
                 connector: name.clone(),
@@ -133,10 +124,13 @@ pub async fn run(
     let mut buffers: HashMap<TopicPartition, PartitionBuf> = HashMap::new();
     let mut workers: HashMap<TopicPartition, Worker> = HashMap::new();
     let mut topics_seen: HashMap<String, Arc<str>> = HashMap::new();
-    let mut tick = tokio::time::interval(
-        Duration::from_millis(50).min(limits.linger.max(Duration::from_millis(5))),
-    );
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Wakes when the oldest open batch has lingered long enough; reset when
+    // a batch opens earlier than it or after it fired.
+    let lingering = tokio::time::sleep(Duration::MAX / 4);
+    tokio::pin!(lingering);
+    let mut linger_armed = false;
     let mut last_commit = Instant::now();
     let mut last_report = Instant::now();
     let mut failure: Option<BatchError> = None;
@@ -164,6 +158,7 @@ pub async fn run(
             },
             Some(event) = events.recv() => match event {
                 AssignmentEvent::Assigned(tps) => {
+                    let _ = stats.assigned.set(Instant::now());
                     for tp in tps {
                         let (tx, rx) = mpsc::channel(1);
                         let task = tokio::spawn(worker(pipeline.clone(), tp.clone(), rx, done_tx.clone()));
@@ -181,17 +176,35 @@ pub async fn run(
                     }
                 }
             },
-            _ = tick.tick() => {
+            () = &mut lingering, if linger_armed => {
                 let now = Instant::now();
                 let due: Vec<TopicPartition> = buffers
                     .iter()
-                    .filter(|(_, b)| b.since.is_some_and(|s| now.duration_since(s) >= limits.linger) || !b.ready.is_empty())
+                    .filter(|(_, b)| b.since.is_some_and(|s| now.duration_since(s) >= limits.linger))
                     .map(|(tp, _)| tp.clone())
                     .collect();
                 for tp in due {
                     if let Some(b) = buffers.get_mut(&tp) {
                         seal(b);
                     }
+                    hand_over(&consumer, &tracker, &mut buffers, &workers, &tp);
+                }
+                linger_armed = match buffers.values().filter_map(|b| b.since).min() {
+                    Some(oldest) => {
+                        lingering.as_mut().reset((oldest + limits.linger).into());
+                        true
+                    }
+                    None => false,
+                };
+            },
+            _ = tick.tick() => {
+                let now = Instant::now();
+                let waiting: Vec<TopicPartition> = buffers
+                    .iter()
+                    .filter(|(_, b)| !b.ready.is_empty())
+                    .map(|(tp, _)| tp.clone())
+                    .collect();
+                for tp in waiting {
                     hand_over(&consumer, &tracker, &mut buffers, &workers, &tp);
                 }
                 if now.duration_since(last_commit) >= spec.commit_interval {
@@ -210,7 +223,15 @@ pub async fn run(
                     stats.records_consumed.fetch_add(1, Ordering::Relaxed);
                     let Some(b) = buffers.get_mut(&tp) else { continue };
                     b.bytes += record.value.as_ref().map_or(0, Bytes::len);
-                    b.since.get_or_insert_with(Instant::now);
+                    if b.since.is_none() {
+                        let now = Instant::now();
+                        b.since = Some(now);
+                        let due = now + limits.linger;
+                        if !linger_armed || due < lingering.deadline().into_std() {
+                            lingering.as_mut().reset(due.into());
+                            linger_armed = true;
+                        }
+                    }
                     b.records.push(record);
                     if b.records.len() >= limits.max_records || b.bytes >= limits.max_bytes {
                         seal(b);
@@ -296,6 +317,7 @@ fn finished(
         .records_failed
         .fetch_add(done.failed as u64, Ordering::Relaxed);
     stats.batches_finished.fetch_add(1, Ordering::Relaxed);
+    let _ = stats.first_batch.set(Instant::now());
 }
 
 /// Records how far a failed batch got, so the records before its failure

@@ -11,3 +11,4 @@ pub mod produce;
 pub mod record;
 pub mod sink;
 pub mod source;
+pub mod stats;

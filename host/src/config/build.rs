@@ -75,6 +75,17 @@ async fn start_plugin(
     spec: &PluginSpec,
     kind: PluginKind,
 ) -> Result<ConfiguredPlugin, String> {
+    if let Some(native) = crate::plugin::native::lookup(&spec.name) {
+        let kind_of = PluginKind::from(native.metadata().kind);
+        if kind_of != kind {
+            return Err(format!(
+                "plugin `{}` is a {kind_of}, but this place needs a {kind}",
+                spec.name
+            ));
+        }
+        return ConfiguredPlugin::start_native(native, spec.config.clone())
+            .map_err(|e| e.to_string());
+    }
     let plugin = match loaded.get(&spec.path) {
         Some(p) => p.clone(),
         None => {

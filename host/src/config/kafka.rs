@@ -78,11 +78,13 @@ pub fn consumer_properties(
         .or_insert_with(|| "cooperative-sticky".into());
     // librdkafka prefetches up to 64 MiB and 100k messages per partition by
     // default; Sluice batches what it needs and pauses busy partitions, so a
-    // smaller queue keeps memory flat under lag without slowing delivery.
+    // small queue keeps memory flat under lag: 2 MiB and 1000 messages per
+    // partition (a 500-record batch of 1 KiB twice over), fetches of at most
+    // 4 MiB. Measured by `scripts/bench compare` (8 partitions, see README).
     for (key, value) in [
-        ("queued.max.messages.kbytes", "16384"),
-        ("queued.min.messages", "10000"),
-        ("fetch.max.bytes", "16777216"),
+        ("queued.max.messages.kbytes", "2048"),
+        ("queued.min.messages", "1000"),
+        ("fetch.max.bytes", "4194304"),
         // librdkafka waits 1 s before refetching once its queue was full;
         // with a bounded queue that stalls delivery (measured: 4.9k -> 8.2k records/s).
         ("fetch.queue.backoff.ms", "20"),

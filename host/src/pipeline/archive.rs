@@ -73,6 +73,12 @@ impl Pipeline {
             trailer: &trailer,
             extension: &s.extension,
         };
+        // Writing includes the uploads it triggers; timed however it ends.
+        let _timer = SinkTimer {
+            pipeline: self,
+            records: ready.len(),
+            started: std::time::Instant::now(),
+        };
         for (record, origin, bytes) in ready {
             if origin >= out.cut() {
                 break;
@@ -139,5 +145,19 @@ impl Pipeline {
     async fn framing(&self) -> Result<(Vec<u8>, Vec<u8>), CallError> {
         let f = &self.connector.formatter;
         Ok((f.header().await?.to_vec(), f.trailer().await?.to_vec()))
+    }
+}
+
+/// Adds the S3 sink's time for a batch to the stage totals when dropped.
+struct SinkTimer<'a> {
+    pipeline: &'a Pipeline,
+    records: usize,
+    started: std::time::Instant,
+}
+
+impl Drop for SinkTimer<'_> {
+    fn drop(&mut self) {
+        self.pipeline
+            .timed("sink", "s3", self.records, self.started);
     }
 }

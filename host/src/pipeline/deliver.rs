@@ -107,10 +107,12 @@ impl Pipeline {
                 ready[start..end].iter().map(|(_, _, b)| &b[..]),
                 &trailer,
             );
+            let sent_at = std::time::Instant::now();
             let result = h
                 .client
                 .send(&url, Bytes::from(body), &info.content_type)
                 .await;
+            self.timed("sink", "http", end - start, sent_at);
             let origins: Vec<usize> = ready[start..end].iter().map(|(_, o, _)| *o).collect();
             self.settle(h, originals, &origins, &url, result, out).await;
             start = end;
@@ -127,10 +129,12 @@ impl Pipeline {
     ) -> Vec<(Record, usize, Bytes)> {
         let formatter = &self.connector.formatter;
         let records = &work.records;
+        let started = std::time::Instant::now();
         let encoded = isolate::isolate(self.policy(), formatter.name(), records.len(), move |r| {
             formatter.encode(&records[r])
         })
         .await;
+        self.timed("formatter", formatter.name(), records.len(), started);
         let mut ready = Vec::with_capacity(work.len());
         let mut failures = Vec::new();
         for ((e, record), origin) in encoded.into_iter().zip(work.records).zip(work.origins) {

@@ -11,6 +11,7 @@ mod isolate;
 mod outcome;
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use crate::config::BuiltConnector;
 use crate::errors::{ErrorReporter, Failure, Stage};
@@ -23,6 +24,7 @@ use crate::sink::http::reporter::HttpReporter;
 use crate::sink::s3::config::S3SinkSpec;
 use crate::sink::s3::store::{Store, StoreError};
 use crate::sink::s3::writer::PartitionWriter;
+use crate::stats::ConnectorStats;
 
 pub use archive::now_ms;
 pub use deliver::resolve_url;
@@ -118,13 +120,17 @@ pub struct Pipeline {
     connector: Arc<BuiltConnector>,
     backend: Backend,
     errors: ErrorReporter,
+    stats: Arc<ConnectorStats>,
 }
 
 impl Pipeline {
     /// Starts the sink (the HTTP client and reporter topics, or the S3
     /// client after checking the bucket) and the dead letter queue,
-    /// creating topics if needed.
-    pub async fn start(connector: Arc<BuiltConnector>) -> Result<Self, String> {
+    /// creating topics if needed. Stage times go to `stats`.
+    pub async fn start(
+        connector: Arc<BuiltConnector>,
+        stats: Arc<ConnectorStats>,
+    ) -> Result<Self, String> {
         let spec = &connector.spec;
         let connection = crate::config::kafka::connection_properties(&spec.kafka);
         let backend = match &spec.sink {
@@ -159,6 +165,7 @@ impl Pipeline {
             connector,
             backend,
             errors,
+            stats,
         })
     }
 
@@ -263,6 +270,13 @@ impl Pipeline {
         })
     }
 
+    /// Adds the time since `started` to the stage `kind` of `component`.
+    fn timed(&self, kind: &str, component: &str, records: usize, started: Instant) {
+        self.stats
+            .stages
+            .add(&format!("{kind} {component}"), records, started.elapsed());
+    }
+
     fn policy(&self) -> &crate::errors::ErrorPolicy {
         self.errors.policy()
     }
@@ -282,10 +296,16 @@ impl Pipeline {
             Part::Value => Stage::ValueConverter,
         };
         let records = &work.records;
+        let started = Instant::now();
         let results = isolate::isolate(self.policy(), plugin.name(), records.len(), move |r| {
             plugin.convert(part, &records[r])
         })
         .await;
+        let label = match part {
+            Part::Key => "key.converter",
+            Part::Value => "value.converter",
+        };
+        self.timed(label, plugin.name(), records.len(), started);
         let mut failures = Vec::new();
         for (i, result) in results.into_iter().enumerate() {
             let origin = work.origins[i];
@@ -306,10 +326,12 @@ impl Pipeline {
             return;
         }
         let records = &work.records;
+        let started = Instant::now();
         let results = isolate::isolate(self.policy(), plugin.name(), records.len(), move |r| {
             plugin.transform(&records[r])
         })
         .await;
+        self.timed("transform", plugin.name(), records.len(), started);
         let mut next = Work::default();
         let mut failures = Vec::new();
         for (i, result) in results.into_iter().enumerate() {

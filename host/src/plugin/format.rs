@@ -13,6 +13,18 @@ pub struct FormatInfo {
     pub suffix: Bytes,
 }
 
+impl From<super::native::wire::FormatInfo> for FormatInfo {
+    fn from(info: super::native::wire::FormatInfo) -> Self {
+        FormatInfo {
+            content_type: info.content_type,
+            extension: info.extension,
+            prefix: info.prefix.into(),
+            separator: info.separator.into(),
+            suffix: info.suffix.into(),
+        }
+    }
+}
+
 impl FormatInfo {
     /// `header ++ prefix ++ item1 ++ separator ++ item2 … ++ suffix ++ trailer`.
     pub fn frame<'a>(

@@ -61,16 +61,22 @@ pub struct Metadata {
     pub config: Vec<ConfigKey>,
 }
 
+impl From<types::PluginKind> for PluginKind {
+    fn from(k: types::PluginKind) -> Self {
+        match k {
+            types::PluginKind::Converter => PluginKind::Converter,
+            types::PluginKind::Transform => PluginKind::Transform,
+            types::PluginKind::Formatter => PluginKind::Formatter,
+        }
+    }
+}
+
 impl From<types::PluginMetadata> for Metadata {
     fn from(m: types::PluginMetadata) -> Self {
         Metadata {
             name: m.name,
             version: m.version,
-            kind: match m.kind {
-                types::PluginKind::Converter => PluginKind::Converter,
-                types::PluginKind::Transform => PluginKind::Transform,
-                types::PluginKind::Formatter => PluginKind::Formatter,
-            },
+            kind: m.kind.into(),
             description: m.description,
             config: m
                 .config

@@ -10,6 +10,7 @@ mod grants;
 mod instance;
 mod limits;
 mod metadata;
+pub mod native;
 mod pool;
 mod runtime;
 mod store;

@@ -14,6 +14,7 @@ use super::format::FormatInfo;
 use super::grants::Sandbox;
 use super::instance::{Exports, Instance};
 use super::metadata::{Metadata, PluginKind};
+use super::native::{NativeInstance, NativePlugin};
 use super::runtime::LoadedPlugin;
 use crate::record::{Record, ValueKind};
 
@@ -43,11 +44,25 @@ pub enum TransformOutcome {
 
 /// A plugin started with its configuration.
 pub struct ConfiguredPlugin {
-    plugin: Arc<LoadedPlugin>,
+    metadata: Metadata,
     config: Vec<(String, String)>,
-    sandbox: Sandbox,
-    idle: Mutex<Vec<Instance>>,
+    engine: Engine,
     format_info: Option<FormatInfo>,
+}
+
+/// What runs the plugin's code, with its idle instances.
+enum Engine {
+    /// A sandboxed Wasm component.
+    Wasm {
+        plugin: Arc<LoadedPlugin>,
+        sandbox: Sandbox,
+        idle: Mutex<Vec<Instance>>,
+    },
+    /// Code compiled into the process (see [`super::native`]).
+    Native {
+        plugin: Arc<dyn NativePlugin>,
+        idle: Mutex<Vec<NativeInstance>>,
+    },
 }
 
 impl ConfiguredPlugin {
@@ -65,20 +80,23 @@ impl ConfiguredPlugin {
                 message,
             })?;
         let mut this = ConfiguredPlugin {
-            plugin,
+            metadata: plugin.metadata.clone(),
             config,
-            sandbox,
-            idle: Mutex::new(Vec::new()),
+            engine: Engine::Wasm {
+                plugin: plugin.clone(),
+                sandbox: sandbox.clone(),
+                idle: Mutex::new(Vec::new()),
+            },
             format_info: None,
         };
-        let mut first = this
-            .plugin
-            .instantiate(&this.sandbox)
-            .await
-            .map_err(|source| ConfigureError::Start {
-                plugin: name.clone(),
-                source,
-            })?;
+        let mut first =
+            plugin
+                .instantiate(&sandbox)
+                .await
+                .map_err(|source| ConfigureError::Start {
+                    plugin: name.clone(),
+                    source,
+                })?;
         match this.configure(&mut first).await {
             Ok(Ok(())) => {}
             Ok(Err(message)) => {
@@ -94,7 +112,7 @@ impl ConfiguredPlugin {
                 });
             }
         }
-        if this.plugin.metadata.kind == PluginKind::Formatter {
+        if this.metadata.kind == PluginKind::Formatter {
             let info = first
                 .call(async |store, exports| match exports {
                     Exports::Formatter(f) => f.sluice_plugin_formatting().call_info(store).await,
@@ -105,26 +123,49 @@ impl ConfiguredPlugin {
                     plugin: name.clone(),
                     source,
                 })?;
-            this.format_info = Some(FormatInfo {
-                content_type: info.content_type,
-                extension: info.extension,
-                prefix: info.prefix.into(),
-                separator: info.separator.into(),
-                suffix: info.suffix.into(),
-            });
+            this.format_info = Some(FormatInfo::from(info));
         }
         this.give_back(first);
         Ok(this)
     }
 
+    /// Starts a plugin compiled into the process with `config`, checked
+    /// against its metadata as a Wasm plugin's is.
+    pub(crate) fn start_native(
+        plugin: Arc<dyn NativePlugin>,
+        config: Vec<(String, String)>,
+    ) -> Result<Self, ConfigureError> {
+        let metadata = Metadata::from(plugin.metadata());
+        let rejected = |message| ConfigureError::Rejected {
+            plugin: metadata.name.clone(),
+            message,
+        };
+        metadata.check_consistent().map_err(rejected)?;
+        metadata.check_config(&config).map_err(rejected)?;
+        let mut first = plugin.instantiate(&config).map_err(rejected)?;
+        let format_info = match &mut first {
+            NativeInstance::Formatter(f) => Some(FormatInfo::from(f.info())),
+            _ => None,
+        };
+        Ok(ConfiguredPlugin {
+            metadata,
+            config,
+            engine: Engine::Native {
+                plugin,
+                idle: Mutex::new(vec![first]),
+            },
+            format_info,
+        })
+    }
+
     /// The plugin's metadata.
     pub fn metadata(&self) -> &Metadata {
-        &self.plugin.metadata
+        &self.metadata
     }
 
     /// The plugin's name.
     pub fn name(&self) -> &str {
-        &self.plugin.metadata.name
+        &self.metadata.name
     }
 
     /// A formatter's framing; `None` for other kinds.
@@ -155,12 +196,20 @@ impl ConfiguredPlugin {
             .await
     }
 
-    /// An idle instance, or a new configured one.
+    /// An idle Wasm instance, or a new configured one.
     async fn take(&self) -> Result<Instance, CallError> {
-        if let Some(i) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+        let Engine::Wasm {
+            plugin,
+            sandbox,
+            idle,
+        } = &self.engine
+        else {
+            return Err(self.bad_reply("a Wasm call on a native plugin"));
+        };
+        if let Some(i) = idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
             return Ok(i);
         }
-        let mut instance = self.plugin.instantiate(&self.sandbox).await?;
+        let mut instance = plugin.instantiate(sandbox).await?;
         match self.configure(&mut instance).await? {
             Ok(()) => Ok(instance),
             Err(message) => Err(CallError::BadReply {
@@ -174,7 +223,10 @@ impl ConfiguredPlugin {
 
     /// Returns an instance to the pool unless it grew past the recycle mark.
     fn give_back(&self, instance: Instance) {
-        if instance.memory_high_water() > self.sandbox.limits.recycle_above_bytes {
+        let Engine::Wasm { sandbox, idle, .. } = &self.engine else {
+            return;
+        };
+        if instance.memory_high_water() > sandbox.limits.recycle_above_bytes {
             tracing::debug!(
                 plugin = self.name(),
                 memory = instance.memory_high_water(),
@@ -182,8 +234,7 @@ impl ConfiguredPlugin {
             );
             return;
         }
-        self.idle
-            .lock()
+        idle.lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(instance);
     }
@@ -204,8 +255,41 @@ impl ConfiguredPlugin {
         result
     }
 
+    /// Runs `f` on an idle native instance or a new one; a panic becomes a
+    /// trap and drops the instance.
+    fn with_native<R>(
+        &self,
+        f: impl FnOnce(&mut NativeInstance) -> Option<R>,
+    ) -> Result<R, CallError> {
+        let Engine::Native { plugin, idle } = &self.engine else {
+            return Err(self.bad_reply("a native call on a Wasm plugin"));
+        };
+        let taken = idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut instance = match taken {
+            Some(i) => i,
+            None => plugin
+                .instantiate(&self.config)
+                .map_err(|m| self.bad_reply(format!("a new instance failed to start: {m}")))?,
+        };
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut instance)))
+            .map_err(|_| CallError::Trap {
+                plugin: self.name().to_string(),
+                message: "native plugin panicked".into(),
+                detail: String::new(),
+            })?
+            .ok_or_else(|| self.bad_reply("export of another plugin kind called"))?;
+        idle.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(instance);
+        Ok(result)
+    }
+
+    fn is_native(&self) -> bool {
+        matches!(self.engine, Engine::Native { .. })
+    }
+
     fn expect_kind(&self, wanted: PluginKind) -> Result<(), CallError> {
-        let kind = self.plugin.metadata.kind;
+        let kind = self.metadata.kind;
         if kind == wanted {
             return Ok(());
         }
@@ -250,8 +334,13 @@ impl ConfiguredPlugin {
             Part::Key => cv::Part::Key,
             Part::Value => cv::Part::Value,
         };
-        let reply = self
-            .with_instance(async move |store, exports| match exports {
+        let reply = if self.is_native() {
+            self.with_native(|i| match i {
+                NativeInstance::Converter(c) => Some(c.convert(part, &batch)),
+                _ => None,
+            })?
+        } else {
+            self.with_instance(async move |store, exports| match exports {
                 Exports::Converter(c) => {
                     c.sluice_plugin_conversion()
                         .call_convert(store, part, &batch)
@@ -259,7 +348,8 @@ impl ConfiguredPlugin {
                 }
                 _ => Err(wrong_kind()),
             })
-            .await?;
+            .await?
+        };
         let failures = self.one_per_record(
             reply.items.len(),
             reply.failures,
@@ -302,8 +392,13 @@ impl ConfiguredPlugin {
     pub async fn transform(&self, records: &[Record]) -> Result<Vec<TransformOutcome>, CallError> {
         self.expect_kind(PluginKind::Transform)?;
         let batch = arena::encode(records);
-        let reply = self
-            .with_instance(async move |store, exports| match exports {
+        let reply = if self.is_native() {
+            self.with_native(|i| match i {
+                NativeInstance::Transform(t) => Some(t.transform(&batch)),
+                _ => None,
+            })?
+        } else {
+            self.with_instance(async move |store, exports| match exports {
                 Exports::Transform(t) => {
                     t.sluice_plugin_transformation()
                         .call_transform(store, &batch)
@@ -311,7 +406,8 @@ impl ConfiguredPlugin {
                 }
                 _ => Err(wrong_kind()),
             })
-            .await?;
+            .await?
+        };
         if reply.origins.windows(2).any(|w| w[0] > w[1]) {
             return Err(self.bad_reply("output origins are not in input order"));
         }
@@ -344,8 +440,13 @@ impl ConfiguredPlugin {
     ) -> Result<Vec<Result<Bytes, String>>, CallError> {
         self.expect_kind(PluginKind::Formatter)?;
         let batch = arena::encode(records);
-        let reply = self
-            .with_instance(async move |store, exports| match exports {
+        let reply = if self.is_native() {
+            self.with_native(|i| match i {
+                NativeInstance::Formatter(f) => Some(f.encode(&batch)),
+                _ => None,
+            })?
+        } else {
+            self.with_instance(async move |store, exports| match exports {
                 Exports::Formatter(f) => {
                     f.sluice_plugin_formatting()
                         .call_encode(store, &batch)
@@ -353,7 +454,8 @@ impl ConfiguredPlugin {
                 }
                 _ => Err(wrong_kind()),
             })
-            .await?;
+            .await?
+        };
         let failures = self.one_per_record(
             reply.items.len(),
             reply.failures,
@@ -376,6 +478,14 @@ impl ConfiguredPlugin {
     /// A formatter's header bytes (usually empty).
     pub async fn header(&self) -> Result<Bytes, CallError> {
         self.expect_kind(PluginKind::Formatter)?;
+        if self.is_native() {
+            return self
+                .with_native(|i| match i {
+                    NativeInstance::Formatter(f) => Some(f.header()),
+                    _ => None,
+                })
+                .map(Bytes::from);
+        }
         self.with_instance(async |store, exports| match exports {
             Exports::Formatter(f) => f.sluice_plugin_formatting().call_header(store).await,
             _ => Err(wrong_kind()),
@@ -387,6 +497,14 @@ impl ConfiguredPlugin {
     /// A formatter's trailer bytes (usually empty).
     pub async fn trailer(&self) -> Result<Bytes, CallError> {
         self.expect_kind(PluginKind::Formatter)?;
+        if self.is_native() {
+            return self
+                .with_native(|i| match i {
+                    NativeInstance::Formatter(f) => Some(f.trailer()),
+                    _ => None,
+                })
+                .map(Bytes::from);
+        }
         self.with_instance(async |store, exports| match exports {
             Exports::Formatter(f) => f.sluice_plugin_formatting().call_trailer(store).await,
             _ => Err(wrong_kind()),

@@ -1,0 +1,177 @@
+//! What a running connector counts: records through it, when it joined its
+//! group and delivered its first batch, and the time each stage of the
+//! pipeline took; written as JSON by `sluice run --stats-file`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// Counters a connector keeps, readable while it runs.
+#[derive(Debug)]
+pub struct ConnectorStats {
+    pub records_consumed: AtomicU64,
+    pub records_finished: AtomicU64,
+    pub batches_finished: AtomicU64,
+    /// Records that failed and were logged or dead-lettered (`errors.tolerance=all`).
+    pub records_failed: AtomicU64,
+    /// When the connector started (the clock of the `*_ms` figures).
+    pub started: Instant,
+    /// When the group first assigned partitions to this process.
+    pub assigned: OnceLock<Instant>,
+    /// When the first batch was finished (delivered and acknowledged).
+    pub first_batch: OnceLock<Instant>,
+    /// Time spent per pipeline stage.
+    pub stages: StageTimes,
+}
+
+impl Default for ConnectorStats {
+    fn default() -> Self {
+        ConnectorStats {
+            records_consumed: AtomicU64::new(0),
+            records_finished: AtomicU64::new(0),
+            batches_finished: AtomicU64::new(0),
+            records_failed: AtomicU64::new(0),
+            started: Instant::now(),
+            assigned: OnceLock::new(),
+            first_batch: OnceLock::new(),
+            stages: StageTimes::default(),
+        }
+    }
+}
+
+/// Wall-clock time per pipeline stage, summed over all partitions' workers
+/// (which run concurrently, so the sum may exceed the elapsed time).
+#[derive(Debug, Default)]
+pub struct StageTimes {
+    stages: Mutex<Vec<StageTotal>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct StageTotal {
+    stage: String,
+    calls: u64,
+    records: u64,
+    nanos: u64,
+}
+
+impl StageTimes {
+    /// Adds one call of `stage` over `records` records that took `took`.
+    pub fn add(&self, stage: &str, records: usize, took: Duration) {
+        let mut stages = self.stages.lock().unwrap_or_else(|p| p.into_inner());
+        let nanos = took.as_nanos() as u64;
+        match stages.iter_mut().find(|s| s.stage == stage) {
+            Some(s) => {
+                s.calls += 1;
+                s.records += records as u64;
+                s.nanos += nanos;
+            }
+            None => stages.push(StageTotal {
+                stage: stage.to_string(),
+                calls: 1,
+                records: records as u64,
+                nanos,
+            }),
+        }
+    }
+
+    /// Every stage so far, in the order they first ran.
+    pub fn snapshot(&self) -> Vec<StageSnapshot> {
+        self.stages
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|s| StageSnapshot {
+                stage: s.stage.clone(),
+                calls: s.calls,
+                records: s.records,
+                seconds: s.nanos as f64 / 1e9,
+                micros_per_record: if s.records == 0 {
+                    0.0
+                } else {
+                    s.nanos as f64 / 1e3 / s.records as f64
+                },
+            })
+            .collect()
+    }
+}
+
+/// One stage's totals.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct StageSnapshot {
+    /// e.g. `value.converter json`, `transform[0] insert-field`, `formatter json-batch`, `http`.
+    pub stage: String,
+    pub calls: u64,
+    pub records: u64,
+    pub seconds: f64,
+    pub micros_per_record: f64,
+}
+
+/// A connector's figures at one moment, as `--stats-file` writes them.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct StatsSnapshot {
+    pub connector: String,
+    pub records_consumed: u64,
+    pub records_finished: u64,
+    pub records_failed: u64,
+    pub batches_finished: u64,
+    /// Milliseconds from the connector's start to its first partition assignment.
+    pub assigned_after_ms: Option<f64>,
+    /// Milliseconds from the connector's start to its first finished batch.
+    pub first_batch_after_ms: Option<f64>,
+    pub stages: Vec<StageSnapshot>,
+}
+
+impl ConnectorStats {
+    /// The figures now, for the connector `name`.
+    pub fn snapshot(&self, name: &str) -> StatsSnapshot {
+        let since = |at: &OnceLock<Instant>| {
+            at.get()
+                .map(|t| t.duration_since(self.started).as_secs_f64() * 1e3)
+        };
+        StatsSnapshot {
+            connector: name.to_string(),
+            records_consumed: self.records_consumed.load(Ordering::Relaxed),
+            records_finished: self.records_finished.load(Ordering::Relaxed),
+            records_failed: self.records_failed.load(Ordering::Relaxed),
+            batches_finished: self.batches_finished.load(Ordering::Relaxed),
+            assigned_after_ms: since(&self.assigned),
+            first_batch_after_ms: since(&self.first_batch),
+            stages: self.stages.snapshot(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_times_add_up_per_stage_in_first_seen_order() {
+        let t = StageTimes::default();
+        t.add("value.converter json", 500, Duration::from_millis(5));
+        t.add("sink http", 500, Duration::from_millis(20));
+        t.add("value.converter json", 100, Duration::from_millis(1));
+        let s = t.snapshot();
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].stage, "value.converter json");
+        assert_eq!((s[0].calls, s[0].records), (2, 600));
+        assert!((s[0].micros_per_record - 10.0).abs() < 1e-9);
+        assert!((s[1].seconds - 0.02).abs() < 1e-9);
+    }
+
+    #[test]
+    fn snapshot_reports_join_and_first_batch_relative_to_start() {
+        let stats = ConnectorStats::default();
+        let snap = stats.snapshot("c");
+        assert_eq!((snap.assigned_after_ms, snap.first_batch_after_ms), (None, None));
+        let _ = stats.assigned.set(stats.started + Duration::from_millis(70));
+        let _ = stats.first_batch.set(stats.started + Duration::from_millis(250));
+        stats.records_finished.store(500, Ordering::Relaxed);
+        let snap = stats.snapshot("c");
+        assert_eq!(snap.assigned_after_ms, Some(70.0));
+        assert_eq!(snap.first_batch_after_ms, Some(250.0));
+        assert_eq!(snap.records_finished, 500);
+    }
+}
