@@ -165,9 +165,16 @@ mod tests {
     fn snapshot_reports_join_and_first_batch_relative_to_start() {
         let stats = ConnectorStats::default();
         let snap = stats.snapshot("c");
-        assert_eq!((snap.assigned_after_ms, snap.first_batch_after_ms), (None, None));
-        let _ = stats.assigned.set(stats.started + Duration::from_millis(70));
-        let _ = stats.first_batch.set(stats.started + Duration::from_millis(250));
+        assert_eq!(
+            (snap.assigned_after_ms, snap.first_batch_after_ms),
+            (None, None)
+        );
+        let _ = stats
+            .assigned
+            .set(stats.started + Duration::from_millis(70));
+        let _ = stats
+            .first_batch
+            .set(stats.started + Duration::from_millis(250));
         stats.records_finished.store(500, Ordering::Relaxed);
         let snap = stats.snapshot("c");
         assert_eq!(snap.assigned_after_ms, Some(70.0));
