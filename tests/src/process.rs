@@ -34,7 +34,10 @@ impl Running {
     /// SIGTERM, and a clean exit (status 0) asserted; returns stderr.
     pub fn stop_cleanly(self) -> String {
         let (status, stderr) = self.stop();
-        assert!(status.success(), "sluice exits 0 on SIGTERM\n{stderr}");
+        assert!(
+            status.success(),
+            "sluice exits 0 on SIGTERM: {status:?}\n{stderr}"
+        );
         stderr
     }
 

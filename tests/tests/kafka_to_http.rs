@@ -260,7 +260,9 @@ config = { "topic.field" = "t", "partition.field" = "p", "offset.field" = "o" }"
 async fn kill_9_then_restart_delivers_everything_and_never_commits_ahead() {
     let topic = unique_topic("crash");
     create_topic(&topic, 1).await;
-    produce(&producer(), &topic, 0, &json_values(3000)).await;
+    // Enough records that the crash lands mid-stream.
+    const TOTAL: i64 = 20_000;
+    produce(&producer(), &topic, 0, &json_values(TOTAL as usize)).await;
     let receiver = Receiver::start().await;
     let dir = tempfile::tempdir().unwrap();
     let sink = format!(
@@ -297,6 +299,10 @@ config = { "offset.field" = "o" }"#;
     let seen = offsets(&receiver.accepted());
     let committed_at_crash = committed(&format!("connect-{name}"), &topic, 1)[0].unwrap_or(0);
     assert!(
+        (seen.len() as i64) < TOTAL,
+        "the crash came before everything was delivered"
+    );
+    assert!(
         committed_at_crash > 0,
         "some offsets were committed before the crash"
     );
@@ -306,17 +312,17 @@ config = { "offset.field" = "o" }"#;
     );
     let run = Running::start(&m);
     let got = receiver
-        .wait_for(90, "every offset", |r| offsets(r).len() >= 3000)
+        .wait_for(90, "every offset", |r| offsets(r).len() >= TOTAL as usize)
         .await;
     assert_eq!(
         offsets(&got),
-        (0..3000).collect::<BTreeSet<_>>(),
+        (0..TOTAL).collect::<BTreeSet<_>>(),
         "nothing lost"
     );
     run.stop_cleanly();
     assert_eq!(
         committed(&format!("connect-{name}"), &topic, 1),
-        vec![Some(3000)]
+        vec![Some(TOTAL)]
     );
 }
 

@@ -22,19 +22,24 @@ pub struct RunArgs {
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let manifest = config::load(&args.manifest)?;
-    let runtime = super::runtime_for(&manifest)?;
-    let built = config::build(&runtime, &manifest).await?;
+    // Listening first: a stop that comes while plugins compile is a clean exit.
+    let stop_signal = stop_signal();
     let (stop_tx, stop_rx) = watch::channel(false);
     let stop_tx = Arc::new(stop_tx);
     tokio::spawn({
         let stop_tx = stop_tx.clone();
         async move {
-            wait_for_signal().await;
+            stop_signal.await;
             tracing::info!("stopping: finishing in-flight batches, then committing");
             let _ = stop_tx.send(true);
         }
     });
+    let manifest = config::load(&args.manifest)?;
+    let runtime = super::runtime_for(&manifest)?;
+    let built = config::build(&runtime, &manifest).await?;
+    if *stop_rx.borrow() {
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut tasks = tokio::task::JoinSet::new();
     let mut all_stats = Vec::new();
     for c in built {
@@ -99,22 +104,30 @@ fn write_stats(path: &std::path::Path, all: &[(String, Arc<ConnectorStats>)]) {
     }
 }
 
-async fn wait_for_signal() {
+/// Registers for SIGINT and SIGTERM now (so neither kills the process from
+/// here on) and returns a future that ends at the first of them.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async move {
+            match (term, int) {
+                (Some(mut term), Some(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -77,12 +77,13 @@ pub fn consumer_properties(
         .entry("partition.assignment.strategy".into())
         .or_insert_with(|| "cooperative-sticky".into());
     // librdkafka prefetches up to 64 MiB and 100k messages per partition by
-    // default; Sluice batches what it needs and pauses busy partitions, so a
-    // small queue keeps memory flat under lag: 2 MiB and 1000 messages per
-    // partition (a 500-record batch of 1 KiB twice over), fetches of at most
-    // 4 MiB. Measured by `scripts/bench compare` (8 partitions, see README).
+    // default. Each partition has its own queue here (see source::reader),
+    // read only while its worker has room, so these bound what waits per
+    // partition: 1 MiB and 1000 messages (two 500-record batches of 1 KiB),
+    // fetches of at most 4 MiB. Measured by `scripts/bench compare`
+    // (8 partitions, see docs/benchmarks.md).
     for (key, value) in [
-        ("queued.max.messages.kbytes", "2048"),
+        ("queued.max.messages.kbytes", "1024"),
         ("queued.min.messages", "1000"),
         ("fetch.max.bytes", "4194304"),
         // librdkafka waits 1 s before refetching once its queue was full;

@@ -1,19 +1,31 @@
-//! The consumer's rdkafka context: on revocation, commits what is finished
-//! for the revoked partitions and forgets them; on assignment, starts
-//! tracking. The connector loop hears of both through a channel.
+//! The consumer's rdkafka context: on revocation, stops the revoked
+//! partitions' readers, commits what is finished for them and forgets them;
+//! on assignment, starts tracking and gives each partition its own message
+//! queue. The connector loop hears of both through a channel.
 
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::stream_consumer::StreamPartitionQueue;
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::AbortHandle;
 
 use super::tracker::{OffsetTracker, TopicPartition};
 
+/// The messages of one assigned partition, apart from the others': a
+/// partition whose pipeline is busy stops being read while the others go
+/// on, and librdkafka stops fetching it once its queue is full.
+pub type PartitionQueue = StreamPartitionQueue<SourceContext>;
+
 /// An assignment change, for the connector loop.
-#[derive(Debug)]
 pub enum AssignmentEvent {
-    Assigned(Vec<TopicPartition>),
+    /// Newly assigned partitions, each with its queue (`None` if librdkafka
+    /// could not give it one).
+    Assigned(Vec<(TopicPartition, Option<PartitionQueue>)>),
     Revoked(Vec<TopicPartition>),
 }
 
@@ -22,6 +34,12 @@ pub struct SourceContext {
     pub connector: String,
     pub tracker: Arc<Mutex<OffsetTracker>>,
     pub events: UnboundedSender<AssignmentEvent>,
+    /// The consumer itself, set once it exists, to split partition queues.
+    pub consumer: OnceLock<Weak<StreamConsumer<SourceContext>>>,
+    /// The running partition readers: stopped inside the revocation
+    /// callback, before the partition can be assigned again, so a stale
+    /// reader never takes a message of the next assignment.
+    pub readers: Arc<Mutex<HashMap<TopicPartition, AbortHandle>>>,
 }
 
 impl ClientContext for SourceContext {}
@@ -42,6 +60,14 @@ impl ConsumerContext for SourceContext {
             return;
         };
         let revoked = partitions(tpl);
+        {
+            let mut readers = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+            for tp in &revoked {
+                if let Some(reader) = readers.remove(tp) {
+                    reader.abort();
+                }
+            }
+        }
         let lost = consumer.assignment_lost();
         let mut commit = TopicPartitionList::new();
         {
@@ -83,7 +109,19 @@ impl ConsumerContext for SourceContext {
                     }
                 }
                 tracing::info!(connector = %self.connector, partitions = ?assigned.iter().map(ToString::to_string).collect::<Vec<_>>(), "partitions assigned");
-                let _ = self.events.send(AssignmentEvent::Assigned(assigned));
+                // Split here, before the first fetch of the new assignment can
+                // land in the consumer's main queue.
+                let consumer = self.consumer.get().and_then(Weak::upgrade);
+                let queues = assigned
+                    .into_iter()
+                    .map(|tp| {
+                        let queue = consumer
+                            .as_ref()
+                            .and_then(|c| c.split_partition_queue(&tp.topic, tp.partition));
+                        (tp, queue)
+                    })
+                    .collect();
+                let _ = self.events.send(AssignmentEvent::Assigned(queues));
             }
             Rebalance::Revoke(_) => {}
             Rebalance::Error(e) => {

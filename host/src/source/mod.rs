@@ -1,4 +1,6 @@
-//! The Kafka source: the consumer's rebalance callbacks and offset tracking.
+//! The Kafka source: the consumer's rebalance callbacks, the partition
+//! readers and offset tracking.
 
 pub mod context;
+pub mod reader;
 pub mod tracker;

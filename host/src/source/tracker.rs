@@ -198,6 +198,14 @@ impl OffsetTracker {
         }
     }
 
+    /// Keeps every commit of `tp` at or below `offset` from now on, whatever
+    /// finishes: for a record the connector could not track.
+    pub fn cap(&mut self, tp: &TopicPartition, offset: i64) {
+        if let Some(state) = self.partitions.get_mut(tp) {
+            state.held_from = Some(state.held_from.map_or(offset, |h| h.min(offset)));
+        }
+    }
+
     /// Batches registered and not finished, over all partitions.
     pub fn in_flight(&self) -> usize {
         self.partitions
@@ -326,5 +334,15 @@ mod tests {
         let commits = t.take_commits();
         t.uncommit(&commits);
         assert_eq!(t.take_commits(), vec![(tp(0), 8)]);
+    }
+
+    #[test]
+    fn a_cap_holds_commits_below_it() {
+        let mut t = OffsetTracker::default();
+        t.assign(tp(0));
+        let b = t.register(&tp(0), 0, 9).unwrap();
+        t.cap(&tp(0), 5);
+        t.finish(&b);
+        assert_eq!(t.committable(), vec![(tp(0), 5)]);
     }
 }
