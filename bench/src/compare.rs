@@ -26,8 +26,8 @@ pub struct Args {
     /// S3 endpoint [default: $SLUICE_TEST_S3; scripts/bench starts MinIO].
     #[arg(long)]
     endpoint: Option<String>,
-    /// Records to preload (1 KiB JSON events).
-    #[arg(long, default_value_t = 400_000)]
+    /// Records to preload (1 KiB JSON events): about 10-30 s per scenario here.
+    #[arg(long, default_value_t = 1_500_000)]
     records: usize,
     /// Partitions of the topic.
     #[arg(long, default_value_t = 8)]
@@ -42,9 +42,13 @@ pub struct Args {
     /// `batch.linger.ms` of the latency scenario.
     #[arg(long, default_value_t = 50)]
     linger_ms: u64,
-    /// Records/s of the latency scenario [default: 70% of the JSON pipeline's drain rate].
+    /// Records/s of the latency scenario [default: 70% of the JSON pipeline's
+    /// live maximum, measured first by feeding it faster than it can go].
     #[arg(long)]
     latency_rate: Option<f64>,
+    /// Seconds of each feed rate tried when finding the live maximum.
+    #[arg(long, default_value_t = 5.0)]
+    probe_secs: f64,
     /// Leaves out the Kafka Connect scenarios.
     #[arg(long)]
     no_connect: bool,
@@ -58,6 +62,20 @@ pub struct Args {
     /// Where to write the figures as JSON [default: <target>/bench/compare.json].
     #[arg(long)]
     json_out: Option<PathBuf>,
+}
+
+/// How soon after a feed step ends every record must have arrived for the
+/// pipeline to count as keeping up.
+const KEPT_UP: Duration = Duration::from_millis(250);
+
+/// How fast the latency scenario feeds its topic.
+enum Load {
+    Fixed(f64),
+    /// 70% of the live maximum, found by a ladder of feed rates up to `ceiling`.
+    OfLiveMax {
+        ceiling: f64,
+        step_secs: f64,
+    },
 }
 
 /// One scenario's figures.
@@ -80,6 +98,11 @@ struct Row {
     latency_p50_ms: Option<f64>,
     latency_p99_ms: Option<f64>,
     latency_max_ms: Option<f64>,
+    /// What the JSON pipeline sustained on a live topic, producer running.
+    live_max_records_per_sec: Option<f64>,
+    /// The same feed's latency to a plain consumer (no sink): Kafka's share.
+    kafka_p50_ms: Option<f64>,
+    kafka_p99_ms: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -185,15 +208,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     if want("latency") {
-        let rate = args
-            .latency_rate
-            .or(json_rate.map(|r| r * 0.7))
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "the latency scenario needs --latency-rate without the json scenario"
-                )
-            })?;
-        rows.push(b.latency(rate, latency_secs, args.linger_ms).await?);
+        let load = match (args.latency_rate, json_rate) {
+            (Some(rate), _) => Load::Fixed(rate),
+            // The preloaded drain rate bounds the ladder: with the producer
+            // and the broker sharing the cores, the live maximum is lower.
+            (None, Some(drain)) => Load::OfLiveMax {
+                ceiling: drain,
+                step_secs: if args.quick { 1.0 } else { args.probe_secs },
+            },
+            (None, None) => {
+                anyhow::bail!("the latency scenario needs the json scenario (or --latency-rate)")
+            }
+        };
+        rows.push(b.latency(load, latency_secs, args.linger_ms).await?);
     }
     if want("single") {
         let json = b.json_pipeline(1, 0);
@@ -408,12 +435,12 @@ formatter = {formatter}
         }
     }
 
-    /// The JSON pipeline on a live topic fed at `rate` records/s: the added
-    /// latency of each record (its timestamp to its arrival), and the idle
-    /// RSS before the feed starts.
-    async fn latency(&self, rate: f64, secs: f64, linger_ms: u64) -> anyhow::Result<Row> {
-        let scenario = format!("JSON pipeline at 70% load, linger {linger_ms} ms");
-        println!("scenario: {scenario} ({rate:.0} records/s for {secs} s)");
+    /// The JSON pipeline on a live topic: first, unless the rate is fixed,
+    /// its live maximum (what it delivers while fed faster than it can go,
+    /// with the producer on the same machine); then, once it caught up, fed
+    /// at 70% of that for `secs`: the added latency of each record (its
+    /// timestamp to its arrival), and the idle RSS before any feed.
+    async fn latency(&self, load: Load, secs: f64, linger_ms: u64) -> anyhow::Result<Row> {
         let topic = format!("{}-live", self.topic);
         kafka::create_topic(&self.bootstrap, &topic, self.partitions).await?;
         let name = self.name("latency");
@@ -437,13 +464,39 @@ formatter = {formatter}
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
         let idle = run.usage()?;
+        let (rate, live_max) = match load {
+            Load::Fixed(rate) => (rate, None),
+            Load::OfLiveMax { ceiling, step_secs } => {
+                println!(
+                    "scenario: JSON pipeline's live maximum (feed rates up to {ceiling:.0} records/s)"
+                );
+                let max = self.live_max(&mut run, &topic, ceiling, step_secs).await?;
+                (max * 0.7, Some(max))
+            }
+        };
+        let scenario = format!("JSON pipeline at 70% load, linger {linger_ms} ms");
+        println!("scenario: {scenario} ({rate:.0} records/s for {secs} s)");
         self.tally.reset(true);
-        let cpu_before = idle.cpu_secs;
+        // Beside Sluice, a plain consumer of the same feed: what Kafka (the
+        // producer, the broker, a fetch) adds before any sink sees a record.
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let tail = std::thread::spawn({
+            let (bootstrap, topic, stop) = (self.bootstrap.clone(), topic.clone(), stop.clone());
+            let partitions = self.partitions;
+            move || kafka::tail_latencies(&bootstrap, &topic, partitions, stop)
+        });
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let cpu_before = run.usage()?.cpu_secs;
         let sent = kafka::produce_at(&self.bootstrap, &topic, rate, secs).await?;
         let usage = self
             .wait_for(&mut run, async || self.tally.delivered(), sent)
             .await?;
         run.stop().await?;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut kafka_ages = tail
+            .join()
+            .map_err(|_| anyhow::anyhow!("the tail consumer panicked"))??;
+        kafka_ages.sort_unstable();
         let latencies = self.tally.latencies();
         Ok(Row {
             scenario,
@@ -458,8 +511,54 @@ formatter = {formatter}
             latency_p50_ms: receiver::quantile(&latencies, 0.5),
             latency_p99_ms: receiver::quantile(&latencies, 0.99),
             latency_max_ms: receiver::quantile(&latencies, 1.0),
+            live_max_records_per_sec: live_max,
+            kafka_p50_ms: receiver::quantile(&kafka_ages, 0.5),
+            kafka_p99_ms: receiver::quantile(&kafka_ages, 0.99),
             ..Row::default()
         })
+    }
+
+    /// The live maximum: the highest rate of a ladder (steps of √2 from
+    /// 2,000 records/s up to `ceiling`, `step_secs` each) that `run` keeps
+    /// up with, that is delivers every record fed within `KEPT_UP` of the
+    /// step's end (a linger and a request: no backlog). Feeding faster than
+    /// it can go does not measure it: the producer and the broker then take
+    /// the cores Sluice needs.
+    async fn live_max(
+        &self,
+        run: &mut SluiceRun,
+        topic: &str,
+        ceiling: f64,
+        step_secs: f64,
+    ) -> anyhow::Result<f64> {
+        let mut kept_up = 0.0;
+        let mut rate: f64 = 2_000.0;
+        while rate <= ceiling {
+            self.tally.reset(false);
+            let sent = kafka::produce_at(&self.bootstrap, topic, rate, step_secs).await?;
+            let deadline = Instant::now() + KEPT_UP;
+            while self.tally.delivered() < sent && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let delivered = self.tally.delivered();
+            println!(
+                "  fed {rate:.0} records/s for {step_secs} s: {delivered} of {sent} delivered within {} ms",
+                KEPT_UP.as_millis()
+            );
+            if delivered < sent {
+                // Let it catch up before the measured feed.
+                self.wait_for(run, async || self.tally.delivered(), sent)
+                    .await?;
+                break;
+            }
+            kept_up = rate;
+            rate *= std::f64::consts::SQRT_2;
+        }
+        anyhow::ensure!(
+            kept_up > 0.0,
+            "the JSON pipeline kept up with no feed rate of the ladder"
+        );
+        Ok(kept_up)
     }
 
     /// Kafka Connect with Camel's HTTP sink: JsonConverter, InsertField,
@@ -564,7 +663,12 @@ formatter = {formatter}
         let started = run.started;
         run.stop().await?;
         let (first, first_records) = first.get().expect("records were stored");
-        let rate = (n as i64 - first_records) as f64 / done_at.duration_since(first).as_secs_f64();
+        // A short run may be stored all at once: then the rate is over the whole run.
+        let rate = if (n as i64) > first_records {
+            (n as i64 - first_records) as f64 / done_at.duration_since(first).as_secs_f64()
+        } else {
+            n as f64 / done_at.duration_since(started).as_secs_f64()
+        };
         Ok(Row {
             scenario,
             system,
@@ -738,6 +842,11 @@ fn ratios(rows: &[Row]) -> Vec<(String, f64)> {
         rate("consume-only", "librdkafka"),
     );
     ratio(
+        "JSON pipeline: live maximum (producer running) / preloaded drain rate",
+        find(rows, "JSON pipeline at 70%", "sluice").and_then(|r| r.live_max_records_per_sec),
+        rate("JSON pipeline", "sluice"),
+    );
+    ratio(
         "JSON pipeline Wasm / native (records/s)",
         rate("JSON pipeline", "sluice"),
         rate("JSON pipeline", "sluice, native"),
@@ -819,6 +928,23 @@ fn print_report(
             opt(r.idle_rss_mib, 1),
             opt(r.latency_p50_ms, 0),
             opt(r.latency_p99_ms, 0),
+        );
+    }
+    for r in rows.iter().filter(|r| r.latency_p99_ms.is_some()) {
+        println!(
+            "\n{}: fed {:.0} records/s{}; added latency p50 {} ms, p99 {} ms, max {} ms; \
+             a plain consumer of the same feed (Kafka's share): p50 {} ms, p99 {} ms",
+            r.scenario,
+            r.records_per_sec,
+            r.live_max_records_per_sec
+                .map_or(String::new(), |m| format!(
+                    " (70% of its live maximum, {m:.0})"
+                )),
+            opt(r.latency_p50_ms, 0),
+            opt(r.latency_p99_ms, 0),
+            opt(r.latency_max_ms, 0),
+            opt(r.kafka_p50_ms, 0),
+            opt(r.kafka_p99_ms, 0),
         );
     }
     println!("\nratios");

@@ -132,6 +132,37 @@ pub fn committed_sum(bootstrap: &str, group: &str, topic: &str, partitions: i32)
         .sum()
 }
 
+/// Reads every partition of `topic` from its end with a plain consumer,
+/// until `stop` is set, and records each record's age on arrival (now minus
+/// its timestamp, in ms): the latency Kafka itself adds to a live feed.
+pub fn tail_latencies(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> anyhow::Result<Vec<i64>> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", format!("{topic}-tail"))
+        .set("enable.auto.commit", "false")
+        .set("fetch.wait.max.ms", "100")
+        .create()?;
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition_offset(topic, p, Offset::End)?;
+    }
+    consumer.assign(&tpl)?;
+    let mut ages = Vec::new();
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(50))
+            && let Some(ts) = m.timestamp().to_millis()
+        {
+            ages.push(sluice::pipeline::now_ms() - ts);
+        }
+    }
+    Ok(ages)
+}
+
 /// What the consume-only process measured of itself.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Drained {

@@ -26,7 +26,8 @@ pub async fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     );
     for c in &built {
         let s = &c.spec;
-        let chain: Vec<&str> = std::iter::once(c.value_converter.name())
+        let converter = c.value_converter.as_ref().map_or("raw bytes", |v| v.name());
+        let chain: Vec<&str> = std::iter::once(converter)
             .chain(c.transforms.iter().map(|t| t.name()))
             .chain(std::iter::once(c.formatter.name()))
             .collect();

@@ -12,8 +12,10 @@ use crate::plugin::{ConfiguredPlugin, LoadedPlugin, PluginKind, Runtime};
 /// A connector with its plugins started.
 pub struct BuiltConnector {
     pub spec: ConnectorSpec,
-    pub key_converter: Arc<ConfiguredPlugin>,
-    pub value_converter: Arc<ConfiguredPlugin>,
+    /// `None`: keys pass through as consumed.
+    pub key_converter: Option<Arc<ConfiguredPlugin>>,
+    /// `None`: values pass through as consumed.
+    pub value_converter: Option<Arc<ConfiguredPlugin>>,
     pub transforms: Vec<Arc<ConfiguredPlugin>>,
     pub formatter: Arc<ConfiguredPlugin>,
 }
@@ -38,8 +40,14 @@ pub async fn build(
                     }
                 }
             };
-        let key_converter = start(&c.key_converter, PluginKind::Converter).await;
-        let value_converter = start(&c.value_converter, PluginKind::Converter).await;
+        let key_converter = match &c.key_converter {
+            Some(spec) => start(spec, PluginKind::Converter).await.map(Some),
+            None => Some(None),
+        };
+        let value_converter = match &c.value_converter {
+            Some(spec) => start(spec, PluginKind::Converter).await.map(Some),
+            None => Some(None),
+        };
         let mut transforms = Vec::new();
         for t in &c.transforms {
             transforms.push(start(t, PluginKind::Transform).await);

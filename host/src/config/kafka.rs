@@ -79,16 +79,25 @@ pub fn consumer_properties(
     // librdkafka prefetches up to 64 MiB and 100k messages per partition by
     // default. Each partition has its own queue here (see source::reader),
     // read only while its worker has room, so these bound what waits per
-    // partition: 1 MiB and 1000 messages (two 500-record batches of 1 KiB),
-    // fetches of at most 4 MiB. Measured by `scripts/bench compare`
-    // (8 partitions, see docs/benchmarks.md).
+    // partition. Measured by `scripts/bench compare` (8 partitions, see
+    // docs/benchmarks.md and docs/notes.md):
+    // - the queue bound is checked before a fetch, and a fetch brings up to
+    //   `max.partition.fetch.bytes` of *compressed* data per partition: at
+    //   librdkafka's 1 MiB, lz4 JSON (10x here) decompressed to 87 MiB of a
+    //   140 MiB heap. 256 KiB keeps about 2.5 MiB per partition in flight;
+    // - one fetch at a time goes to a broker; when it holds only partitions
+    //   with nothing new, the broker keeps it for `fetch.wait.max.ms` and the
+    //   busy partitions wait behind it (500 ms: 160k records/s passthrough,
+    //   100 ms: 230-330k);
+    // - a full queue is checked again after `fetch.queue.backoff.ms`
+    //   (librdkafka's 1000 ms stalled delivery at 4.9k records/s).
     for (key, value) in [
         ("queued.max.messages.kbytes", "1024"),
         ("queued.min.messages", "1000"),
+        ("max.partition.fetch.bytes", "262144"),
         ("fetch.max.bytes", "4194304"),
-        // librdkafka waits 1 s before refetching once its queue was full;
-        // with a bounded queue that stalls delivery (measured: 4.9k -> 8.2k records/s).
-        ("fetch.queue.backoff.ms", "20"),
+        ("fetch.wait.max.ms", "100"),
+        ("fetch.queue.backoff.ms", "5"),
     ] {
         props.entry(key.into()).or_insert_with(|| value.into());
     }

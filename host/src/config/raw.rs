@@ -62,12 +62,13 @@ pub struct RawConnector {
     #[serde(rename = "offset.flush.interval.ms")]
     pub offset_flush_interval_ms: Option<u64>,
     /// Converter for record keys. Example: `"key.converter" = { plugin = "string" }`.
-    /// Default: `bytes` (keys pass through).
+    /// Default: none, keys pass through as the bytes consumed (what `bytes`,
+    /// Connect's ByteArrayConverter, makes of them, without a plugin call).
     #[serde(rename = "key.converter")]
     pub key_converter: Option<RawPlugin>,
     /// Converter for record values. Example:
     /// `"value.converter" = { plugin = "json", config = { "schemas.enable" = false } }`.
-    /// Default: `bytes`.
+    /// Default: none, values pass through as the bytes consumed (as with `bytes`).
     #[serde(rename = "value.converter")]
     pub value_converter: Option<RawPlugin>,
     /// Transforms applied in order. Example:

@@ -35,8 +35,10 @@ pub struct ConnectorSpec {
     /// librdkafka consumer properties, Sluice's forced settings included.
     pub kafka: std::collections::BTreeMap<String, String>,
     pub commit_interval: Duration,
-    pub key_converter: PluginSpec,
-    pub value_converter: PluginSpec,
+    /// `None`: keys stay the raw bytes consumed (no plugin call).
+    pub key_converter: Option<PluginSpec>,
+    /// `None`: values stay the raw bytes consumed (no plugin call).
+    pub value_converter: Option<PluginSpec>,
     pub transforms: Vec<PluginSpec>,
     pub sink: SinkSpec,
     pub formatter: PluginSpec,
@@ -163,18 +165,16 @@ fn connector(
         |raw: Option<&RawPlugin>, default: &str, role: String, problems: &mut Vec<String>| {
             plugin_spec(raw, default, role, plugin_dir, problems)
         };
-    let key_converter = plugin(
-        c.key_converter.as_ref(),
-        "bytes",
-        "\"key.converter\"".into(),
-        problems,
-    );
-    let value_converter = plugin(
-        c.value_converter.as_ref(),
-        "bytes",
-        "\"value.converter\"".into(),
-        problems,
-    );
+    // No converter named: the part stays the raw bytes Kafka gave, which is
+    // what `bytes` (ByteArrayConverter) would make of it, without a call.
+    let key_converter = c
+        .key_converter
+        .as_ref()
+        .map(|raw| plugin(Some(raw), "", "\"key.converter\"".into(), problems));
+    let value_converter = c
+        .value_converter
+        .as_ref()
+        .map(|raw| plugin(Some(raw), "", "\"value.converter\"".into(), problems));
     let transforms: Vec<PluginSpec> = c
         .transforms
         .iter()

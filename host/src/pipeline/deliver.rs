@@ -75,19 +75,17 @@ impl Pipeline {
             .format_info()
             .expect("a formatter has framing")
             .clone();
-        let template = &h.spec.url;
-        let templated = template.contains("${");
-        let max = h.spec.batch.max_records;
-        let mut start = 0;
-        while start < ready.len() && ready[start].1 < out.cut() {
-            let url = resolve_url(template, &ready[start].0);
-            let mut end = start + 1;
-            // Without `${…}` every record has the same URL: no per-record work.
-            while end < ready.len()
-                && end - start < max
-                && (!templated || resolve_url(template, &ready[end].0) == url)
-            {
-                end += 1;
+        let requests = requests(
+            &h.spec.url,
+            ready.iter().map(|(r, _, _)| r),
+            h.spec.batch.max_records,
+        );
+        // The converted records are no longer needed, only their encodings:
+        // a batch waiting on its HTTP response holds its body and originals only.
+        let mut encoded: Vec<(usize, Bytes)> = ready.into_iter().map(|(_, o, b)| (o, b)).collect();
+        for (url, range) in requests {
+            if encoded[range.start].0 >= out.cut() {
+                return;
             }
             let framing = async {
                 Ok::<_, crate::plugin::CallError>((
@@ -98,24 +96,26 @@ impl Pipeline {
             let (header, trailer) = match framing.await {
                 Ok(f) => f,
                 Err(e) => {
-                    out.stop(ready[start].1, Fatal::Plugin("formatter", e));
+                    out.stop(encoded[range.start].0, Fatal::Plugin("formatter", e));
                     return;
                 }
             };
-            let body = info.frame(
-                &header,
-                ready[start..end].iter().map(|(_, _, b)| &b[..]),
-                &trailer,
-            );
+            let items = &mut encoded[range];
+            let body = info.frame(&header, items.iter().map(|(_, b)| &b[..]), &trailer);
+            let origins: Vec<usize> = items
+                .iter_mut()
+                .map(|(o, b)| {
+                    *b = Bytes::new();
+                    *o
+                })
+                .collect();
             let sent_at = std::time::Instant::now();
             let result = h
                 .client
                 .send(&url, Bytes::from(body), &info.content_type)
                 .await;
-            self.timed("sink", "http", end - start, sent_at);
-            let origins: Vec<usize> = ready[start..end].iter().map(|(_, o, _)| *o).collect();
+            self.timed("sink", "http", origins.len(), sent_at);
             self.settle(h, originals, &origins, &url, result, out).await;
-            start = end;
         }
     }
 
@@ -200,6 +200,32 @@ fn dedup(origins: &[usize]) -> impl Iterator<Item = usize> + '_ {
         .map(|(_, o)| *o)
 }
 
+/// Splits records into requests: runs of records with the same resolved URL,
+/// at most `max` each. Without `${…}` in the template every record has the
+/// same URL, so no per-record work is done.
+fn requests<'a>(
+    template: &str,
+    records: impl ExactSizeIterator<Item = &'a Record>,
+    max: usize,
+) -> Vec<(String, std::ops::Range<usize>)> {
+    let n = records.len();
+    if !template.contains("${") {
+        return (0..n)
+            .step_by(max.max(1))
+            .map(|start| (template.to_string(), start..(start + max).min(n)))
+            .collect();
+    }
+    let mut out: Vec<(String, std::ops::Range<usize>)> = Vec::new();
+    for (i, record) in records.enumerate() {
+        let url = resolve_url(template, record);
+        match out.last_mut() {
+            Some((last, range)) if *last == url && range.len() < max => range.end = i + 1,
+            _ => out.push((url, i..i + 1)),
+        }
+    }
+    out
+}
+
 /// `${topic}` and `${key}` of `url` for `record`, percent-encoded so a key
 /// with `/`, `?` or spaces stays one path segment.
 pub fn resolve_url(url: &str, record: &Record) -> String {
@@ -227,6 +253,35 @@ mod tests {
             "http://h/orders/a%2Fb%20c"
         );
         assert_eq!(resolve_url("http://h/in", &r), "http://h/in");
+    }
+
+    #[test]
+    fn requests_split_by_url_and_size() {
+        let record = |key: &'static [u8]| {
+            let mut r = Record::new("t", None);
+            r.key = Some(Bytes::from_static(key));
+            r
+        };
+        let rs = [
+            record(b"a"),
+            record(b"a"),
+            record(b"a"),
+            record(b"b"),
+            record(b"a"),
+        ];
+        let got = requests("http://h/${key}", rs.iter(), 2);
+        let want = [
+            ("http://h/a", 0..2),
+            ("http://h/a", 2..3),
+            ("http://h/b", 3..4),
+            ("http://h/a", 4..5),
+        ];
+        assert_eq!(got, want.map(|(u, r)| (u.to_string(), r)));
+        let plain = requests("http://h/in", rs.iter(), 2);
+        assert_eq!(
+            plain.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>(),
+            [0..2, 2..4, 4..5]
+        );
     }
 
     #[test]

@@ -180,10 +180,14 @@ impl Pipeline {
         let originals = records.clone(); // reference-counted bytes: no copy
         let mut work = Work::new(records);
         let mut out = Outcome::new(self.errors.policy().tolerance);
-        self.convert(&c.key_converter, Part::Key, &mut work, &mut out)
-            .await;
-        self.convert(&c.value_converter, Part::Value, &mut work, &mut out)
-            .await;
+        if let Some(converter) = &c.key_converter {
+            self.convert(converter, Part::Key, &mut work, &mut out)
+                .await;
+        }
+        if let Some(converter) = &c.value_converter {
+            self.convert(converter, Part::Value, &mut work, &mut out)
+                .await;
+        }
         for t in &c.transforms {
             self.transform(t, &mut work, &mut out).await;
         }
