@@ -186,6 +186,7 @@ fn fastrand_suffix() -> String {
     format!("{t:08x}{n}")
 }
 
+pub mod conformance;
 pub mod dead_letters;
 pub mod fuzz_checks;
 pub mod http_receiver;

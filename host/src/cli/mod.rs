@@ -2,6 +2,7 @@
 //! lives in its own module; this one only describes them.
 
 mod demo;
+mod plugin_new;
 mod plugin_test;
 mod plugins;
 mod run;
@@ -54,6 +55,17 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum PluginCommand {
+    /// Create a ready-to-build plugin project: a working example of the
+    /// kind, a build script, a sample input and a README with the commands.
+    ///
+    ///   sluice plugin new mask-pii --kind transform --lang python
+    ///   cd mask-pii && ./build.sh
+    ///   sluice plugin test mask-pii.wasm -i sample.jsonl
+    ///
+    /// Python builds with componentize-py, JavaScript with componentize-js
+    /// (install them as the project's build.sh says), Rust with cargo and the
+    /// wasm32-wasip2 target.
+    New(plugin_new::NewArgs),
     /// Run one plugin over records from a JSON-lines file and print what
     /// happened to each record, without Kafka.
     ///
@@ -158,6 +170,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Validate(args) => validate::run(args).await,
         Command::Plugins(args) => plugins::run(args).await,
         Command::Plugin(PluginCommand::Test(args)) => plugin_test::run(args).await,
+        Command::Plugin(PluginCommand::New(args)) => plugin_new::run(args),
     }
 }
 
