@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
-use sluice_tests::{repo_root, sluice};
+use sluice_tests::{repo_root, sluice, target_dir};
 
 const KINDS: [&str; 3] = ["transform", "converter", "formatter"];
 
@@ -60,6 +60,9 @@ fn new_build_test(lang: &str, kind: &str, dir: &Path, path: &str) -> Vec<serde_j
     let build = Command::new("bash")
         .arg(project.join("build.sh"))
         .env("PATH", path)
+        // One target for the Rust templates (built one after another): their
+        // dependencies compile once, not once per project.
+        .env("CARGO_TARGET_DIR", target_dir().join("plugin-new"))
         .output()
         .expect("run build.sh");
     assert!(
