@@ -256,6 +256,32 @@ function checkKind(kind) {
   return kind;
 }
 
+const isInteger = (v) => Number.isInteger(v) || typeof v === "bigint";
+
+function checkBytes(v, what) {
+  if (v !== null && typeof v !== "string" && !ArrayBuffer.isView(v)) {
+    throw new TypeError(`${what} must be a Uint8Array, a string or null`);
+  }
+}
+
+/** Checks an output record's fields, so a bad one fails its own input
+ * record instead of the whole call when the batch is assembled. */
+function checkRecord(r) {
+  if (typeof r.topic !== "string") throw new TypeError("a record's topic must be a string");
+  if (!Number.isInteger(r.partition)) throw new TypeError("a record's partition must be an integer");
+  if (!isInteger(r.offset)) throw new TypeError("a record's offset must be an integer");
+  if (r.timestamp !== null && !isInteger(r.timestamp)) throw new TypeError("a record's timestamp must be an integer or null");
+  checkBytes(r.key, "a record's key");
+  checkBytes(r.value, "a record's value");
+  checkKind(r.keyKind);
+  checkKind(r.valueKind);
+  if (!Array.isArray(r.headers)) throw new TypeError("a record's headers must be an array of [name, value] pairs");
+  for (const h of r.headers) {
+    if (!Array.isArray(h) || typeof h[0] !== "string") throw new TypeError("a header must be a [name, value] pair with a string name");
+    checkBytes(h[1], `header ${h[0]}`);
+  }
+}
+
 /** Runs `plugin.transform` per record: `{ outputs, origins, failures: [[index, message]] }`. */
 export function runTransform(plugin, records) {
   const outputs = [];
@@ -269,8 +295,7 @@ export function runTransform(plugin, records) {
       if (!Array.isArray(result)) result = [result];
       for (const r of result) {
         if (!(r instanceof Record)) throw new TypeError("transform returned something that is not a Record");
-        checkKind(r.keyKind);
-        checkKind(r.valueKind);
+        checkRecord(r);
       }
     } catch (e) {
       failures.push([i, failureMessage(e)]);

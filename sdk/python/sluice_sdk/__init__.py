@@ -32,7 +32,7 @@ A transform::
 
 `componentize-py -d wit -w transform componentize app -o add-topic.wasm` turns
 it into a component (see sdk/python/README.md). The same classes run in plain
-CPython for unit tests: see `sluice_sdk.testing`.
+CPython for unit tests (see "Testing" in sdk/python/README.md).
 """
 
 from __future__ import annotations
@@ -288,6 +288,8 @@ log = _Log()
 
 def failure_message(error: BaseException) -> str:
     """What a failed record reports: the exception's message, or its type."""
+    if isinstance(error, SystemExit):
+        return f"the plugin called sys.exit({error.code!r})"
     text = str(error)
     return text if text else type(error).__name__
 

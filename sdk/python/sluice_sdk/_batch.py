@@ -66,6 +66,40 @@ def check_kind(kind: str) -> str:
     return kind
 
 
+def as_bytes(v) -> bytes:
+    """What a plugin returned as bytes: bytes as they are, str as UTF-8."""
+    if isinstance(v, str):
+        return v.encode("utf-8")
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v)
+    raise TypeError(f"expected bytes or str, not {type(v).__name__}")
+
+
+def _check_bytes(v, what: str) -> None:
+    if v is not None and not isinstance(v, (bytes, bytearray)):
+        raise TypeError(f"{what} must be bytes or None, not {type(v).__name__}")
+
+
+def check_record(r) -> None:
+    """Checks an output record's fields, so a bad one fails its own input
+    record instead of the whole call when the batch is assembled."""
+    if not isinstance(r.topic, str):
+        raise TypeError(f"a record's topic must be str, not {type(r.topic).__name__}")
+    for name in ("partition", "offset"):
+        if not isinstance(getattr(r, name), int):
+            raise TypeError(f"a record's {name} must be int")
+    if r.timestamp is not None and not isinstance(r.timestamp, int):
+        raise TypeError("a record's timestamp must be int or None")
+    _check_bytes(r.key, "a record's key")
+    _check_bytes(r.value, "a record's value")
+    check_kind(r.key_kind)
+    check_kind(r.value_kind)
+    for h in r.headers:
+        if not isinstance(h, tuple) or len(h) != 2 or not isinstance(h[0], str):
+            raise TypeError("a header must be a (str name, bytes value) pair")
+        _check_bytes(h[1], f"header {h[0]}")
+
+
 def run_transform(plugin, records):
     """Runs `plugin.transform` on each record: `(outputs, origins, failures)`,
     outputs in input order, `origins[i]` the input index of `outputs[i]`,
@@ -82,9 +116,8 @@ def run_transform(plugin, records):
             for r in result:
                 if not isinstance(r, Record):
                     raise TypeError(f"transform returned {type(r).__name__}, not a Record")
-                check_kind(r.value_kind)
-                check_kind(r.key_kind)
-        except Exception as e:
+                check_record(r)
+        except BaseException as e:  # sys.exit() too: an escaping one would trap the instance
             failures.append((i, failure_message(e)))
             continue
         for r in result:
@@ -108,8 +141,8 @@ def run_convert(plugin, records, part: str):
                 items.append(("null",))
                 continue
             converted, kind = result
-            items.append(("converted", bytes(converted), check_kind(kind)))
-        except Exception as e:
+            items.append(("converted", as_bytes(converted), check_kind(kind)))
+        except BaseException as e:
             items.append(("failed", failure_message(e)))
     return items
 
@@ -119,8 +152,8 @@ def run_encode(plugin, records):
     items = []
     for record in records:
         try:
-            items.append(bytes(plugin.encode(record)))
-        except Exception as e:
+            items.append(as_bytes(plugin.encode(record)))
+        except BaseException as e:
             items.append(("failed", failure_message(e)))
     return items
 

@@ -35,7 +35,7 @@ def _metadata(cls, kind) -> types.PluginMetadata:
             types.ConfigKey(
                 name=k.name,
                 value_type=_CONFIG_TYPES[k.type],
-                default_value=k.default,
+                default_value=None if k.default is None else str(k.default),
                 required=k.required,
                 description=k.description,
             )
@@ -64,7 +64,7 @@ class _Base:
         global _configured_plugin
         try:
             _configured_plugin = _batch.start(self.plugin_class, config)
-        except Exception as e:
+        except BaseException as e:
             raise Err(_batch.failure_message(e))
 
     @property
@@ -106,6 +106,29 @@ def _output_batch(records) -> types.Batch:
     return types.Batch(data=bytes(arena.data), records=out, headers=headers)
 
 
+def _framing_bytes(name: str, v) -> bytes:
+    if isinstance(v, str):
+        return v.encode("utf-8")
+    if isinstance(v, (bytes, bytearray)):
+        return bytes(v)
+    raise TypeError(f"{name} must be bytes or str, not {type(v).__name__}")
+
+
+def _framing(fm, p):
+    """The FormatInfo of formatter `p`; TypeError naming a field of the wrong
+    type (checked at `configure`, so `info` cannot trap later)."""
+    for name in ("content_type", "extension"):
+        if not isinstance(getattr(p, name), str):
+            raise TypeError(f"{name} must be str")
+    return fm.FormatInfo(
+        content_type=p.content_type,
+        extension=p.extension,
+        prefix=_framing_bytes("prefix", p.prefix),
+        separator=_framing_bytes("separator", p.separator),
+        suffix=_framing_bytes("suffix", p.suffix),
+    )
+
+
 def transformation(cls):
     from wit_world.exports import transformation as tf
 
@@ -123,7 +146,7 @@ def transformation(cls):
                     origins=origins,
                     failures=[types.Failure(input=i, message=m) for i, m in failures],
                 )
-            except Exception as e:
+            except BaseException as e:
                 return tf.Transformed(
                     output=types.Batch(data=b"", records=[], headers=[]),
                     origins=[],
@@ -157,7 +180,7 @@ def conversion(cls):
                         items.append(cv.Conversion_Failed())
                         failures.append(types.Failure(input=i, message=item[1]))
                 return cv.Conversions(data=bytes(arena.data), items=items, failures=failures)
-            except Exception as e:
+            except BaseException as e:
                 return cv.Conversions(
                     data=b"",
                     items=[cv.Conversion_Failed() for _ in range(n)],
@@ -174,27 +197,27 @@ def formatting(cls):
         plugin_class = cls
         kind = types.PluginKind.FORMATTER
 
+        def configure(self, config) -> None:
+            _Base.configure(self, config)
+            try:
+                _framing(fm, self._plugin)
+            except BaseException as e:
+                raise Err(f"the formatter's framing: {_batch.failure_message(e)}")
+
         def info(self) -> fm.FormatInfo:
-            p = self._plugin or cls
-            return fm.FormatInfo(
-                content_type=p.content_type,
-                extension=p.extension,
-                prefix=bytes(p.prefix),
-                separator=bytes(p.separator),
-                suffix=bytes(p.suffix),
-            )
+            return _framing(fm, self._plugin or cls)
 
         def header(self) -> bytes:
             try:
-                return bytes(self._configured().header())
-            except Exception as e:
+                return _framing_bytes("header()", self._configured().header())
+            except BaseException as e:
                 log.error(f"header() failed, writing none: {_batch.failure_message(e)}")
                 return b""
 
         def trailer(self) -> bytes:
             try:
-                return bytes(self._configured().trailer())
-            except Exception as e:
+                return _framing_bytes("trailer()", self._configured().trailer())
+            except BaseException as e:
                 log.error(f"trailer() failed, writing none: {_batch.failure_message(e)}")
                 return b""
 
@@ -211,7 +234,7 @@ def formatting(cls):
                         items.append(None)
                         failures.append(types.Failure(input=i, message=item[1]))
                 return fm.Encoded(data=bytes(arena.data), items=items, failures=failures)
-            except Exception as e:
+            except BaseException as e:
                 return fm.Encoded(data=b"", items=[None] * n, failures=_fail_all(n, _batch.failure_message(e)))
 
     return Formatting
