@@ -14,6 +14,7 @@ mod native;
 mod nested;
 mod receiver;
 mod records;
+mod sdk;
 mod sluice_run;
 
 use std::path::PathBuf;
@@ -40,6 +41,9 @@ enum Command {
     /// latency at 70% load, one record per request, S3, and Kafka Connect
     /// doing the same jobs.
     Compare(compare::Args),
+    /// What one transform costs written in each SDK language: size, compile,
+    /// cached load, instantiation, time per record, memory of an instance.
+    Sdk(sdk::Args),
     /// The consume-only limit's process: drains a topic with Sluice's
     /// consumer settings, prints what it measured of itself as JSON.
     #[command(hide = true)]
@@ -81,6 +85,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async {
         match command {
             Command::Layout(args) => layout::run(args).await,
+            Command::Sdk(args) => sdk::run(args).await,
             Command::Compare(args) => compare::run(args).await,
             Command::Drain {
                 bootstrap,

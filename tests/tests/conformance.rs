@@ -44,3 +44,120 @@ async fn js_mask_fields_runs_in_a_pipeline() {
     let wasm = build("mask-fields", "js", "transform");
     mask_fields_in_a_pipeline("js", &wasm).await;
 }
+
+#[test]
+fn c_mask_fields_passes_the_vectors() {
+    vectors_pass("c");
+}
+
+#[test]
+fn go_mask_fields_passes_the_vectors() {
+    vectors_pass("go");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn c_mask_fields_runs_in_a_pipeline() {
+    let wasm = build("mask-fields", "c", "transform");
+    mask_fields_in_a_pipeline("c", &wasm).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn go_mask_fields_runs_in_a_pipeline() {
+    let wasm = build("mask-fields", "go", "transform");
+    mask_fields_in_a_pipeline("go", &wasm).await;
+}
+
+/// The C SDK validates JSON itself (jsmn only tokenizes): its verdict on
+/// tricky documents must be serde_json's, and kept values must be valid JSON.
+#[test]
+fn c_json_validation_agrees_with_serde_json() {
+    let wasm = build("mask-fields", "c", "transform");
+    let documents = [
+        r#"{"a":1}"#,
+        r#" { "a" : [1, 2.5e-3, -0, true, false, null, "x\u00e9\n"] } "#,
+        r#"{"a":{"b":{"c":[[],{}]}}}"#,
+        r#"{"password":"\ud83c\udf0a","k\"ey":"v"}"#,
+        r#"{"a":1,}"#,
+        r#"{"a":1 "b":2}"#,
+        r#"{"a" 1}"#,
+        r#"{"a":}"#,
+        r#"{"a"}"#,
+        r#"{1:2}"#,
+        r#"{"a":[1,]}"#,
+        r#"{"a":[1 2]}"#,
+        r#"{"a":[,1]}"#,
+        r#"{"a":01}"#,
+        r#"{"a":1.}"#,
+        r#"{"a":.5}"#,
+        r#"{"a":-}"#,
+        r#"{"a":1e}"#,
+        r#"{"a":nul}"#,
+        r#"{"a":truex}"#,
+        r#"{"a":"\x"}"#,
+        r#"{"a":"\u12"}"#,
+        r#"{"a":"\ud800"}"#,
+        r#"{"a":"\ud800x"}"#,
+        r#"{"a":"\udc00\ud800"}"#,
+        r#"{"a":"\ud83c\u0041"}"#,
+        "{\"a\":\"tab\there\"}",
+        r#"{"a":1}{"b":2}"#,
+        r#"{"a":1} x"#,
+        r#"{"a":[1}]"#,
+        r#"{"a":{"b":1]}"#,
+        r#"{"a":"b":"c"}"#,
+        r#"{"a":1:2}"#,
+        r#"{"a":[1:2]}"#,
+        r#"{,}"#,
+        r#"{"a":1,,"b":2}"#,
+        r#"{"#,
+        r#"{"a":"#,
+        r#"[1,2]"#,
+        r#""text""#,
+        "42",
+        " -1.5e3 ",
+        "true",
+        "nul",
+        "42 43",
+        r#"{"a":1e+5,"b":-1.25E-7,"c":1234567890123456789012}"#,
+        r#"{"":""}"#,
+    ];
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("input.jsonl");
+    let lines: Vec<String> = documents
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            serde_json::json!({"offset": i, "value": d, "value_kind": "text"}).to_string()
+        })
+        .collect();
+    std::fs::write(&input, lines.join("\n")).expect("write input");
+    let out = sluice_tests::sluice()
+        .args(["plugin", "test"])
+        .arg(&wasm)
+        .arg("-i")
+        .arg(&input)
+        .args(["-c", "fields=a"])
+        .output()
+        .expect("run sluice plugin test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let outcomes: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("an outcome is JSON"))
+        .collect();
+    assert_eq!(outcomes.len(), documents.len(), "{stdout}");
+    for (doc, outcome) in documents.iter().zip(&outcomes) {
+        let (expected, error) = match serde_json::from_str::<serde_json::Value>(doc) {
+            Ok(v) if v.is_object() => ("kept", ""),
+            Ok(_) => ("failed", "is not a JSON object"),
+            Err(_) => ("failed", "is not valid JSON"),
+        };
+        assert!(
+            outcome["outcome"] == expected
+                && outcome["error"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains(error),
+            "document {doc:?}: serde_json says {expected} {error:?}; the C SDK: {outcome}"
+        );
+    }
+}

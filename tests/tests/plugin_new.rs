@@ -146,3 +146,13 @@ fn python_templates_behave_like_rust() {
 fn js_templates_behave_like_rust() {
     templates_behave_like_rust("js");
 }
+
+#[test]
+fn c_templates_behave_like_rust() {
+    templates_behave_like_rust("c");
+}
+
+#[test]
+fn go_templates_behave_like_rust() {
+    templates_behave_like_rust("go");
+}

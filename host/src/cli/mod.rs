@@ -62,9 +62,11 @@ pub enum PluginCommand {
     ///   cd mask-pii && ./build.sh
     ///   sluice plugin test mask-pii.wasm -i sample.jsonl
     ///
-    /// Python builds with componentize-py, JavaScript with componentize-js
-    /// (install them as the project's build.sh says), Rust with cargo and the
-    /// wasm32-wasip2 target.
+    /// Rust builds with cargo and the wasm32-wasip2 target, Python with
+    /// componentize-py, JavaScript with componentize-js, C with wit-bindgen,
+    /// clang and wasm-tools, Go with wit-bindgen, Go and wasm-tools: the
+    /// project's build.sh says what to install (in Sluice's repository,
+    /// `scripts/sdk/setup LANG` installs it).
     New(plugin_new::NewArgs),
     /// Run one plugin over records from a JSON-lines file and print what
     /// happened to each record, without Kafka.

@@ -12,6 +12,8 @@ use include_dir::{Dir, include_dir};
 static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../sdk/templates");
 static PYTHON_SDK: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../sdk/python/sluice_sdk");
 static JS_SDK: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../sdk/js");
+static C_SDK: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../sdk/c");
+static GO_SDK: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../sdk/go");
 static WIT: &str = include_str!("../../../wit/sluice-plugin-0.1.0/plugin.wit");
 /// The pinned toolchain versions (`scripts/sdk/versions`), named in READMEs and build scripts.
 static VERSIONS: &str = include_str!("../../../scripts/sdk/versions");
@@ -51,6 +53,8 @@ pub enum Lang {
     Rust,
     Python,
     Js,
+    C,
+    Go,
 }
 
 impl Kind {
@@ -93,6 +97,8 @@ impl Lang {
             Lang::Rust => "rust",
             Lang::Python => "python",
             Lang::Js => "js",
+            Lang::C => "c",
+            Lang::Go => "go",
         }
     }
 
@@ -102,6 +108,8 @@ impl Lang {
             Lang::Rust => "src/lib.rs",
             Lang::Python => "app.py",
             Lang::Js => "app.js",
+            Lang::C => "plugin.c",
+            Lang::Go => "plugin.go",
         }
     }
 }
@@ -164,6 +172,8 @@ pub fn run(args: NewArgs) -> anyhow::Result<ExitCode> {
     match args.lang {
         Lang::Python => copy_dir(&PYTHON_SDK, &dir.join("sluice_sdk"))?,
         Lang::Js => copy_dir(&JS_SDK, &dir.join("sluice-sdk"))?,
+        Lang::C => copy_dir(&C_SDK, &dir.join("sluice"))?,
+        Lang::Go => copy_dir(&GO_SDK, &dir.join("sluice-sdk"))?,
         Lang::Rust => {}
     }
     if args.lang != Lang::Rust {
@@ -270,7 +280,7 @@ mod tests {
 
     #[test]
     fn variables_fill_every_placeholder_of_every_template() {
-        for lang in [Lang::Rust, Lang::Python, Lang::Js] {
+        for lang in [Lang::Rust, Lang::Python, Lang::Js, Lang::C, Lang::Go] {
             for kind in [Kind::Converter, Kind::Transform, Kind::Formatter] {
                 let args = NewArgs {
                     name: "my-plugin".into(),

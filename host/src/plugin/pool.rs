@@ -168,6 +168,21 @@ impl ConfiguredPlugin {
         &self.metadata.name
     }
 
+    /// The most linear memory any idle Wasm instance of this plugin has
+    /// grown to, in bytes (0 for native plugins): what one instance costs.
+    pub fn memory_high_water(&self) -> usize {
+        match &self.engine {
+            Engine::Wasm { idle, .. } => idle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .map(Instance::memory_high_water)
+                .max()
+                .unwrap_or(0),
+            Engine::Native { .. } => 0,
+        }
+    }
+
     /// A formatter's framing; `None` for other kinds.
     pub fn format_info(&self) -> Option<&FormatInfo> {
         self.format_info.as_ref()
