@@ -137,6 +137,11 @@ impl HttpSinkSpec {
                 "http.api.url",
                 format!("{:?} is not an http:// or https:// URL", raw.url),
             );
+        } else if let Err(e) = reqwest::Url::parse(&without_placeholders(&raw.url)) {
+            problem(
+                "http.api.url",
+                format!("{:?} is not a valid URL: {e}", raw.url),
+            );
         }
         let method = match raw
             .method
@@ -376,9 +381,41 @@ fn reporter(
     })
 }
 
+/// `url` with each `${…}` placeholder (filled per record) replaced by a
+/// plain word, so the rest of the URL can be checked before any record.
+fn without_placeholders(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    let mut rest = url;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find('}') {
+            Some(end) => {
+                out.push('x');
+                rest = &rest[start + end + 1..];
+            }
+            None => {
+                rest = &rest[start..];
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_are_checked_with_their_placeholders_filled() {
+        assert_eq!(
+            without_placeholders("http://h:1/${topic}/k/${key}?a=b"),
+            "http://h:1/x/k/x?a=b"
+        );
+        assert!(reqwest::Url::parse(&without_placeholders("http://127.0.0.1:1816445/in")).is_err());
+        assert!(reqwest::Url::parse(&without_placeholders("http://[::1]:80/${topic}")).is_ok());
+    }
 
     #[test]
     fn status_sets_follow_confluents_syntax() {
