@@ -27,6 +27,11 @@ bool sluice_utf8_valid(sluice_bytes b) {
   if (b.ptr == NULL) return false;
   const uint8_t *p = b.ptr, *end = b.ptr + b.len;
   while (p < end) {
+    uint64_t word;
+    if (end - p >= 8 && (memcpy(&word, p, 8), (word & 0x8080808080808080ull) == 0)) {
+      p += 8; /* eight ASCII bytes at once */
+      continue;
+    }
     uint8_t c = *p;
     if (c < 0x80) {
       p++;
@@ -263,6 +268,21 @@ static bool valid_structure(const uint8_t *text, int text_len, const jsmntok_t *
   return n > 0 && gap_is(text, top, text_len, 0);
 }
 
+/* Runs jsmn over js[0, len) into doc->tokens, growing the array as needed. */
+static int tokenize(sluice_json *doc, const char *js, size_t len) {
+  size_t cap = len / 8 + 16;
+  for (;;) {
+    jsmntok_t *tokens = realloc(doc->tokens, sizeof(jsmntok_t) * cap);
+    if (tokens == NULL) abort();
+    doc->tokens = tokens;
+    jsmn_parser parser;
+    jsmn_init(&parser);
+    int n = jsmn_parse(&parser, js, len, doc->tokens, (unsigned)cap);
+    if (n != JSMN_ERROR_NOMEM) return n;
+    cap *= 2;
+  }
+}
+
 bool sluice_json_parse(sluice_json *doc, sluice_bytes text, const char **error) {
   *doc = (sluice_json){text, NULL, 0};
   const char *why = NULL;
@@ -273,10 +293,8 @@ bool sluice_json_parse(sluice_json *doc, sluice_bytes text, const char **error) 
   if (why == NULL) {
     const char *js = (const char *)text.ptr;
     size_t len = text.len;
-    jsmn_parser parser;
-    jsmn_init(&parser);
-    int needed = jsmn_parse(&parser, js, len, NULL, 0);
-    if (needed == JSMN_ERROR_PART) {
+    doc->count = tokenize(doc, js, len);
+    if (doc->count == JSMN_ERROR_PART) {
       /* Strict jsmn wants a delimiter after a number or literal, so a
        * document that is only one (`42`) "ends early": parse it followed
        * by a space. */
@@ -286,20 +304,16 @@ bool sluice_json_parse(sluice_json *doc, sluice_bytes text, const char **error) 
       spaced[len] = ' ';
       js = spaced;
       len++;
-      jsmn_init(&parser);
-      needed = jsmn_parse(&parser, js, len, NULL, 0);
+      doc->count = tokenize(doc, js, len);
     }
-    if (needed <= 0) {
-      why = needed == JSMN_ERROR_PART || needed == 0 ? "not valid JSON: it ends early" : "not valid JSON";
+    if (doc->count == JSMN_ERROR_PART || doc->count == 0) {
+      why = "not valid JSON: it ends early";
+    } else if (doc->count < 0) {
+      why = "not valid JSON";
     } else {
-      doc->tokens = malloc(sizeof(jsmntok_t) * (size_t)needed);
-      int *cursor = malloc(sizeof(int) * (size_t)needed);
-      if (doc->tokens == NULL || cursor == NULL) abort();
-      jsmn_init(&parser);
-      doc->count = jsmn_parse(&parser, js, len, doc->tokens, (unsigned)needed);
-      if (doc->count == JSMN_ERROR_PART) why = "not valid JSON: it ends early";
-      else if (doc->count <= 0 || !valid_structure((const uint8_t *)js, (int)len, doc->tokens, doc->count, cursor))
-        why = "not valid JSON";
+      int *cursor = malloc(sizeof(int) * (size_t)doc->count);
+      if (cursor == NULL) abort();
+      if (!valid_structure((const uint8_t *)js, (int)len, doc->tokens, doc->count, cursor)) why = "not valid JSON";
       free(cursor);
     }
   }
