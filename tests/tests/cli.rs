@@ -255,3 +255,28 @@ fn demo_delivers_every_sample_event_through_an_embedded_broker_and_commits() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_missing_file_is_named_once_with_the_reason_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.wasm");
+    let out = run(sluice()
+        .args(["plugin", "test"])
+        .arg(&missing)
+        .args(["-i", "/dev/null"]));
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("missing.wasm: cannot read the plugin file: No such file or directory"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
+    let manifest = dir.path().join("absent.toml");
+    let out = run(sluice().arg("validate").arg(&manifest));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("absent.toml: cannot read the manifest"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
+}

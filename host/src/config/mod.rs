@@ -17,10 +17,11 @@ pub use validate::{ConnectorSpec, Manifest, PluginSpec};
 /// A manifest that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("{path}: cannot read the manifest: {source}")]
+    // `error`, not `source`: the CLI prints an error's chain too.
+    #[error("{path}: cannot read the manifest: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
@@ -33,9 +34,9 @@ pub enum ManifestError {
 
 /// Reads, resolves and checks a manifest file.
 pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+    let text = std::fs::read_to_string(path).map_err(|error| ManifestError::Read {
         path: path.into(),
-        source,
+        error,
     })?;
     parse(path, &text)
 }

@@ -6,10 +6,12 @@ use std::path::PathBuf;
 /// A plugin file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("{path}: cannot read the plugin file: {source}")]
+    // `error`, not `source`: a source would be printed twice, once in this
+    // message and once more in the chain the CLI prints.
+    #[error("{path}: cannot read the plugin file: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: not a WebAssembly file (it does not start with the \\0asm magic)")]
     NotWasm { path: PathBuf },
@@ -59,10 +61,10 @@ pub enum LoadError {
         "{path}: its metadata contradicts itself: {message}; fix the plugin's declared config keys"
     )]
     InconsistentMetadata { path: PathBuf, message: String },
-    #[error("precompiled-component cache {path}: {source}")]
+    #[error("precompiled-component cache {path}: {error}")]
     Cache {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 

@@ -102,9 +102,9 @@ impl Runtime {
     /// artifact), links it, and reads its metadata.
     pub async fn load(&self, path: &Path) -> Result<Arc<LoadedPlugin>, LoadError> {
         let path = path.to_path_buf();
-        let wasm = std::fs::read(&path).map_err(|source| LoadError::Read {
+        let wasm = std::fs::read(&path).map_err(|error| LoadError::Read {
             path: path.clone(),
-            source,
+            error,
         })?;
         if wasm.len() < 8 || &wasm[..4] != b"\0asm" {
             return Err(LoadError::NotWasm { path });
@@ -124,7 +124,7 @@ impl Runtime {
                 path: path.clone(),
                 message,
             },
-            CacheError::Io(p, source) => LoadError::Cache { path: p, source },
+            CacheError::Io(p, error) => LoadError::Cache { path: p, error },
         })?;
         let kind = self.exported_kind(&path, &component)?;
         let pre = self.pre_instantiate(&path, kind, &component)?;
