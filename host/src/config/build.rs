@@ -94,10 +94,16 @@ async fn start_plugin(
         return ConfiguredPlugin::start_native(native, spec.config.clone())
             .map_err(|e| e.to_string());
     }
-    let plugin = match loaded.get(&spec.path) {
+    let path = match (&spec.url, &spec.sha256) {
+        (Some(url), Some(sha256)) => {
+            super::download::fetch(url, &spec.name, sha256, runtime.download_dir()).await?
+        }
+        _ => spec.path.clone(),
+    };
+    let plugin = match loaded.get(&path) {
         Some(p) => p.clone(),
         None => {
-            if !spec.path.exists() {
+            if !path.exists() {
                 return Err(format!(
                     "plugin `{}` not found: no {}.wasm in {} (available: {})",
                     spec.name,
@@ -106,8 +112,20 @@ async fn start_plugin(
                     available(&manifest.plugin_dir)
                 ));
             }
-            let p = runtime.load(&spec.path).await.map_err(|e| e.to_string())?;
-            loaded.insert(spec.path.clone(), p.clone());
+            if spec.url.is_none()
+                && let Some(want) = &spec.sha256
+            {
+                let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let got = super::download::sha256_hex(&bytes);
+                if &got != want {
+                    return Err(format!(
+                        "{}: SHA-256 {got}, not the manifest's {want}: is it the plugin you meant?",
+                        path.display()
+                    ));
+                }
+            }
+            let p = runtime.load(&path).await.map_err(|e| e.to_string())?;
+            loaded.insert(path.clone(), p.clone());
             p
         }
     };

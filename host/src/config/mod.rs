@@ -3,6 +3,7 @@
 //! configuring its plugins, the only stage that touches plugins).
 
 mod build;
+mod download;
 pub mod kafka;
 pub mod providers;
 pub mod raw;

@@ -125,7 +125,16 @@ pub struct RawConnector {
 #[serde(deny_unknown_fields)]
 pub struct RawPlugin {
     /// The plugin's name: the file `<plugin_dir>/<name>.wasm`. Example: `plugin = "json"`.
+    /// Or where to download it, as MSK Connect takes custom plugins: an
+    /// `s3://bucket/key.wasm` (the standard AWS credential chain;
+    /// `$AWS_ENDPOINT_URL` for S3-compatible stores) or `https://` URL, with
+    /// `sha256` required. Example: `plugin = "s3://plugins/mask-pii.wasm"`.
     pub plugin: String,
+    /// The SHA-256 of the plugin file, 64 hex digits: required for a plugin
+    /// given by URL (downloaded once into `<cache_dir>/downloads`, verified,
+    /// refused on a mismatch); checked on every start for a local file too.
+    /// Example: `sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"`.
+    pub sha256: Option<String>,
     /// The plugin's configuration; values may be strings, numbers or booleans.
     /// Example: `config = { "schemas.enable" = false }`.
     #[serde(default)]

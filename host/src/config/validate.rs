@@ -56,6 +56,10 @@ pub struct PluginSpec {
     pub sandbox: Sandbox,
     /// Where it sits in the manifest, for messages: `"value.converter"`, `transforms[1]`.
     pub role: String,
+    /// The URL it is downloaded from, if it is given by URL.
+    pub url: Option<String>,
+    /// The SHA-256 the file must have (lowercase hex), if the manifest gives one.
+    pub sha256: Option<String>,
 }
 
 /// Checks `raw`, read from `path`; the error lists every problem.
@@ -242,9 +246,36 @@ fn plugin_spec(
     plugin_dir: &Path,
     problems: &mut Vec<String>,
 ) -> PluginSpec {
-    let name = raw.map_or(default, |r| r.plugin.as_str()).to_string();
+    let given = raw.map_or(default, |r| r.plugin.as_str()).to_string();
+    let sha256 = raw
+        .and_then(|r| r.sha256.as_deref())
+        .map(str::to_ascii_lowercase);
+    if let Some(d) = &sha256
+        && !(d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        problems.push(format!(
+            "{role}.sha256: {d:?} is not a SHA-256 (64 hex digits)"
+        ));
+    }
+    let url = ["https://", "http://", "s3://"]
+        .iter()
+        .any(|scheme| given.starts_with(scheme))
+        .then(|| given.clone());
+    let name = match &url {
+        // Messages and logs name it by its file, as a local plugin.
+        Some(u) => {
+            if sha256.is_none() {
+                problems.push(format!(
+                    "{role}.sha256: required for a plugin given by URL ({u}): add the file's SHA-256 (`sha256sum FILE.wasm`)"
+                ));
+            }
+            let file = u.rsplit('/').next().unwrap_or_default();
+            file.strip_suffix(".wasm").unwrap_or(file).to_string()
+        }
+        None => given,
+    };
     if name.is_empty() || name.contains(['/', '\\']) {
-        problems.push(format!("{role}.plugin: {name:?} is not a plugin name (the file name in plugin_dir, without .wasm)"));
+        problems.push(format!("{role}.plugin: {name:?} is not a plugin name (the file name in plugin_dir, without .wasm) or an s3:// or https:// URL ending in the file name"));
     }
     let mut config = Vec::new();
     let mut grants = Grants::default();
@@ -284,6 +315,8 @@ fn plugin_spec(
         config,
         sandbox: Sandbox { limits, grants },
         role,
+        url,
+        sha256,
     }
 }
 

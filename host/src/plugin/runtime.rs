@@ -35,6 +35,8 @@ struct Inner {
     engine: Engine,
     linker: Linker<StoreState>,
     cache: ArtifactCache,
+    /// Where plugins named by URL are downloaded to (`<cache_dir>/downloads`).
+    downloads: PathBuf,
     stop_ticker: Arc<AtomicBool>,
 }
 
@@ -92,9 +94,16 @@ impl Runtime {
                 engine,
                 linker,
                 cache: ArtifactCache::new(cache_dir),
+                downloads: cache_dir.join("downloads"),
                 stop_ticker,
             }),
         })
+    }
+
+    /// Where plugins named by URL are downloaded to, one directory per
+    /// SHA-256 digest.
+    pub fn download_dir(&self) -> &Path {
+        &self.inner.downloads
     }
 
     /// Loads one plugin file: reads it, checks it is a Sluice component of a
