@@ -112,6 +112,18 @@ pub fn sluice_bin() -> PathBuf {
     .clone()
 }
 
+/// Whether a finished command succeeded, and its stdout and stderr as one text.
+pub fn outcome(out: &std::process::Output) -> (bool, String) {
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
 /// A `sluice` command using the shared cache and logging at info level.
 pub fn sluice() -> Command {
     let mut cmd = Command::new(sluice_bin());

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use sluice_tests::{plugin_dir, sluice};
+use sluice_tests::{outcome, plugin_dir, sluice};
 
 fn write(dir: &Path, body: &str) -> std::path::PathBuf {
     let path = dir.join("m.toml");
@@ -26,18 +26,12 @@ sink = { type = "http", "http.api.url" = "http://127.0.0.1:1/in" }
 
 fn validate(body: &str) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
-    let out = sluice()
-        .arg("validate")
-        .arg(write(dir.path(), body))
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
+    outcome(
+        &sluice()
+            .arg("validate")
+            .arg(write(dir.path(), body))
+            .output()
+            .unwrap(),
     )
 }
 

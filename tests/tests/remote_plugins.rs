@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sha2::{Digest, Sha256};
-use sluice_tests::{plugin, s3, sluice};
+use sluice_tests::{outcome, plugin, s3, sluice};
 
 /// Serves `bytes` at `/p/json.wasm` on 127.0.0.1; returns the base URL and
 /// the count of requests served.
@@ -60,19 +60,13 @@ sink = {{ type = "http", "http.api.url" = "http://127.0.0.1:1/in" }}
         ),
     )
     .unwrap();
-    let out = sluice()
-        .arg("validate")
-        .arg(&manifest)
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
+    outcome(
+        &sluice()
+            .arg("validate")
+            .arg(&manifest)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .output()
+            .unwrap(),
     )
 }
 
