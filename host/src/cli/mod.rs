@@ -67,6 +67,7 @@ pub enum PluginCommand {
     /// clang and wasm-tools, Go with wit-bindgen, Go and wasm-tools: the
     /// project's build.sh says what to install (in Sluice's repository,
     /// `scripts/sdk/setup LANG` installs it).
+    #[command(verbatim_doc_comment)]
     New(plugin_new::NewArgs),
     /// Run one plugin over records from a JSON-lines file and print what
     /// happened to each record, without Kafka.
@@ -80,6 +81,7 @@ pub enum PluginCommand {
     /// null or missing is a tombstone. `value_kind` (binary, text or json)
     /// defaults to binary for converters, and for other plugins to json unless
     /// the value is a string. Each output line names the input and its outcome.
+    #[command(verbatim_doc_comment)]
     Test(plugin_test::TestArgs),
 }
 
