@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::sync::Mutex;
 
 use serde_json::{Value, json};
@@ -77,13 +77,11 @@ pub fn vectors(plugin: &str) -> Vec<(Value, Value)> {
         .collect()
 }
 
-/// Runs `wasm` over `plugin`'s vectors with `sluice plugin test` and panics
-/// listing every case whose outcome differs from the expected one.
-pub fn check_vectors(plugin: &str, wasm: &Path, config: &[(&str, &str)]) {
-    let cases = vectors(plugin);
+/// Runs `sluice plugin test` on `wasm` with `config` over `lines` (input
+/// records, one JSON object each), all in one call.
+pub fn plugin_test(wasm: &Path, lines: &[String], config: &[(&str, &str)]) -> Output {
     let dir = tempfile::tempdir().expect("temp dir");
     let input = dir.path().join("input.jsonl");
-    let lines: Vec<String> = cases.iter().map(|(i, _)| i.to_string()).collect();
     std::fs::write(&input, lines.join("\n")).expect("write input");
     let mut cmd = sluice();
     cmd.arg("plugin")
@@ -94,7 +92,15 @@ pub fn check_vectors(plugin: &str, wasm: &Path, config: &[(&str, &str)]) {
     for (k, v) in config {
         cmd.arg("-c").arg(format!("{k}={v}"));
     }
-    let out = cmd.output().expect("run sluice plugin test");
+    cmd.output().expect("run sluice plugin test")
+}
+
+/// Runs `wasm` over `plugin`'s vectors with `sluice plugin test` and panics
+/// listing every case whose outcome differs from the expected one.
+pub fn check_vectors(plugin: &str, wasm: &Path, config: &[(&str, &str)]) {
+    let cases = vectors(plugin);
+    let lines: Vec<String> = cases.iter().map(|(i, _)| i.to_string()).collect();
+    let out = plugin_test(wasm, &lines, config);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let got: Vec<Value> = stdout
         .lines()
