@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod connect;
 pub mod connector;
 pub mod errors;
 pub mod pipeline;

@@ -2,6 +2,7 @@
 //! lives in its own module; this one only describes them.
 
 mod demo;
+mod import;
 mod plugin_new;
 mod plugin_test;
 mod plugins;
@@ -48,6 +49,18 @@ pub enum Command {
     /// Every `*.wasm` file is loaded and checked; a broken file is listed with
     /// its error and the others still load.
     Plugins(plugins::PluginsArgs),
+    /// Print the manifest section equivalent to a Kafka Connect connector's
+    /// JSON (Confluent HTTP Sink, Aiven HTTP sink, Confluent S3 Sink), with
+    /// converters and transforms mapped to plugins.
+    ///
+    ///   sluice import td-sink.json > td.toml
+    ///   sluice import td-sink.json --bootstrap-servers broker:9092 \
+    ///       --worker value.converter=org.apache.kafka.connect.json.JsonConverter
+    ///
+    /// Options Sluice does not apply are printed as comments and warnings;
+    /// an unknown class or option is an error. Exits 1 on problems.
+    #[command(verbatim_doc_comment)]
+    Import(import::ImportArgs),
     /// Work with one plugin file.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -173,6 +186,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Demo(args) => demo::run(args).await,
         Command::Validate(args) => validate::run(args).await,
         Command::Plugins(args) => plugins::run(args).await,
+        Command::Import(args) => import::run(args),
         Command::Plugin(PluginCommand::Test(args)) => plugin_test::run(args).await,
         Command::Plugin(PluginCommand::New(args)) => plugin_new::run(args),
     }

@@ -5,6 +5,7 @@
 mod build;
 mod download;
 pub mod kafka;
+mod lenient;
 pub mod providers;
 pub mod raw;
 pub mod raw_s3;
@@ -45,6 +46,16 @@ pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
 /// Checks manifest `text` as if read from `path`: types first (with line
 /// numbers), then `${…}` providers, then everything else.
 pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
+    parse_with(path, text, true)
+}
+
+/// Checks manifest `text` like [`parse`], leaving `${…}` references
+/// unresolved: for a manifest meant to run elsewhere (`sluice import`).
+pub fn parse_unresolved(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
+    parse_with(path, text, false)
+}
+
+fn parse_with(path: &Path, text: &str, resolve: bool) -> Result<Manifest, ManifestError> {
     let parse_err = |e: toml::de::Error| ManifestError::Parse {
         path: path.into(),
         message: e.to_string(),
@@ -53,7 +64,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
     toml::from_str::<raw::RawManifest>(text).map_err(parse_err)?;
     let mut tree: toml::Value = toml::from_str(text).map_err(parse_err)?;
     let mut problems = Vec::new();
-    providers::resolve_tree(&mut tree, "", &mut problems);
+    if resolve {
+        providers::resolve_tree(&mut tree, "", &mut problems);
+    }
     if !problems.is_empty() {
         return Err(ManifestError::Invalid {
             path: path.into(),

@@ -1,7 +1,8 @@
 //! The manifest as written: serde types that reject unknown keys. Keys of
 //! connectors and sinks are Kafka Connect's option names, so a connector's
 //! Connect config maps onto a manifest section key for key. Nothing here does
-//! I/O or checks more than types; see `validate` for the rest.
+//! I/O or checks more than types; see `validate` for the rest. Numbers and
+//! booleans may also be strings (`"batch.max.size" = "500"`), as in Connect.
 
 use std::collections::BTreeMap;
 
@@ -51,6 +52,7 @@ pub struct RawConnector {
     /// Kafka Connect's `tasks.max`: accepted for compatibility; one process runs
     /// one consumer per connector (run more processes to scale out). Example: `"tasks.max" = 1`.
     #[serde(rename = "tasks.max")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub tasks_max: Option<u32>,
     /// librdkafka consumer properties: `bootstrap.servers`, security settings,
     /// Connect's `consumer.override.*` form too. Java-only keys are translated
@@ -60,6 +62,7 @@ pub struct RawConnector {
     /// Milliseconds between offset commits (Connect's `offset.flush.interval.ms`).
     /// Example: `"offset.flush.interval.ms" = 5000`. Default: 5000.
     #[serde(rename = "offset.flush.interval.ms")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub offset_flush_interval_ms: Option<u64>,
     /// Converter for record keys. Example: `"key.converter" = { plugin = "string" }`.
     /// Default: none, keys pass through as the bytes consumed (what `bytes`,
@@ -86,21 +89,25 @@ pub struct RawConnector {
     /// Log every failed record at ERROR level with its stage, class and error, in
     /// Connect's words. Example: `"errors.log.enable" = true`. Default: `false`.
     #[serde(rename = "errors.log.enable")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub errors_log_enable: Option<bool>,
     /// Add the failed record's topic, partition, offset and timestamp to that log line, as
     /// Connect does (never its key or value). Example: `"errors.log.include.messages" = true`.
     /// Default: `false`.
     #[serde(rename = "errors.log.include.messages")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub errors_log_include_messages: Option<bool>,
     /// How long, in ms, a plugin call that fails as a whole (trap, deadline, memory
     /// limit) is retried with backoff before its batch is split to isolate the records
     /// that cause it; `-1` retries forever. Example: `"errors.retry.timeout" = 30000`.
     /// Default: `0` (one immediate retry on a fresh instance, then isolation).
     #[serde(rename = "errors.retry.timeout")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub errors_retry_timeout: Option<i64>,
     /// Longest delay between those retries, in ms; delays start at 300 ms and double.
     /// Example: `"errors.retry.delay.max.ms" = 10000`. Default: 60000.
     #[serde(rename = "errors.retry.delay.max.ms")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub errors_retry_delay_max_ms: Option<u64>,
     /// Dead letter queue topic: failed records go there with their original key, value,
     /// headers and timestamp; created with one partition if missing. Must not be one of
@@ -112,11 +119,13 @@ pub struct RawConnector {
     /// one-broker cluster. Example: `"errors.deadletterqueue.topic.replication.factor" = 1`.
     /// Default: 3, as in Connect.
     #[serde(rename = "errors.deadletterqueue.topic.replication.factor")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub dlq_replication_factor: Option<i32>,
     /// Add Connect's `__connect.errors.*` headers (topic, partition, offset, connector,
     /// task, stage, class, exception) to dead letter records.
     /// Example: `"errors.deadletterqueue.context.headers.enable" = true`. Default: `false`.
     #[serde(rename = "errors.deadletterqueue.context.headers.enable")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub dlq_context_headers_enable: Option<bool>,
 }
 
@@ -220,19 +229,24 @@ pub struct RawHttpSink {
     pub keystore_location: Option<String>,
     /// Connect timeout in ms. Example: `"http.connect.timeout.ms" = 5000`. Default: 30000.
     #[serde(rename = "http.connect.timeout.ms")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub connect_timeout_ms: Option<u64>,
     /// Whole-request timeout in ms. Example: `"http.request.timeout.ms" = 10000`. Default: 30000.
     #[serde(rename = "http.request.timeout.ms")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub request_timeout_ms: Option<u64>,
     /// Records per request. Example: `"batch.max.size" = 500`. Default: 1, as Confluent's.
     #[serde(rename = "batch.max.size")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub batch_max_size: Option<usize>,
     /// Bytes of record values per request (Sluice's). Example: `"batch.max.bytes" = 1048576`. Default: 5 MiB.
     #[serde(rename = "batch.max.bytes")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub batch_max_bytes: Option<usize>,
     /// How long a partial batch waits for more records, in ms (Sluice's).
     /// Example: `"batch.linger.ms" = 1000`. Default: 500.
     #[serde(rename = "batch.linger.ms")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub batch_linger_ms: Option<u64>,
     /// Statuses that are retried: codes and ranges, `500-` meaning 500 and above.
     /// Example: `"retry.on.status.codes" = "408,429,500-"`. Default: `400-`, as Confluent's.
@@ -240,12 +254,15 @@ pub struct RawHttpSink {
     pub retry_on_status_codes: Option<String>,
     /// Retries after the first attempt. Example: `"max.retries" = 5`. Default: 10.
     #[serde(rename = "max.retries")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub max_retries: Option<u32>,
     /// First retry delay in ms; doubles per retry, with jitter. Example: `"retry.backoff.ms" = 500`. Default: 3000.
     #[serde(rename = "retry.backoff.ms")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub retry_backoff_ms: Option<u64>,
     /// Longest retry delay in ms. Example: `"retry.backoff.max.ms" = 30000`. Default: 60000.
     #[serde(rename = "retry.backoff.max.ms")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub retry_backoff_max_ms: Option<u64>,
     /// When retries run out: `fail` (stop the connector), `log` or `ignore` (move on).
     /// Example: `"behavior.on.error" = "log"`. Default: `fail`.
@@ -267,10 +284,12 @@ pub struct RawHttpSink {
     pub reporter_result_topic_name: Option<String>,
     /// Partitions of the result topic when it is created. Example: `"reporter.result.topic.partitions" = 3`. Default: 1.
     #[serde(rename = "reporter.result.topic.partitions")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub reporter_result_topic_partitions: Option<i32>,
     /// Replication factor of the result topic when it is created; 1 on a one-broker cluster.
     /// Example: `"reporter.result.topic.replication.factor" = 1`. Default: 3.
     #[serde(rename = "reporter.result.topic.replication.factor")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub reporter_result_topic_replication_factor: Option<i32>,
     /// Topic that gets one record per record whose request failed for good, with the error.
     /// Example: `"reporter.error.topic.name" = "${connector}-error"`. Default: none (no error reports).
@@ -278,10 +297,12 @@ pub struct RawHttpSink {
     pub reporter_error_topic_name: Option<String>,
     /// Partitions of the error topic when it is created. Example: `"reporter.error.topic.partitions" = 3`. Default: 1.
     #[serde(rename = "reporter.error.topic.partitions")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub reporter_error_topic_partitions: Option<i32>,
     /// Replication factor of the error topic when it is created; 1 on a one-broker cluster.
     /// Example: `"reporter.error.topic.replication.factor" = 1`. Default: 3.
     #[serde(rename = "reporter.error.topic.replication.factor")]
+    #[serde(default, deserialize_with = "super::lenient::opt")]
     pub reporter_error_topic_replication_factor: Option<i32>,
     /// Value of error reports: `error_string` (the error message) or `http_response`
     /// (the endpoint's response body). Example: `"report.errors.as" = "http_response"`.

@@ -1,0 +1,161 @@
+//! Aiven's HTTP sink (`io.aiven.kafka.connect.http.HttpSinkConnector`): its
+//! own option names and defaults (one retry, fixed backoff, batching off,
+//! newline framing, a null value fails the task) mapped onto the HTTP sink
+//! and the `json-batch` formatter.
+
+use super::{Options, Problem};
+
+pub const CLASS: &str = "io.aiven.kafka.connect.http.HttpSinkConnector";
+
+/// The `sink` table, taking Aiven's options from `opts`.
+pub fn sink(
+    opts: &mut Options,
+    _section: &mut toml::Table,
+    problems: &mut Vec<Problem>,
+) -> toml::Table {
+    let mut sink = toml::Table::new();
+    sink.insert("type".into(), "http".into());
+    match opts.take("http.url") {
+        Some(url) => {
+            sink.insert("http.api.url".into(), url.into());
+        }
+        None => problems.push(Problem::new("http.url", "missing: where records are sent")),
+    }
+    let mut headers = toml::Table::new();
+    let auth = opts.take("http.headers.authorization");
+    let auth_type = opts
+        .take("http.authorization.type")
+        .map(|t| t.trim().to_lowercase());
+    match auth_type.as_deref() {
+        None => problems.push(Problem::new(
+            "http.authorization.type",
+            "missing: none, static or oauth2 (Aiven's connector requires it)",
+        )),
+        Some("none") => {}
+        Some("static") => match auth {
+            Some(value) => {
+                headers.insert("Authorization".into(), value.into());
+            }
+            None => problems.push(Problem::new(
+                "http.headers.authorization",
+                "missing: http.authorization.type=static sends this value as the Authorization header",
+            )),
+        },
+        Some("oauth2") => problems.push(Problem::new(
+            "http.authorization.type",
+            "oauth2 is not implemented; use static with a token from a config provider",
+        )),
+        Some(other) => problems.push(Problem::new(
+            "http.authorization.type",
+            format!("{other:?}: use none, static or oauth2"),
+        )),
+    }
+    if let Some(ct) = opts.take("http.headers.content.type") {
+        headers.insert("Content-Type".into(), ct.into());
+    }
+    if let Some(additional) = opts.take("http.headers.additional") {
+        for pair in additional
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            match pair.split_once(':') {
+                Some((name, value)) => {
+                    headers.insert(name.trim().into(), value.trim().into());
+                }
+                None => problems.push(Problem::new(
+                    "http.headers.additional",
+                    format!("{pair:?}: expected Name:value pairs separated by commas"),
+                )),
+            }
+        }
+    }
+    if !headers.is_empty() {
+        sink.insert("http.headers".into(), toml::Value::Table(headers));
+    }
+    if let Some(secs) = opts.take("http.timeout") {
+        match secs.trim().parse::<u64>() {
+            Ok(s) => {
+                sink.insert(
+                    "http.request.timeout.ms".into(),
+                    (s * 1000).to_string().into(),
+                );
+            }
+            Err(_) => problems.push(Problem::new(
+                "http.timeout",
+                format!("{secs:?}: expected whole seconds"),
+            )),
+        }
+    }
+    // Aiven's defaults: every status from 400 retried, once, after a fixed 3 s.
+    let backoff = opts
+        .take("retry.backoff.ms")
+        .unwrap_or_else(|| "3000".into());
+    sink.insert("retry.on.status.codes".into(), "400-".into());
+    sink.insert(
+        "max.retries".into(),
+        opts.take("max.retries")
+            .unwrap_or_else(|| "1".into())
+            .into(),
+    );
+    sink.insert("retry.backoff.ms".into(), backoff.clone().into());
+    sink.insert("retry.backoff.max.ms".into(), backoff.into());
+    sink.insert("behavior.on.null.values".into(), "fail".into());
+    let batching = opts.take("batching.enabled");
+    let batching = match batching.as_deref().map(str::trim) {
+        None => false,
+        Some(b) if b.eq_ignore_ascii_case("true") => true,
+        Some(b) if b.eq_ignore_ascii_case("false") => false,
+        Some(b) => {
+            problems.push(Problem::new(
+                "batching.enabled",
+                format!("{b:?}: use true or false"),
+            ));
+            false
+        }
+    };
+    let mut config = toml::Table::new();
+    config.insert("request.body.format".into(), "string".into());
+    let framing = [
+        ("batch.max.size", "500"),
+        ("batch.prefix", ""),
+        ("batch.suffix", "\n"),
+        ("batch.separator", "\n"),
+    ];
+    for (key, default) in framing {
+        let value = opts.take(key);
+        if !batching {
+            continue;
+        }
+        let value = value.unwrap_or_else(|| default.into());
+        if key == "batch.max.size" {
+            sink.insert(key.into(), value.into());
+        } else {
+            config.insert(key.into(), value.into());
+        }
+    }
+    if !batching {
+        // One record per request, its value as the body.
+        sink.insert("batch.max.size".into(), "1".into());
+    }
+    let mut formatter = toml::Table::new();
+    formatter.insert("plugin".into(), "json-batch".into());
+    formatter.insert("config".into(), toml::Value::Table(config));
+    sink.insert("formatter".into(), toml::Value::Table(formatter));
+    sink
+}
+
+/// Why an Aiven option Sluice does not implement is not applied.
+pub fn not_implemented(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "kafka.retry.backoff.ms" => "a failed batch is retried by max.retries / retry.backoff.ms",
+        "http.ssl.trust.all.certs" => "certificates are always verified",
+        "http.ssl.truststore.location" | "http.ssl.truststore.password" => {
+            "Java trust stores do not exist here; the system's CAs are trusted"
+        }
+        "decimal.format" => "values are sent as the converter left them",
+        k if k.starts_with("oauth2.") => "oauth2 is not implemented",
+        "http.proxy.host" | "http.proxy.port" => "set HTTPS_PROXY in the environment instead",
+        _ => return None,
+    })
+}

@@ -1,0 +1,123 @@
+//! Confluent's HTTP Sink (`io.confluent.connect.http.HttpSinkConnector`):
+//! its options are the HTTP sink's and the `json-batch` formatter's, names
+//! and defaults unchanged.
+
+use super::{Options, Problem};
+
+pub const CLASS: &str = "io.confluent.connect.http.HttpSinkConnector";
+
+/// Options of the HTTP sink section, the same names as Confluent's (and
+/// Sluice's own additions, so a manifest's section can be sent as JSON).
+const SINK_OPTIONS: &[&str] = &[
+    "http.api.url",
+    "request.method",
+    "headers",
+    "header.separator",
+    "auth.type",
+    "connection.user",
+    "connection.password",
+    "bearer.token",
+    "https.ssl.ca.location",
+    "https.ssl.certificate.location",
+    "https.ssl.key.location",
+    "https.ssl.truststore.location",
+    "https.ssl.keystore.location",
+    "http.connect.timeout.ms",
+    "http.request.timeout.ms",
+    "batch.max.size",
+    "batch.max.bytes",
+    "batch.linger.ms",
+    "retry.on.status.codes",
+    "max.retries",
+    "retry.backoff.ms",
+    "retry.backoff.max.ms",
+    "behavior.on.error",
+    "behavior.on.null.values",
+    "reporter.bootstrap.servers",
+    "reporter.result.topic.name",
+    "reporter.result.topic.partitions",
+    "reporter.result.topic.replication.factor",
+    "reporter.error.topic.name",
+    "reporter.error.topic.partitions",
+    "reporter.error.topic.replication.factor",
+    "report.errors.as",
+];
+
+/// Options of the `json-batch` formatter that builds the bodies.
+const FORMATTER_OPTIONS: &[&str] = &[
+    "request.body.format",
+    "batch.prefix",
+    "batch.suffix",
+    "batch.separator",
+    "batch.json.as.array",
+];
+
+/// The `sink` table, taking its options from `opts`.
+pub fn sink(opts: &mut Options, _problems: &mut Vec<Problem>) -> toml::Table {
+    let mut sink = toml::Table::new();
+    sink.insert("type".into(), "http".into());
+    for key in SINK_OPTIONS {
+        if let Some(v) = opts.take(key) {
+            sink.insert((*key).into(), v.into());
+        }
+    }
+    let mut config = toml::Table::new();
+    for key in FORMATTER_OPTIONS {
+        if let Some(v) = opts.take(key) {
+            config.insert((*key).into(), v.into());
+        }
+    }
+    let mut formatter = toml::Table::new();
+    formatter.insert("plugin".into(), "json-batch".into());
+    if !config.is_empty() {
+        formatter.insert("config".into(), toml::Value::Table(config));
+    }
+    sink.insert("formatter".into(), toml::Value::Table(formatter));
+    sink
+}
+
+/// Why a Confluent HTTP Sink option Sluice does not implement is not applied.
+pub fn not_implemented(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "batch.key.pattern" => {
+            "a batch holds one partition's records in order, whatever their keys"
+        }
+        "regex.patterns" | "regex.replacements" | "regex.separator" => {
+            "body rewriting belongs in a transform plugin"
+        }
+        "http.proxy.host" | "http.proxy.port" | "http.proxy.user" | "http.proxy.password" => {
+            "set HTTPS_PROXY / HTTP_PROXY in the environment instead"
+        }
+        "https.host.verifier.enabled" => "host names are always verified",
+        "report.errors.as.null.values"
+        | "reporter.result.topic.value.format"
+        | "reporter.error.topic.value.format"
+        | "reporter.result.topic.key.format"
+        | "reporter.error.topic.key.format" => "reporter records are plain text",
+        "sensitive.headers" => "header values are never logged",
+        k if k.starts_with("oauth2.") => {
+            "OAuth2 client credentials are not implemented; use bearer.token with a provider"
+        }
+        k if k.starts_with("https.ssl.") => {
+            "use PEM files: https.ssl.ca.location, https.ssl.certificate.location, https.ssl.key.location"
+        }
+        k if k.starts_with("reporter.") => {
+            "reporter topics take only their name, partitions, replication factor and bootstrap servers"
+        }
+        "retry.backoff.policy" => {
+            "retry delays always grow exponentially with jitter, up to retry.backoff.max.ms"
+        }
+        "ssl.enabled" => "TLS follows the URL's scheme",
+        "input.data.format"
+        | "kafka.auth.mode"
+        | "kafka.api.key"
+        | "kafka.api.secret"
+        | "kafka.service.account.id"
+        | "schema.context.name"
+        | "max.poll.interval.ms"
+        | "max.poll.records" => {
+            "a Confluent Cloud setting; Kafka settings go in consumer.override.*"
+        }
+        _ => return None,
+    })
+}

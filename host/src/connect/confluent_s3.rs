@@ -1,0 +1,114 @@
+//! Confluent's S3 Sink (`io.confluent.connect.s3.S3SinkConnector`): its
+//! options are the S3 sink's, names and defaults unchanged.
+
+use super::{Options, Problem};
+
+pub const CLASS: &str = "io.confluent.connect.s3.S3SinkConnector";
+
+/// Options of the S3 sink section, the same names as Confluent's (and
+/// Sluice's own additions).
+const SINK_OPTIONS: &[&str] = &[
+    "s3.bucket.name",
+    "s3.region",
+    "store.url",
+    "s3.path.style.access.enabled",
+    "aws.access.key.id",
+    "aws.secret.access.key",
+    "topics.dir",
+    "directory.delim",
+    "file.delim",
+    "filename.offset.zero.pad.width",
+    "flush.size",
+    "flush.size.bytes",
+    "rotate.interval.ms",
+    "rotate.schedule.interval.ms",
+    "rotate.file.on.partition.change",
+    "s3.part.size",
+    "s3.compression.type",
+    "s3.compression.level",
+    "s3.part.retries",
+    "s3.retry.backoff.ms",
+    "retry.backoff.ms",
+    "behavior.on.null.values",
+    "partitioner.class",
+    "partition.field.name",
+    "path.format",
+    "partition.duration.ms",
+    "timezone",
+    "locale",
+    "timestamp.extractor",
+    "timestamp.field",
+    "format.class",
+    "format.bytearray.separator",
+    "format.bytearray.extension",
+];
+
+/// The `sink` table, taking its options from `opts`.
+pub fn sink(opts: &mut Options, problems: &mut Vec<Problem>) -> toml::Table {
+    let mut sink = toml::Table::new();
+    sink.insert("type".into(), "s3".into());
+    for key in SINK_OPTIONS {
+        if let Some(v) = opts.take(key) {
+            sink.insert((*key).into(), v.into());
+        }
+    }
+    if let Some(storage) = opts.take("storage.class")
+        && storage != "io.confluent.connect.s3.storage.S3Storage"
+    {
+        problems.push(Problem::new(
+            "storage.class",
+            format!("{storage:?}: only io.confluent.connect.s3.storage.S3Storage exists"),
+        ));
+    }
+    if let Some(compat) = opts.take("schema.compatibility")
+        && !compat.eq_ignore_ascii_case("NONE")
+    {
+        problems.push(Problem::new(
+            "schema.compatibility",
+            format!("{compat:?}: Sluice's formats carry no schema, so only NONE applies"),
+        ));
+    }
+    sink
+}
+
+/// Why a Confluent S3 Sink option Sluice does not implement is not applied.
+pub fn not_implemented(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "s3.ssea.name" | "s3.sse.customer.key" | "s3.sse.kms.key.id" => {
+            "server-side encryption is the bucket's default encryption here"
+        }
+        "s3.acl.canned" => "objects get the bucket's default ACL",
+        "s3.credentials.provider.class" => {
+            "credentials come from aws.access.key.id / aws.secret.access.key or the standard AWS chain"
+        }
+        "s3.proxy.url" | "s3.proxy.user" | "s3.proxy.password" => {
+            "set HTTPS_PROXY in the environment instead"
+        }
+        "s3.http.send.expect.continue"
+        | "s3.wan.mode"
+        | "s3.object.tagging"
+        | "s3.object.behavior.on.tagging.error"
+        | "s3.retry.backoff.max.ms"
+        | "s3.elastic.buffer.enable"
+        | "s3.elastic.buffer.init.capacity" => "not implemented",
+        "avro.codec"
+        | "parquet.codec"
+        | "enhanced.avro.schema.support"
+        | "connect.meta.data"
+        | "schema.cache.size"
+        | "json.decimal.format" => {
+            "Sluice writes what its formatter plugin writes (JSON lines or raw bytes)"
+        }
+        "format.bytearray.compression.type" => "use s3.compression.type",
+        "partitioner.class.name" | "partition.field.format.path" => "not implemented",
+        "keys.format.class"
+        | "headers.format.class"
+        | "store.kafka.keys"
+        | "store.kafka.headers" => "only record values are stored",
+        "shutdown.timeout.ms" => "in-flight uploads get 10 s at shutdown",
+        "filename.offset.zero.pad.width.ignore" | "behavior.on.null.values.write" => {
+            "not implemented"
+        }
+        _ => return None,
+    })
+}

@@ -1,0 +1,242 @@
+//! Kafka Connect compatibility: connector JSON (a `connector.class` and
+//! string options, as Connect's REST API and `register.sh` scripts send it)
+//! translated into a manifest connector section. Options keep their names
+//! where Sluice has them; an option Sluice does not implement is reported,
+//! never silently dropped; an option no connector has is an error.
+
+mod aiven;
+mod confluent_http;
+mod confluent_s3;
+pub mod json;
+mod options;
+mod plugins;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+pub use options::Options;
+pub use plugins::{CONVERTER_CLASSES, TRANSFORM_CLASSES};
+
+/// Connector classes Sluice runs, with the sink each becomes.
+pub const CONNECTOR_CLASSES: &[(&str, &str)] = &[
+    (confluent_http::CLASS, "http"),
+    (aiven::CLASS, "http"),
+    (confluent_s3::CLASS, "s3"),
+];
+
+/// A connector's Connect config: every value a string, as Connect keeps them.
+pub type ConnectConfig = BTreeMap<String, String>;
+
+/// A connector config translated into a manifest `[[connectors]]` section.
+#[derive(Debug, Clone)]
+pub struct Translation {
+    /// The section, ready for the manifest's validation.
+    pub section: toml::Table,
+    /// Options given but not implemented: reported, not applied.
+    pub unsupported: Vec<Problem>,
+}
+
+/// One option and what is wrong with it (or why it is not applied).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    /// The option's name; empty for the connector as a whole.
+    pub key: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(key: &str, message: impl Into<String>) -> Self {
+        Problem {
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.key.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.key, self.message)
+        }
+    }
+}
+
+/// Translates connector `name`'s `config`; `worker` holds the worker's
+/// settings that connectors inherit, as a Connect worker's properties do:
+/// `bootstrap.servers`, `consumer.*`, and the default `key.converter` /
+/// `value.converter` with their `*.converter.*` options.
+pub fn translate(
+    name: &str,
+    config: &ConnectConfig,
+    worker: &ConnectConfig,
+) -> Result<Translation, Vec<Problem>> {
+    let mut opts = Options::new(config);
+    let mut problems = Vec::new();
+    let mut unsupported = Vec::new();
+    if let Some(given) = opts.take("name")
+        && given != name
+    {
+        problems.push(Problem::new(
+            "name",
+            format!("{given:?} differs from the connector's name {name:?}"),
+        ));
+    }
+    let class = opts.take("connector.class").unwrap_or_default();
+    let mut section = toml::Table::new();
+    section.insert("name".into(), name.into());
+    let sink = match class_short(&class) {
+        Some(confluent_http::CLASS) => confluent_http::sink(&mut opts, &mut problems),
+        Some(aiven::CLASS) => aiven::sink(&mut opts, &mut section, &mut problems),
+        Some(confluent_s3::CLASS) => confluent_s3::sink(&mut opts, &mut problems),
+        _ => {
+            let supported: Vec<&str> = CONNECTOR_CLASSES.iter().map(|(c, _)| *c).collect();
+            let what = if class.is_empty() {
+                "missing".to_string()
+            } else {
+                format!("{class:?} is not a connector Sluice runs")
+            };
+            return Err(vec![Problem::new(
+                "connector.class",
+                format!("{what}; supported: {}", supported.join(", ")),
+            )]);
+        }
+    };
+    common(
+        &mut opts,
+        worker,
+        &mut section,
+        &mut problems,
+        &mut unsupported,
+    );
+    section.insert("sink".into(), toml::Value::Table(sink));
+    for (key, value) in opts.remaining() {
+        match not_implemented(&class, &key) {
+            Some(reason) => unsupported.push(Problem::new(&key, format!("{value:?}: {reason}"))),
+            None => problems.push(Problem::new(
+                &key,
+                format!("unknown option for {class}; check its spelling"),
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(Translation {
+            section,
+            unsupported,
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+/// The connector class `class` names: its full name, or its simple name
+/// when only one supported class has it (Connect's rule for aliases).
+fn class_short(class: &str) -> Option<&'static str> {
+    let all = CONNECTOR_CLASSES.iter().map(|(c, _)| *c);
+    if let Some(c) = all.clone().find(|c| *c == class) {
+        return Some(c);
+    }
+    let simple: Vec<&str> = all
+        .filter(|c| c.rsplit('.').next() == Some(class))
+        .collect();
+    (simple.len() == 1).then(|| simple[0])
+}
+
+/// Options every sink connector has (Connect's `SinkConnectorConfig`):
+/// topics, tasks, converters, transforms, error handling, consumer overrides.
+fn common(
+    opts: &mut Options,
+    worker: &ConnectConfig,
+    section: &mut toml::Table,
+    problems: &mut Vec<Problem>,
+    unsupported: &mut Vec<Problem>,
+) {
+    for key in [
+        "topics",
+        "topics.regex",
+        "tasks.max",
+        "errors.tolerance",
+        "errors.log.enable",
+        "errors.log.include.messages",
+        "errors.retry.timeout",
+        "errors.retry.delay.max.ms",
+        "errors.deadletterqueue.topic.name",
+        "errors.deadletterqueue.topic.replication.factor",
+        "errors.deadletterqueue.context.headers.enable",
+        "offset.flush.interval.ms",
+    ] {
+        if let Some(v) = opts.take(key) {
+            section.insert(key.into(), v.into());
+        }
+    }
+    let mut kafka = toml::Table::new();
+    for (key, value) in worker {
+        if key == "bootstrap.servers" {
+            kafka.insert(key.clone(), value.as_str().into());
+        } else if let Some(k) = key.strip_prefix("consumer.") {
+            kafka.insert(k.into(), value.as_str().into());
+        }
+    }
+    for (key, value) in opts.take_prefixed("consumer.override.") {
+        kafka.insert(key, value.into());
+    }
+    if !kafka.is_empty() {
+        section.insert("kafka".into(), toml::Value::Table(kafka));
+    }
+    for role in ["key.converter", "value.converter"] {
+        if let Some(plugin) = plugins::converter(role, opts, worker, problems, unsupported) {
+            section.insert(role.into(), plugin);
+        }
+    }
+    if let Some(v) = opts.take("header.converter")
+        && v != "org.apache.kafka.connect.storage.SimpleHeaderConverter"
+    {
+        unsupported.push(Problem::new(
+            "header.converter",
+            format!("{v:?}: headers reach plugins as the bytes consumed"),
+        ));
+    }
+    let transforms = plugins::transforms(opts, problems);
+    if !transforms.is_empty() {
+        section.insert("transforms".into(), toml::Value::Array(transforms));
+    }
+}
+
+/// Why `key`, an option of `class` that Sluice does not implement, is not
+/// applied; `None` for an option `class` does not have.
+fn not_implemented(class: &str, key: &str) -> Option<&'static str> {
+    match key {
+        "config.action.reload" => Some("configs are reloaded through the REST API"),
+        "errors.deadletterqueue.topic.partitions" => {
+            Some("the dead letter queue topic is created with one partition, as Connect does")
+        }
+        k if k.starts_with("confluent.topic") || k == "confluent.license" => {
+            Some("Confluent licensing: not needed")
+        }
+        k if k.starts_with("consumer.override.") => None,
+        _ => match class_short(class) {
+            Some(confluent_http::CLASS) => confluent_http::not_implemented(key),
+            Some(aiven::CLASS) => aiven::not_implemented(key),
+            Some(confluent_s3::CLASS) => confluent_s3::not_implemented(key),
+            _ => None,
+        },
+    }
+}
+
+/// The TOML of a manifest holding `translation`'s section, with the options
+/// not applied as comments: what `sluice import` prints.
+pub fn to_manifest_toml(translation: &Translation) -> String {
+    let mut doc = toml::Table::new();
+    doc.insert(
+        "connectors".into(),
+        toml::Value::Array(vec![toml::Value::Table(translation.section.clone())]),
+    );
+    let mut out = String::new();
+    for p in &translation.unsupported {
+        out.push_str(&format!("# not applied: {p}\n"));
+    }
+    out.push_str(&toml::to_string_pretty(&doc).unwrap_or_default());
+    out
+}

@@ -1,0 +1,321 @@
+//! Connector JSON of the three supported classes translated and checked by
+//! the manifest's own validation.
+
+use super::*;
+use crate::config::{Manifest, parse_unresolved};
+use crate::sink::SinkSpec;
+
+fn config(pairs: &[(&str, &str)]) -> ConnectConfig {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn worker() -> ConnectConfig {
+    config(&[("bootstrap.servers", "127.0.0.1:9092")])
+}
+
+/// Translates and validates; the manifest and what was not applied.
+fn checked(pairs: &[(&str, &str)], worker: &ConnectConfig) -> (Manifest, Vec<Problem>) {
+    let t = translate("c", &config(pairs), worker).unwrap_or_else(|p| panic!("{p:?}"));
+    let text = to_manifest_toml(&t);
+    let m = parse_unresolved(std::path::Path::new("/x/m.toml"), &text)
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    (m, t.unsupported)
+}
+
+fn problems(pairs: &[(&str, &str)]) -> String {
+    translate("c", &config(pairs), &worker())
+        .unwrap_err()
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+const TD_BATCH: &[(&str, &str)] = &[
+    (
+        "connector.class",
+        "io.confluent.connect.http.HttpSinkConnector",
+    ),
+    ("tasks.max", "1"),
+    ("topics", "events"),
+    (
+        "http.api.url",
+        "https://us01.records.in.treasuredata.com/db/t",
+    ),
+    (
+        "headers",
+        "Authorization: TD1 k|Content-Type: application/vnd.treasuredata.v1+json",
+    ),
+    ("request.body.format", "json"),
+    ("batch.json.as.array", "true"),
+    ("batch.max.size", "500"),
+    ("batch.prefix", "{\"records\":"),
+    ("batch.suffix", "}"),
+    (
+        "value.converter",
+        "org.apache.kafka.connect.json.JsonConverter",
+    ),
+    ("value.converter.schemas.enable", "false"),
+    ("confluent.topic.bootstrap.servers", "localhost:9092"),
+];
+
+#[test]
+fn confluent_http_batch_keeps_its_options_and_reports_licensing_keys() {
+    let (m, unsupported) = checked(TD_BATCH, &worker());
+    let c = &m.connectors[0];
+    let SinkSpec::Http(http) = &c.sink else {
+        panic!("an HTTP sink")
+    };
+    assert_eq!(http.batch.max_records, 500);
+    assert_eq!(c.formatter.name, "json-batch");
+    let fmt: std::collections::BTreeMap<_, _> = c.formatter.config.iter().cloned().collect();
+    assert_eq!(fmt["batch.prefix"], "{\"records\":");
+    assert_eq!(fmt["batch.json.as.array"], "true");
+    let value = c.value_converter.as_ref().unwrap();
+    assert_eq!(
+        (value.name.as_str(), &value.config[..]),
+        (
+            "json",
+            &[("schemas.enable".to_string(), "false".to_string())][..]
+        )
+    );
+    assert_eq!(c.kafka["bootstrap.servers"], "127.0.0.1:9092");
+    assert_eq!(c.kafka["group.id"], "connect-c");
+    assert_eq!(unsupported.len(), 1);
+    assert_eq!(unsupported[0].key, "confluent.topic.bootstrap.servers");
+}
+
+#[test]
+fn aiven_defaults_follow_its_class() {
+    let (m, _) = checked(
+        &[
+            (
+                "connector.class",
+                "io.aiven.kafka.connect.http.HttpSinkConnector",
+            ),
+            ("topics", "t"),
+            ("http.url", "http://127.0.0.1:1/in"),
+            ("http.authorization.type", "static"),
+            ("http.headers.authorization", "Bearer abc"),
+            ("http.headers.content.type", "application/json"),
+            ("http.headers.additional", "X-A:1, X-B:2"),
+            ("batching.enabled", "true"),
+        ],
+        &worker(),
+    );
+    let c = &m.connectors[0];
+    let SinkSpec::Http(http) = &c.sink else {
+        panic!("an HTTP sink")
+    };
+    assert_eq!(
+        http.batch.max_records, 500,
+        "Aiven's batch.max.size default"
+    );
+    assert_eq!(http.retry.max_retries, 1, "Aiven retries once");
+    let fmt: std::collections::BTreeMap<_, _> = c.formatter.config.iter().cloned().collect();
+    assert_eq!(
+        (
+            fmt["batch.separator"].as_str(),
+            fmt["batch.suffix"].as_str()
+        ),
+        ("\n", "\n")
+    );
+    let headers = format!("{:?}", http.headers);
+    for h in [
+        "Authorization",
+        "Bearer abc",
+        "X-A",
+        "X-B",
+        "application/json",
+    ] {
+        assert!(headers.contains(h), "{headers}");
+    }
+    let (m, _) = checked(
+        &[
+            (
+                "connector.class",
+                "io.aiven.kafka.connect.http.HttpSinkConnector",
+            ),
+            ("topics", "t"),
+            ("http.url", "http://127.0.0.1:1/in"),
+            ("http.authorization.type", "none"),
+        ],
+        &worker(),
+    );
+    let SinkSpec::Http(http) = &m.connectors[0].sink else {
+        panic!("an HTTP sink")
+    };
+    assert_eq!(
+        http.batch.max_records, 1,
+        "no batching: one record per request"
+    );
+}
+
+#[test]
+fn confluent_s3_hourly_maps_one_to_one() {
+    let (m, _) = checked(
+        &[
+            ("connector.class", "io.confluent.connect.s3.S3SinkConnector"),
+            ("topics", "t"),
+            ("s3.bucket.name", "archive"),
+            ("store.url", "http://127.0.0.1:9000"),
+            ("flush.size", "3"),
+            ("storage.class", "io.confluent.connect.s3.storage.S3Storage"),
+            (
+                "format.class",
+                "io.confluent.connect.s3.format.json.JsonFormat",
+            ),
+            (
+                "partitioner.class",
+                "io.confluent.connect.storage.partitioner.HourlyPartitioner",
+            ),
+            ("locale", "en-US"),
+            ("timezone", "UTC"),
+            ("schema.compatibility", "NONE"),
+        ],
+        &worker(),
+    );
+    assert!(matches!(m.connectors[0].sink, SinkSpec::S3(_)));
+    assert_eq!(m.connectors[0].formatter.name, "jsonl");
+}
+
+#[test]
+fn worker_converters_apply_when_the_connector_names_none() {
+    let mut w = worker();
+    w.insert(
+        "value.converter".into(),
+        "org.apache.kafka.connect.json.JsonConverter".into(),
+    );
+    w.insert("value.converter.schemas.enable".into(), "false".into());
+    w.insert(
+        "key.converter".into(),
+        "org.apache.kafka.connect.converters.ByteArrayConverter".into(),
+    );
+    let (m, _) = checked(&TD_BATCH[..10], &w);
+    let c = &m.connectors[0];
+    assert!(
+        c.key_converter.is_none(),
+        "ByteArrayConverter passes bytes through"
+    );
+    let v = c.value_converter.as_ref().unwrap();
+    assert_eq!(v.name, "json");
+    assert_eq!(
+        v.config,
+        [("schemas.enable".to_string(), "false".to_string())]
+    );
+}
+
+#[test]
+fn wasm_plugins_are_named_by_a_class_without_a_dot() {
+    let mut pairs = TD_BATCH[..10].to_vec();
+    pairs.extend([
+        ("value.converter", "avro-lite"),
+        ("value.converter.registry", "http://r"),
+        ("transforms", "mask"),
+        ("transforms.mask.type", "mask-fields"),
+        ("transforms.mask.fields", "ssn,card"),
+    ]);
+    let (m, _) = checked(&pairs, &worker());
+    let c = &m.connectors[0];
+    assert_eq!(c.value_converter.as_ref().unwrap().name, "avro-lite");
+    assert_eq!(c.transforms[0].name, "mask-fields");
+    assert_eq!(
+        c.transforms[0].config,
+        [("fields".to_string(), "ssn,card".to_string())]
+    );
+}
+
+#[test]
+fn filter_with_a_predicate_becomes_drop() {
+    let mut pairs = TD_BATCH[..10].to_vec();
+    pairs.extend([
+        ("transforms", "onlyLive"),
+        (
+            "transforms.onlyLive.type",
+            "org.apache.kafka.connect.transforms.Filter",
+        ),
+        ("transforms.onlyLive.predicate", "isTest"),
+        ("transforms.onlyLive.negate", "true"),
+        ("predicates", "isTest"),
+        (
+            "predicates.isTest.type",
+            "org.apache.kafka.connect.transforms.predicates.HasHeaderKey",
+        ),
+        ("predicates.isTest.name", "test"),
+    ]);
+    let (m, _) = checked(&pairs, &worker());
+    let t = &m.connectors[0].transforms[0];
+    assert_eq!(t.name, "drop");
+    let cfg: std::collections::BTreeMap<_, _> = t.config.iter().cloned().collect();
+    assert_eq!(cfg["predicate"], "HasHeaderKey");
+    assert_eq!(cfg["name"], "test");
+    assert_eq!(cfg["negate"], "true");
+}
+
+#[test]
+fn unknown_classes_list_the_supported_ones() {
+    let e = problems(&[("connector.class", "com.example.JdbcSinkConnector")]);
+    assert!(e.contains("io.confluent.connect.s3.S3SinkConnector"), "{e}");
+    assert!(
+        e.contains("io.aiven.kafka.connect.http.HttpSinkConnector"),
+        "{e}"
+    );
+    let mut pairs = TD_BATCH.to_vec();
+    pairs.push(("key.converter", "io.confluent.connect.avro.AvroConverter"));
+    pairs.push(("transforms", "x"));
+    pairs.push((
+        "transforms.x.type",
+        "org.apache.kafka.connect.transforms.RegexRouter",
+    ));
+    let e = problems(&pairs);
+    assert!(
+        e.contains("key.converter: \"io.confluent.connect.avro.AvroConverter\" is not a converter"),
+        "{e}"
+    );
+    assert!(
+        e.contains("org.apache.kafka.connect.storage.StringConverter"),
+        "{e}"
+    );
+    assert!(e.contains("transforms.x.type"), "{e}");
+    assert!(e.contains("InsertField$Value"), "{e}");
+    let e = problems(&[("topics", "t")]);
+    assert!(e.contains("connector.class: missing"), "{e}");
+}
+
+#[test]
+fn unknown_options_are_errors_and_known_unimplemented_ones_are_reported() {
+    let mut pairs = TD_BATCH.to_vec();
+    pairs.push(("http.api.ulr", "x"));
+    let e = problems(&pairs);
+    assert!(e.contains("http.api.ulr: unknown option"), "{e}");
+    let mut pairs = TD_BATCH.to_vec();
+    pairs.push(("batch.key.pattern", "${key}"));
+    pairs.push(("oauth2.client.id", "me"));
+    let (_, unsupported) = checked(&pairs, &worker());
+    let keys: Vec<&str> = unsupported.iter().map(|p| p.key.as_str()).collect();
+    assert!(
+        keys.contains(&"batch.key.pattern") && keys.contains(&"oauth2.client.id"),
+        "{keys:?}"
+    );
+}
+
+#[test]
+fn a_missing_required_option_is_reported_by_validation() {
+    let t = translate(
+        "c",
+        &config(&[
+            ("connector.class", "io.confluent.connect.s3.S3SinkConnector"),
+            ("topics", "t"),
+            ("s3.bucket.name", "b"),
+        ]),
+        &worker(),
+    )
+    .unwrap();
+    let e = parse_unresolved(std::path::Path::new("/x/m.toml"), &to_manifest_toml(&t))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("flush.size"), "{e}");
+}
