@@ -54,7 +54,9 @@ impl SluiceRun {
             .arg(manifest)
             .arg("--stats-file")
             .arg(stats)
-            .env("SLUICE_LOG", "warn");
+            .env("SLUICE_LOG", "warn")
+            // The REST API is served as in production, on a free port.
+            .env("SLUICE_LISTENERS", "http://127.0.0.1:0");
         Self::spawn(command)
     }
 

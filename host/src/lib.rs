@@ -1,6 +1,7 @@
 //! Sluice: a Kafka sink host that runs converters, transforms and formatters
 //! as sandboxed WebAssembly components.
 
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod connect;
@@ -13,3 +14,4 @@ pub mod record;
 pub mod sink;
 pub mod source;
 pub mod stats;
+pub mod worker;

@@ -124,11 +124,13 @@ pub fn outcome(out: &std::process::Output) -> (bool, String) {
     )
 }
 
-/// A `sluice` command using the shared cache and logging at info level.
+/// A `sluice` command using the shared cache and logging at info level,
+/// its REST API (if it serves one) on a free port, as tests run in parallel.
 pub fn sluice() -> Command {
     let mut cmd = Command::new(sluice_bin());
     cmd.env("SLUICE_CACHE_DIR", cache_dir())
-        .env("SLUICE_LOG", "info");
+        .env("SLUICE_LOG", "info")
+        .env("SLUICE_LISTENERS", "http://127.0.0.1:0");
     cmd
 }
 
@@ -204,4 +206,5 @@ pub mod fuzz_checks;
 pub mod http_receiver;
 pub mod kafka;
 pub mod process;
+pub mod rest;
 pub mod s3;

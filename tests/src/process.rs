@@ -12,13 +12,18 @@ pub struct Running(Child);
 
 impl Running {
     pub fn start(manifest: &Path) -> Self {
-        let child = sluice()
-            .arg("run")
-            .arg(manifest)
+        let mut cmd = sluice();
+        cmd.arg("run").arg(manifest);
+        Self::spawn(cmd)
+    }
+
+    /// Starts `cmd`, a `sluice` command, with its output kept for [`stop`](Self::stop).
+    pub fn spawn(mut cmd: Command) -> Self {
+        let child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("start sluice run");
+            .expect("start sluice");
         Running(child)
     }
 

@@ -42,11 +42,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         .or_insert(args.bootstrap_servers);
     let translation = match connect::translate(&connector.name, &connector.config, &worker) {
         Ok(t) => t,
-        Err(problems) => {
-            report(
-                &source,
-                &problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
-            );
+        Err(rejected) => {
+            let problems: Vec<String> = rejected.problems.iter().map(|p| p.to_string()).collect();
+            report(&source, &problems);
             return Ok(ExitCode::FAILURE);
         }
     };

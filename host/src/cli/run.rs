@@ -1,4 +1,5 @@
-//! `sluice run`: runs every connector of a manifest until SIGINT or SIGTERM.
+//! `sluice run`: runs every connector of a manifest, and those created
+//! through the REST API it serves, until SIGINT or SIGTERM.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,18 +8,100 @@ use std::sync::Arc;
 use clap::Args;
 use tokio::sync::watch;
 
+use crate::api::{self, ApiAuth};
 use crate::config;
-use crate::connector::{self, ConnectorStats};
+use crate::worker::{Worker, WorkerSettings};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// The manifest (TOML) naming the connectors to run; see examples/.
-    pub manifest: PathBuf,
+    /// Without one, connectors come only from the REST API.
+    pub manifest: Option<PathBuf>,
     /// Writes each connector's figures (records consumed and delivered,
     /// time to the group join and to the first delivered batch, time spent
     /// per pipeline stage) to this file as JSON, every 2 s and at exit.
     #[arg(long, value_name = "PATH")]
     pub stats_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+/// The REST API and the worker settings of connectors created through it.
+#[derive(Args, Debug)]
+pub struct ApiArgs {
+    /// Where the REST API (Kafka Connect's endpoints) listens, as Connect's
+    /// `listeners`; port 0 picks a free one; `off` serves no API.
+    #[arg(
+        long,
+        env = "SLUICE_LISTENERS",
+        value_name = "URL",
+        default_value = "http://127.0.0.1:8083"
+    )]
+    pub listeners: String,
+    /// Requests that change state (POST, PUT, PATCH, DELETE) need
+    /// `Authorization: Bearer <TOKEN>`.
+    #[arg(
+        long,
+        env = "SLUICE_API_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub api_token: Option<String>,
+    /// Requests that change state need HTTP basic auth with this user and password.
+    #[arg(
+        long,
+        env = "SLUICE_API_BASIC_AUTH",
+        value_name = "USER:PASSWORD",
+        hide_env_values = true,
+        conflicts_with = "api_token"
+    )]
+    pub api_basic_auth: Option<String>,
+    /// The Kafka cluster of connectors created through the API (their JSON
+    /// names none, as in Connect, whose default this is too).
+    #[arg(long, value_name = "HOSTS", default_value = "localhost:9092")]
+    pub bootstrap_servers: String,
+    /// A worker setting API connectors inherit, as in a Connect worker's
+    /// properties: `value.converter=org.apache.kafka.connect.json.JsonConverter`,
+    /// `value.converter.schemas.enable=false`, `consumer.security.protocol=SSL`;
+    /// repeat for several.
+    #[arg(long = "worker", value_name = "KEY=VALUE", value_parser = super::parse_key_value)]
+    pub worker: Vec<(String, String)>,
+    /// Plugins of API connectors [default: the manifest's plugin_dir, else
+    /// $SLUICE_PLUGIN_DIR, else ./plugins].
+    #[arg(long, value_name = "DIR")]
+    pub plugin_dir: Option<PathBuf>,
+}
+
+impl ApiArgs {
+    fn auth(&self) -> anyhow::Result<ApiAuth> {
+        Ok(match (&self.api_token, &self.api_basic_auth) {
+            (Some(token), _) => ApiAuth::Bearer(token.clone()),
+            (None, Some(pair)) => {
+                let (user, password) = pair
+                    .split_once(':')
+                    .ok_or_else(|| anyhow::anyhow!("--api-basic-auth: expected USER:PASSWORD"))?;
+                ApiAuth::Basic {
+                    user: user.into(),
+                    password: password.into(),
+                }
+            }
+            (None, None) => ApiAuth::None,
+        })
+    }
+
+    /// The listener's address, or `None` for `off`.
+    fn address(&self) -> anyhow::Result<Option<String>> {
+        let l = self.listeners.trim();
+        if l.eq_ignore_ascii_case("off") || l.is_empty() {
+            return Ok(None);
+        }
+        let rest = l.strip_prefix("http://").ok_or_else(|| {
+            anyhow::anyhow!(
+                "--listeners {l:?}: expected http://HOST:PORT (TLS is for a proxy in front), or off"
+            )
+        })?;
+        Ok(Some(rest.trim_end_matches('/').to_string()))
+    }
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -34,66 +117,99 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             let _ = stop_tx.send(true);
         }
     });
-    let manifest = config::load(&args.manifest)?;
-    let runtime = super::runtime_for(&manifest)?;
-    let built = config::build(&runtime, &manifest).await?;
+    let auth = args.api.auth()?;
+    let address = args.api.address()?;
+    let manifest = args.manifest.as_deref().map(config::load).transpose()?;
+    let runtime = match &manifest {
+        Some(m) => super::runtime_for(m)?,
+        None => crate::plugin::Runtime::new(&crate::plugin::default_cache_dir())?,
+    };
+    let built = match &manifest {
+        Some(m) => config::build(&runtime, m).await?,
+        None => Vec::new(),
+    };
     if *stop_rx.borrow() {
         return Ok(ExitCode::SUCCESS);
     }
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut all_stats = Vec::new();
-    for c in built {
-        let (rx, stop_tx) = (stop_rx.clone(), stop_tx.clone());
-        let stats = Arc::new(ConnectorStats::default());
-        all_stats.push((c.spec.name.clone(), stats.clone()));
-        tasks.spawn(async move {
-            let result = connector::run(Arc::new(c), rx, stats).await;
-            if result.is_err() {
-                // One connector failing stops the process, as a failed Connect task would need a restart.
-                let _ = stop_tx.send(true);
+    let listener = match &address {
+        Some(addr) => Some(tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot serve the REST API on {addr}: {e}; choose another with --listeners (or $SLUICE_LISTENERS), or --listeners off"
+            )
+        })?),
+        None => None,
+    };
+    let bound = listener.as_ref().and_then(|l| l.local_addr().ok());
+    let plugin_dir = args
+        .api
+        .plugin_dir
+        .clone()
+        .or_else(|| manifest.as_ref().map(|m| m.plugin_dir.clone()))
+        .or_else(|| std::env::var_os("SLUICE_PLUGIN_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("plugins"));
+    let mut defaults: crate::connect::ConnectConfig = args.api.worker.iter().cloned().collect();
+    defaults
+        .entry("bootstrap.servers".into())
+        .or_insert_with(|| args.api.bootstrap_servers.clone());
+    let worker = Worker::new(
+        WorkerSettings {
+            defaults,
+            plugin_dir: std::path::absolute(&plugin_dir).unwrap_or(plugin_dir),
+            worker_id: bound.map_or_else(|| "standalone".to_string(), |a| a.to_string()),
+        },
+        runtime,
+    );
+    let mut fatal = worker.fatal();
+    if let Some(m) = &manifest {
+        worker.add_manifest(m, built).await;
+    }
+    if let (Some(listener), Some(bound)) = (listener, bound) {
+        tracing::info!("REST API listening on http://{bound}");
+        let (worker, stop_rx) = (worker.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            if let Err(e) = api::serve(listener, worker, auth, stop_rx).await {
+                tracing::error!("the REST API stopped: {e}");
             }
-            result
         });
     }
     let writer = args.stats_file.clone().map(|path| {
-        let all_stats = all_stats.clone();
+        let worker = worker.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(2));
             loop {
                 every.tick().await;
-                write_stats(&path, &all_stats);
+                write_stats(&path, &worker);
             }
         })
     });
-    let mut failed = false;
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                eprintln!("error: {e}");
-                failed = true;
-            }
-            Err(e) => {
-                eprintln!("error: a connector task ended abnormally: {e}");
-                failed = true;
-            }
-        }
-    }
+    let mut stopping = stop_rx.clone();
+    let failure = tokio::select! {
+        _ = stopping.wait_for(|s| *s) => None,
+        f = fatal.wait_for(Option::is_some) => f.ok().and_then(|f| f.clone()),
+    };
+    let _ = stop_tx.send(true);
+    worker.shutdown().await;
     if let (Some(path), Some(writer)) = (&args.stats_file, writer) {
         writer.abort();
-        write_stats(path, &all_stats);
+        write_stats(path, &worker);
     }
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
+    Ok(match failure {
+        Some(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+        None => ExitCode::SUCCESS,
     })
 }
 
 /// Writes every connector's figures to `path` (through a temporary file,
 /// so a reader never sees half of it); a failure is logged, not fatal.
-fn write_stats(path: &std::path::Path, all: &[(String, Arc<ConnectorStats>)]) {
-    let snapshots: Vec<_> = all.iter().map(|(name, s)| s.snapshot(name)).collect();
+fn write_stats(path: &std::path::Path, worker: &Worker) {
+    let snapshots: Vec<_> = worker
+        .list()
+        .iter()
+        .map(|c| c.stats.snapshot(&c.name))
+        .collect();
     let tmp = path.with_extension("tmp");
     let written = serde_json::to_vec_pretty(&snapshots)
         .map_err(std::io::Error::other)

@@ -62,7 +62,43 @@ fn parse_with(path: &Path, text: &str, resolve: bool) -> Result<Manifest, Manife
     };
     // Type-check the file as written, for errors that point at a line.
     toml::from_str::<raw::RawManifest>(text).map_err(parse_err)?;
-    let mut tree: toml::Value = toml::from_str(text).map_err(parse_err)?;
+    let tree: toml::Value = toml::from_str(text).map_err(parse_err)?;
+    check_tree(path, tree, resolve)
+}
+
+/// Type errors of the `sink` tables of `tree`, each with its key's path: the
+/// sink enum is tagged by `type`, which hides the path from a whole-tree
+/// deserialization, so each sink is deserialized as its own type here.
+fn sink_type_errors(tree: &toml::Value) -> Vec<String> {
+    fn check<T: serde::de::DeserializeOwned>(i: usize, sink: toml::Table) -> Option<String> {
+        serde_path_to_error::deserialize::<_, T>(toml::Value::Table(sink))
+            .err()
+            .map(|e| format!("connectors[{i}].sink.{}: {}", e.path(), e.inner().message()))
+    }
+    let connectors = tree.get("connectors").and_then(toml::Value::as_array);
+    let mut problems = Vec::new();
+    for (i, c) in connectors.into_iter().flatten().enumerate() {
+        let Some(mut sink) = c.get("sink").and_then(toml::Value::as_table).cloned() else {
+            continue;
+        };
+        let problem = match sink.remove("type").as_ref().and_then(toml::Value::as_str) {
+            Some("http") => check::<raw::RawHttpSink>(i, sink),
+            Some("s3") => check::<raw_s3::RawS3Sink>(i, sink),
+            _ => None,
+        };
+        problems.extend(problem);
+    }
+    problems
+}
+
+/// Checks a manifest given as a TOML tree (built, not read: no lines to
+/// point at, so a type error names the key's path instead), as if read from
+/// `path`; `resolve` resolves `${…}` references first.
+pub fn check_tree(
+    path: &Path,
+    mut tree: toml::Value,
+    resolve: bool,
+) -> Result<Manifest, ManifestError> {
     let mut problems = Vec::new();
     if resolve {
         providers::resolve_tree(&mut tree, "", &mut problems);
@@ -73,7 +109,16 @@ fn parse_with(path: &Path, text: &str, resolve: bool) -> Result<Manifest, Manife
             problems,
         });
     }
-    let raw: raw::RawManifest = tree.try_into().map_err(parse_err)?;
+    let raw: raw::RawManifest = serde_path_to_error::deserialize(tree.clone()).map_err(|e| {
+        let mut problems = sink_type_errors(&tree);
+        if problems.is_empty() {
+            problems.push(format!("{}: {}", e.path(), e.inner()));
+        }
+        ManifestError::Invalid {
+            path: path.into(),
+            problems,
+        }
+    })?;
     validate::validate(path, raw).map_err(|problems| ManifestError::Invalid {
         path: path.into(),
         problems,

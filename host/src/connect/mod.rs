@@ -37,6 +37,15 @@ pub struct Translation {
     pub unsupported: Vec<Problem>,
 }
 
+/// A connector config that cannot run, with what else was found in it.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    /// What must change.
+    pub problems: Vec<Problem>,
+    /// Options that would not be applied.
+    pub unsupported: Vec<Problem>,
+}
+
 /// One option and what is wrong with it (or why it is not applied).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {
@@ -72,7 +81,7 @@ pub fn translate(
     name: &str,
     config: &ConnectConfig,
     worker: &ConnectConfig,
-) -> Result<Translation, Vec<Problem>> {
+) -> Result<Translation, Rejected> {
     let mut opts = Options::new(config);
     let mut problems = Vec::new();
     let mut unsupported = Vec::new();
@@ -98,10 +107,13 @@ pub fn translate(
             } else {
                 format!("{class:?} is not a connector Sluice runs")
             };
-            return Err(vec![Problem::new(
-                "connector.class",
-                format!("{what}; supported: {}", supported.join(", ")),
-            )]);
+            return Err(Rejected {
+                problems: vec![Problem::new(
+                    "connector.class",
+                    format!("{what}; supported: {}", supported.join(", ")),
+                )],
+                unsupported,
+            });
         }
     };
     common(
@@ -127,7 +139,10 @@ pub fn translate(
             unsupported,
         })
     } else {
-        Err(problems)
+        Err(Rejected {
+            problems,
+            unsupported,
+        })
     }
 }
 

@@ -18,7 +18,7 @@ fn worker() -> ConnectConfig {
 
 /// Translates and validates; the manifest and what was not applied.
 fn checked(pairs: &[(&str, &str)], worker: &ConnectConfig) -> (Manifest, Vec<Problem>) {
-    let t = translate("c", &config(pairs), worker).unwrap_or_else(|p| panic!("{p:?}"));
+    let t = translate("c", &config(pairs), worker).unwrap_or_else(|r| panic!("{r:?}"));
     let text = to_manifest_toml(&t);
     let m = parse_unresolved(std::path::Path::new("/x/m.toml"), &text)
         .unwrap_or_else(|e| panic!("{e}\n{text}"));
@@ -28,6 +28,7 @@ fn checked(pairs: &[(&str, &str)], worker: &ConnectConfig) -> (Manifest, Vec<Pro
 fn problems(pairs: &[(&str, &str)]) -> String {
     translate("c", &config(pairs), &worker())
         .unwrap_err()
+        .problems
         .iter()
         .map(|p| p.to_string())
         .collect::<Vec<_>>()

@@ -1,0 +1,268 @@
+//! `/connectors`: Connect's endpoints for creating, reading, changing and
+//! deleting connectors, with its response shapes and status codes.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use super::{query_values, views};
+use crate::connect;
+use crate::worker::{ConnectorState, TargetState, Worker};
+
+type ApiResult = Result<Response, ApiError>;
+
+/// Reads a request body, turning the size limit into Connect's error shape.
+pub fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
+        ApiError::new(
+            e.status(),
+            format!("request body refused: {}", e.body_text()),
+        )
+    })
+}
+
+/// `GET /connectors` (`?expand=status`, `?expand=info`).
+pub async fn list(State(w): State<Arc<Worker>>, RawQuery(q): RawQuery) -> Json<Value> {
+    let expand = query_values(q.as_deref(), "expand");
+    let all = w.list();
+    if expand.is_empty() {
+        return Json(json!(
+            all.iter().map(|c| c.name.clone()).collect::<Vec<_>>()
+        ));
+    }
+    let id = &w.settings().worker_id;
+    let mut out = serde_json::Map::new();
+    for c in &all {
+        let mut entry = serde_json::Map::new();
+        if expand.iter().any(|e| e == "status") {
+            entry.insert("status".into(), views::status(c, id));
+        }
+        if expand.iter().any(|e| e == "info") {
+            entry.insert("info".into(), views::info(c));
+        }
+        out.insert(c.name.clone(), Value::Object(entry));
+    }
+    Json(Value::Object(out))
+}
+
+/// `POST /connectors`: 201 with the connector's info, 409 if it exists.
+pub async fn create(State(w): State<Arc<Worker>>, b: Result<Bytes, BytesRejection>) -> ApiResult {
+    let request = connect::json::parse(&body(b)?).map_err(ApiError::bad_request)?;
+    if request
+        .config
+        .get("name")
+        .is_some_and(|n| *n != request.name)
+    {
+        return Err(ApiError::bad_request(format!(
+            "Connector name configuration ({}) doesn't match connector name in the request ({})",
+            request.config["name"], request.name
+        )));
+    }
+    let initial = match request.initial_state.as_deref() {
+        None => TargetState::Running,
+        Some(s) => TargetState::parse(s).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "initial_state {s:?}: use RUNNING, PAUSED or STOPPED"
+            ))
+        })?,
+    };
+    let mut config = request.config;
+    config.insert("name".into(), request.name.clone());
+    check_name(&request.name)?;
+    w.put(&request.name, config, initial, false).await?;
+    created(&w, &request.name, StatusCode::CREATED)
+}
+
+/// `PUT /connectors/{name}/config`: 201 if created, 200 if updated.
+pub async fn put_config(
+    State(w): State<Arc<Worker>>,
+    Path(name): Path<String>,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let value: Value = serde_json::from_slice(&body(b)?)
+        .map_err(|e| ApiError::bad_request(format!("not valid JSON: {e}")))?;
+    let Value::Object(map) = value else {
+        return Err(ApiError::bad_request("expected a JSON object of options"));
+    };
+    let mut config = connect::json::config_map(map).map_err(ApiError::bad_request)?;
+    match config.get("name") {
+        Some(n) if *n != name => {
+            return Err(ApiError::bad_request(format!(
+                "Connector name configuration ({n}) doesn't match connector name in the URL ({name})"
+            )));
+        }
+        _ => {
+            config.insert("name".into(), name.clone());
+        }
+    }
+    check_name(&name)?;
+    let was_created = w.put(&name, config, TargetState::Running, true).await?;
+    let status = if was_created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    created(&w, &name, status)
+}
+
+fn check_name(name: &str) -> Result<(), ApiError> {
+    if name.trim().is_empty() || name.contains(['/', '\\']) || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(format!(
+            "connector name {name:?} must be non-empty, without slashes or control characters"
+        )));
+    }
+    Ok(())
+}
+
+fn created(w: &Worker, name: &str, status: StatusCode) -> ApiResult {
+    let c = w
+        .get(name)
+        .ok_or_else(|| ApiError::not_found(format!("Connector {name} not found")))?;
+    let mut headers = HeaderMap::new();
+    if status == StatusCode::CREATED
+        && let Ok(v) = format!("/connectors/{name}").parse()
+    {
+        headers.insert(header::LOCATION, v);
+    }
+    Ok((status, headers, Json(views::info(&c))).into_response())
+}
+
+fn found(w: &Worker, name: &str) -> Result<crate::worker::ConnectorView, ApiError> {
+    w.get(name)
+        .ok_or_else(|| ApiError::not_found(format!("Connector {name} not found")))
+}
+
+/// `GET /connectors/{name}`.
+pub async fn get(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+    Ok(Json(views::info(&found(&w, &name)?)).into_response())
+}
+
+/// `GET /connectors/{name}/config`, secrets masked.
+pub async fn get_config(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+    Ok(Json(views::masked(&found(&w, &name)?.config)).into_response())
+}
+
+/// `DELETE /connectors/{name}`: 204 once it stopped.
+pub async fn delete(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+    w.delete(&name).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /connectors/{name}/status`.
+pub async fn status(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+    let c = w
+        .get(&name)
+        .ok_or_else(|| ApiError::not_found(format!("No status found for connector {name}")))?;
+    Ok(Json(views::status(&c, &w.settings().worker_id)).into_response())
+}
+
+/// `GET /connectors/{name}/tasks`.
+pub async fn tasks(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+    Ok(Json(views::task_infos(&found(&w, &name)?)).into_response())
+}
+
+/// `GET /connectors/{name}/tasks/{id}/status`.
+pub async fn task_status(
+    State(w): State<Arc<Worker>>,
+    Path((name, id)): Path<(String, String)>,
+) -> ApiResult {
+    let missing = || ApiError::not_found(format!("No status found for task {name}-{id}"));
+    let c = w.get(&name).ok_or_else(missing)?;
+    let id: u32 = id.parse().map_err(|_| missing())?;
+    if !views::tasks(&c).contains(&id) {
+        return Err(missing());
+    }
+    Ok(Json(views::task_status(&c, id, &w.settings().worker_id)).into_response())
+}
+
+/// `GET /connectors/{name}/topics`: the topics it consumes.
+pub async fn topics(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+    let c = found(&w, &name)?;
+    Ok(Json(json!({ name: { "topics": c.topics } })).into_response())
+}
+
+/// `PUT /connectors/{name}/pause`: 202; the connector stops consuming, its
+/// offsets committed.
+pub async fn pause(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+    target(&w, &name, TargetState::Paused).await?;
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+/// `PUT /connectors/{name}/resume`: 202.
+pub async fn resume(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+    target(&w, &name, TargetState::Running).await?;
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+/// `PUT /connectors/{name}/stop`: 204.
+pub async fn stop(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+    target(&w, &name, TargetState::Stopped).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn target(w: &Arc<Worker>, name: &str, t: TargetState) -> Result<(), ApiError> {
+    w.set_target(name, t).await.map_err(|e| match e {
+        crate::worker::WorkerError::NotFound(_) => {
+            ApiError::not_found(format!("Unknown connector {name}"))
+        }
+        e => e.into(),
+    })
+}
+
+/// `POST /connectors/{name}/restart` (`includeTasks`, `onlyFailed`): 204
+/// without parameters, else 202 with the status, restarted parts RESTARTING.
+pub async fn restart(
+    State(w): State<Arc<Worker>>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let flag = |k: &str| {
+        query_values(q.as_deref(), k)
+            .iter()
+            .any(|v| v.eq_ignore_ascii_case("true"))
+    };
+    let (include_tasks, only_failed) = (flag("includeTasks"), flag("onlyFailed"));
+    let unknown = || ApiError::not_found(format!("Unknown connector: {name}"));
+    let before = w.get(&name).ok_or_else(unknown)?;
+    let restarting = !only_failed || matches!(before.state, ConnectorState::Failed(_));
+    w.restart(&name, only_failed).await.map_err(|_| unknown())?;
+    if !include_tasks && !only_failed {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let mut status = views::status(&before, &w.settings().worker_id);
+    if restarting {
+        status["connector"]["state"] = json!("RESTARTING");
+        if include_tasks && let Some(tasks) = status["tasks"].as_array_mut() {
+            for t in tasks {
+                t["state"] = json!("RESTARTING");
+            }
+        }
+    }
+    Ok((StatusCode::ACCEPTED, Json(status)).into_response())
+}
+
+/// `POST /connectors/{name}/tasks/{id}/restart`: 204. A task is the
+/// connector's consumer here, so the connector restarts.
+pub async fn restart_task(
+    State(w): State<Arc<Worker>>,
+    Path((name, id)): Path<(String, String)>,
+) -> ApiResult {
+    let c = w
+        .get(&name)
+        .ok_or_else(|| ApiError::not_found(format!("Unknown connector: {name}")))?;
+    if !id
+        .parse::<u32>()
+        .is_ok_and(|id| views::tasks(&c).contains(&id))
+    {
+        return Err(ApiError::not_found(format!("Unknown task: {name}-{id}")));
+    }
+    w.restart(&name, false).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,185 @@
+//! The REST API: Kafka Connect's endpoints over the worker's connectors,
+//! served by axum next to the pipelines (127.0.0.1:8083 by default), with
+//! optional bearer or basic auth on every request that changes state and a
+//! request body limit.
+
+mod connectors;
+mod error;
+mod plugins;
+mod views;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde_json::json;
+
+pub use error::ApiError;
+
+use crate::worker::Worker;
+
+/// Largest request body accepted, in bytes: far above any connector config.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Who may change state through the API.
+#[derive(Debug, Clone, Default)]
+pub enum ApiAuth {
+    /// Anyone who can reach the listener.
+    #[default]
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(String),
+    /// `Authorization: Basic base64(user:password)`.
+    Basic { user: String, password: String },
+}
+
+/// The API's routes over `worker`.
+pub fn router(worker: Arc<Worker>, auth: ApiAuth) -> Router {
+    Router::new()
+        .route("/", get(server_info))
+        .route("/health", get(health))
+        .route(
+            "/connectors",
+            get(connectors::list).post(connectors::create),
+        )
+        .route(
+            "/connectors/{name}",
+            get(connectors::get).delete(connectors::delete),
+        )
+        .route(
+            "/connectors/{name}/config",
+            get(connectors::get_config).put(connectors::put_config),
+        )
+        .route("/connectors/{name}/status", get(connectors::status))
+        .route("/connectors/{name}/tasks", get(connectors::tasks))
+        .route(
+            "/connectors/{name}/tasks/{id}/status",
+            get(connectors::task_status),
+        )
+        .route(
+            "/connectors/{name}/tasks/{id}/restart",
+            post(connectors::restart_task),
+        )
+        .route("/connectors/{name}/restart", post(connectors::restart))
+        .route("/connectors/{name}/pause", put(connectors::pause))
+        .route("/connectors/{name}/resume", put(connectors::resume))
+        .route("/connectors/{name}/stop", put(connectors::stop))
+        .route("/connectors/{name}/topics", get(connectors::topics))
+        .route("/connector-plugins", get(plugins::list))
+        .route(
+            "/connector-plugins/{kind}/config/validate",
+            put(plugins::validate),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(Arc::new(auth), authorize))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(worker)
+}
+
+/// Serves the API on `listener` until `stop` turns true.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    worker: Arc<Worker>,
+    auth: ApiAuth,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(worker, auth))
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        })
+        .await
+}
+
+/// `GET /`: Connect's `ServerInfo`.
+async fn server_info() -> Response {
+    axum::Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "commit": "sluice",
+        "kafka_cluster_id": null,
+    }))
+    .into_response()
+}
+
+/// `GET /health`: the worker serves requests.
+async fn health() -> Response {
+    axum::Json(json!({
+        "status": "healthy",
+        "message": "Worker has completed startup and is ready to handle requests.",
+    }))
+    .into_response()
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("HTTP 404 Not Found")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "HTTP 405 Method Not Allowed",
+    )
+}
+
+/// Refuses a request that changes state without the configured credentials.
+async fn authorize(State(auth): State<Arc<ApiAuth>>, request: Request, next: Next) -> Response {
+    let reads = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let allowed = reads
+        || match &*auth {
+            ApiAuth::None => true,
+            ApiAuth::Bearer(token) => {
+                given.and_then(|g| g.strip_prefix("Bearer ")) == Some(token.as_str())
+            }
+            ApiAuth::Basic { user, password } => {
+                use base64::Engine;
+                let want =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+                given.and_then(|g| g.strip_prefix("Basic ")) == Some(want.as_str())
+            }
+        };
+    if allowed {
+        next.run(request).await
+    } else {
+        let mut r = ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "this request changes state: send the API's credentials in an Authorization header",
+        )
+        .into_response();
+        let scheme = if matches!(*auth, ApiAuth::Basic { .. }) {
+            "Basic realm=\"sluice\""
+        } else {
+            "Bearer"
+        };
+        if let Ok(v) = scheme.parse() {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        r
+    }
+}
+
+/// The values of query parameter `key` (repeatable, percent-decoded).
+pub fn query_values(query: Option<&str>, key: &str) -> Vec<String> {
+    query
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (k == key).then(|| {
+                percent_encoding::percent_decode_str(&v.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,497 @@
+//! The worker: the connectors this process runs, whether they come from the
+//! manifest or from the REST API, with their target state (running, paused,
+//! stopped) and what became of them. Like Connect's herder, it serialises
+//! changes (one at a time) and never holds a lock across a plugin build or a
+//! connector's shutdown.
+
+mod state;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
+
+use crate::config::{BuiltConnector, ConnectorSpec, Manifest};
+use crate::connect::{self, ConnectConfig, Problem};
+use crate::plugin::Runtime;
+use crate::stats::ConnectorStats;
+pub use state::{ConnectorState, Origin, TargetState};
+
+/// Why a change to the worker's connectors was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("Connector {0} not found")]
+    NotFound(String),
+    #[error("Connector {0} already exists")]
+    Exists(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("connector {name} is defined in the manifest {path}: change it there")]
+    FromManifest { name: String, path: PathBuf },
+}
+
+/// Settings connectors created through the API inherit, as from a Connect
+/// worker's properties.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// `bootstrap.servers`, `consumer.*`, default `key.converter` /
+    /// `value.converter` with their options.
+    pub defaults: ConnectConfig,
+    /// Where API connectors' plugins are looked up.
+    pub plugin_dir: PathBuf,
+    /// This worker's id in statuses (`host:port` of its REST API).
+    pub worker_id: String,
+}
+
+/// One connector the worker knows.
+struct Entry {
+    origin: Origin,
+    /// Its Connect config, as the API returns it.
+    config: ConnectConfig,
+    spec: ConnectorSpec,
+    target: TargetState,
+    state: ConnectorState,
+    /// Options given but not applied.
+    unsupported: Vec<Problem>,
+    running: Option<Running>,
+    /// Counts starts, so a run that ended after a restart is not mistaken
+    /// for the current one.
+    generation: u64,
+    stats: Arc<ConnectorStats>,
+}
+
+/// A started connector: its stop switch and task.
+struct Running {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// The connectors of this process.
+pub struct Worker {
+    settings: WorkerSettings,
+    runtime: Runtime,
+    entries: Mutex<BTreeMap<String, Entry>>,
+    /// Serialises changes: builds and shutdowns happen outside `entries`.
+    changes: tokio::sync::Mutex<()>,
+    /// Turns true when a manifest connector fails: the process stops, as a
+    /// standalone Connect worker would need a restart.
+    fatal: watch::Sender<Option<String>>,
+}
+
+/// What the API shows of a connector.
+#[derive(Debug, Clone)]
+pub struct ConnectorView {
+    pub name: String,
+    pub config: ConnectConfig,
+    pub state: ConnectorState,
+    pub target: TargetState,
+    pub topics: Vec<String>,
+    pub unsupported: Vec<Problem>,
+    pub stats: Arc<ConnectorStats>,
+    pub origin: Origin,
+}
+
+impl Worker {
+    pub fn new(settings: WorkerSettings, runtime: Runtime) -> Arc<Self> {
+        Arc::new(Worker {
+            settings,
+            runtime,
+            entries: Mutex::new(BTreeMap::new()),
+            changes: tokio::sync::Mutex::new(()),
+            fatal: watch::channel(None).0,
+        })
+    }
+
+    pub fn settings(&self) -> &WorkerSettings {
+        &self.settings
+    }
+
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// Turns `Some(error)` when a manifest connector fails.
+    pub fn fatal(&self) -> watch::Receiver<Option<String>> {
+        self.fatal.subscribe()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Entry>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts the connectors of a built manifest.
+    pub async fn add_manifest(self: &Arc<Self>, manifest: &Manifest, built: Vec<BuiltConnector>) {
+        let _serial = self.changes.lock().await;
+        for b in built {
+            let spec = b.spec.clone();
+            let config = manifest_config(manifest, &spec);
+            self.lock().insert(
+                spec.name.clone(),
+                Entry {
+                    origin: Origin::Manifest(manifest.path.clone()),
+                    config,
+                    spec,
+                    target: TargetState::Running,
+                    state: ConnectorState::Unassigned,
+                    unsupported: Vec::new(),
+                    running: None,
+                    generation: 0,
+                    stats: Arc::new(ConnectorStats::default()),
+                },
+            );
+            self.launch(&b.spec.name.clone(), Arc::new(b));
+        }
+    }
+
+    /// Checks `config` for connector `name` without starting anything: the
+    /// spec and the options not applied, or every problem.
+    pub fn check(
+        &self,
+        name: &str,
+        config: &ConnectConfig,
+    ) -> Result<(ConnectorSpec, Vec<Problem>), connect::Rejected> {
+        let translation = connect::translate(name, config, &self.settings.defaults)?;
+        let rejected = |problems: Vec<Problem>| connect::Rejected {
+            problems,
+            unsupported: translation.unsupported.clone(),
+        };
+        let mut doc = toml::Table::new();
+        doc.insert(
+            "plugin_dir".into(),
+            self.settings.plugin_dir.display().to_string().into(),
+        );
+        doc.insert(
+            "connectors".into(),
+            toml::Value::Array(vec![toml::Value::Table(translation.section.clone())]),
+        );
+        let manifest = self.settings.plugin_dir.join("connector.toml");
+        match crate::config::check_tree(&manifest, toml::Value::Table(doc), true) {
+            Ok(m) => match m.connectors.into_iter().next() {
+                Some(spec) => Ok((spec, translation.unsupported)),
+                None => Err(rejected(vec![Problem::new("", "no connector was checked")])),
+            },
+            Err(crate::config::ManifestError::Invalid { problems, .. }) => Err(rejected(
+                problems.iter().map(|p| manifest_problem(name, p)).collect(),
+            )),
+            Err(e) => Err(rejected(vec![Problem::new("", e.to_string())])),
+        }
+    }
+
+    /// Creates (or, with `replace`, updates) connector `name`, builds its
+    /// plugins and starts it in `initial` state. `Ok(true)` if it was created.
+    pub async fn put(
+        self: &Arc<Self>,
+        name: &str,
+        config: ConnectConfig,
+        initial: TargetState,
+        replace: bool,
+    ) -> Result<bool, WorkerError> {
+        let _serial = self.changes.lock().await;
+        let existing = self.lock().get(name).map(|e| (e.origin.clone(), e.target));
+        let target = match &existing {
+            Some((Origin::Manifest(path), _)) => {
+                return Err(WorkerError::FromManifest {
+                    name: name.into(),
+                    path: path.clone(),
+                });
+            }
+            Some(_) if !replace => return Err(WorkerError::Exists(name.into())),
+            Some((_, target)) => *target,
+            None => initial,
+        };
+        let (spec, unsupported) = self
+            .check(name, &config)
+            .map_err(|r| WorkerError::Invalid(invalid_message(&r.problems)))?;
+        for p in &unsupported {
+            tracing::warn!(connector = name, option = %p.key, "option not applied: {}", p.message);
+        }
+        let built = self.build(&spec).await?;
+        self.halt(name).await;
+        let created = existing.is_none();
+        self.lock().insert(
+            name.to_string(),
+            Entry {
+                origin: Origin::Api,
+                config,
+                spec,
+                target,
+                state: ConnectorState::Unassigned,
+                unsupported,
+                running: None,
+                generation: 0,
+                stats: Arc::new(ConnectorStats::default()),
+            },
+        );
+        self.apply_target(name, Some(built)).await;
+        Ok(created)
+    }
+
+    /// Stops and forgets connector `name`.
+    pub async fn delete(self: &Arc<Self>, name: &str) -> Result<(), WorkerError> {
+        let _serial = self.changes.lock().await;
+        self.known(name)?;
+        self.halt(name).await;
+        self.lock().remove(name);
+        Ok(())
+    }
+
+    /// Sets connector `name`'s target state and brings it there.
+    pub async fn set_target(
+        self: &Arc<Self>,
+        name: &str,
+        target: TargetState,
+    ) -> Result<(), WorkerError> {
+        let _serial = self.changes.lock().await;
+        self.known(name)?;
+        if let Some(e) = self.lock().get_mut(name) {
+            e.target = target;
+        }
+        self.apply_target(name, None).await;
+        Ok(())
+    }
+
+    /// Restarts connector `name` (only if it failed, with `only_failed`).
+    /// `false` if nothing was restarted.
+    pub async fn restart(
+        self: &Arc<Self>,
+        name: &str,
+        only_failed: bool,
+    ) -> Result<bool, WorkerError> {
+        let _serial = self.changes.lock().await;
+        let state = self.known(name)?;
+        if only_failed && !matches!(state, ConnectorState::Failed(_)) {
+            return Ok(false);
+        }
+        self.halt(name).await;
+        self.apply_target(name, None).await;
+        Ok(true)
+    }
+
+    fn known(&self, name: &str) -> Result<ConnectorState, WorkerError> {
+        self.lock()
+            .get(name)
+            .map(|e| e.state.clone())
+            .ok_or_else(|| WorkerError::NotFound(name.into()))
+    }
+
+    /// Every connector's view, by name.
+    pub fn list(&self) -> Vec<ConnectorView> {
+        self.lock().iter().map(|(n, e)| view(n, e)).collect()
+    }
+
+    /// Connector `name`'s view.
+    pub fn get(&self, name: &str) -> Option<ConnectorView> {
+        self.lock().get(name).map(|e| view(name, e))
+    }
+
+    /// Brings connector `name` to its target: starts it (with `built`, or a
+    /// fresh build) if it should run and does not, stops it otherwise.
+    async fn apply_target(self: &Arc<Self>, name: &str, built: Option<BuiltConnector>) {
+        let Some((target, running, spec)) = self
+            .lock()
+            .get(name)
+            .map(|e| (e.target, e.running.is_some(), e.spec.clone()))
+        else {
+            return;
+        };
+        match target {
+            TargetState::Running if !running => {
+                let built = match built {
+                    Some(b) => Ok(b),
+                    None => self.build(&spec).await,
+                };
+                match built {
+                    Ok(b) => self.launch(name, Arc::new(b)),
+                    Err(e) => self.set_state(name, ConnectorState::Failed(e.to_string())),
+                }
+            }
+            TargetState::Running => {}
+            TargetState::Paused | TargetState::Stopped => {
+                self.halt(name).await;
+                let state = if target == TargetState::Paused {
+                    ConnectorState::Paused
+                } else {
+                    ConnectorState::Stopped
+                };
+                self.set_state(name, state);
+            }
+        }
+    }
+
+    fn set_state(&self, name: &str, state: ConnectorState) {
+        if let Some(e) = self.lock().get_mut(name) {
+            e.state = state;
+        }
+    }
+
+    async fn build(&self, spec: &ConnectorSpec) -> Result<BuiltConnector, WorkerError> {
+        let manifest = Manifest {
+            path: self.settings.plugin_dir.join("connector.toml"),
+            plugin_dir: self.settings.plugin_dir.clone(),
+            cache_dir: None,
+            connectors: vec![spec.clone()],
+        };
+        match crate::config::build(&self.runtime, &manifest).await {
+            Ok(mut built) if !built.is_empty() => Ok(built.remove(0)),
+            Ok(_) => Err(WorkerError::Invalid("no connector was built".into())),
+            Err(crate::config::ManifestError::Invalid { problems, .. }) => {
+                let problems: Vec<Problem> = problems
+                    .iter()
+                    .map(|p| {
+                        let p = p
+                            .strip_prefix(&format!("connectors[0] ({}): ", spec.name))
+                            .unwrap_or(p);
+                        Problem::new("", p)
+                    })
+                    .collect();
+                Err(WorkerError::Invalid(invalid_message(&problems)))
+            }
+            Err(e) => Err(WorkerError::Invalid(e.to_string())),
+        }
+    }
+
+    /// Starts the built connector `name` on its own task.
+    fn launch(self: &Arc<Self>, name: &str, built: Arc<BuiltConnector>) {
+        let (stop, stop_rx) = watch::channel(false);
+        let mut entries = self.lock();
+        let Some(entry) = entries.get_mut(name) else {
+            return;
+        };
+        entry.generation += 1;
+        let generation = entry.generation;
+        entry.stats = Arc::new(ConnectorStats::default());
+        let stats = entry.stats.clone();
+        let worker = Arc::downgrade(self);
+        let name = name.to_string();
+        let task = tokio::spawn(async move {
+            let result = crate::connector::run(built, stop_rx, stats).await;
+            if let Some(worker) = worker.upgrade() {
+                worker.finished(&name, generation, result);
+            }
+        });
+        entry.running = Some(Running { stop, task });
+        entry.state = ConnectorState::Running;
+    }
+
+    /// A connector's run ended: by a stop (nothing to record) or an error.
+    fn finished(
+        &self,
+        name: &str,
+        generation: u64,
+        result: Result<(), crate::connector::ConnectorError>,
+    ) {
+        let mut entries = self.lock();
+        let Some(e) = entries.get_mut(name).filter(|e| e.generation == generation) else {
+            return;
+        };
+        if let Err(error) = result {
+            e.state = ConnectorState::Failed(error.to_string());
+            e.running = None;
+            match e.origin {
+                // Printed by `sluice run` as it exits.
+                Origin::Manifest(_) => {
+                    let _ = self.fatal.send(Some(error.to_string()));
+                }
+                Origin::Api => tracing::error!(connector = name, "{error}"),
+            }
+        }
+    }
+
+    /// Stops connector `name` if it runs: in-flight batches finish, offsets
+    /// are committed.
+    async fn halt(&self, name: &str) {
+        let running = self.lock().get_mut(name).and_then(|e| e.running.take());
+        if let Some(r) = running {
+            let _ = r.stop.send(true);
+            let _ = r.task.await;
+        }
+    }
+
+    /// Stops every connector (the process is stopping).
+    pub async fn shutdown(&self) {
+        let _serial = self.changes.lock().await;
+        let all: Vec<Running> = self
+            .lock()
+            .values_mut()
+            .filter_map(|e| e.running.take())
+            .collect();
+        for r in &all {
+            let _ = r.stop.send(true);
+        }
+        for r in all {
+            let _ = r.task.await;
+        }
+    }
+}
+
+fn view(name: &str, e: &Entry) -> ConnectorView {
+    ConnectorView {
+        name: name.to_string(),
+        config: e.config.clone(),
+        state: e.state.clone(),
+        target: e.target,
+        topics: e.spec.subscription.clone(),
+        unsupported: e.unsupported.clone(),
+        stats: e.stats.clone(),
+        origin: e.origin.clone(),
+    }
+}
+
+/// A problem the manifest's validation found in connector `name`, with the
+/// Connect option it concerns when its path names one
+/// (`sink."http.api.url": missing` → `http.api.url`).
+fn manifest_problem(name: &str, problem: &str) -> Problem {
+    let p = problem
+        .strip_prefix(&format!("connectors[0] ({name}): "))
+        .or_else(|| problem.strip_prefix("connectors[0]."))
+        .unwrap_or(problem);
+    if let Some((path, message)) = p.split_once(": ") {
+        let key = ["sink.formatter.config.", "sink.", "kafka.", ""]
+            .iter()
+            .find_map(|prefix| path.strip_prefix(prefix))
+            .unwrap_or(path)
+            .trim_matches('"');
+        if !key.is_empty() && !key.contains([' ', '[', '(']) {
+            return Problem::new(key, message);
+        }
+    }
+    Problem::new("", p)
+}
+
+/// Connect's message for an invalid connector config.
+pub fn invalid_message(problems: &[Problem]) -> String {
+    let mut m = format!(
+        "Connector configuration is invalid and contains the following {} error(s):",
+        problems.len()
+    );
+    for p in problems {
+        m.push('\n');
+        m.push_str(&p.to_string());
+    }
+    m.push_str("\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`");
+    m
+}
+
+/// The Connect-style config shown for a manifest connector.
+fn manifest_config(manifest: &Manifest, spec: &ConnectorSpec) -> ConnectConfig {
+    let class = match spec.sink {
+        crate::sink::SinkSpec::Http(_) => "io.confluent.connect.http.HttpSinkConnector",
+        crate::sink::SinkSpec::S3(_) => "io.confluent.connect.s3.S3SinkConnector",
+    };
+    let topics_key = if spec.subscription.len() == 1 && spec.subscription[0].starts_with('^') {
+        "topics.regex"
+    } else {
+        "topics"
+    };
+    [
+        ("name", spec.name.clone()),
+        ("connector.class", class.to_string()),
+        (topics_key, spec.subscription.join(",")),
+        ("tasks.max", "1".to_string()),
+        ("sluice.manifest", manifest.path.display().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}

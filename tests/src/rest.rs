@@ -1,0 +1,135 @@
+//! A `sluice run` serving the REST API on a port of its own, and a small
+//! client speaking to it as `curl` scripts do.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::process::Running;
+
+/// A worker started for a test, and where its API listens.
+pub struct ApiWorker {
+    pub process: Running,
+    pub base: String,
+    client: reqwest::Client,
+}
+
+/// A free port on 127.0.0.1 (free when asked; the worker binds it next).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl ApiWorker {
+    /// Starts `sluice run` with no manifest (connectors come from the API)
+    /// on the test broker and plugin directory, plus `extra` arguments, and
+    /// waits for `/health`.
+    pub async fn start(extra: &[&str]) -> Self {
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut cmd = crate::sluice();
+        cmd.arg("run")
+            .args(["--listeners", &base])
+            .args(["--bootstrap-servers", &crate::kafka_bootstrap()])
+            .arg("--plugin-dir")
+            .arg(crate::plugin_dir())
+            .args(extra);
+        let w = ApiWorker {
+            process: Running::spawn(cmd),
+            base,
+            client: reqwest::Client::new(),
+        };
+        for _ in 0..300 {
+            if let Ok((200, _)) = w.try_call("GET", "/health", None, None).await {
+                return w;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the worker's REST API did not answer /health within 30 s");
+    }
+
+    async fn try_call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        auth: Option<&str>,
+    ) -> reqwest::Result<(u16, Value)> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+        let mut r = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .timeout(Duration::from_secs(60));
+        if let Some(b) = body {
+            r = r.header("Content-Type", "application/json").body(b);
+        }
+        if let Some(a) = auth {
+            r = r.header("Authorization", a);
+        }
+        let resp = r.send().await?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await?;
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Ok((status, value))
+    }
+
+    /// `method path` with a JSON `body`; the status and JSON answer.
+    pub async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let body = body.map(|b| serde_json::to_vec(b).unwrap());
+        self.try_call(method, path, body, None)
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// Like [`call`](Self::call) with raw body bytes and an `Authorization` header.
+    pub async fn call_raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+        auth: Option<&str>,
+    ) -> (u16, Value) {
+        self.try_call(method, path, Some(body), auth)
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// The status code of `method path` without a body.
+    pub async fn code(&self, method: &str, path: &str) -> u16 {
+        self.call(method, path, None).await.0
+    }
+
+    /// Waits until connector `name`'s status says `state`; the status.
+    pub async fn wait_state(&self, name: &str, state: &str) -> Value {
+        self.wait_for(
+            &format!("/connectors/{name}/status"),
+            "/connector/state",
+            state,
+            20,
+        )
+        .await
+    }
+
+    /// Polls `path` until its `pointer` reads `want`, or panics after `secs`.
+    pub async fn wait_for(&self, path: &str, pointer: &str, want: &str, secs: u64) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let (_, v) = self.call("GET", path, None).await;
+            if v.pointer(pointer).and_then(Value::as_str) == Some(want) {
+                return v;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{path} {pointer} never became {want}: {v}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}

@@ -1,0 +1,573 @@
+//! Kafka Connect's REST API on the real `sluice` binary: connector JSON
+//! POSTed unchanged delivers through a real broker to a real receiver, and
+//! the `curl` sequences Connect users run get Connect-shaped answers.
+
+use serde_json::{Value, json};
+use sluice_tests::http_receiver::Receiver;
+use sluice_tests::kafka::{committed, create_topic, produce, producer};
+use sluice_tests::rest::ApiWorker;
+use sluice_tests::unique_topic;
+
+/// Treasure Data's batch connector for Confluent's HTTP Sink, as its
+/// documentation gives it, pointed at `url` and `topic`.
+fn td_connector(name: &str, topic: &str, url: &str) -> Value {
+    json!({
+        "name": name,
+        "config": {
+            "connector.class": "io.confluent.connect.http.HttpSinkConnector",
+            "tasks.max": "1",
+            "topics": topic,
+            "http.api.url": url,
+            "request.method": "POST",
+            "headers": "Authorization: TD1 secret-key|Content-Type: application/vnd.treasuredata.v1+json",
+            "request.body.format": "json",
+            "batch.json.as.array": "true",
+            "batch.max.size": "500",
+            "batch.prefix": "{\"records\":",
+            "batch.suffix": "}",
+            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "false",
+            "confluent.topic.bootstrap.servers": "localhost:9092",
+            "confluent.topic.replication.factor": "1",
+            "reporter.result.topic.replication.factor": "1",
+            "reporter.error.topic.replication.factor": "1"
+        }
+    })
+}
+
+async fn seed(topic: &str, n: usize) {
+    create_topic(topic, 1).await;
+    let records: Vec<_> = (0..n)
+        .map(|i| (Some(format!("k{i}")), Some(format!(r#"{{"n":{i}}}"#))))
+        .collect();
+    produce(&producer(), topic, 0, &records).await;
+}
+
+fn records_received(r: &Receiver) -> usize {
+    r.accepted()
+        .iter()
+        .map(|x| x.json()["records"].as_array().map_or(0, Vec::len))
+        .sum()
+}
+
+async fn wait_records(r: &Receiver, n: usize) {
+    r.wait_for(60, &format!("{n} records"), |_| records_received(r) >= n)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn treasure_data_connector_json_posted_unchanged_delivers_and_commits() {
+    let topic = unique_topic("rest-td");
+    seed(&topic, 1200).await;
+    let receiver = Receiver::start().await;
+    let api = ApiWorker::start(&[]).await;
+    let name = format!("td-{topic}");
+    let (code, info) = api
+        .call(
+            "POST",
+            "/connectors",
+            Some(&td_connector(&name, &topic, &receiver.url("/td"))),
+        )
+        .await;
+    assert_eq!(code, 201, "{info}");
+    assert_eq!(info["name"], name);
+    assert_eq!(info["type"], "sink");
+    assert_eq!(info["tasks"], json!([{"connector": name, "task": 0}]));
+    assert_eq!(
+        info["config"]["headers"],
+        "Authorization: [hidden]|Content-Type: application/vnd.treasuredata.v1+json",
+        "the API key never comes back"
+    );
+    wait_records(&receiver, 1200).await;
+    for r in receiver.accepted() {
+        let n = r.json()["records"].as_array().unwrap().len();
+        assert!((1..=500).contains(&n), "batches of at most 500: {n}");
+        assert_eq!(r.header("authorization"), Some("TD1 secret-key"));
+    }
+    let status = api
+        .wait_for(
+            &format!("/connectors/{name}/status"),
+            "/connector/state",
+            "RUNNING",
+            10,
+        )
+        .await;
+    assert_eq!(status["tasks"][0]["state"], "RUNNING");
+    assert_eq!(status["tasks"][0]["id"], 0);
+    // Offsets follow delivery: all 1200 committed once delivered.
+    let group = format!("connect-{name}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while committed(&group, &topic, 1) != [Some(1200)] {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "offsets not committed: {:?}",
+            committed(&group, &topic, 1)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    api.process.stop_cleanly();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn curl_sequences_get_connect_shaped_answers() {
+    let topic = unique_topic("rest-curl");
+    seed(&topic, 10).await;
+    let receiver = Receiver::start().await;
+    let api = ApiWorker::start(&[]).await;
+    let (code, root) = api.call("GET", "/", None).await;
+    assert_eq!(code, 200);
+    assert!(root["version"].is_string(), "{root}");
+    let name = "curl-td";
+    let body = td_connector(name, &topic, &receiver.url("/td"));
+    assert_eq!(api.call("POST", "/connectors", Some(&body)).await.0, 201);
+    let (code, again) = api.call("POST", "/connectors", Some(&body)).await;
+    assert_eq!(
+        (code, again),
+        (
+            409,
+            json!({"error_code": 409, "message": format!("Connector {name} already exists")})
+        )
+    );
+    wait_records(&receiver, 10).await;
+
+    // list, expanded list, info, config, tasks, topics
+    assert_eq!(
+        api.call("GET", "/connectors", None).await,
+        (200, json!([name]))
+    );
+    let (_, expanded) = api
+        .call("GET", "/connectors?expand=status&expand=info", None)
+        .await;
+    assert_eq!(expanded[name]["status"]["connector"]["state"], "RUNNING");
+    assert_eq!(
+        expanded[name]["info"]["config"]["connector.class"],
+        "io.confluent.connect.http.HttpSinkConnector"
+    );
+    let (code, config) = api
+        .call("GET", &format!("/connectors/{name}/config"), None)
+        .await;
+    assert_eq!(
+        (code, config["batch.max.size"].as_str()),
+        (200, Some("500"))
+    );
+    let (_, tasks) = api
+        .call("GET", &format!("/connectors/{name}/tasks"), None)
+        .await;
+    assert_eq!(tasks[0]["id"], json!({"connector": name, "task": 0}));
+    let (_, task) = api
+        .call("GET", &format!("/connectors/{name}/tasks/0/status"), None)
+        .await;
+    assert_eq!(
+        (task["id"].as_i64(), task["state"].as_str()),
+        (Some(0), Some("RUNNING"))
+    );
+    let (_, topics) = api
+        .call("GET", &format!("/connectors/{name}/topics"), None)
+        .await;
+    assert_eq!(topics, json!({name: {"topics": [topic]}}));
+
+    // pause, resume
+    assert_eq!(
+        api.code("PUT", &format!("/connectors/{name}/pause")).await,
+        202
+    );
+    let s = api
+        .wait_for(
+            &format!("/connectors/{name}/status"),
+            "/connector/state",
+            "PAUSED",
+            10,
+        )
+        .await;
+    assert_eq!(s["tasks"][0]["state"], "PAUSED");
+    produce(
+        &producer(),
+        &topic,
+        0,
+        &[(None, Some(r#"{"n":10}"#.into()))],
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(
+        records_received(&receiver),
+        10,
+        "a paused connector delivers nothing"
+    );
+    assert_eq!(
+        api.code("PUT", &format!("/connectors/{name}/resume")).await,
+        202
+    );
+    api.wait_state(name, "RUNNING").await;
+    wait_records(&receiver, 11).await;
+
+    // restart, plain and with includeTasks
+    assert_eq!(
+        api.code("POST", &format!("/connectors/{name}/restart"))
+            .await,
+        204
+    );
+    let (code, s) = api
+        .call(
+            "POST",
+            &format!("/connectors/{name}/restart?includeTasks=true"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            code,
+            s["connector"]["state"].as_str(),
+            s["tasks"][0]["state"].as_str()
+        ),
+        (202, Some("RESTARTING"), Some("RESTARTING"))
+    );
+    assert_eq!(
+        api.code("POST", &format!("/connectors/{name}/tasks/0/restart"))
+            .await,
+        204
+    );
+    api.wait_state(name, "RUNNING").await;
+
+    // stop: no tasks
+    assert_eq!(
+        api.code("PUT", &format!("/connectors/{name}/stop")).await,
+        204
+    );
+    let (_, s) = api
+        .call("GET", &format!("/connectors/{name}/status"), None)
+        .await;
+    assert_eq!(
+        (s["connector"]["state"].as_str(), s["tasks"].clone()),
+        (Some("STOPPED"), json!([]))
+    );
+
+    // delete, then it is gone; re-create with PUT config (201), update (200)
+    assert_eq!(
+        api.code("DELETE", &format!("/connectors/{name}")).await,
+        204
+    );
+    assert_eq!(
+        api.call("GET", &format!("/connectors/{name}"), None).await,
+        (
+            404,
+            json!({"error_code": 404, "message": format!("Connector {name} not found")})
+        )
+    );
+    assert_eq!(
+        api.code("GET", &format!("/connectors/{name}/status")).await,
+        404
+    );
+    assert_eq!(
+        api.call("PUT", &format!("/connectors/{name}/pause"), None)
+            .await
+            .1["message"],
+        format!("Unknown connector {name}")
+    );
+    let config = body["config"].clone();
+    assert_eq!(
+        api.call("PUT", &format!("/connectors/{name}/config"), Some(&config))
+            .await
+            .0,
+        201
+    );
+    assert_eq!(
+        api.call("PUT", &format!("/connectors/{name}/config"), Some(&config))
+            .await
+            .0,
+        200
+    );
+    api.wait_state(name, "RUNNING").await;
+    // initial_state
+    let mut paused = td_connector("born-paused", &topic, &receiver.url("/p"));
+    paused["initial_state"] = json!("PAUSED");
+    assert_eq!(api.call("POST", "/connectors", Some(&paused)).await.0, 201);
+    let (_, s) = api
+        .call("GET", "/connectors/born-paused/status", None)
+        .await;
+    assert_eq!(s["connector"]["state"], "PAUSED");
+    api.process.stop_cleanly();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_requests_get_a_4xx_naming_the_problem_and_start_nothing() {
+    let api = ApiWorker::start(&[]).await;
+    let good = td_connector("bad", "t", "http://127.0.0.1:1/in");
+    let with = |k: &str, v: Value| {
+        let mut b = good.clone();
+        b["config"][k] = v;
+        b
+    };
+    let without = |k: &str| {
+        let mut b = good.clone();
+        b["config"].as_object_mut().unwrap().remove(k);
+        b
+    };
+    let cases: Vec<(Vec<u8>, u16, Vec<&str>)> = vec![
+        (
+            b"{\"name\": \"bad\", ".to_vec(),
+            400,
+            vec!["not valid JSON"],
+        ),
+        (
+            serde_json::to_vec(&with(
+                "connector.class",
+                json!("com.example.JdbcSinkConnector"),
+            ))
+            .unwrap(),
+            400,
+            vec![
+                "com.example.JdbcSinkConnector",
+                "io.confluent.connect.s3.S3SinkConnector",
+            ],
+        ),
+        (
+            serde_json::to_vec(&with("http.api.ulr", json!("x"))).unwrap(),
+            400,
+            vec!["http.api.ulr: unknown option"],
+        ),
+        (
+            serde_json::to_vec(&without("http.api.url")).unwrap(),
+            400,
+            vec!["http.api.url"],
+        ),
+        (
+            serde_json::to_vec(&with("batch.max.size", json!("lots"))).unwrap(),
+            400,
+            vec!["batch.max.size", "lots"],
+        ),
+        (
+            serde_json::to_vec(&with(
+                "value.converter",
+                json!("io.confluent.connect.avro.AvroConverter"),
+            ))
+            .unwrap(),
+            400,
+            vec!["AvroConverter", "JsonConverter"],
+        ),
+        (vec![b' '; 2 << 20], 413, vec!["body"]),
+    ];
+    for (body, want, words) in cases {
+        let (code, v) = api.call_raw("POST", "/connectors", body, None).await;
+        assert_eq!(code, want, "{v}");
+        assert_eq!(v["error_code"], want, "{v}");
+        let message = v["message"].as_str().unwrap_or_default();
+        for w in words {
+            assert!(message.contains(w), "{w:?} in {message}");
+        }
+    }
+    assert_eq!(
+        api.call("GET", "/connectors", None).await,
+        (200, json!([])),
+        "nothing half-configured"
+    );
+    // validate reports errors and unsupported options per key, without creating anything
+    let mut config = with("batch.key.pattern", json!("${key}"))["config"].clone();
+    config["http.api.ulr"] = json!("x");
+    let (code, v) = api
+        .call(
+            "PUT",
+            "/connector-plugins/HttpSinkConnector/config/validate",
+            Some(&config),
+        )
+        .await;
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["error_count"], 1, "{v}");
+    let errors_of = |key: &str| {
+        v["configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["value"]["name"] == key)
+            .map(|c| c["value"]["errors"].clone())
+    };
+    assert!(
+        errors_of("http.api.ulr").unwrap()[0]
+            .as_str()
+            .unwrap()
+            .contains("unknown option")
+    );
+    assert!(
+        errors_of("batch.key.pattern").unwrap()[0]
+            .as_str()
+            .unwrap()
+            .contains("whatever their keys")
+    );
+    let (_, plugins) = api.call("GET", "/connector-plugins", None).await;
+    assert!(
+        plugins
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["type"] == "sink"),
+        "{plugins}"
+    );
+    let (_, all) = api
+        .call("GET", "/connector-plugins?connectorsOnly=false", None)
+        .await;
+    for class in [
+        "org.apache.kafka.connect.json.JsonConverter",
+        "org.apache.kafka.connect.transforms.Filter",
+        "insert-field",
+        "json",
+    ] {
+        assert!(
+            all.as_array().unwrap().iter().any(|p| p["class"] == class),
+            "{class} in {all}"
+        );
+    }
+    assert_eq!(api.call("GET", "/nope", None).await.0, 404);
+    api.process.stop_cleanly();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn state_changes_need_the_token_when_one_is_set() {
+    let api = ApiWorker::start(&["--api-token", "s3cret"]).await;
+    let body = serde_json::to_vec(&td_connector("authz", "t", "http://127.0.0.1:1/in")).unwrap();
+    let (code, v) = api
+        .call_raw("POST", "/connectors", body.clone(), None)
+        .await;
+    assert_eq!((code, v["error_code"].as_i64()), (401, Some(401)), "{v}");
+    assert_eq!(
+        api.call_raw("POST", "/connectors", body.clone(), Some("Bearer wrong"))
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        api.call("GET", "/connectors", None).await,
+        (200, json!([])),
+        "reads stay open"
+    );
+    assert_eq!(
+        api.call_raw("POST", "/connectors", body, Some("Bearer s3cret"))
+            .await
+            .0,
+        201
+    );
+    api.process.stop_cleanly();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aiven_connector_json_keeps_aivens_names_and_framing() {
+    let topic = unique_topic("rest-aiven");
+    seed(&topic, 6).await;
+    let receiver = Receiver::start().await;
+    let api = ApiWorker::start(&[]).await;
+    let body = json!({
+        "name": "aiven",
+        "config": {
+            "connector.class": "io.aiven.kafka.connect.http.HttpSinkConnector",
+            "topics": topic,
+            "http.url": receiver.url("/aiven"),
+            "http.authorization.type": "static",
+            "http.headers.authorization": "Bearer abc",
+            "http.headers.content.type": "application/x-ndjson",
+            "http.headers.additional": "X-Source:sluice",
+            "batching.enabled": "true",
+            "batch.max.size": "3",
+            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "value.converter": "org.apache.kafka.connect.storage.StringConverter"
+        }
+    });
+    let (code, info) = api.call("POST", "/connectors", Some(&body)).await;
+    assert_eq!(code, 201, "{info}");
+    assert_eq!(info["config"]["http.headers.authorization"], "[hidden]");
+    let got = receiver
+        .wait_for(60, "6 records", |got| {
+            got.iter()
+                .map(|r| {
+                    r.body
+                        .split(|b| *b == b'\n')
+                        .filter(|l| !l.is_empty())
+                        .count()
+                })
+                .sum::<usize>()
+                >= 6
+        })
+        .await;
+    for r in &got {
+        let text = String::from_utf8_lossy(&r.body);
+        assert!(
+            text.ends_with('\n') && text.lines().count() <= 3,
+            "Aiven's framing: {text:?}"
+        );
+        assert!(
+            text.lines().all(|l| l.starts_with(r#"{"n":"#)),
+            "values as they are: {text:?}"
+        );
+        assert_eq!(r.header("authorization"), Some("Bearer abc"));
+        assert_eq!(r.header("content-type"), Some("application/x-ndjson"));
+        assert_eq!(r.header("x-source"), Some("sluice"));
+    }
+    api.process.stop_cleanly();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_connector_json_with_the_hourly_partitioner_writes_confluents_keys() {
+    use sluice_tests::kafka::{RawRecord, produce_raw};
+    use sluice_tests::s3;
+    let topic = unique_topic("rest-s3");
+    create_topic(&topic, 1).await;
+    let bucket = s3::unique_bucket("rest-s3");
+    s3::create_bucket(&bucket).await;
+    // 2022-04-18T10:00:00Z, one record a minute.
+    let records: Vec<RawRecord> = (0..6)
+        .map(|i| RawRecord {
+            timestamp: Some(1_650_276_000_000 + i * 60_000),
+            ..RawRecord::value(format!(r#"{{"n":{i}}}"#))
+        })
+        .collect();
+    produce_raw(&topic, &records).await;
+    let api = ApiWorker::start(&[]).await;
+    let body = json!({
+        "name": "archive",
+        "config": {
+            "connector.class": "io.confluent.connect.s3.S3SinkConnector",
+            "tasks.max": "1",
+            "topics": topic,
+            "s3.bucket.name": bucket,
+            "s3.region": "us-east-1",
+            "store.url": s3::endpoint(),
+            "aws.access.key.id": s3::ACCESS_KEY,
+            "aws.secret.access.key": s3::SECRET_KEY,
+            "storage.class": "io.confluent.connect.s3.storage.S3Storage",
+            "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+            "partitioner.class": "io.confluent.connect.storage.partitioner.HourlyPartitioner",
+            "timestamp.extractor": "Record",
+            "locale": "en-US",
+            "timezone": "UTC",
+            "flush.size": "3",
+            "schema.compatibility": "NONE",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "false"
+        }
+    });
+    let (code, info) = api.call("POST", "/connectors", Some(&body)).await;
+    assert_eq!(code, 201, "{info}");
+    assert_eq!(info["config"]["aws.secret.access.key"], "[hidden]");
+    let dir = format!("topics/{topic}/year=2022/month=04/day=18/hour=10");
+    let want = [
+        format!("{dir}/{topic}+0+0000000000.json"),
+        format!("{dir}/{topic}+0+0000000003.json"),
+    ];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let got = s3::objects(&bucket).await;
+        if got.len() >= 2 {
+            assert_eq!(got.keys().cloned().collect::<Vec<_>>(), want);
+            assert_eq!(
+                String::from_utf8_lossy(&got[&want[0]]),
+                "{\"n\":0}\n{\"n\":1}\n{\"n\":2}\n"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "objects: {:?}",
+            got.keys()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    api.process.stop_cleanly();
+}
