@@ -103,6 +103,7 @@ pub async fn run(
         events: events_tx,
         consumer: OnceLock::new(),
         readers: readers.clone(),
+        stats: stats.clone(),
     };
     let consumer: Arc<StreamConsumer<SourceContext>> = Arc::new(
         config
@@ -296,13 +297,12 @@ fn finished(
     t.finish(ticket);
     t.hold(&ticket.partition, ticket.generation, done.held_from);
     drop(t);
-    stats
-        .records_finished
-        .fetch_add(done.records as u64, Ordering::Relaxed);
-    stats
-        .records_failed
-        .fetch_add(done.failed as u64, Ordering::Relaxed);
-    stats.batches_finished.fetch_add(1, Ordering::Relaxed);
+    stats.batch_finished(
+        &ticket.partition.topic,
+        ticket.partition.partition,
+        done.records,
+        done.failed,
+    );
     let _ = stats.first_batch.set(Instant::now());
 }
 
@@ -351,8 +351,10 @@ async fn worker(
             received = rx.recv() => {
                 let Some((ticket, records)) = received else { return };
                 generation = ticket.generation;
+                let started = Instant::now();
                 match pipeline.process(&mut state, records).await {
                     Ok(d) => {
+                        crate::metrics::observe_batch(pipeline.name(), d.records, started.elapsed());
                         let _ = done.send(WorkerMsg::Done(ticket, d));
                     }
                     Err(e) => {

@@ -2,8 +2,9 @@
 //! group and delivered its first batch, and the time each stage of the
 //! pipeline took; written as JSON by `sluice run --stats-file`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -24,6 +25,22 @@ pub struct ConnectorStats {
     pub first_batch: OnceLock<Instant>,
     /// Time spent per pipeline stage.
     pub stages: StageTimes,
+    /// Counts per consumed partition, for `/metrics`.
+    partitions: Mutex<BTreeMap<(String, i32), Arc<PartitionCounts>>>,
+}
+
+/// What went through one partition of a connector.
+#[derive(Debug, Default)]
+pub struct PartitionCounts {
+    /// Records consumed.
+    pub records_in: AtomicU64,
+    /// Records finished: delivered, or deliberately dropped or skipped.
+    pub records_finished: AtomicU64,
+    /// Records that failed and were logged or dead-lettered.
+    pub records_failed: AtomicU64,
+    /// Messages between the committed position and the partition's end, as
+    /// librdkafka last reported it (-1: not known yet).
+    pub lag: AtomicI64,
 }
 
 impl Default for ConnectorStats {
@@ -37,6 +54,7 @@ impl Default for ConnectorStats {
             assigned: OnceLock::new(),
             first_batch: OnceLock::new(),
             stages: StageTimes::default(),
+            partitions: Mutex::new(BTreeMap::new()),
         }
     }
 }
@@ -124,6 +142,50 @@ pub struct StatsSnapshot {
 }
 
 impl ConnectorStats {
+    /// The counts of partition `partition` of `topic`, created on first use.
+    pub fn partition(&self, topic: &str, partition: i32) -> Arc<PartitionCounts> {
+        self.partitions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((topic.to_string(), partition))
+            .or_insert_with(|| {
+                Arc::new(PartitionCounts {
+                    lag: AtomicI64::new(-1),
+                    ..PartitionCounts::default()
+                })
+            })
+            .clone()
+    }
+
+    /// Counts a finished batch of `records` consumed records of a partition,
+    /// `failed` of them logged or dead-lettered.
+    pub fn batch_finished(&self, topic: &str, partition: i32, records: usize, failed: usize) {
+        let counts = self.partition(topic, partition);
+        for (total, own, n) in [
+            (&self.records_finished, &counts.records_finished, records),
+            (&self.records_failed, &counts.records_failed, failed),
+        ] {
+            total.fetch_add(n as u64, Ordering::Relaxed);
+            own.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        self.batches_finished.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Every partition seen so far, by topic and partition.
+    pub fn partitions(&self) -> Vec<((String, i32), Arc<PartitionCounts>)> {
+        self.partitions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Every stage's totals: (stage, calls, records, seconds).
+    pub fn stage_totals(&self) -> Vec<StageSnapshot> {
+        self.stages.snapshot()
+    }
+
     /// The figures now, for the connector `name`.
     pub fn snapshot(&self, name: &str) -> StatsSnapshot {
         let since = |at: &OnceLock<Instant>| {

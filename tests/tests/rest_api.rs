@@ -106,6 +106,50 @@ async fn treasure_data_connector_json_posted_unchanged_delivers_and_commits() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
+    // /metrics holds the counts of the run.
+    let metrics = reqwest::get(format!("{}/metrics", api.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = |prefix: &str| {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(prefix) && l.contains(&format!("connector=\"{name}\"")))
+            .unwrap_or_else(|| panic!("{prefix} for {name} in\n{metrics}"))
+            .to_string()
+    };
+    assert!(
+        line("sluice_records_in_total{").ends_with(" 1200"),
+        "{metrics}"
+    );
+    assert!(
+        line("sluice_records_finished_total{").ends_with(" 1200"),
+        "{metrics}"
+    );
+    assert!(line("sluice_records_finished_total{").contains("partition=\"0\""));
+    assert!(
+        line("sluice_batch_records_count{").ends_with(" 3")
+            || line("sluice_batch_records_sum{").ends_with(" 1200.0"),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("sluice_connector_state{")
+                && l.contains(&name)
+                && l.contains("state=\"RUNNING\"")
+                && l.ends_with(" 1")),
+        "{metrics}"
+    );
+    assert!(line("sluice_stage_calls_total{").contains("stage="));
+    let rss = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("process_resident_memory_bytes "))
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0);
+    assert!(rss > 1 << 20, "process_resident_memory_bytes: {rss}");
     api.process.stop_cleanly();
 }
 

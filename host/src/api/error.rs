@@ -37,6 +37,7 @@ impl From<WorkerError> for ApiError {
             WorkerError::Exists(_) => StatusCode::CONFLICT,
             WorkerError::Invalid(_) => StatusCode::BAD_REQUEST,
             WorkerError::FromManifest { .. } => StatusCode::CONFLICT,
+            WorkerError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.to_string())
     }

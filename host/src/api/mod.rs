@@ -42,6 +42,7 @@ pub fn router(worker: Arc<Worker>, auth: ApiAuth) -> Router {
     Router::new()
         .route("/", get(server_info))
         .route("/health", get(health))
+        .route("/metrics", get(metrics))
         .route(
             "/connectors",
             get(connectors::list).post(connectors::create),
@@ -105,13 +106,35 @@ async fn server_info() -> Response {
     .into_response()
 }
 
-/// `GET /health`: the worker serves requests.
-async fn health() -> Response {
-    axum::Json(json!({
-        "status": "healthy",
-        "message": "Worker has completed startup and is ready to handle requests.",
-    }))
-    .into_response()
+/// `GET /health`: 200 once the worker has read every stored config, 503
+/// before, as Connect answers while starting.
+async fn health(State(worker): State<Arc<Worker>>) -> Response {
+    if worker.is_ready() {
+        axum::Json(json!({
+            "status": "healthy",
+            "message": "Worker has completed startup and is ready to handle requests.",
+        }))
+        .into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"status": "starting", "message": "Worker is still starting up."})),
+        )
+            .into_response()
+    }
+}
+
+/// `GET /metrics`: Prometheus (OpenMetrics) text.
+async fn metrics(State(worker): State<Arc<Worker>>) -> Response {
+    let text = crate::metrics::render(&worker.list());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
 }
 
 async fn not_found() -> ApiError {

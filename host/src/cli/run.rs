@@ -66,6 +66,16 @@ pub struct ApiArgs {
     /// repeat for several.
     #[arg(long = "worker", value_name = "KEY=VALUE", value_parser = super::parse_key_value)]
     pub worker: Vec<(String, String)>,
+    /// Share API connectors with every worker started with the same group id
+    /// (Connect's distributed `group.id`): their configs are kept in the
+    /// compacted topic `--config-storage-topic`, so all the workers run them
+    /// and keep them across restarts. Without it they live in this process.
+    #[arg(long, value_name = "ID")]
+    pub group_id: Option<String>,
+    /// The compacted topic holding the group's connector configs (Connect's
+    /// `config.storage.topic`); created if missing.
+    #[arg(long, value_name = "TOPIC", default_value = "sluice-configs")]
+    pub config_storage_topic: String,
     /// Plugins of API connectors [default: the manifest's plugin_dir, else
     /// $SLUICE_PLUGIN_DIR, else ./plugins].
     #[arg(long, value_name = "DIR")]
@@ -151,6 +161,31 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     defaults
         .entry("bootstrap.servers".into())
         .or_insert_with(|| args.api.bootstrap_servers.clone());
+    let (store, feed) = match &args.api.group_id {
+        Some(group) => {
+            let mut client: std::collections::BTreeMap<String, String> = defaults
+                .iter()
+                .filter_map(|(k, v)| {
+                    let k = k.strip_prefix("consumer.").unwrap_or(k);
+                    let shared = k == "bootstrap.servers"
+                        || ["security.", "sasl.", "ssl."]
+                            .iter()
+                            .any(|p| k.starts_with(p));
+                    shared.then(|| (k.to_string(), v.clone()))
+                })
+                .collect();
+            client.insert("client.id".into(), format!("sluice-{group}"));
+            let settings = crate::worker::StoreSettings {
+                client,
+                topic: args.api.config_storage_topic.clone(),
+            };
+            let (store, feed) = crate::worker::ConfigStore::open(&settings)
+                .await
+                .map_err(|e| anyhow::anyhow!("--group-id {group}: {e}"))?;
+            (Some(store), Some(feed))
+        }
+        None => (None, None),
+    };
     let worker = Worker::new(
         WorkerSettings {
             defaults,
@@ -158,8 +193,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             worker_id: bound.map_or_else(|| "standalone".to_string(), |a| a.to_string()),
         },
         runtime,
+        store,
     );
     let mut fatal = worker.fatal();
+    if let Some(feed) = feed {
+        tokio::spawn(worker.clone().follow(feed));
+    }
     if let Some(m) = &manifest {
         worker.add_manifest(m, built).await;
     }

@@ -76,6 +76,10 @@ pub fn consumer_properties(
     props
         .entry("partition.assignment.strategy".into())
         .or_insert_with(|| "cooperative-sticky".into());
+    // Consumer lag per partition for /metrics comes from librdkafka's statistics.
+    props
+        .entry("statistics.interval.ms".into())
+        .or_insert_with(|| "5000".into());
     // librdkafka prefetches up to 64 MiB and 100k messages per partition by
     // default. Each partition has its own queue here (see source::reader),
     // read only while its worker has room, so these bound what waits per

@@ -169,6 +169,11 @@ impl Pipeline {
         })
     }
 
+    /// The connector's name.
+    pub fn name(&self) -> &str {
+        &self.connector.spec.name
+    }
+
     /// Runs `records` (one partition, in offset order) through the chain;
     /// `state` is the partition's, kept by its worker between batches.
     pub async fn process(

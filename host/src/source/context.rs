@@ -40,9 +40,26 @@ pub struct SourceContext {
     /// callback, before the partition can be assigned again, so a stale
     /// reader never takes a message of the next assignment.
     pub readers: Arc<Mutex<HashMap<TopicPartition, AbortHandle>>>,
+    /// Where librdkafka's statistics put each partition's consumer lag.
+    pub stats: Arc<crate::stats::ConnectorStats>,
 }
 
-impl ClientContext for SourceContext {}
+impl ClientContext for SourceContext {
+    /// librdkafka's periodic statistics (`statistics.interval.ms`): keeps
+    /// each assigned partition's consumer lag for `/metrics`.
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        for (topic, t) in &statistics.topics {
+            for (partition, p) in &t.partitions {
+                if *partition >= 0 && p.consumer_lag >= 0 {
+                    self.stats
+                        .partition(topic, *partition)
+                        .lag
+                        .store(p.consumer_lag, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
 
 fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
     tpl.elements()

@@ -5,6 +5,7 @@
 //! connector's shutdown.
 
 mod state;
+mod store;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,6 +18,8 @@ use crate::connect::{self, ConnectConfig, Problem};
 use crate::plugin::Runtime;
 use crate::stats::ConnectorStats;
 pub use state::{ConnectorState, Origin, TargetState};
+use store::{ConfigChange, StoredConnector};
+pub use store::{ConfigFeed, ConfigStore, StoreSettings};
 
 /// Why a change to the worker's connectors was refused.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +32,9 @@ pub enum WorkerError {
     Invalid(String),
     #[error("connector {name} is defined in the manifest {path}: change it there")]
     FromManifest { name: String, path: PathBuf },
+    /// The config topic could not be written or read back.
+    #[error("{0}")]
+    Store(String),
 }
 
 /// Settings connectors created through the API inherit, as from a Connect
@@ -49,7 +55,8 @@ struct Entry {
     origin: Origin,
     /// Its Connect config, as the API returns it.
     config: ConnectConfig,
-    spec: ConnectorSpec,
+    /// `None` when this worker cannot run it (the error is in `state`).
+    spec: Option<ConnectorSpec>,
     target: TargetState,
     state: ConnectorState,
     /// Options given but not applied.
@@ -77,6 +84,11 @@ pub struct Worker {
     /// Turns true when a manifest connector fails: the process stops, as a
     /// standalone Connect worker would need a restart.
     fatal: watch::Sender<Option<String>>,
+    /// API connectors' configs, shared by the workers of a group; `None`
+    /// keeps them in this process only.
+    store: Option<ConfigStore>,
+    /// Whether the config topic was read up to its end at start.
+    ready: watch::Sender<bool>,
 }
 
 /// What the API shows of a connector.
@@ -93,14 +105,104 @@ pub struct ConnectorView {
 }
 
 impl Worker {
-    pub fn new(settings: WorkerSettings, runtime: Runtime) -> Arc<Self> {
+    /// A worker keeping API connectors in `store` (shared through Kafka),
+    /// or in this process only.
+    pub fn new(
+        settings: WorkerSettings,
+        runtime: Runtime,
+        store: Option<ConfigStore>,
+    ) -> Arc<Self> {
+        let ready = store.is_none();
         Arc::new(Worker {
             settings,
             runtime,
             entries: Mutex::new(BTreeMap::new()),
             changes: tokio::sync::Mutex::new(()),
             fatal: watch::channel(None).0,
+            store,
+            ready: watch::channel(ready).0,
         })
+    }
+
+    /// Whether the worker has read every stored config (else it is starting).
+    pub fn is_ready(&self) -> bool {
+        *self.ready.borrow()
+    }
+
+    /// Applies the config topic's changes, in order, for good.
+    pub async fn follow(self: Arc<Self>, mut feed: ConfigFeed) {
+        if feed.end_at_start <= 0 {
+            self.ready.send_replace(true);
+        }
+        while let Some((change, next)) = feed.changes.recv().await {
+            tracing::debug!(?change, next, "config change");
+            match change {
+                ConfigChange::Put { name, stored } => self.apply_stored(&name, stored).await,
+                ConfigChange::Delete { name } => {
+                    let _serial = self.changes.lock().await;
+                    self.halt(&name).await;
+                    self.lock().remove(&name);
+                }
+                ConfigChange::Skip => {}
+            }
+            tracing::debug!(next, "config change applied");
+            let _ = feed.applied.send(next);
+            if next >= feed.end_at_start && !self.is_ready() {
+                self.ready.send_replace(true);
+            }
+        }
+    }
+
+    /// Brings connector `name` to a config read from the topic: a new or
+    /// changed config is checked, built and started; a new target only
+    /// moves it there.
+    async fn apply_stored(self: &Arc<Self>, name: &str, stored: StoredConnector) {
+        let _serial = self.changes.lock().await;
+        let target = TargetState::parse(&stored.target).unwrap_or(TargetState::Running);
+        let same = self.lock().get(name).map(|e| e.config == stored.config);
+        if same == Some(true) {
+            if let Some(e) = self.lock().get_mut(name) {
+                e.target = target;
+            }
+            self.apply_target(name, None).await;
+            return;
+        }
+        let checked = self
+            .check(name, &stored.config)
+            .map_err(|r| invalid_message(&r.problems));
+        let built = match &checked {
+            Ok((spec, _)) => self.build(spec).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.clone()),
+        };
+        self.halt(name).await;
+        let (spec, unsupported) = match checked {
+            Ok((spec, unsupported)) => (Some(spec), unsupported),
+            Err(_) => (None, Vec::new()),
+        };
+        let state = match &built {
+            Ok(_) => ConnectorState::Unassigned,
+            Err(e) => {
+                tracing::error!(connector = name, "cannot run this connector here: {e}");
+                ConnectorState::Failed(e.clone())
+            }
+        };
+        self.lock().insert(
+            name.to_string(),
+            Entry {
+                origin: Origin::Api,
+                config: stored.config,
+                spec,
+                target,
+                state,
+                unsupported,
+                running: None,
+                generation: 0,
+                stats: Arc::new(ConnectorStats::default()),
+            },
+        );
+        if let Ok(b) = built {
+            self.apply_target(name, Some(b)).await;
+        }
     }
 
     pub fn settings(&self) -> &WorkerSettings {
@@ -131,7 +233,7 @@ impl Worker {
                 Entry {
                     origin: Origin::Manifest(manifest.path.clone()),
                     config,
-                    spec,
+                    spec: Some(spec),
                     target: TargetState::Running,
                     state: ConnectorState::Unassigned,
                     unsupported: Vec::new(),
@@ -187,7 +289,11 @@ impl Worker {
         initial: TargetState,
         replace: bool,
     ) -> Result<bool, WorkerError> {
-        let _serial = self.changes.lock().await;
+        // Kept in the store, checks happen here and the change on every worker.
+        let _serial = match self.store {
+            Some(_) => None,
+            None => Some(self.changes.lock().await),
+        };
         let existing = self.lock().get(name).map(|e| (e.origin.clone(), e.target));
         let target = match &existing {
             Some((Origin::Manifest(path), _)) => {
@@ -207,14 +313,23 @@ impl Worker {
             tracing::warn!(connector = name, option = %p.key, "option not applied: {}", p.message);
         }
         let built = self.build(&spec).await?;
-        self.halt(name).await;
         let created = existing.is_none();
+        if let Some(store) = &self.store {
+            drop(built);
+            let stored = StoredConnector::new(config, target);
+            store
+                .write(name, Some(&stored))
+                .await
+                .map_err(WorkerError::Store)?;
+            return Ok(created);
+        }
+        self.halt(name).await;
         self.lock().insert(
             name.to_string(),
             Entry {
                 origin: Origin::Api,
                 config,
-                spec,
+                spec: Some(spec),
                 target,
                 state: ConnectorState::Unassigned,
                 unsupported,
@@ -229,8 +344,11 @@ impl Worker {
 
     /// Stops and forgets connector `name`.
     pub async fn delete(self: &Arc<Self>, name: &str) -> Result<(), WorkerError> {
+        self.api_owned(name)?;
+        if let Some(store) = &self.store {
+            return store.write(name, None).await.map_err(WorkerError::Store);
+        }
         let _serial = self.changes.lock().await;
-        self.known(name)?;
         self.halt(name).await;
         self.lock().remove(name);
         Ok(())
@@ -242,8 +360,19 @@ impl Worker {
         name: &str,
         target: TargetState,
     ) -> Result<(), WorkerError> {
+        // An API connector's target is kept in the store, for every worker.
+        let origin = self.api_owned(name);
+        if let (Some(store), Ok(config)) = (&self.store, &origin) {
+            let stored = StoredConnector::new(config.clone(), target);
+            return store
+                .write(name, Some(&stored))
+                .await
+                .map_err(WorkerError::Store);
+        }
+        if let Err(WorkerError::NotFound(n)) = origin {
+            return Err(WorkerError::NotFound(n));
+        }
         let _serial = self.changes.lock().await;
-        self.known(name)?;
         if let Some(e) = self.lock().get_mut(name) {
             e.target = target;
         }
@@ -266,6 +395,22 @@ impl Worker {
         self.halt(name).await;
         self.apply_target(name, None).await;
         Ok(true)
+    }
+
+    /// Connector `name`'s config if the API may change it: it exists and
+    /// does not come from the manifest.
+    fn api_owned(&self, name: &str) -> Result<ConnectConfig, WorkerError> {
+        match self.lock().get(name) {
+            None => Err(WorkerError::NotFound(name.into())),
+            Some(Entry {
+                origin: Origin::Manifest(path),
+                ..
+            }) => Err(WorkerError::FromManifest {
+                name: name.into(),
+                path: path.clone(),
+            }),
+            Some(e) => Ok(e.config.clone()),
+        }
     }
 
     fn known(&self, name: &str) -> Result<ConnectorState, WorkerError> {
@@ -291,7 +436,7 @@ impl Worker {
         let Some((target, running, spec)) = self
             .lock()
             .get(name)
-            .map(|e| (e.target, e.running.is_some(), e.spec.clone()))
+            .and_then(|e| Some((e.target, e.running.is_some(), e.spec.clone()?)))
         else {
             return;
         };
@@ -391,7 +536,7 @@ impl Worker {
             match e.origin {
                 // Printed by `sluice run` as it exits.
                 Origin::Manifest(_) => {
-                    let _ = self.fatal.send(Some(error.to_string()));
+                    self.fatal.send_replace(Some(error.to_string()));
                 }
                 Origin::Api => tracing::error!(connector = name, "{error}"),
             }
@@ -431,7 +576,11 @@ fn view(name: &str, e: &Entry) -> ConnectorView {
         config: e.config.clone(),
         state: e.state.clone(),
         target: e.target,
-        topics: e.spec.subscription.clone(),
+        topics: e
+            .spec
+            .as_ref()
+            .map(|s| s.subscription.clone())
+            .unwrap_or_default(),
         unsupported: e.unsupported.clone(),
         stats: e.stats.clone(),
         origin: e.origin.clone(),

@@ -21,6 +21,15 @@ pub enum TargetState {
 }
 
 impl TargetState {
+    /// Connect's name of the state.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TargetState::Running => "RUNNING",
+            TargetState::Paused => "PAUSED",
+            TargetState::Stopped => "STOPPED",
+        }
+    }
+
     /// Reads Connect's `initial_state` (any case).
     pub fn parse(s: &str) -> Option<Self> {
         match s.to_ascii_uppercase().as_str() {

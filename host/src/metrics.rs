@@ -1,0 +1,171 @@
+//! Prometheus metrics: the histograms observed as batches finish, kept per
+//! connector for the life of the process, and `/metrics`' rendering of
+//! them with every connector's counters and the process's memory.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::worker::ConnectorView;
+
+type Labels = Vec<(String, String)>;
+type Histograms = Family<Labels, Histogram, fn() -> Histogram>;
+
+struct BatchHistograms {
+    records: Histograms,
+    seconds: Histograms,
+}
+
+fn histograms() -> &'static BatchHistograms {
+    static H: OnceLock<BatchHistograms> = OnceLock::new();
+    H.get_or_init(|| BatchHistograms {
+        records: Family::new_with_constructor(|| {
+            Histogram::new([1.0, 10.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 5000.0])
+        }),
+        seconds: Family::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.001, 2.5, 12))
+        }),
+    })
+}
+
+fn connector_label(name: &str) -> Labels {
+    vec![("connector".into(), name.into())]
+}
+
+/// Records a finished batch of connector `name`: its consumed records and
+/// the time from its hand-over to the pipeline until it was delivered.
+pub fn observe_batch(name: &str, records: usize, took: Duration) {
+    let h = histograms();
+    let labels = connector_label(name);
+    h.records.get_or_create(&labels).observe(records as f64);
+    h.seconds.get_or_create(&labels).observe(took.as_secs_f64());
+}
+
+/// The OpenMetrics text of every connector in `connectors`.
+pub fn render(connectors: &[ConnectorView]) -> String {
+    let mut registry = Registry::default();
+    let records_in = Family::<Labels, Counter>::default();
+    let finished = Family::<Labels, Counter>::default();
+    let failed = Family::<Labels, Counter>::default();
+    let lag = Family::<Labels, Gauge>::default();
+    let state = Family::<Labels, Gauge>::default();
+    let stage_seconds = Family::<Labels, Counter<f64, std::sync::atomic::AtomicU64>>::default();
+    let stage_calls = Family::<Labels, Counter>::default();
+    let stage_records = Family::<Labels, Counter>::default();
+    use std::sync::atomic::Ordering::Relaxed;
+    for c in connectors {
+        for ((topic, partition), counts) in c.stats.partitions() {
+            let labels = vec![
+                ("connector".to_string(), c.name.clone()),
+                ("topic".to_string(), topic),
+                ("partition".to_string(), partition.to_string()),
+            ];
+            records_in
+                .get_or_create(&labels)
+                .inc_by(counts.records_in.load(Relaxed));
+            finished
+                .get_or_create(&labels)
+                .inc_by(counts.records_finished.load(Relaxed));
+            failed
+                .get_or_create(&labels)
+                .inc_by(counts.records_failed.load(Relaxed));
+            let l = counts.lag.load(Relaxed);
+            if l >= 0 {
+                lag.get_or_create(&labels).set(l);
+            }
+        }
+        for s in ["RUNNING", "PAUSED", "STOPPED", "FAILED", "UNASSIGNED"] {
+            let labels = vec![
+                ("connector".to_string(), c.name.clone()),
+                ("state".to_string(), s.to_string()),
+            ];
+            state
+                .get_or_create(&labels)
+                .set(i64::from(c.state.name() == s));
+        }
+        for s in c.stats.stage_totals() {
+            let labels = vec![
+                ("connector".to_string(), c.name.clone()),
+                ("stage".to_string(), s.stage.clone()),
+            ];
+            stage_seconds.get_or_create(&labels).inc_by(s.seconds);
+            stage_calls.get_or_create(&labels).inc_by(s.calls);
+            stage_records.get_or_create(&labels).inc_by(s.records);
+        }
+    }
+    registry.register(
+        "sluice_records_in",
+        "Records consumed, per connector and partition",
+        records_in,
+    );
+    registry.register(
+        "sluice_records_finished",
+        "Records finished (delivered, or deliberately dropped or skipped), per connector and partition",
+        finished,
+    );
+    registry.register(
+        "sluice_records_failed",
+        "Records that failed and were logged or sent to the dead letter queue (errors.tolerance=all)",
+        failed,
+    );
+    registry.register("sluice_consumer_lag", "Messages between the consumer's position and the partition's end, from librdkafka's statistics", lag);
+    registry.register(
+        "sluice_connector_state",
+        "1 for the state each connector is in",
+        state,
+    );
+    registry.register(
+        "sluice_stage_seconds",
+        "Time spent per pipeline stage: each plugin call, the sink",
+        stage_seconds,
+    );
+    registry.register(
+        "sluice_stage_calls",
+        "Calls per pipeline stage",
+        stage_calls,
+    );
+    registry.register(
+        "sluice_stage_records",
+        "Records through each pipeline stage",
+        stage_records,
+    );
+    let h = histograms();
+    registry.register(
+        "sluice_batch_records",
+        "Consumed records per finished batch",
+        h.records.clone(),
+    );
+    registry.register(
+        "sluice_batch_duration_seconds",
+        "Time from a batch's hand-over to the pipeline until it was delivered",
+        h.seconds.clone(),
+    );
+    let rss = Gauge::<i64>::default();
+    rss.set(resident_bytes());
+    registry.register(
+        "process_resident_memory_bytes",
+        "Resident memory of the sluice process",
+        rss,
+    );
+    let mut out = String::new();
+    let _ = encode(&mut out, &registry);
+    out
+}
+
+/// The process's resident memory (`VmRSS` of /proc/self/status; 0 where
+/// there is no /proc).
+pub fn resident_bytes() -> i64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse::<i64>().ok()
+        })
+        .map_or(0, |kib| kib * 1024)
+}
