@@ -27,6 +27,9 @@ pub struct ConnectorStats {
     pub stages: StageTimes,
     /// Counts per consumed partition, for `/metrics`.
     partitions: Mutex<BTreeMap<(String, i32), Arc<PartitionCounts>>>,
+    /// Topics records were consumed from since the last reset (Connect's
+    /// active topics), kept across the connector's restarts.
+    pub active_topics: Arc<Mutex<std::collections::BTreeSet<String>>>,
 }
 
 /// What went through one partition of a connector.
@@ -55,6 +58,7 @@ impl Default for ConnectorStats {
             first_batch: OnceLock::new(),
             stages: StageTimes::default(),
             partitions: Mutex::new(BTreeMap::new()),
+            active_topics: Arc::default(),
         }
     }
 }
@@ -169,6 +173,33 @@ impl ConnectorStats {
             own.fetch_add(n as u64, Ordering::Relaxed);
         }
         self.batches_finished.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Fresh counters for a new run of the same connector, keeping its
+    /// active topics.
+    pub fn next_run(&self) -> Self {
+        ConnectorStats {
+            active_topics: self.active_topics.clone(),
+            ..ConnectorStats::default()
+        }
+    }
+
+    /// Marks `topic` as one records were consumed from.
+    pub fn topic_used(&self, topic: &str) {
+        let mut topics = self.active_topics.lock().unwrap_or_else(|p| p.into_inner());
+        if !topics.contains(topic) {
+            topics.insert(topic.to_string());
+        }
+    }
+
+    /// The active topics, sorted.
+    pub fn topics_used(&self) -> Vec<String> {
+        self.active_topics
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Every partition seen so far, by topic and partition.

@@ -27,6 +27,18 @@ impl Running {
         Running(child)
     }
 
+    /// Starts `cmd` with its log going to the file `log` instead of a pipe
+    /// (a pipe nobody reads fills up and blocks a verbose process).
+    pub fn spawn_logging_to(mut cmd: Command, log: &Path) -> Self {
+        let file = std::fs::File::create(log).expect("create the log file");
+        let child = cmd
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("start sluice");
+        Running(child)
+    }
+
     /// SIGTERM, then the exit status and stderr.
     pub fn stop(mut self) -> (std::process::ExitStatus, String) {
         let _ = Command::new("kill")

@@ -27,6 +27,11 @@ impl ApiWorker {
     /// on the test broker and plugin directory, plus `extra` arguments, and
     /// waits for `/health`.
     pub async fn start(extra: &[&str]) -> Self {
+        Self::start_with(extra, None).await
+    }
+
+    /// [`start`](Self::start), logging to the file `log` if given.
+    pub async fn start_with(extra: &[&str], log: Option<&std::path::Path>) -> Self {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let mut cmd = crate::sluice();
@@ -36,10 +41,20 @@ impl ApiWorker {
             .arg("--plugin-dir")
             .arg(crate::plugin_dir())
             .args(extra);
+        let process = match log {
+            Some(path) => Running::spawn_logging_to(cmd, path),
+            None => Running::spawn(cmd),
+        };
         let w = ApiWorker {
-            process: Running::spawn(cmd),
+            process,
             base,
-            client: reqwest::Client::new(),
+            // A fresh connection per request, as curl makes: a refused
+            // oversized body closes its connection, which a pooled client
+            // would try to reuse.
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .expect("an HTTP client"),
         };
         for _ in 0..300 {
             if let Ok((200, _)) = w.try_call("GET", "/health", None, None).await {

@@ -615,3 +615,172 @@ async fn s3_connector_json_with_the_hourly_partitioner_writes_confluents_keys() 
     }
     api.process.stop_cleanly();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offsets_config_patches_and_topics_follow_connects_rules() {
+    let topic = unique_topic("rest-offsets");
+    seed(&topic, 10).await;
+    let receiver = Receiver::start().await;
+    let api = ApiWorker::start(&[]).await;
+    let name = "offsets";
+    let body = td_connector(name, &topic, &receiver.url("/td"));
+    assert_eq!(api.call("POST", "/connectors", Some(&body)).await.0, 201);
+    wait_records(&receiver, 10).await;
+    let (_, topics) = api
+        .call("GET", &format!("/connectors/{name}/topics"), None)
+        .await;
+    assert_eq!(topics, json!({name: {"topics": [topic]}}));
+    assert_eq!(
+        api.code("PUT", &format!("/connectors/{name}/topics/reset"))
+            .await,
+        202
+    );
+    let (_, topics) = api
+        .call("GET", &format!("/connectors/{name}/topics"), None)
+        .await;
+    assert_eq!(topics, json!({name: {"topics": []}}));
+
+    // Offsets change only while stopped.
+    let (code, v) = api
+        .call("DELETE", &format!("/connectors/{name}/offsets"), None)
+        .await;
+    assert_eq!(code, 400, "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("STOPPED state"),
+        "{v}"
+    );
+    assert_eq!(
+        api.code("PUT", &format!("/connectors/{name}/stop")).await,
+        204
+    );
+    let (code, v) = api
+        .call("GET", &format!("/connectors/{name}/offsets"), None)
+        .await;
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(
+        v,
+        json!({"offsets": [{"partition": {"kafka_topic": topic, "kafka_partition": 0}, "offset": {"kafka_offset": 10}}]})
+    );
+    let to = json!({"offsets": [{"partition": {"kafka_topic": topic, "kafka_partition": 0}, "offset": {"kafka_offset": 6}}]});
+    let (code, v) = api
+        .call("PATCH", &format!("/connectors/{name}/offsets"), Some(&to))
+        .await;
+    assert_eq!(
+        (code, v["message"].as_str()),
+        (
+            200,
+            Some("The offsets for this connector have been altered successfully")
+        )
+    );
+    // Resumed, it delivers again from offset 6: records 6..9 a second time.
+    assert_eq!(
+        api.code("PUT", &format!("/connectors/{name}/resume")).await,
+        202
+    );
+    wait_records(&receiver, 14).await;
+    assert_eq!(
+        api.code("PUT", &format!("/connectors/{name}/stop")).await,
+        204
+    );
+    let (code, v) = api
+        .call("DELETE", &format!("/connectors/{name}/offsets"), None)
+        .await;
+    assert_eq!(
+        (code, v["message"].as_str()),
+        (
+            200,
+            Some("The offsets for this connector have been reset successfully")
+        ),
+        "{v}"
+    );
+    let (_, v) = api
+        .call("GET", &format!("/connectors/{name}/offsets"), None)
+        .await;
+    assert_eq!(v, json!({"offsets": []}));
+
+    // PATCH config changes one option and keeps the others.
+    let patch = json!({"batch.max.size": "100", "batch.key.pattern": null});
+    let (code, info) = api
+        .call("PATCH", &format!("/connectors/{name}/config"), Some(&patch))
+        .await;
+    assert_eq!(code, 200, "{info}");
+    assert_eq!(info["config"]["batch.max.size"], "100");
+    assert_eq!(info["config"]["http.api.url"], receiver.url("/td"));
+    api.process.stop_cleanly();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn loggers_plugin_configs_and_the_openapi_document_are_served() {
+    let api = ApiWorker::start(&[]).await;
+    let (_, loggers) = api.call("GET", "/admin/loggers", None).await;
+    assert_eq!(loggers["root"]["level"], "INFO", "{loggers}");
+    let (code, changed) = api
+        .call(
+            "PUT",
+            "/admin/loggers/sluice::sink",
+            Some(&json!({"level": "debug"})),
+        )
+        .await;
+    assert_eq!((code, changed), (200, json!(["sluice::sink"])));
+    let (_, level) = api.call("GET", "/admin/loggers/sluice::sink", None).await;
+    assert_eq!(level["level"], "DEBUG");
+    assert!(level["last_modified"].is_i64(), "{level}");
+    let (code, v) = api
+        .call(
+            "PUT",
+            "/admin/loggers/sluice",
+            Some(&json!({"level": "LOUD"})),
+        )
+        .await;
+    assert_eq!(
+        (code, v["message"].as_str()),
+        (404, Some("invalid log level 'LOUD'."))
+    );
+    assert_eq!(api.code("GET", "/admin/loggers/nope").await, 404);
+
+    let (code, keys) = api
+        .call(
+            "GET",
+            "/connector-plugins/io.confluent.connect.http.HttpSinkConnector/config",
+            None,
+        )
+        .await;
+    assert_eq!(code, 200);
+    let url = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "http.api.url")
+        .unwrap();
+    assert_eq!(url["required"], true);
+    let (code, keys) = api
+        .call("GET", "/connector-plugins/insert-field/config", None)
+        .await;
+    assert_eq!(code, 200, "{keys}");
+    assert!(
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["name"] == "topic.field"),
+        "{keys}"
+    );
+    let (code, v) = api
+        .call("GET", "/connector-plugins/com.example.Nope/config", None)
+        .await;
+    assert_eq!(
+        (code, v["message"].as_str()),
+        (404, Some("Unknown plugin com.example.Nope."))
+    );
+
+    let spec = reqwest::get(format!("{}/openapi.yaml", api.base))
+        .await
+        .unwrap();
+    assert_eq!(spec.status(), 200);
+    assert!(
+        spec.text()
+            .await
+            .unwrap()
+            .contains("/connectors/{name}/offsets")
+    );
+    api.process.stop_cleanly();
+}

@@ -28,6 +28,35 @@ pub fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     })
 }
 
+/// Reads a request body as JSON.
+pub fn json_body(b: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
+    serde_json::from_slice(&body(b)?)
+        .map_err(|e| ApiError::bad_request(format!("not valid JSON: {e}")))
+}
+
+/// Reads a request body as a JSON object.
+pub fn json_object(
+    b: Result<Bytes, BytesRejection>,
+) -> Result<serde_json::Map<String, Value>, ApiError> {
+    match json_body(b)? {
+        Value::Object(map) => Ok(map),
+        _ => Err(ApiError::bad_request("expected a JSON object of options")),
+    }
+}
+
+/// Refuses a config whose `name` is not the one in the URL, else sets it.
+fn name_from_url(config: &mut connect::ConnectConfig, name: &str) -> Result<(), ApiError> {
+    match config.get("name") {
+        Some(n) if n != name => Err(ApiError::bad_request(format!(
+            "Connector name configuration ({n}) doesn't match connector name in the URL ({name})"
+        ))),
+        _ => {
+            config.insert("name".into(), name.to_string());
+            Ok(())
+        }
+    }
+}
+
 /// `GET /connectors` (`?expand=status`, `?expand=info`).
 pub async fn list(State(w): State<Arc<Worker>>, RawQuery(q): RawQuery) -> Json<Value> {
     let expand = query_values(q.as_deref(), "expand");
@@ -86,22 +115,9 @@ pub async fn put_config(
     Path(name): Path<String>,
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
-    let value: Value = serde_json::from_slice(&body(b)?)
-        .map_err(|e| ApiError::bad_request(format!("not valid JSON: {e}")))?;
-    let Value::Object(map) = value else {
-        return Err(ApiError::bad_request("expected a JSON object of options"));
-    };
+    let map = json_object(b)?;
     let mut config = connect::json::config_map(map).map_err(ApiError::bad_request)?;
-    match config.get("name") {
-        Some(n) if *n != name => {
-            return Err(ApiError::bad_request(format!(
-                "Connector name configuration ({n}) doesn't match connector name in the URL ({name})"
-            )));
-        }
-        _ => {
-            config.insert("name".into(), name.clone());
-        }
-    }
+    name_from_url(&mut config, &name)?;
     check_name(&name)?;
     let was_created = w.put(&name, config, TargetState::Running, true).await?;
     let status = if was_created {
@@ -265,4 +281,119 @@ pub async fn restart_task(
     }
     w.restart(&name, false).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `PATCH /connectors/{name}/config`: the given options replace or (with
+/// `null`) remove the connector's; 200 with its info.
+pub async fn patch_config(
+    State(w): State<Arc<Worker>>,
+    Path(name): Path<String>,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let patch = json_object(b)?;
+    let mut config = w.raw_config(&name)?;
+    for (k, v) in patch {
+        match v {
+            Value::Null => {
+                config.remove(&k);
+            }
+            Value::String(s) => {
+                config.insert(k, s);
+            }
+            Value::Number(_) | Value::Bool(_) => {
+                config.insert(k, v.to_string());
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "{k:?}: expected a string, number, boolean or null, not {other}"
+                )));
+            }
+        }
+    }
+    name_from_url(&mut config, &name)?;
+    w.put(&name, config, TargetState::Running, true).await?;
+    created(&w, &name, StatusCode::OK)
+}
+
+/// `PUT /connectors/{name}/topics/reset`: 202; the topics it used are forgotten.
+pub async fn reset_topics(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+    w.reset_topics(&name)?;
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+/// `GET /connectors/{name}/offsets`: its consumer group's committed offsets.
+pub async fn offsets(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+    let offsets = w.offsets(&name).await?;
+    let entries: Vec<Value> = offsets
+        .iter()
+        .map(|o| {
+            json!({
+                "partition": {"kafka_topic": o.topic, "kafka_partition": o.partition},
+                "offset": {"kafka_offset": o.offset},
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "offsets": entries })).into_response())
+}
+
+/// `PATCH /connectors/{name}/offsets` on a stopped connector: commits the
+/// given offsets for its consumer group.
+pub async fn alter_offsets(
+    State(w): State<Arc<Worker>>,
+    Path(name): Path<String>,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let value = json_body(b)?;
+    let entries = value
+        .get("offsets")
+        .and_then(Value::as_array)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "Partitions / offsets need to be provided for an alter offsets request",
+            )
+        })?;
+    let mut to = Vec::new();
+    for e in entries {
+        let topic = e.pointer("/partition/kafka_topic").and_then(Value::as_str);
+        let partition = e
+            .pointer("/partition/kafka_partition")
+            .and_then(Value::as_i64)
+            .and_then(|p| i32::try_from(p).ok());
+        let (Some(topic), Some(partition)) = (topic, partition) else {
+            return Err(ApiError::bad_request(format!(
+                "each partition needs kafka_topic and kafka_partition: {e}"
+            )));
+        };
+        let Some(offset) = e.pointer("/offset/kafka_offset").and_then(Value::as_i64) else {
+            return Err(ApiError::bad_request(format!(
+                "{topic}-{partition}: a kafka_offset of 0 or more is needed (DELETE …/offsets resets them all)"
+            )));
+        };
+        if offset < 0 {
+            return Err(ApiError::bad_request(format!(
+                "{topic}-{partition}: kafka_offset {offset} is negative"
+            )));
+        }
+        to.push(crate::worker::PartitionOffset {
+            topic: topic.to_string(),
+            partition,
+            offset,
+        });
+    }
+    w.alter_offsets(&name, to).await?;
+    Ok(
+        Json(json!({"message": "The offsets for this connector have been altered successfully"}))
+            .into_response(),
+    )
+}
+
+/// `DELETE /connectors/{name}/offsets` on a stopped connector: deletes its
+/// consumer group, so it starts again from the earliest records.
+pub async fn reset_offsets(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+    w.reset_offsets(&name).await?;
+    Ok(
+        Json(json!({"message": "The offsets for this connector have been reset successfully"}))
+            .into_response(),
+    )
 }

@@ -37,7 +37,8 @@ impl From<WorkerError> for ApiError {
             WorkerError::Exists(_) => StatusCode::CONFLICT,
             WorkerError::Invalid(_) => StatusCode::BAD_REQUEST,
             WorkerError::FromManifest { .. } => StatusCode::CONFLICT,
-            WorkerError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            WorkerError::Store(_) | WorkerError::Offsets(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            WorkerError::NotStopped(_) => StatusCode::BAD_REQUEST,
         };
         ApiError::new(status, e.to_string())
     }

@@ -3,6 +3,7 @@
 //! optional bearer or basic auth on every request that changes state and a
 //! request body limit.
 
+mod admin;
 mod connectors;
 mod error;
 mod plugins;
@@ -53,7 +54,9 @@ pub fn router(worker: Arc<Worker>, auth: ApiAuth) -> Router {
         )
         .route(
             "/connectors/{name}/config",
-            get(connectors::get_config).put(connectors::put_config),
+            get(connectors::get_config)
+                .put(connectors::put_config)
+                .patch(connectors::patch_config),
         )
         .route("/connectors/{name}/status", get(connectors::status))
         .route("/connectors/{name}/tasks", get(connectors::tasks))
@@ -70,9 +73,23 @@ pub fn router(worker: Arc<Worker>, auth: ApiAuth) -> Router {
         .route("/connectors/{name}/resume", put(connectors::resume))
         .route("/connectors/{name}/stop", put(connectors::stop))
         .route("/connectors/{name}/topics", get(connectors::topics))
-        .route("/connector-plugins", get(plugins::list))
         .route(
-            "/connector-plugins/{kind}/config/validate",
+            "/connectors/{name}/topics/reset",
+            put(connectors::reset_topics),
+        )
+        .route(
+            "/connectors/{name}/offsets",
+            get(connectors::offsets)
+                .patch(connectors::alter_offsets)
+                .delete(connectors::reset_offsets),
+        )
+        .route("/connector-plugins", get(plugins::list))
+        .route("/connector-plugins/{plugin}/config", get(plugins::config))
+        .route("/admin/loggers", get(admin::list))
+        .route("/admin/loggers/{logger}", get(admin::get).put(admin::put))
+        .route("/openapi.yaml", get(openapi))
+        .route(
+            "/connector-plugins/{plugin}/config/validate",
             put(plugins::validate),
         )
         .fallback(not_found)
@@ -122,6 +139,14 @@ async fn health(State(worker): State<Arc<Worker>>) -> Response {
         )
             .into_response()
     }
+}
+
+/// The OpenAPI document describing this API.
+pub const OPENAPI: &str = include_str!("../../../docs/openapi.yaml");
+
+/// `GET /openapi.yaml`.
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI).into_response()
 }
 
 /// `GET /metrics`: Prometheus (OpenMetrics) text.

@@ -10,7 +10,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use serde_json::{Value, json};
 
-use super::connectors::body;
+use super::connectors::json_object;
 use super::error::ApiError;
 use super::query_values;
 use crate::connect::{self, CONNECTOR_CLASSES, CONVERTER_CLASSES, TRANSFORM_CLASSES};
@@ -81,11 +81,7 @@ pub async fn validate(
     Path(kind): Path<String>,
     b: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let value: Value = serde_json::from_slice(&body(b)?)
-        .map_err(|e| ApiError::bad_request(format!("not valid JSON: {e}")))?;
-    let Value::Object(map) = value else {
-        return Err(ApiError::bad_request("expected a JSON object of options"));
-    };
+    let map = json_object(b)?;
     let config = connect::json::config_map(map).map_err(ApiError::bad_request)?;
     let class = config.get("connector.class").cloned().unwrap_or_default();
     let alias = |c: &str| {
@@ -142,6 +138,69 @@ pub async fn validate(
         "groups": ["Common", "Sluice"],
         "configs": configs,
     })))
+}
+
+/// `GET /connector-plugins/{plugin}/config`: the options Sluice applies for
+/// a connector, converter or transform class, or a Wasm plugin's config keys.
+pub async fn config(
+    State(w): State<Arc<Worker>>,
+    Path(plugin): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if let Some(options) = connect::class_options(&plugin) {
+        let required = [
+            "http.api.url",
+            "http.url",
+            "http.authorization.type",
+            "s3.bucket.name",
+            "flush.size",
+            "connector.class",
+        ];
+        return Ok(Json(Value::Array(
+            options
+                .iter()
+                .map(|k| key_info(k, "STRING", required.contains(k), None, ""))
+                .collect(),
+        )));
+    }
+    let unknown = || ApiError::not_found(format!("Unknown plugin {plugin}."));
+    if plugin.is_empty() || plugin.contains(['/', '.', '\\']) {
+        return Err(unknown());
+    }
+    let path = w.settings().plugin_dir.join(format!("{plugin}.wasm"));
+    if !path.is_file() {
+        return Err(unknown());
+    }
+    let loaded = w.runtime().load(&path).await.map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{plugin}: {e}"),
+        )
+    })?;
+    Ok(Json(Value::Array(
+        loaded
+            .metadata
+            .config
+            .iter()
+            .map(|k| {
+                key_info(
+                    &k.name,
+                    &k.value_type.to_uppercase(),
+                    k.required,
+                    k.default.as_deref(),
+                    &k.description,
+                )
+            })
+            .collect(),
+    )))
+}
+
+/// Connect's `ConfigKeyInfo` of one option.
+fn key_info(name: &str, kind: &str, required: bool, default: Option<&str>, doc: &str) -> Value {
+    json!({
+        "name": name, "type": kind, "required": required, "default_value": default,
+        "importance": if required { "HIGH" } else { "MEDIUM" }, "documentation": doc,
+        "group": "Common", "order": -1, "width": "NONE", "display_name": name, "dependents": [],
+    })
 }
 
 fn config_value(key: &str, value: Option<&String>, errors: Vec<String>) -> Value {

@@ -7,6 +7,23 @@ use super::{Options, Problem};
 
 pub const CLASS: &str = "io.aiven.kafka.connect.http.HttpSinkConnector";
 
+/// Aiven's options Sluice applies.
+pub const OPTIONS: &[&str] = &[
+    "http.url",
+    "http.authorization.type",
+    "http.headers.authorization",
+    "http.headers.content.type",
+    "http.headers.additional",
+    "http.timeout",
+    "batching.enabled",
+    "batch.max.size",
+    "batch.prefix",
+    "batch.suffix",
+    "batch.separator",
+    "max.retries",
+    "retry.backoff.ms",
+];
+
 /// The `sink` table, taking Aiven's options from `opts`.
 pub fn sink(
     opts: &mut Options,

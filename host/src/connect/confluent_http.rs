@@ -8,7 +8,7 @@ pub const CLASS: &str = "io.confluent.connect.http.HttpSinkConnector";
 
 /// Options of the HTTP sink section, the same names as Confluent's (and
 /// Sluice's own additions, so a manifest's section can be sent as JSON).
-const SINK_OPTIONS: &[&str] = &[
+pub const SINK_OPTIONS: &[&str] = &[
     "http.api.url",
     "request.method",
     "headers",
@@ -44,7 +44,7 @@ const SINK_OPTIONS: &[&str] = &[
 ];
 
 /// Options of the `json-batch` formatter that builds the bodies.
-const FORMATTER_OPTIONS: &[&str] = &[
+pub const FORMATTER_OPTIONS: &[&str] = &[
     "request.body.format",
     "batch.prefix",
     "batch.suffix",

@@ -7,7 +7,7 @@ pub const CLASS: &str = "io.confluent.connect.s3.S3SinkConnector";
 
 /// Options of the S3 sink section, the same names as Confluent's (and
 /// Sluice's own additions).
-const SINK_OPTIONS: &[&str] = &[
+pub const SINK_OPTIONS: &[&str] = &[
     "s3.bucket.name",
     "s3.region",
     "store.url",

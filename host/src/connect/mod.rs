@@ -159,6 +159,61 @@ fn class_short(class: &str) -> Option<&'static str> {
     (simple.len() == 1).then(|| simple[0])
 }
 
+/// Connect's options of every sink connector that Sluice applies.
+pub const COMMON_OPTIONS: &[&str] = &[
+    "name",
+    "connector.class",
+    "topics",
+    "topics.regex",
+    "tasks.max",
+    "key.converter",
+    "value.converter",
+    "header.converter",
+    "transforms",
+    "predicates",
+    "errors.tolerance",
+    "errors.log.enable",
+    "errors.log.include.messages",
+    "errors.retry.timeout",
+    "errors.retry.delay.max.ms",
+    "errors.deadletterqueue.topic.name",
+    "errors.deadletterqueue.topic.replication.factor",
+    "errors.deadletterqueue.context.headers.enable",
+    "offset.flush.interval.ms",
+];
+
+/// The options Sluice applies for `class`: a connector class (its own and
+/// [`COMMON_OPTIONS`]), a converter or a transform; `None` for a class
+/// Sluice does not have.
+pub fn class_options(class: &str) -> Option<Vec<&'static str>> {
+    if let Some(c) = class_short(class) {
+        let own: Vec<&'static str> = match c {
+            confluent_http::CLASS => [
+                confluent_http::SINK_OPTIONS,
+                confluent_http::FORMATTER_OPTIONS,
+            ]
+            .concat(),
+            aiven::CLASS => aiven::OPTIONS.to_vec(),
+            _ => [
+                confluent_s3::SINK_OPTIONS,
+                &["storage.class", "schema.compatibility"],
+            ]
+            .concat(),
+        };
+        return Some(COMMON_OPTIONS.iter().copied().chain(own).collect());
+    }
+    CONVERTER_CLASSES
+        .iter()
+        .find(|(c, ..)| *c == class)
+        .map(|(_, _, o)| o.to_vec())
+        .or_else(|| {
+            TRANSFORM_CLASSES
+                .iter()
+                .find(|(c, ..)| *c == class)
+                .map(|(_, _, o)| o.to_vec())
+        })
+}
+
 /// Options every sink connector has (Connect's `SinkConnectorConfig`):
 /// topics, tasks, converters, transforms, error handling, consumer overrides.
 fn common(
@@ -168,22 +223,13 @@ fn common(
     problems: &mut Vec<Problem>,
     unsupported: &mut Vec<Problem>,
 ) {
-    for key in [
-        "topics",
-        "topics.regex",
-        "tasks.max",
-        "errors.tolerance",
-        "errors.log.enable",
-        "errors.log.include.messages",
-        "errors.retry.timeout",
-        "errors.retry.delay.max.ms",
-        "errors.deadletterqueue.topic.name",
-        "errors.deadletterqueue.topic.replication.factor",
-        "errors.deadletterqueue.context.headers.enable",
-        "offset.flush.interval.ms",
-    ] {
+    // Copied as they are; the converters, transforms and predicates are mapped below.
+    for key in COMMON_OPTIONS[2..]
+        .iter()
+        .filter(|k| !k.contains("converter") && !["transforms", "predicates"].contains(k))
+    {
         if let Some(v) = opts.take(key) {
-            section.insert(key.into(), v.into());
+            section.insert((*key).into(), v.into());
         }
     }
     let mut kafka = toml::Table::new();

@@ -42,6 +42,7 @@ pub async fn read_partition(
 ) {
     let topic: Arc<str> = Arc::from(tp.topic.as_str());
     let counts = stats.partition(&tp.topic, tp.partition);
+    let mut used = false;
     let mut records: Vec<Record> = Vec::new();
     let mut bytes = 0usize;
     // Fires when the open batch has lingered long enough; armed when it opens.
@@ -56,6 +57,10 @@ pub async fn read_partition(
                     let record = to_record(&m, &topic);
                     stats.records_consumed.fetch_add(1, Ordering::Relaxed);
                     counts.records_in.fetch_add(1, Ordering::Relaxed);
+                    if !used {
+                        stats.topic_used(&tp.topic);
+                        used = true;
+                    }
                     bytes += record.value.as_ref().map_or(0, Bytes::len);
                     if records.is_empty() {
                         lingering

@@ -4,6 +4,7 @@
 //! changes (one at a time) and never holds a lock across a plugin build or a
 //! connector's shutdown.
 
+mod offsets;
 mod state;
 mod store;
 
@@ -17,6 +18,7 @@ use crate::config::{BuiltConnector, ConnectorSpec, Manifest};
 use crate::connect::{self, ConnectConfig, Problem};
 use crate::plugin::Runtime;
 use crate::stats::ConnectorStats;
+pub use offsets::PartitionOffset;
 pub use state::{ConnectorState, Origin, TargetState};
 use store::{ConfigChange, StoredConnector};
 pub use store::{ConfigFeed, ConfigStore, StoreSettings};
@@ -35,6 +37,14 @@ pub enum WorkerError {
     /// The config topic could not be written or read back.
     #[error("{0}")]
     Store(String),
+    /// Offsets change only while the connector is stopped.
+    #[error(
+        "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{0}/stop' endpoint"
+    )]
+    NotStopped(String),
+    /// The consumer group's offsets could not be read or changed.
+    #[error("{0}")]
+    Offsets(String),
 }
 
 /// Settings connectors created through the API inherit, as from a Connect
@@ -420,6 +430,81 @@ impl Worker {
             .ok_or_else(|| WorkerError::NotFound(name.into()))
     }
 
+    /// Connector `name`'s config as given (secrets included), if the API
+    /// may change it.
+    pub fn raw_config(&self, name: &str) -> Result<ConnectConfig, WorkerError> {
+        self.api_owned(name)
+    }
+
+    /// Forgets the topics connector `name` has used.
+    pub fn reset_topics(&self, name: &str) -> Result<(), WorkerError> {
+        let entries = self.lock();
+        let e = entries
+            .get(name)
+            .ok_or_else(|| WorkerError::NotFound(name.into()))?;
+        e.stats
+            .active_topics
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        Ok(())
+    }
+
+    /// Connector `name`'s spec, and whether it is stopped.
+    fn spec_of(&self, name: &str) -> Result<(ConnectorSpec, bool), WorkerError> {
+        let entries = self.lock();
+        let e = entries
+            .get(name)
+            .ok_or_else(|| WorkerError::NotFound(name.into()))?;
+        let spec = e.spec.clone().ok_or_else(|| {
+            WorkerError::Offsets(format!(
+                "connector {name} cannot run on this worker: {}",
+                e.state.trace().unwrap_or("")
+            ))
+        })?;
+        Ok((
+            spec,
+            e.target == TargetState::Stopped && e.running.is_none(),
+        ))
+    }
+
+    /// The committed offsets of connector `name`'s consumer group.
+    pub async fn offsets(&self, name: &str) -> Result<Vec<PartitionOffset>, WorkerError> {
+        let (spec, _) = self.spec_of(name)?;
+        tokio::task::spawn_blocking(move || offsets::committed(&spec))
+            .await
+            .map_err(|e| WorkerError::Offsets(e.to_string()))?
+            .map_err(WorkerError::Offsets)
+    }
+
+    /// Commits `to` for stopped connector `name`'s consumer group.
+    pub async fn alter_offsets(
+        &self,
+        name: &str,
+        to: Vec<PartitionOffset>,
+    ) -> Result<(), WorkerError> {
+        let (spec, stopped) = self.spec_of(name)?;
+        if !stopped {
+            return Err(WorkerError::NotStopped(name.into()));
+        }
+        tokio::task::spawn_blocking(move || offsets::alter(&spec, &to))
+            .await
+            .map_err(|e| WorkerError::Offsets(e.to_string()))?
+            .map_err(|e| match e {
+                offsets::AlterError::NotConsumed(m) => WorkerError::Invalid(m),
+                offsets::AlterError::Kafka(m) => WorkerError::Offsets(m),
+            })
+    }
+
+    /// Deletes stopped connector `name`'s consumer group and its offsets.
+    pub async fn reset_offsets(&self, name: &str) -> Result<(), WorkerError> {
+        let (spec, stopped) = self.spec_of(name)?;
+        if !stopped {
+            return Err(WorkerError::NotStopped(name.into()));
+        }
+        offsets::reset(&spec).await.map_err(WorkerError::Offsets)
+    }
+
     /// Every connector's view, by name.
     pub fn list(&self) -> Vec<ConnectorView> {
         self.lock().iter().map(|(n, e)| view(n, e)).collect()
@@ -505,7 +590,7 @@ impl Worker {
         };
         entry.generation += 1;
         let generation = entry.generation;
-        entry.stats = Arc::new(ConnectorStats::default());
+        entry.stats = Arc::new(entry.stats.next_run());
         let stats = entry.stats.clone();
         let worker = Arc::downgrade(self);
         let name = name.to_string();
@@ -576,11 +661,7 @@ fn view(name: &str, e: &Entry) -> ConnectorView {
         config: e.config.clone(),
         state: e.state.clone(),
         target: e.target,
-        topics: e
-            .spec
-            .as_ref()
-            .map(|s| s.subscription.clone())
-            .unwrap_or_default(),
+        topics: e.stats.topics_used(),
         unsupported: e.unsupported.clone(),
         stats: e.stats.clone(),
         origin: e.origin.clone(),

@@ -1,0 +1,111 @@
+//! Logging: the `SLUICE_LOG` filter, changeable while the process runs, as
+//! Connect's `/admin/loggers` changes log4j levels. A logger is a module
+//! path (`sluice::sink::http`) or `root`.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::sync::{Mutex, OnceLock};
+
+use tracing_subscriber::prelude::*;
+use tracing_subscriber::{EnvFilter, Registry, reload};
+
+/// One logger's level and when the API last set it (ms since the epoch).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggerLevel {
+    pub level: String,
+    pub last_modified: Option<i64>,
+}
+
+struct Levels {
+    handle: reload::Handle<EnvFilter, Registry>,
+    /// `root` and every logger given a level, as filter directives.
+    loggers: Mutex<BTreeMap<String, LoggerLevel>>,
+}
+
+static LEVELS: OnceLock<Levels> = OnceLock::new();
+
+/// Installs the global subscriber: logs to stderr, filtered by `SLUICE_LOG`
+/// (default `info`), with levels the API can change.
+pub fn init() {
+    let spec = std::env::var("SLUICE_LOG").unwrap_or_else(|_| "info".into());
+    let filter = EnvFilter::try_new(&spec).unwrap_or_else(|_| EnvFilter::new("info"));
+    let (filter, handle) = reload::Layer::new(filter);
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    tracing_subscriber::registry().with(filter).with(fmt).init();
+    let mut loggers = BTreeMap::new();
+    for directive in spec.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let (name, level) = match directive.split_once('=') {
+            Some((n, l)) => (n.to_string(), l.to_string()),
+            None => ("root".to_string(), directive.to_string()),
+        };
+        loggers.insert(
+            name,
+            LoggerLevel {
+                level: level.to_ascii_uppercase(),
+                last_modified: None,
+            },
+        );
+    }
+    loggers.entry("root".into()).or_insert(LoggerLevel {
+        level: "ERROR".into(),
+        last_modified: None,
+    });
+    let _ = LEVELS.set(Levels {
+        handle,
+        loggers: Mutex::new(loggers),
+    });
+}
+
+/// Every logger with a level (`root` included); empty if logging was not
+/// set up through [`init`].
+pub fn levels() -> BTreeMap<String, LoggerLevel> {
+    LEVELS
+        .get()
+        .map(|l| l.loggers.lock().unwrap_or_else(|p| p.into_inner()).clone())
+        .unwrap_or_default()
+}
+
+/// Sets `logger`'s level (`ERROR` … `TRACE`, any case); returns the loggers
+/// changed, or why not.
+pub fn set(logger: &str, level: &str) -> Result<Vec<String>, String> {
+    let level = level.trim().to_ascii_uppercase();
+    if !["ERROR", "WARN", "INFO", "DEBUG", "TRACE", "OFF"].contains(&level.as_str()) {
+        return Err(format!("invalid log level '{level}'."));
+    }
+    if logger.is_empty()
+        || !logger
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+    {
+        return Err(format!(
+            "invalid logger {logger:?}: a module path such as sluice::sink::http, or root"
+        ));
+    }
+    let levels = LEVELS
+        .get()
+        .ok_or("logging is not set up in this process")?;
+    let mut loggers = levels.loggers.lock().unwrap_or_else(|p| p.into_inner());
+    loggers.insert(
+        logger.to_string(),
+        LoggerLevel {
+            level,
+            last_modified: Some(chrono::Utc::now().timestamp_millis()),
+        },
+    );
+    let spec: Vec<String> = loggers
+        .iter()
+        .map(|(name, l)| {
+            let level = l.level.to_ascii_lowercase();
+            if name == "root" {
+                level
+            } else {
+                format!("{name}={level}")
+            }
+        })
+        .collect();
+    let filter = EnvFilter::try_new(spec.join(",")).map_err(|e| e.to_string())?;
+    levels.handle.reload(filter).map_err(|e| e.to_string())?;
+    Ok(vec![logger.to_string()])
+}
