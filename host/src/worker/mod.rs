@@ -78,6 +78,30 @@ struct Entry {
     stats: Arc<ConnectorStats>,
 }
 
+impl Entry {
+    /// A connector not started yet.
+    fn new(
+        origin: Origin,
+        config: ConnectConfig,
+        spec: Option<ConnectorSpec>,
+        target: TargetState,
+        state: ConnectorState,
+        unsupported: Vec<Problem>,
+    ) -> Self {
+        Entry {
+            origin,
+            config,
+            spec,
+            target,
+            state,
+            unsupported,
+            running: None,
+            generation: 0,
+            stats: Arc::new(ConnectorStats::default()),
+        }
+    }
+}
+
 /// A started connector: its stop switch and task.
 struct Running {
     stop: watch::Sender<bool>,
@@ -198,17 +222,7 @@ impl Worker {
         };
         self.lock().insert(
             name.to_string(),
-            Entry {
-                origin: Origin::Api,
-                config: stored.config,
-                spec,
-                target,
-                state,
-                unsupported,
-                running: None,
-                generation: 0,
-                stats: Arc::new(ConnectorStats::default()),
-            },
+            Entry::new(Origin::Api, stored.config, spec, target, state, unsupported),
         );
         if let Ok(b) = built {
             self.apply_target(name, Some(b)).await;
@@ -240,17 +254,14 @@ impl Worker {
             let config = manifest_config(manifest, &spec);
             self.lock().insert(
                 spec.name.clone(),
-                Entry {
-                    origin: Origin::Manifest(manifest.path.clone()),
+                Entry::new(
+                    Origin::Manifest(manifest.path.clone()),
                     config,
-                    spec: Some(spec),
-                    target: TargetState::Running,
-                    state: ConnectorState::Unassigned,
-                    unsupported: Vec::new(),
-                    running: None,
-                    generation: 0,
-                    stats: Arc::new(ConnectorStats::default()),
-                },
+                    Some(spec),
+                    TargetState::Running,
+                    ConnectorState::Unassigned,
+                    Vec::new(),
+                ),
             );
             self.launch(&b.spec.name.clone(), Arc::new(b));
         }
@@ -336,17 +347,14 @@ impl Worker {
         self.halt(name).await;
         self.lock().insert(
             name.to_string(),
-            Entry {
-                origin: Origin::Api,
+            Entry::new(
+                Origin::Api,
                 config,
-                spec: Some(spec),
+                Some(spec),
                 target,
-                state: ConnectorState::Unassigned,
+                ConnectorState::Unassigned,
                 unsupported,
-                running: None,
-                generation: 0,
-                stats: Arc::new(ConnectorStats::default()),
-            },
+            ),
         );
         self.apply_target(name, Some(built)).await;
         Ok(created)
@@ -568,12 +576,7 @@ impl Worker {
             Err(crate::config::ManifestError::Invalid { problems, .. }) => {
                 let problems: Vec<Problem> = problems
                     .iter()
-                    .map(|p| {
-                        let p = p
-                            .strip_prefix(&format!("connectors[0] ({}): ", spec.name))
-                            .unwrap_or(p);
-                        Problem::new("", p)
-                    })
+                    .map(|p| manifest_problem(&spec.name, p))
                     .collect();
                 Err(WorkerError::Invalid(invalid_message(&problems)))
             }
