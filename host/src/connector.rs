@@ -300,8 +300,7 @@ fn finished(
     stats.batch_finished(
         &ticket.partition.topic,
         ticket.partition.partition,
-        done.records,
-        done.failed,
+        &done.counts,
     );
     let _ = stats.first_batch.set(Instant::now());
 }
@@ -354,7 +353,7 @@ async fn worker(
                 let started = Instant::now();
                 match pipeline.process(&mut state, records).await {
                     Ok(d) => {
-                        crate::metrics::observe_batch(pipeline.name(), d.records, started.elapsed());
+                        crate::metrics::observe_batch(pipeline.name(), d.counts.records, started.elapsed());
                         let _ = done.send(WorkerMsg::Done(ticket, d));
                     }
                     Err(e) => {

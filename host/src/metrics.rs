@@ -53,6 +53,14 @@ pub fn render(connectors: &[ConnectorView]) -> String {
     let records_in = Family::<Labels, Counter>::default();
     let finished = Family::<Labels, Counter>::default();
     let failed = Family::<Labels, Counter>::default();
+    let delivered = Family::<Labels, Counter>::default();
+    let dropped = Family::<Labels, Counter>::default();
+    let dead_lettered = Family::<Labels, Counter>::default();
+    let http_responses = Family::<Labels, Counter>::default();
+    let http_transport_errors = Family::<Labels, Counter>::default();
+    let retries = Family::<Labels, Counter>::default();
+    let s3_objects = Family::<Labels, Counter>::default();
+    let s3_bytes = Family::<Labels, Counter>::default();
     let lag = Family::<Labels, Gauge>::default();
     let state = Family::<Labels, Gauge>::default();
     let stage_seconds = Family::<Labels, Counter<f64, std::sync::atomic::AtomicU64>>::default();
@@ -75,6 +83,18 @@ pub fn render(connectors: &[ConnectorView]) -> String {
             failed
                 .get_or_create(&labels)
                 .inc_by(counts.records_failed.load(Relaxed));
+            let (n_finished, n_failed, n_dropped) = (
+                counts.records_finished.load(Relaxed),
+                counts.records_failed.load(Relaxed),
+                counts.records_dropped.load(Relaxed),
+            );
+            delivered
+                .get_or_create(&labels)
+                .inc_by(n_finished.saturating_sub(n_failed + n_dropped));
+            dropped.get_or_create(&labels).inc_by(n_dropped);
+            dead_lettered
+                .get_or_create(&labels)
+                .inc_by(counts.records_dead_lettered.load(Relaxed));
             let l = counts.lag.load(Relaxed);
             if l >= 0 {
                 lag.get_or_create(&labels).set(l);
@@ -88,6 +108,24 @@ pub fn render(connectors: &[ConnectorView]) -> String {
             state
                 .get_or_create(&labels)
                 .set(i64::from(c.state.name() == s));
+        }
+        let sink = &c.stats.sink;
+        let labels = connector_label(&c.name);
+        for (status, n) in sink.http_statuses() {
+            let mut labels = labels.clone();
+            labels.push(("status".to_string(), status.to_string()));
+            http_responses.get_or_create(&labels).inc_by(n);
+        }
+        for (family, value) in [
+            (&http_transport_errors, &sink.http_transport_errors),
+            (&retries, &sink.retries),
+            (&s3_objects, &sink.s3_objects),
+            (&s3_bytes, &sink.s3_bytes),
+        ] {
+            let v = value.load(Relaxed);
+            if v > 0 {
+                family.get_or_create(&labels).inc_by(v);
+            }
         }
         for s in c.stats.stage_totals() {
             let labels = vec![
@@ -113,6 +151,46 @@ pub fn render(connectors: &[ConnectorView]) -> String {
         "sluice_records_failed",
         "Records that failed and were logged or sent to the dead letter queue (errors.tolerance=all)",
         failed,
+    );
+    registry.register(
+        "sluice_records_delivered",
+        "Records the sink took (sent in an accepted request, or written to an object)",
+        delivered,
+    );
+    registry.register(
+        "sluice_records_dropped",
+        "Records deliberately left out: filtered by a transform, a null value skipped, a failed request ignored (behavior.on.error=ignore)",
+        dropped,
+    );
+    registry.register(
+        "sluice_records_dead_lettered",
+        "Failed records written to the dead letter queue",
+        dead_lettered,
+    );
+    registry.register(
+        "sluice_http_responses",
+        "HTTP answers the sink got, by status code (retried attempts included)",
+        http_responses,
+    );
+    registry.register(
+        "sluice_http_transport_errors",
+        "HTTP requests that got no answer (connection refused, timeout)",
+        http_transport_errors,
+    );
+    registry.register(
+        "sluice_sink_retries",
+        "Requests the sink sent again after a retryable failure (HTTP or S3)",
+        retries,
+    );
+    registry.register(
+        "sluice_s3_objects_uploaded",
+        "S3 objects made visible",
+        s3_objects,
+    );
+    registry.register(
+        "sluice_s3_bytes_uploaded",
+        "Bytes sent to S3 in objects and parts",
+        s3_bytes,
     );
     registry.register("sluice_consumer_lag", "Messages between the consumer's position and the partition's end, from librdkafka's statistics", lag);
     registry.register(

@@ -17,6 +17,10 @@ pub struct ConnectorStats {
     pub batches_finished: AtomicU64,
     /// Records that failed and were logged or dead-lettered (`errors.tolerance=all`).
     pub records_failed: AtomicU64,
+    /// What the sink did: HTTP answers and retries, S3 uploads.
+    pub sink: SinkCounters,
+    /// The latest errors, for the status page, kept across restarts.
+    pub recent_errors: Arc<RecentErrors>,
     /// When the connector started (the clock of the `*_ms` figures).
     pub started: Instant,
     /// When the group first assigned partitions to this process.
@@ -41,6 +45,12 @@ pub struct PartitionCounts {
     pub records_finished: AtomicU64,
     /// Records that failed and were logged or dead-lettered.
     pub records_failed: AtomicU64,
+    /// Records a transform filtered out, a null value skipped
+    /// (`behavior.on.null.values=ignore`) or a failed request left behind
+    /// (`behavior.on.error=ignore`): finished without reaching the sink.
+    pub records_dropped: AtomicU64,
+    /// Failed records written to the dead letter queue.
+    pub records_dead_lettered: AtomicU64,
     /// Messages between the committed position and the partition's end, as
     /// librdkafka last reported it (-1: not known yet).
     pub lag: AtomicI64,
@@ -53,6 +63,8 @@ impl Default for ConnectorStats {
             records_finished: AtomicU64::new(0),
             batches_finished: AtomicU64::new(0),
             records_failed: AtomicU64::new(0),
+            sink: SinkCounters::default(),
+            recent_errors: Arc::default(),
             started: Instant::now(),
             assigned: OnceLock::new(),
             first_batch: OnceLock::new(),
@@ -60,6 +72,119 @@ impl Default for ConnectorStats {
             partitions: Mutex::new(BTreeMap::new()),
             active_topics: Arc::default(),
         }
+    }
+}
+
+/// What became of a finished batch's consumed records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchCounts {
+    /// Consumed records in the batch (all of them are finished).
+    pub records: usize,
+    /// Records that failed and were reported (logged, dead-lettered).
+    pub failed: usize,
+    /// Of the failed records, those written to the dead letter queue.
+    pub dead_lettered: usize,
+    /// Records deliberately dropped before or by the sink.
+    pub dropped: usize,
+}
+
+impl BatchCounts {
+    /// Records the sink took: neither failed nor dropped.
+    pub fn delivered(&self) -> usize {
+        self.records - self.failed - self.dropped
+    }
+}
+
+/// What a connector's sink did, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct SinkCounters {
+    /// HTTP answers by status code, retried attempts included.
+    http_statuses: Mutex<BTreeMap<u16, u64>>,
+    /// HTTP requests that got no answer (connection refused, timeout).
+    pub http_transport_errors: AtomicU64,
+    /// Requests sent again after a retryable failure (HTTP or S3).
+    pub retries: AtomicU64,
+    /// S3 objects made visible (single uploads and completed multipart ones).
+    pub s3_objects: AtomicU64,
+    /// Bytes sent to S3 in objects and parts.
+    pub s3_bytes: AtomicU64,
+}
+
+impl SinkCounters {
+    /// Counts an HTTP answer.
+    pub fn http_answered(&self, status: u16) {
+        *self
+            .http_statuses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(status)
+            .or_default() += 1;
+    }
+
+    /// HTTP answers so far, by status.
+    pub fn http_statuses(&self) -> Vec<(u16, u64)> {
+        self.http_statuses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(s, n)| (*s, *n))
+            .collect()
+    }
+
+    /// Counts an S3 object made visible.
+    pub fn s3_uploaded(&self) {
+        self.s3_objects.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts `n` bytes sent to S3.
+    pub fn s3_sent(&self, n: usize) {
+        self.s3_bytes.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// Counts a retried request.
+    pub fn retried(&self) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// How many errors a connector keeps for the status page.
+pub const RECENT_ERRORS_KEPT: usize = 20;
+
+/// The latest errors of a connector, newest last.
+#[derive(Debug, Default)]
+pub struct RecentErrors {
+    errors: Mutex<std::collections::VecDeque<RecentError>>,
+}
+
+/// One error and when it happened.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecentError {
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    pub message: String,
+}
+
+impl RecentErrors {
+    /// Keeps `message`, forgetting the oldest beyond [`RECENT_ERRORS_KEPT`].
+    pub fn push(&self, message: String) {
+        let at_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        if errors.len() == RECENT_ERRORS_KEPT {
+            errors.pop_front();
+        }
+        errors.push_back(RecentError { at_ms, message });
+    }
+
+    /// The kept errors, oldest first.
+    pub fn list(&self) -> Vec<RecentError> {
+        self.errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 }
 
@@ -161,25 +286,35 @@ impl ConnectorStats {
             .clone()
     }
 
-    /// Counts a finished batch of `records` consumed records of a partition,
-    /// `failed` of them logged or dead-lettered.
-    pub fn batch_finished(&self, topic: &str, partition: i32, records: usize, failed: usize) {
+    /// Counts a finished batch of a partition.
+    pub fn batch_finished(&self, topic: &str, partition: i32, batch: &BatchCounts) {
         let counts = self.partition(topic, partition);
         for (total, own, n) in [
-            (&self.records_finished, &counts.records_finished, records),
-            (&self.records_failed, &counts.records_failed, failed),
+            (
+                &self.records_finished,
+                &counts.records_finished,
+                batch.records,
+            ),
+            (&self.records_failed, &counts.records_failed, batch.failed),
         ] {
             total.fetch_add(n as u64, Ordering::Relaxed);
             own.fetch_add(n as u64, Ordering::Relaxed);
         }
+        counts
+            .records_dropped
+            .fetch_add(batch.dropped as u64, Ordering::Relaxed);
+        counts
+            .records_dead_lettered
+            .fetch_add(batch.dead_lettered as u64, Ordering::Relaxed);
         self.batches_finished.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Fresh counters for a new run of the same connector, keeping its
-    /// active topics.
+    /// active topics and recent errors.
     pub fn next_run(&self) -> Self {
         ConnectorStats {
             active_topics: self.active_topics.clone(),
+            recent_errors: self.recent_errors.clone(),
             ..ConnectorStats::default()
         }
     }

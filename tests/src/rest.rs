@@ -132,6 +132,21 @@ impl ApiWorker {
         .await
     }
 
+    /// The text of `GET /metrics`.
+    pub async fn metrics(&self) -> Metrics {
+        let text = self
+            .client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("the /metrics body");
+        Metrics(text)
+    }
+
     /// Polls `path` until its `pointer` reads `want`, or panics after `secs`.
     pub async fn wait_for(&self, path: &str, pointer: &str, want: &str, secs: u64) -> Value {
         let deadline = std::time::Instant::now() + Duration::from_secs(secs);
@@ -146,5 +161,39 @@ impl ApiWorker {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+}
+
+/// A scrape of `/metrics` (OpenMetrics text).
+pub struct Metrics(pub String);
+
+impl Metrics {
+    /// The sum of the samples of `name` whose labels include every one of
+    /// `labels` (0 when there is none).
+    pub fn sum(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        self.samples(name, labels).iter().sum()
+    }
+
+    /// The values of the samples of `name` whose labels include `labels`.
+    pub fn samples(&self, name: &str, labels: &[(&str, &str)]) -> Vec<f64> {
+        self.0
+            .lines()
+            .filter_map(|line| {
+                let (series, value) = line.rsplit_once(' ')?;
+                let (metric, rest) = series.split_once('{').unwrap_or((series, "}"));
+                (metric == name
+                    && labels
+                        .iter()
+                        .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\""))))
+                .then(|| value.parse::<f64>().ok())
+                .flatten()
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }

@@ -144,6 +144,19 @@ async fn treasure_data_connector_json_posted_unchanged_delivers_and_commits() {
         "{metrics}"
     );
     assert!(line("sluice_stage_calls_total{").contains("stage="));
+    let m = api.metrics().await;
+    let c = [("connector", name.as_str())];
+    assert_eq!(m.sum("sluice_records_delivered_total", &c), 1200.0, "{m}");
+    assert_eq!(m.sum("sluice_records_dropped_total", &c), 0.0, "{m}");
+    assert_eq!(m.sum("sluice_records_dead_lettered_total", &c), 0.0, "{m}");
+    assert_eq!(
+        m.sum(
+            "sluice_http_responses_total",
+            &[("connector", &name), ("status", "200")]
+        ),
+        receiver.accepted().len() as f64,
+        "one 200 per request: {m}"
+    );
     let rss = metrics
         .lines()
         .find_map(|l| l.strip_prefix("process_resident_memory_bytes "))
@@ -162,6 +175,12 @@ async fn curl_sequences_get_connect_shaped_answers() {
     let (code, root) = api.call("GET", "/", None).await;
     assert_eq!(code, 200);
     assert!(root["version"].is_string(), "{root}");
+    assert!(
+        root["kafka_cluster_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "the broker's cluster id: {root}"
+    );
     let name = "curl-td";
     let body = td_connector(name, &topic, &receiver.url("/td"));
     assert_eq!(api.call("POST", "/connectors", Some(&body)).await.0, 201);
@@ -604,6 +623,23 @@ async fn s3_connector_json_with_the_hourly_partitioner_writes_confluents_keys() 
                 String::from_utf8_lossy(&got[&want[0]]),
                 "{\"n\":0}\n{\"n\":1}\n{\"n\":2}\n"
             );
+            // Counted once the upload's answer is in, just after the object shows.
+            let bytes: usize = got.values().map(Vec::len).sum();
+            let c = [("connector", "archive")];
+            let mut m = api.metrics().await;
+            for _ in 0..50 {
+                if m.sum("sluice_s3_objects_uploaded_total", &c) >= 2.0 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                m = api.metrics().await;
+            }
+            assert_eq!(m.sum("sluice_s3_objects_uploaded_total", &c), 2.0, "{m}");
+            assert_eq!(
+                m.sum("sluice_s3_bytes_uploaded_total", &c),
+                bytes as f64,
+                "{m}"
+            );
             break;
         }
         assert!(
@@ -782,5 +818,96 @@ async fn loggers_plugin_configs_and_the_openapi_document_are_served() {
             .unwrap()
             .contains("/connectors/{name}/offsets")
     );
+    api.process.stop_cleanly();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_drops_dead_letters_retries_and_statuses() {
+    let topic = unique_topic("rest-metrics");
+    create_topic(&topic, 1).await;
+    let records: Vec<(Option<String>, Option<String>)> = [
+        Some(r#"{"n":0}"#),
+        Some("{not json"),
+        None,
+        Some(r#"{"n":1}"#),
+        Some("{not json either"),
+        None,
+        Some(r#"{"n":2}"#),
+        Some(r#"{"n":3}"#),
+    ]
+    .into_iter()
+    .map(|v| (None, v.map(String::from)))
+    .collect();
+    produce(&producer(), &topic, 0, &records).await;
+    let receiver = Receiver::start().await;
+    receiver.script(&[503]);
+    let api = ApiWorker::start(&[]).await;
+    let name = "counted";
+    let body = json!({
+        "name": name,
+        "config": {
+            "connector.class": "io.confluent.connect.http.HttpSinkConnector",
+            "topics": topic,
+            "http.api.url": receiver.url("/in"),
+            "request.body.format": "json",
+            "batch.json.as.array": "true",
+            "batch.max.size": "100",
+            "max.retries": "3",
+            "retry.backoff.ms": "10",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "false",
+            "errors.tolerance": "all",
+            "errors.deadletterqueue.topic.name": format!("{topic}-dlq"),
+            "errors.deadletterqueue.topic.replication.factor": "1",
+            "transforms": "dropTombstones",
+            "transforms.dropTombstones.type": "org.apache.kafka.connect.transforms.Filter",
+            "transforms.dropTombstones.predicate": "isTombstone",
+            "predicates": "isTombstone",
+            "predicates.isTombstone.type": "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone",
+            "confluent.topic.bootstrap.servers": "localhost:9092"
+        }
+    });
+    let (code, info) = api.call("POST", "/connectors", Some(&body)).await;
+    assert_eq!(code, 201, "{info}");
+    receiver
+        .wait_for(60, "the accepted batch", |got| {
+            got.iter().any(|r| r.status == 200)
+        })
+        .await;
+    let c = [("connector", name)];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let m = loop {
+        let m = api.metrics().await;
+        if m.sum("sluice_records_finished_total", &c) == 8.0 {
+            break m;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "8 records finished: {m}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(m.sum("sluice_records_in_total", &c), 8.0, "{m}");
+    assert_eq!(m.sum("sluice_records_delivered_total", &c), 4.0, "{m}");
+    assert_eq!(
+        m.sum("sluice_records_dropped_total", &c),
+        2.0,
+        "tombstones filtered: {m}"
+    );
+    assert_eq!(m.sum("sluice_records_failed_total", &c), 2.0, "{m}");
+    assert_eq!(m.sum("sluice_records_dead_lettered_total", &c), 2.0, "{m}");
+    assert_eq!(m.sum("sluice_sink_retries_total", &c), 1.0, "{m}");
+    for (status, n) in [("503", 1.0), ("200", 1.0)] {
+        assert_eq!(
+            m.sum(
+                "sluice_http_responses_total",
+                &[("connector", name), ("status", status)]
+            ),
+            n,
+            "{m}"
+        );
+    }
+    let dead = sluice_tests::kafka::consume_n(&format!("{topic}-dlq"), 2, 30);
+    assert_eq!(dead.len(), 2);
     api.process.stop_cleanly();
 }

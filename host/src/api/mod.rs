@@ -114,11 +114,11 @@ pub async fn serve(
 }
 
 /// `GET /`: Connect's `ServerInfo`.
-async fn server_info() -> Response {
+async fn server_info(State(worker): State<Arc<Worker>>) -> Response {
     axum::Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "commit": "sluice",
-        "kafka_cluster_id": null,
+        "kafka_cluster_id": worker.kafka_cluster_id().await,
     }))
     .into_response()
 }

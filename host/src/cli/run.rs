@@ -163,17 +163,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .or_insert_with(|| args.api.bootstrap_servers.clone());
     let (store, feed) = match &args.api.group_id {
         Some(group) => {
-            let mut client: std::collections::BTreeMap<String, String> = defaults
-                .iter()
-                .filter_map(|(k, v)| {
-                    let k = k.strip_prefix("consumer.").unwrap_or(k);
-                    let shared = k == "bootstrap.servers"
-                        || ["security.", "sasl.", "ssl."]
-                            .iter()
-                            .any(|p| k.starts_with(p));
-                    shared.then(|| (k.to_string(), v.clone()))
-                })
-                .collect();
+            let mut client = crate::worker::kafka_client(&defaults);
             client.insert("client.id".into(), format!("sluice-{group}"));
             let settings = crate::worker::StoreSettings {
                 client,

@@ -46,6 +46,11 @@ impl ErrorReporter {
         &self.policy
     }
 
+    /// Whether failed records go to a dead letter queue.
+    pub fn dead_letters(&self) -> bool {
+        self.dlq.is_some()
+    }
+
     /// Logs and dead-letters `failed` (each original record with why it
     /// failed); returns once every dead letter is acknowledged.
     pub async fn report(&self, failed: &[(&Record, &Failure)]) -> Result<(), String> {

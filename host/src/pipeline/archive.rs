@@ -41,7 +41,10 @@ impl Pipeline {
             }
             if record.value.is_none() {
                 match s.spec.on_null {
-                    OnNull::Ignore => continue,
+                    OnNull::Ignore => {
+                        out.drop_record(origin);
+                        continue;
+                    }
                     OnNull::Fail => {
                         out.stop(origin, Fatal::NullValue);
                         break;

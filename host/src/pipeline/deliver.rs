@@ -33,13 +33,16 @@ impl Pipeline {
                 continue;
             }
             match on_null {
-                OnNull::Ignore => {}
-                OnNull::Log => tracing::info!(
-                    topic = &*record.topic,
-                    partition = record.partition,
-                    offset = record.offset,
-                    "skipping null value (behavior.on.null.values=log)"
-                ),
+                OnNull::Ignore => out.drop_record(origin),
+                OnNull::Log => {
+                    tracing::info!(
+                        topic = &*record.topic,
+                        partition = record.partition,
+                        offset = record.offset,
+                        "skipping null value (behavior.on.null.values=log)"
+                    );
+                    out.drop_record(origin);
+                }
                 OnNull::Fail => {
                     self.deliver(h, originals, std::mem::take(&mut run), out)
                         .await;
@@ -186,7 +189,11 @@ impl Pipeline {
                 }
             }
             // Deliberately dropped: finished, like delivered records.
-            OnError::Ignore => {}
+            OnError::Ignore => {
+                for o in dedup(origins) {
+                    out.drop_record(o);
+                }
+            }
         }
     }
 }

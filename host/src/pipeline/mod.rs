@@ -24,7 +24,7 @@ use crate::sink::http::reporter::HttpReporter;
 use crate::sink::s3::config::S3SinkSpec;
 use crate::sink::s3::store::{Store, StoreError};
 use crate::sink::s3::writer::PartitionWriter;
-use crate::stats::ConnectorStats;
+use crate::stats::{BatchCounts, ConnectorStats, RECENT_ERRORS_KEPT};
 
 pub use archive::now_ms;
 pub use deliver::resolve_url;
@@ -78,10 +78,8 @@ pub struct BatchFailed {
 /// What became of a finished batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchDone {
-    /// Consumed records in the batch.
-    pub records: usize,
-    /// Records that failed and were reported (logged, dead-lettered).
-    pub failed: usize,
+    /// What became of its records.
+    pub counts: BatchCounts,
     /// The lowest offset the sink still holds in objects not yet uploaded
     /// (`None`: it holds nothing); commits stop there.
     pub held_from: Option<i64>,
@@ -135,7 +133,7 @@ impl Pipeline {
         let connection = crate::config::kafka::connection_properties(&spec.kafka);
         let backend = match &spec.sink {
             SinkSpec::Http(h) => Backend::Http(HttpBackend {
-                client: HttpClient::new(h).map_err(|e| e.to_string())?,
+                client: HttpClient::new(h, stats.clone()).map_err(|e| e.to_string())?,
                 reporter: match &h.reporter {
                     Some(r) => Some(HttpReporter::start(r, &connection).await?),
                     None => None,
@@ -143,7 +141,7 @@ impl Pipeline {
                 spec: h.clone(),
             }),
             SinkSpec::S3(s) => {
-                let store = Store::new(s).await;
+                let store = Store::new(s).await.counting_into(stats.clone());
                 store.check_bucket().await.map_err(|e| e.to_string())?;
                 let info = connector
                     .formatter
@@ -196,6 +194,10 @@ impl Pipeline {
         for t in &c.transforms {
             self.transform(t, &mut work, &mut out).await;
         }
+        let mut reached = vec![false; originals.len()];
+        for &o in &work.origins {
+            reached[o] = true;
+        }
         match &self.backend {
             Backend::Http(h) => self.sink(h, &originals, work, &mut out).await,
             Backend::S3(s) => {
@@ -204,7 +206,7 @@ impl Pipeline {
             }
         }
         let held_from = state.writer.held_from();
-        self.finish(&originals, out, held_from).await
+        self.finish(&originals, &reached, out, held_from).await
     }
 
     /// When the partition's open objects are due for scheduled rotation
@@ -226,10 +228,12 @@ impl Pipeline {
     }
 
     /// Reports the failed records before the cut; then the batch is done,
-    /// or failed with how far it got.
+    /// or failed with how far it got. `reached[o]`: whether consumed record
+    /// `o` got to the sink.
     async fn finish(
         &self,
         originals: &[Record],
+        reached: &[bool],
         out: Outcome,
         held_from: Option<i64>,
     ) -> Result<BatchDone, BatchFailed> {
@@ -239,6 +243,12 @@ impl Pipeline {
             .range(..cut)
             .map(|(&o, f)| (&originals[o], f))
             .collect();
+        for (r, f) in failed.iter().rev().take(RECENT_ERRORS_KEPT).rev() {
+            self.stats.recent_errors.push(format!(
+                "{} partition {} offset {}: {}: {}",
+                r.topic, r.partition, r.offset, f.component, f.message
+            ));
+        }
         if let Err(e) = self.errors.report(&failed).await {
             return Err(BatchFailed {
                 error: BatchError::DeadLetter(e),
@@ -248,8 +258,16 @@ impl Pipeline {
         }
         let Some((origin, fatal)) = out.fatal else {
             return Ok(BatchDone {
-                records: originals.len(),
-                failed: failed.len(),
+                counts: BatchCounts {
+                    records: originals.len(),
+                    failed: failed.len(),
+                    dead_lettered: if self.errors.dead_letters() {
+                        failed.len()
+                    } else {
+                        0
+                    },
+                    dropped: out.dropped_of(originals.len(), reached),
+                },
                 held_from,
             });
         };

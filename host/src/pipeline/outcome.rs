@@ -2,7 +2,7 @@
 //! moving (each tied to the consumed record it came from), the records that
 //! failed, and the failure that stops the connector, if any.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::errors::{Failure, Tolerance};
 use crate::plugin::CallError;
@@ -74,6 +74,9 @@ pub struct Outcome {
     pub failed: BTreeMap<usize, Failure>,
     /// The earliest consumed record whose failure stops the connector.
     pub fatal: Option<(usize, Fatal)>,
+    /// Consumed records the sink deliberately left out (a null value
+    /// skipped, a failed request ignored).
+    pub dropped: BTreeSet<usize>,
 }
 
 impl Outcome {
@@ -82,6 +85,7 @@ impl Outcome {
             tolerance,
             failed: BTreeMap::new(),
             fatal: None,
+            dropped: BTreeSet::new(),
         }
     }
 
@@ -124,6 +128,19 @@ impl Outcome {
     /// (`behavior.on.error=log`): reported whatever the tolerance.
     pub fn undelivered(&mut self, origin: usize, failure: Failure) {
         self.failed.entry(origin).or_insert(failure);
+    }
+
+    /// A record the sink deliberately leaves out.
+    pub fn drop_record(&mut self, origin: usize) {
+        self.dropped.insert(origin);
+    }
+
+    /// How many of the `n` consumed records were dropped: left out by the
+    /// sink, or gone before it (`reached[o]` false) without failing.
+    pub fn dropped_of(&self, n: usize, reached: &[bool]) -> usize {
+        (0..n.min(self.cut()))
+            .filter(|o| !self.failed.contains_key(o) && (!reached[*o] || self.dropped.contains(o)))
+            .count()
     }
 
     /// Stops the batch at `origin` unless an earlier record already did.

@@ -60,6 +60,23 @@ pub struct WorkerSettings {
     pub worker_id: String,
 }
 
+/// The Kafka client properties of the worker's own clients (config topic,
+/// cluster id): `bootstrap.servers` and the security settings of
+/// `defaults`, `consumer.`-prefixed or not.
+pub fn kafka_client(defaults: &ConnectConfig) -> BTreeMap<String, String> {
+    defaults
+        .iter()
+        .filter_map(|(k, v)| {
+            let k = k.strip_prefix("consumer.").unwrap_or(k);
+            let shared = k == "bootstrap.servers"
+                || ["security.", "sasl.", "ssl."]
+                    .iter()
+                    .any(|p| k.starts_with(p));
+            shared.then(|| (k.to_string(), v.clone()))
+        })
+        .collect()
+}
+
 /// One connector the worker knows.
 struct Entry {
     origin: Origin,
@@ -123,6 +140,11 @@ pub struct Worker {
     store: Option<ConfigStore>,
     /// Whether the config topic was read up to its end at start.
     ready: watch::Sender<bool>,
+    /// The Kafka cluster's id, once read.
+    cluster_id: std::sync::OnceLock<String>,
+    /// When reading the cluster id last failed: not tried again for a while,
+    /// so `GET /` stays fast while Kafka is away.
+    cluster_id_failed: Mutex<Option<std::time::Instant>>,
 }
 
 /// What the API shows of a connector.
@@ -155,7 +177,49 @@ impl Worker {
             fatal: watch::channel(None).0,
             store,
             ready: watch::channel(ready).0,
+            cluster_id: std::sync::OnceLock::new(),
+            cluster_id_failed: Mutex::new(None),
         })
+    }
+
+    /// The id of the Kafka cluster at the workers' `bootstrap.servers`
+    /// (read once; `None` while the cluster cannot be reached).
+    pub async fn kafka_cluster_id(&self) -> Option<String> {
+        if let Some(id) = self.cluster_id.get() {
+            return Some(id.clone());
+        }
+        let failed = *self
+            .cluster_id_failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if failed.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(30)) {
+            return None;
+        }
+        let client = kafka_client(&self.settings.defaults);
+        let id = tokio::task::spawn_blocking(move || {
+            let mut config = rdkafka::ClientConfig::new();
+            for (k, v) in &client {
+                config.set(k, v);
+            }
+            let admin: rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> =
+                config.create().ok()?;
+            admin
+                .inner()
+                .fetch_cluster_id(std::time::Duration::from_secs(2))
+        })
+        .await
+        .ok()
+        .flatten();
+        match id {
+            Some(id) => Some(self.cluster_id.get_or_init(|| id).clone()),
+            None => {
+                *self
+                    .cluster_id_failed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
+                None
+            }
+        }
     }
 
     /// Whether the worker has read every stored config (else it is starting).

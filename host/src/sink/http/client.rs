@@ -2,6 +2,8 @@
 //! the configured statuses are retried with exponential backoff and jitter,
 //! honouring `Retry-After`; other statuses fail at once.
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -10,6 +12,7 @@ use reqwest::header::{
 };
 
 use super::config::{Auth, HttpSinkSpec, Method};
+use crate::stats::ConnectorStats;
 
 /// A request could not be delivered.
 #[derive(Debug, thiserror::Error)]
@@ -49,11 +52,14 @@ pub struct HttpClient {
     client: reqwest::Client,
     spec: HttpSinkSpec,
     headers: HeaderMap,
+    /// Where answers, retries and retried errors are counted.
+    stats: Arc<ConnectorStats>,
 }
 
 impl HttpClient {
-    /// Builds the client: timeouts, extra CAs, client certificate, headers, auth.
-    pub fn new(spec: &HttpSinkSpec) -> Result<Self, DeliveryError> {
+    /// Builds the client: timeouts, extra CAs, client certificate, headers,
+    /// auth. Answers and retries are counted in `stats`.
+    pub fn new(spec: &HttpSinkSpec, stats: Arc<ConnectorStats>) -> Result<Self, DeliveryError> {
         let setup = |e: String| DeliveryError::Setup(e);
         let mut builder = reqwest::Client::builder()
             .connect_timeout(spec.connect_timeout)
@@ -111,6 +117,7 @@ impl HttpClient {
             client: builder.build().map_err(|e| setup(e.to_string()))?,
             spec: spec.clone(),
             headers,
+            stats,
         })
     }
 
@@ -159,7 +166,17 @@ impl HttpClient {
                 }
                 req = req.body(b.clone());
             }
-            let (retryable, error, retry_after) = match req.send().await {
+            let answer = req.send().await;
+            match &answer {
+                Ok(resp) => self.stats.sink.http_answered(resp.status().as_u16()),
+                Err(_) => {
+                    self.stats
+                        .sink
+                        .http_transport_errors
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            let (retryable, error, retry_after) = match answer {
                 Ok(resp) if resp.status().is_success() => {
                     let status = resp.status().as_u16();
                     let body = resp.text().await.unwrap_or_default();
@@ -209,6 +226,10 @@ impl HttpClient {
                 |d| d.min(retry.backoff_max),
             );
             tracing::warn!(url, attempt, delay_ms = delay.as_millis() as u64, error = %error, "request failed, retrying");
+            self.stats.sink.retried();
+            self.stats
+                .recent_errors
+                .push(format!("{error}; retrying in {} ms", delay.as_millis()));
             tokio::time::sleep(delay).await;
         }
     }

@@ -2,6 +2,7 @@
 //! requests the sink makes, and S3 errors sorted into outages (retried
 //! until the store answers) and mistakes (reported with what to fix).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_s3::Client;
@@ -14,6 +15,7 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use bytes::Bytes;
 
 use super::config::S3SinkSpec;
+use crate::stats::ConnectorStats;
 
 /// An S3 request that failed for a reason retrying will not fix.
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +115,8 @@ pub struct Store {
     bucket: String,
     endpoint: String,
     outage_backoff: Duration,
+    /// Where uploads, retries and outages are counted.
+    stats: Arc<ConnectorStats>,
 }
 
 impl Store {
@@ -161,7 +165,14 @@ impl Store {
             bucket: spec.bucket.clone(),
             endpoint: spec.endpoint.clone().unwrap_or_else(|| "AWS".into()),
             outage_backoff: spec.retry.outage_backoff,
+            stats: Arc::default(),
         }
+    }
+
+    /// Counts uploads, retries and outages in `stats` from now on.
+    pub fn counting_into(mut self, stats: Arc<ConnectorStats>) -> Store {
+        self.stats = stats;
+        self
     }
 
     fn mistake(
@@ -206,6 +217,11 @@ impl Store {
                 Err(e) => match sort(e) {
                     Failure::Outage(message) => {
                         tracing::warn!(bucket = %self.bucket, key, endpoint = %self.endpoint, error = %message, retry_in = ?self.outage_backoff, "S3 {action} failed; retrying (nothing past it is committed)");
+                        self.stats.sink.retried();
+                        self.stats.recent_errors.push(format!(
+                            "S3 {action} {key} at {}: {message}; retrying in {:?}",
+                            self.endpoint, self.outage_backoff
+                        ));
                         warned = true;
                         tokio::time::sleep(self.outage_backoff).await;
                     }
@@ -229,6 +245,7 @@ impl Store {
 
     /// Writes a whole object in one request.
     pub async fn put(&self, key: &str, body: Bytes) -> Result<(), StoreError> {
+        let len = body.len();
         self.until_answered("PutObject", key, || {
             self.client
                 .put_object()
@@ -237,8 +254,10 @@ impl Store {
                 .body(ByteStream::from(body.clone()))
                 .send()
         })
-        .await
-        .map(|_| ())
+        .await?;
+        self.stats.sink.s3_sent(len);
+        self.stats.sink.s3_uploaded();
+        Ok(())
     }
 
     /// Starts a multipart upload; returns its id.
@@ -270,6 +289,7 @@ impl Store {
         number: i32,
         body: Bytes,
     ) -> Result<CompletedPart, StoreError> {
+        let len = body.len();
         let out = self
             .until_answered("UploadPart", key, || {
                 self.client
@@ -282,6 +302,7 @@ impl Store {
                     .send()
             })
             .await?;
+        self.stats.sink.s3_sent(len);
         Ok(CompletedPart::builder()
             .part_number(number)
             .set_e_tag(out.e_tag)
@@ -307,8 +328,9 @@ impl Store {
                 .multipart_upload(parts.clone())
                 .send()
         })
-        .await
-        .map(|_| ())
+        .await?;
+        self.stats.sink.s3_uploaded();
+        Ok(())
     }
 
     /// Drops a multipart upload's parts (best effort: one attempt).
