@@ -7,6 +7,7 @@ mod admin;
 mod connectors;
 mod error;
 mod plugins;
+mod ui;
 mod views;
 
 use std::sync::Arc;
@@ -88,6 +89,8 @@ pub fn router(worker: Arc<Worker>, auth: ApiAuth) -> Router {
         .route("/admin/loggers", get(admin::list))
         .route("/admin/loggers/{logger}", get(admin::get).put(admin::put))
         .route("/openapi.yaml", get(openapi))
+        .route("/ui", get(ui::page))
+        .route("/ui/data", get(ui::data))
         .route(
             "/connector-plugins/{plugin}/config/validate",
             put(plugins::validate),
@@ -106,6 +109,7 @@ pub async fn serve(
     auth: ApiAuth,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
+    tokio::spawn(worker.clone().keep_history(stop.clone()));
     axum::serve(listener, router(worker, auth))
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|s| *s).await;

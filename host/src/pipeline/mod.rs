@@ -244,10 +244,12 @@ impl Pipeline {
             .map(|(&o, f)| (&originals[o], f))
             .collect();
         for (r, f) in failed.iter().rev().take(RECENT_ERRORS_KEPT).rev() {
-            self.stats.recent_errors.push(format!(
-                "{} partition {} offset {}: {}: {}",
-                r.topic, r.partition, r.offset, f.component, f.message
-            ));
+            let at = format!("{} partition {} offset {}", r.topic, r.partition, r.offset);
+            self.stats.recent_errors.push(if f.message.contains(&at) {
+                format!("{}: {}", f.component, f.message)
+            } else {
+                format!("{at}: {}: {}", f.component, f.message)
+            });
         }
         if let Err(e) = self.errors.report(&failed).await {
             return Err(BatchFailed {

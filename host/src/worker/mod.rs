@@ -142,6 +142,8 @@ pub struct Worker {
     ready: watch::Sender<bool>,
     /// The Kafka cluster's id, once read.
     cluster_id: std::sync::OnceLock<String>,
+    /// Throughput and lag over the last 15 minutes, for the status page.
+    history: crate::history::History,
     /// When reading the cluster id last failed: not tried again for a while,
     /// so `GET /` stays fast while Kafka is away.
     cluster_id_failed: Mutex<Option<std::time::Instant>>,
@@ -179,6 +181,7 @@ impl Worker {
             ready: watch::channel(ready).0,
             cluster_id: std::sync::OnceLock::new(),
             cluster_id_failed: Mutex::new(None),
+            history: crate::history::History::default(),
         })
     }
 
@@ -218,6 +221,23 @@ impl Worker {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
                 None
+            }
+        }
+    }
+
+    /// Throughput and lag over the last 15 minutes.
+    pub fn history(&self) -> &crate::history::History {
+        &self.history
+    }
+
+    /// Samples every connector's throughput and lag into the history until
+    /// `stop` turns true.
+    pub async fn keep_history(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let mut every = tokio::time::interval(crate::history::INTERVAL);
+        loop {
+            tokio::select! {
+                _ = every.tick() => self.history.sample(&self.list()),
+                _ = stop.wait_for(|s| *s) => return,
             }
         }
     }
