@@ -121,6 +121,7 @@ mod tests {
     fn view(name: &str, stats: Arc<ConnectorStats>) -> ConnectorView {
         ConnectorView {
             name: name.into(),
+            tasks: vec![],
             config: Default::default(),
             state: ConnectorState::Running,
             target: TargetState::Running,

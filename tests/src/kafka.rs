@@ -236,3 +236,19 @@ pub fn header_text(m: &OwnedMessage, name: &str) -> Option<String> {
         .and_then(|h| h.value)
         .map(|v| String::from_utf8_lossy(v).into_owned())
 }
+
+/// Produces `{"n":i}` for each `i` of `range`, record `i` to partition
+/// `i % partitions`.
+pub async fn produce_numbers(topic: &str, partitions: i32, range: std::ops::Range<i64>) {
+    let p = producer();
+    for i in range {
+        let partition = (i % i64::from(partitions)) as i32;
+        produce(
+            &p,
+            topic,
+            partition,
+            &[(None, Some(format!(r#"{{"n":{i}}}"#)))],
+        )
+        .await;
+    }
+}

@@ -131,6 +131,7 @@ fn many_problems_are_reported_together() {
 name = "a"
 topics = "t"
 "topics.regex" = "t.*"
+"tasks.max" = 0
 kafka = { "enable.auto.commit" = true, "ssl.truststore.location" = "/x.jks" }
 sink = { type = "http", "http.api.url" = "ftp://nope", "request.method" = "GET", "retry.on.status.codes" = "5xx", "behavior.on.error" = "explode" }
 "#;
@@ -138,6 +139,7 @@ sink = { type = "http", "http.api.url" = "ftp://nope", "request.method" = "GET",
     assert!(!ok);
     for expected in [
         "topics and \"topics.regex\" are both set",
+        "\"tasks.max\": 0 is out of range: give 1 to 256",
         "Sluice commits offsets itself",
         "set \"ssl.ca.location\"",
         "\"bootstrap.servers\": missing",

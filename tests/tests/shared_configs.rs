@@ -5,7 +5,7 @@
 
 use serde_json::json;
 use sluice_tests::http_receiver::Receiver;
-use sluice_tests::kafka::{create_topic, produce, producer};
+use sluice_tests::kafka::{create_topic, produce_numbers};
 use sluice_tests::rest::ApiWorker;
 use sluice_tests::unique_topic;
 
@@ -17,20 +17,6 @@ fn numbers(r: &Receiver) -> Vec<i64> {
         .collect();
     n.sort();
     n
-}
-
-async fn produce_range(topic: &str, range: std::ops::Range<i64>) {
-    let p = producer();
-    for i in range {
-        let partition = (i % 2) as i32;
-        produce(
-            &p,
-            topic,
-            partition,
-            &[(None, Some(format!(r#"{{"n":{i}}}"#)))],
-        )
-        .await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -60,7 +46,7 @@ async fn two_workers_share_a_connector_keep_it_across_restarts_and_delete_it_tog
     // B learns of it from the config topic, and runs it too.
     b.wait_state(&name, "RUNNING").await;
     assert_eq!(b.call("GET", "/connectors", None).await.1, json!([name]));
-    produce_range(&topic, 0..20).await;
+    produce_numbers(&topic, 2, 0..20).await;
     receiver
         .wait_for(60, "20 records", |got| got.len() >= 20)
         .await;
@@ -81,7 +67,7 @@ async fn two_workers_share_a_connector_keep_it_across_restarts_and_delete_it_tog
         202
     );
     b.wait_state(&name, "RUNNING").await;
-    produce_range(&topic, 20..30).await;
+    produce_numbers(&topic, 2, 20..30).await;
     receiver
         .wait_for(60, "30 records", |got| got.len() >= 30)
         .await;
@@ -100,7 +86,7 @@ async fn two_workers_share_a_connector_keep_it_across_restarts_and_delete_it_tog
         a.code("GET", &format!("/connectors/{name}/status")).await,
         404
     );
-    produce_range(&topic, 30..34).await;
+    produce_numbers(&topic, 2, 30..34).await;
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert_eq!(numbers(&receiver).len(), 30, "nothing runs it any more");
     // A restarted worker does not bring it back.

@@ -192,10 +192,8 @@ pub async fn task_status(
     let missing = || ApiError::not_found(format!("No status found for task {name}-{id}"));
     let c = w.get(&name).ok_or_else(missing)?;
     let id: u32 = id.parse().map_err(|_| missing())?;
-    if !views::tasks(&c).contains(&id) {
-        return Err(missing());
-    }
-    Ok(Json(views::task_status(&c, id, &w.settings().worker_id)).into_response())
+    let status = views::task_status(&c, id).ok_or_else(missing)?;
+    Ok(Json(status).into_response())
 }
 
 /// `GET /connectors/{name}/topics`: the topics it consumes.
@@ -248,7 +246,14 @@ pub async fn restart(
     let unknown = || ApiError::not_found(format!("Unknown connector: {name}"));
     let before = w.get(&name).ok_or_else(unknown)?;
     let restarting = !only_failed || matches!(before.state, ConnectorState::Failed(_));
-    w.restart(&name, only_failed).await.map_err(|_| unknown())?;
+    let request = crate::worker::RestartRequest {
+        include_tasks,
+        only_failed,
+    };
+    w.restart(&name, request).await.map_err(|e| match e {
+        crate::worker::WorkerError::NotFound(_) => unknown(),
+        e => e.into(),
+    })?;
     if !include_tasks && !only_failed {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
@@ -264,8 +269,8 @@ pub async fn restart(
     Ok((StatusCode::ACCEPTED, Json(status)).into_response())
 }
 
-/// `POST /connectors/{name}/tasks/{id}/restart`: 204. A task is the
-/// connector's consumer here, so the connector restarts.
+/// `POST /connectors/{name}/tasks/{id}/restart`: 204; the worker running
+/// the task restarts it.
 pub async fn restart_task(
     State(w): State<Arc<Worker>>,
     Path((name, id)): Path<(String, String)>,
@@ -273,13 +278,14 @@ pub async fn restart_task(
     let c = w
         .get(&name)
         .ok_or_else(|| ApiError::not_found(format!("Unknown connector: {name}")))?;
-    if !id
+    let Some(id) = id
         .parse::<u32>()
-        .is_ok_and(|id| views::tasks(&c).contains(&id))
-    {
+        .ok()
+        .filter(|id| views::tasks(&c).contains(id))
+    else {
         return Err(ApiError::not_found(format!("Unknown task: {name}-{id}")));
-    }
-    w.restart(&name, false).await?;
+    };
+    w.restart_task(&name, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

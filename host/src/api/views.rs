@@ -15,19 +15,23 @@ pub fn info(c: &ConnectorView) -> Value {
     })
 }
 
-/// `ConnectorStateInfo`: the connector's state and its tasks'.
+/// `ConnectorStateInfo`: the connector's state (on this worker, `worker_id`)
+/// and its tasks', wherever they run.
 pub fn status(c: &ConnectorView, worker_id: &str) -> Value {
     json!({
         "name": c.name,
         "connector": state(&c.state, worker_id, None),
-        "tasks": tasks(c).iter().map(|id| task_status(c, *id, worker_id)).collect::<Vec<_>>(),
+        "tasks": c.tasks.iter().map(|t| state(&t.state, &t.worker_id, Some(t.id))).collect::<Vec<_>>(),
         "type": "sink",
     })
 }
 
-/// One task's `TaskState`.
-pub fn task_status(c: &ConnectorView, id: u32, worker_id: &str) -> Value {
-    state(&c.state, worker_id, Some(id))
+/// Task `id`'s `TaskState`, if the connector has that task.
+pub fn task_status(c: &ConnectorView, id: u32) -> Option<Value> {
+    c.tasks
+        .iter()
+        .find(|t| t.id == id)
+        .map(|t| state(&t.state, &t.worker_id, Some(t.id)))
 }
 
 /// `TaskInfo` list: each task's id and config.
@@ -40,14 +44,10 @@ pub fn task_infos(c: &ConnectorView) -> Value {
     )
 }
 
-/// The task ids of a connector: one consumer per worker, task 0; a stopped
-/// connector has none, as in Connect.
+/// The task ids of a connector: `0..tasks.max`; a stopped connector has
+/// none, as in Connect.
 pub fn tasks(c: &ConnectorView) -> Vec<u32> {
-    if c.state == ConnectorState::Stopped {
-        Vec::new()
-    } else {
-        vec![0]
-    }
+    c.tasks.iter().map(|t| t.id).collect()
 }
 
 fn state(s: &ConnectorState, worker_id: &str, id: Option<u32>) -> Value {

@@ -76,6 +76,11 @@ pub struct ApiArgs {
     /// `config.storage.topic`); created if missing.
     #[arg(long, value_name = "TOPIC", default_value = "sluice-configs")]
     pub config_storage_topic: String,
+    /// The compacted topic holding the group's task statuses (Connect's
+    /// `status.storage.topic`), so any worker answers for every task;
+    /// created if missing.
+    #[arg(long, value_name = "TOPIC", default_value = "sluice-status")]
+    pub status_storage_topic: String,
     /// Plugins of API connectors [default: the manifest's plugin_dir, else
     /// $SLUICE_PLUGIN_DIR, else ./plugins].
     #[arg(long, value_name = "DIR")]
@@ -161,29 +166,46 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     defaults
         .entry("bootstrap.servers".into())
         .or_insert_with(|| args.api.bootstrap_servers.clone());
-    let (store, feed) = match &args.api.group_id {
+    let worker_id = bound.map_or_else(|| "standalone".to_string(), |a| a.to_string());
+    let (store, feed, plan) = match &args.api.group_id {
         Some(group) => {
             let mut client = crate::worker::kafka_client(&defaults);
             client.insert("client.id".into(), format!("sluice-{group}"));
             let settings = crate::worker::StoreSettings {
-                client,
+                client: client.clone(),
                 topic: args.api.config_storage_topic.clone(),
+                status_topic: args.api.status_storage_topic.clone(),
+                group: group.clone(),
             };
             let (store, feed) = crate::worker::ConfigStore::open(&settings)
                 .await
                 .map_err(|e| anyhow::anyhow!("--group-id {group}: {e}"))?;
-            (Some(store), Some(feed))
+            let status = crate::worker::StatusStore::open(&client, &settings.status_topic)
+                .await
+                .map_err(|e| anyhow::anyhow!("--group-id {group}: {e}"))?;
+            let shared = crate::worker::SharedTasks {
+                client,
+                group: group.clone(),
+                worker_id: worker_id.clone(),
+                status,
+            };
+            (
+                Some(store),
+                Some(feed),
+                crate::worker::TaskPlan::Shared(std::sync::Arc::new(shared)),
+            )
         }
-        None => (None, None),
+        None => (None, None, crate::worker::TaskPlan::Local),
     };
     let worker = Worker::new(
         WorkerSettings {
             defaults,
             plugin_dir: std::path::absolute(&plugin_dir).unwrap_or(plugin_dir),
-            worker_id: bound.map_or_else(|| "standalone".to_string(), |a| a.to_string()),
+            worker_id,
         },
         runtime,
         store,
+        plan,
     );
     let mut fatal = worker.fatal();
     if let Some(feed) = feed {

@@ -49,8 +49,12 @@ pub struct RawConnector {
     /// Example: `"topics.regex" = "events-.*"`.
     #[serde(rename = "topics.regex")]
     pub topics_regex: Option<String>,
-    /// Kafka Connect's `tasks.max`: accepted for compatibility; one process runs
-    /// one consumer per connector (run more processes to scale out). Example: `"tasks.max" = 1`.
+    /// Kafka Connect's `tasks.max`: how many tasks (consumers in the
+    /// connector's group, each with its own plugin instances) run it. A
+    /// manifest connector runs them all in this process; an API connector of
+    /// workers sharing a `--group-id` has them shared out among the workers,
+    /// at most this many in all. Default 1; run more processes to scale out.
+    /// Example: `"tasks.max" = 2`.
     #[serde(rename = "tasks.max")]
     #[serde(default, deserialize_with = "super::lenient::opt")]
     pub tasks_max: Option<u32>,

@@ -26,6 +26,9 @@ pub struct Manifest {
     pub connectors: Vec<ConnectorSpec>,
 }
 
+/// The most tasks a connector may ask for.
+pub const MAX_TASKS: u32 = 256;
+
 /// A checked connector.
 #[derive(Clone, Debug)]
 pub struct ConnectorSpec {
@@ -35,6 +38,9 @@ pub struct ConnectorSpec {
     /// librdkafka consumer properties, Sluice's forced settings included.
     pub kafka: std::collections::BTreeMap<String, String>,
     pub commit_interval: Duration,
+    /// Connect's `tasks.max`: consumers of this connector across the
+    /// workers sharing it (at least 1).
+    pub tasks_max: u32,
     /// `None`: keys stay the raw bytes consumed (no plugin call).
     pub key_converter: Option<PluginSpec>,
     /// `None`: values stay the raw bytes consumed (no plugin call).
@@ -149,6 +155,13 @@ fn connector(
         }
         (None, false) => topics,
     };
+    if let Some(n) = c.tasks_max
+        && !(1..=MAX_TASKS).contains(&n)
+    {
+        problems.push(format!(
+            "\"tasks.max\": {n} is out of range: give 1 to {MAX_TASKS} (tasks share the topics' partitions; tasks beyond the partition count stay idle)"
+        ));
+    }
     let kafka = kafka::consumer_properties(&c.name, &c.kafka).unwrap_or_else(|e| {
         problems.extend(e);
         Default::default()
@@ -213,6 +226,7 @@ fn connector(
         commit_interval: Duration::from_millis(
             c.offset_flush_interval_ms.unwrap_or(5_000).max(100),
         ),
+        tasks_max: c.tasks_max.unwrap_or(1),
         key_converter,
         value_converter,
         transforms,

@@ -6,7 +6,9 @@
 
 mod offsets;
 mod state;
+mod status;
 mod store;
+mod tasks;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -20,8 +22,12 @@ use crate::plugin::Runtime;
 use crate::stats::ConnectorStats;
 pub use offsets::PartitionOffset;
 pub use state::{ConnectorState, Origin, TargetState};
+pub use status::StatusStore;
 use store::{ConfigChange, StoredConnector};
-pub use store::{ConfigFeed, ConfigStore, StoreSettings};
+pub use store::{ConfigFeed, ConfigStore, RestartRequest, StoreSettings};
+pub use tasks::{SharedTasks, TaskPlan};
+
+use tasks::TaskBoard;
 
 /// Why a change to the worker's connectors was refused.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +99,8 @@ struct Entry {
     /// for the current one.
     generation: u64,
     stats: Arc<ConnectorStats>,
+    /// The tasks running here, and the one that failed.
+    board: Arc<TaskBoard>,
 }
 
 impl Entry {
@@ -115,14 +123,17 @@ impl Entry {
             running: None,
             generation: 0,
             stats: Arc::new(ConnectorStats::default()),
+            board: Arc::default(),
         }
     }
 }
 
-/// A started connector: its stop switch and task.
+/// A started connector: its stop switch, its supervisor and where to ask
+/// for one task's restart.
 struct Running {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    restarts: tokio::sync::mpsc::UnboundedSender<u32>,
 }
 
 /// The connectors of this process.
@@ -138,6 +149,9 @@ pub struct Worker {
     /// API connectors' configs, shared by the workers of a group; `None`
     /// keeps them in this process only.
     store: Option<ConfigStore>,
+    /// How API connectors' tasks are given out: all here, or claimed
+    /// through Kafka by the workers of the group.
+    plan: TaskPlan,
     /// Whether the config topic was read up to its end at start.
     ready: watch::Sender<bool>,
     /// The Kafka cluster's id, once read.
@@ -153,6 +167,8 @@ pub struct Worker {
 #[derive(Debug, Clone)]
 pub struct ConnectorView {
     pub name: String,
+    /// Its tasks (none when stopped), wherever they run.
+    pub tasks: Vec<TaskView>,
     pub config: ConnectConfig,
     pub state: ConnectorState,
     pub target: TargetState,
@@ -162,13 +178,23 @@ pub struct ConnectorView {
     pub origin: Origin,
 }
 
+/// One task of a connector, as the status endpoints show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskView {
+    pub id: u32,
+    pub state: ConnectorState,
+    /// The worker running it (or that last did).
+    pub worker_id: String,
+}
+
 impl Worker {
     /// A worker keeping API connectors in `store` (shared through Kafka),
-    /// or in this process only.
+    /// or in this process only; their tasks are given out by `plan`.
     pub fn new(
         settings: WorkerSettings,
         runtime: Runtime,
         store: Option<ConfigStore>,
+        plan: TaskPlan,
     ) -> Arc<Self> {
         let ready = store.is_none();
         Arc::new(Worker {
@@ -178,6 +204,7 @@ impl Worker {
             changes: tokio::sync::Mutex::new(()),
             fatal: watch::channel(None).0,
             store,
+            plan,
             ready: watch::channel(ready).0,
             cluster_id: std::sync::OnceLock::new(),
             cluster_id_failed: Mutex::new(None),
@@ -261,7 +288,18 @@ impl Worker {
                     self.halt(&name).await;
                     self.lock().remove(&name);
                 }
-                ConfigChange::Skip => {}
+                // Restart requests written before this worker started are history.
+                ConfigChange::Restart { name, request } if self.is_ready() => {
+                    if let Err(e) = self.restart_here(&name, request.only_failed).await {
+                        tracing::debug!(connector = %name, "restart request: {e}");
+                    }
+                }
+                ConfigChange::RestartTask { name, task } if self.is_ready() => {
+                    self.restart_task_here(&name, task).await;
+                }
+                ConfigChange::Restart { .. }
+                | ConfigChange::RestartTask { .. }
+                | ConfigChange::Skip => {}
             }
             tracing::debug!(next, "config change applied");
             let _ = feed.applied.send(next);
@@ -482,9 +520,64 @@ impl Worker {
         Ok(())
     }
 
-    /// Restarts connector `name` (only if it failed, with `only_failed`).
-    /// `false` if nothing was restarted.
+    /// Restarts connector `name` with its tasks (only if it failed, with
+    /// `only_failed`), on every worker running it: through the config
+    /// topic when the workers share one.
     pub async fn restart(
+        self: &Arc<Self>,
+        name: &str,
+        request: RestartRequest,
+    ) -> Result<(), WorkerError> {
+        if let (Some(store), Ok(_)) = (&self.store, self.api_owned(name)) {
+            return store
+                .request_restart(name, request)
+                .await
+                .map_err(WorkerError::Store);
+        }
+        self.restart_here(name, request.only_failed)
+            .await
+            .map(|_| ())
+    }
+
+    /// Restarts task `id` of connector `name` on the worker running it.
+    pub async fn restart_task(self: &Arc<Self>, name: &str, id: u32) -> Result<(), WorkerError> {
+        if let (Some(store), Ok(_)) = (&self.store, self.api_owned(name)) {
+            return store
+                .request_task_restart(name, id)
+                .await
+                .map_err(WorkerError::Store);
+        }
+        self.known(name)?;
+        self.restart_task_here(name, id).await;
+        Ok(())
+    }
+
+    /// Restarts task `id` if it runs or failed here: a running one alone, a
+    /// failed one with the whole connector (its failure stopped the others).
+    async fn restart_task_here(self: &Arc<Self>, name: &str, id: u32) {
+        let (runs, failed, restarts) = match self.lock().get(name) {
+            Some(e) => (
+                e.board.runs(id),
+                matches!(e.board.state(id), Some(ConnectorState::Failed(_)))
+                    || (e.running.is_none() && matches!(e.state, ConnectorState::Failed(_))),
+                e.running.as_ref().map(|r| r.restarts.clone()),
+            ),
+            None => return,
+        };
+        match restarts {
+            Some(r) if runs => {
+                let _ = r.send(id);
+            }
+            _ if failed => {
+                let _ = self.restart_here(name, false).await;
+            }
+            _ => {}
+        }
+    }
+
+    /// Restarts connector `name` here (only if it failed, with
+    /// `only_failed`). `false` if nothing was restarted.
+    async fn restart_here(
         self: &Arc<Self>,
         name: &str,
         only_failed: bool,
@@ -599,12 +692,12 @@ impl Worker {
 
     /// Every connector's view, by name.
     pub fn list(&self) -> Vec<ConnectorView> {
-        self.lock().iter().map(|(n, e)| view(n, e)).collect()
+        self.lock().iter().map(|(n, e)| self.view(n, e)).collect()
     }
 
     /// Connector `name`'s view.
     pub fn get(&self, name: &str) -> Option<ConnectorView> {
-        self.lock().get(name).map(|e| view(name, e))
+        self.lock().get(name).map(|e| self.view(name, e))
     }
 
     /// Brings connector `name` to its target: starts it (with `built`, or a
@@ -668,9 +761,11 @@ impl Worker {
         }
     }
 
-    /// Starts the built connector `name` on its own task.
+    /// Starts the built connector `name`'s tasks under a supervisor of
+    /// their own.
     fn launch(self: &Arc<Self>, name: &str, built: Arc<BuiltConnector>) {
         let (stop, stop_rx) = watch::channel(false);
+        let (restarts, restarts_rx) = tokio::sync::mpsc::unbounded_channel();
         let mut entries = self.lock();
         let Some(entry) = entries.get_mut(name) else {
             return;
@@ -678,17 +773,64 @@ impl Worker {
         entry.generation += 1;
         let generation = entry.generation;
         entry.stats = Arc::new(entry.stats.next_run());
-        let stats = entry.stats.clone();
+        entry.board = Arc::default();
+        let (stats, board) = (entry.stats.clone(), entry.board.clone());
+        // A manifest connector is this process's own, as in standalone mode.
+        let plan = match entry.origin {
+            Origin::Manifest(_) => TaskPlan::Local,
+            Origin::Api => self.plan.clone(),
+        };
         let worker = Arc::downgrade(self);
         let name = name.to_string();
         let task = tokio::spawn(async move {
-            let result = crate::connector::run(built, stop_rx, stats).await;
+            let result = tasks::supervise(built, stop_rx, stats, plan, board, restarts_rx).await;
             if let Some(worker) = worker.upgrade() {
                 worker.finished(&name, generation, result);
             }
         });
-        entry.running = Some(Running { stop, task });
+        entry.running = Some(Running {
+            stop,
+            task,
+            restarts,
+        });
         entry.state = ConnectorState::Running;
+    }
+
+    /// What the API shows of connector `name`: its tasks from this
+    /// worker's board, else from the status topic.
+    fn view(&self, name: &str, e: &Entry) -> ConnectorView {
+        let me = &self.settings.worker_id;
+        let stopped = e.state == ConnectorState::Stopped;
+        let count = e.spec.as_ref().map_or(1, |s| s.tasks_max.max(1));
+        let shared = match (&e.origin, &self.plan) {
+            (Origin::Api, TaskPlan::Shared(s)) => Some(s),
+            _ => None,
+        };
+        let tasks = (0..count)
+            .filter(|_| !stopped)
+            .map(|id| {
+                let here = e.board.state(id);
+                let (state, worker_id) = match (here, shared.and_then(|s| s.status.task(name, id)))
+                {
+                    (Some(state), _) => (state, me.clone()),
+                    (None, Some(s)) => (s.connector_state(), s.worker_id),
+                    (None, None) if shared.is_some() => (ConnectorState::Unassigned, me.clone()),
+                    (None, None) => (e.state.clone(), me.clone()),
+                };
+                // Paused everywhere: no worker runs it.
+                let state = if e.target == TargetState::Paused && e.running.is_none() {
+                    ConnectorState::Paused
+                } else {
+                    state
+                };
+                TaskView {
+                    id,
+                    state,
+                    worker_id,
+                }
+            })
+            .collect();
+        view(name, e, tasks)
     }
 
     /// A connector's run ended: by a stop (nothing to record) or an error.
@@ -742,9 +884,10 @@ impl Worker {
     }
 }
 
-fn view(name: &str, e: &Entry) -> ConnectorView {
+fn view(name: &str, e: &Entry, tasks: Vec<TaskView>) -> ConnectorView {
     ConnectorView {
         name: name.to_string(),
+        tasks,
         config: e.config.clone(),
         state: e.state.clone(),
         target: e.target,

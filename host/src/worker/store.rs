@@ -31,6 +31,22 @@ pub struct StoredConnector {
     pub target: String,
 }
 
+/// A `restart-connector-<name>` record, as Connect writes it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RestartRequest {
+    #[serde(rename = "include-tasks")]
+    pub include_tasks: bool,
+    #[serde(rename = "only-failed")]
+    pub only_failed: bool,
+}
+
+/// A `restart-task-<name>-<id>` record.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+struct TaskRestart {
+    connector: String,
+    task: u32,
+}
+
 /// A change read from the config topic, to apply in order.
 #[derive(Debug, Clone)]
 pub enum ConfigChange {
@@ -40,6 +56,17 @@ pub enum ConfigChange {
     },
     Delete {
         name: String,
+    },
+    /// Restart the connector, and its tasks with `include_tasks` (only
+    /// failed ones with `only_failed`), on every worker.
+    Restart {
+        name: String,
+        request: RestartRequest,
+    },
+    /// Restart one task, on the worker running it.
+    RestartTask {
+        name: String,
+        task: u32,
     },
     /// A record that is not a connector's: only its offset counts.
     Skip,
@@ -52,6 +79,10 @@ pub struct StoreSettings {
     pub client: BTreeMap<String, String>,
     /// The compacted topic (Connect's `config.storage.topic`).
     pub topic: String,
+    /// The compacted topic of task statuses (Connect's `status.storage.topic`).
+    pub status_topic: String,
+    /// The workers' `--group-id`, which names their task claim groups.
+    pub group: String,
 }
 
 /// Writes configs and knows how far the worker has applied the topic.
@@ -71,12 +102,76 @@ pub struct ConfigFeed {
     pub end_at_start: i64,
 }
 
-fn client_config(settings: &StoreSettings) -> ClientConfig {
+/// A client config with `client`'s properties.
+pub(super) fn client_config_of(client: &BTreeMap<String, String>) -> ClientConfig {
     let mut c = ClientConfig::new();
-    for (k, v) in &settings.client {
+    for (k, v) in client {
         c.set(k, v);
     }
     c
+}
+
+fn client_config(settings: &StoreSettings) -> ClientConfig {
+    client_config_of(&settings.client)
+}
+
+/// Creates `topic` if it is missing: compacted, `partitions` partitions,
+/// the broker's default replication.
+pub(super) async fn ensure_topic(
+    client: &BTreeMap<String, String>,
+    topic: &str,
+    partitions: i32,
+    compacted: bool,
+) -> Result<(), String> {
+    let admin: AdminClient<DefaultClientContext> = client_config_of(client)
+        .create()
+        .map_err(|e| format!("topic {topic}: {e}"))?;
+    let mut new = NewTopic::new(topic, partitions, TopicReplication::Fixed(-1));
+    if compacted {
+        new = new.set("cleanup.policy", "compact");
+    }
+    let created = admin
+        .create_topics(
+            [&new],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        )
+        .await
+        .map_err(|e| format!("topic {topic}: cannot create it: {e}"))?;
+    for r in created {
+        if let Err((_, code)) = r
+            && code != rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists
+        {
+            return Err(format!("topic {topic}: cannot create it: {code}"));
+        }
+    }
+    Ok(())
+}
+
+/// A consumer reading all of one-partition `topic` from its start, and the
+/// topic's end now.
+pub(super) fn reader(
+    client: &BTreeMap<String, String>,
+    topic: &str,
+) -> Result<(BaseConsumer, i64), String> {
+    let consumer: BaseConsumer = client_config_of(client)
+        .set(
+            "group.id",
+            format!("sluice-{topic}-reader-{}", std::process::id()),
+        )
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "false")
+        .create()
+        .map_err(|e| format!("topic {topic}: {e}"))?;
+    let (_, end) = consumer
+        .fetch_watermarks(topic, 0, Duration::from_secs(10))
+        .map_err(|e| format!("topic {topic}: cannot read its end: {e}"))?;
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, 0, Offset::Beginning)
+        .map_err(|e| e.to_string())?;
+    consumer
+        .assign(&tpl)
+        .map_err(|e| format!("topic {topic}: {e}"))?;
+    Ok((consumer, end))
 }
 
 impl ConfigStore {
@@ -84,49 +179,17 @@ impl ConfigStore {
     /// broker's default replication) and starts reading it from the start.
     pub async fn open(settings: &StoreSettings) -> Result<(Self, ConfigFeed), String> {
         let topic = settings.topic.clone();
-        let admin: AdminClient<DefaultClientContext> = client_config(settings)
-            .create()
-            .map_err(|e| format!("config topic {topic}: {e}"))?;
-        let new =
-            NewTopic::new(&topic, 1, TopicReplication::Fixed(-1)).set("cleanup.policy", "compact");
-        let created = admin
-            .create_topics(
-                [&new],
-                &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
-            )
+        ensure_topic(&settings.client, &topic, 1, true)
             .await
-            .map_err(|e| format!("config topic {topic}: cannot create it: {e}"))?;
-        for r in created {
-            if let Err((_, code)) = r
-                && code != rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists
-            {
-                return Err(format!("config topic {topic}: cannot create it: {code}"));
-            }
-        }
+            .map_err(|e| format!("config {e}"))?;
         let producer: FutureProducer = client_config(settings)
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .create()
             .map_err(|e| format!("config topic {topic}: {e}"))?;
-        let consumer: BaseConsumer = client_config(settings)
-            .set(
-                "group.id",
-                format!("sluice-config-reader-{}", std::process::id()),
-            )
-            .set("enable.auto.commit", "false")
-            .set("enable.partition.eof", "false")
-            .create()
-            .map_err(|e| format!("config topic {topic}: {e}"))?;
-        let (_, end_at_start) = consumer
-            .fetch_watermarks(&topic, 0, Duration::from_secs(10))
-            .map_err(|e| format!("config topic {topic}: cannot read its end: {e}"))?;
+        let (consumer, end_at_start) =
+            reader(&settings.client, &topic).map_err(|e| format!("config {e}"))?;
         tracing::info!(topic = %topic, records_before = end_at_start, "reading the connector configs");
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(&topic, 0, Offset::Beginning)
-            .map_err(|e| e.to_string())?;
-        consumer
-            .assign(&tpl)
-            .map_err(|e| format!("config topic {topic}: {e}"))?;
         let (tx, changes) = mpsc::unbounded_channel();
         std::thread::Builder::new()
             .name("sluice-configs".into())
@@ -150,9 +213,32 @@ impl ConfigStore {
     /// Writes connector `name`'s config (or, with `None`, deletes it) and
     /// waits until this worker has applied it.
     pub async fn write(&self, name: &str, stored: Option<&StoredConnector>) -> Result<(), String> {
-        let key = format!("connector-{name}");
         let payload = stored.map(|s| serde_json::to_vec(s).unwrap_or_default());
-        let mut record: FutureRecord<'_, String, Vec<u8>> = FutureRecord::to(&self.topic).key(&key);
+        self.write_record(&format!("connector-{name}"), payload)
+            .await
+    }
+
+    /// Asks every worker to restart connector `name` as `request` says.
+    pub async fn request_restart(&self, name: &str, request: RestartRequest) -> Result<(), String> {
+        let payload = serde_json::to_vec(&request).unwrap_or_default();
+        self.write_record(&format!("restart-connector-{name}"), Some(payload))
+            .await
+    }
+
+    /// Asks the worker running task `task` of connector `name` to restart it.
+    pub async fn request_task_restart(&self, name: &str, task: u32) -> Result<(), String> {
+        let payload = serde_json::to_vec(&TaskRestart {
+            connector: name.to_string(),
+            task,
+        })
+        .unwrap_or_default();
+        self.write_record(&format!("restart-task-{name}-{task}"), Some(payload))
+            .await
+    }
+
+    /// Writes one record and waits until this worker has applied it.
+    async fn write_record(&self, key: &str, payload: Option<Vec<u8>>) -> Result<(), String> {
+        let mut record: FutureRecord<'_, str, Vec<u8>> = FutureRecord::to(&self.topic).key(key);
         if let Some(p) = &payload {
             record = record.payload(p);
         }
@@ -204,27 +290,51 @@ fn read(consumer: BaseConsumer, tx: mpsc::UnboundedSender<(ConfigChange, i64)>) 
             .key()
             .map(String::from_utf8_lossy)
             .unwrap_or_default();
-        let change = match (key.strip_prefix("connector-"), message.payload()) {
-            (None, _) => {
-                tracing::warn!(key = %key, offset = message.offset(), "config topic: a record Sluice did not write; skipped");
-                ConfigChange::Skip
-            }
-            (Some(name), None) => ConfigChange::Delete {
-                name: name.to_string(),
-            },
-            (Some(name), Some(bytes)) => match serde_json::from_slice::<StoredConnector>(bytes) {
-                Ok(stored) => ConfigChange::Put {
-                    name: name.to_string(),
-                    stored,
-                },
-                Err(e) => {
-                    tracing::warn!(connector = %name, offset = message.offset(), "config topic: unreadable record skipped: {e}");
-                    ConfigChange::Skip
-                }
-            },
-        };
+        let change = parse(&key, message.payload(), message.offset());
         if tx.send((change, next)).is_err() {
             return;
         }
+    }
+}
+
+/// The change record `key` with `payload` at `offset` stands for.
+fn parse(key: &str, payload: Option<&[u8]>, offset: i64) -> ConfigChange {
+    if key.starts_with("restart-connector-") || key.starts_with("restart-task-") {
+        let bytes = payload.unwrap_or_default();
+        if let Some(name) = key.strip_prefix("restart-connector-")
+            && let Ok(request) = serde_json::from_slice::<RestartRequest>(bytes)
+        {
+            return ConfigChange::Restart {
+                name: name.to_string(),
+                request,
+            };
+        }
+        if let Ok(t) = serde_json::from_slice::<TaskRestart>(bytes) {
+            return ConfigChange::RestartTask {
+                name: t.connector,
+                task: t.task,
+            };
+        }
+        tracing::warn!(key = %key, offset, "config topic: unreadable restart request skipped");
+        return ConfigChange::Skip;
+    }
+    match (key.strip_prefix("connector-"), payload) {
+        (None, _) => {
+            tracing::warn!(key = %key, offset, "config topic: a record Sluice did not write; skipped");
+            ConfigChange::Skip
+        }
+        (Some(name), None) => ConfigChange::Delete {
+            name: name.to_string(),
+        },
+        (Some(name), Some(bytes)) => match serde_json::from_slice::<StoredConnector>(bytes) {
+            Ok(stored) => ConfigChange::Put {
+                name: name.to_string(),
+                stored,
+            },
+            Err(e) => {
+                tracing::warn!(connector = %name, offset, "config topic: unreadable record skipped: {e}");
+                ConfigChange::Skip
+            }
+        },
     }
 }

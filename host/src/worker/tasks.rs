@@ -1,0 +1,409 @@
+//! A connector's tasks: up to `tasks.max` consumers in the connector's
+//! group, each running the pipeline with its own plugin instances. A
+//! standalone worker runs them all; workers sharing a `--group-id` share
+//! the task ids out through Kafka itself: each joins a claim group over a
+//! topic with `tasks.max` partitions, and the partitions Kafka assigns it
+//! are the task ids it runs. Kafka's group protocol does the coordination.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions};
+use rdkafka::client::{ClientContext, DefaultClientContext};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use tokio::sync::{mpsc, watch};
+
+use super::ConnectorState;
+use super::status::{StatusStore, TaskStatus};
+use super::store::{client_config_of, ensure_topic};
+use crate::config::BuiltConnector;
+use crate::connector::ConnectorError;
+use crate::stats::ConnectorStats;
+
+/// Where a connector's task ids come from.
+#[derive(Clone)]
+pub enum TaskPlan {
+    /// Every task runs in this process (Connect's standalone mode).
+    Local,
+    /// Task ids are claimed through Kafka; states go to the status topic.
+    Shared(Arc<SharedTasks>),
+}
+
+/// What workers sharing a group need to claim tasks.
+pub struct SharedTasks {
+    /// Kafka client properties (`bootstrap.servers`, security).
+    pub client: BTreeMap<String, String>,
+    /// The workers' `--group-id`.
+    pub group: String,
+    /// This worker's id in statuses.
+    pub worker_id: String,
+    pub status: StatusStore,
+}
+
+/// The claim topic (and group) of connector `name` for the workers of
+/// `group`: both names made a legal topic name, with a digest of the
+/// connector's name if it had to change.
+pub fn claim_topic(group: &str, name: &str) -> String {
+    let legal = |s: &str, max: usize| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(max)
+            .collect()
+    };
+    let safe = legal(name, 120);
+    let group = legal(group, 100);
+    if safe == name {
+        format!("{group}.tasks.{safe}")
+    } else {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(name.as_bytes());
+        let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+        format!("{group}.tasks.{safe}.{hex}")
+    }
+}
+
+impl SharedTasks {
+    fn publish(&self, connector: &str, task: u32, state: &ConnectorState) {
+        self.status.publish(TaskStatus {
+            connector: connector.to_string(),
+            task,
+            state: state.name().to_string(),
+            trace: state.trace().map(String::from),
+            worker_id: self.worker_id.clone(),
+        });
+    }
+}
+
+/// The tasks running here and their states, shared with the worker.
+#[derive(Default)]
+pub struct TaskBoard {
+    states: Mutex<BTreeMap<u32, ConnectorState>>,
+}
+
+impl TaskBoard {
+    /// Task `id`'s state here, if this worker runs or ran it.
+    pub fn state(&self, id: u32) -> Option<ConnectorState> {
+        self.lock().get(&id).cloned()
+    }
+
+    /// Whether task `id` runs here now.
+    pub fn runs(&self, id: u32) -> bool {
+        self.lock().get(&id) == Some(&ConnectorState::Running)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u32, ConnectorState>> {
+        self.states.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// One task, started.
+struct Task {
+    /// Tells this run of the task from earlier runs of the same id.
+    run: u64,
+    stop: watch::Sender<bool>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+/// A task run's end: its id, which run, and how it ended.
+type Ended = (u32, u64, Result<(), ConnectorError>);
+
+/// Runs connector `built`'s tasks until `stop` turns true or one fails (the
+/// others are then stopped, and the failure returned). Task ids to run come
+/// from `plan`; `restarts` asks for one task to be restarted.
+pub async fn supervise(
+    built: Arc<BuiltConnector>,
+    mut stop: watch::Receiver<bool>,
+    stats: Arc<ConnectorStats>,
+    plan: TaskPlan,
+    board: Arc<TaskBoard>,
+    mut restarts: mpsc::UnboundedReceiver<u32>,
+) -> Result<(), ConnectorError> {
+    let name = built.spec.name.clone();
+    let tasks_max = built.spec.tasks_max.max(1);
+    // Kept alive while the tasks run: all ids here, or the claim group's.
+    let (mut wanted, _all_here, claim) = match &plan {
+        TaskPlan::Local => {
+            let (all, wanted) = watch::channel((0..tasks_max).collect());
+            (wanted, Some(all), None)
+        }
+        TaskPlan::Shared(shared) => {
+            let (claim, wanted) =
+                Claim::join(shared, &name, tasks_max)
+                    .await
+                    .map_err(|message| ConnectorError::Setup {
+                        connector: name.clone(),
+                        message,
+                    })?;
+            (wanted, None, Some(claim))
+        }
+    };
+    let (done_tx, mut done) = mpsc::unbounded_channel::<Ended>();
+    let mut running: BTreeMap<u32, Task> = BTreeMap::new();
+    let mut runs = 0u64;
+    let publish = |id: u32, state: &ConnectorState| {
+        if let TaskPlan::Shared(s) = &plan {
+            s.publish(&name, id, state);
+        }
+    };
+    let outcome = loop {
+        // Bring the running tasks to the wanted ids.
+        let want: BTreeSet<u32> = wanted
+            .borrow_and_update()
+            .iter()
+            .copied()
+            .filter(|id| *id < tasks_max)
+            .collect();
+        let unwanted: Vec<u32> = running
+            .keys()
+            .copied()
+            .filter(|id| !want.contains(id))
+            .collect();
+        for id in unwanted {
+            if let Some(t) = running.remove(&id) {
+                tracing::info!(connector = %name, task = id, "task handed over: stopping it here");
+                stop_task(t).await;
+                board.lock().remove(&id);
+            }
+        }
+        for id in want {
+            if running.contains_key(&id) {
+                continue;
+            }
+            tracing::info!(connector = %name, task = id, "starting task");
+            runs += 1;
+            running.insert(id, start_task(id, runs, &built, &stats, &done_tx));
+            board.lock().insert(id, ConnectorState::Running);
+            publish(id, &ConnectorState::Running);
+        }
+        tokio::select! {
+            _ = async { stop.wait_for(|s| *s).await.map(|_| ()) } => break Ok(()),
+            changed = wanted.changed() => {
+                if changed.is_err() {
+                    break Err(ConnectorError::Setup {
+                        connector: name.clone(),
+                        message: "the task claim group's consumer stopped".into(),
+                    });
+                }
+            }
+            Some((id, run, result)) = done.recv() => {
+                // A run stopped on purpose is no longer in `running`; one
+                // that ended by itself is a failure.
+                if running.get(&id).is_none_or(|t| t.run != run) {
+                    continue;
+                }
+                running.remove(&id);
+                let error = match result {
+                    Err(e) => e,
+                    Ok(()) => ConnectorError::Setup {
+                        connector: name.clone(),
+                        message: format!("task {id} ended unexpectedly"),
+                    },
+                };
+                let failed = ConnectorState::Failed(error.to_string());
+                publish(id, &failed);
+                board.lock().insert(id, failed);
+                break Err(error);
+            }
+            Some(id) = restarts.recv() => {
+                if let Some(t) = running.remove(&id) {
+                    tracing::info!(connector = %name, task = id, "restarting task");
+                    stop_task(t).await;
+                    board.lock().remove(&id);
+                }
+            }
+        }
+    };
+    for (id, t) in std::mem::take(&mut running) {
+        stop_task(t).await;
+        board.lock().remove(&id);
+    }
+    drop(claim);
+    outcome
+}
+
+fn start_task(
+    id: u32,
+    run: u64,
+    built: &Arc<BuiltConnector>,
+    stats: &Arc<ConnectorStats>,
+    done: &mpsc::UnboundedSender<Ended>,
+) -> Task {
+    let (stop, stop_rx) = watch::channel(false);
+    let (built, stats, done) = (built.clone(), stats.clone(), done.clone());
+    let handle = tokio::spawn(async move {
+        let result = crate::connector::run(built, stop_rx, stats).await;
+        let _ = done.send((id, run, result));
+    });
+    Task { run, stop, handle }
+}
+
+/// Stops a task: its in-flight batches finish and its offsets are committed.
+async fn stop_task(t: Task) {
+    let _ = t.stop.send(true);
+    let _ = t.handle.await;
+}
+
+/// This worker's membership in a connector's claim group.
+struct Claim {
+    consumer: Option<Arc<StreamConsumer<ClaimContext>>>,
+    poller: tokio::task::JoinHandle<()>,
+}
+
+impl Claim {
+    /// Makes sure the claim topic has `tasks_max` partitions, joins its
+    /// group, and reports the task ids assigned here.
+    async fn join(
+        shared: &SharedTasks,
+        name: &str,
+        tasks_max: u32,
+    ) -> Result<(Self, watch::Receiver<BTreeSet<u32>>), String> {
+        let topic = claim_topic(&shared.group, name);
+        ensure_topic(&shared.client, &topic, tasks_max as i32, false)
+            .await
+            .map_err(|e| format!("task claim {e}"))?;
+        grow(&shared.client, &topic, tasks_max).await?;
+        let (assigned, wanted) = watch::channel(BTreeSet::new());
+        let consumer: StreamConsumer<ClaimContext> = client_config_of(&shared.client)
+            .set("group.id", &topic)
+            .set("client.id", format!("sluice-{}-tasks", shared.worker_id))
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "latest")
+            // Incremental: a worker joining or leaving moves only the ids
+            // that must move, and the other tasks keep running.
+            .set("partition.assignment.strategy", "cooperative-sticky")
+            .set("session.timeout.ms", "10000")
+            .set("heartbeat.interval.ms", "1000")
+            .create_with_context(ClaimContext { assigned })
+            .map_err(|e| format!("task claim group {topic}: {e}"))?;
+        consumer
+            .subscribe(&[&topic])
+            .map_err(|e| format!("task claim group {topic}: {e}"))?;
+        let consumer = Arc::new(consumer);
+        // Polling serves the group's rebalances; the topic holds no records.
+        let poller = tokio::spawn({
+            let consumer = consumer.clone();
+            async move {
+                loop {
+                    if let Err(e) = consumer.recv().await {
+                        tracing::debug!("task claim group: {e}");
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                }
+            }
+        });
+        Ok((
+            Claim {
+                consumer: Some(consumer),
+                poller,
+            },
+            wanted,
+        ))
+    }
+}
+
+impl Drop for Claim {
+    /// Leaves the claim group (off the runtime: closing a consumer blocks
+    /// until the group has been told), so the ids go to other workers.
+    fn drop(&mut self) {
+        self.poller.abort();
+        if let Some(consumer) = self.consumer.take() {
+            let _ = std::thread::Builder::new()
+                .name("sluice-claim-close".into())
+                .spawn(move || drop(consumer));
+        }
+    }
+}
+
+/// Adds partitions to the claim topic when `tasks.max` grew.
+async fn grow(
+    client: &BTreeMap<String, String>,
+    topic: &str,
+    tasks_max: u32,
+) -> Result<(), String> {
+    let admin: AdminClient<DefaultClientContext> = client_config_of(client)
+        .create()
+        .map_err(|e| format!("task claim topic {topic}: {e}"))?;
+    let metadata = admin
+        .inner()
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .map_err(|e| format!("task claim topic {topic}: {e}"))?;
+    let have = metadata
+        .topics()
+        .first()
+        .map_or(0, |t| t.partitions().len());
+    if have >= tasks_max as usize {
+        return Ok(());
+    }
+    let results = admin
+        .create_partitions(
+            [&NewPartitions::new(topic, tasks_max as usize)],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        )
+        .await
+        .map_err(|e| format!("task claim topic {topic}: cannot add partitions: {e}"))?;
+    for r in results {
+        if let Err((_, code)) = r {
+            return Err(format!(
+                "task claim topic {topic}: cannot add partitions: {code}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Passes the claim group's assignments on as task ids. Assignments and
+/// revocations are increments under the cooperative protocol (and whole
+/// sets under the eager one, where a revocation takes everything).
+struct ClaimContext {
+    assigned: watch::Sender<BTreeSet<u32>>,
+}
+
+impl ClientContext for ClaimContext {}
+
+impl ConsumerContext for ClaimContext {
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let ids = |tpl: &rdkafka::TopicPartitionList| -> Vec<u32> {
+            tpl.elements()
+                .iter()
+                .filter_map(|e| u32::try_from(e.partition()).ok())
+                .collect()
+        };
+        match rebalance {
+            Rebalance::Assign(tpl) => self.assigned.send_modify(|a| a.extend(ids(tpl))),
+            Rebalance::Revoke(tpl) => self.assigned.send_modify(|a| {
+                for id in ids(tpl) {
+                    a.remove(&id);
+                }
+            }),
+            Rebalance::Error(e) => tracing::warn!("task claim group: {e}"),
+        }
+        tracing::debug!(ids = ?*self.assigned.borrow(), "task ids assigned here");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::claim_topic;
+
+    #[test]
+    fn claim_topics_are_legal_topic_names_and_tell_names_apart() {
+        assert_eq!(claim_topic("workers", "td-sink"), "workers.tasks.td-sink");
+        let odd = claim_topic("my group", "orders to TD");
+        assert!(odd.starts_with("my_group.tasks.orders_to_TD."), "{odd}");
+        assert_ne!(odd, claim_topic("my group", "orders_to_TD"));
+        assert_ne!(odd, claim_topic("my group", "orders/to/TD"));
+        let long = claim_topic(&"g".repeat(300), &"n".repeat(300));
+        assert!(long.len() <= 249, "{}", long.len());
+        assert!(
+            long.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        );
+    }
+}
