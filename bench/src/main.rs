@@ -16,6 +16,7 @@ mod receiver;
 mod records;
 mod sdk;
 mod sluice_run;
+mod workers;
 
 use std::path::PathBuf;
 
@@ -41,6 +42,9 @@ enum Command {
     /// latency at 70% load, one record per request, S3, and Kafka Connect
     /// doing the same jobs.
     Compare(compare::Args),
+    /// A worker's resident memory at rest, before and after N connectors
+    /// created through the REST API, standalone and in a group.
+    Workers(workers::Args),
     /// What one transform costs written in each SDK language: size, compile,
     /// cached load, instantiation, time per record, memory of an instance.
     Sdk(sdk::Args),
@@ -86,6 +90,7 @@ fn main() -> anyhow::Result<()> {
         match command {
             Command::Layout(args) => layout::run(args).await,
             Command::Sdk(args) => sdk::run(args).await,
+            Command::Workers(args) => workers::run(args).await,
             Command::Compare(args) => compare::run(args).await,
             Command::Drain {
                 bootstrap,

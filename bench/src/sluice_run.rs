@@ -70,6 +70,11 @@ impl SluiceRun {
         Ok(SluiceRun { child, started })
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// What it used so far.
     pub fn usage(&self) -> anyhow::Result<Usage> {
         proc_usage(self.child.id())

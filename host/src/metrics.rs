@@ -83,15 +83,12 @@ pub fn render(connectors: &[ConnectorView]) -> String {
             failed
                 .get_or_create(&labels)
                 .inc_by(counts.records_failed.load(Relaxed));
-            let (n_finished, n_failed, n_dropped) = (
-                counts.records_finished.load(Relaxed),
-                counts.records_failed.load(Relaxed),
-                counts.records_dropped.load(Relaxed),
-            );
             delivered
                 .get_or_create(&labels)
-                .inc_by(n_finished.saturating_sub(n_failed + n_dropped));
-            dropped.get_or_create(&labels).inc_by(n_dropped);
+                .inc_by(counts.records_delivered.load(Relaxed));
+            dropped
+                .get_or_create(&labels)
+                .inc_by(counts.records_dropped.load(Relaxed));
             dead_lettered
                 .get_or_create(&labels)
                 .inc_by(counts.records_dead_lettered.load(Relaxed));

@@ -51,6 +51,8 @@ pub struct PartitionCounts {
     pub records_dropped: AtomicU64,
     /// Failed records written to the dead letter queue.
     pub records_dead_lettered: AtomicU64,
+    /// Records the sink took: neither failed nor dropped.
+    pub records_delivered: AtomicU64,
     /// Messages between the committed position and the partition's end, as
     /// librdkafka last reported it (-1: not known yet).
     pub lag: AtomicI64,
@@ -306,6 +308,9 @@ impl ConnectorStats {
         counts
             .records_dead_lettered
             .fetch_add(batch.dead_lettered as u64, Ordering::Relaxed);
+        counts
+            .records_delivered
+            .fetch_add(batch.delivered() as u64, Ordering::Relaxed);
         self.batches_finished.fetch_add(1, Ordering::Relaxed);
     }
 

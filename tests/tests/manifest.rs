@@ -172,3 +172,21 @@ fn the_shipped_example_manifest_validates() {
         "{text}"
     );
 }
+
+#[test]
+fn a_static_member_id_is_refused_with_several_tasks() {
+    let body = r#"
+[[connectors]]
+name = "a"
+topics = "t"
+"tasks.max" = 3
+kafka = { "bootstrap.servers" = "localhost:9092", "group.instance.id" = "one" }
+sink = { type = "http", "http.api.url" = "http://localhost:1/in" }
+"#;
+    let (ok, out) = validate(body);
+    assert!(!ok);
+    assert!(
+        out.contains("a static member id is one consumer's"),
+        "{out}"
+    );
+}

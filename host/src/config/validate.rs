@@ -162,6 +162,15 @@ fn connector(
             "\"tasks.max\": {n} is out of range: give 1 to {MAX_TASKS} (tasks share the topics' partitions; tasks beyond the partition count stay idle)"
         ));
     }
+    if c.tasks_max.unwrap_or(1) > 1
+        && ["group.instance.id", "consumer.override.group.instance.id"]
+            .iter()
+            .any(|k| c.kafka.contains_key(*k))
+    {
+        problems.push(
+            "kafka.\"group.instance.id\": a static member id is one consumer's, and \"tasks.max\" above 1 runs several: remove it or set \"tasks.max\" = 1".into(),
+        );
+    }
     let kafka = kafka::consumer_properties(&c.name, &c.kafka).unwrap_or_else(|e| {
         problems.extend(e);
         Default::default()

@@ -111,6 +111,13 @@ impl ConsumerContext for SourceContext {
                 }
             }
         }
+        // Another consumer reports their lag now.
+        for tp in &revoked {
+            self.stats
+                .partition(&tp.topic, tp.partition)
+                .lag
+                .store(-1, std::sync::atomic::Ordering::Relaxed);
+        }
         tracing::info!(connector = %self.connector, partitions = ?revoked.iter().map(ToString::to_string).collect::<Vec<_>>(), lost, "partitions revoked");
         let _ = self.events.send(AssignmentEvent::Revoked(revoked));
     }

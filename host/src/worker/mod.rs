@@ -289,13 +289,19 @@ impl Worker {
                     self.lock().remove(&name);
                 }
                 // Restart requests written before this worker started are history.
+                // Restarts wait for in-flight batches: on their own task, so
+                // the changes after them are applied meanwhile.
                 ConfigChange::Restart { name, request } if self.is_ready() => {
-                    if let Err(e) = self.restart_here(&name, request.only_failed).await {
-                        tracing::debug!(connector = %name, "restart request: {e}");
-                    }
+                    let worker = self.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = worker.restart_here(&name, request.only_failed).await {
+                            tracing::debug!(connector = %name, "restart request: {e}");
+                        }
+                    });
                 }
                 ConfigChange::RestartTask { name, task } if self.is_ready() => {
-                    self.restart_task_here(&name, task).await;
+                    let worker = self.clone();
+                    tokio::spawn(async move { worker.restart_task_here(&name, task).await });
                 }
                 ConfigChange::Restart { .. }
                 | ConfigChange::RestartTask { .. }
@@ -810,9 +816,17 @@ impl Worker {
             .filter(|_| !stopped)
             .map(|id| {
                 let here = e.board.state(id);
-                let (state, worker_id) = match (here, shared.and_then(|s| s.status.task(name, id)))
-                {
+                let stored = shared.and_then(|s| s.status.task(name, id));
+                let (state, worker_id) = match (here, stored) {
+                    // Failed here, since taken over by another worker.
+                    (Some(_), Some(s)) if e.running.is_none() && &s.worker_id != me => {
+                        (s.connector_state(), s.worker_id)
+                    }
                     (Some(state), _) => (state, me.clone()),
+                    // A record of this worker's for a task it no longer runs.
+                    (None, Some(s)) if &s.worker_id == me => {
+                        (ConnectorState::Unassigned, me.clone())
+                    }
                     (None, Some(s)) => (s.connector_state(), s.worker_id),
                     (None, None) if shared.is_some() => (ConnectorState::Unassigned, me.clone()),
                     (None, None) => (e.state.clone(), me.clone()),
@@ -948,7 +962,7 @@ fn manifest_config(manifest: &Manifest, spec: &ConnectorSpec) -> ConnectConfig {
         ("name", spec.name.clone()),
         ("connector.class", class.to_string()),
         (topics_key, spec.subscription.join(",")),
-        ("tasks.max", "1".to_string()),
+        ("tasks.max", spec.tasks_max.to_string()),
         ("sluice.manifest", manifest.path.display().to_string()),
     ]
     .into_iter()

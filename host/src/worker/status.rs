@@ -44,8 +44,8 @@ type Statuses = Mutex<BTreeMap<(String, u32), TaskStatus>>;
 
 /// Writes this worker's task states and holds every worker's.
 pub struct StatusStore {
-    producer: FutureProducer,
-    topic: String,
+    /// To the writer, which sends them one after another, in order.
+    writes: tokio::sync::mpsc::UnboundedSender<TaskStatus>,
     statuses: Arc<Statuses>,
 }
 
@@ -57,9 +57,12 @@ impl StatusStore {
             .await
             .map_err(|e| format!("status {e}"))?;
         let producer: FutureProducer = client_config_of(client)
+            .set("enable.idempotence", "true")
             .set("acks", "all")
             .create()
             .map_err(|e| format!("status topic {topic}: {e}"))?;
+        let (writes, pending) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(write(producer, topic.to_string(), pending));
         let (consumer, _) = reader(client, topic).map_err(|e| format!("status {e}"))?;
         let statuses = Arc::new(Statuses::default());
         let weak = Arc::downgrade(&statuses);
@@ -67,26 +70,13 @@ impl StatusStore {
             .name("sluice-status".into())
             .spawn(move || read(consumer, weak))
             .map_err(|e| format!("status topic {topic}: cannot start its reader: {e}"))?;
-        Ok(StatusStore {
-            producer,
-            topic: topic.to_string(),
-            statuses,
-        })
+        Ok(StatusStore { writes, statuses })
     }
 
-    /// Writes `status` (in the background: a status is advice, and the next
-    /// one replaces it).
+    /// Writes `status` in the background, after the ones published before
+    /// it (a status is advice: the next one replaces it).
     pub fn publish(&self, status: TaskStatus) {
-        let producer = self.producer.clone();
-        let topic = self.topic.clone();
-        tokio::spawn(async move {
-            let key = format!("status-task-{}-{}", status.connector, status.task);
-            let payload = serde_json::to_vec(&status).unwrap_or_default();
-            let record = FutureRecord::to(&topic).key(&key).payload(&payload);
-            if let Err((e, _)) = producer.send(record, Duration::from_secs(10)).await {
-                tracing::warn!(topic = %topic, key = %key, "cannot write a task status: {e}");
-            }
-        });
+        let _ = self.writes.send(status);
     }
 
     /// Task `task` of connector `connector` as last written, by any worker.
@@ -96,6 +86,22 @@ impl StatusStore {
             .unwrap_or_else(|p| p.into_inner())
             .get(&(connector.to_string(), task))
             .cloned()
+    }
+}
+
+/// Sends the statuses published, one at a time so they land in order.
+async fn write(
+    producer: FutureProducer,
+    topic: String,
+    mut pending: tokio::sync::mpsc::UnboundedReceiver<TaskStatus>,
+) {
+    while let Some(status) = pending.recv().await {
+        let key = format!("status-task-{}-{}", status.connector, status.task);
+        let payload = serde_json::to_vec(&status).unwrap_or_default();
+        let record = FutureRecord::to(&topic).key(&key).payload(&payload);
+        if let Err((e, _)) = producer.send(record, Duration::from_secs(10)).await {
+            tracing::warn!(topic = %topic, key = %key, "cannot write a task status: {e}");
+        }
     }
 }
 

@@ -45,10 +45,12 @@ pub struct SharedTasks {
 /// `group`: both names made a legal topic name, with a digest of the
 /// connector's name if it had to change.
 pub fn claim_topic(group: &str, name: &str) -> String {
+    // No `.` in the parts: Kafka refuses a topic whose name differs from
+    // another's only in `.` versus `_`, so a changed name gets a digest.
     let legal = |s: &str, max: usize| -> String {
         s.chars()
             .map(|c| {
-                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                if c.is_ascii_alphanumeric() || "_-".contains(c) {
                     c
                 } else {
                     '_'
@@ -134,14 +136,25 @@ pub async fn supervise(
             (wanted, Some(all), None)
         }
         TaskPlan::Shared(shared) => {
-            let (claim, wanted) =
-                Claim::join(shared, &name, tasks_max)
-                    .await
-                    .map_err(|message| ConnectorError::Setup {
-                        connector: name.clone(),
-                        message,
-                    })?;
-            (wanted, None, Some(claim))
+            // Kafka may be away, or another worker growing the topic:
+            // retried until it works or the connector is stopped.
+            let mut delay = Duration::from_millis(500);
+            loop {
+                match Claim::join(shared, &name, tasks_max).await {
+                    Ok((claim, wanted)) => break (wanted, None, Some(claim)),
+                    Err(e) => {
+                        tracing::warn!(connector = %name, retry_in = ?delay, "cannot join the task claim group: {e}");
+                        stats
+                            .recent_errors
+                            .push(format!("cannot join the task claim group: {e}"));
+                        tokio::select! {
+                            _ = tokio::time::sleep(delay) => {}
+                            _ = async { stop.wait_for(|s| *s).await.map(|_| ()) } => return Ok(()),
+                        }
+                        delay = (delay * 2).min(Duration::from_secs(30));
+                    }
+                }
+            }
         }
     };
     let (done_tx, mut done) = mpsc::unbounded_channel::<Ended>();
@@ -168,8 +181,10 @@ pub async fn supervise(
         for id in unwanted {
             if let Some(t) = running.remove(&id) {
                 tracing::info!(connector = %name, task = id, "task handed over: stopping it here");
-                stop_task(t).await;
+                // Before the new owner says RUNNING, as it starts meanwhile.
+                publish(id, &ConnectorState::Unassigned);
                 board.lock().remove(&id);
+                stop_task(t).await;
             }
         }
         for id in want {
@@ -209,6 +224,10 @@ pub async fn supervise(
                 let failed = ConnectorState::Failed(error.to_string());
                 publish(id, &failed);
                 board.lock().insert(id, failed);
+                // The others stop with it: their ids go to other workers.
+                for other in running.keys() {
+                    publish(*other, &ConnectorState::Unassigned);
+                }
                 break Err(error);
             }
             Some(id) = restarts.recv() => {
@@ -224,7 +243,9 @@ pub async fn supervise(
         stop_task(t).await;
         board.lock().remove(&id);
     }
-    drop(claim);
+    if let Some(claim) = claim {
+        claim.close().await;
+    }
     outcome
 }
 
@@ -238,7 +259,15 @@ fn start_task(
     let (stop, stop_rx) = watch::channel(false);
     let (built, stats, done) = (built.clone(), stats.clone(), done.clone());
     let handle = tokio::spawn(async move {
-        let result = crate::connector::run(built, stop_rx, stats).await;
+        let connector = built.spec.name.clone();
+        // A panic ends the run like an error, so the supervisor hears of it.
+        let result = match tokio::spawn(crate::connector::run(built, stop_rx, stats)).await {
+            Ok(result) => result,
+            Err(e) => Err(ConnectorError::Setup {
+                connector,
+                message: format!("task {id} panicked: {e}"),
+            }),
+        };
         let _ = done.send((id, run, result));
     });
     Task { run, stop, handle }
@@ -252,7 +281,7 @@ async fn stop_task(t: Task) {
 
 /// This worker's membership in a connector's claim group.
 struct Claim {
-    consumer: Option<Arc<StreamConsumer<ClaimContext>>>,
+    consumer: Arc<StreamConsumer<ClaimContext>>,
     poller: tokio::task::JoinHandle<()>,
 }
 
@@ -298,26 +327,16 @@ impl Claim {
                 }
             }
         });
-        Ok((
-            Claim {
-                consumer: Some(consumer),
-                poller,
-            },
-            wanted,
-        ))
+        Ok((Claim { consumer, poller }, wanted))
     }
-}
 
-impl Drop for Claim {
-    /// Leaves the claim group (off the runtime: closing a consumer blocks
-    /// until the group has been told), so the ids go to other workers.
-    fn drop(&mut self) {
+    /// Leaves the claim group, so the ids go to other workers at once; off
+    /// the runtime, as closing a consumer blocks until the group is told.
+    async fn close(self) {
         self.poller.abort();
-        if let Some(consumer) = self.consumer.take() {
-            let _ = std::thread::Builder::new()
-                .name("sluice-claim-close".into())
-                .spawn(move || drop(consumer));
-        }
+        let _ = self.poller.await;
+        let consumer = self.consumer;
+        let _ = tokio::task::spawn_blocking(move || drop(consumer)).await;
     }
 }
 
@@ -327,18 +346,12 @@ async fn grow(
     topic: &str,
     tasks_max: u32,
 ) -> Result<(), String> {
-    let admin: AdminClient<DefaultClientContext> = client_config_of(client)
-        .create()
-        .map_err(|e| format!("task claim topic {topic}: {e}"))?;
-    let metadata = admin
-        .inner()
-        .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .map_err(|e| format!("task claim topic {topic}: {e}"))?;
-    let have = metadata
-        .topics()
-        .first()
-        .map_or(0, |t| t.partitions().len());
-    if have >= tasks_max as usize {
+    let admin: Arc<AdminClient<DefaultClientContext>> = Arc::new(
+        client_config_of(client)
+            .create()
+            .map_err(|e| format!("task claim topic {topic}: {e}"))?,
+    );
+    if partitions(&admin, topic).await? >= tasks_max as usize {
         return Ok(());
     }
     let results = admin
@@ -350,12 +363,43 @@ async fn grow(
         .map_err(|e| format!("task claim topic {topic}: cannot add partitions: {e}"))?;
     for r in results {
         if let Err((_, code)) = r {
+            // Another worker may have grown it first.
+            if partitions(&admin, topic).await? >= tasks_max as usize {
+                return Ok(());
+            }
             return Err(format!(
                 "task claim topic {topic}: cannot add partitions: {code}"
             ));
         }
     }
     Ok(())
+}
+
+/// How many partitions `topic` has; an error while the topic is still being
+/// created (read off the runtime: the metadata call blocks).
+async fn partitions(
+    admin: &Arc<AdminClient<DefaultClientContext>>,
+    topic: &str,
+) -> Result<usize, String> {
+    let (admin, name) = (admin.clone(), topic.to_string());
+    tokio::task::spawn_blocking(move || {
+        let metadata = admin
+            .inner()
+            .fetch_metadata(Some(&name), Duration::from_secs(10))
+            .map_err(|e| format!("task claim topic {name}: {e}"))?;
+        match metadata.topics().first() {
+            Some(t) if t.error().is_none() && !t.partitions().is_empty() => {
+                Ok(t.partitions().len())
+            }
+            Some(t) => Err(format!(
+                "task claim topic {name}: not ready yet ({:?})",
+                t.error()
+            )),
+            None => Err(format!("task claim topic {name}: not in the metadata yet")),
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?
 }
 
 /// Passes the claim group's assignments on as task ids. Assignments and
