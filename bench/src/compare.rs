@@ -136,12 +136,7 @@ transforms = [
 "#;
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let bootstrap = args
-        .bootstrap
-        .or_else(|| std::env::var("SLUICE_TEST_KAFKA").ok())
-        .ok_or_else(|| {
-            anyhow::anyhow!("no broker: pass --bootstrap or run through scripts/bench")
-        })?;
+    let bootstrap = crate::kafka::bootstrap(args.bootstrap)?;
     let endpoint = args
         .endpoint
         .or_else(|| std::env::var("SLUICE_TEST_S3").ok());

@@ -15,6 +15,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::records::event;
 
+/// The broker given with `--bootstrap`, else `$SLUICE_TEST_KAFKA`.
+pub fn bootstrap(given: Option<String>) -> anyhow::Result<String> {
+    given
+        .or_else(|| std::env::var("SLUICE_TEST_KAFKA").ok())
+        .ok_or_else(|| anyhow::anyhow!("no broker: pass --bootstrap or run through scripts/bench"))
+}
+
 /// Creates `topic` with `partitions` partitions.
 pub async fn create_topic(bootstrap: &str, topic: &str, partitions: i32) -> anyhow::Result<()> {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()

@@ -42,12 +42,7 @@ struct Figures {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let bootstrap = args
-        .bootstrap
-        .or_else(|| std::env::var("SLUICE_TEST_KAFKA").ok())
-        .ok_or_else(|| {
-            anyhow::anyhow!("no broker: pass --bootstrap or run through scripts/bench")
-        })?;
+    let bootstrap = crate::kafka::bootstrap(args.bootstrap)?;
     let n = args.connectors.unwrap_or(if args.quick { 3 } else { 10 });
     let target = crate::target_dir();
     let (addr, _tally) = crate::receiver::start().await?;
