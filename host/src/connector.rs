@@ -104,6 +104,11 @@ pub async fn run(
         consumer: OnceLock::new(),
         readers: readers.clone(),
         stats: stats.clone(),
+        cooperative: crate::source::rebalance::is_cooperative(
+            spec.kafka
+                .get("partition.assignment.strategy")
+                .map(String::as_str),
+        ),
     };
     let consumer: Arc<StreamConsumer<SourceContext>> = Arc::new(
         config

@@ -39,13 +39,40 @@ impl Running {
         Running(child)
     }
 
-    /// SIGTERM, then the exit status and stderr.
+    /// SIGTERM, then the exit status and stderr. A process still running
+    /// two minutes later is hung: it is killed and the test fails, rather
+    /// than waiting for good.
     pub fn stop(mut self) -> (std::process::ExitStatus, String) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.0.id().to_string())
-            .status();
-        self.finish()
+        const LIMIT: Duration = Duration::from_secs(120);
+        let pid = self.0.id().to_string();
+        let _ = Command::new("kill").arg("-TERM").arg(&pid).status();
+        let child = std::mem::replace(&mut self.0, Command::new("true").spawn().unwrap());
+        // Read its output while waiting, so a full pipe cannot hold it up.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait_with_output());
+        });
+        match rx.recv_timeout(LIMIT) {
+            Ok(out) => {
+                let out = out.expect("wait");
+                (
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr).into_owned(),
+                )
+            }
+            Err(_) => {
+                let _ = Command::new("kill").arg("-KILL").arg(&pid).status();
+                let stderr = rx
+                    .recv_timeout(Duration::from_secs(10))
+                    .ok()
+                    .and_then(Result::ok)
+                    .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+                    .unwrap_or_default();
+                panic!(
+                    "sluice (pid {pid}) did not exit within {LIMIT:?} of SIGTERM; killed\n{stderr}"
+                );
+            }
+        }
     }
 
     /// SIGTERM, and a clean exit (status 0) asserted; returns stderr.

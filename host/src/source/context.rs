@@ -42,6 +42,8 @@ pub struct SourceContext {
     pub readers: Arc<Mutex<HashMap<TopicPartition, AbortHandle>>>,
     /// Where librdkafka's statistics put each partition's consumer lag.
     pub stats: Arc<crate::stats::ConnectorStats>,
+    /// Whether the group's assignment is cooperative (incremental).
+    pub cooperative: bool,
 }
 
 impl ClientContext for SourceContext {
@@ -72,6 +74,15 @@ fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
 }
 
 impl ConsumerContext for SourceContext {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: rdkafka::types::RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        super::rebalance::run(self, consumer, err, tpl, self.cooperative);
+    }
+
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         let Rebalance::Revoke(tpl) = rebalance else {
             return;

@@ -3,4 +3,5 @@
 
 pub mod context;
 pub mod reader;
+pub mod rebalance;
 pub mod tracker;

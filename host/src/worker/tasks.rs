@@ -412,6 +412,16 @@ struct ClaimContext {
 impl ClientContext for ClaimContext {}
 
 impl ConsumerContext for ClaimContext {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: rdkafka::types::RDKafkaRespErr,
+        tpl: &mut rdkafka::TopicPartitionList,
+    ) {
+        // The claim group is cooperative-sticky (see `Claim::join`).
+        crate::source::rebalance::run(self, consumer, err, tpl, true);
+    }
+
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         let ids = |tpl: &rdkafka::TopicPartitionList| -> Vec<u32> {
             tpl.elements()
