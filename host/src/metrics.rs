@@ -74,24 +74,16 @@ pub fn render(connectors: &[ConnectorView]) -> String {
                 ("topic".to_string(), topic),
                 ("partition".to_string(), partition.to_string()),
             ];
-            records_in
-                .get_or_create(&labels)
-                .inc_by(counts.records_in.load(Relaxed));
-            finished
-                .get_or_create(&labels)
-                .inc_by(counts.records_finished.load(Relaxed));
-            failed
-                .get_or_create(&labels)
-                .inc_by(counts.records_failed.load(Relaxed));
-            delivered
-                .get_or_create(&labels)
-                .inc_by(counts.records_delivered.load(Relaxed));
-            dropped
-                .get_or_create(&labels)
-                .inc_by(counts.records_dropped.load(Relaxed));
-            dead_lettered
-                .get_or_create(&labels)
-                .inc_by(counts.records_dead_lettered.load(Relaxed));
+            for (family, value) in [
+                (&records_in, &counts.records_in),
+                (&finished, &counts.records_finished),
+                (&failed, &counts.records_failed),
+                (&delivered, &counts.records_delivered),
+                (&dropped, &counts.records_dropped),
+                (&dead_lettered, &counts.records_dead_lettered),
+            ] {
+                family.get_or_create(&labels).inc_by(value.load(Relaxed));
+            }
             let l = counts.lag.load(Relaxed);
             if l >= 0 {
                 lag.get_or_create(&labels).set(l);
