@@ -205,6 +205,7 @@ pub mod dead_letters;
 pub mod fuzz_checks;
 pub mod http_receiver;
 pub mod kafka;
+pub mod oracle;
 pub mod process;
 pub mod rest;
 pub mod s3;

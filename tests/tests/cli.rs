@@ -144,12 +144,62 @@ fn plugin_test_prints_one_outcome_per_record() {
         "{}",
         lines[1]
     );
-    assert_eq!(lines[2]["records"][0]["headers"]["skip"], Value::Null);
+    assert_eq!(
+        lines[2]["records"][0]["headers"],
+        serde_json::json!([["skip", null]])
+    );
     assert!(
         text(&out.stderr).contains("3 records: 2 kept, 0 dropped, 1 failed"),
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn plugin_test_keeps_header_order_repeats_and_raw_bytes_through_a_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    // Kafka headers are an ordered list in which a name may repeat; a value
+    // that is not UTF-8 goes in as base64 and comes out the same way.
+    std::fs::write(
+        &input,
+        concat!(
+            r#"{"offset":1,"value":"{\"id\":1}","headers":[["trace","b"],["trace","a"],["x",null]]}"#,
+            "\n",
+            r#"{"offset":2,"value_base64":"/wA=","headers":[["trace","c"]]}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let converted = run(sluice()
+        .args(["plugin", "test"])
+        .arg(plugin("bytes"))
+        .args(["--emit", "records", "-i"])
+        .arg(&input));
+    assert!(converted.status.success(), "{}", text(&converted.stderr));
+    let chained = dir.path().join("chained.jsonl");
+    std::fs::write(&chained, &converted.stdout).unwrap();
+    let out = run(sluice()
+        .args(["plugin", "test"])
+        .arg(plugin("drop"))
+        .args(["-c", "predicate=HasHeaderKey", "-c", "name=nope", "-i"])
+        .arg(&chained));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", text(&out.stdout));
+    let first = &lines[0]["records"][0];
+    assert_eq!(
+        first["headers"],
+        serde_json::json!([["trace", "b"], ["trace", "a"], ["x", null]])
+    );
+    assert_eq!(first["value"], "{\"id\":1}");
+    let second = &lines[1]["records"][0];
+    assert_eq!(second["value_base64"], "/wA=", "{second}");
+    assert_eq!(second["value"], Value::Null, "{second}");
+    assert_eq!(second["headers"], serde_json::json!([["trace", "c"]]));
 }
 
 #[test]

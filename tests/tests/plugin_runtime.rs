@@ -261,12 +261,16 @@ async fn config_errors_name_the_plugin_and_the_key() {
 
     let drop = rt.load(&plugin("drop")).await.unwrap();
     let err = rt
-        .configure(drop, vec![], Limits::default())
+        .configure(
+            drop,
+            cfg(&[("predicate", "TopicNameMatches")]),
+            Limits::default(),
+        )
         .await
         .err()
         .unwrap();
     assert!(
-        err.to_string().contains("missing required key `predicate`"),
+        err.to_string().contains("TopicNameMatches needs `pattern`"),
         "{err}"
     );
 

@@ -88,12 +88,16 @@ pub enum PluginCommand {
     /// Each input line is a JSON object; every field is optional:
     ///
     ///   {"topic":"orders","partition":0,"offset":5,"timestamp":1650000000000,
-    ///    "key":"k1","value":{"id":1},"headers":{"trace":"abc"},"value_kind":"json"}
+    ///    "key":"k1","value":{"id":1},"headers":[["trace","abc"]],"value_kind":"json"}
     ///
     /// A string `value` is taken as its UTF-8 bytes, any other JSON as its text;
-    /// null or missing is a tombstone. `value_kind` (binary, text or json)
-    /// defaults to binary for converters, and for other plugins to json unless
-    /// the value is a string. Each output line names the input and its outcome.
+    /// null or missing is a tombstone; bytes that are not UTF-8 go in
+    /// `value_base64` (or `key_base64`). With "value_kind":"json" the value is
+    /// the JSON value itself, strings included. `value_kind` (binary, text or
+    /// json) defaults to binary for converters, and for other plugins to json
+    /// unless the value is a string. Headers are a list of [name, value] pairs
+    /// in order, names may repeat (an object works too). Each output line names
+    /// the input and its outcome; output records have the input's shape.
     #[command(verbatim_doc_comment)]
     Test(plugin_test::TestArgs),
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use base64::Engine as _;
 use bytes::Bytes;
 use clap::{Args, ValueEnum};
 use serde::Deserialize;
@@ -67,11 +68,66 @@ struct InputRecord {
     timestamp: Option<i64>,
     #[serde(default)]
     key: Option<Value>,
+    /// The key's bytes in base64, for keys that are not UTF-8 text.
+    key_base64: Option<String>,
     #[serde(default)]
     value: Option<Value>,
+    /// The value's bytes in base64, for values that are not UTF-8 text.
+    value_base64: Option<String>,
     #[serde(default)]
-    headers: BTreeMap<String, Option<String>>,
+    headers: InputHeaders,
     value_kind: Option<String>,
+}
+
+/// Headers as Kafka has them, an ordered list of `[name, value]` pairs
+/// where a name may repeat; or, for convenience, an object.
+#[derive(Deserialize, Default)]
+#[serde(untagged)]
+enum InputHeaders {
+    #[default]
+    None,
+    List(Vec<(String, Option<String>)>),
+    Object(BTreeMap<String, Option<String>>),
+}
+
+impl InputHeaders {
+    fn into_headers(self) -> Vec<Header> {
+        let pairs: Vec<(String, Option<String>)> = match self {
+            InputHeaders::None => Vec::new(),
+            InputHeaders::List(l) => l,
+            InputHeaders::Object(o) => o.into_iter().collect(),
+        };
+        pairs
+            .into_iter()
+            .map(|(name, value)| Header {
+                name,
+                value: value.map(Bytes::from),
+            })
+            .collect()
+    }
+}
+
+/// The bytes of a key or value given as JSON or as base64 (not both). A
+/// value of kind `json` is the JSON value itself, strings included (as
+/// `--emit records` writes it); otherwise a string stands for its text.
+fn input_bytes(
+    json: Option<Value>,
+    base64_text: Option<String>,
+    what: &str,
+    kind: ValueKind,
+) -> anyhow::Result<Option<Bytes>> {
+    match (json, base64_text) {
+        (Some(v @ Value::String(_)), None) if kind == ValueKind::Json => {
+            Ok(Some(Bytes::from(v.to_string())))
+        }
+        (Some(_), Some(_)) => bail!("give {what} or {what}_base64, not both"),
+        (None, Some(b)) => Ok(Some(Bytes::from(
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .with_context(|| format!("{what}_base64 is not base64"))?,
+        ))),
+        (json, None) => Ok(json.and_then(to_bytes)),
+    }
 }
 
 fn to_bytes(v: Value) -> Option<Bytes> {
@@ -115,6 +171,7 @@ fn read_records(args: &TestArgs, kind: PluginKind) -> anyhow::Result<Vec<Record>
         let value_kind = match (&input.value_kind, kind) {
             (Some(k), _) => parse_kind(k).with_context(|| format!("{name} line {}", n + 1))?,
             (None, PluginKind::Converter) => ValueKind::Binary,
+            (None, _) if input.value_base64.is_some() => ValueKind::Binary,
             (None, _) if value_is_string => ValueKind::Text,
             (None, _) => ValueKind::Json,
         };
@@ -123,23 +180,19 @@ fn read_records(args: &TestArgs, kind: PluginKind) -> anyhow::Result<Vec<Record>
             .entry(topic.clone())
             .or_insert_with(|| Arc::from(topic))
             .clone();
+        let at = || format!("{name} line {}", n + 1);
         records.push(Record {
             topic,
             partition: input.partition.unwrap_or(0),
             offset: input.offset.unwrap_or(records.len() as i64),
             timestamp: input.timestamp,
-            key: input.key.and_then(to_bytes),
+            key: input_bytes(input.key, input.key_base64, "key", ValueKind::Binary)
+                .with_context(at)?,
             key_kind: ValueKind::Binary,
-            value: input.value.and_then(to_bytes),
+            value: input_bytes(input.value, input.value_base64, "value", value_kind)
+                .with_context(at)?,
             value_kind,
-            headers: input
-                .headers
-                .into_iter()
-                .map(|(name, value)| Header {
-                    name,
-                    value: value.map(Bytes::from),
-                })
-                .collect(),
+            headers: input.headers.into_headers(),
         });
     }
     Ok(records)
@@ -154,20 +207,24 @@ fn bytes_json(b: &Option<Bytes>, kind: ValueKind) -> Value {
     }
 }
 
+/// A record as an output line: headers as an ordered list of `[name,
+/// value]` pairs (names may repeat), and, for a key or value that is not
+/// UTF-8 text, its exact bytes in `key_base64` or `value_base64` beside the
+/// lossy text. The same shape is read back as input, so outputs chain.
 fn record_json(r: &Record) -> Value {
-    let headers: serde_json::Map<String, Value> = r
+    let headers: Vec<Value> = r
         .headers
         .iter()
         .map(|h| {
-            (
-                h.name.clone(),
+            json!([
+                h.name,
                 h.value
                     .as_ref()
-                    .map_or(Value::Null, |v| String::from_utf8_lossy(v).into()),
-            )
+                    .map_or(Value::Null, |v| String::from_utf8_lossy(v).into())
+            ])
         })
         .collect();
-    json!({
+    let mut line = json!({
         "topic": &*r.topic,
         "partition": r.partition,
         "offset": r.offset,
@@ -176,7 +233,18 @@ fn record_json(r: &Record) -> Value {
         "value": bytes_json(&r.value, r.value_kind),
         "value_kind": r.value_kind,
         "headers": headers,
-    })
+    });
+    for (field, bytes) in [("key", &r.key), ("value", &r.value)] {
+        if let Some(b) = bytes
+            && std::str::from_utf8(b).is_err()
+        {
+            // Chained input takes either form, not both.
+            line[field] = Value::Null;
+            line[format!("{field}_base64")] =
+                base64::engine::general_purpose::STANDARD.encode(b).into();
+        }
+    }
+    line
 }
 
 #[derive(Default)]

@@ -10,7 +10,12 @@ pub const CONVERTER_CLASSES: &[(&str, Option<&str>, &[&str])] = &[
     (
         "org.apache.kafka.connect.json.JsonConverter",
         Some("json"),
-        &["schemas.enable"],
+        &[
+            "schemas.enable",
+            "schemas.cache.size",
+            "decimal.format",
+            "replace.null.with.default",
+        ],
     ),
     (
         "org.apache.kafka.connect.storage.StringConverter",
@@ -195,25 +200,21 @@ pub fn transforms(opts: &mut Options, problems: &mut Vec<Problem>) -> Vec<toml::
             }
         }
         if *plugin == "drop" {
-            let Some(p) = predicate else {
-                problems.push(Problem::new(
-                    &format!("{key}.predicate"),
-                    "missing: Filter drops the records its predicate matches; name one of `predicates`",
-                ));
-                continue;
-            };
-            match predicates.iter().find(|(n, _)| *n == p) {
-                Some((_, popts)) => predicate_config(&p, popts, &mut config, problems),
-                None => problems.push(Problem::new(
-                    &format!("{key}.predicate"),
-                    format!(
-                        "{p:?} is not in `predicates` ({})",
-                        predicate_names.join(",")
-                    ),
-                )),
-            }
-            if let Some(n) = negate {
-                config.insert("negate".into(), n.into());
+            // Without a predicate, Kafka's Filter drops every record.
+            if let Some(p) = predicate {
+                match predicates.iter().find(|(n, _)| *n == p) {
+                    Some((_, popts)) => predicate_config(&p, popts, &mut config, problems),
+                    None => problems.push(Problem::new(
+                        &format!("{key}.predicate"),
+                        format!(
+                            "{p:?} is not in `predicates` ({})",
+                            predicate_names.join(",")
+                        ),
+                    )),
+                }
+                if let Some(n) = negate {
+                    config.insert("negate".into(), n.into());
+                }
             }
         } else if predicate.is_some() || negate.is_some() {
             problems.push(Problem::new(

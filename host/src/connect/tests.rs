@@ -257,6 +257,22 @@ fn filter_with_a_predicate_becomes_drop() {
 }
 
 #[test]
+fn filter_without_a_predicate_drops_every_record_as_in_kafka() {
+    let mut pairs = TD_BATCH[..10].to_vec();
+    pairs.extend([
+        ("transforms", "all"),
+        (
+            "transforms.all.type",
+            "org.apache.kafka.connect.transforms.Filter",
+        ),
+    ]);
+    let (m, _) = checked(&pairs, &worker());
+    let t = &m.connectors[0].transforms[0];
+    assert_eq!(t.name, "drop");
+    assert!(t.config.is_empty(), "{:?}", t.config);
+}
+
+#[test]
 fn unknown_classes_list_the_supported_ones() {
     let e = problems(&[("connector.class", "com.example.JdbcSinkConnector")]);
     assert!(e.contains("io.confluent.connect.s3.S3SinkConnector"), "{e}");

@@ -1,11 +1,14 @@
 //! `drop` transform: Kafka's `Filter` SMT with one of its predicates
 //! (`TopicNameMatches`, `HasHeaderKey`, `RecordIsTombstone`): drops the
-//! records that match, or with `negate` the ones that do not.
+//! records that match, or with `negate` the ones that do not. Without a
+//! predicate it drops every record, as Kafka's `Filter` does.
 
 use regex::Regex;
 use sluice_sdk::{Config, ConfigKey, ConfigType, Emitter, Plugin, PluginInfo, Record, Transform};
 
 enum Predicate {
+    /// No predicate: every record matches.
+    Always,
     TopicNameMatches(Regex),
     HasHeaderKey(String),
     RecordIsTombstone,
@@ -23,10 +26,11 @@ impl Plugin for Drop {
         version: env!("CARGO_PKG_VERSION"),
         description: "Drops records matching a predicate (Kafka's Filter SMT and its predicates)",
         config: &[
-            ConfigKey::required(
+            ConfigKey::optional(
                 "predicate",
                 ConfigType::String,
-                "TopicNameMatches, HasHeaderKey or RecordIsTombstone",
+                None,
+                "TopicNameMatches, HasHeaderKey or RecordIsTombstone; without one, every record is dropped",
             ),
             ConfigKey::optional(
                 "pattern",
@@ -50,7 +54,8 @@ impl Plugin for Drop {
     };
 
     fn configure(config: &Config) -> Result<Self, String> {
-        let predicate = match config.require("predicate")? {
+        let predicate = match config.get("predicate").unwrap_or("") {
+            "" => Predicate::Always,
             "TopicNameMatches" => {
                 let pattern = config
                     .get("pattern")
@@ -83,6 +88,7 @@ impl Plugin for Drop {
 impl Transform for Drop {
     fn transform(&mut self, record: &Record<'_>, out: &mut Emitter<'_>) -> Result<(), String> {
         let matches = match &self.predicate {
+            Predicate::Always => true,
             Predicate::TopicNameMatches(re) => re.is_match(record.topic),
             Predicate::HasHeaderKey(name) => record.header(name).is_some(),
             Predicate::RecordIsTombstone => record.is_tombstone(),

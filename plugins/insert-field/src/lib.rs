@@ -71,15 +71,16 @@ impl Plugin for InsertField {
     };
 
     fn configure(config: &Config) -> Result<Self, String> {
-        let static_field =
-            match (field(config, "static.field"), config.get("static.value")) {
-                (Some(f), Some(v)) => Some((f, v.to_string())),
-                (None, None) => None,
-                _ => return Err(
-                    "insert-field: static.field and static.value go together: set both or neither"
-                        .into(),
-                ),
-            };
+        // As in Kafka: a static.field needs a value; a value alone is unused.
+        let static_field = match (field(config, "static.field"), config.get("static.value")) {
+            (Some(f), Some(v)) => Some((f, v.to_string())),
+            (Some(f), None) => {
+                return Err(format!(
+                    "insert-field: static.field {f:?} has no value: set static.value"
+                ));
+            }
+            (None, _) => None,
+        };
         let t = InsertField {
             topic: field(config, "topic.field"),
             partition: field(config, "partition.field"),
@@ -110,8 +111,9 @@ impl InsertField {
         if let Some(f) = &self.offset {
             object.insert(f.clone(), record.offset.into());
         }
-        if let Some(f) = &self.timestamp {
-            object.insert(f.clone(), record.timestamp.map_or(Value::Null, Value::from));
+        // Kafka leaves the field out of a schemaless value without a timestamp.
+        if let (Some(f), Some(ts)) = (&self.timestamp, record.timestamp) {
+            object.insert(f.clone(), ts.into());
         }
         if let Some((f, v)) = &self.static_field {
             object.insert(f.clone(), v.as_str().into());
@@ -223,5 +225,23 @@ mod tests {
     fn config_without_any_field_is_refused() {
         let err = sluice_sdk::configure::<InsertField>(vec![]).err().unwrap();
         assert!(err.contains("nothing to insert"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_timestamp_leaves_the_field_out_as_in_kafka() {
+        let mut t =
+            sluice_sdk::configure::<InsertField>(vec![("timestamp.field".into(), "ts".into())])
+                .unwrap();
+        let out = testing::transform(
+            &mut t,
+            &[Record {
+                timestamp: None,
+                ..json("x", r#"{"a":1}"#)
+            }],
+        );
+        let Outcome::Kept(recs) = &out[0] else {
+            panic!("{out:?}")
+        };
+        assert_eq!(recs[0].value.as_deref(), Some(&br#"{"a":1}"#[..]));
     }
 }

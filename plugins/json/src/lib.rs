@@ -1,48 +1,120 @@
 //! `json` converter: Kafka's `JsonConverter`. With `schemas.enable` (the
 //! default, as in Kafka) the value must be a `{"schema":…,"payload":…}`
-//! envelope, the payload must match the schema (see `schema`), and the
-//! payload is kept; without it the value is taken as is.
-//! Invalid JSON fails that record only.
+//! envelope; the payload is read against its schema as Kafka reads it
+//! (`schema`, `value`) and written back as Kafka's JsonConverter writes that
+//! Connect value without envelope: fields in schema order, defaults for
+//! nulls, Decimals per `decimal.format`. A null schema leaves the payload as
+//! it is. Without `schemas.enable` the value is taken as is. Invalid JSON,
+//! or a payload that does not match its schema, fails that record only.
 
+mod decimal;
+mod raw;
 mod schema;
+mod value;
 
-use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use serde_json::value::RawValue;
 use sluice_sdk::{
     Config, ConfigKey, ConfigType, Converted, Converter, Part, Plugin, PluginInfo, Record,
     ValueKind,
 };
 
+use schema::Schema;
+use value::{DecimalFormat, Options, Val};
+
 /// The converter, configured.
 pub struct JsonConverter {
     schemas_enable: bool,
+    options: Options,
+    /// Schemas already read, by their JSON text (`schemas.cache.size`).
+    schemas: SchemaCache,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Envelope<'a> {
-    #[serde(borrow)]
-    schema: &'a RawValue,
-    #[serde(borrow)]
-    payload: &'a RawValue,
+/// Read schemas by their exact text, at most `capacity` of them: a full
+/// cache is emptied before the next one goes in, so memory stays bounded
+/// however many schemas a topic carries.
+struct SchemaCache {
+    capacity: usize,
+    entries: HashMap<String, Arc<Schema>>,
+}
+
+impl SchemaCache {
+    fn get(&mut self, text: &str, options: &Options) -> Result<Option<Arc<Schema>>, String> {
+        if let Some(s) = self.entries.get(text) {
+            return Ok(Some(s.clone()));
+        }
+        let raw: &RawValue = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let Some(parsed) = schema::parse(raw, options)? else {
+            return Ok(None);
+        };
+        let parsed = Arc::new(parsed);
+        if self.capacity > 0 {
+            if self.entries.len() >= self.capacity {
+                self.entries.clear();
+            }
+            self.entries.insert(text.to_owned(), parsed.clone());
+        }
+        Ok(Some(parsed))
+    }
 }
 
 impl Plugin for JsonConverter {
     const INFO: PluginInfo = PluginInfo {
         name: "json",
         version: env!("CARGO_PKG_VERSION"),
-        description: "JSON values, as Kafka's JsonConverter (schema envelope unwrapped when schemas.enable)",
-        config: &[ConfigKey::optional(
-            "schemas.enable",
-            ConfigType::Boolean,
-            Some("true"),
-            "Values are {\"schema\":…,\"payload\":…} envelopes; the payload is kept",
-        )],
+        description: "JSON values, as Kafka's JsonConverter (schema envelope read and unwrapped when schemas.enable)",
+        config: &[
+            ConfigKey::optional(
+                "schemas.enable",
+                ConfigType::Boolean,
+                Some("true"),
+                "Values are {\"schema\":…,\"payload\":…} envelopes; the payload is read against the schema and kept",
+            ),
+            ConfigKey::optional(
+                "schemas.cache.size",
+                ConfigType::Integer,
+                Some("1000"),
+                "How many distinct schemas to keep read (0: none)",
+            ),
+            ConfigKey::optional(
+                "decimal.format",
+                ConfigType::String,
+                Some("BASE64"),
+                "How Decimal values are written: BASE64 (their bytes, Kafka's default) or NUMERIC (a JSON number)",
+            ),
+            ConfigKey::optional(
+                "replace.null.with.default",
+                ConfigType::Boolean,
+                Some("true"),
+                "A null field with a default in its schema takes the default",
+            ),
+        ],
     };
 
     fn configure(config: &Config) -> Result<Self, String> {
+        let decimal_format = match config.get("decimal.format").map(str::to_ascii_uppercase) {
+            Some(f) if f == "NUMERIC" => DecimalFormat::Numeric,
+            Some(f) if f == "BASE64" => DecimalFormat::Base64,
+            other => {
+                return Err(format!(
+                    "json: decimal.format {:?} is not BASE64 or NUMERIC",
+                    other.unwrap_or_default()
+                ));
+            }
+        };
+        let capacity = config.get_int("schemas.cache.size").unwrap_or(1000).max(0);
         Ok(JsonConverter {
             schemas_enable: config.get_bool("schemas.enable"),
+            options: Options {
+                decimal_format,
+                replace_null_with_default: config.get_bool("replace.null.with.default"),
+            },
+            schemas: SchemaCache {
+                capacity: usize::try_from(capacity).unwrap_or(usize::MAX),
+                entries: HashMap::new(),
+            },
         })
     }
 }
@@ -56,12 +128,13 @@ impl Converter for JsonConverter {
     ) -> Result<Option<Converted<'a>>, String> {
         let Some(bytes) = input else { return Ok(None) };
         let what = if part == Part::Key { "key" } else { "value" };
-        let fail = |e: &dyn std::fmt::Display| {
+        let at = || {
             format!(
-                "{} partition {} offset {}: {what} is not valid JSON: {e}",
+                "{} partition {} offset {}",
                 record.topic, record.partition, record.offset
             )
         };
+        let fail = |e: &dyn std::fmt::Display| format!("{}: {what} is not valid JSON: {e}", at());
         // serde_json skips the strings it ignores without checking their
         // UTF-8, so a value with invalid UTF-8 inside a string would pass.
         let text = std::str::from_utf8(bytes).map_err(|e| fail(&e))?;
@@ -70,43 +143,65 @@ impl Converter for JsonConverter {
                 "nesting depth exceeds the maximum allowed ({MAX_NESTING_DEPTH}), as in Jackson"
             )));
         }
-        let json: &'a [u8] = if self.schemas_enable {
-            let envelope: Envelope<'a> = serde_json::from_str(text).map_err(|e| {
-                if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
-                    fail(&e)
-                } else {
-                    format!(
-                        "{} partition {} offset {}: JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields; if the {what} is plain JSON, set schemas.enable=false",
-                        record.topic, record.partition, record.offset
-                    )
-                }
-            })?;
-            let (schema, payload) = (
-                serde_json::from_str(envelope.schema.get()).map_err(|e| fail(&e))?,
-                serde_json::from_str(envelope.payload.get()).map_err(|e| fail(&e))?,
-            );
-            // A null schema means a schemaless payload, as in Connect.
-            if !matches!(schema, serde_json::Value::Null) {
-                schema::check(&schema, &payload).map_err(|e| {
-                    format!(
-                        "{} partition {} offset {}: {what} does not match its schema: {e}",
-                        record.topic, record.partition, record.offset
-                    )
-                })?;
-            }
-            envelope.payload.get().as_bytes()
-        } else {
-            serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| fail(&e))?;
-            bytes
-        };
-        if json.trim_ascii() == b"null" {
+        // Jackson reads nothing (an empty or blank value) as no value.
+        if !self.schemas_enable && text.trim_ascii().is_empty() {
             return Ok(None);
         }
+        let mut de = serde_json::Deserializer::from_str(text);
+        de.disable_recursion_limit();
+        let document: &'a RawValue =
+            serde::Deserialize::deserialize(&mut de).map_err(|e| fail(&e))?;
+        de.end().map_err(|e| fail(&e))?;
+        if !self.schemas_enable {
+            return Ok(json(document.get().as_bytes()));
+        }
+        let envelope_error = || {
+            format!(
+                "{}: JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields; if the {what} is plain JSON, set schemas.enable=false",
+                at()
+            )
+        };
+        let entries = raw::object(document)
+            .map_err(|e| fail(&e))?
+            .ok_or_else(envelope_error)?;
+        let (Some(schema), Some(payload)) = (
+            raw::last(&entries, "schema"),
+            raw::last(&entries, "payload"),
+        ) else {
+            return Err(envelope_error());
+        };
+        if entries.iter().any(|(k, _)| k != "schema" && k != "payload") {
+            return Err(envelope_error());
+        }
+        let schema = self
+            .schemas
+            .get(schema.get(), &self.options)
+            .map_err(|e| format!("{}: {what} schema is invalid: {e}", at()))?;
+        // A null schema means a schemaless payload, as in Connect.
+        let Some(schema) = schema else {
+            return Ok(json(payload.get().as_bytes()));
+        };
+        let mismatch = |e: String| format!("{}: {what} does not match its schema: {e}", at());
+        let value = value::read(&schema, payload, &self.options).map_err(mismatch)?;
+        if value == Val::Null {
+            return Ok(None);
+        }
+        let mut out = Vec::with_capacity(payload.get().len());
+        value::write(&value, &schema, &self.options, &mut out).map_err(mismatch)?;
         Ok(Some(Converted {
-            bytes: json.trim_ascii().into(),
+            bytes: out.into(),
             kind: ValueKind::Json,
         }))
     }
+}
+
+/// JSON text as a converted value; the literal `null` is a null value.
+fn json(text: &[u8]) -> Option<Converted<'_>> {
+    let text = text.trim_ascii();
+    (text != b"null").then(|| Converted {
+        bytes: text.into(),
+        kind: ValueKind::Json,
+    })
 }
 
 /// Jackson's default limit (Kafka's JsonConverter refuses deeper documents);
@@ -173,14 +268,33 @@ mod tests {
     }
 
     #[test]
-    fn envelope_payload_is_unwrapped() {
+    fn envelope_payload_is_read_against_its_schema() {
         let out = run(
             true,
-            &[Some(
-                br#"{"schema":{"type":"struct","fields":[{"field":"a","type":"int32"}]},"payload":{"a": 1}}"#,
-            )],
+            &[
+                Some(
+                    br#"{"schema":{"type":"struct","fields":[{"field":"a","type":"int32"}]},"payload":{"a": 1}}"#,
+                ),
+                // Kafka's type names for floating point: float and double.
+                Some(
+                    br#"{"schema":{"type":"struct","fields":[{"field":"price","type":"double"},{"field":"f","type":"float"},{"field":"n","type":"string","optional":true,"default":"none"}]},"payload":{"f":0.123456789,"price":1.5,"extra":true}}"#,
+                ),
+                Some(br#"{"schema":{"type":"int8"},"payload":300}"#),
+            ],
         );
-        assert_eq!(out[0], Ok(Some((br#"{"a": 1}"#.to_vec(), ValueKind::Json))));
+        assert_eq!(out[0], Ok(Some((br#"{"a":1}"#.to_vec(), ValueKind::Json))));
+        assert_eq!(
+            out[1],
+            Ok(Some((
+                br#"{"price":1.5,"f":0.12345679,"n":"none"}"#.to_vec(),
+                ValueKind::Json
+            )))
+        );
+        let e = out[2].as_ref().unwrap_err();
+        assert!(
+            e.contains("payload: 300 is not an integer in the range of INT8"),
+            "{e}"
+        );
     }
 
     #[test]
