@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod plugin;
 pub mod produce;
 pub mod record;
+pub mod secrets;
 pub mod sink;
 pub mod source;
 pub mod stats;

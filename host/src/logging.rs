@@ -31,7 +31,7 @@ pub fn init() {
     let filter = EnvFilter::try_new(&spec).unwrap_or_else(|_| EnvFilter::new("info"));
     let (filter, handle) = reload::Layer::new(filter);
     let fmt = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(|| Scrubbed(std::io::stderr()))
         .with_ansi(std::io::stderr().is_terminal());
     tracing_subscriber::registry().with(filter).with(fmt).init();
     let mut loggers = BTreeMap::new();
@@ -57,6 +57,29 @@ pub fn init() {
         loggers: Mutex::new(loggers),
     });
 }
+
+/// Standard error through [`crate::secrets::scrub`]: a value that came
+/// from a config provider is written as its reference. The formatter hands
+/// over one whole event per write.
+struct Scrubbed(std::io::Stderr);
+
+impl std::io::Write for Scrubbed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match std::str::from_utf8(buf) {
+            Ok(text) => {
+                self.0.write_all(crate::secrets::scrub(text).as_bytes())?;
+                Ok(buf.len())
+            }
+            Err(_) => self.0.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Most loggers the API may set levels for: each one is kept.
+const MAX_LOGGERS: usize = 256;
 
 /// Every logger with a level (`root` included); empty if logging was not
 /// set up through [`init`].
@@ -87,6 +110,11 @@ pub fn set(logger: &str, level: &str) -> Result<Vec<String>, String> {
         .get()
         .ok_or("logging is not set up in this process")?;
     let mut loggers = levels.loggers.lock().unwrap_or_else(|p| p.into_inner());
+    if !loggers.contains_key(logger) && loggers.len() >= MAX_LOGGERS {
+        return Err(format!(
+            "{MAX_LOGGERS} loggers have levels already: set a level on a parent logger instead"
+        ));
+    }
     loggers.insert(
         logger.to_string(),
         LoggerLevel {

@@ -35,7 +35,17 @@ fn histograms() -> &'static BatchHistograms {
 }
 
 fn connector_label(name: &str) -> Labels {
-    vec![("connector".into(), name.into())]
+    vec![("connector".into(), label(name))]
+}
+
+/// A label value escaped as the text format requires (prometheus-client
+/// writes values as given): a `"` or newline in a name cannot end the
+/// label and start another.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// Records a finished batch of connector `name`: its consumed records and
@@ -70,8 +80,8 @@ pub fn render(connectors: &[ConnectorView]) -> String {
     for c in connectors {
         for ((topic, partition), counts) in c.stats.partitions() {
             let labels = vec![
-                ("connector".to_string(), c.name.clone()),
-                ("topic".to_string(), topic),
+                ("connector".to_string(), label(&c.name)),
+                ("topic".to_string(), label(&topic)),
                 ("partition".to_string(), partition.to_string()),
             ];
             for (family, value) in [
@@ -91,7 +101,7 @@ pub fn render(connectors: &[ConnectorView]) -> String {
         }
         for s in ["RUNNING", "PAUSED", "STOPPED", "FAILED", "UNASSIGNED"] {
             let labels = vec![
-                ("connector".to_string(), c.name.clone()),
+                ("connector".to_string(), label(&c.name)),
                 ("state".to_string(), s.to_string()),
             ];
             state
@@ -118,8 +128,8 @@ pub fn render(connectors: &[ConnectorView]) -> String {
         }
         for s in c.stats.stage_totals() {
             let labels = vec![
-                ("connector".to_string(), c.name.clone()),
-                ("stage".to_string(), s.stage.clone()),
+                ("connector".to_string(), label(&c.name)),
+                ("stage".to_string(), label(&s.stage)),
             ];
             stage_seconds.get_or_create(&labels).inc_by(s.seconds);
             stage_calls.get_or_create(&labels).inc_by(s.calls);

@@ -45,6 +45,8 @@ struct Shared {
     received: Vec<Received>,
     /// Status and `Retry-After` seconds of the next answers.
     script: VecDeque<(u16, Option<u64>)>,
+    /// When set, every request is answered 307 to this location.
+    redirect: Option<String>,
 }
 
 /// The receiver; it runs until dropped with its runtime.
@@ -89,6 +91,11 @@ impl Receiver {
             .unwrap()
             .script
             .push_back((status, Some(secs)));
+    }
+
+    /// Answers every request from now on with `307 Temporary Redirect` to `location`.
+    pub fn redirect_all_to(&self, location: &str) {
+        self.shared.lock().unwrap().redirect = Some(location.to_string());
     }
 
     /// `http://127.0.0.1:<port><path>`.
@@ -141,7 +148,10 @@ async fn handle(
     body: Bytes,
 ) -> (StatusCode, HeaderMap, String) {
     let mut s = shared.lock().unwrap();
-    let (status, retry_after) = s.script.pop_front().unwrap_or((200, None));
+    let (status, retry_after) = match &s.redirect {
+        Some(_) => (307, None),
+        None => s.script.pop_front().unwrap_or((200, None)),
+    };
     s.received.push(Received {
         method: method.to_string(),
         path: uri.path().to_string(),
@@ -151,6 +161,9 @@ async fn handle(
         at: std::time::Instant::now(),
     });
     let mut answer = HeaderMap::new();
+    if let Some(location) = s.redirect.as_ref().and_then(|l| l.parse().ok()) {
+        answer.insert("location", location);
+    }
     if let Some(secs) = retry_after {
         answer.insert("retry-after", secs.into());
     }

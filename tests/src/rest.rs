@@ -32,9 +32,19 @@ impl ApiWorker {
 
     /// [`start`](Self::start), logging to the file `log` if given.
     pub async fn start_with(extra: &[&str], log: Option<&std::path::Path>) -> Self {
+        Self::start_env(extra, log, &[]).await
+    }
+
+    /// [`start_with`](Self::start_with), with `env` set for the worker.
+    pub async fn start_env(
+        extra: &[&str],
+        log: Option<&std::path::Path>,
+        env: &[(&str, &str)],
+    ) -> Self {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let mut cmd = crate::sluice();
+        cmd.envs(env.iter().copied());
         cmd.arg("run")
             .args(["--listeners", &base])
             .args(["--bootstrap-servers", &crate::kafka_bootstrap()])

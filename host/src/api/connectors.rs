@@ -105,6 +105,7 @@ pub async fn create(State(w): State<Arc<Worker>>, b: Result<Bytes, BytesRejectio
     let mut config = request.config;
     config.insert("name".into(), request.name.clone());
     check_name(&request.name)?;
+    views::unmask(&mut config, None).map_err(ApiError::bad_request)?;
     w.put(&request.name, config, initial, false).await?;
     created(&w, &request.name, StatusCode::CREATED)
 }
@@ -119,6 +120,8 @@ pub async fn put_config(
     let mut config = connect::json::config_map(map).map_err(ApiError::bad_request)?;
     name_from_url(&mut config, &name)?;
     check_name(&name)?;
+    let stored = w.raw_config(&name).ok();
+    views::unmask(&mut config, stored.as_ref()).map_err(ApiError::bad_request)?;
     let was_created = w.put(&name, config, TargetState::Running, true).await?;
     let status = if was_created {
         StatusCode::CREATED
@@ -128,10 +131,20 @@ pub async fn put_config(
     created(&w, &name, status)
 }
 
+/// A connector's name becomes part of its consumer group, claim topic,
+/// metric labels and log lines: Kafka's topic characters only.
 fn check_name(name: &str) -> Result<(), ApiError> {
-    if name.trim().is_empty() || name.contains(['/', '\\']) || name.chars().any(char::is_control) {
+    let ok = !name.is_empty()
+        && name.len() <= 249
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && name != "."
+        && name != "..";
+    if !ok {
         return Err(ApiError::bad_request(format!(
-            "connector name {name:?} must be non-empty, without slashes or control characters"
+            "connector name {:?} is not valid: use 1 to 249 letters, digits, '.', '_' or '-' (Kafka's topic characters)",
+            name.chars().take(80).collect::<String>()
         )));
     }
     Ok(())
@@ -297,7 +310,8 @@ pub async fn patch_config(
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
     let patch = json_object(b)?;
-    let mut config = w.raw_config(&name)?;
+    let stored = w.raw_config(&name)?;
+    let mut config = stored.clone();
     for (k, v) in patch {
         match v {
             Value::Null => {
@@ -317,6 +331,7 @@ pub async fn patch_config(
         }
     }
     name_from_url(&mut config, &name)?;
+    views::unmask(&mut config, Some(&stored)).map_err(ApiError::bad_request)?;
     w.put(&name, config, TargetState::Running, true).await?;
     created(&w, &name, StatusCode::OK)
 }

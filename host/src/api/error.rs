@@ -39,6 +39,7 @@ impl From<WorkerError> for ApiError {
             WorkerError::FromManifest { .. } => StatusCode::CONFLICT,
             WorkerError::Store(_) | WorkerError::Offsets(_) => StatusCode::INTERNAL_SERVER_ERROR,
             WorkerError::NotStopped(_) => StatusCode::BAD_REQUEST,
+            WorkerError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
         };
         ApiError::new(status, e.to_string())
     }
@@ -46,9 +47,10 @@ impl From<WorkerError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // A value from a config provider never leaves in a message.
         let body = serde_json::json!({
             "error_code": self.status.as_u16(),
-            "message": self.message,
+            "message": crate::secrets::scrub(&self.message),
         });
         (self.status, axum::Json(body)).into_response()
     }

@@ -1,46 +1,49 @@
 //! The REST API: Kafka Connect's endpoints over the worker's connectors,
-//! served by axum next to the pipelines (127.0.0.1:8083 by default), with
-//! optional bearer or basic auth on every request that changes state and a
-//! request body limit.
+//! served by axum next to the pipelines (127.0.0.1:8083 by default). Every
+//! request passes the guard (`guard`: Host, Origin, Content-Type,
+//! credentials); the server bounds connections, header reads, request time
+//! and body size.
 
 mod admin;
 mod connectors;
 mod error;
+mod guard;
 mod plugins;
 mod ui;
 mod views;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{Method, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde_json::json;
 
 pub use error::ApiError;
+pub use guard::{AllowedHosts, ApiAuth, ApiPolicy};
 
 use crate::worker::Worker;
 
 /// Largest request body accepted, in bytes: far above any connector config.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// Who may change state through the API.
-#[derive(Debug, Clone, Default)]
-pub enum ApiAuth {
-    /// Anyone who can reach the listener.
-    #[default]
-    None,
-    /// `Authorization: Bearer <token>`.
-    Bearer(String),
-    /// `Authorization: Basic base64(user:password)`.
-    Basic { user: String, password: String },
-}
+/// Connections served at once; more are closed as they arrive.
+pub const MAX_CONNECTIONS: usize = 256;
+
+/// Time a client has to send a request's headers (and, on a kept-alive
+/// connection, to start the next request).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Time one request may take, body included: above the slowest plugin
+/// build a connector change waits for.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The API's routes over `worker`.
-pub fn router(worker: Arc<Worker>, auth: ApiAuth) -> Router {
+pub fn router(worker: Arc<Worker>, policy: ApiPolicy) -> Router {
     Router::new()
         .route("/", get(server_info))
         .route("/health", get(health))
@@ -97,24 +100,68 @@ pub fn router(worker: Arc<Worker>, auth: ApiAuth) -> Router {
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(Arc::new(auth), authorize))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(policy),
+            guard::guard,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(middleware::from_fn(guard::security_headers))
         .with_state(worker)
 }
 
-/// Serves the API on `listener` until `stop` turns true.
+/// Serves the API on `listener` until `stop` turns true: HTTP/1.1, at most
+/// [`MAX_CONNECTIONS`] at once, [`HEADER_READ_TIMEOUT`] for headers.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     worker: Arc<Worker>,
-    auth: ApiAuth,
+    policy: ApiPolicy,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
     tokio::spawn(worker.clone().keep_history(stop.clone()));
-    axum::serve(listener, router(worker, auth))
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|s| *s).await;
-        })
-        .await
+    let app = router(worker, policy);
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors, say: wait instead of spinning.
+                    tracing::warn!("REST API: cannot accept a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = async { let _ = stop.wait_for(|s| *s).await; } => break,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::debug!(%peer, "REST API: {MAX_CONNECTIONS} connections open, closing a new one");
+            continue;
+        };
+        let service = hyper::service::service_fn({
+            let app = app.clone();
+            move |request: hyper::Request<hyper::body::Incoming>| {
+                tower::ServiceExt::oneshot(app.clone(), request.map(axum::body::Body::new))
+            }
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    // In-flight requests finish; idle connections close.
+    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    Ok(())
 }
 
 /// `GET /`: Connect's `ServerInfo`.
@@ -175,49 +222,6 @@ async fn method_not_allowed() -> ApiError {
         StatusCode::METHOD_NOT_ALLOWED,
         "HTTP 405 Method Not Allowed",
     )
-}
-
-/// Refuses a request that changes state without the configured credentials.
-async fn authorize(State(auth): State<Arc<ApiAuth>>, request: Request, next: Next) -> Response {
-    let reads = matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
-    let given = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let allowed = reads
-        || match &*auth {
-            ApiAuth::None => true,
-            ApiAuth::Bearer(token) => {
-                given.and_then(|g| g.strip_prefix("Bearer ")) == Some(token.as_str())
-            }
-            ApiAuth::Basic { user, password } => {
-                use base64::Engine;
-                let want =
-                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-                given.and_then(|g| g.strip_prefix("Basic ")) == Some(want.as_str())
-            }
-        };
-    if allowed {
-        next.run(request).await
-    } else {
-        let mut r = ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "this request changes state: send the API's credentials in an Authorization header",
-        )
-        .into_response();
-        let scheme = if matches!(*auth, ApiAuth::Basic { .. }) {
-            "Basic realm=\"sluice\""
-        } else {
-            "Bearer"
-        };
-        if let Ok(v) = scheme.parse() {
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-        }
-        r
-    }
 }
 
 /// The values of query parameter `key` (repeatable, percent-decoded).

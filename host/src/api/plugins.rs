@@ -212,7 +212,7 @@ fn config_value(key: &str, value: Option<&String>, errors: Vec<String>) -> Value
         },
         "value": {
             "name": key,
-            "value": value.map(|v| if super::views::is_secret(key) { super::views::HIDDEN.to_string() } else { v.clone() }),
+            "value": value.map(|v| super::views::mask_value(key, v, "|")),
             "recommended_values": [], "errors": errors, "visible": true,
         },
     })

@@ -15,7 +15,7 @@ use crate::stats::ConnectorStats;
 use crate::worker::{Origin, Worker};
 
 /// The page: HTML, CSS and script in one file.
-const PAGE: &str = include_str!("ui.html");
+pub(super) const PAGE: &str = include_str!("ui.html");
 
 /// `GET /ui`.
 pub async fn page() -> Response {

@@ -61,47 +61,145 @@ fn state(s: &ConnectorState, worker_id: &str, id: Option<u32>) -> Value {
     v
 }
 
-/// A config with its secrets hidden: values from config providers, and
-/// options whose names say they hold a secret.
+/// A config with its secrets hidden: values from config providers, options
+/// whose names say they hold a secret, credential headers, and the user
+/// info and query values of URLs. A `PUT` that sends a hidden value back
+/// keeps the stored one ([`unmask`]), so `GET | PUT` edits a connector.
 pub fn masked(config: &crate::connect::ConnectConfig) -> Value {
+    let separator = config.get("header.separator").map_or("|", String::as_str);
     Value::Object(
         config
             .iter()
-            .map(|(k, v)| {
-                let separator = config.get("header.separator").map_or("|", String::as_str);
-                let v = if is_secret(k) || v.contains("${") {
-                    HIDDEN.to_string()
-                } else if k == "headers" {
-                    mask_headers(v, separator, ':')
-                } else if k == "http.headers.additional" {
-                    mask_headers(v, ",", ':')
-                } else {
-                    v.clone()
-                };
-                (k.clone(), Value::String(v))
-            })
+            .map(|(k, v)| (k.clone(), Value::String(mask_value(k, v, separator))))
             .collect(),
     )
 }
 
-/// What a hidden value reads as.
-pub const HIDDEN: &str = "[hidden]";
+/// One option's value as it may be shown.
+pub fn mask_value(key: &str, value: &str, header_separator: &str) -> String {
+    if is_secret(key) || value.contains("${") {
+        HIDDEN.to_string()
+    } else if key == "headers" {
+        mask_headers(value, header_separator, ':')
+    } else if key == "http.headers.additional" {
+        mask_headers(value, ",", ':')
+    } else if value.contains("-----BEGIN") {
+        // An inline PEM key or certificate, whatever the option is called.
+        HIDDEN.to_string()
+    } else if value.contains("://") {
+        crate::secrets::scrub_url(value).into_owned()
+    } else {
+        value.to_string()
+    }
+}
 
-/// Option names that hold secrets: passwords, tokens, keys, `Authorization`
-/// headers.
+/// What a hidden value reads as.
+pub const HIDDEN: &str = crate::secrets::HIDDEN;
+
+/// Replaces each value of `config` that reads [`HIDDEN`] with the value
+/// `stored` has for that option: what a `GET` masked comes back unchanged.
+/// An error names an option sent hidden that has no stored value.
+pub fn unmask(
+    config: &mut crate::connect::ConnectConfig,
+    stored: Option<&crate::connect::ConnectConfig>,
+) -> Result<(), String> {
+    for (k, v) in config.iter_mut() {
+        if !v.contains(HIDDEN) {
+            continue;
+        }
+        let Some(old) = stored.and_then(|s| s.get(k)) else {
+            return Err(format!(
+                "{k}: {HIDDEN} stands for a secret the worker keeps, but this connector has no stored value for {k}: send the value itself"
+            ));
+        };
+        let separator = stored
+            .and_then(|s| s.get("header.separator"))
+            .map_or("|", String::as_str);
+        let header_separator = match k.as_str() {
+            "headers" => Some(separator),
+            "http.headers.additional" => Some(","),
+            _ => None,
+        };
+        // Only a value exactly as GET showed it is taken for the stored one;
+        // in a header list, each header sent hidden takes its stored value.
+        if *v == mask_value(k, old, separator) {
+            *v = old.clone();
+        } else if let Some(sep) = header_separator {
+            let stored_value = |name: &str| {
+                old.split(sep).find_map(|h| {
+                    let (n, value) = h.split_once(':')?;
+                    n.trim()
+                        .eq_ignore_ascii_case(name.trim())
+                        .then(|| value.to_string())
+                })
+            };
+            let mut merged = Vec::new();
+            for h in v.split(sep) {
+                match h.split_once(':') {
+                    Some((name, value)) if value.trim() == HIDDEN => match stored_value(name) {
+                        Some(old_value) => merged.push(format!("{name}:{old_value}")),
+                        None => {
+                            return Err(format!(
+                                "{k}: header {} is sent as {HIDDEN} but has no stored value: send its value",
+                                name.trim()
+                            ));
+                        }
+                    },
+                    _ => merged.push(h.to_string()),
+                }
+            }
+            *v = merged.join(sep);
+        } else {
+            return Err(format!(
+                "{k}: {HIDDEN} stands for the stored value only when the whole value is sent back as GET showed it; send the value itself"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Option and header names that hold secrets: passwords, tokens, keys,
+/// credentials, `Authorization`; not the options that only say which kind
+/// (`http.authorization.type`) or where (`*.location`, `key.converter`).
 pub fn is_secret(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    [
+    const DESCRIBES: &[&str] = &[
+        ".type",
+        ".mode",
+        ".class",
+        ".location",
+        ".path",
+        ".field",
+        ".format",
+        ".ignore",
+        ".size",
+        ".separator",
+        ".converter",
+        ".pattern",
+        ".strategy",
+        ".enabled",
+        ".source",
+        ".id",
+    ];
+    if k.starts_with("key.") || DESCRIBES.iter().any(|d| k.ends_with(d)) {
+        return false;
+    }
+    const NAMES: &[&str] = &[
         "password",
+        "passwd",
         "secret",
         "token",
+        "credential",
         "authorization",
-        "sasl.jaas.config",
-        "api.key",
+        "jaas",
         "license",
-    ]
-    .iter()
-    .any(|s| k.contains(s))
+        "apikey",
+        "private",
+        "cookie",
+    ];
+    NAMES.iter().any(|s| k.contains(s))
+        || k.ends_with(".pem")
+        || k.split(['.', '-', '_']).any(|segment| segment == "key")
 }
 
 /// `Name: value` pairs joined by `separator` with credentials' values hidden.
@@ -109,11 +207,7 @@ fn mask_headers(headers: &str, separator: &str, colon: char) -> String {
     headers
         .split(separator)
         .map(|h| match h.split_once(colon) {
-            Some((name, _))
-                if is_secret(name.trim()) || name.trim().eq_ignore_ascii_case("cookie") =>
-            {
-                format!("{name}{colon} {HIDDEN}")
-            }
+            Some((name, _)) if is_secret(name.trim()) => format!("{name}{colon} {HIDDEN}"),
             _ => h.to_string(),
         })
         .collect::<Vec<_>>()
@@ -153,5 +247,77 @@ mod tests {
             "X-Api-Token: [hidden],X-Trace:1"
         );
         assert_eq!(m["topics"], "events");
+    }
+
+    #[test]
+    fn names_that_hold_secrets_and_names_that_only_describe() {
+        for secret in [
+            "oauth2.client.secret",
+            "http.proxy.password",
+            "aws.secret.access.key",
+            "X-API-Key",
+            "ssl.key.pem",
+            "api.key",
+            "sasl.jaas.config",
+            "Cookie",
+        ] {
+            assert!(is_secret(secret), "{secret}");
+        }
+        for plain in [
+            "http.authorization.type",
+            "key.converter",
+            "key.converter.schemas.enable",
+            "https.ssl.key.location",
+            "topics",
+            "oauth2.client.auth.mode",
+            "keys.field",
+        ] {
+            assert!(!is_secret(plain), "{plain}");
+        }
+    }
+
+    #[test]
+    fn a_masked_config_sent_back_keeps_the_stored_secrets() {
+        let stored: crate::connect::ConnectConfig = [
+            ("bearer.token", "t0k3n-123"),
+            ("http.api.url", "https://u:pw@api.example.com/in?key=abc"),
+            ("headers", "X-Api-Key: zz|Accept: */*"),
+            ("http.authorization.type", "none"),
+            ("tls", "-----BEGIN PRIVATE KEY-----\nabc"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let shown: crate::connect::ConnectConfig = masked(&stored)
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+            .collect();
+        assert_eq!(shown["http.authorization.type"], "none");
+        assert_eq!(shown["tls"], HIDDEN);
+        assert_eq!(
+            shown["http.api.url"],
+            "https://[hidden]@api.example.com/in?key=[hidden]"
+        );
+        let mut back = shown.clone();
+        unmask(&mut back, Some(&stored)).unwrap();
+        assert_eq!(back, stored);
+        let mut edited = shown.clone();
+        edited.insert(
+            "headers".into(),
+            "X-Api-Key: [hidden]|Accept: text/plain".into(),
+        );
+        unmask(&mut edited, Some(&stored)).unwrap();
+        assert_eq!(edited["headers"], "X-Api-Key: zz|Accept: text/plain");
+        let mut partial = shown.clone();
+        partial.insert("bearer.token".into(), "x[hidden]".into());
+        assert!(unmask(&mut partial, Some(&stored)).is_err());
+        let mut fresh = shown;
+        assert!(
+            unmask(&mut fresh, None)
+                .unwrap_err()
+                .contains("send the value itself")
+        );
     }
 }

@@ -168,17 +168,18 @@ fn parse_dir(s: &str) -> Result<DirGrant, String> {
 /// Where precompiled plugins are cached.
 #[derive(Args, Debug, Clone)]
 pub struct CacheArgs {
-    /// Directory for precompiled plugins [default: $SLUICE_CACHE_DIR or ~/.cache/sluice].
+    /// Directory for precompiled plugins, created private (0700) [default:
+    /// $SLUICE_CACHE_DIR, else $XDG_CACHE_HOME/sluice, else ~/.cache/sluice].
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 }
 
 impl CacheArgs {
     pub fn runtime(&self) -> anyhow::Result<crate::plugin::Runtime> {
-        let dir = self
-            .cache_dir
-            .clone()
-            .unwrap_or_else(crate::plugin::default_cache_dir);
+        let dir = match self.cache_dir.clone() {
+            Some(d) => d,
+            None => cache_dir()?,
+        };
         Ok(crate::plugin::Runtime::new(&dir)?)
     }
 }
@@ -196,11 +197,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     }
 }
 
+/// The default cache directory, or what to set when there is none.
+fn cache_dir() -> anyhow::Result<std::path::PathBuf> {
+    crate::plugin::default_cache_dir().ok_or_else(|| {
+        anyhow::anyhow!(
+            "no cache directory for compiled plugins: set $SLUICE_CACHE_DIR (or $XDG_CACHE_HOME or $HOME), or pass --cache-dir"
+        )
+    })
+}
+
+/// The cache directory a manifest asks for (its cache_dir, else the default).
+fn cache_dir_for(manifest: Option<&crate::config::Manifest>) -> anyhow::Result<std::path::PathBuf> {
+    match manifest.and_then(|m| m.cache_dir.clone()) {
+        Some(d) => Ok(d),
+        None => cache_dir(),
+    }
+}
+
 /// The plugin runtime a manifest asks for (its cache_dir, else the default).
 fn runtime_for(manifest: &crate::config::Manifest) -> anyhow::Result<crate::plugin::Runtime> {
-    let dir = manifest
-        .cache_dir
-        .clone()
-        .unwrap_or_else(crate::plugin::default_cache_dir);
-    Ok(crate::plugin::Runtime::new(&dir)?)
+    Ok(crate::plugin::Runtime::new(&cache_dir_for(Some(
+        manifest,
+    ))?)?)
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::Args;
 use tokio::sync::watch;
 
-use crate::api::{self, ApiAuth};
+use crate::api::{self, AllowedHosts, ApiAuth, ApiPolicy};
 use crate::config;
 use crate::worker::{Worker, WorkerSettings};
 
@@ -39,7 +39,8 @@ pub struct ApiArgs {
     )]
     pub listeners: String,
     /// Requests that change state (POST, PUT, PATCH, DELETE) need
-    /// `Authorization: Bearer <TOKEN>`.
+    /// `Authorization: Bearer <TOKEN>`. Prefer $SLUICE_API_TOKEN or
+    /// --api-token-file: a command line is visible to every local user.
     #[arg(
         long,
         env = "SLUICE_API_TOKEN",
@@ -47,15 +48,42 @@ pub struct ApiArgs {
         hide_env_values = true
     )]
     pub api_token: Option<String>,
+    /// Like --api-token, the token read from this file (trailing newline ignored).
+    #[arg(
+        long,
+        env = "SLUICE_API_TOKEN_FILE",
+        value_name = "PATH",
+        conflicts_with = "api_token"
+    )]
+    pub api_token_file: Option<PathBuf>,
     /// Requests that change state need HTTP basic auth with this user and password.
     #[arg(
         long,
         env = "SLUICE_API_BASIC_AUTH",
         value_name = "USER:PASSWORD",
         hide_env_values = true,
-        conflicts_with = "api_token"
+        conflicts_with_all = ["api_token", "api_token_file"]
     )]
     pub api_basic_auth: Option<String>,
+    /// Require the credentials on reads too (every request but GET /health):
+    /// connector configs, statuses and /metrics are then private.
+    #[arg(long)]
+    pub api_auth_reads: bool,
+    /// Serve the API beyond loopback without credentials. Without this, a
+    /// worker listening on another address and given no credentials makes a
+    /// token, writes it to `<cache dir>/api-token` (mode 0600) and requires it.
+    #[arg(long, conflicts_with_all = ["api_token", "api_token_file", "api_basic_auth"])]
+    pub api_no_auth: bool,
+    /// Host names the API answers to, besides IP addresses and localhost
+    /// (which it always answers to), comma-separated: `api.example.com`,
+    /// `.example.com` for a whole domain, `*` for any. Other names are
+    /// refused, against DNS rebinding.
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub api_allowed_hosts: Vec<String>,
+    /// Web origins (`https://console.example.com`) besides the API's own
+    /// whose pages may send requests that change state; comma-separated.
+    #[arg(long, value_name = "ORIGINS", value_delimiter = ',')]
+    pub api_allowed_origins: Vec<String>,
     /// The Kafka cluster of connectors created through the API (their JSON
     /// names none, as in Connect, whose default this is too).
     #[arg(long, value_name = "HOSTS", default_value = "localhost:9092")]
@@ -89,19 +117,40 @@ pub struct ApiArgs {
 
 impl ApiArgs {
     fn auth(&self) -> anyhow::Result<ApiAuth> {
-        Ok(match (&self.api_token, &self.api_basic_auth) {
-            (Some(token), _) => ApiAuth::Bearer(token.clone()),
-            (None, Some(pair)) => {
-                let (user, password) = pair
-                    .split_once(':')
-                    .ok_or_else(|| anyhow::anyhow!("--api-basic-auth: expected USER:PASSWORD"))?;
-                ApiAuth::Basic {
-                    user: user.into(),
-                    password: password.into(),
+        let from_file = match &self.api_token_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    anyhow::anyhow!("--api-token-file {}: cannot read it: {e}", path.display())
+                })?;
+                let token = text.trim_end_matches(['\n', '\r']).to_string();
+                if token.is_empty() {
+                    anyhow::bail!("--api-token-file {}: the file is empty", path.display());
                 }
+                Some(token)
             }
-            (None, None) => ApiAuth::None,
-        })
+            None => None,
+        };
+        Ok(
+            match (
+                self.api_token.as_ref().or(from_file.as_ref()),
+                &self.api_basic_auth,
+            ) {
+                (Some(token), _) if token.is_empty() => {
+                    anyhow::bail!("--api-token: the token is empty")
+                }
+                (Some(token), _) => ApiAuth::Bearer(token.clone()),
+                (None, Some(pair)) => {
+                    let (user, password) = pair.split_once(':').ok_or_else(|| {
+                        anyhow::anyhow!("--api-basic-auth: expected USER:PASSWORD")
+                    })?;
+                    ApiAuth::Basic {
+                        user: user.into(),
+                        password: password.into(),
+                    }
+                }
+                (None, None) => ApiAuth::None,
+            },
+        )
     }
 
     /// The listener's address, or `None` for `off`.
@@ -132,12 +181,20 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             let _ = stop_tx.send(true);
         }
     });
-    let auth = args.api.auth()?;
+    let mut policy = ApiPolicy {
+        auth: args.api.auth()?,
+        auth_reads: args.api.api_auth_reads,
+        hosts: AllowedHosts {
+            any: args.api.api_allowed_hosts.iter().any(|h| h == "*"),
+            names: args.api.api_allowed_hosts.clone(),
+        },
+        origins: args.api.api_allowed_origins.clone(),
+    };
     let address = args.api.address()?;
     let manifest = args.manifest.as_deref().map(config::load).transpose()?;
     let runtime = match &manifest {
         Some(m) => super::runtime_for(m)?,
-        None => crate::plugin::Runtime::new(&crate::plugin::default_cache_dir())?,
+        None => crate::plugin::Runtime::new(&super::cache_dir()?)?,
     };
     let built = match &manifest {
         Some(m) => config::build(&runtime, m).await?,
@@ -155,6 +212,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let bound = listener.as_ref().and_then(|l| l.local_addr().ok());
+    if let Some(addr) = bound
+        && !addr.ip().is_loopback()
+        && matches!(policy.auth, ApiAuth::None)
+        && !args.api.api_no_auth
+    {
+        policy.auth = ApiAuth::Bearer(generated_token(
+            &super::cache_dir_for(manifest.as_ref())?,
+            addr,
+        )?);
+    }
     let plugin_dir = args
         .api
         .plugin_dir
@@ -163,6 +230,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .or_else(|| std::env::var_os("SLUICE_PLUGIN_DIR").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("plugins"));
     let mut defaults: crate::connect::ConnectConfig = args.api.worker.iter().cloned().collect();
+    let providers = config::providers::Providers::from_worker(&defaults)
+        .map_err(|e| anyhow::anyhow!("--worker {e}"))?;
+    let overrides = config::overrides::OverridePolicy::from_worker(&defaults)
+        .map_err(|e| anyhow::anyhow!("--worker {e}"))?;
     defaults
         .entry("bootstrap.servers".into())
         .or_insert_with(|| args.api.bootstrap_servers.clone());
@@ -199,9 +270,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let worker = Worker::new(
         WorkerSettings {
-            defaults,
             plugin_dir: std::path::absolute(&plugin_dir).unwrap_or(plugin_dir),
             worker_id,
+            providers,
+            overrides,
+            defaults,
         },
         runtime,
         store,
@@ -218,7 +291,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         tracing::info!("REST API listening on http://{bound}");
         let (worker, stop_rx) = (worker.clone(), stop_rx.clone());
         tokio::spawn(async move {
-            if let Err(e) = api::serve(listener, worker, auth, stop_rx).await {
+            if let Err(e) = api::serve(listener, worker, policy, stop_rx).await {
                 tracing::error!("the REST API stopped: {e}");
             }
         });
@@ -255,6 +328,41 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
 /// Writes every connector's figures to `path` (through a temporary file,
 /// so a reader never sees half of it); a failure is logged, not fatal.
+/// A token for an API that listens beyond loopback without credentials:
+/// made once (32 random bytes, hex) and kept in `<dir>/api-token`, readable
+/// by this user only; its path is logged, never the token.
+fn generated_token(dir: &std::path::Path, addr: std::net::SocketAddr) -> anyhow::Result<String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join("api-token");
+    let token = match std::fs::read_to_string(&path) {
+        Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
+        _ => {
+            let mut bytes = [0u8; 32];
+            getrandom::getrandom(&mut bytes)
+                .map_err(|e| anyhow::anyhow!("cannot make an API token: {e}"))?;
+            let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            crate::plugin::private_dir(dir).map_err(|e| {
+                anyhow::anyhow!("cannot keep an API token in {}: {e}", dir.display())
+            })?;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            f.write_all(token.as_bytes())?;
+            token
+        }
+    };
+    tracing::warn!(
+        "the REST API listens on {addr}, beyond loopback, and was given no credentials: requests that change state need `Authorization: Bearer <token>` with the token in {} (set --api-token-file or --api-basic-auth to choose, --api-no-auth to go without)",
+        path.display()
+    );
+    Ok(token)
+}
+
 fn write_stats(path: &std::path::Path, worker: &Worker) {
     let snapshots: Vec<_> = worker
         .list()

@@ -11,6 +11,17 @@ use sha2::{Digest, Sha256};
 /// How long one download may take.
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Largest plugin downloaded: far above the largest components (a Python
+/// one is about 40 MB), far below what would exhaust the host.
+pub const MAX_PLUGIN_BYTES: u64 = 256 << 20;
+
+fn too_big(url: &str) -> String {
+    format!(
+        "{url}: the plugin is larger than {} MiB; nothing was cached or run",
+        MAX_PLUGIN_BYTES >> 20
+    )
+}
+
 /// The SHA-256 of `bytes` in lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -44,11 +55,25 @@ pub async fn fetch(url: &str, name: &str, sha256: &str, dir: &Path) -> Result<Pa
         ));
     }
     let parent = path.parent().unwrap_or(dir);
-    std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-    let partial = path.with_extension("wasm.partial");
-    std::fs::write(&partial, &bytes)
+    crate::plugin::private_dir(parent).map_err(|e| e.to_string())?;
+    let partial = path.with_extension(format!("wasm.partial{}", std::process::id()));
+    let _ = std::fs::remove_file(&partial);
+    let written = {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&partial)
+            .and_then(|mut f| f.write_all(&bytes).and_then(|()| f.sync_all()))
+    };
+    written
         .and_then(|()| std::fs::rename(&partial, &path))
-        .map_err(|e| format!("{}: cannot cache the download: {e}", path.display()))?;
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&partial);
+            format!("{}: cannot cache the download: {e}", path.display())
+        })?;
     tracing::info!(%url, path = %path.display(), bytes = bytes.len(), "plugin downloaded and verified");
     Ok(path)
 }
@@ -61,18 +86,32 @@ async fn download(url: &str) -> Result<Vec<u8>, String> {
 }
 
 async fn from_http(url: &str) -> Result<Vec<u8>, String> {
-    let response = reqwest::get(url)
+    let mut response = reqwest::get(url)
         .await
-        .map_err(|e| format!("{url}: cannot download the plugin: {e}"))?;
+        .map_err(|e| format!("{url}: cannot download the plugin: {}", e.without_url()))?;
     let status = response.status();
     if !status.is_success() {
         return Err(format!("{url}: the server answered {status}"));
     }
-    let body = response
-        .bytes()
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_PLUGIN_BYTES)
+    {
+        return Err(too_big(url));
+    }
+    // Streamed with a cap: a server that sends without end is cut off.
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
-        .map_err(|e| format!("{url}: the download broke off: {e}"))?;
-    Ok(body.to_vec())
+        .map_err(|e| format!("{url}: the download broke off: {}", e.without_url()))?
+    {
+        if body.len() as u64 + chunk.len() as u64 > MAX_PLUGIN_BYTES {
+            return Err(too_big(url));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// `rest` is `bucket/key`. Credentials and region come from the standard AWS
@@ -103,10 +142,23 @@ async fn from_s3(url: &str, rest: &str) -> Result<Vec<u8>, String> {
                 aws_sdk_s3::error::DisplayErrorContext(e)
             )
         })?;
-    let body = object
-        .body
-        .collect()
+    if object
+        .content_length()
+        .is_some_and(|n| n as u64 > MAX_PLUGIN_BYTES)
+    {
+        return Err(too_big(url));
+    }
+    let mut stream = object.body;
+    let mut body = Vec::new();
+    while let Some(chunk) = stream
+        .try_next()
         .await
-        .map_err(|e| format!("{url}: the download broke off: {e}"))?;
-    Ok(body.into_bytes().to_vec())
+        .map_err(|e| format!("{url}: the download broke off: {e}"))?
+    {
+        if body.len() as u64 + chunk.len() as u64 > MAX_PLUGIN_BYTES {
+            return Err(too_big(url));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }

@@ -6,6 +6,7 @@ mod build;
 mod download;
 pub mod kafka;
 mod lenient;
+pub mod overrides;
 pub mod providers;
 pub mod raw;
 pub mod raw_s3;
@@ -93,34 +94,43 @@ fn sink_type_errors(tree: &toml::Value) -> Vec<String> {
 
 /// Checks a manifest given as a TOML tree (built, not read: no lines to
 /// point at, so a type error names the key's path instead), as if read from
-/// `path`; `resolve` resolves `${…}` references first.
+/// `path`; `resolve` resolves `${…}` references first, with every provider.
 pub fn check_tree(
     path: &Path,
-    mut tree: toml::Value,
+    tree: toml::Value,
     resolve: bool,
 ) -> Result<Manifest, ManifestError> {
+    let providers = resolve.then(providers::Providers::trusted);
+    check_tree_with(path, tree, providers.as_ref()).map(|(m, _)| m)
+}
+
+/// [`check_tree`] resolving references with `providers` (none if `None`).
+/// Problems name a reference where its value would have shown; the
+/// [`Redactor`](crate::secrets::Redactor) does the same for later messages.
+pub fn check_tree_with(
+    path: &Path,
+    mut tree: toml::Value,
+    providers: Option<&providers::Providers>,
+) -> Result<(Manifest, crate::secrets::Redactor), ManifestError> {
     let mut problems = Vec::new();
-    if resolve {
-        providers::resolve_tree(&mut tree, "", &mut problems);
+    let mut secrets = crate::secrets::Redactor::default();
+    if let Some(providers) = providers {
+        providers::resolve_tree(&mut tree, "", providers, &mut secrets, &mut problems);
     }
+    let invalid = |problems: Vec<String>| ManifestError::Invalid {
+        path: path.into(),
+        problems: problems.iter().map(|p| secrets.redact(p)).collect(),
+    };
     if !problems.is_empty() {
-        return Err(ManifestError::Invalid {
-            path: path.into(),
-            problems,
-        });
+        return Err(invalid(problems));
     }
     let raw: raw::RawManifest = serde_path_to_error::deserialize(tree.clone()).map_err(|e| {
         let mut problems = sink_type_errors(&tree);
         if problems.is_empty() {
             problems.push(format!("{}: {}", e.path(), e.inner()));
         }
-        ManifestError::Invalid {
-            path: path.into(),
-            problems,
-        }
+        invalid(problems)
     })?;
-    validate::validate(path, raw).map_err(|problems| ManifestError::Invalid {
-        path: path.into(),
-        problems,
-    })
+    let manifest = validate::validate(path, raw).map_err(invalid)?;
+    Ok((manifest, secrets))
 }

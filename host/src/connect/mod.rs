@@ -124,9 +124,10 @@ pub fn translate(
         &mut unsupported,
     );
     section.insert("sink".into(), toml::Value::Table(sink));
-    for (key, value) in opts.remaining() {
+    // Values are never echoed in these messages: they may be secrets.
+    for (key, _) in opts.remaining() {
         match not_implemented(&class, &key) {
-            Some(reason) => unsupported.push(Problem::new(&key, format!("{value:?}: {reason}"))),
+            Some(reason) => unsupported.push(Problem::new(&key, reason)),
             None => problems.push(Problem::new(
                 &key,
                 format!("unknown option for {class}; check its spelling"),
@@ -256,7 +257,7 @@ fn common(
     {
         unsupported.push(Problem::new(
             "header.converter",
-            format!("{v:?}: headers reach plugins as the bytes consumed"),
+            format!("{v}: headers reach plugins as the bytes consumed"),
         ));
     }
     let transforms = plugins::transforms(opts, problems);

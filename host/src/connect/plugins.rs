@@ -94,10 +94,11 @@ pub fn converter(
     let (class, options, from) = match opts.take(role) {
         Some(class) => (class, own, ""),
         None => {
-            for (k, v) in own {
+            // Values are never echoed: they may be secrets.
+            for (k, _) in own {
                 unsupported.push(Problem::new(
                     &format!("{prefix}{k}"),
-                    format!("{v:?}: applies only with the connector's own {role}"),
+                    format!("applies only with the connector's own {role}"),
                 ));
             }
             let class = worker.get(role)?;
@@ -136,7 +137,7 @@ pub fn converter(
         } else {
             unsupported.push(Problem::new(
                 &format!("{prefix}{k}"),
-                format!("{v:?}: not implemented by Sluice's {class}"),
+                format!("not implemented by Sluice's {class}"),
             ));
         }
     }

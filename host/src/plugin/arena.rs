@@ -119,8 +119,18 @@ impl Data {
     }
 }
 
+/// Kafka's longest topic name.
+const MAX_TOPIC_LEN: usize = 249;
+
 /// Decodes the records of a transform's output batch. `inputs` gives each
 /// output's origin, so topics equal to the input's reuse its string.
+///
+/// A reply is checked before anything is built from it, so a plugin cannot
+/// make the host allocate more than the reply's own size: each entry of the
+/// header list belongs to at most one record, the keys, values and headers
+/// of all records together span no more bytes than the data buffer holds
+/// (every byte is used once), and a topic is at most 249 bytes and copied
+/// once per distinct span.
 pub fn decode(
     batch: types::Batch,
     origins: &[u32],
@@ -133,8 +143,10 @@ pub fn decode(
             batch.records.len()
         ));
     }
+    check_layout(&batch)?;
     let data = Data::new(batch.data);
     let mut out = Vec::with_capacity(batch.records.len());
+    let mut last_topic: Option<(types::Span, Arc<str>)> = None;
     for (r, &origin) in batch.records.iter().zip(origins) {
         let input = inputs.get(origin as usize).ok_or_else(|| {
             format!(
@@ -146,7 +158,16 @@ pub fn decode(
         let topic = if topic_bytes == input.topic.as_bytes() {
             input.topic.clone()
         } else {
-            Arc::from(data.text(r.topic)?)
+            match &last_topic {
+                Some((span, t)) if span.start == r.topic.start && span.len == r.topic.len => {
+                    t.clone()
+                }
+                _ => {
+                    let t: Arc<str> = Arc::from(data.text(r.topic)?);
+                    last_topic = Some((r.topic, t.clone()));
+                    t
+                }
+            }
         };
         let first = r.first_header as usize;
         let hs = batch
@@ -176,6 +197,57 @@ pub fn decode(
         });
     }
     Ok(out)
+}
+
+/// Checks that `spans` together cover no more bytes than the `data_len`
+/// bytes of their buffer: a converter's or formatter's items each use their
+/// bytes once, so what the host builds from them stays within the reply.
+pub fn check_spans_fit(
+    spans: impl Iterator<Item = types::Span>,
+    data_len: usize,
+) -> Result<(), String> {
+    let spanned: u64 = spans.map(|s| u64::from(s.len)).sum();
+    if spanned > data_len as u64 {
+        return Err(format!(
+            "the items span {spanned} bytes of a {data_len}-byte data buffer: each byte may be used once"
+        ));
+    }
+    Ok(())
+}
+
+/// The checks of [`decode`] that need no record built.
+fn check_layout(batch: &types::Batch) -> Result<(), String> {
+    let mut header_used = vec![false; batch.headers.len()];
+    let mut spanned: u64 = 0;
+    for r in &batch.records {
+        if r.topic.len as usize > MAX_TOPIC_LEN {
+            return Err(format!(
+                "a topic of {} bytes: Kafka's topic names have at most {MAX_TOPIC_LEN}",
+                r.topic.len
+            ));
+        }
+        let first = r.first_header as usize;
+        let end = first
+            .checked_add(r.header_count as usize)
+            .filter(|e| *e <= header_used.len())
+            .ok_or("a record's headers lie outside the header list")?;
+        for used in &mut header_used[first..end] {
+            if std::mem::replace(used, true) {
+                return Err("two records share entries of the header list: each header belongs to one record".into());
+            }
+        }
+        for h in &batch.headers[first..end] {
+            spanned += u64::from(h.name.len) + u64::from(h.value.map_or(0, |v| v.len));
+        }
+        spanned += u64::from(r.key.map_or(0, |k| k.len)) + u64::from(r.value.map_or(0, |v| v.len));
+    }
+    if spanned > batch.data.len() as u64 {
+        return Err(format!(
+            "the records' keys, values and headers span {spanned} bytes of a {}-byte data buffer: each byte may be used once",
+            batch.data.len()
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -210,10 +282,47 @@ mod tests {
     }
 
     #[test]
+    fn replies_that_reuse_their_bytes_are_refused() {
+        let inputs = vec![
+            Record::new("t", Some(Bytes::from_static(b"value-1"))),
+            Record::new("t", Some(Bytes::from_static(b"value-2"))),
+        ];
+        // Two records pointing at the whole data buffer.
+        let mut batch = encode(&inputs);
+        let all = types::Span {
+            start: 0,
+            len: batch.data.len() as u32,
+        };
+        batch.records[0].value = Some(all);
+        batch.records[1].value = Some(all);
+        let err = decode(batch, &[0, 1], &inputs).unwrap_err();
+        assert!(err.contains("each byte may be used once"), "{err}");
+        // Two records sharing a header.
+        let mut with_header = inputs.clone();
+        with_header[0].headers = vec![Header {
+            name: "h".into(),
+            value: Some(Bytes::from_static(b"x")),
+        }];
+        let mut batch = encode(&with_header);
+        batch.records[1].first_header = 0;
+        batch.records[1].header_count = 1;
+        let err = decode(batch, &[0, 1], &with_header).unwrap_err();
+        assert!(err.contains("share entries of the header list"), "{err}");
+        // One topic span for both records is fine (SDKs share it).
+        let renamed = vec![
+            Record::new("other", Some(Bytes::from_static(b"a"))),
+            Record::new("other", Some(Bytes::from_static(b"b"))),
+        ];
+        let batch = encode(&renamed);
+        let out = decode(batch, &[0, 1], &inputs).unwrap();
+        assert!(Arc::ptr_eq(&out[0].topic, &out[1].topic));
+    }
+
+    #[test]
     fn spans_outside_the_data_are_refused() {
         let inputs = vec![Record::new("t", Some(Bytes::from_static(b"v")))];
         let mut batch = encode(&inputs);
-        batch.records[0].value = Some(types::Span { start: 1, len: 100 });
+        batch.records[0].value = Some(types::Span { start: 2, len: 1 });
         let err = decode(batch, &[0], &inputs).unwrap_err();
         assert!(err.contains("outside"), "{err}");
     }

@@ -48,12 +48,19 @@ impl Limits {
     }
 }
 
-/// Enforces [`Limits::memory_bytes`] and remembers whether it refused growth,
-/// so the error can say it was the memory limit rather than a bare trap.
+/// Enforces [`Limits::memory_bytes`] on the sum of every linear memory of
+/// an instance (a component holds several core instances, each may have its
+/// own), caps tables, instances and memories, and remembers whether it
+/// refused growth, so the error can say it was the memory limit rather than
+/// a bare trap.
 pub(crate) struct MemoryLimiter {
     pub limit: usize,
-    /// The largest memory size granted so far.
+    /// The largest total memory granted so far.
     pub high_water: usize,
+    /// Bytes of linear memory granted, all memories together.
+    total_memory: usize,
+    /// Table elements granted, all tables together.
+    total_elements: usize,
     pub denied: bool,
 }
 
@@ -62,40 +69,93 @@ impl MemoryLimiter {
         MemoryLimiter {
             limit,
             high_water: 0,
+            total_memory: 0,
+            total_elements: 0,
             denied: false,
         }
     }
 }
 
 /// Tables hold function references; 100k covers the interpreted languages
-/// (Python ~5.7k, JavaScript ~7.7k) with room to spare.
+/// (Python ~5.7k, JavaScript ~7.7k) with room to spare. All tables of an
+/// instance together.
 const MAX_TABLE_ELEMENTS: usize = 100_000;
+/// Core instances, memories and tables one component may create: the
+/// interpreted languages' components have a dozen or so of each.
+const MAX_INSTANCES: usize = 100;
+const MAX_MEMORIES: usize = 16;
+const MAX_TABLES: usize = 100;
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.limit {
+        let total = self
+            .total_memory
+            .saturating_sub(current)
+            .saturating_add(desired);
+        if total > self.limit {
             self.denied = true;
             return Err(wasmtime::format_err!(
-                "memory limit of {} MiB reached (the plugin asked for {} MiB)",
+                "memory limit of {} MiB reached (the plugin asked for {} MiB in all)",
                 self.limit >> 20,
-                desired >> 20
+                total >> 20
             ));
         }
-        self.high_water = self.high_water.max(desired);
+        self.total_memory = total;
+        self.high_water = self.high_water.max(total);
         Ok(true)
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= MAX_TABLE_ELEMENTS)
+        let total = self
+            .total_elements
+            .saturating_sub(current)
+            .saturating_add(desired);
+        if total > MAX_TABLE_ELEMENTS {
+            return Ok(false);
+        }
+        self.total_elements = total;
+        Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        MAX_INSTANCES
+    }
+
+    fn memories(&self) -> usize {
+        MAX_MEMORIES
+    }
+
+    fn tables(&self) -> usize {
+        MAX_TABLES
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasmtime::ResourceLimiter;
+
+    #[test]
+    fn the_limit_is_on_all_memories_together() {
+        let mut l = MemoryLimiter::new(100 << 20);
+        assert!(l.memory_growing(0, 60 << 20, None).unwrap());
+        // A second memory may not take the whole limit again.
+        assert!(l.memory_growing(0, 60 << 20, None).is_err());
+        assert!(l.denied);
+        assert!(l.memory_growing(0, 40 << 20, None).unwrap());
+        assert_eq!(l.high_water, 100 << 20);
+        assert!(!l.table_growing(0, MAX_TABLE_ELEMENTS + 1, None).unwrap());
+        assert!(l.table_growing(0, 60_000, None).unwrap());
+        assert!(!l.table_growing(0, 60_000, None).unwrap());
     }
 }

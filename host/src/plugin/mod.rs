@@ -15,7 +15,7 @@ mod pool;
 mod runtime;
 mod store;
 
-pub use cache::default_cache_dir;
+pub use cache::{PrivateDirError, default_cache_dir, private_dir};
 pub use error::{CallError, ConfigureError, LoadError};
 pub use format::FormatInfo;
 pub use grants::{DirGrant, Grants, Sandbox};

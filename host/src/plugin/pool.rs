@@ -371,6 +371,14 @@ impl ConfiguredPlugin {
             records.len(),
             "conversions",
         )?;
+        arena::check_spans_fit(
+            reply.items.iter().filter_map(|i| match i {
+                cv::Conversion::Converted((span, _)) => Some(*span),
+                _ => None,
+            }),
+            reply.data.len(),
+        )
+        .map_err(|m| self.bad_reply(m))?;
         let data = Data::new(reply.data);
         reply
             .items
@@ -477,6 +485,8 @@ impl ConfiguredPlugin {
             records.len(),
             "encodings",
         )?;
+        arena::check_spans_fit(reply.items.iter().flatten().copied(), reply.data.len())
+            .map_err(|m| self.bad_reply(m))?;
         let data = Data::new(reply.data);
         reply
             .items
@@ -554,7 +564,24 @@ pub fn apply_conversion(
     Ok(())
 }
 
-/// Spreads failures over the inputs: the message of each failed input.
+/// Longest failure message kept (it travels to logs, statuses and DLQ headers).
+const MAX_FAILURE_MESSAGE: usize = 4096;
+
+/// `message` cut to [`MAX_FAILURE_MESSAGE`] bytes at a character boundary.
+fn bounded(mut message: String) -> String {
+    if message.len() > MAX_FAILURE_MESSAGE {
+        let mut end = MAX_FAILURE_MESSAGE;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+        message.push_str("… (cut)");
+    }
+    message
+}
+
+/// Spreads failures over the inputs: the message of each failed input, cut
+/// to [`MAX_FAILURE_MESSAGE`]. A reply may name each input once.
 fn failure_messages(
     failures: Vec<types::Failure>,
     inputs: usize,
@@ -567,7 +594,10 @@ fn failure_messages(
                 f.input
             )
         })?;
-        *slot = Some(f.message);
+        if slot.is_some() {
+            return Err(format!("two failures name input {}", f.input));
+        }
+        *slot = Some(bounded(f.message));
     }
     Ok(out)
 }

@@ -69,6 +69,13 @@ impl Runtime {
     /// An engine configured by [`engine_config`], WASI and the log import
     /// linked, and precompiled artifacts in `cache_dir`.
     pub fn new(cache_dir: &Path) -> Result<Self, EngineError> {
+        let cache = ArtifactCache::open(cache_dir).map_err(|e| {
+            EngineError(match e {
+                CacheError::Dir(d) => format!("the plugin cache directory {d}"),
+                CacheError::Io(p, e) => format!("the plugin cache: {}: {e}", p.display()),
+                CacheError::Compile(m) => m,
+            })
+        })?;
         let engine = Engine::new(&engine_config()).map_err(|e| EngineError(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
@@ -93,7 +100,7 @@ impl Runtime {
             inner: Arc::new(Inner {
                 engine,
                 linker,
-                cache: ArtifactCache::new(cache_dir),
+                cache,
                 downloads: cache_dir.join("downloads"),
                 stop_ticker,
             }),
@@ -134,6 +141,10 @@ impl Runtime {
                 message,
             },
             CacheError::Io(p, error) => LoadError::Cache { path: p, error },
+            CacheError::Dir(d) => LoadError::Cache {
+                path: path.clone(),
+                error: std::io::Error::other(d.to_string()),
+            },
         })?;
         let kind = self.exported_kind(&path, &component)?;
         let pre = self.pre_instantiate(&path, kind, &component)?;

@@ -17,8 +17,73 @@ use super::limits::MemoryLimiter;
 pub(crate) struct StoreState {
     pub plugin: Arc<str>,
     pub limiter: MemoryLimiter,
+    /// What the plugin may still log, through the `log` import, stdout and
+    /// stderr together.
+    log_budget: Arc<std::sync::Mutex<LogBudget>>,
     wasi: WasiCtx,
     table: ResourceTable,
+}
+
+/// A plugin's log allowance: [`LOG_LINES_PER_MINUTE`] lines of at most
+/// [`MAX_LINE`] bytes, refilled each minute; what goes over is counted and
+/// reported once the minute ends, never written.
+struct LogBudget {
+    window_start: std::time::Instant,
+    lines: u32,
+    dropped: u64,
+}
+
+/// Lines per minute one plugin instance may log.
+const LOG_LINES_PER_MINUTE: u32 = 600;
+
+impl LogBudget {
+    fn new() -> Self {
+        LogBudget {
+            window_start: std::time::Instant::now(),
+            lines: 0,
+            dropped: 0,
+        }
+    }
+
+    /// Whether one more line may go out now; after a full window, reports
+    /// how many were dropped in the last.
+    fn take(&mut self, plugin: &str) -> bool {
+        if self.window_start.elapsed() >= std::time::Duration::from_secs(60) {
+            if self.dropped > 0 {
+                tracing::warn!(
+                    plugin,
+                    dropped = self.dropped,
+                    "the plugin logged more than {LOG_LINES_PER_MINUTE} lines a minute: the rest were dropped"
+                );
+            }
+            *self = LogBudget::new();
+        }
+        if self.lines < LOG_LINES_PER_MINUTE {
+            self.lines += 1;
+            true
+        } else {
+            self.dropped += 1;
+            false
+        }
+    }
+}
+
+/// A guest's text as one log line: cut to [`MAX_LINE`] bytes, control
+/// characters (newlines included) escaped, so a plugin cannot forge lines.
+fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_LINE) + 8);
+    for c in text.chars() {
+        if out.len() >= MAX_LINE {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl StoreState {
@@ -27,14 +92,17 @@ impl StoreState {
     /// log. Clocks and random stay: every guest toolchain imports them.
     /// Fails when a granted directory cannot be opened.
     pub fn new(plugin: Arc<str>, memory_limit: usize, grants: &Grants) -> Result<Self, String> {
+        let log_budget = Arc::new(std::sync::Mutex::new(LogBudget::new()));
         let mut wasi = WasiCtx::builder();
         wasi.stdout(LogStream {
             plugin: plugin.clone(),
             stream: "stdout",
+            budget: log_budget.clone(),
         })
         .stderr(LogStream {
             plugin: plugin.clone(),
             stream: "stderr",
+            budget: log_budget.clone(),
         })
         .allow_ip_name_lookup(false)
         .allow_tcp(false)
@@ -49,6 +117,7 @@ impl StoreState {
         Ok(StoreState {
             plugin,
             limiter: MemoryLimiter::new(memory_limit),
+            log_budget,
             wasi: wasi.build(),
             table: ResourceTable::new(),
         })
@@ -67,6 +136,15 @@ impl WasiView for StoreState {
 impl log::Host for StoreState {
     fn log(&mut self, level: log::Level, message: String) {
         let plugin = &*self.plugin;
+        let allowed = self
+            .log_budget
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take(plugin);
+        if !allowed {
+            return;
+        }
+        let message = one_line(&message);
         match level {
             log::Level::Trace => tracing::trace!(plugin, "{message}"),
             log::Level::Debug => tracing::debug!(plugin, "{message}"),
@@ -82,6 +160,7 @@ impl log::Host for StoreState {
 struct LogStream {
     plugin: Arc<str>,
     stream: &'static str,
+    budget: Arc<std::sync::Mutex<LogBudget>>,
 }
 
 impl IsTerminal for LogStream {
@@ -110,12 +189,21 @@ struct LineLogger {
 impl LineLogger {
     fn emit(&mut self) {
         if !self.pending.is_empty() {
-            let line = String::from_utf8_lossy(&self.pending);
+            let allowed = self
+                .target
+                .budget
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(&self.target.plugin);
+            if !allowed {
+                self.pending.clear();
+                return;
+            }
+            let line = one_line(String::from_utf8_lossy(&self.pending).trim_end());
             tracing::info!(
                 plugin = &*self.target.plugin,
                 stream = self.target.stream,
-                "{}",
-                line.trim_end()
+                "{line}"
             );
             self.pending.clear();
         }
@@ -151,5 +239,23 @@ impl tokio::io::AsyncWrite for LineLogger {
 impl Drop for LineLogger {
     fn drop(&mut self) {
         self.emit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plugin_cannot_forge_log_lines_or_flood_the_log() {
+        assert_eq!(
+            one_line("ok\n2026-12-04T00:00:00Z ERROR forged"),
+            "ok\\n2026-12-04T00:00:00Z ERROR forged"
+        );
+        assert!(one_line(&"x".repeat(10_000)).len() <= MAX_LINE + 4);
+        let mut b = LogBudget::new();
+        let taken = (0..1000).filter(|_| b.take("p")).count();
+        assert_eq!(taken, LOG_LINES_PER_MINUTE as usize);
+        assert_eq!(b.dropped, 400);
     }
 }

@@ -51,7 +51,14 @@ pub enum WorkerError {
     /// The consumer group's offsets could not be read or changed.
     #[error("{0}")]
     Offsets(String),
+    /// The worker runs as many connectors as it may.
+    #[error("this worker runs {0} connectors, its limit: delete one, or run another worker")]
+    TooMany(usize),
 }
+
+/// Most connectors one worker keeps: each holds consumers, plugin instances
+/// and threads, so a caller could otherwise exhaust the host.
+pub const MAX_CONNECTORS: usize = 1000;
 
 /// Settings connectors created through the API inherit, as from a Connect
 /// worker's properties.
@@ -64,6 +71,10 @@ pub struct WorkerSettings {
     pub plugin_dir: PathBuf,
     /// This worker's id in statuses (`host:port` of its REST API).
     pub worker_id: String,
+    /// Which config providers REST connectors may use.
+    pub providers: crate::config::providers::Providers,
+    /// Which client properties REST connectors may override.
+    pub overrides: crate::config::overrides::OverridePolicy,
 }
 
 /// The Kafka client properties of the worker's own clients (config topic,
@@ -280,7 +291,13 @@ impl Worker {
             self.ready.send_replace(true);
         }
         while let Some((change, next)) = feed.changes.recv().await {
-            tracing::debug!(?change, next, "config change");
+            // The change's name and kind only: a stored config holds secrets.
+            tracing::debug!(
+                connector = change.name(),
+                kind = change.kind(),
+                next,
+                "config change"
+            );
             match change {
                 ConfigChange::Put { name, stored } => self.apply_stored(&name, stored).await,
                 ConfigChange::Delete { name } => {
@@ -402,7 +419,27 @@ impl Worker {
         name: &str,
         config: &ConnectConfig,
     ) -> Result<(ConnectorSpec, Vec<Problem>), connect::Rejected> {
-        let translation = connect::translate(name, config, &self.settings.defaults)?;
+        let refused: Vec<Problem> = config
+            .keys()
+            .filter_map(|k| {
+                let property = k.strip_prefix("consumer.override.")?;
+                let why = self.settings.overrides.refusal(property)?;
+                Some(Problem::new(k, why))
+            })
+            .collect();
+        let translation = match connect::translate(name, config, &self.settings.defaults) {
+            Ok(t) if refused.is_empty() => t,
+            Ok(t) => {
+                return Err(connect::Rejected {
+                    problems: refused,
+                    unsupported: t.unsupported,
+                });
+            }
+            Err(mut r) => {
+                r.problems.extend(refused);
+                return Err(r);
+            }
+        };
         let rejected = |problems: Vec<Problem>| connect::Rejected {
             problems,
             unsupported: translation.unsupported.clone(),
@@ -417,7 +454,12 @@ impl Worker {
             toml::Value::Array(vec![toml::Value::Table(translation.section.clone())]),
         );
         let manifest = self.settings.plugin_dir.join("connector.toml");
-        match crate::config::check_tree(&manifest, toml::Value::Table(doc), true) {
+        let checked = crate::config::check_tree_with(
+            &manifest,
+            toml::Value::Table(doc),
+            Some(&self.settings.providers),
+        );
+        match checked.map(|(m, _)| m) {
             Ok(m) => match m.connectors.into_iter().next() {
                 Some(spec) => Ok((spec, translation.unsupported)),
                 None => Err(rejected(vec![Problem::new("", "no connector was checked")])),
@@ -453,6 +495,9 @@ impl Worker {
             }
             Some(_) if !replace => return Err(WorkerError::Exists(name.into())),
             Some((_, target)) => *target,
+            None if self.lock().len() >= MAX_CONNECTORS => {
+                return Err(WorkerError::TooMany(MAX_CONNECTORS));
+            }
             None => initial,
         };
         let (spec, unsupported) = self

@@ -72,6 +72,30 @@ pub enum ConfigChange {
     Skip,
 }
 
+impl ConfigChange {
+    /// The connector the change is about (empty for [`ConfigChange::Skip`]).
+    pub fn name(&self) -> &str {
+        match self {
+            ConfigChange::Put { name, .. }
+            | ConfigChange::Delete { name }
+            | ConfigChange::Restart { name, .. }
+            | ConfigChange::RestartTask { name, .. } => name,
+            ConfigChange::Skip => "",
+        }
+    }
+
+    /// What kind of change it is, for logs (never the config itself).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ConfigChange::Put { .. } => "put",
+            ConfigChange::Delete { .. } => "delete",
+            ConfigChange::Restart { .. } => "restart",
+            ConfigChange::RestartTask { .. } => "restart-task",
+            ConfigChange::Skip => "skip",
+        }
+    }
+}
+
 /// Where the configs are kept.
 #[derive(Debug, Clone)]
 pub struct StoreSettings {

@@ -64,7 +64,8 @@ impl HttpClient {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(spec.connect_timeout)
             .timeout(spec.request_timeout)
-            .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")))
+            .redirect(same_origin_redirects());
         if let Some(ca) = &spec.ca_location {
             let pem =
                 std::fs::read(ca).map_err(|e| setup(format!("https.ssl.ca.location {ca}: {e}")))?;
@@ -197,7 +198,7 @@ impl HttpClient {
                     let body: String = text.chars().take(KEPT_BODY_CHARS).collect();
                     let err = DeliveryError::Status {
                         method: name,
-                        url: url.to_string(),
+                        url: crate::secrets::scrub_url(url).into_owned(),
                         status,
                         attempts: attempt,
                         body,
@@ -205,12 +206,13 @@ impl HttpClient {
                     (retry.statuses.contains(status), err, retry_after)
                 }
                 Err(e) => {
-                    let message = error_chain(&e);
+                    // reqwest's message names the URL; ours names it scrubbed.
+                    let message = error_chain(&e.without_url());
                     (
                         true,
                         DeliveryError::Transport {
                             method: name,
-                            url: url.to_string(),
+                            url: crate::secrets::scrub_url(url).into_owned(),
                             attempts: attempt,
                             message,
                         },
@@ -225,7 +227,7 @@ impl HttpClient {
                 || backoff(retry.backoff, retry.backoff_max, attempt),
                 |d| d.min(retry.backoff_max),
             );
-            tracing::warn!(url, attempt, delay_ms = delay.as_millis() as u64, error = %error, "request failed, retrying");
+            tracing::warn!(url = %crate::secrets::scrub_url(url), attempt, delay_ms = delay.as_millis() as u64, error = %error, "request failed, retrying");
             self.stats.sink.retried();
             self.stats
                 .recent_errors
@@ -233,6 +235,28 @@ impl HttpClient {
             tokio::time::sleep(delay).await;
         }
     }
+}
+
+/// Redirects are followed (up to 10) only to the same scheme, host and
+/// port: a redirect elsewhere would carry the sink's headers and body (API
+/// keys, records) to a host nobody configured. It is answered as the
+/// redirect status instead, which fails the request with that status.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first().cloned();
+        let same = first.is_some_and(|f| {
+            f.scheme() == attempt.url().scheme()
+                && f.host_str() == attempt.url().host_str()
+                && f.port_or_known_default() == attempt.url().port_or_known_default()
+        });
+        if attempt.previous().len() > 10 {
+            attempt.error("more than 10 redirects")
+        } else if same {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
 
 /// Exponential backoff with equal jitter: half the delay fixed, half random.
