@@ -59,7 +59,7 @@ pub struct Args {
     /// A short run for CI: small counts; proves every scenario runs.
     #[arg(long)]
     quick: bool,
-    /// Where to write the figures as JSON [default: <target>/bench/compare.json].
+    /// Where to write the figures as JSON [default: $CARGO_TARGET_DIR/bench/compare.json].
     #[arg(long)]
     json_out: Option<PathBuf>,
 }
@@ -329,7 +329,7 @@ formatter = {formatter}
 
     async fn consume_only(&self, n: u64) -> anyhow::Result<Row> {
         println!("scenario: consume-only limit");
-        let out = std::process::Command::new(self.target.join("release/sluice-bench"))
+        let out = std::process::Command::new(crate::bin_dir().join("sluice-bench"))
             .args([
                 "drain",
                 "--bootstrap",
@@ -373,7 +373,7 @@ formatter = {formatter}
         let manifest = write_manifest(&self.target, &name, &self.topic, &self.bootstrap, rest)?;
         let stats_path = self.scratch.join(format!("{name}.stats.json"));
         self.tally.reset(false);
-        let mut run = SluiceRun::start(&self.target, build, &manifest, &stats_path)?;
+        let mut run = SluiceRun::start(build, &manifest, &stats_path)?;
         let usage = self
             .wait_for(&mut run, async || self.tally.delivered(), limit)
             .await?;
@@ -447,7 +447,7 @@ formatter = {formatter}
             &self.json_pipeline(500, linger_ms),
         )?;
         let stats_path = self.scratch.join(format!("{name}.stats.json"));
-        let mut run = SluiceRun::start(&self.target, Build::Wasm, &manifest, &stats_path)?;
+        let mut run = SluiceRun::start(Build::Wasm, &manifest, &stats_path)?;
         let assigned = Instant::now() + Duration::from_secs(60);
         while read_stats(&stats_path)
             .and_then(|s| s.assigned_after_ms)
@@ -707,7 +707,7 @@ timezone = "UTC"
             ),
         )?;
         let stats_path = self.scratch.join(format!("{name}.stats.json"));
-        let run = SluiceRun::start(&self.target, Build::Wasm, &manifest, &stats_path)?;
+        let run = SluiceRun::start(Build::Wasm, &manifest, &stats_path)?;
         // Sluice commits an offset only once its object is uploaded.
         let group = format!("connect-{name}");
         let committed =

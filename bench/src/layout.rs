@@ -28,7 +28,7 @@ pub struct Args {
     /// Records per scenario at batch sizes 100 and 1000 (a tenth at batch size 1).
     #[arg(long, default_value_t = 50_000)]
     records: usize,
-    /// Where to write the figures as JSON [default: <target>/bench/layout.json].
+    /// Where to write the figures as JSON [default: $CARGO_TARGET_DIR/bench/layout.json].
     #[arg(long)]
     json_out: Option<PathBuf>,
 }

@@ -69,6 +69,16 @@ enum Command {
     },
 }
 
+/// The directory of this build's binaries (`<target>/release`, or
+/// `<target>/debug` for the short runs CI makes with the test build), where
+/// the `sluice` binary built beside this one is.
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("own path");
+    exe.parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target/release"))
+}
+
 /// The cargo target directory this binary was built into.
 pub fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("own path");

@@ -24,7 +24,7 @@ pub struct Args {
     /// scripts/bench sdk builds them with scripts/sdk/build.
     #[arg(long = "plugin", value_name = "LANG=WASM", required = true)]
     plugins: Vec<String>,
-    /// Where to write the figures as JSON [default: <target>/bench/sdk.json].
+    /// Where to write the figures as JSON [default: $CARGO_TARGET_DIR/bench/sdk.json].
     #[arg(long)]
     json_out: Option<PathBuf>,
 }

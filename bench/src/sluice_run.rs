@@ -32,15 +32,10 @@ pub enum Build {
 
 impl SluiceRun {
     /// Starts `sluice run manifest --stats-file stats` of `build`, logging warnings only.
-    pub fn start(
-        target: &Path,
-        build: Build,
-        manifest: &Path,
-        stats: &Path,
-    ) -> anyhow::Result<Self> {
+    pub fn start(build: Build, manifest: &Path, stats: &Path) -> anyhow::Result<Self> {
         let (bin, first) = match build {
-            Build::Wasm => (target.join("release/sluice"), None),
-            Build::Native => (target.join("release/sluice-bench"), Some("native-sluice")),
+            Build::Wasm => (crate::bin_dir().join("sluice"), None),
+            Build::Native => (crate::bin_dir().join("sluice-bench"), Some("native-sluice")),
         };
         anyhow::ensure!(
             bin.exists(),

@@ -23,7 +23,7 @@ pub struct Args {
     /// A short run for CI.
     #[arg(long)]
     quick: bool,
-    /// Where to write the figures as JSON [default: <target>/bench/workers.json].
+    /// Where to write the figures as JSON [default: $CARGO_TARGET_DIR/bench/workers.json].
     #[arg(long)]
     out: Option<std::path::PathBuf>,
 }
@@ -111,7 +111,7 @@ async fn measure(
 ) -> anyhow::Result<Figures> {
     let port = free_port()?;
     let base = format!("http://127.0.0.1:{port}");
-    let mut command = Command::new(target.join("release/sluice"));
+    let mut command = Command::new(crate::bin_dir().join("sluice"));
     command
         .arg("run")
         .args(["--listeners", &base, "--bootstrap-servers", bootstrap])

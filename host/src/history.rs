@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::stats::ConnectorStats;
-use crate::worker::ConnectorView;
+use crate::stats::{ConnectorStats, Snapshot};
 
 /// How often a sample is taken.
 pub const INTERVAL: Duration = Duration::from_secs(5);
@@ -46,11 +45,11 @@ pub struct History {
 impl History {
     /// Takes a sample of each of `connectors`, forgetting connectors that
     /// are gone.
-    pub fn sample(&self, connectors: &[ConnectorView]) {
+    pub fn sample(&self, connectors: &[Snapshot]) {
         self.sample_at(connectors, Instant::now(), now_ms());
     }
 
-    fn sample_at(&self, connectors: &[ConnectorView], now: Instant, at_ms: i64) {
+    fn sample_at(&self, connectors: &[Snapshot], now: Instant, at_ms: i64) {
         let mut series = self.series.lock().unwrap_or_else(|p| p.into_inner());
         series.retain(|name, _| connectors.iter().any(|c| &c.name == name));
         for c in connectors {
@@ -116,19 +115,12 @@ fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::worker::{ConnectorState, Origin, TargetState};
 
-    fn view(name: &str, stats: Arc<ConnectorStats>) -> ConnectorView {
-        ConnectorView {
+    fn view(name: &str, stats: Arc<ConnectorStats>) -> Snapshot {
+        Snapshot {
             name: name.into(),
-            tasks: vec![],
-            config: Default::default(),
-            state: ConnectorState::Running,
-            target: TargetState::Running,
-            topics: vec![],
-            unsupported: vec![],
+            state: "RUNNING",
             stats,
-            origin: Origin::Api,
         }
     }
 

@@ -7,6 +7,7 @@ pub mod config;
 pub mod connect;
 pub mod connector;
 pub mod errors;
+pub mod format;
 pub mod history;
 pub mod logging;
 pub mod metrics;

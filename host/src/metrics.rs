@@ -12,7 +12,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::worker::ConnectorView;
+use crate::stats::Snapshot;
 
 type Labels = Vec<(String, String)>;
 type Histograms = Family<Labels, Histogram, fn() -> Histogram>;
@@ -58,7 +58,7 @@ pub fn observe_batch(name: &str, records: usize, took: Duration) {
 }
 
 /// The OpenMetrics text of every connector in `connectors`.
-pub fn render(connectors: &[ConnectorView]) -> String {
+pub fn render(connectors: &[Snapshot]) -> String {
     let mut registry = Registry::default();
     let records_in = Family::<Labels, Counter>::default();
     let finished = Family::<Labels, Counter>::default();
@@ -104,9 +104,7 @@ pub fn render(connectors: &[ConnectorView]) -> String {
                 ("connector".to_string(), label(&c.name)),
                 ("state".to_string(), s.to_string()),
             ];
-            state
-                .get_or_create(&labels)
-                .set(i64::from(c.state.name() == s));
+            state.get_or_create(&labels).set(i64::from(c.state == s));
         }
         let sink = &c.stats.sink;
         let labels = connector_label(&c.name);

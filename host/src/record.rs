@@ -57,3 +57,13 @@ impl Record {
         }
     }
 }
+
+/// How consumed records are cut into batches: a batch is handed on when it
+/// holds `max_records` records or `max_bytes` bytes, or `linger` after its
+/// first record. The sink chooses them; the source applies them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchLimits {
+    pub max_records: usize,
+    pub max_bytes: usize,
+    pub linger: std::time::Duration,
+}

@@ -9,6 +9,16 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+/// What metrics and the history read of one connector: its name, its
+/// state's name and its counters, without the worker's own types.
+#[derive(Clone)]
+pub struct Snapshot {
+    pub name: String,
+    /// Connect's state name: `RUNNING`, `PAUSED`, `STOPPED`, `FAILED`, `UNASSIGNED`.
+    pub state: &'static str,
+    pub stats: Arc<ConnectorStats>,
+}
+
 /// Counters a connector keeps, readable while it runs.
 #[derive(Debug)]
 pub struct ConnectorStats {

@@ -202,7 +202,7 @@ async fn openapi() -> Response {
 
 /// `GET /metrics`: Prometheus (OpenMetrics) text.
 async fn metrics(State(worker): State<Arc<Worker>>) -> Response {
-    let text = crate::metrics::render(&worker.list());
+    let text = crate::metrics::render(&worker.snapshots());
     (
         [(
             header::CONTENT_TYPE,

@@ -5,11 +5,9 @@
 mod build;
 mod download;
 pub mod kafka;
-mod lenient;
 pub mod overrides;
 pub mod providers;
 pub mod raw;
-pub mod raw_s3;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -83,8 +81,8 @@ fn sink_type_errors(tree: &toml::Value) -> Vec<String> {
             continue;
         };
         let problem = match sink.remove("type").as_ref().and_then(toml::Value::as_str) {
-            Some("http") => check::<raw::RawHttpSink>(i, sink),
-            Some("s3") => check::<raw_s3::RawS3Sink>(i, sink),
+            Some("http") => check::<crate::sink::http::RawHttpSink<raw::RawPlugin>>(i, sink),
+            Some("s3") => check::<crate::sink::s3::RawS3Sink<raw::RawPlugin>>(i, sink),
             _ => None,
         };
         problems.extend(problem);

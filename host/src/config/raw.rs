@@ -56,7 +56,7 @@ pub struct RawConnector {
     /// at most this many in all. Default 1; run more processes to scale out.
     /// Example: `"tasks.max" = 2`.
     #[serde(rename = "tasks.max")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub tasks_max: Option<u32>,
     /// librdkafka consumer properties: `bootstrap.servers`, security settings,
     /// Connect's `consumer.override.*` form too. Java-only keys are translated
@@ -66,7 +66,7 @@ pub struct RawConnector {
     /// Milliseconds between offset commits (Connect's `offset.flush.interval.ms`).
     /// Example: `"offset.flush.interval.ms" = 5000`. Default: 5000.
     #[serde(rename = "offset.flush.interval.ms")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub offset_flush_interval_ms: Option<u64>,
     /// Converter for record keys. Example: `"key.converter" = { plugin = "string" }`.
     /// Default: none, keys pass through as the bytes consumed (what `bytes`,
@@ -93,25 +93,25 @@ pub struct RawConnector {
     /// Log every failed record at ERROR level with its stage, class and error, in
     /// Connect's words. Example: `"errors.log.enable" = true`. Default: `false`.
     #[serde(rename = "errors.log.enable")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub errors_log_enable: Option<bool>,
     /// Add the failed record's topic, partition, offset and timestamp to that log line, as
     /// Connect does (never its key or value). Example: `"errors.log.include.messages" = true`.
     /// Default: `false`.
     #[serde(rename = "errors.log.include.messages")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub errors_log_include_messages: Option<bool>,
     /// How long, in ms, a plugin call that fails as a whole (trap, deadline, memory
     /// limit) is retried with backoff before its batch is split to isolate the records
     /// that cause it; `-1` retries forever. Example: `"errors.retry.timeout" = 30000`.
     /// Default: `0` (one immediate retry on a fresh instance, then isolation).
     #[serde(rename = "errors.retry.timeout")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub errors_retry_timeout: Option<i64>,
     /// Longest delay between those retries, in ms; delays start at 300 ms and double.
     /// Example: `"errors.retry.delay.max.ms" = 10000`. Default: 60000.
     #[serde(rename = "errors.retry.delay.max.ms")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub errors_retry_delay_max_ms: Option<u64>,
     /// Dead letter queue topic: failed records go there with their original key, value,
     /// headers and timestamp; created with one partition if missing. Must not be one of
@@ -123,13 +123,13 @@ pub struct RawConnector {
     /// one-broker cluster. Example: `"errors.deadletterqueue.topic.replication.factor" = 1`.
     /// Default: 3, as in Connect.
     #[serde(rename = "errors.deadletterqueue.topic.replication.factor")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub dlq_replication_factor: Option<i32>,
     /// Add Connect's `__connect.errors.*` headers (topic, partition, offset, connector,
     /// task, stage, class, exception) to dead letter records.
     /// Example: `"errors.deadletterqueue.context.headers.enable" = true`. Default: `false`.
     #[serde(rename = "errors.deadletterqueue.context.headers.enable")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub dlq_context_headers_enable: Option<bool>,
 }
 
@@ -173,150 +173,11 @@ pub struct RawPlugin {
 pub enum RawSink {
     /// Confluent HTTP Sink's options. Example: `sink = { type = "http", "http.api.url" = "https://…" }`.
     #[serde(rename = "http")]
-    Http(RawHttpSink),
+    Http(crate::sink::http::RawHttpSink<RawPlugin>),
     /// Confluent S3 Sink's options. Example:
     /// `sink = { type = "s3", "s3.bucket.name" = "archive", "flush.size" = 1000 }`.
     #[serde(rename = "s3")]
-    S3(super::raw_s3::RawS3Sink),
-}
-
-/// The HTTP sink: Confluent HTTP Sink's option names and defaults.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawHttpSink {
-    /// Where requests go; `${topic}` and `${key}` are replaced per record.
-    /// Example: `"http.api.url" = "https://in.example.com/v3/event/${topic}"`.
-    #[serde(rename = "http.api.url")]
-    pub url: String,
-    /// `POST`, `PUT` or `PATCH`. Example: `"request.method" = "PUT"`. Default: `POST`.
-    #[serde(rename = "request.method")]
-    pub method: Option<String>,
-    /// Headers as Confluent writes them, `Name: value` pairs split on `header.separator`.
-    /// Example: `headers = "Authorization: TD1 ${env:TD_KEY}|Content-Type: application/json"`.
-    pub headers: Option<String>,
-    /// Separator of `headers`. Example: `"header.separator" = ";"`. Default: `|`.
-    #[serde(rename = "header.separator")]
-    pub header_separator: Option<String>,
-    /// Headers as a table (Sluice's addition; merged over `headers`).
-    /// Example: `"http.headers" = { "X-Source" = "sluice" }`.
-    #[serde(rename = "http.headers", default)]
-    pub header_map: BTreeMap<String, String>,
-    /// `NONE`, `BASIC` (`connection.user`/`connection.password`) or `BEARER` (`bearer.token`).
-    /// Example: `"auth.type" = "BASIC"`. Default: `NONE`.
-    #[serde(rename = "auth.type")]
-    pub auth_type: Option<String>,
-    /// User for basic auth. Example: `"connection.user" = "ingest"`.
-    #[serde(rename = "connection.user")]
-    pub user: Option<String>,
-    /// Password for basic auth; use a provider. Example: `"connection.password" = "${env:PASS}"`.
-    #[serde(rename = "connection.password")]
-    pub password: Option<String>,
-    /// Token for bearer auth. Example: `"bearer.token" = "${file:/etc/sluice/secrets.properties:token}"`.
-    #[serde(rename = "bearer.token")]
-    pub bearer_token: Option<String>,
-    /// PEM file of CAs to trust besides the system's. Example: `"https.ssl.ca.location" = "/etc/ca.pem"`.
-    #[serde(rename = "https.ssl.ca.location")]
-    pub ca_location: Option<String>,
-    /// PEM client certificate. Example: `"https.ssl.certificate.location" = "/etc/client.pem"`.
-    #[serde(rename = "https.ssl.certificate.location")]
-    pub certificate_location: Option<String>,
-    /// PEM client private key. Example: `"https.ssl.key.location" = "/etc/client.key"`.
-    #[serde(rename = "https.ssl.key.location")]
-    pub key_location: Option<String>,
-    /// Refused: Java trust stores do not exist here. Example of the replacement:
-    /// `"https.ssl.ca.location" = "/etc/sluice/ca.pem"`.
-    #[serde(rename = "https.ssl.truststore.location")]
-    pub truststore_location: Option<String>,
-    /// Refused: Java key stores do not exist here. Example of the replacement:
-    /// `"https.ssl.certificate.location"` plus `"https.ssl.key.location"` PEM files.
-    #[serde(rename = "https.ssl.keystore.location")]
-    pub keystore_location: Option<String>,
-    /// Connect timeout in ms. Example: `"http.connect.timeout.ms" = 5000`. Default: 30000.
-    #[serde(rename = "http.connect.timeout.ms")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
-    pub connect_timeout_ms: Option<u64>,
-    /// Whole-request timeout in ms. Example: `"http.request.timeout.ms" = 10000`. Default: 30000.
-    #[serde(rename = "http.request.timeout.ms")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
-    pub request_timeout_ms: Option<u64>,
-    /// Records per request. Example: `"batch.max.size" = 500`. Default: 1, as Confluent's.
-    #[serde(rename = "batch.max.size")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
-    pub batch_max_size: Option<usize>,
-    /// Bytes of record values per request (Sluice's). Example: `"batch.max.bytes" = 1048576`. Default: 5 MiB.
-    #[serde(rename = "batch.max.bytes")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
-    pub batch_max_bytes: Option<usize>,
-    /// How long a partial batch waits for more records, in ms (Sluice's).
-    /// Example: `"batch.linger.ms" = 1000`. Default: 500.
-    #[serde(rename = "batch.linger.ms")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
-    pub batch_linger_ms: Option<u64>,
-    /// Statuses that are retried: codes and ranges, `500-` meaning 500 and above.
-    /// Example: `"retry.on.status.codes" = "408,429,500-"`. Default: `400-`, as Confluent's.
-    #[serde(rename = "retry.on.status.codes")]
-    pub retry_on_status_codes: Option<String>,
-    /// Retries after the first attempt. Example: `"max.retries" = 5`. Default: 10.
-    #[serde(rename = "max.retries")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
-    pub max_retries: Option<u32>,
-    /// First retry delay in ms; doubles per retry, with jitter. Example: `"retry.backoff.ms" = 500`. Default: 3000.
-    #[serde(rename = "retry.backoff.ms")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
-    pub retry_backoff_ms: Option<u64>,
-    /// Longest retry delay in ms. Example: `"retry.backoff.max.ms" = 30000`. Default: 60000.
-    #[serde(rename = "retry.backoff.max.ms")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
-    pub retry_backoff_max_ms: Option<u64>,
-    /// When retries run out: `fail` (stop the connector), `log` or `ignore` (move on).
-    /// Example: `"behavior.on.error" = "log"`. Default: `fail`.
-    #[serde(rename = "behavior.on.error")]
-    pub behavior_on_error: Option<String>,
-    /// Tombstones: `ignore` (skip), `delete` (DELETE to the `${key}` URL), `log` or `fail`.
-    /// Example: `"behavior.on.null.values" = "delete"`. Default: `ignore`.
-    #[serde(rename = "behavior.on.null.values")]
-    pub behavior_on_null_values: Option<String>,
-    /// Kafka cluster of the reporter topics. Example:
-    /// `"reporter.bootstrap.servers" = "broker:9092"`. Default: the connector's `bootstrap.servers`.
-    #[serde(rename = "reporter.bootstrap.servers")]
-    pub reporter_bootstrap_servers: Option<String>,
-    /// Topic that gets one record per delivered record: the response body, with the
-    /// input record's topic, partition, offset and timestamp in headers; created if missing.
-    /// `${connector}` is the connector's name. Example: `"reporter.result.topic.name" = "${connector}-success"`.
-    /// Default: none (no result reports).
-    #[serde(rename = "reporter.result.topic.name")]
-    pub reporter_result_topic_name: Option<String>,
-    /// Partitions of the result topic when it is created. Example: `"reporter.result.topic.partitions" = 3`. Default: 1.
-    #[serde(rename = "reporter.result.topic.partitions")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
-    pub reporter_result_topic_partitions: Option<i32>,
-    /// Replication factor of the result topic when it is created; 1 on a one-broker cluster.
-    /// Example: `"reporter.result.topic.replication.factor" = 1`. Default: 3.
-    #[serde(rename = "reporter.result.topic.replication.factor")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
-    pub reporter_result_topic_replication_factor: Option<i32>,
-    /// Topic that gets one record per record whose request failed for good, with the error.
-    /// Example: `"reporter.error.topic.name" = "${connector}-error"`. Default: none (no error reports).
-    #[serde(rename = "reporter.error.topic.name")]
-    pub reporter_error_topic_name: Option<String>,
-    /// Partitions of the error topic when it is created. Example: `"reporter.error.topic.partitions" = 3`. Default: 1.
-    #[serde(rename = "reporter.error.topic.partitions")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
-    pub reporter_error_topic_partitions: Option<i32>,
-    /// Replication factor of the error topic when it is created; 1 on a one-broker cluster.
-    /// Example: `"reporter.error.topic.replication.factor" = 1`. Default: 3.
-    #[serde(rename = "reporter.error.topic.replication.factor")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
-    pub reporter_error_topic_replication_factor: Option<i32>,
-    /// Value of error reports: `error_string` (the error message) or `http_response`
-    /// (the endpoint's response body). Example: `"report.errors.as" = "http_response"`.
-    /// Default: `error_string`.
-    #[serde(rename = "report.errors.as")]
-    pub report_errors_as: Option<String>,
-    /// The formatter building request bodies. Example:
-    /// `formatter = { plugin = "json-batch", config = { "request.body.format" = "json" } }`.
-    /// Default: `json-batch` with its defaults.
-    pub formatter: Option<RawPlugin>,
+    S3(crate::sink::s3::RawS3Sink<RawPlugin>),
 }
 
 /// A string, or a list of strings.

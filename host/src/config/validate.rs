@@ -136,7 +136,18 @@ fn connector(
         .topics_regex
         .as_deref()
         .and_then(|re| regex::Regex::new(&format!("^(?:{re})$")).ok());
-    let errors = ErrorPolicy::from_raw(c, &topics, whole_regex.as_ref(), problems);
+    let options = crate::errors::ErrorOptions {
+        connector: &c.name,
+        tolerance: c.errors_tolerance.as_deref(),
+        log_enable: c.errors_log_enable,
+        log_include_messages: c.errors_log_include_messages,
+        retry_timeout: c.errors_retry_timeout,
+        retry_delay_max_ms: c.errors_retry_delay_max_ms,
+        dlq_topic_name: c.dlq_topic_name.as_deref(),
+        dlq_replication_factor: c.dlq_replication_factor,
+        dlq_context_headers_enable: c.dlq_context_headers_enable,
+    };
+    let errors = ErrorPolicy::check(options, &topics, whole_regex.as_ref(), problems);
     let subscription = match (&c.topics_regex, topics.is_empty()) {
         (Some(_), false) => {
             problems.push("topics and \"topics.regex\" are both set: keep one".into());

@@ -11,7 +11,7 @@ use futures_util::future::join_all;
 
 pub use dlq::DeadLetterQueue;
 pub use failure::{Failure, Stage};
-pub use policy::{DlqSpec, ErrorPolicy, Tolerance};
+pub use policy::{DlqSpec, ErrorOptions, ErrorPolicy, Tolerance};
 
 use crate::record::Record;
 

@@ -2,7 +2,20 @@
 
 use std::time::Duration;
 
-use crate::config::raw::RawConnector;
+/// A connector's `errors.*` options as written, read by [`ErrorPolicy::check`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ErrorOptions<'a> {
+    /// The connector's name, for log lines.
+    pub connector: &'a str,
+    pub tolerance: Option<&'a str>,
+    pub log_enable: Option<bool>,
+    pub log_include_messages: Option<bool>,
+    pub retry_timeout: Option<i64>,
+    pub retry_delay_max_ms: Option<u64>,
+    pub dlq_topic_name: Option<&'a str>,
+    pub dlq_replication_factor: Option<i32>,
+    pub dlq_context_headers_enable: Option<bool>,
+}
 
 /// Kafka Connect's `errors.tolerance`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,15 +62,15 @@ impl Default for ErrorPolicy {
 }
 
 impl ErrorPolicy {
-    /// Checks the `errors.*` keys of `raw` against the connector's `topics`; problems are
-    /// pushed with the key they concern.
-    pub fn from_raw(
-        raw: &RawConnector,
+    /// Checks the `errors.*` options `raw` against the connector's `topics`;
+    /// problems are pushed with the key they concern.
+    pub fn check(
+        raw: ErrorOptions<'_>,
         topics: &[String],
         topics_regex: Option<&regex::Regex>,
         problems: &mut Vec<String>,
     ) -> ErrorPolicy {
-        let tolerance = match raw.errors_tolerance.as_deref().unwrap_or("none") {
+        let tolerance = match raw.tolerance.unwrap_or("none") {
             "none" => Tolerance::None,
             "all" => Tolerance::All,
             other => {
@@ -67,7 +80,7 @@ impl ErrorPolicy {
                 Tolerance::None
             }
         };
-        let retry_timeout = match raw.errors_retry_timeout.unwrap_or(0) {
+        let retry_timeout = match raw.retry_timeout.unwrap_or(0) {
             -1 => None,
             ms if ms >= 0 => Some(Duration::from_millis(ms as u64)),
             ms => {
@@ -77,7 +90,7 @@ impl ErrorPolicy {
                 Some(Duration::ZERO)
             }
         };
-        let dlq = match raw.dlq_topic_name.as_deref().map(str::trim) {
+        let dlq = match raw.dlq_topic_name.map(str::trim) {
             None | Some("") => None,
             Some(topic) => {
                 let replication_factor = raw.dlq_replication_factor.unwrap_or(3);
@@ -96,7 +109,7 @@ impl ErrorPolicy {
                 }
                 if tolerance == Tolerance::None {
                     tracing::debug!(
-                        connector = raw.name,
+                        connector = raw.connector,
                         "dead letter queue set with errors.tolerance=none: only records the sink rejects with behavior.on.error=log go there"
                     );
                 }
@@ -109,10 +122,10 @@ impl ErrorPolicy {
         };
         ErrorPolicy {
             tolerance,
-            log: raw.errors_log_enable.unwrap_or(false),
-            log_messages: raw.errors_log_include_messages.unwrap_or(false),
+            log: raw.log_enable.unwrap_or(false),
+            log_messages: raw.log_include_messages.unwrap_or(false),
             retry_timeout,
-            retry_delay_max: Duration::from_millis(raw.errors_retry_delay_max_ms.unwrap_or(60_000)),
+            retry_delay_max: Duration::from_millis(raw.retry_delay_max_ms.unwrap_or(60_000)),
             dlq,
         }
     }

@@ -1,12 +1,10 @@
 //! What happens to one batch of one partition: key and value converters,
-//! the transform chain, then the sink (null handling, the formatter, HTTP
-//! delivery). Failed records are handled by the connector's error policy;
-//! the batch is finished (its offsets may be committed) only once every
-//! record is delivered, reported to the dead letter queue, or deliberately
-//! dropped.
+//! the transform chain, the formatter, then the sink (through
+//! [`crate::sink::Sink`], which it knows by that interface only). Failed
+//! records are handled by the connector's error policy; the batch is
+//! finished (its offsets may be committed) only once every record is
+//! delivered, reported to the dead letter queue, or deliberately dropped.
 
-mod archive;
-mod deliver;
 mod isolate;
 mod outcome;
 
@@ -17,17 +15,10 @@ use crate::config::BuiltConnector;
 use crate::errors::{ErrorReporter, Failure, Stage};
 use crate::plugin::{CallError, ConfiguredPlugin, Part, TransformOutcome, apply_conversion};
 use crate::record::Record;
-use crate::sink::SinkSpec;
-use crate::sink::http::client::{DeliveryError, HttpClient};
-use crate::sink::http::config::HttpSinkSpec;
-use crate::sink::http::reporter::HttpReporter;
-use crate::sink::s3::config::S3SinkSpec;
-use crate::sink::s3::store::{Store, StoreError};
-use crate::sink::s3::writer::PartitionWriter;
+use crate::sink::{Framing, Item, Sink, SinkError};
 use crate::stats::{BatchCounts, ConnectorStats, RECENT_ERRORS_KEPT};
 
-pub use archive::now_ms;
-pub use deliver::resolve_url;
+pub use crate::sink::{PartitionState, now_ms};
 use outcome::{Fatal, Outcome, Work};
 
 /// Why a batch stops the connector.
@@ -57,12 +48,10 @@ pub enum BatchError {
         partition: i32,
         offset: i64,
     },
-    #[error("delivery failed (behavior.on.error=fail): {0}")]
-    Delivery(#[from] DeliveryError),
+    #[error("{0}")]
+    Sink(#[from] SinkError),
     #[error("{0}")]
     DeadLetter(String),
-    #[error("{0}")]
-    Store(#[from] StoreError),
 }
 
 /// A batch that stopped the connector, and how far it got.
@@ -85,83 +74,40 @@ pub struct BatchDone {
     pub held_from: Option<i64>,
 }
 
-/// What a partition's worker keeps between batches: the S3 sink's open objects.
-#[derive(Default)]
-pub struct PartitionState {
-    writer: PartitionWriter,
-}
-
-/// The HTTP sink, started.
-struct HttpBackend {
-    spec: HttpSinkSpec,
-    client: HttpClient,
-    reporter: Option<HttpReporter>,
-}
-
-/// The S3 sink, started.
-struct S3Backend {
-    spec: S3SinkSpec,
-    store: Store,
-    /// The formatter's extension, plus `.gz` when compressed.
-    extension: String,
-}
-
-// One per connector: the size of its variants does not matter.
-#[allow(clippy::large_enum_variant)]
-enum Backend {
-    Http(HttpBackend),
-    S3(S3Backend),
-}
-
 /// Everything a connector needs to run batches, shared by its partition workers.
 pub struct Pipeline {
     connector: Arc<BuiltConnector>,
-    backend: Backend,
+    sink: Sink,
     errors: ErrorReporter,
     stats: Arc<ConnectorStats>,
 }
 
 impl Pipeline {
-    /// Starts the sink (the HTTP client and reporter topics, or the S3
-    /// client after checking the bucket) and the dead letter queue,
-    /// creating topics if needed. Stage times go to `stats`.
+    /// Starts the sink and the dead letter queue, creating topics if
+    /// needed. Stage times go to `stats`.
     pub async fn start(
         connector: Arc<BuiltConnector>,
         stats: Arc<ConnectorStats>,
     ) -> Result<Self, String> {
         let spec = &connector.spec;
         let connection = crate::config::kafka::connection_properties(&spec.kafka);
-        let backend = match &spec.sink {
-            SinkSpec::Http(h) => Backend::Http(HttpBackend {
-                client: HttpClient::new(h, stats.clone()).map_err(|e| e.to_string())?,
-                reporter: match &h.reporter {
-                    Some(r) => Some(HttpReporter::start(r, &connection).await?),
-                    None => None,
-                },
-                spec: h.clone(),
-            }),
-            SinkSpec::S3(s) => {
-                let store = Store::new(s).await.counting_into(stats.clone());
-                store.check_bucket().await.map_err(|e| e.to_string())?;
-                let info = connector
-                    .formatter
-                    .format_info()
-                    .expect("a formatter has framing");
-                let gz = match s.compression {
-                    crate::sink::s3::config::Compression::Gzip { .. } => ".gz",
-                    crate::sink::s3::config::Compression::None => "",
-                };
-                Backend::S3(S3Backend {
-                    extension: format!("{}{gz}", info.extension),
-                    spec: s.clone(),
-                    store,
-                })
-            }
-        };
+        let extension = connector
+            .formatter
+            .format_info()
+            .map(|i| i.extension.clone())
+            .unwrap_or_default();
+        let sink = Sink::start(
+            &spec.name,
+            &spec.sink,
+            &extension,
+            &connection,
+            stats.clone(),
+        )
+        .await?;
         let errors = ErrorReporter::start(&spec.name, spec.errors.clone(), &connection).await?;
         Ok(Pipeline {
             connector,
-            backend,
+            sink,
             errors,
             stats,
         })
@@ -198,33 +144,115 @@ impl Pipeline {
         for &o in &work.origins {
             reached[o] = true;
         }
-        match &self.backend {
-            Backend::Http(h) => self.sink(h, &originals, work, &mut out).await,
-            Backend::S3(s) => {
-                self.archive(s, &mut state.writer, &originals, work, &mut out)
-                    .await
-            }
-        }
-        let held_from = state.writer.held_from();
+        let items = self.encode(work, &mut out).await;
+        let encoded = items.iter().find(|i| i.bytes.is_some()).map(|i| i.origin);
+        let (header, trailer) = match encoded {
+            Some(first) => match self.framing().await {
+                Ok(f) => f,
+                Err(e) => {
+                    out.stop(first, Fatal::Plugin("formatter", e));
+                    (Vec::new(), Vec::new())
+                }
+            },
+            None => (Vec::new(), Vec::new()),
+        };
+        let info = c.formatter.format_info().expect("a formatter has framing");
+        let framing = Framing {
+            info,
+            header: &header,
+            trailer: &trailer,
+        };
+        self.sink
+            .deliver(state, &originals, items, &framing, &mut out)
+            .await;
+        let held_from = state.held_from();
         self.finish(&originals, &reached, out, held_from).await
     }
 
     /// When the partition's open objects are due for scheduled rotation
     /// (wall clock, ms since the epoch), if any.
     pub fn idle_deadline(&self, state: &PartitionState) -> Option<i64> {
-        match &self.backend {
-            Backend::S3(_) => state.writer.scheduled_rotation(),
-            Backend::Http(_) => None,
-        }
+        self.sink.idle_deadline(state)
     }
 
     /// Runs scheduled rotation on an idle partition; returns what the sink
     /// still holds afterwards.
     pub async fn on_idle(&self, state: &mut PartitionState) -> Result<Option<i64>, BatchError> {
-        if let Backend::S3(s) = &self.backend {
-            self.rotate_idle(s, &mut state.writer).await?;
+        if !self.sink.rotates_when_idle() {
+            return Ok(state.held_from());
         }
-        Ok(state.writer.held_from())
+        let (header, trailer) = self.framing().await.map_err(|source| BatchError::Plugin {
+            stage: "formatter",
+            source,
+        })?;
+        let info = self
+            .connector
+            .formatter
+            .format_info()
+            .expect("a formatter has framing");
+        let framing = Framing {
+            info,
+            header: &header,
+            trailer: &trailer,
+        };
+        Ok(self.sink.on_idle(state, &framing).await?)
+    }
+
+    /// The formatter's header and trailer bytes.
+    async fn framing(&self) -> Result<(Vec<u8>, Vec<u8>), CallError> {
+        let f = &self.connector.formatter;
+        Ok((f.header().await?.to_vec(), f.trailer().await?.to_vec()))
+    }
+
+    /// Encodes `work` with the formatter, one record at a time, isolating
+    /// the records it fails (a `TASK_PUT` failure each): the records that
+    /// still move on, in order, as the sink's items. Null values are
+    /// encoded only when the sink asks for them.
+    async fn encode(&self, work: Work, out: &mut Outcome) -> Vec<Item> {
+        let formatter = &self.connector.formatter;
+        let encodes_nulls = self.sink.encodes_nulls();
+        let records = &work.records;
+        let to_encode: Vec<usize> = (0..records.len())
+            .filter(|&i| records[i].value.is_some() || encodes_nulls)
+            .collect();
+        let started = Instant::now();
+        // Usually every record; otherwise the non-null ones (cheap clones:
+        // their bytes are shared).
+        let subset: std::borrow::Cow<'_, [Record]> = if to_encode.len() == records.len() {
+            std::borrow::Cow::Borrowed(records.as_slice())
+        } else {
+            to_encode.iter().map(|&i| records[i].clone()).collect()
+        };
+        let subset = &subset;
+        let encoded = isolate::isolate(self.policy(), formatter.name(), subset.len(), move |r| {
+            formatter.encode(&subset[r])
+        })
+        .await;
+        self.timed("formatter", formatter.name(), to_encode.len(), started);
+        let mut bytes: Vec<Option<bytes::Bytes>> = vec![None; records.len()];
+        let mut failures = Vec::new();
+        for (e, &i) in encoded.into_iter().zip(&to_encode) {
+            let origin = work.origins[i];
+            match e {
+                Ok(Ok(b)) => bytes[i] = Some(b),
+                Ok(Err(m)) => {
+                    failures.push((origin, Failure::rejected(Stage::TaskPut, formatter, m)))
+                }
+                Err(e) => failures.push((origin, Failure::call(Stage::TaskPut, formatter, &e))),
+            }
+        }
+        out.reject(&mut Work::default(), failures);
+        work.records
+            .into_iter()
+            .zip(work.origins)
+            .zip(bytes)
+            .filter(|((_, origin), _)| out.keeps(*origin))
+            .map(|((record, origin), bytes)| Item {
+                record,
+                origin,
+                bytes,
+            })
+            .collect()
     }
 
     /// Reports the failed records before the cut; then the batch is done,
@@ -283,14 +311,13 @@ impl Pipeline {
                 component: f.component,
                 message: f.message,
             },
-            Fatal::NullValue => BatchError::NullValue {
+            Fatal::Sink(SinkError::NullValue) => BatchError::NullValue {
                 topic: r.topic.to_string(),
                 partition: r.partition,
                 offset: r.offset,
             },
-            Fatal::Delivery(e) => BatchError::Delivery(e),
+            Fatal::Sink(e) => BatchError::Sink(e),
             Fatal::Plugin(stage, source) => BatchError::Plugin { stage, source },
-            Fatal::Store(e) => BatchError::Store(e),
         };
         Err(BatchFailed {
             error,

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::errors::{Failure, Tolerance};
 use crate::plugin::CallError;
 use crate::record::Record;
-use crate::sink::http::client::DeliveryError;
+use crate::sink::{Settle, SinkError, SinkFailure};
 
 /// Records moving through the chain, in consumption order; `origins[i]` is
 /// the index, in the consumed batch, of the record `records[i]` came from.
@@ -27,10 +27,6 @@ impl Work {
     pub fn push(&mut self, record: Record, origin: usize) {
         self.records.push(record);
         self.origins.push(origin);
-    }
-
-    pub fn len(&self) -> usize {
-        self.records.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -57,14 +53,11 @@ impl Work {
 pub enum Fatal {
     /// `errors.tolerance=none` and a record failed.
     Record(Failure),
-    /// `behavior.on.null.values=fail` and a tombstone came.
-    NullValue,
-    /// `behavior.on.error=fail` and a request failed for good.
-    Delivery(DeliveryError),
+    /// The sink stopped: a null value it must refuse, a delivery or an
+    /// upload that failed for good.
+    Sink(SinkError),
     /// A formatter call that concerns no record (header, trailer) failed.
     Plugin(&'static str, CallError),
-    /// The S3 store refused an upload for a reason retrying will not fix.
-    Store(crate::sink::s3::store::StoreError),
 }
 
 /// What happened to a batch so far.
@@ -148,5 +141,33 @@ impl Outcome {
         if origin < self.cut() {
             self.fatal = Some((origin, fatal));
         }
+    }
+}
+
+/// What the sink reports lands in the batch's account.
+impl Settle for Outcome {
+    fn cut(&self) -> usize {
+        Outcome::cut(self)
+    }
+
+    fn keeps(&self, origin: usize) -> bool {
+        Outcome::keeps(self, origin)
+    }
+
+    fn dropped(&mut self, origin: usize) {
+        self.drop_record(origin);
+    }
+
+    fn rejected(&mut self, origin: usize, f: SinkFailure) {
+        let failure = Failure::sink(f.sink, f.class, f.message);
+        self.reject(&mut Work::default(), vec![(origin, failure)]);
+    }
+
+    fn undelivered(&mut self, origin: usize, f: SinkFailure) {
+        Outcome::undelivered(self, origin, Failure::sink(f.sink, f.class, f.message));
+    }
+
+    fn stop(&mut self, origin: usize, error: SinkError) {
+        Outcome::stop(self, origin, Fatal::Sink(error));
     }
 }

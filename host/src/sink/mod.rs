@@ -1,9 +1,25 @@
-//! Sinks: where delivered records go.
+//! Sinks: where delivered records go. Each sink owns its whole life in its
+//! folder: its options as written (`raw`), checked (`config`, pure), and
+//! started (`HttpSink`, `S3Sink`: clients, topics, the bucket check), and
+//! how it delivers. The pipeline knows a sink only through [`Sink`]: it hands
+//! over a batch's encoded records ([`Item`]) with the formatter's framing,
+//! and the sink reports what became of each through [`Settle`].
 
 pub mod http;
+pub mod lenient;
 pub mod s3;
 
-use http::config::{BatchLimits, HttpSinkSpec};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::format::FormatInfo;
+use crate::record::{BatchLimits, Record};
+use crate::stats::ConnectorStats;
+use http::HttpSink;
+use http::config::HttpSinkSpec;
+use s3::S3Sink;
 use s3::config::S3SinkSpec;
 
 /// A connector's sink, checked.
@@ -34,11 +50,176 @@ impl SinkSpec {
     /// Where records go, for people: a URL or `s3://bucket` with its endpoint.
     pub fn destination(&self) -> String {
         match self {
-            SinkSpec::Http(h) => h.url.clone(),
+            SinkSpec::Http(h) => crate::secrets::scrub_url(&h.url).into_owned(),
             SinkSpec::S3(s) => match &s.endpoint {
                 Some(e) => format!("s3://{} at {e}", s.bucket),
                 None => format!("s3://{}", s.bucket),
             },
         }
     }
+}
+
+/// A record handed to the sink: the record as the transforms left it, the
+/// index of the consumed record it came from, and the formatter's encoding
+/// (`None` for a null value, which the sink handles by its
+/// `behavior.on.null.values`).
+pub struct Item {
+    pub record: Record,
+    pub origin: usize,
+    pub bytes: Option<Bytes>,
+}
+
+/// The formatter's bytes around records, for this batch.
+pub struct Framing<'a> {
+    pub info: &'a FormatInfo,
+    pub header: &'a [u8],
+    pub trailer: &'a [u8],
+}
+
+/// A record the sink could not take, as the dead letter queue reports it.
+#[derive(Debug, Clone)]
+pub struct SinkFailure {
+    /// The sink, `http` or `s3`.
+    pub sink: &'static str,
+    /// Connect's (or Sluice's) exception class for the DLQ header.
+    pub class: &'static str,
+    pub message: String,
+}
+
+/// Why a sink stops its connector.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// `behavior.on.null.values=fail` and a null value came.
+    #[error("null value with behavior.on.null.values=fail")]
+    NullValue,
+    /// `behavior.on.error=fail` and a request failed for good.
+    #[error("delivery failed (behavior.on.error=fail): {0}")]
+    Delivery(#[from] http::client::DeliveryError),
+    /// The store refused an upload for a reason retrying will not fix.
+    #[error("{0}")]
+    Store(#[from] s3::store::StoreError),
+}
+
+/// What a sink reports about the records of a batch, by origin (the index
+/// of the consumed record); the pipeline keeps the account.
+pub trait Settle {
+    /// The first origin not to act on: records from it on are left undone.
+    fn cut(&self) -> usize;
+    /// Whether the records of `origin` still move on.
+    fn keeps(&self, origin: usize) -> bool;
+    /// The sink deliberately left the record out (finished, not delivered).
+    fn dropped(&mut self, origin: usize);
+    /// The sink cannot take the record: skipped or fatal by the connector's
+    /// `errors.tolerance`, as a converter's failure is.
+    fn rejected(&mut self, origin: usize, failure: SinkFailure);
+    /// The sink could not deliver the record and moves on
+    /// (`behavior.on.error=log`): reported whatever the tolerance.
+    fn undelivered(&mut self, origin: usize, failure: SinkFailure);
+    /// The batch stops at `origin` (unless it stopped earlier).
+    fn stop(&mut self, origin: usize, error: SinkError);
+}
+
+/// A started sink.
+// One per connector: the size of its variants does not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum Sink {
+    Http(HttpSink),
+    S3(S3Sink),
+}
+
+/// What a partition's worker keeps for the sink between batches: the S3
+/// sink's open objects.
+#[derive(Default)]
+pub struct PartitionState {
+    writer: s3::writer::PartitionWriter,
+}
+
+impl PartitionState {
+    /// The lowest offset the sink still holds in objects not yet uploaded
+    /// (`None`: none); commits stop there.
+    pub fn held_from(&self) -> Option<i64> {
+        self.writer.held_from()
+    }
+}
+
+impl Sink {
+    /// Starts the sink of connector `name` (the HTTP client and reporter
+    /// topics, or the S3 client after checking the bucket). `extension` is
+    /// the formatter's file extension; `connection` the Kafka client
+    /// settings for topics the sink writes.
+    pub async fn start(
+        name: &str,
+        spec: &SinkSpec,
+        extension: &str,
+        connection: &BTreeMap<String, String>,
+        stats: Arc<ConnectorStats>,
+    ) -> Result<Sink, String> {
+        Ok(match spec {
+            SinkSpec::Http(h) => Sink::Http(HttpSink::start(name, h, connection, stats).await?),
+            SinkSpec::S3(s) => Sink::S3(S3Sink::start(s, extension, stats).await?),
+        })
+    }
+
+    /// Whether null values are encoded for it (the S3 sink's
+    /// `behavior.on.null.values=write`); otherwise it gets them unencoded.
+    pub fn encodes_nulls(&self) -> bool {
+        match self {
+            Sink::Http(_) => false,
+            Sink::S3(s) => s.encodes_nulls(),
+        }
+    }
+
+    /// Delivers `items` (one partition, in order), reporting each through
+    /// `settle`. `originals` is the consumed batch the origins index.
+    pub async fn deliver(
+        &self,
+        state: &mut PartitionState,
+        originals: &[Record],
+        items: Vec<Item>,
+        framing: &Framing<'_>,
+        settle: &mut (dyn Settle + Send),
+    ) {
+        match self {
+            Sink::Http(h) => h.deliver(originals, items, framing, settle).await,
+            Sink::S3(s) => {
+                s.deliver(&mut state.writer, originals, items, framing, settle)
+                    .await
+            }
+        }
+    }
+
+    /// When the partition's open objects are due for scheduled rotation
+    /// (wall clock, ms since the epoch), if any.
+    pub fn idle_deadline(&self, state: &PartitionState) -> Option<i64> {
+        match self {
+            Sink::S3(_) => state.writer.scheduled_rotation(),
+            Sink::Http(_) => None,
+        }
+    }
+
+    /// Runs scheduled rotation on an idle partition; returns what the sink
+    /// still holds afterwards.
+    pub async fn on_idle(
+        &self,
+        state: &mut PartitionState,
+        framing: &Framing<'_>,
+    ) -> Result<Option<i64>, SinkError> {
+        if let Sink::S3(s) = self {
+            s.on_idle(&mut state.writer, framing).await?;
+        }
+        Ok(state.held_from())
+    }
+
+    /// Whether an idle partition needs the formatter's framing (only the S3
+    /// sink's scheduled rotation does).
+    pub fn rotates_when_idle(&self) -> bool {
+        matches!(self, Sink::S3(_))
+    }
+}
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -22,8 +22,7 @@ use tokio::sync::mpsc;
 
 use super::context::PartitionQueue;
 use super::tracker::{BatchTicket, OffsetTracker, TopicPartition};
-use crate::record::{Header, Record, ValueKind};
-use crate::sink::http::config::BatchLimits;
+use crate::record::{BatchLimits, Header, Record, ValueKind};
 use crate::stats::ConnectorStats;
 
 /// Where a reader sends its batches: the partition's worker.

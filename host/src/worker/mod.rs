@@ -268,13 +268,25 @@ impl Worker {
         &self.history
     }
 
+    /// Every connector's name, state and counters, for metrics and the history.
+    pub fn snapshots(&self) -> Vec<crate::stats::Snapshot> {
+        self.list()
+            .into_iter()
+            .map(|c| crate::stats::Snapshot {
+                state: c.state.name(),
+                name: c.name,
+                stats: c.stats,
+            })
+            .collect()
+    }
+
     /// Samples every connector's throughput and lag into the history until
     /// `stop` turns true.
     pub async fn keep_history(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         let mut every = tokio::time::interval(crate::history::INTERVAL);
         loop {
             tokio::select! {
-                _ = every.tick() => self.history.sample(&self.list()),
+                _ = every.tick() => self.history.sample(&self.snapshots()),
                 _ = stop.wait_for(|s| *s) => return,
             }
         }

@@ -98,7 +98,7 @@ impl<'de> Deserialize<'de> for CowStr<'de> {
         struct V;
         impl<'de> Visitor<'de> for V {
             type Value = CowStr<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string")
             }
             fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
@@ -122,7 +122,7 @@ impl<'de> Deserialize<'de> for ObjectEntries<'de> {
         struct V;
         impl<'de> Visitor<'de> for V {
             type Value = ObjectEntries<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {

@@ -94,7 +94,7 @@ enum Path<'p> {
 }
 
 impl fmt::Display for Path<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Path::Root(name) => f.write_str(name),
             Path::Field(parent, name) => write!(f, "{parent}.{name}"),
@@ -367,7 +367,7 @@ struct ContainerVisitor<'s, 'c, 'p>(Seed<'s, 'c, 'p>);
 impl<'de> Visitor<'de> for ContainerVisitor<'_, '_, '_> {
     type Value = Val<'de>;
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 

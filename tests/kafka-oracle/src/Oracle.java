@@ -1,5 +1,5 @@
 // Kafka's own Connect classes run over test cases, so that Sluice's plugins
-// can be compared with them (tests/tests/kafka_parity.rs).
+// can be compared with them (tests/tests/integration/kafka_parity.rs).
 //
 // Reads JSON lines on standard input, one case each, and writes one JSON
 // line per case on standard output, in order. A case:

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use super::raw::RawHttpSink;
 use super::reporter::{ReportErrorsAs, ReportTopic, ReporterSpec};
-use crate::config::raw::RawHttpSink;
+pub use crate::record::BatchLimits;
 
 /// HTTP methods a batch may be sent with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,14 +96,6 @@ pub struct RetryPolicy {
     pub backoff_max: Duration,
 }
 
-/// When a partial batch is sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BatchLimits {
-    pub max_records: usize,
-    pub max_bytes: usize,
-    pub linger: Duration,
-}
-
 /// The HTTP sink, checked.
 #[derive(Clone, Debug)]
 pub struct HttpSinkSpec {
@@ -125,9 +118,9 @@ pub struct HttpSinkSpec {
 
 impl HttpSinkSpec {
     /// Checks `raw`; problems are pushed with the key they concern.
-    pub fn from_raw(
+    pub fn from_raw<F>(
         connector: &str,
-        raw: &RawHttpSink,
+        raw: &RawHttpSink<F>,
         problems: &mut Vec<String>,
     ) -> Option<Self> {
         let before = problems.len();
@@ -135,12 +128,18 @@ impl HttpSinkSpec {
         if !(raw.url.starts_with("http://") || raw.url.starts_with("https://")) {
             problem(
                 "http.api.url",
-                format!("{:?} is not an http:// or https:// URL", raw.url),
+                format!(
+                    "{:?} is not an http:// or https:// URL",
+                    crate::secrets::scrub_url(&raw.url)
+                ),
             );
         } else if let Err(e) = reqwest::Url::parse(&without_placeholders(&raw.url)) {
             problem(
                 "http.api.url",
-                format!("{:?} is not a valid URL: {e}", raw.url),
+                format!(
+                    "{:?} is not a valid URL: {e}",
+                    crate::secrets::scrub_url(&raw.url)
+                ),
             );
         }
         let method = match raw
@@ -323,9 +322,9 @@ impl HttpSinkSpec {
 }
 
 /// The reporter settings; `None` when no reporter topic is named.
-fn reporter(
+fn reporter<F>(
     connector: &str,
-    raw: &RawHttpSink,
+    raw: &RawHttpSink<F>,
     problem: &mut impl FnMut(&str, String),
 ) -> Option<ReporterSpec> {
     let errors_as = match raw.report_errors_as.as_deref().unwrap_or("error_string") {

@@ -3,4 +3,9 @@
 
 pub mod client;
 pub mod config;
+mod deliver;
+mod raw;
 pub mod reporter;
+
+pub use deliver::{HttpSink, resolve_url};
+pub use raw::RawHttpSink;

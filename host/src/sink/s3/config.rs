@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 
 use super::partitioner::{Extractor, Partitioner, TimePartitioning};
 use super::path_format::PathFormat;
-use crate::config::raw_s3::RawS3Sink;
+use super::raw::RawS3Sink;
 
 /// Smallest part S3 accepts in a multipart upload (but the last).
 pub const MIN_PART_SIZE: u64 = 5 << 20;
@@ -122,7 +122,7 @@ pub struct S3SinkSpec {
 
 impl S3SinkSpec {
     /// Checks `raw`; problems are pushed with the key they concern.
-    pub fn from_raw(raw: &RawS3Sink, problems: &mut Vec<String>) -> Option<Self> {
+    pub fn from_raw<F>(raw: &RawS3Sink<F>, problems: &mut Vec<String>) -> Option<Self> {
         let before = problems.len();
         let mut problem = |key: &str, msg: String| problems.push(format!("sink.\"{key}\": {msg}"));
         if raw.bucket.trim().is_empty() {
@@ -295,8 +295,8 @@ impl S3SinkSpec {
 }
 
 /// The partitioner `raw` names, with its settings checked.
-fn partitioner(
-    raw: &RawS3Sink,
+fn partitioner<F>(
+    raw: &RawS3Sink<F>,
     timezone: Option<Tz>,
     problem: &mut impl FnMut(&str, String),
 ) -> Option<Partitioner> {

@@ -11,7 +11,7 @@ use super::config::S3SinkSpec;
 use super::object::ObjectWriter;
 use super::partitioner::next_scheduled_rotation;
 use super::store::{Store, StoreError};
-use crate::plugin::FormatInfo;
+use crate::format::FormatInfo;
 
 /// A record on its way into an object.
 pub struct Placed<'a> {

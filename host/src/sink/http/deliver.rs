@@ -1,39 +1,71 @@
-//! The sink stage of a batch: tombstones by `behavior.on.null.values`, the
-//! formatter, and HTTP requests of up to `batch.max.size` records with one
-//! URL each; failed requests by `behavior.on.error`, results and errors to
-//! the reporter topics.
+//! The HTTP sink, started, delivering a batch: null values by
+//! `behavior.on.null.values`, requests of up to `batch.max.size` records
+//! with one URL each, failed requests by `behavior.on.error`, results and
+//! errors to the reporter topics.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::outcome::{Fatal, Outcome, Work};
-use super::{HttpBackend, Pipeline, isolate};
-use crate::errors::{Failure, Stage};
+use super::client::{Delivered, DeliveryError, HttpClient};
+use super::config::{HttpSinkSpec, OnError, OnNull};
+use super::reporter::HttpReporter;
 use crate::record::Record;
-use crate::sink::http::client::{Delivered, DeliveryError};
-use crate::sink::http::config::{OnError, OnNull};
+use crate::sink::{Framing, Item, Settle, SinkError, SinkFailure};
+use crate::stats::ConnectorStats;
 
-impl Pipeline {
-    /// Delivers `work`: runs of non-null records as requests, tombstones as
-    /// `behavior.on.null.values` says, in record order.
-    pub(super) async fn sink(
+/// The HTTP sink of one connector: its client and reporter.
+pub struct HttpSink {
+    connector: String,
+    spec: HttpSinkSpec,
+    client: HttpClient,
+    reporter: Option<HttpReporter>,
+    stats: Arc<ConnectorStats>,
+}
+
+impl HttpSink {
+    /// Builds the client and starts the reporter (creating its topics).
+    pub async fn start(
+        connector: &str,
+        spec: &HttpSinkSpec,
+        connection: &BTreeMap<String, String>,
+        stats: Arc<ConnectorStats>,
+    ) -> Result<Self, String> {
+        Ok(HttpSink {
+            connector: connector.to_string(),
+            client: HttpClient::new(spec, stats.clone()).map_err(|e| e.to_string())?,
+            reporter: match &spec.reporter {
+                Some(r) => Some(HttpReporter::start(r, connection).await?),
+                None => None,
+            },
+            spec: spec.clone(),
+            stats,
+        })
+    }
+
+    /// Delivers `items`: runs of encoded records as requests, null values
+    /// as `behavior.on.null.values` says, in record order.
+    pub async fn deliver(
         &self,
-        h: &HttpBackend,
         originals: &[Record],
-        work: Work,
-        out: &mut Outcome,
+        items: Vec<Item>,
+        framing: &Framing<'_>,
+        settle: &mut (dyn Settle + Send),
     ) {
-        let on_null = h.spec.on_null;
-        let mut run = Work::default();
-        for (record, origin) in work.records.into_iter().zip(work.origins) {
-            if origin >= out.cut() {
+        let mut run: Vec<(usize, Record, Bytes)> = Vec::new();
+        for item in items {
+            let origin = item.origin;
+            if origin >= settle.cut() {
                 break;
             }
-            if record.value.is_some() {
-                run.push(record, origin);
+            if let Some(bytes) = item.bytes {
+                run.push((origin, item.record, bytes));
                 continue;
             }
-            match on_null {
-                OnNull::Ignore => out.drop_record(origin),
+            let record = item.record;
+            match self.spec.on_null {
+                OnNull::Ignore => settle.dropped(origin),
                 OnNull::Log => {
                     tracing::info!(
                         topic = &*record.topic,
@@ -41,70 +73,61 @@ impl Pipeline {
                         offset = record.offset,
                         "skipping null value (behavior.on.null.values=log)"
                     );
-                    out.drop_record(origin);
+                    settle.dropped(origin);
                 }
                 OnNull::Fail => {
-                    self.deliver(h, originals, std::mem::take(&mut run), out)
+                    self.send(originals, std::mem::take(&mut run), framing, settle)
                         .await;
-                    out.stop(origin, Fatal::NullValue);
+                    settle.stop(origin, SinkError::NullValue);
                     return;
                 }
                 OnNull::Delete => {
                     // Deliveries keep record order: send what came before first.
-                    self.deliver(h, originals, std::mem::take(&mut run), out)
+                    self.send(originals, std::mem::take(&mut run), framing, settle)
                         .await;
-                    if origin >= out.cut() {
+                    if origin >= settle.cut() {
                         return;
                     }
-                    let url = resolve_url(&h.spec.url, &record);
-                    let result = h.client.delete(&url).await;
-                    self.settle(h, originals, &[origin], &url, result, out)
+                    let url = resolve_url(&self.spec.url, &record);
+                    let result = self.client.delete(&url).await;
+                    self.settle(originals, &[origin], &url, result, settle)
                         .await;
                 }
             }
         }
-        self.deliver(h, originals, run, out).await;
+        self.send(originals, run, framing, settle).await;
     }
 
-    /// Encodes `run` (non-null records) and sends it, one request per run of
-    /// records with the same URL, at most `batch.max.size` each.
-    async fn deliver(&self, h: &HttpBackend, originals: &[Record], run: Work, out: &mut Outcome) {
+    /// Sends `run` (encoded records), one request per run of records with
+    /// the same URL, at most `batch.max.size` each.
+    async fn send(
+        &self,
+        originals: &[Record],
+        run: Vec<(usize, Record, Bytes)>,
+        framing: &Framing<'_>,
+        settle: &mut (dyn Settle + Send),
+    ) {
         if run.is_empty() {
             return;
         }
-        let formatter = &self.connector.formatter;
-        let ready = self.encode(run, out).await;
-        let info = formatter
-            .format_info()
-            .expect("a formatter has framing")
-            .clone();
         let requests = requests(
-            &h.spec.url,
-            ready.iter().map(|(r, _, _)| r),
-            h.spec.batch.max_records,
+            &self.spec.url,
+            run.iter().map(|(_, r, _)| r),
+            self.spec.batch.max_records,
         );
         // The converted records are no longer needed, only their encodings:
         // a batch waiting on its HTTP response holds its body and originals only.
-        let mut encoded: Vec<(usize, Bytes)> = ready.into_iter().map(|(_, o, b)| (o, b)).collect();
+        let mut encoded: Vec<(usize, Bytes)> = run.into_iter().map(|(o, _, b)| (o, b)).collect();
         for (url, range) in requests {
-            if encoded[range.start].0 >= out.cut() {
+            if encoded[range.start].0 >= settle.cut() {
                 return;
             }
-            let framing = async {
-                Ok::<_, crate::plugin::CallError>((
-                    formatter.header().await?,
-                    formatter.trailer().await?,
-                ))
-            };
-            let (header, trailer) = match framing.await {
-                Ok(f) => f,
-                Err(e) => {
-                    out.stop(encoded[range.start].0, Fatal::Plugin("formatter", e));
-                    return;
-                }
-            };
             let items = &mut encoded[range];
-            let body = info.frame(&header, items.iter().map(|(_, b)| &b[..]), &trailer);
+            let body = framing.info.frame(
+                framing.header,
+                items.iter().map(|(_, b)| &b[..]),
+                framing.trailer,
+            );
             let origins: Vec<usize> = items
                 .iter_mut()
                 .map(|(o, b)| {
@@ -113,60 +136,29 @@ impl Pipeline {
                 })
                 .collect();
             let sent_at = std::time::Instant::now();
-            let result = h
+            let result = self
                 .client
-                .send(&url, Bytes::from(body), &info.content_type)
+                .send(&url, Bytes::from(body), &framing.info.content_type)
                 .await;
-            self.timed("sink", "http", origins.len(), sent_at);
-            self.settle(h, originals, &origins, &url, result, out).await;
+            self.stats
+                .stages
+                .add("sink http", origins.len(), sent_at.elapsed());
+            self.settle(originals, &origins, &url, result, settle).await;
         }
-    }
-
-    /// Encodes `work` with the formatter, one record at a time, isolating
-    /// the records it fails (a `TASK_PUT` failure each); returns `(record,
-    /// origin, bytes)` of those that encoded and still move on.
-    pub(super) async fn encode(
-        &self,
-        work: Work,
-        out: &mut Outcome,
-    ) -> Vec<(Record, usize, Bytes)> {
-        let formatter = &self.connector.formatter;
-        let records = &work.records;
-        let started = std::time::Instant::now();
-        let encoded = isolate::isolate(self.policy(), formatter.name(), records.len(), move |r| {
-            formatter.encode(&records[r])
-        })
-        .await;
-        self.timed("formatter", formatter.name(), records.len(), started);
-        let mut ready = Vec::with_capacity(work.len());
-        let mut failures = Vec::new();
-        for ((e, record), origin) in encoded.into_iter().zip(work.records).zip(work.origins) {
-            match e {
-                Ok(Ok(bytes)) => ready.push((record, origin, bytes)),
-                Ok(Err(m)) => {
-                    failures.push((origin, Failure::rejected(Stage::TaskPut, formatter, m)))
-                }
-                Err(e) => failures.push((origin, Failure::call(Stage::TaskPut, formatter, &e))),
-            }
-        }
-        out.reject(&mut Work::default(), failures);
-        ready.retain(|(_, o, _)| out.keeps(*o));
-        ready
     }
 
     /// Acts on a request's result for the records (by origin) it carried:
     /// reports it, and on failure applies `behavior.on.error`.
     async fn settle(
         &self,
-        h: &HttpBackend,
         originals: &[Record],
         origins: &[usize],
         url: &str,
         result: Result<Delivered, DeliveryError>,
-        out: &mut Outcome,
+        settle: &mut (dyn Settle + Send),
     ) {
         let sent: Vec<&Record> = dedup(origins).map(|o| &originals[o]).collect();
-        let report = match (&h.reporter, &result) {
+        let report = match (&self.reporter, &result) {
             (Some(r), Ok(d)) => r.delivered(&sent, d).await,
             (Some(r), Err(e)) => r.failed(&sent, url, e).await,
             (None, _) => Ok(()),
@@ -176,22 +168,29 @@ impl Pipeline {
             tracing::warn!(error = %e, "cannot write to the reporter topic");
         }
         let Err(e) = result else { return };
-        match h.spec.on_error {
-            OnError::Fail => out.stop(origins[0], Fatal::Delivery(e)),
+        match self.spec.on_error {
+            OnError::Fail => settle.stop(origins[0], SinkError::Delivery(e)),
             OnError::Log => {
-                tracing::error!(connector = %self.connector.spec.name, records = sent.len(), error = %e, "delivery failed; moving on (behavior.on.error=log)");
+                tracing::error!(connector = %self.connector, records = sent.len(), error = %e, "delivery failed; moving on (behavior.on.error=log)");
                 let class = match &e {
                     DeliveryError::Status { .. } => "sluice.sink.http.StatusError",
                     _ => "sluice.sink.http.TransportError",
                 };
                 for o in dedup(origins) {
-                    out.undelivered(o, Failure::sink("http", class, e.to_string()));
+                    settle.undelivered(
+                        o,
+                        SinkFailure {
+                            sink: "http",
+                            class,
+                            message: e.to_string(),
+                        },
+                    );
                 }
             }
             // Deliberately dropped: finished, like delivered records.
             OnError::Ignore => {
                 for o in dedup(origins) {
-                    out.drop_record(o);
+                    settle.dropped(o);
                 }
             }
         }

@@ -1,14 +1,14 @@
 //! The S3 sink's section of the manifest as written: Confluent S3 Sink's
 //! option names, so a connector's Connect config maps onto it key for key.
+//! `F` is how the manifest names the formatter plugin; the sink itself
+//! never reads it.
 
 use serde::Deserialize;
-
-use super::raw::RawPlugin;
 
 /// The S3 sink: Confluent S3 Sink's option names and defaults.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawS3Sink {
+pub struct RawS3Sink<F> {
     /// The bucket objects are written to; it must exist.
     /// Example: `"s3.bucket.name" = "archive"`.
     #[serde(rename = "s3.bucket.name")]
@@ -24,7 +24,7 @@ pub struct RawS3Sink {
     /// Path-style requests (`<endpoint>/<bucket>/<key>`), which most
     /// S3-compatible stores need. Example: `"s3.path.style.access.enabled" = false`. Default: `true`.
     #[serde(rename = "s3.path.style.access.enabled")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub path_style: Option<bool>,
     /// Access key; use a provider for it. Example: `"aws.access.key.id" = "${env:S3_KEY}"`.
     /// Default: the standard AWS chain (environment, profile, web identity, instance role).
@@ -45,40 +45,40 @@ pub struct RawS3Sink {
     /// Digits of the start offset in a file name, zero padded.
     /// Example: `"filename.offset.zero.pad.width" = 20`. Default: 10.
     #[serde(rename = "filename.offset.zero.pad.width")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub offset_pad_width: Option<usize>,
     /// Records of one Kafka partition, over all its open objects, after which
     /// they are all uploaded (required, as in Confluent's). Example: `"flush.size" = 1000`.
     #[serde(rename = "flush.size")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub flush_size: Option<u64>,
     /// Uncompressed bytes of one object after which all open objects of its Kafka
     /// partition are uploaded (Sluice's addition). Example: `"flush.size.bytes" = 67108864`.
     /// Default: none.
     #[serde(rename = "flush.size.bytes")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub flush_size_bytes: Option<u64>,
     /// Record-time span of an object set: a record whose timestamp is this many ms past the
     /// first record's closes the open objects first. Time-based partitioners only.
     /// Example: `"rotate.interval.ms" = 3600000`. Default: -1 (off).
     #[serde(rename = "rotate.interval.ms")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub rotate_interval_ms: Option<i64>,
     /// Wall-clock period, aligned to midnight in `timezone`, at which open objects are
     /// uploaded even if no record arrives (not deterministic: see the README).
     /// Example: `"rotate.schedule.interval.ms" = 600000`. Default: -1 (off).
     #[serde(rename = "rotate.schedule.interval.ms")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub rotate_schedule_interval_ms: Option<i64>,
     /// With `rotate.interval.ms`, close the open objects when a record's partition path differs
     /// from the previous record's. Example: `"rotate.file.on.partition.change" = false`. Default: `true`.
     #[serde(rename = "rotate.file.on.partition.change")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub rotate_on_partition_change: Option<bool>,
     /// Bytes of an object held in memory before they go up as one part of a multipart
     /// upload; at least 5 MiB. Example: `"s3.part.size" = 5242880`. Default: 26214400 (25 MiB).
     #[serde(rename = "s3.part.size")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub part_size: Option<u64>,
     /// `none` or `gzip` (objects get `.gz` after the formatter's extension).
     /// Example: `"s3.compression.type" = "gzip"`. Default: `none`.
@@ -86,21 +86,21 @@ pub struct RawS3Sink {
     pub compression_type: Option<String>,
     /// gzip level, 0–9, or -1 for the default (6). Example: `"s3.compression.level" = 9`. Default: -1.
     #[serde(rename = "s3.compression.level")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub compression_level: Option<i32>,
     /// Attempts after the first for one S3 request. Example: `"s3.part.retries" = 5`. Default: 3.
     #[serde(rename = "s3.part.retries")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub part_retries: Option<u32>,
     /// First delay between those attempts, in ms; it doubles. Example: `"s3.retry.backoff.ms" = 500`. Default: 200.
     #[serde(rename = "s3.retry.backoff.ms")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub retry_backoff_ms: Option<u64>,
     /// Pause, in ms, before an upload whose retries ran out is tried again (the store is
     /// down or throttling); the partition waits, nothing past it is committed.
     /// Example: `"retry.backoff.ms" = 10000`. Default: 5000.
     #[serde(rename = "retry.backoff.ms")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub outage_backoff_ms: Option<u64>,
     /// Null values: `fail` (stop the connector), `ignore` (skip them) or `write` (the
     /// formatter encodes them, e.g. a `null` line). Example: `"behavior.on.null.values" = "ignore"`.
@@ -122,7 +122,7 @@ pub struct RawS3Sink {
     /// TimeBased partitioner: the width of a time partition in ms.
     /// Example: `"partition.duration.ms" = 900000`.
     #[serde(rename = "partition.duration.ms")]
-    #[serde(default, deserialize_with = "super::lenient::opt")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub partition_duration_ms: Option<i64>,
     /// Time zone of time partitions and scheduled rotation (an IANA name or `UTC`);
     /// required by time-based partitioners. Example: `timezone = "Europe/Paris"`.
@@ -153,5 +153,5 @@ pub struct RawS3Sink {
     pub bytearray_extension: Option<String>,
     /// The formatter writing object contents. Example: `formatter = { plugin = "bytearray" }`.
     /// Default: `jsonl` (one JSON value per line, `.json`).
-    pub formatter: Option<RawPlugin>,
+    pub formatter: Option<F>,
 }

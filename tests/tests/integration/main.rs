@@ -1,0 +1,47 @@
+//! Sluice's integration and end-to-end tests, in one test binary (one link
+//! instead of twenty; run one area with `cargo test -p sluice-tests --test
+//! integration <module>::`). Each module is one area:
+//!
+//! | module | what it drives |
+//! |---|---|
+//! | `api_fuzz` | the REST API fuzzed from its OpenAPI document (schemathesis) |
+//! | `cli` | the `sluice` binary's plugin commands |
+//! | `conformance` | the reference transform in every SDK language, vectors and a pipeline |
+//! | `errors` | `errors.tolerance`, the dead letter queue, reporter topics |
+//! | `fuzz_regressions` | the fuzz targets' kept inputs, replayed |
+//! | `hostile_input` | malformed, huge and deep records; plugins that loop or trap |
+//! | `import` | `sluice import` of connector JSON |
+//! | `kafka_parity` | converters and transforms against Kafka's own classes |
+//! | `kafka_to_http` | Kafka to HTTP end to end, offsets checked exactly |
+//! | `manifest` | `sluice validate` and `run` on bad manifests |
+//! | `mock_cluster` | the connector against librdkafka's mock cluster, with faults |
+//! | `plugin_new` | `sluice plugin new` projects built and tested per language |
+//! | `plugin_runtime` | the plugin runtime: limits, traps, metadata |
+//! | `remote_plugins` | plugins from S3 and HTTPS with pinned digests |
+//! | `rest_api` | Kafka Connect's REST API, end to end |
+//! | `s3_sink` | Kafka to S3 (MinIO): keys, rotation, exactly once |
+//! | `security` | attacks on the REST API, plugins and cache (`SECURITY.md`) |
+//! | `shared_configs` | API connectors shared by a group's workers |
+//! | `shared_tasks` | `tasks.max` across workers |
+//! | `status_page` | `/ui` in headless Chromium |
+
+mod api_fuzz;
+mod cli;
+mod conformance;
+mod errors;
+mod fuzz_regressions;
+mod hostile_input;
+mod import;
+mod kafka_parity;
+mod kafka_to_http;
+mod manifest;
+mod mock_cluster;
+mod plugin_new;
+mod plugin_runtime;
+mod remote_plugins;
+mod rest_api;
+mod s3_sink;
+mod security;
+mod shared_configs;
+mod shared_tasks;
+mod status_page;
