@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::Message;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::{mpsc, watch};
 
 use crate::config::BuiltConnector;
@@ -92,10 +92,7 @@ pub async fn run(
     );
     let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
     let (events_tx, mut events) = mpsc::unbounded_channel();
-    let mut config = ClientConfig::new();
-    for (k, v) in &spec.kafka {
-        config.set(k, v);
-    }
+    let config = crate::kafka::client_config(&spec.kafka);
     let readers = Arc::new(Mutex::new(HashMap::new()));
     let context = SourceContext {
         connector: name.clone(),

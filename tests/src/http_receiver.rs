@@ -45,8 +45,8 @@ struct Shared {
     received: Vec<Received>,
     /// Status and `Retry-After` seconds of the next answers.
     script: VecDeque<(u16, Option<u64>)>,
-    /// When set, every request is answered 307 to this location.
-    redirect: Option<String>,
+    /// When set, every request is answered with this redirect status and location.
+    redirect: Option<(u16, String)>,
 }
 
 /// The receiver; it runs until dropped with its runtime.
@@ -95,7 +95,12 @@ impl Receiver {
 
     /// Answers every request from now on with `307 Temporary Redirect` to `location`.
     pub fn redirect_all_to(&self, location: &str) {
-        self.shared.lock().unwrap().redirect = Some(location.to_string());
+        self.redirect_all_with(307, location);
+    }
+
+    /// Answers every request from now on with redirect `status` to `location`.
+    pub fn redirect_all_with(&self, status: u16, location: &str) {
+        self.shared.lock().unwrap().redirect = Some((status, location.to_string()));
     }
 
     /// `http://127.0.0.1:<port><path>`.
@@ -149,7 +154,7 @@ async fn handle(
 ) -> (StatusCode, HeaderMap, String) {
     let mut s = shared.lock().unwrap();
     let (status, retry_after) = match &s.redirect {
-        Some(_) => (307, None),
+        Some((status, _)) => (*status, None),
         None => s.script.pop_front().unwrap_or((200, None)),
     };
     s.received.push(Received {
@@ -161,7 +166,7 @@ async fn handle(
         at: std::time::Instant::now(),
     });
     let mut answer = HeaderMap::new();
-    if let Some(location) = s.redirect.as_ref().and_then(|l| l.parse().ok()) {
+    if let Some(location) = s.redirect.as_ref().and_then(|(_, l)| l.parse().ok()) {
         answer.insert("location", location);
     }
     if let Some(secs) = retry_after {

@@ -96,13 +96,51 @@ pub fn mask_value(key: &str, value: &str, header_separator: &str) -> String {
 /// What a hidden value reads as.
 pub const HIDDEN: &str = crate::secrets::HIDDEN;
 
+/// Whether option `key` says where a connector's data or credentials go:
+/// a URL, an endpoint, brokers, a bucket, or how it authenticates.
+fn names_a_destination(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.ends_with("url")
+        || k.ends_with("uri")
+        || k.ends_with("endpoint")
+        || k.contains("bootstrap.servers")
+        || k.ends_with("bucket.name")
+        || k.ends_with("region")
+        || k.contains("auth.type")
+        || k.contains("authorization.type")
+        || k.ends_with(".location")
+}
+
 /// Replaces each value of `config` that reads [`HIDDEN`] with the value
 /// `stored` has for that option: what a `GET` masked comes back unchanged.
-/// An error names an option sent hidden that has no stored value.
+/// An error names an option sent hidden that has no stored value, and
+/// refuses hidden values altogether when an option that says where data
+/// goes has changed (a new URL would otherwise receive the stored secrets).
 pub fn unmask(
     config: &mut crate::connect::ConnectConfig,
     stored: Option<&crate::connect::ConnectConfig>,
 ) -> Result<(), String> {
+    let hidden: Vec<String> = config
+        .iter()
+        .filter(|(_, v)| v.contains(HIDDEN))
+        .map(|(k, _)| k.clone())
+        .collect();
+    if hidden.is_empty() {
+        return Ok(());
+    }
+    if let Some(stored) = stored {
+        let moved = config
+            .keys()
+            .chain(stored.keys())
+            .filter(|k| names_a_destination(k))
+            .find(|k| config.get(*k) != stored.get(*k) && !hidden.contains(k));
+        if let Some(k) = moved {
+            return Err(format!(
+                "{k} changed, so the stored secrets ({}) are not sent there: send their values again",
+                hidden.join(", ")
+            ));
+        }
+    }
     for (k, v) in config.iter_mut() {
         if !v.contains(HIDDEN) {
             continue;
@@ -159,8 +197,9 @@ pub fn unmask(
 }
 
 /// Option and header names that hold secrets: passwords, tokens, keys,
-/// credentials, `Authorization`; not the options that only say which kind
-/// (`http.authorization.type`) or where (`*.location`, `key.converter`).
+/// credentials, `Authorization`, user info; not the options that only say
+/// which kind (`http.authorization.type`) or where (`*.location`), nor the
+/// `key` of `key.converter` (a record's key, not a secret one).
 pub fn is_secret(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     const DESCRIBES: &[&str] = &[
@@ -180,8 +219,9 @@ pub fn is_secret(key: &str) -> bool {
         ".enabled",
         ".source",
         ".id",
+        ".method",
     ];
-    if k.starts_with("key.") || DESCRIBES.iter().any(|d| k.ends_with(d)) {
+    if DESCRIBES.iter().any(|d| k.ends_with(d)) {
         return false;
     }
     const NAMES: &[&str] = &[
@@ -196,10 +236,17 @@ pub fn is_secret(key: &str) -> bool {
         "apikey",
         "private",
         "cookie",
+        "user.info",
+        "userinfo",
     ];
     NAMES.iter().any(|s| k.contains(s))
         || k.ends_with(".pem")
-        || k.split(['.', '-', '_']).any(|segment| segment == "key")
+        // `key` as a word of the name, except the leading one of Connect's
+        // key-side options (`key.converter`, `key.ignore`).
+        || k
+            .split(['.', '-', '_'])
+            .enumerate()
+            .any(|(i, segment)| segment == "key" && (i > 0 || k == "key"))
 }
 
 /// `Name: value` pairs joined by `separator` with credentials' values hidden.
@@ -260,6 +307,8 @@ mod tests {
             "api.key",
             "sasl.jaas.config",
             "Cookie",
+            "key.converter.ssl.key.password",
+            "value.converter.basic.auth.user.info",
         ] {
             assert!(is_secret(secret), "{secret}");
         }

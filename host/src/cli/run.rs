@@ -274,6 +274,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             worker_id,
             providers,
             overrides,
+            allowed_paths: defaults
+                .get(crate::worker::ALLOWED_PATHS_KEY)
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(PathBuf::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
             defaults,
         },
         runtime,
@@ -326,8 +336,6 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Writes every connector's figures to `path` (through a temporary file,
-/// so a reader never sees half of it); a failure is logged, not fatal.
 /// A token for an API that listens beyond loopback without credentials:
 /// made once (32 random bytes, hex) and kept in `<dir>/api-token`, readable
 /// by this user only; its path is logged, never the token.
@@ -363,6 +371,8 @@ fn generated_token(dir: &std::path::Path, addr: std::net::SocketAddr) -> anyhow:
     Ok(token)
 }
 
+/// Writes every connector's figures to `path` (through a temporary file,
+/// so a reader never sees half of it); a failure is logged, not fatal.
 fn write_stats(path: &std::path::Path, worker: &Worker) {
     let snapshots: Vec<_> = worker
         .list()

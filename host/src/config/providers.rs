@@ -192,18 +192,12 @@ impl Providers {
     }
 }
 
-/// Whether `path` lies under one of `allowed` once both are resolved (so
-/// `..` and symbolic links cannot lead out).
+/// Whether `path` lies under the provider's `allowed` paths (anywhere when
+/// it has none).
 fn path_allowed(path: &Path, allowed: &Option<Vec<PathBuf>>) -> bool {
-    let Some(allowed) = allowed else { return true };
-    let Ok(real) = std::fs::canonicalize(path) else {
-        return false;
-    };
-    allowed.iter().any(|a| {
-        std::fs::canonicalize(a)
-            .map(|a| real.starts_with(a))
-            .unwrap_or(false)
-    })
+    allowed
+        .as_ref()
+        .is_none_or(|allowed| crate::files::under(path, allowed))
 }
 
 /// Replaces every `${provider:…}` in `s` with unbounded providers (a
@@ -323,24 +317,10 @@ fn directory_file(spec: &str, provider: &Provider) -> Result<String, ProviderErr
         .map_err(err)
 }
 
-/// Largest file a provider reads: secrets and properties files are small.
-const MAX_PROVIDER_FILE: u64 = 1 << 20;
-
-/// Reads a regular file of at most [`MAX_PROVIDER_FILE`] bytes as UTF-8; a
-/// device or pipe (`/dev/zero`, `/dev/stdin`) would never end.
+/// Reads a regular file of at most [`crate::files::MAX_SMALL_FILE`] bytes as
+/// UTF-8; a device or pipe (`/dev/zero`, `/dev/stdin`) would never end.
 fn read_small_file(path: &Path) -> Result<String, String> {
-    let cannot = |e: &dyn std::fmt::Display| format!("cannot read {}: {e}", path.display());
-    let meta = std::fs::metadata(path).map_err(|e| cannot(&e))?;
-    if !meta.is_file() {
-        return Err(cannot(&"not a regular file"));
-    }
-    if meta.len() > MAX_PROVIDER_FILE {
-        return Err(cannot(&format_args!(
-            "{} bytes, more than the {MAX_PROVIDER_FILE} a provider reads",
-            meta.len()
-        )));
-    }
-    std::fs::read_to_string(path).map_err(|e| cannot(&e))
+    crate::files::read_small_text(path)
 }
 
 /// Resolves references in every string of a TOML document, in place, with

@@ -41,15 +41,16 @@ impl DeadLetterQueue {
         connection: &BTreeMap<String, String>,
         spec: DlqSpec,
     ) -> Result<Self, String> {
-        produce::ensure_topic(
-            connection,
-            &spec.topic,
-            1,
-            spec.replication_factor,
-            "errors.deadletterqueue.topic.replication.factor",
-        )
-        .await
-        .map_err(|e| format!("dead letter queue: {e}"))?;
+        let topic = crate::kafka::TopicSpec {
+            name: &spec.topic,
+            partitions: 1,
+            replication_factor: Some(spec.replication_factor),
+            compacted: false,
+            replication_key: Some("errors.deadletterqueue.topic.replication.factor"),
+        };
+        crate::kafka::ensure_topic(connection, topic)
+            .await
+            .map_err(|e| format!("dead letter queue: {e}"))?;
         Ok(DeadLetterQueue {
             producer: produce::producer(connection)
                 .map_err(|e| format!("dead letter queue: {e}"))?,

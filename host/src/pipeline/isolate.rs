@@ -98,7 +98,12 @@ where
     Fut: Future<Output = Result<Vec<T>, CallError>>,
 {
     let started = Instant::now();
-    let mut delay = FIRST_RETRY_DELAY;
+    let backoff = crate::retry::Backoff {
+        first: FIRST_RETRY_DELAY,
+        max: policy.retry_delay_max,
+        jitter: crate::retry::Jitter::BelowCap,
+    };
+    let mut attempt = 0;
     loop {
         let error = match call(0..n).await {
             Ok(v) => return Ok(v),
@@ -111,19 +116,10 @@ where
         if remaining.is_zero() {
             return Err(error);
         }
-        tracing::warn!(error = %error, delay_ms = delay.min(remaining).as_millis() as u64, "retrying plugin call (errors.retry.timeout)");
-        tokio::time::sleep(delay.min(remaining)).await;
-        delay = next_delay(delay, policy.retry_delay_max);
-    }
-}
-
-/// Connect's backoff: doubling from 300 ms; past the maximum, a random delay below it.
-fn next_delay(delay: Duration, max: Duration) -> Duration {
-    let doubled = delay.saturating_mul(2);
-    if doubled <= max {
-        doubled
-    } else {
-        Duration::from_millis(fastrand::u64(0..max.as_millis().max(1) as u64))
+        attempt += 1;
+        let delay = backoff.delay(attempt).min(remaining);
+        tracing::warn!(error = %error, delay_ms = delay.as_millis() as u64, "retrying plugin call (errors.retry.timeout)");
+        tokio::time::sleep(delay).await;
     }
 }
 

@@ -183,11 +183,16 @@ fn artifact_key(dir: &Path) -> Result<[u8; 32], CacheError> {
                 let mut key = [0u8; 32];
                 getrandom::getrandom(&mut key)
                     .map_err(|e| io(std::io::Error::other(e.to_string())))?;
-                match create_private(&path) {
-                    Ok(mut f) => {
-                        f.write_all(&key).and_then(|()| f.sync_all()).map_err(io)?;
-                        return Ok(key);
-                    }
+                // Written whole under a name of its own, then linked into
+                // place: a concurrent start reads either no key or a whole one.
+                let tmp = dir.join(format!("artifact-key.tmp{}", std::process::id()));
+                let _ = std::fs::remove_file(&tmp);
+                let written = create_private(&tmp)
+                    .and_then(|mut f| f.write_all(&key).and_then(|()| f.sync_all()));
+                let linked = written.and_then(|()| std::fs::hard_link(&tmp, &path));
+                let _ = std::fs::remove_file(&tmp);
+                match linked {
+                    Ok(()) => return Ok(key),
                     // Another process made it first: read theirs.
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                     Err(e) => return Err(io(e)),

@@ -25,8 +25,8 @@ pub(crate) struct StoreState {
 }
 
 /// A plugin's log allowance: [`LOG_LINES_PER_MINUTE`] lines of at most
-/// [`MAX_LINE`] bytes, refilled each minute; what goes over is counted and
-/// reported once the minute ends, never written.
+/// [`MAX_LINE`] bytes a minute; what goes over is counted, never written,
+/// and the count is reported with the plugin's first line of a later minute.
 struct LogBudget {
     window_start: std::time::Instant,
     lines: u32,

@@ -75,7 +75,14 @@ pub struct WorkerSettings {
     pub providers: crate::config::providers::Providers,
     /// Which client properties REST connectors may override.
     pub overrides: crate::config::overrides::OverridePolicy,
+    /// Where files named by REST connectors' options (`*.location`:
+    /// certificates, keys, CAs) may lie (`sluice.connector.allowed.paths`);
+    /// none by default.
+    pub allowed_paths: Vec<PathBuf>,
 }
+
+/// The worker setting listing where REST connectors' files may lie.
+pub const ALLOWED_PATHS_KEY: &str = "sluice.connector.allowed.paths";
 
 /// The Kafka client properties of the worker's own clients (config topic,
 /// cluster id): `bootstrap.servers` and the security settings of
@@ -238,12 +245,8 @@ impl Worker {
         }
         let client = kafka_client(&self.settings.defaults);
         let id = tokio::task::spawn_blocking(move || {
-            let mut config = rdkafka::ClientConfig::new();
-            for (k, v) in &client {
-                config.set(k, v);
-            }
             let admin: rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> =
-                config.create().ok()?;
+                crate::kafka::client_config(&client).create().ok()?;
             admin
                 .inner()
                 .fetch_cluster_id(std::time::Duration::from_secs(2))
@@ -431,14 +434,39 @@ impl Worker {
         name: &str,
         config: &ConnectConfig,
     ) -> Result<(ConnectorSpec, Vec<Problem>), connect::Rejected> {
-        let refused: Vec<Problem> = config
+        let policy = &self.settings.overrides;
+        let mut refused: Vec<Problem> = config
             .keys()
             .filter_map(|k| {
                 let property = k.strip_prefix("consumer.override.")?;
-                let why = self.settings.overrides.refusal(property)?;
+                let why = policy.refusal(property)?;
                 Some(Problem::new(k, why))
             })
             .collect();
+        // Another cluster for the reporter would get the worker's credentials.
+        for k in ["reporter.bootstrap.servers"] {
+            if config.contains_key(k)
+                && let Some(why) = policy.refusal("bootstrap.servers")
+            {
+                refused.push(Problem::new(k, why));
+            }
+        }
+        // Files a REST caller names are read by the worker: only where the
+        // operator allows.
+        for (k, v) in config {
+            if k.ends_with(".location")
+                && !k.starts_with("consumer.override.")
+                && !v.trim().is_empty()
+                && !crate::files::under(std::path::Path::new(v), &self.settings.allowed_paths)
+            {
+                refused.push(Problem::new(
+                    k,
+                    format!(
+                        "this file is not under the worker's {ALLOWED_PATHS_KEY}: a connector created through the REST API reads files only where the operator allows (--worker {ALLOWED_PATHS_KEY}=/etc/sluice/tls)"
+                    ),
+                ));
+            }
+        }
         let translation = match connect::translate(name, config, &self.settings.defaults) {
             Ok(t) if refused.is_empty() => t,
             Ok(t) => {

@@ -22,11 +22,7 @@ pub struct PartitionOffset {
 }
 
 fn client(spec: &ConnectorSpec) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    for (k, v) in &spec.kafka {
-        c.set(k, v);
-    }
-    c
+    crate::kafka::client_config(&spec.kafka)
 }
 
 fn group(spec: &ConnectorSpec) -> String {

@@ -12,7 +12,7 @@ use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde::{Deserialize, Serialize};
 
-use super::store::{client_config_of, ensure_topic, reader};
+use super::store::{ensure_topic, reader};
 
 /// One task's state as its worker last wrote it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -56,7 +56,7 @@ impl StatusStore {
         ensure_topic(client, topic, 1, true)
             .await
             .map_err(|e| format!("status {e}"))?;
-        let producer: FutureProducer = client_config_of(client)
+        let producer: FutureProducer = crate::kafka::client_config(client)
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .create()

@@ -7,8 +7,6 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -126,49 +124,28 @@ pub struct ConfigFeed {
     pub end_at_start: i64,
 }
 
-/// A client config with `client`'s properties.
-pub(super) fn client_config_of(client: &BTreeMap<String, String>) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    for (k, v) in client {
-        c.set(k, v);
-    }
-    c
-}
-
 fn client_config(settings: &StoreSettings) -> ClientConfig {
-    client_config_of(&settings.client)
+    crate::kafka::client_config(&settings.client)
 }
 
-/// Creates `topic` if it is missing: compacted, `partitions` partitions,
-/// the broker's default replication.
+/// Creates `topic` if it is missing: `partitions` partitions, compacted or
+/// not, the broker's default replication.
 pub(super) async fn ensure_topic(
     client: &BTreeMap<String, String>,
     topic: &str,
     partitions: i32,
     compacted: bool,
 ) -> Result<(), String> {
-    let admin: AdminClient<DefaultClientContext> = client_config_of(client)
-        .create()
-        .map_err(|e| format!("topic {topic}: {e}"))?;
-    let mut new = NewTopic::new(topic, partitions, TopicReplication::Fixed(-1));
-    if compacted {
-        new = new.set("cleanup.policy", "compact");
-    }
-    let created = admin
-        .create_topics(
-            [&new],
-            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
-        )
+    let spec = crate::kafka::TopicSpec {
+        name: topic,
+        partitions,
+        replication_factor: None,
+        compacted,
+        replication_key: None,
+    };
+    crate::kafka::ensure_topic(client, spec)
         .await
-        .map_err(|e| format!("topic {topic}: cannot create it: {e}"))?;
-    for r in created {
-        if let Err((_, code)) = r
-            && code != rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists
-        {
-            return Err(format!("topic {topic}: cannot create it: {code}"));
-        }
-    }
-    Ok(())
+        .map_err(|e| format!("topic {topic}: {e}"))
 }
 
 /// A consumer reading all of one-partition `topic` from its start, and the
@@ -177,7 +154,7 @@ pub(super) fn reader(
     client: &BTreeMap<String, String>,
     topic: &str,
 ) -> Result<(BaseConsumer, i64), String> {
-    let consumer: BaseConsumer = client_config_of(client)
+    let consumer: BaseConsumer = crate::kafka::client_config(client)
         .set(
             "group.id",
             format!("sluice-{topic}-reader-{}", std::process::id()),

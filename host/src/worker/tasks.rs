@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::ConnectorState;
 use super::status::{StatusStore, TaskStatus};
-use super::store::{client_config_of, ensure_topic};
+use super::store::ensure_topic;
 use crate::config::BuiltConnector;
 use crate::connector::ConnectorError;
 use crate::stats::ConnectorStats;
@@ -138,8 +138,15 @@ pub async fn supervise(
         TaskPlan::Shared(shared) => {
             // Kafka may be away, or another worker growing the topic:
             // retried until it works or the connector is stopped.
-            let mut delay = Duration::from_millis(500);
+            let backoff = crate::retry::Backoff {
+                first: Duration::from_millis(500),
+                max: Duration::from_secs(30),
+                jitter: crate::retry::Jitter::Equal,
+            };
+            let mut attempt = 0;
             loop {
+                attempt += 1;
+                let delay = backoff.delay(attempt);
                 match Claim::join(shared, &name, tasks_max).await {
                     Ok((claim, wanted)) => break (wanted, None, Some(claim)),
                     Err(e) => {
@@ -151,7 +158,6 @@ pub async fn supervise(
                             _ = tokio::time::sleep(delay) => {}
                             _ = async { stop.wait_for(|s| *s).await.map(|_| ()) } => return Ok(()),
                         }
-                        delay = (delay * 2).min(Duration::from_secs(30));
                     }
                 }
             }
@@ -299,7 +305,7 @@ impl Claim {
             .map_err(|e| format!("task claim {e}"))?;
         grow(&shared.client, &topic, tasks_max).await?;
         let (assigned, wanted) = watch::channel(BTreeSet::new());
-        let consumer: StreamConsumer<ClaimContext> = client_config_of(&shared.client)
+        let consumer: StreamConsumer<ClaimContext> = crate::kafka::client_config(&shared.client)
             .set("group.id", &topic)
             .set("client.id", format!("sluice-{}-tasks", shared.worker_id))
             .set("enable.auto.commit", "false")
@@ -347,7 +353,7 @@ async fn grow(
     tasks_max: u32,
 ) -> Result<(), String> {
     let admin: Arc<AdminClient<DefaultClientContext>> = Arc::new(
-        client_config_of(client)
+        crate::kafka::client_config(client)
             .create()
             .map_err(|e| format!("task claim topic {topic}: {e}"))?,
     );

@@ -55,7 +55,20 @@ impl Plugin for Drop {
 
     fn configure(config: &Config) -> Result<Self, String> {
         let predicate = match config.get("predicate").unwrap_or("") {
-            "" => Predicate::Always,
+            // Kafka's Filter without a predicate drops everything; options
+            // of a predicate without one are a mistake that would do the same.
+            "" => {
+                let set = |k: &str| match k {
+                    "negate" => config.get_bool("negate"),
+                    _ => config.get(k).is_some_and(|v| !v.is_empty()),
+                };
+                if let Some(k) = ["pattern", "name", "negate"].into_iter().find(|k| set(k)) {
+                    return Err(format!(
+                        "drop: `{k}` is set but `predicate` is not: name the predicate (TopicNameMatches, HasHeaderKey or RecordIsTombstone); without one every record is dropped"
+                    ));
+                }
+                Predicate::Always
+            }
             "TopicNameMatches" => {
                 let pattern = config
                     .get("pattern")
@@ -152,6 +165,20 @@ mod tests {
         );
         assert!(matches!(out[0], Outcome::Kept(_)));
         assert_eq!(out[1], Outcome::Dropped);
+    }
+
+    #[test]
+    fn predicate_options_without_a_predicate_are_refused() {
+        for (k, v) in [("pattern", "x.*"), ("name", "skip"), ("negate", "true")] {
+            let err = sluice_sdk::configure::<Drop>(vec![(k.into(), v.into())])
+                .err()
+                .unwrap();
+            assert!(err.contains("`predicate` is not"), "{err}");
+        }
+        assert!(
+            sluice_sdk::configure::<Drop>(vec![]).is_ok(),
+            "Kafka's Filter alone"
+        );
     }
 
     #[test]

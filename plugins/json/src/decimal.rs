@@ -7,6 +7,11 @@
 
 use num_bigint::BigInt;
 
+/// Jackson's longest number (`StreamReadConstraints.maxNumberLength`):
+/// Kafka's JsonConverter refuses longer ones, and their conversion would
+/// cost time quadratic in their length.
+pub const MAX_NUMBER_LEN: usize = 1000;
+
 /// A decimal number with its scale, as Java's `BigDecimal`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decimal {
@@ -18,6 +23,9 @@ impl Decimal {
     /// Parses a JSON number's text exactly, keeping its scale. `None` if it
     /// is not a JSON number or its exponent is out of `BigDecimal`'s range.
     pub fn parse_json_number(text: &str) -> Option<Decimal> {
+        if text.len() > MAX_NUMBER_LEN {
+            return None;
+        }
         let (negative, rest) = match text.strip_prefix('-') {
             Some(r) => (true, r),
             None => (false, text),

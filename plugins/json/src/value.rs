@@ -219,6 +219,13 @@ impl Seed<'_, '_, '_> {
         let found = raw::json_type(raw);
         let text = raw.get();
         let fail = |m: String| -> E { self.ctx.fail(self.path, m) };
+        if found == JsonType::Number && text.len() > crate::decimal::MAX_NUMBER_LEN {
+            return Err(fail(format!(
+                "a number of {} characters: the longest allowed is {}, as in Jackson",
+                text.len(),
+                crate::decimal::MAX_NUMBER_LEN
+            )));
+        }
         if let Some(logical) = &self.schema.logical {
             return match logical {
                 Logical::Decimal(scale) => match found {
@@ -614,27 +621,40 @@ fn plain_integer(text: &str) -> Option<i64> {
 }
 
 /// A JSON number whose exact value is an integer in `i64`'s range (`3`,
-/// `3.0`, `3e2`).
+/// `3.0`, `3e2`), decided on its digits: no arithmetic on huge exponents.
 fn integral(text: &str) -> Option<i64> {
     if let Some(v) = plain_integer(text) {
         return Some(v);
     }
-    let d = Decimal::parse_json_number(text)?;
-    if d.scale > 0 {
-        let divisor = num_bigint::BigInt::from(10u8).pow(d.scale as u32);
-        let (q, r) = (&d.unscaled / &divisor, &d.unscaled % &divisor);
-        if r != num_bigint::BigInt::ZERO {
-            return None;
-        }
-        i64::try_from(q).ok()
-    } else {
-        // A negative scale multiplies; keep it small enough to fit.
-        if d.scale < -19 && d.unscaled != num_bigint::BigInt::ZERO {
-            return None;
-        }
-        let factor = num_bigint::BigInt::from(10u8).pow(d.scale.unsigned_abs());
-        i64::try_from(d.unscaled * factor).ok()
+    if text.len() > crate::decimal::MAX_NUMBER_LEN {
+        return None;
     }
+    let d = Decimal::parse_json_number(text)?;
+    let raw = d.unscaled.to_string();
+    let (sign, digits) = match raw.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", raw.as_str()),
+    };
+    if digits == "0" {
+        return Some(0);
+    }
+    let scale = i64::from(d.scale);
+    let whole = if scale > 0 {
+        // The last `scale` digits are the fraction: all zeros, or not integral.
+        let cut = digits.len().checked_sub(scale as usize)?;
+        if !digits[cut..].bytes().all(|b| b == b'0') {
+            return None;
+        }
+        &digits[..cut]
+    } else {
+        digits
+    };
+    let zeros = if scale < 0 { (-scale) as usize } else { 0 };
+    // i64 has 19 digits: more cannot fit.
+    if whole.len() + zeros > 19 {
+        return None;
+    }
+    format!("{sign}{whole}{}", "0".repeat(zeros)).parse().ok()
 }
 
 /// Writes `value` as Kafka's JsonConverter would (without envelope).

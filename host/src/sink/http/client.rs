@@ -67,8 +67,8 @@ impl HttpClient {
             .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")))
             .redirect(same_origin_redirects());
         if let Some(ca) = &spec.ca_location {
-            let pem =
-                std::fs::read(ca).map_err(|e| setup(format!("https.ssl.ca.location {ca}: {e}")))?;
+            let pem = crate::files::read_small(std::path::Path::new(ca))
+                .map_err(|e| setup(format!("https.ssl.ca.location: {e}")))?;
             for cert in reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| setup(format!("https.ssl.ca.location {ca}: {e}")))?
             {
@@ -76,11 +76,11 @@ impl HttpClient {
             }
         }
         if let Some((cert, key)) = &spec.client_identity {
-            let mut pem = std::fs::read(cert)
-                .map_err(|e| setup(format!("https.ssl.certificate.location {cert}: {e}")))?;
+            let mut pem = crate::files::read_small(std::path::Path::new(cert))
+                .map_err(|e| setup(format!("https.ssl.certificate.location: {e}")))?;
             pem.extend(
-                std::fs::read(key)
-                    .map_err(|e| setup(format!("https.ssl.key.location {key}: {e}")))?,
+                crate::files::read_small(std::path::Path::new(key))
+                    .map_err(|e| setup(format!("https.ssl.key.location: {e}")))?,
             );
             builder = builder.identity(
                 reqwest::Identity::from_pem(&pem)
@@ -223,10 +223,13 @@ impl HttpClient {
             if !retryable || attempt > retry.max_retries {
                 return Err(error);
             }
-            let delay = retry_after.map_or_else(
-                || backoff(retry.backoff, retry.backoff_max, attempt),
-                |d| d.min(retry.backoff_max),
-            );
+            let backoff = crate::retry::Backoff {
+                first: retry.backoff,
+                max: retry.backoff_max,
+                jitter: crate::retry::Jitter::Equal,
+            };
+            let delay =
+                retry_after.map_or_else(|| backoff.delay(attempt), |d| d.min(retry.backoff_max));
             tracing::warn!(url = %crate::secrets::scrub_url(url), attempt, delay_ms = delay.as_millis() as u64, error = %error, "request failed, retrying");
             self.stats.sink.retried();
             self.stats
@@ -237,12 +240,17 @@ impl HttpClient {
     }
 }
 
-/// Redirects are followed (up to 10) only to the same scheme, host and
-/// port: a redirect elsewhere would carry the sink's headers and body (API
-/// keys, records) to a host nobody configured. It is answered as the
-/// redirect status instead, which fails the request with that status.
+/// Redirects are followed (up to 10) only when they keep the method and
+/// body (307 and 308) and only to the same scheme, host and port: a redirect
+/// elsewhere would carry the sink's headers and body (API keys, records) to
+/// a host nobody configured, and a 301, 302 or 303 would turn the request
+/// into a bodiless GET whose 200 would pass for a delivery. Any other
+/// redirect is answered as its status, which fails the request.
 fn same_origin_redirects() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
+        if !matches!(attempt.status().as_u16(), 307 | 308) {
+            return attempt.stop();
+        }
         let first = attempt.previous().first().cloned();
         let same = first.is_some_and(|f| {
             f.scheme() == attempt.url().scheme()
@@ -257,13 +265,6 @@ fn same_origin_redirects() -> reqwest::redirect::Policy {
             attempt.stop()
         }
     })
-}
-
-/// Exponential backoff with equal jitter: half the delay fixed, half random.
-fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
-    let exp = base.saturating_mul(1u32 << (attempt - 1).min(20)).min(max);
-    let half = exp / 2;
-    half + Duration::from_millis(fastrand::u64(0..=half.as_millis() as u64))
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -281,23 +282,4 @@ fn base64_writer(
     out: &mut Vec<u8>,
 ) -> base64::write::EncoderWriter<'_, base64::engine::GeneralPurpose, &mut Vec<u8>> {
     base64::write::EncoderWriter::new(out, &base64::engine::general_purpose::STANDARD)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_with_jitter_and_is_capped() {
-        let (base, max) = (Duration::from_millis(100), Duration::from_millis(1000));
-        for attempt in 1..=8 {
-            let d = backoff(base, max, attempt);
-            let full = (base * (1 << (attempt - 1))).min(max);
-            assert!(
-                d >= full / 2 && d <= full,
-                "attempt {attempt}: {d:?} outside {:?}..={full:?}",
-                full / 2
-            );
-        }
-    }
 }

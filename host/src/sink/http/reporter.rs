@@ -77,15 +77,16 @@ impl HttpReporter {
             (&spec.error, "reporter.error.topic.replication.factor"),
         ] {
             if let Some(t) = topic {
-                produce::ensure_topic(
-                    &connection,
-                    &t.name,
-                    t.partitions,
-                    t.replication_factor,
-                    key,
-                )
-                .await
-                .map_err(|e| format!("reporter: {e}"))?;
+                let spec = crate::kafka::TopicSpec {
+                    name: &t.name,
+                    partitions: t.partitions,
+                    replication_factor: Some(t.replication_factor),
+                    compacted: false,
+                    replication_key: Some(key),
+                };
+                crate::kafka::ensure_topic(&connection, spec)
+                    .await
+                    .map_err(|e| format!("reporter: {e}"))?;
             }
         }
         Ok(HttpReporter {

@@ -1,0 +1,123 @@
+//! Kafka client plumbing, once for the whole host: the one place that turns
+//! a set of librdkafka properties (bootstrap servers, security, tuning)
+//! into a client configuration, and the one place that creates a topic that
+//! does not exist yet. The consumer, the producers of the dead letter queue
+//! and reporter topics, the worker's config, status and claim topics and its
+//! offset tools all go through here.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::producer::{BaseProducer, Producer};
+use rdkafka::types::RDKafkaErrorCode;
+
+/// A client configuration with every one of `properties`.
+pub fn client_config(properties: &BTreeMap<String, String>) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    for (k, v) in properties {
+        config.set(k, v);
+    }
+    config
+}
+
+/// A topic to create if it is missing.
+#[derive(Debug, Clone, Copy)]
+pub struct TopicSpec<'a> {
+    pub name: &'a str,
+    pub partitions: i32,
+    /// `None`: the broker's default replication.
+    pub replication_factor: Option<i32>,
+    /// `cleanup.policy=compact` (config and status topics).
+    pub compacted: bool,
+    /// The option a user changes when the cluster has too few brokers for
+    /// `replication_factor`, named in the error.
+    pub replication_key: Option<&'a str>,
+}
+
+/// A topic that could not be made ready.
+#[derive(Debug, thiserror::Error)]
+pub enum TopicError {
+    #[error("cannot create a Kafka admin client: {0}")]
+    Client(rdkafka::error::KafkaError),
+    #[error("cannot create topic {topic:?}: {reason}")]
+    Create { topic: String, reason: String },
+    #[error(
+        "cannot create topic {topic:?} with replication factor {factor}: the cluster has fewer brokers; set \"{key}\" = 1 on a one-broker cluster"
+    )]
+    Replication {
+        topic: String,
+        factor: i32,
+        key: String,
+    },
+}
+
+/// Creates the topic `spec` describes unless it exists (so a topic made by
+/// an administrator needs no Create permission).
+pub async fn ensure_topic(
+    properties: &BTreeMap<String, String>,
+    spec: TopicSpec<'_>,
+) -> Result<(), TopicError> {
+    let config = client_config(properties);
+    let topic = spec.name;
+    if exists(&config, topic).await {
+        tracing::debug!(topic, "topic exists");
+        return Ok(());
+    }
+    let admin: AdminClient<DefaultClientContext> = config.create().map_err(TopicError::Client)?;
+    let replication = TopicReplication::Fixed(spec.replication_factor.unwrap_or(-1));
+    let mut new = NewTopic::new(topic, spec.partitions, replication);
+    if spec.compacted {
+        new = new.set("cleanup.policy", "compact");
+    }
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let create = |reason: String| TopicError::Create {
+        topic: topic.to_string(),
+        reason,
+    };
+    let results = admin
+        .create_topics([&new], &options)
+        .await
+        .map_err(|e| create(e.to_string()))?;
+    for result in results {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((_, RDKafkaErrorCode::InvalidReplicationFactor)) => {
+                return Err(match (spec.replication_factor, spec.replication_key) {
+                    (Some(factor), Some(key)) => TopicError::Replication {
+                        topic: topic.to_string(),
+                        factor,
+                        key: key.to_string(),
+                    },
+                    _ => create(RDKafkaErrorCode::InvalidReplicationFactor.to_string()),
+                });
+            }
+            Err((_, code)) => return Err(create(code.to_string())),
+        }
+    }
+    tracing::debug!(topic, "topic ready");
+    Ok(())
+}
+
+/// Whether the cluster already has `topic`. Any doubt answers false.
+async fn exists(config: &ClientConfig, topic: &str) -> bool {
+    let (config, topic) = (config.clone(), topic.to_string());
+    tokio::task::spawn_blocking(move || {
+        let Ok(producer): Result<BaseProducer, _> = config.create() else {
+            return false;
+        };
+        producer
+            .client()
+            // All topics: asking for a missing one waits out the whole timeout.
+            .fetch_metadata(None, Duration::from_secs(10))
+            .is_ok_and(|m| {
+                m.topics()
+                    .iter()
+                    .any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty())
+            })
+    })
+    .await
+    .unwrap_or(false)
+}
