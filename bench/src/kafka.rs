@@ -190,7 +190,10 @@ pub fn drain(bootstrap: &str, topic: &str, records: u64) -> anyhow::Result<Drain
         toml::Value::String(bootstrap.to_string()),
     );
     let props = sluice::config::kafka::consumer_properties(&format!("{topic}-consume-only"), &raw)
-        .map_err(|p| anyhow::anyhow!("consumer properties: {}", p.join("; ")))?;
+        .map_err(|p| {
+            let p: Vec<String> = p.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!("consumer properties: {}", p.join("; "))
+        })?;
     let mut config = ClientConfig::new();
     for (k, v) in &props {
         config.set(k, v);

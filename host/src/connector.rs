@@ -26,13 +26,21 @@ pub use crate::stats::ConnectorStats;
 /// Why a connector stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectorError {
-    #[error("connector {connector}: cannot create the Kafka consumer: {message}")]
-    Consumer { connector: String, message: String },
-    #[error("connector {connector}: cannot subscribe to {topics:?}: {message}")]
+    #[error("connector {connector}: cannot create the Kafka consumer: {error}")]
+    Consumer {
+        connector: String,
+        error: rdkafka::error::KafkaError,
+    },
+    #[error("connector {connector}: cannot subscribe to {topics:?}: {error}")]
     Subscribe {
         connector: String,
         topics: Vec<String>,
-        message: String,
+        error: rdkafka::error::KafkaError,
+    },
+    #[error("connector {connector}: {source}")]
+    Start {
+        connector: String,
+        source: crate::pipeline::StartError,
     },
     #[error("connector {connector}: {message}")]
     Setup { connector: String, message: String },
@@ -57,6 +65,16 @@ enum WorkerMsg {
         generation: u64,
         result: Result<Option<i64>, BatchError>,
     },
+}
+
+/// Where a connector's run is: it reads and delivers; after a stop it
+/// delivers what it read, for at most [`SHUTDOWN_GRACE`]; then it commits
+/// and closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Consuming,
+    Draining { until: tokio::time::Instant },
+    Done,
 }
 
 /// The two tasks of an assigned partition.
@@ -85,9 +103,9 @@ pub async fn run(
     let pipeline = Arc::new(
         Pipeline::start(connector.clone(), stats.clone())
             .await
-            .map_err(|message| ConnectorError::Setup {
+            .map_err(|source| ConnectorError::Start {
                 connector: name.clone(),
-                message,
+                source,
             })?,
     );
     let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
@@ -107,22 +125,21 @@ pub async fn run(
                 .map(String::as_str),
         ),
     };
-    let consumer: Arc<StreamConsumer<SourceContext>> = Arc::new(
-        config
-            .create_with_context(context)
-            .map_err(|e| ConnectorError::Consumer {
+    let consumer: Arc<StreamConsumer<SourceContext>> =
+        Arc::new(config.create_with_context(context).map_err(|error| {
+            ConnectorError::Consumer {
                 connector: name.clone(),
-                message: e.to_string(),
-            })?,
-    );
+                error,
+            }
+        })?);
     let _ = consumer.context().consumer.set(Arc::downgrade(&consumer));
     let topics: Vec<&str> = spec.subscription.iter().map(String::as_str).collect();
     consumer
         .subscribe(&topics)
-        .map_err(|e| ConnectorError::Subscribe {
+        .map_err(|error| ConnectorError::Subscribe {
             connector: name.clone(),
             topics: spec.subscription.clone(),
-            message: e.to_string(),
+            error,
         })?;
     tracing::info!(connector = %name, topics = ?spec.subscription, group = spec.kafka.get("group.id").map(String::as_str), "connector started");
 
@@ -134,11 +151,35 @@ pub async fn run(
     let mut last_commit = Instant::now();
     let mut last_report = Instant::now();
     let mut failure: Option<ConnectorError> = None;
+    let mut phase = Phase::Consuming;
 
+    // One loop for the connector's whole life: the consumer is served (its
+    // rebalance callbacks included) and finished batches are recorded while
+    // consuming and while draining alike.
     loop {
+        if let Phase::Draining { until } = phase {
+            let in_flight = lock(&tracker).in_flight();
+            if in_flight == 0 {
+                break;
+            }
+            if tokio::time::Instant::now() >= until {
+                tracing::warn!(connector = %name, in_flight, "in-flight batches abandoned at shutdown; they are not committed");
+                break;
+            }
+        }
+        let drain_deadline = match phase {
+            Phase::Draining { until } => until,
+            Phase::Consuming | Phase::Done => tokio::time::Instant::now() + SHUTDOWN_GRACE,
+        };
         tokio::select! {
             biased;
-            _ = shutdown.changed() => break,
+            _ = shutdown.changed(), if phase == Phase::Consuming => {
+                // Stop reading; in-flight batches may finish for a while.
+                for t in tasks.values() {
+                    t.reader.abort();
+                }
+                phase = Phase::Draining { until: tokio::time::Instant::now() + SHUTDOWN_GRACE };
+            }
             Some(msg) = done.recv() => match msg {
                 WorkerMsg::Done(ticket, done) => finished(&tracker, &stats, &ticket, done),
                 WorkerMsg::Failed(ticket, failed) => {
@@ -154,6 +195,9 @@ pub async fn run(
                 },
             },
             Some(event) = events.recv() => match event {
+                // Partitions assigned while draining are left unread: their
+                // next owner, or this connector's next run, reads them.
+                AssignmentEvent::Assigned(_) if phase != Phase::Consuming => {}
                 AssignmentEvent::Assigned(queues) => {
                     let _ = stats.assigned.set(Instant::now());
                     for (tp, queue) in queues {
@@ -185,6 +229,7 @@ pub async fn run(
                     }
                 }
             },
+            () = tokio::time::sleep_until(drain_deadline), if phase != Phase::Consuming => {}
             _ = tick.tick() => {
                 let now = Instant::now();
                 if now.duration_since(last_commit) >= spec.commit_interval {
@@ -192,7 +237,7 @@ pub async fn run(
                     last_commit = now;
                 }
                 if now.duration_since(last_report) >= Duration::from_secs(30) {
-                    tracing::info!(connector = %name, consumed = stats.records_consumed.load(Ordering::Relaxed), finished = stats.records_finished.load(Ordering::Relaxed), failed = stats.records_failed.load(Ordering::Relaxed), in_flight = tracker.lock().unwrap_or_else(|p| p.into_inner()).in_flight(), "progress");
+                    tracing::info!(connector = %name, consumed = stats.records_consumed.load(Ordering::Relaxed), finished = stats.records_finished.load(Ordering::Relaxed), failed = stats.records_failed.load(Ordering::Relaxed), in_flight = lock(&tracker).in_flight(), "progress");
                     last_report = now;
                 }
             },
@@ -214,58 +259,35 @@ pub async fn run(
             },
         }
     }
+    phase = Phase::Done;
+    tracing::debug!(connector = %name, ?phase, "connector loop ended");
 
-    // Stop reading; let in-flight batches finish for a while, unless a batch failed.
-    for t in tasks.values() {
-        t.reader.abort();
-    }
-    if failure.is_none() {
-        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
-        while tracker
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .in_flight()
-            > 0
-        {
-            match tokio::time::timeout_at(deadline, done.recv()).await {
-                Ok(Some(WorkerMsg::Done(ticket, done))) => {
-                    finished(&tracker, &stats, &ticket, done)
-                }
-                Ok(Some(WorkerMsg::Failed(ticket, failed))) => {
-                    failure = Some(batch_error(
-                        &name,
-                        batch_failed(&name, &tracker, &ticket, failed),
-                    ));
-                    break;
-                }
-                Ok(Some(WorkerMsg::Idle {
-                    partition,
-                    generation,
-                    result: Ok(held),
-                })) => lock(&tracker).hold(&partition, generation, held),
-                Ok(Some(WorkerMsg::Idle { result: Err(e), .. })) => {
-                    failure = Some(batch_error(&name, e));
-                    break;
-                }
-                Ok(None) | Err(_) => {
-                    tracing::warn!(connector = %name, "in-flight batches abandoned at shutdown; they are not committed");
-                    break;
-                }
-            }
-        }
-    }
     for (_, t) in tasks.drain() {
         t.abort();
     }
     lock_readers(&readers).clear();
     // The last commit: a coordinator that just moved or a broker that just
     // came back fails it once or twice; each miss is a replay after restart.
+    // Meanwhile the consumer is served: a rebalance under way (the usual
+    // cause of an `IllegalGeneration`) ends only when this member answers it.
+    let backoff = crate::retry::Backoff::fixed(Duration::from_millis(500));
     for attempt in 1..=5 {
         if commit(&consumer, &tracker, CommitMode::Sync) {
             break;
         }
         tracing::warn!(connector = %name, attempt, "final offset commit failed; retrying");
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        let serve = async {
+            loop {
+                tokio::select! {
+                    // Partitions come and go; nothing more is read.
+                    Some(_) = events.recv() => {}
+                    received = consumer.recv() => if let Err(e) = received {
+                        tracing::debug!(connector = %name, error = %e, "Kafka consumer error while closing");
+                    },
+                }
+            }
+        };
+        let _ = tokio::time::timeout(backoff.delay(attempt), serve).await;
     }
     consumer.unsubscribe();
     tracing::info!(connector = %name, delivered = stats.records_finished.load(Ordering::Relaxed), "connector stopped");

@@ -112,6 +112,22 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// Samples the connectors `snapshots` lists into `history` every
+/// [`INTERVAL`] until `stop` turns true.
+pub async fn keep(
+    history: &History,
+    snapshots: impl Fn() -> Vec<Snapshot>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut every = tokio::time::interval(INTERVAL);
+    loop {
+        tokio::select! {
+            _ = every.tick() => history.sample(&snapshots()),
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -121,3 +121,53 @@ async fn exists(config: &ClientConfig, topic: &str) -> bool {
     .await
     .unwrap_or(false)
 }
+
+/// The id of the Kafka cluster at a client's `bootstrap.servers`: read once
+/// and kept; after a failure not asked again for 30 s, so callers (`GET /`)
+/// stay fast while Kafka is away.
+pub struct ClusterId {
+    client: BTreeMap<String, String>,
+    id: std::sync::OnceLock<String>,
+    failed: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl ClusterId {
+    /// Reads the id of the cluster `client` (client properties) names.
+    pub fn new(client: BTreeMap<String, String>) -> Self {
+        ClusterId {
+            client,
+            id: std::sync::OnceLock::new(),
+            failed: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The id, or `None` while the cluster cannot be reached.
+    pub async fn get(&self) -> Option<String> {
+        if let Some(id) = self.id.get() {
+            return Some(id.clone());
+        }
+        let failed = *self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        if failed.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(30)) {
+            return None;
+        }
+        let client = self.client.clone();
+        let id = tokio::task::spawn_blocking(move || {
+            let admin: rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> =
+                client_config(&client).create().ok()?;
+            admin
+                .inner()
+                .fetch_cluster_id(std::time::Duration::from_secs(2))
+        })
+        .await
+        .ok()
+        .flatten();
+        match id {
+            Some(id) => Some(self.id.get_or_init(|| id).clone()),
+            None => {
+                *self.failed.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(std::time::Instant::now());
+                None
+            }
+        }
+    }
+}

@@ -7,7 +7,9 @@ use rdkafka::producer::FutureProducer;
 
 /// An idempotent producer (acks from every in-sync replica, no duplicates on
 /// retry) for the cluster `connection` describes.
-pub fn producer(connection: &BTreeMap<String, String>) -> Result<FutureProducer, String> {
+pub fn producer(
+    connection: &BTreeMap<String, String>,
+) -> Result<FutureProducer, rdkafka::error::KafkaError> {
     let mut config = crate::kafka::client_config(connection);
     config
         .set("enable.idempotence", "true")
@@ -15,7 +17,5 @@ pub fn producer(connection: &BTreeMap<String, String>) -> Result<FutureProducer,
         .set("linger.ms", "5")
         // Dead letters carry the original record, which may be large.
         .set("message.max.bytes", "16777216");
-    config
-        .create()
-        .map_err(|e| format!("cannot create the Kafka producer: {e}"))
+    config.create()
 }

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::error::ApiError;
 use super::{query_values, views};
 use crate::connect;
-use crate::worker::{ConnectorState, TargetState, Worker};
+use crate::worker::{ConnectorState, Herder, TargetState};
 
 type ApiResult = Result<Response, ApiError>;
 
@@ -58,7 +58,7 @@ fn name_from_url(config: &mut connect::ConnectConfig, name: &str) -> Result<(), 
 }
 
 /// `GET /connectors` (`?expand=status`, `?expand=info`).
-pub async fn list(State(w): State<Arc<Worker>>, RawQuery(q): RawQuery) -> Json<Value> {
+pub async fn list(State(w): State<Arc<Herder>>, RawQuery(q): RawQuery) -> Json<Value> {
     let expand = query_values(q.as_deref(), "expand");
     let all = w.list();
     if expand.is_empty() {
@@ -82,7 +82,7 @@ pub async fn list(State(w): State<Arc<Worker>>, RawQuery(q): RawQuery) -> Json<V
 }
 
 /// `POST /connectors`: 201 with the connector's info, 409 if it exists.
-pub async fn create(State(w): State<Arc<Worker>>, b: Result<Bytes, BytesRejection>) -> ApiResult {
+pub async fn create(State(w): State<Arc<Herder>>, b: Result<Bytes, BytesRejection>) -> ApiResult {
     let request = connect::json::parse(&body(b)?).map_err(ApiError::bad_request)?;
     if request
         .config
@@ -112,7 +112,7 @@ pub async fn create(State(w): State<Arc<Worker>>, b: Result<Bytes, BytesRejectio
 
 /// `PUT /connectors/{name}/config`: 201 if created, 200 if updated.
 pub async fn put_config(
-    State(w): State<Arc<Worker>>,
+    State(w): State<Arc<Herder>>,
     Path(name): Path<String>,
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
@@ -150,7 +150,7 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn created(w: &Worker, name: &str, status: StatusCode) -> ApiResult {
+fn created(w: &Herder, name: &str, status: StatusCode) -> ApiResult {
     let c = w
         .get(name)
         .ok_or_else(|| ApiError::not_found(format!("Connector {name} not found")))?;
@@ -163,29 +163,29 @@ fn created(w: &Worker, name: &str, status: StatusCode) -> ApiResult {
     Ok((status, headers, Json(views::info(&c))).into_response())
 }
 
-fn found(w: &Worker, name: &str) -> Result<crate::worker::ConnectorView, ApiError> {
+fn found(w: &Herder, name: &str) -> Result<crate::worker::ConnectorView, ApiError> {
     w.get(name)
         .ok_or_else(|| ApiError::not_found(format!("Connector {name} not found")))
 }
 
 /// `GET /connectors/{name}`.
-pub async fn get(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+pub async fn get(State(w): State<Arc<Herder>>, Path(name): Path<String>) -> ApiResult {
     Ok(Json(views::info(&found(&w, &name)?)).into_response())
 }
 
 /// `GET /connectors/{name}/config`, secrets masked.
-pub async fn get_config(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+pub async fn get_config(State(w): State<Arc<Herder>>, Path(name): Path<String>) -> ApiResult {
     Ok(Json(views::masked(&found(&w, &name)?.config)).into_response())
 }
 
 /// `DELETE /connectors/{name}`: 204 once it stopped.
-pub async fn delete(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+pub async fn delete(State(w): State<Arc<Herder>>, Path(name): Path<String>) -> ApiResult {
     w.delete(&name).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `GET /connectors/{name}/status`.
-pub async fn status(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+pub async fn status(State(w): State<Arc<Herder>>, Path(name): Path<String>) -> ApiResult {
     let c = w
         .get(&name)
         .ok_or_else(|| ApiError::not_found(format!("No status found for connector {name}")))?;
@@ -193,13 +193,13 @@ pub async fn status(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> A
 }
 
 /// `GET /connectors/{name}/tasks`.
-pub async fn tasks(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+pub async fn tasks(State(w): State<Arc<Herder>>, Path(name): Path<String>) -> ApiResult {
     Ok(Json(views::task_infos(&found(&w, &name)?)).into_response())
 }
 
 /// `GET /connectors/{name}/tasks/{id}/status`.
 pub async fn task_status(
-    State(w): State<Arc<Worker>>,
+    State(w): State<Arc<Herder>>,
     Path((name, id)): Path<(String, String)>,
 ) -> ApiResult {
     let missing = || ApiError::not_found(format!("No status found for task {name}-{id}"));
@@ -210,31 +210,31 @@ pub async fn task_status(
 }
 
 /// `GET /connectors/{name}/topics`: the topics it consumes.
-pub async fn topics(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+pub async fn topics(State(w): State<Arc<Herder>>, Path(name): Path<String>) -> ApiResult {
     let c = found(&w, &name)?;
     Ok(Json(json!({ name: { "topics": c.topics } })).into_response())
 }
 
 /// `PUT /connectors/{name}/pause`: 202; the connector stops consuming, its
 /// offsets committed.
-pub async fn pause(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+pub async fn pause(State(w): State<Arc<Herder>>, Path(name): Path<String>) -> ApiResult {
     target(&w, &name, TargetState::Paused).await?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
 /// `PUT /connectors/{name}/resume`: 202.
-pub async fn resume(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+pub async fn resume(State(w): State<Arc<Herder>>, Path(name): Path<String>) -> ApiResult {
     target(&w, &name, TargetState::Running).await?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
 /// `PUT /connectors/{name}/stop`: 204.
-pub async fn stop(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+pub async fn stop(State(w): State<Arc<Herder>>, Path(name): Path<String>) -> ApiResult {
     target(&w, &name, TargetState::Stopped).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn target(w: &Arc<Worker>, name: &str, t: TargetState) -> Result<(), ApiError> {
+async fn target(w: &Arc<Herder>, name: &str, t: TargetState) -> Result<(), ApiError> {
     w.set_target(name, t).await.map_err(|e| match e {
         crate::worker::WorkerError::NotFound(_) => {
             ApiError::not_found(format!("Unknown connector {name}"))
@@ -246,7 +246,7 @@ async fn target(w: &Arc<Worker>, name: &str, t: TargetState) -> Result<(), ApiEr
 /// `POST /connectors/{name}/restart` (`includeTasks`, `onlyFailed`): 204
 /// without parameters, else 202 with the status, restarted parts RESTARTING.
 pub async fn restart(
-    State(w): State<Arc<Worker>>,
+    State(w): State<Arc<Herder>>,
     Path(name): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
@@ -285,7 +285,7 @@ pub async fn restart(
 /// `POST /connectors/{name}/tasks/{id}/restart`: 204; the worker running
 /// the task restarts it.
 pub async fn restart_task(
-    State(w): State<Arc<Worker>>,
+    State(w): State<Arc<Herder>>,
     Path((name, id)): Path<(String, String)>,
 ) -> ApiResult {
     let c = w
@@ -305,7 +305,7 @@ pub async fn restart_task(
 /// `PATCH /connectors/{name}/config`: the given options replace or (with
 /// `null`) remove the connector's; 200 with its info.
 pub async fn patch_config(
-    State(w): State<Arc<Worker>>,
+    State(w): State<Arc<Herder>>,
     Path(name): Path<String>,
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
@@ -337,13 +337,13 @@ pub async fn patch_config(
 }
 
 /// `PUT /connectors/{name}/topics/reset`: 202; the topics it used are forgotten.
-pub async fn reset_topics(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+pub async fn reset_topics(State(w): State<Arc<Herder>>, Path(name): Path<String>) -> ApiResult {
     w.reset_topics(&name)?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
 /// `GET /connectors/{name}/offsets`: its consumer group's committed offsets.
-pub async fn offsets(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+pub async fn offsets(State(w): State<Arc<Herder>>, Path(name): Path<String>) -> ApiResult {
     let offsets = w.offsets(&name).await?;
     let entries: Vec<Value> = offsets
         .iter()
@@ -360,7 +360,7 @@ pub async fn offsets(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> 
 /// `PATCH /connectors/{name}/offsets` on a stopped connector: commits the
 /// given offsets for its consumer group.
 pub async fn alter_offsets(
-    State(w): State<Arc<Worker>>,
+    State(w): State<Arc<Herder>>,
     Path(name): Path<String>,
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
@@ -411,7 +411,7 @@ pub async fn alter_offsets(
 
 /// `DELETE /connectors/{name}/offsets` on a stopped connector: deletes its
 /// consumer group, so it starts again from the earliest records.
-pub async fn reset_offsets(State(w): State<Arc<Worker>>, Path(name): Path<String>) -> ApiResult {
+pub async fn reset_offsets(State(w): State<Arc<Herder>>, Path(name): Path<String>) -> ApiResult {
     w.reset_offsets(&name).await?;
     Ok(
         Json(json!({"message": "The offsets for this connector have been reset successfully"}))

@@ -35,9 +35,15 @@ impl From<WorkerError> for ApiError {
         let status = match &e {
             WorkerError::NotFound(_) => StatusCode::NOT_FOUND,
             WorkerError::Exists(_) => StatusCode::CONFLICT,
-            WorkerError::Invalid(_) => StatusCode::BAD_REQUEST,
+            WorkerError::Invalid(_)
+            | WorkerError::Offsets(crate::worker::OffsetsError::NotConsumed { .. }) => {
+                StatusCode::BAD_REQUEST
+            }
             WorkerError::FromManifest { .. } => StatusCode::CONFLICT,
-            WorkerError::Store(_) | WorkerError::Offsets(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            WorkerError::Store(_)
+            | WorkerError::Offsets(_)
+            | WorkerError::CannotRun { .. }
+            | WorkerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             WorkerError::NotStopped(_) => StatusCode::BAD_REQUEST,
             WorkerError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
         };

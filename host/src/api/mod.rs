@@ -26,7 +26,7 @@ use serde_json::json;
 pub use error::ApiError;
 pub use guard::{AllowedHosts, ApiAuth, ApiPolicy};
 
-use crate::worker::Worker;
+use crate::worker::Herder;
 
 /// Largest request body accepted, in bytes: far above any connector config.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -43,7 +43,7 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The API's routes over `worker`.
-pub fn router(worker: Arc<Worker>, policy: ApiPolicy) -> Router {
+pub fn router(worker: Arc<Herder>, policy: ApiPolicy) -> Router {
     Router::new()
         .route("/", get(server_info))
         .route("/health", get(health))
@@ -117,12 +117,17 @@ pub fn router(worker: Arc<Worker>, policy: ApiPolicy) -> Router {
 /// [`MAX_CONNECTIONS`] at once, [`HEADER_READ_TIMEOUT`] for headers.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    worker: Arc<Worker>,
+    worker: Arc<Herder>,
     policy: ApiPolicy,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     use hyper_util::rt::{TokioIo, TokioTimer};
-    tokio::spawn(worker.clone().keep_history(stop.clone()));
+    {
+        let (worker, stop) = (worker.clone(), stop.clone());
+        tokio::spawn(async move {
+            crate::history::keep(worker.history(), || worker.snapshots(), stop).await
+        });
+    }
     let app = router(worker, policy);
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -165,7 +170,7 @@ pub async fn serve(
 }
 
 /// `GET /`: Connect's `ServerInfo`.
-async fn server_info(State(worker): State<Arc<Worker>>) -> Response {
+async fn server_info(State(worker): State<Arc<Herder>>) -> Response {
     axum::Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "commit": "sluice",
@@ -176,17 +181,17 @@ async fn server_info(State(worker): State<Arc<Worker>>) -> Response {
 
 /// `GET /health`: 200 once the worker has read every stored config, 503
 /// before, as Connect answers while starting.
-async fn health(State(worker): State<Arc<Worker>>) -> Response {
+async fn health(State(worker): State<Arc<Herder>>) -> Response {
     if worker.is_ready() {
         axum::Json(json!({
             "status": "healthy",
-            "message": "Worker has completed startup and is ready to handle requests.",
+            "message": "Herder has completed startup and is ready to handle requests.",
         }))
         .into_response()
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(json!({"status": "starting", "message": "Worker is still starting up."})),
+            axum::Json(json!({"status": "starting", "message": "Herder is still starting up."})),
         )
             .into_response()
     }
@@ -201,7 +206,7 @@ async fn openapi() -> Response {
 }
 
 /// `GET /metrics`: Prometheus (OpenMetrics) text.
-async fn metrics(State(worker): State<Arc<Worker>>) -> Response {
+async fn metrics(State(worker): State<Arc<Herder>>) -> Response {
     let text = crate::metrics::render(&worker.snapshots());
     (
         [(

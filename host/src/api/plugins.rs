@@ -15,12 +15,12 @@ use super::error::ApiError;
 use super::query_values;
 use crate::connect::{self, CONNECTOR_CLASSES, CONVERTER_CLASSES, TRANSFORM_CLASSES};
 use crate::plugin::PluginKind;
-use crate::worker::Worker;
+use crate::worker::Herder;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// `GET /connector-plugins` (`?connectorsOnly=false` for all kinds).
-pub async fn list(State(w): State<Arc<Worker>>, RawQuery(q): RawQuery) -> Json<Value> {
+pub async fn list(State(w): State<Arc<Herder>>, RawQuery(q): RawQuery) -> Json<Value> {
     let connectors_only = !query_values(q.as_deref(), "connectorsOnly")
         .iter()
         .any(|v| v.eq_ignore_ascii_case("false"));
@@ -77,7 +77,7 @@ pub async fn list(State(w): State<Arc<Worker>>, RawQuery(q): RawQuery) -> Json<V
 /// `PUT /connector-plugins/{type}/config/validate`: Connect's `ConfigInfos`,
 /// each option with its errors; options not applied carry theirs too.
 pub async fn validate(
-    State(w): State<Arc<Worker>>,
+    State(w): State<Arc<Herder>>,
     Path(kind): Path<String>,
     b: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -143,7 +143,7 @@ pub async fn validate(
 /// `GET /connector-plugins/{plugin}/config`: the options Sluice applies for
 /// a connector, converter or transform class, or a Wasm plugin's config keys.
 pub async fn config(
-    State(w): State<Arc<Worker>>,
+    State(w): State<Arc<Herder>>,
     Path(plugin): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     if let Some(options) = connect::class_options(&plugin) {

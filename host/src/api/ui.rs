@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::views;
 use crate::stats::ConnectorStats;
-use crate::worker::{Origin, Worker};
+use crate::worker::{Herder, Origin};
 
 /// The page: HTML, CSS and script in one file.
 pub(super) const PAGE: &str = include_str!("ui.html");
@@ -31,7 +31,7 @@ pub async fn page() -> Response {
 
 /// `GET /ui/data`: every connector's status, counts, recent errors and the
 /// last 15 minutes of throughput and lag.
-pub async fn data(State(w): State<Arc<Worker>>) -> Json<Value> {
+pub async fn data(State(w): State<Arc<Herder>>) -> Json<Value> {
     let worker_id = &w.settings().worker_id;
     let connectors: Vec<Value> = w
         .list()

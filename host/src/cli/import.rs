@@ -43,8 +43,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let translation = match connect::translate(&connector.name, &connector.config, &worker) {
         Ok(t) => t,
         Err(rejected) => {
-            let problems: Vec<String> = rejected.problems.iter().map(|p| p.to_string()).collect();
-            report(&source, &problems);
+            report(&source, &rejected.problems);
             return Ok(ExitCode::FAILURE);
         }
     };
@@ -63,7 +62,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn report(source: &str, problems: &[String]) {
+fn report(source: &str, problems: &[impl std::fmt::Display]) {
     eprintln!(
         "error: {source}: {} problem{}:",
         problems.len(),

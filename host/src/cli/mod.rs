@@ -197,6 +197,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     }
 }
 
+/// Reads and checks the manifest at `path`; with `$SLUICE_PLUGIN_DIR` set,
+/// its plugins are found there, so one manifest serves machines that keep
+/// plugins elsewhere. (The environment is read here, by the command, never
+/// by the checks.)
+fn load_manifest(
+    path: &std::path::Path,
+) -> Result<crate::config::Manifest, crate::config::ManifestError> {
+    let manifest = crate::config::load(path)?;
+    Ok(match std::env::var_os("SLUICE_PLUGIN_DIR") {
+        Some(dir) => manifest.with_plugin_dir(dir.into()),
+        None => manifest,
+    })
+}
+
 /// The default cache directory, or what to set when there is none.
 fn cache_dir() -> anyhow::Result<std::path::PathBuf> {
     crate::plugin::default_cache_dir().ok_or_else(|| {

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 
 use crate::api::{self, AllowedHosts, ApiAuth, ApiPolicy};
 use crate::config;
-use crate::worker::{Worker, WorkerSettings};
+use crate::worker::{Herder, WorkerSettings};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -191,7 +191,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         origins: args.api.api_allowed_origins.clone(),
     };
     let address = args.api.address()?;
-    let manifest = args.manifest.as_deref().map(config::load).transpose()?;
+    let manifest = args
+        .manifest
+        .as_deref()
+        .map(super::load_manifest)
+        .transpose()?;
     let runtime = match &manifest {
         Some(m) => super::runtime_for(m)?,
         None => crate::plugin::Runtime::new(&super::cache_dir()?)?,
@@ -238,7 +242,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .entry("bootstrap.servers".into())
         .or_insert_with(|| args.api.bootstrap_servers.clone());
     let worker_id = bound.map_or_else(|| "standalone".to_string(), |a| a.to_string());
-    let (store, feed, plan) = match &args.api.group_id {
+    let (log, plan) = match &args.api.group_id {
         Some(group) => {
             let mut client = crate::worker::kafka_client(&defaults);
             client.insert("client.id".into(), format!("sluice-{group}"));
@@ -261,14 +265,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 status,
             };
             (
-                Some(store),
-                Some(feed),
+                (store, feed),
                 crate::worker::TaskPlan::Shared(std::sync::Arc::new(shared)),
             )
         }
-        None => (None, None, crate::worker::TaskPlan::Local),
+        None => (
+            crate::worker::ConfigStore::in_memory(),
+            crate::worker::TaskPlan::Local,
+        ),
     };
-    let worker = Worker::new(
+    let worker = Herder::start(
         WorkerSettings {
             plugin_dir: std::path::absolute(&plugin_dir).unwrap_or(plugin_dir),
             worker_id,
@@ -287,13 +293,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             defaults,
         },
         runtime,
-        store,
+        log,
         plan,
     );
     let mut fatal = worker.fatal();
-    if let Some(feed) = feed {
-        tokio::spawn(worker.clone().follow(feed));
-    }
     if let Some(m) = &manifest {
         worker.add_manifest(m, built).await;
     }
@@ -373,7 +376,7 @@ fn generated_token(dir: &std::path::Path, addr: std::net::SocketAddr) -> anyhow:
 
 /// Writes every connector's figures to `path` (through a temporary file,
 /// so a reader never sees half of it); a failure is logged, not fatal.
-fn write_stats(path: &std::path::Path, worker: &Worker) {
+fn write_stats(path: &std::path::Path, worker: &Herder) {
     let snapshots: Vec<_> = worker
         .list()
         .iter()

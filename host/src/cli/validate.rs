@@ -16,7 +16,7 @@ pub struct ValidateArgs {
 }
 
 pub async fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
-    let manifest = config::load(&args.manifest)?;
+    let manifest = super::load_manifest(&args.manifest)?;
     let runtime = super::runtime_for(&manifest)?;
     let built = config::build(&runtime, &manifest).await?;
     println!(

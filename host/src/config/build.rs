@@ -29,13 +29,15 @@ pub async fn build(
     let mut problems = Vec::new();
     let mut built = Vec::new();
     for (i, c) in manifest.connectors.iter().enumerate() {
-        let prefix = format!("connectors[{i}] ({})", c.name);
         let mut start =
             async |spec: &PluginSpec, kind: PluginKind| -> Option<Arc<ConfiguredPlugin>> {
                 match start_plugin(runtime, manifest, &mut loaded, spec, kind).await {
                     Ok(p) => Some(Arc::new(p)),
                     Err(e) => {
-                        problems.push(format!("{prefix}: {}: {e}", spec.role));
+                        problems.push(
+                            crate::problem::Problem::plugin(&spec.role, e)
+                                .in_connector(i, Some(&c.name)),
+                        );
                         None
                     }
                 }

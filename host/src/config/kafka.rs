@@ -6,11 +6,16 @@
 
 use std::collections::BTreeMap;
 
+/// A problem with option `key` of the `kafka` table.
+fn problem(key: &str, message: impl Into<String>) -> super::Problem {
+    super::Problem::option("kafka", key, message)
+}
+
 /// The consumer properties of connector `name`, or the problems found.
 pub fn consumer_properties(
     name: &str,
     raw: &BTreeMap<String, toml::Value>,
-) -> Result<BTreeMap<String, String>, Vec<String>> {
+) -> Result<BTreeMap<String, String>, Vec<super::Problem>> {
     let mut props = BTreeMap::new();
     let mut problems = Vec::new();
     for (key, value) in raw {
@@ -24,42 +29,37 @@ pub fn consumer_properties(
             toml::Value::Boolean(b) => b.to_string(),
             toml::Value::Float(f) => f.to_string(),
             other => {
-                problems.push(format!(
-                    "kafka.\"{key}\": expected a string, number or boolean, not {}",
-                    other.type_str()
+                problems.push(problem(
+                    key,
+                    format!(
+                        "expected a string, number or boolean, not {}",
+                        other.type_str()
+                    ),
                 ));
                 continue;
             }
         };
         match key {
-            "enable.auto.commit" | "enable.auto.offset.store" if value != "false" => problems.push(format!(
-                "kafka.\"{key}\": Sluice commits offsets itself, only after delivery; remove this key"
-            )),
+            "enable.auto.commit" | "enable.auto.offset.store" if value != "false" => problems.push(problem(key, "Sluice commits offsets itself, only after delivery; remove this key")),
             "sasl.jaas.config" => match translate_jaas(&value) {
                 Ok((user, password)) => {
                     props.insert("sasl.username".into(), user);
                     props.insert("sasl.password".into(), password);
                 }
-                Err(e) => problems.push(format!("kafka.\"sasl.jaas.config\": {e}")),
+                Err(e) => problems.push(problem("sasl.jaas.config", e)),
             },
-            "ssl.truststore.location" | "ssl.truststore.password" | "ssl.truststore.type" => problems.push(format!(
-                "kafka.\"{key}\": Java trust stores do not exist in librdkafka: export the CA certificates to PEM and set \"ssl.ca.location\""
-            )),
+            "ssl.truststore.location" | "ssl.truststore.password" | "ssl.truststore.type" => problems.push(problem(key, "Java trust stores do not exist in librdkafka: export the CA certificates to PEM and set \"ssl.ca.location\"")),
             "ssl.keystore.location" | "ssl.keystore.password" | "ssl.keystore.type" => {
-                problems.push(format!(
-                    "kafka.\"{key}\": Java key stores do not exist in librdkafka: export the client certificate and key to PEM and set \"ssl.certificate.location\" and \"ssl.key.location\""
-                ))
+                problems.push(problem(key, "Java key stores do not exist in librdkafka: export the client certificate and key to PEM and set \"ssl.certificate.location\" and \"ssl.key.location\""))
             }
-            "key.deserializer" | "value.deserializer" => problems.push(format!(
-                "kafka.\"{key}\": Sluice reads raw bytes; choose a key.converter / value.converter plugin instead"
-            )),
+            "key.deserializer" | "value.deserializer" => problems.push(problem(key, "Sluice reads raw bytes; choose a key.converter / value.converter plugin instead")),
             _ => {
                 props.insert(key.to_string(), value);
             }
         }
     }
     if !props.contains_key("bootstrap.servers") {
-        problems.push("kafka.\"bootstrap.servers\": missing: where is the Kafka cluster? e.g. kafka = { \"bootstrap.servers\" = \"broker:9092\" }".into());
+        problems.push(problem("bootstrap.servers", "missing: where is the Kafka cluster? e.g. kafka = { \"bootstrap.servers\" = \"broker:9092\" }"));
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -203,8 +203,21 @@ mod tests {
                 ("enable.auto.commit", "true"),
             ]),
         )
-        .unwrap_err()
-        .join("\n");
+        .unwrap_err();
+        let options: Vec<_> = errs.iter().filter_map(|p| p.option.as_deref()).collect();
+        assert_eq!(
+            options,
+            [
+                "enable.auto.commit",
+                "ssl.truststore.location",
+                "bootstrap.servers"
+            ]
+        );
+        let errs = errs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n");
         assert!(errs.contains("set \"ssl.ca.location\""), "{errs}");
         assert!(errs.contains("Sluice commits offsets itself"), "{errs}");
         assert!(errs.contains("bootstrap.servers\": missing"), "{errs}");

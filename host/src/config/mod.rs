@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 pub use build::{BuiltConnector, build};
 pub use validate::{ConnectorSpec, Manifest, PluginSpec};
 
+pub use crate::problem::{Problem, Segment};
+
 /// A manifest that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
@@ -26,10 +28,10 @@ pub enum ManifestError {
     },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
-    #[error("{path}: {} problem{}:\n  - {}", problems.len(), if problems.len() == 1 { "" } else { "s" }, problems.join("\n  - "))]
+    #[error("{path}: {} problem{}:\n  - {}", problems.len(), if problems.len() == 1 { "" } else { "s" }, problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  - "))]
     Invalid {
         path: PathBuf,
-        problems: Vec<String>,
+        problems: Vec<Problem>,
     },
 }
 
@@ -65,14 +67,34 @@ fn parse_with(path: &Path, text: &str, resolve: bool) -> Result<Manifest, Manife
     check_tree(path, tree, resolve)
 }
 
+/// The steps of a deserializer's error path.
+fn segments(path: &serde_path_to_error::Path) -> Vec<Segment> {
+    path.iter()
+        .filter_map(|s| match s {
+            serde_path_to_error::Segment::Seq { index } => Some(Segment::Index(*index)),
+            serde_path_to_error::Segment::Map { key } => Some(Segment::Key(key.clone())),
+            serde_path_to_error::Segment::Enum { variant } => Some(Segment::Key(variant.clone())),
+            serde_path_to_error::Segment::Unknown => None,
+        })
+        .collect()
+}
+
 /// Type errors of the `sink` tables of `tree`, each with its key's path: the
 /// sink enum is tagged by `type`, which hides the path from a whole-tree
 /// deserialization, so each sink is deserialized as its own type here.
-fn sink_type_errors(tree: &toml::Value) -> Vec<String> {
-    fn check<T: serde::de::DeserializeOwned>(i: usize, sink: toml::Table) -> Option<String> {
+fn sink_type_errors(tree: &toml::Value) -> Vec<Problem> {
+    fn check<T: serde::de::DeserializeOwned>(i: usize, sink: toml::Table) -> Option<Problem> {
         serde_path_to_error::deserialize::<_, T>(toml::Value::Table(sink))
             .err()
-            .map(|e| format!("connectors[{i}].sink.{}: {}", e.path(), e.inner().message()))
+            .map(|e| {
+                let mut path = vec![
+                    Segment::Key("connectors".into()),
+                    Segment::Index(i),
+                    Segment::Key("sink".into()),
+                ];
+                path.extend(segments(e.path()));
+                Problem::in_document(&path, e.inner().message())
+            })
     }
     let connectors = tree.get("connectors").and_then(toml::Value::as_array);
     let mut problems = Vec::new();
@@ -113,11 +135,20 @@ pub fn check_tree_with(
     let mut problems = Vec::new();
     let mut secrets = crate::secrets::Redactor::default();
     if let Some(providers) = providers {
-        providers::resolve_tree(&mut tree, "", providers, &mut secrets, &mut problems);
+        providers::resolve_tree(
+            &mut tree,
+            &mut Vec::new(),
+            providers,
+            &mut secrets,
+            &mut problems,
+        );
     }
-    let invalid = |problems: Vec<String>| ManifestError::Invalid {
+    let invalid = |problems: Vec<Problem>| ManifestError::Invalid {
         path: path.into(),
-        problems: problems.iter().map(|p| secrets.redact(p)).collect(),
+        problems: problems
+            .into_iter()
+            .map(|p| p.map_message(|m| secrets.redact(m)))
+            .collect(),
     };
     if !problems.is_empty() {
         return Err(invalid(problems));
@@ -125,7 +156,10 @@ pub fn check_tree_with(
     let raw: raw::RawManifest = serde_path_to_error::deserialize(tree.clone()).map_err(|e| {
         let mut problems = sink_type_errors(&tree);
         if problems.is_empty() {
-            problems.push(format!("{}: {}", e.path(), e.inner()));
+            problems.push(Problem::in_document(
+                &segments(e.path()),
+                e.inner().to_string(),
+            ));
         }
         invalid(problems)
     })?;

@@ -12,6 +12,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::problem::{Problem, Segment};
+
 use crate::secrets::Redactor;
 
 /// A reference that could not be resolved.
@@ -284,7 +286,7 @@ fn file_key(spec: &str, provider: &Provider) -> Result<String, ProviderError> {
             path: path.into(),
         });
     }
-    let text = read_small_file(Path::new(path)).map_err(err)?;
+    let text = crate::files::read_small_text(Path::new(path)).map_err(|e| err(e.to_string()))?;
     let props = java_properties::read(text.as_bytes())
         .map_err(|e| err(format!("{path} is not a properties file: {e}")))?;
     props
@@ -312,55 +314,40 @@ fn directory_file(spec: &str, provider: &Provider) -> Result<String, ProviderErr
             path: dir.into(),
         });
     }
-    read_small_file(&path)
+    // A regular file of at most 1 MiB: a device or pipe (`/dev/zero`,
+    // `/dev/stdin`) would never end.
+    crate::files::read_small_text(&path)
         .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
-        .map_err(err)
-}
-
-/// Reads a regular file of at most [`crate::files::MAX_SMALL_FILE`] bytes as
-/// UTF-8; a device or pipe (`/dev/zero`, `/dev/stdin`) would never end.
-fn read_small_file(path: &Path) -> Result<String, String> {
-    crate::files::read_small_text(path)
+        .map_err(|e| err(e.to_string()))
 }
 
 /// Resolves references in every string of a TOML document, in place, with
-/// `providers`; each value is noted in `secrets`. Errors carry the dotted
-/// path of the value.
+/// `providers`; each value is noted in `secrets`. Problems carry the path
+/// of the value.
 pub fn resolve_tree(
     value: &mut toml::Value,
-    path: &str,
+    path: &mut Vec<Segment>,
     providers: &Providers,
     secrets: &mut Redactor,
-    errors: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
 ) {
     match value {
         toml::Value::String(s) if s.contains("${") => match resolve_with(s, providers, secrets) {
             Ok(r) => *s = r,
-            Err(e) => errors.push(format!("{path}: {e}")),
+            Err(e) => problems.push(Problem::in_document(path, e.to_string())),
         },
         toml::Value::Array(items) => {
             for (i, v) in items.iter_mut().enumerate() {
-                resolve_tree(v, &format!("{path}[{i}]"), providers, secrets, errors);
+                path.push(Segment::Index(i));
+                resolve_tree(v, path, providers, secrets, problems);
+                path.pop();
             }
         }
         toml::Value::Table(t) => {
             for (k, v) in t.iter_mut() {
-                let key = if k.contains('.') {
-                    format!("\"{k}\"")
-                } else {
-                    k.clone()
-                };
-                resolve_tree(
-                    v,
-                    &if path.is_empty() {
-                        key
-                    } else {
-                        format!("{path}.{key}")
-                    },
-                    providers,
-                    secrets,
-                    errors,
-                );
+                path.push(Segment::Key(k.clone()));
+                resolve_tree(v, path, providers, secrets, problems);
+                path.pop();
             }
         }
         _ => {}

@@ -12,6 +12,7 @@ use crate::plugin::{
     DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CPU_DEADLINE_MS, DEFAULT_MEMORY_MIB, DirGrant, Grants, Limits,
     Sandbox,
 };
+use crate::problem::Problem;
 use crate::sink::SinkSpec;
 use crate::sink::http::config::HttpSinkSpec;
 use crate::sink::s3::config::S3SinkSpec;
@@ -21,9 +22,33 @@ use crate::sink::s3::config::S3SinkSpec;
 pub struct Manifest {
     /// The manifest file.
     pub path: PathBuf,
+    /// Where plugins named by file are found.
     pub plugin_dir: PathBuf,
+    /// Where plugins given by URL are cached (`None`: the default place).
     pub cache_dir: Option<PathBuf>,
+    /// Its connectors, checked.
     pub connectors: Vec<ConnectorSpec>,
+}
+
+impl Manifest {
+    /// The same manifest with its plugins found in `dir` instead (the
+    /// CLI's `$SLUICE_PLUGIN_DIR`, so one manifest serves machines that keep
+    /// plugins elsewhere). Plugins given by URL are unaffected.
+    pub fn with_plugin_dir(mut self, dir: PathBuf) -> Self {
+        for c in &mut self.connectors {
+            let plugins = c
+                .key_converter
+                .iter_mut()
+                .chain(c.value_converter.iter_mut())
+                .chain(c.transforms.iter_mut())
+                .chain(std::iter::once(&mut c.formatter));
+            for p in plugins.filter(|p| p.url.is_none()) {
+                p.path = dir.join(format!("{}.wasm", p.name));
+            }
+        }
+        self.plugin_dir = dir;
+        self
+    }
 }
 
 /// The most tasks a connector may ask for.
@@ -69,34 +94,30 @@ pub struct PluginSpec {
 }
 
 /// Checks `raw`, read from `path`; the error lists every problem.
-pub fn validate(path: &Path, raw: RawManifest) -> Result<Manifest, Vec<String>> {
+pub fn validate(path: &Path, raw: RawManifest) -> Result<Manifest, Vec<Problem>> {
     let base = path.parent().unwrap_or(Path::new("."));
-    // $SLUICE_PLUGIN_DIR wins, so one manifest serves machines that keep plugins elsewhere.
-    let plugin_dir = match std::env::var_os("SLUICE_PLUGIN_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => base.join(raw.plugin_dir.as_deref().unwrap_or("plugins")),
-    };
+    let plugin_dir = base.join(raw.plugin_dir.as_deref().unwrap_or("plugins"));
     let mut problems = Vec::new();
     if raw.connectors.is_empty() {
-        problems.push("no connectors: add a [[connectors]] section".to_string());
+        problems.push(Problem::whole(
+            "no connectors: add a [[connectors]] section",
+        ));
     }
     let mut names = BTreeSet::new();
     let mut connectors = Vec::new();
     for (i, c) in raw.connectors.iter().enumerate() {
         let mut own = Vec::new();
         if !names.insert(c.name.clone()) {
-            own.push(format!(
-                "name: another connector is already called {:?}",
-                c.name
+            own.push(Problem::option(
+                "",
+                "name",
+                format!("another connector is already called {:?}", c.name),
             ));
         }
         if let Some(spec) = connector(c, &plugin_dir, &mut own) {
             connectors.push(spec);
         }
-        problems.extend(
-            own.into_iter()
-                .map(|p| format!("connectors[{i}] ({}): {p}", c.name)),
-        );
+        problems.extend(own.into_iter().map(|p| p.in_connector(i, Some(&c.name))));
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -112,13 +133,14 @@ pub fn validate(path: &Path, raw: RawManifest) -> Result<Manifest, Vec<String>> 
 fn connector(
     c: &RawConnector,
     plugin_dir: &Path,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
 ) -> Option<ConnectorSpec> {
     let before = problems.len();
     if c.name.trim().is_empty() || c.name.contains(char::is_whitespace) {
-        problems.push(format!(
-            "name: {:?} must be non-empty, without spaces",
-            c.name
+        problems.push(Problem::option(
+            "",
+            "name",
+            format!("{:?} must be non-empty, without spaces", c.name),
         ));
     }
     let topics: Vec<String> = match &c.topics {
@@ -150,18 +172,24 @@ fn connector(
     let errors = ErrorPolicy::check(options, &topics, whole_regex.as_ref(), problems);
     let subscription = match (&c.topics_regex, topics.is_empty()) {
         (Some(_), false) => {
-            problems.push("topics and \"topics.regex\" are both set: keep one".into());
+            problems.push(Problem::whole(
+                "topics and \"topics.regex\" are both set: keep one",
+            ));
             Vec::new()
         }
         (Some(re), true) => match regex_syntax_ok(re) {
             Ok(()) => vec![kafka::topics_regex(re)],
             Err(e) => {
-                problems.push(format!("\"topics.regex\": {e}"));
+                problems.push(Problem::option("", "topics.regex", e));
                 Vec::new()
             }
         },
         (None, true) => {
-            problems.push("topics: missing: set topics = \"a,b\" or \"topics.regex\"".into());
+            problems.push(Problem::option(
+                "",
+                "topics",
+                "missing: set topics = \"a,b\" or \"topics.regex\"",
+            ));
             Vec::new()
         }
         (None, false) => topics,
@@ -169,8 +197,10 @@ fn connector(
     if let Some(n) = c.tasks_max
         && !(1..=MAX_TASKS).contains(&n)
     {
-        problems.push(format!(
-            "\"tasks.max\": {n} is out of range: give 1 to {MAX_TASKS} (tasks share the topics' partitions; tasks beyond the partition count stay idle)"
+        problems.push(Problem::option(
+            "",
+            "tasks.max",
+            format!("{n} is out of range: give 1 to {MAX_TASKS} (tasks share the topics' partitions; tasks beyond the partition count stay idle)"),
         ));
     }
     if c.tasks_max.unwrap_or(1) > 1
@@ -178,9 +208,11 @@ fn connector(
             .iter()
             .any(|k| c.kafka.contains_key(*k))
     {
-        problems.push(
-            "kafka.\"group.instance.id\": a static member id is one consumer's, and \"tasks.max\" above 1 runs several: remove it or set \"tasks.max\" = 1".into(),
-        );
+        problems.push(Problem::option(
+            "kafka",
+            "group.instance.id",
+            "a static member id is one consumer's, and \"tasks.max\" above 1 runs several: remove it or set \"tasks.max\" = 1",
+        ));
     }
     let kafka = kafka::consumer_properties(&c.name, &c.kafka).unwrap_or_else(|e| {
         problems.extend(e);
@@ -199,7 +231,7 @@ fn connector(
         ),
     };
     let plugin =
-        |raw: Option<&RawPlugin>, default: &str, role: String, problems: &mut Vec<String>| {
+        |raw: Option<&RawPlugin>, default: &str, role: String, problems: &mut Vec<Problem>| {
             plugin_spec(raw, default, role, plugin_dir, problems)
         };
     // No converter named: the part stays the raw bytes Kafka gave, which is
@@ -257,7 +289,7 @@ fn connector(
 }
 
 /// The formatter Confluent's `format.class` stands for.
-fn s3_default_formatter(format_class: Option<&str>, problems: &mut Vec<String>) -> &'static str {
+fn s3_default_formatter(format_class: Option<&str>, problems: &mut Vec<Problem>) -> &'static str {
     let Some(class) = format_class else {
         return "jsonl";
     };
@@ -265,8 +297,10 @@ fn s3_default_formatter(format_class: Option<&str>, problems: &mut Vec<String>) 
         "JsonFormat" => "jsonl",
         "ByteArrayFormat" => "bytearray",
         other => {
-            problems.push(format!(
-                "sink.\"format.class\": {other} has no Sluice formatter (JsonFormat → jsonl and ByteArrayFormat → bytearray do); name a formatter plugin with sink.formatter"
+            problems.push(Problem::option(
+                "sink",
+                "format.class",
+                format!("{other} has no Sluice formatter (JsonFormat → jsonl and ByteArrayFormat → bytearray do); name a formatter plugin with sink.formatter"),
             ));
             "jsonl"
         }
@@ -278,7 +312,7 @@ fn plugin_spec(
     default: &str,
     role: String,
     plugin_dir: &Path,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
 ) -> PluginSpec {
     let given = raw.map_or(default, |r| r.plugin.as_str()).to_string();
     let sha256 = raw
@@ -287,8 +321,9 @@ fn plugin_spec(
     if let Some(d) = &sha256
         && !(d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
     {
-        problems.push(format!(
-            "{role}.sha256: {d:?} is not a SHA-256 (64 hex digits)"
+        problems.push(Problem::at(
+            format!("{role}.sha256"),
+            format!("{d:?} is not a SHA-256 (64 hex digits)"),
         ));
     }
     let url = ["https://", "http://", "s3://"]
@@ -299,8 +334,9 @@ fn plugin_spec(
         // Messages and logs name it by its file, as a local plugin.
         Some(u) => {
             if sha256.is_none() {
-                problems.push(format!(
-                    "{role}.sha256: required for a plugin given by URL ({u}): add the file's SHA-256 (`sha256sum FILE.wasm`)"
+                problems.push(Problem::at(
+                    format!("{role}.sha256"),
+                    format!("required for a plugin given by URL ({u}): add the file's SHA-256 (`sha256sum FILE.wasm`)"),
                 ));
             }
             let file = u.rsplit('/').next().unwrap_or_default();
@@ -309,7 +345,7 @@ fn plugin_spec(
         None => given,
     };
     if name.is_empty() || name.contains(['/', '\\']) {
-        problems.push(format!("{role}.plugin: {name:?} is not a plugin name (the file name in plugin_dir, without .wasm) or an s3:// or https:// URL ending in the file name"));
+        problems.push(Problem::at(format!("{role}.plugin"), format!("{name:?} is not a plugin name (the file name in plugin_dir, without .wasm) or an s3:// or https:// URL ending in the file name")));
     }
     let mut config = Vec::new();
     let mut grants = Grants::default();
@@ -321,9 +357,12 @@ fn plugin_spec(
                 toml::Value::Integer(i) => config.push((k.clone(), i.to_string())),
                 toml::Value::Float(f) => config.push((k.clone(), f.to_string())),
                 toml::Value::Boolean(b) => config.push((k.clone(), b.to_string())),
-                other => problems.push(format!(
-                    "{role}.config.\"{k}\": expected a string, number or boolean, not {}",
-                    other.type_str()
+                other => problems.push(Problem::at(
+                    format!("{role}.config.{}", crate::problem::quote(k)),
+                    format!(
+                        "expected a string, number or boolean, not {}",
+                        other.type_str()
+                    ),
                 )),
             }
         }
@@ -339,7 +378,10 @@ fn plugin_spec(
                     host: PathBuf::from(host),
                     guest: guest.to_string(),
                 }),
-                _ => problems.push(format!("{role}.dirs: {d:?} is not \"HOST_DIR:/GUEST_DIR\"")),
+                _ => problems.push(Problem::at(
+                    format!("{role}.dirs"),
+                    format!("{d:?} is not \"HOST_DIR:/GUEST_DIR\""),
+                )),
             }
         }
     }

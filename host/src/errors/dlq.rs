@@ -40,7 +40,7 @@ impl DeadLetterQueue {
         connector: &str,
         connection: &BTreeMap<String, String>,
         spec: DlqSpec,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, super::StartError> {
         let topic = crate::kafka::TopicSpec {
             name: &spec.topic,
             partitions: 1,
@@ -48,12 +48,9 @@ impl DeadLetterQueue {
             compacted: false,
             replication_key: Some("errors.deadletterqueue.topic.replication.factor"),
         };
-        crate::kafka::ensure_topic(connection, topic)
-            .await
-            .map_err(|e| format!("dead letter queue: {e}"))?;
+        crate::kafka::ensure_topic(connection, topic).await?;
         Ok(DeadLetterQueue {
-            producer: produce::producer(connection)
-                .map_err(|e| format!("dead letter queue: {e}"))?,
+            producer: produce::producer(connection).map_err(super::StartError::Producer)?,
             spec,
             connector: connector.to_string(),
         })

@@ -15,6 +15,15 @@ pub use policy::{DlqSpec, ErrorOptions, ErrorPolicy, Tolerance};
 
 use crate::record::Record;
 
+/// Why a connector's dead letter queue could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("dead letter queue: {0}")]
+    Topic(#[from] crate::kafka::TopicError),
+    #[error("dead letter queue: cannot create the Kafka producer: {0}")]
+    Producer(rdkafka::error::KafkaError),
+}
+
 /// Reports a connector's failed records: logs them if asked, writes them to
 /// the dead letter queue if there is one.
 pub struct ErrorReporter {
@@ -29,7 +38,7 @@ impl ErrorReporter {
         connector: &str,
         policy: ErrorPolicy,
         connection: &BTreeMap<String, String>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, StartError> {
         let dlq = match &policy.dlq {
             Some(spec) => Some(DeadLetterQueue::start(connector, connection, spec.clone()).await?),
             None => None,

@@ -68,14 +68,17 @@ impl ErrorPolicy {
         raw: ErrorOptions<'_>,
         topics: &[String],
         topics_regex: Option<&regex::Regex>,
-        problems: &mut Vec<String>,
+        problems: &mut Vec<crate::problem::Problem>,
     ) -> ErrorPolicy {
+        let problem =
+            |key: &str, message: String| crate::problem::Problem::option("", key, message);
         let tolerance = match raw.tolerance.unwrap_or("none") {
             "none" => Tolerance::None,
             "all" => Tolerance::All,
             other => {
-                problems.push(format!(
-                    "\"errors.tolerance\": {other:?} is not `none` or `all`"
+                problems.push(problem(
+                    "errors.tolerance",
+                    format!("{other:?} is not `none` or `all`"),
                 ));
                 Tolerance::None
             }
@@ -84,8 +87,9 @@ impl ErrorPolicy {
             -1 => None,
             ms if ms >= 0 => Some(Duration::from_millis(ms as u64)),
             ms => {
-                problems.push(format!(
-                    "\"errors.retry.timeout\": {ms} is negative: use -1 to retry forever, 0 for no retries"
+                problems.push(problem(
+                    "errors.retry.timeout",
+                    format!("{ms} is negative: use -1 to retry forever, 0 for no retries"),
                 ));
                 Some(Duration::ZERO)
             }
@@ -95,16 +99,20 @@ impl ErrorPolicy {
             Some(topic) => {
                 let replication_factor = raw.dlq_replication_factor.unwrap_or(3);
                 if replication_factor < 1 {
-                    problems.push(format!(
-                        "\"errors.deadletterqueue.topic.replication.factor\": {replication_factor} must be at least 1"
+                    problems.push(problem(
+                        "errors.deadletterqueue.topic.replication.factor",
+                        format!("{replication_factor} must be at least 1"),
                     ));
                 }
                 if topics.iter().any(|t| t == topic)
                     || topics_regex.is_some_and(|re| re.is_match(topic))
                 {
-                    problems.push(format!(
-                        "\"errors.deadletterqueue.topic.name\": {topic:?} is one of this connector's own topics: \
+                    problems.push(problem(
+                        "errors.deadletterqueue.topic.name",
+                        format!(
+                            "{topic:?} is one of this connector's own topics: \
                          its dead letters would be consumed again; choose another topic"
+                        ),
                     ));
                 }
                 if tolerance == Tolerance::None {

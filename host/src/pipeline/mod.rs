@@ -19,6 +19,16 @@ use crate::sink::{Framing, Item, Sink, SinkError};
 use crate::stats::{BatchCounts, ConnectorStats, RECENT_ERRORS_KEPT};
 
 pub use crate::sink::{PartitionState, now_ms};
+
+/// Why a connector's pipeline could not start: its sink or its dead letter
+/// queue.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Sink(#[from] crate::sink::StartError),
+    #[error(transparent)]
+    Errors(#[from] crate::errors::StartError),
+}
 use outcome::{Fatal, Outcome, Work};
 
 /// Why a batch stops the connector.
@@ -88,7 +98,7 @@ impl Pipeline {
     pub async fn start(
         connector: Arc<BuiltConnector>,
         stats: Arc<ConnectorStats>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, StartError> {
         let spec = &connector.spec;
         let connection = crate::config::kafka::connection_properties(&spec.kafka);
         let extension = connector

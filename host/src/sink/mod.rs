@@ -142,6 +142,19 @@ impl PartitionState {
     }
 }
 
+/// Why a sink could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Http(http::client::DeliveryError),
+    #[error("reporter: {0}")]
+    ReporterTopic(crate::kafka::TopicError),
+    #[error("reporter: cannot create the Kafka producer: {0}")]
+    ReporterProducer(rdkafka::error::KafkaError),
+    #[error("{0}")]
+    Bucket(s3::store::StoreError),
+}
+
 impl Sink {
     /// Starts the sink of connector `name` (the HTTP client and reporter
     /// topics, or the S3 client after checking the bucket). `extension` is
@@ -153,7 +166,7 @@ impl Sink {
         extension: &str,
         connection: &BTreeMap<String, String>,
         stats: Arc<ConnectorStats>,
-    ) -> Result<Sink, String> {
+    ) -> Result<Sink, StartError> {
         Ok(match spec {
             SinkSpec::Http(h) => Sink::Http(HttpSink::start(name, h, connection, stats).await?),
             SinkSpec::S3(s) => Sink::S3(S3Sink::start(s, extension, stats).await?),

@@ -7,6 +7,7 @@ use std::time::Duration;
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::KafkaError;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use crate::config::ConnectorSpec;
@@ -19,6 +20,26 @@ pub struct PartitionOffset {
     pub topic: String,
     pub partition: i32,
     pub offset: i64,
+}
+
+/// Why a connector's offsets could not be read or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum OffsetsError {
+    #[error("cannot create a Kafka client: {0}")]
+    Client(KafkaError),
+    #[error("cannot read the cluster's topics: {0}")]
+    Metadata(KafkaError),
+    #[error("\"topics.regex\": {0}")]
+    Regex(#[from] regex::Error),
+    #[error("cannot read the committed offsets of {group}: {error}")]
+    Read { group: String, error: KafkaError },
+    /// A partition the connector does not consume: the caller's mistake.
+    #[error("{topic}-{partition} is not a partition of the connector's topics")]
+    NotConsumed { topic: String, partition: i32 },
+    #[error("cannot commit the offsets of {group}: {error}")]
+    Commit { group: String, error: KafkaError },
+    #[error("cannot delete the consumer group {group}: {reason}")]
+    Delete { group: String, reason: String },
 }
 
 fn client(spec: &ConnectorSpec) -> ClientConfig {
@@ -34,15 +55,18 @@ fn group(spec: &ConnectorSpec) -> String {
 
 /// The committed offsets of every partition of the connector's topics that
 /// has one.
-pub fn committed(spec: &ConnectorSpec) -> Result<Vec<PartitionOffset>, String> {
-    let consumer: BaseConsumer = client(spec).create().map_err(|e| e.to_string())?;
+pub fn committed(spec: &ConnectorSpec) -> Result<Vec<PartitionOffset>, OffsetsError> {
+    let consumer: BaseConsumer = client(spec).create().map_err(OffsetsError::Client)?;
     let mut tpl = TopicPartitionList::new();
     for (topic, partition) in partitions(spec, &consumer)? {
         tpl.add_partition(&topic, partition);
     }
     let got = consumer
         .committed_offsets(tpl, TIMEOUT)
-        .map_err(|e| format!("cannot read the committed offsets of {}: {e}", group(spec)))?;
+        .map_err(|error| OffsetsError::Read {
+            group: group(spec),
+            error,
+        })?;
     let mut out: Vec<PartitionOffset> = got
         .elements()
         .iter()
@@ -60,14 +84,15 @@ pub fn committed(spec: &ConnectorSpec) -> Result<Vec<PartitionOffset>, String> {
 }
 
 /// The partitions of the topics `spec` subscribes to, as the cluster has them.
-fn partitions(spec: &ConnectorSpec, consumer: &BaseConsumer) -> Result<Vec<(String, i32)>, String> {
+fn partitions(
+    spec: &ConnectorSpec,
+    consumer: &BaseConsumer,
+) -> Result<Vec<(String, i32)>, OffsetsError> {
     let metadata = consumer
         .fetch_metadata(None, TIMEOUT)
-        .map_err(|e| format!("cannot read the cluster's topics: {e}"))?;
+        .map_err(OffsetsError::Metadata)?;
     let pattern = match spec.subscription.as_slice() {
-        [one] if one.starts_with('^') => {
-            Some(regex::Regex::new(one).map_err(|e| format!("topics.regex: {e}"))?)
-        }
+        [one] if one.starts_with('^') => Some(regex::Regex::new(one)?),
         _ => None,
     };
     let mut out = Vec::new();
@@ -87,59 +112,54 @@ fn partitions(spec: &ConnectorSpec, consumer: &BaseConsumer) -> Result<Vec<(Stri
     Ok(out)
 }
 
-/// Why offsets were not changed.
-#[derive(Debug)]
-pub enum AlterError {
-    /// A partition the connector does not consume.
-    NotConsumed(String),
-    /// Kafka refused or could not be reached.
-    Kafka(String),
-}
-
 /// Commits `offsets` for the connector's group, which must have no members;
 /// every partition must be one of the connector's.
-pub fn alter(spec: &ConnectorSpec, offsets: &[PartitionOffset]) -> Result<(), AlterError> {
-    let consumer: BaseConsumer = client(spec)
-        .create()
-        .map_err(|e| AlterError::Kafka(e.to_string()))?;
-    let mine = partitions(spec, &consumer).map_err(AlterError::Kafka)?;
+pub fn alter(spec: &ConnectorSpec, offsets: &[PartitionOffset]) -> Result<(), OffsetsError> {
+    let consumer: BaseConsumer = client(spec).create().map_err(OffsetsError::Client)?;
+    let mine = partitions(spec, &consumer)?;
     for o in offsets {
         if !mine.iter().any(|(t, p)| *t == o.topic && *p == o.partition) {
-            return Err(AlterError::NotConsumed(format!(
-                "{}-{} is not a partition of the connector's topics",
-                o.topic, o.partition
-            )));
+            return Err(OffsetsError::NotConsumed {
+                topic: o.topic.clone(),
+                partition: o.partition,
+            });
         }
     }
+    let commit = |error| OffsetsError::Commit {
+        group: group(spec),
+        error,
+    };
     let mut tpl = TopicPartitionList::new();
     for o in offsets {
         tpl.add_partition_offset(&o.topic, o.partition, Offset::Offset(o.offset))
-            .map_err(|e| AlterError::Kafka(e.to_string()))?;
+            .map_err(commit)?;
     }
-    consumer.commit(&tpl, CommitMode::Sync).map_err(|e| {
-        AlterError::Kafka(format!("cannot commit the offsets of {}: {e}", group(spec)))
-    })
+    consumer.commit(&tpl, CommitMode::Sync).map_err(commit)
 }
 
 /// Deletes the connector's consumer group, and with it its offsets: the
 /// next start reads from `auto.offset.reset` (earliest).
-pub async fn reset(spec: &ConnectorSpec) -> Result<(), String> {
+pub async fn reset(spec: &ConnectorSpec) -> Result<(), OffsetsError> {
     let admin: AdminClient<DefaultClientContext> =
-        client(spec).create().map_err(|e| e.to_string())?;
+        client(spec).create().map_err(OffsetsError::Client)?;
     let group = group(spec);
+    let delete = |reason: String| OffsetsError::Delete {
+        group: group.clone(),
+        reason,
+    };
     let results = admin
         .delete_groups(
             &[group.as_str()],
             &AdminOptions::new().operation_timeout(Some(TIMEOUT)),
         )
         .await
-        .map_err(|e| format!("cannot delete the consumer group {group}: {e}"))?;
+        .map_err(|e| delete(e.to_string()))?;
     for r in results {
         match r {
             Ok(_) => {}
             Err((_, rdkafka::types::RDKafkaErrorCode::GroupIdNotFound)) => {}
             Err((_, code)) => {
-                return Err(format!("cannot delete the consumer group {group}: {code}"));
+                return Err(delete(code.to_string()));
             }
         }
     }

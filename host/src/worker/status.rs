@@ -52,24 +52,31 @@ pub struct StatusStore {
 impl StatusStore {
     /// Creates the topic if it is missing (compacted, one partition) and
     /// keeps reading it on a thread of its own.
-    pub async fn open(client: &BTreeMap<String, String>, topic: &str) -> Result<Self, String> {
+    pub async fn open(
+        client: &BTreeMap<String, String>,
+        topic: &str,
+    ) -> Result<Self, super::StoreError> {
+        let failed = |message: String| super::StoreError::Status {
+            topic: topic.to_string(),
+            message,
+        };
         ensure_topic(client, topic, 1, true)
             .await
-            .map_err(|e| format!("status {e}"))?;
+            .map_err(|e| failed(e.to_string()))?;
         let producer: FutureProducer = crate::kafka::client_config(client)
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .create()
-            .map_err(|e| format!("status topic {topic}: {e}"))?;
+            .map_err(|e| failed(e.to_string()))?;
         let (writes, pending) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(write(producer, topic.to_string(), pending));
-        let (consumer, _) = reader(client, topic).map_err(|e| format!("status {e}"))?;
+        let (consumer, _) = reader(client, topic).map_err(|e| failed(e.to_string()))?;
         let statuses = Arc::new(Statuses::default());
         let weak = Arc::downgrade(&statuses);
         std::thread::Builder::new()
             .name("sluice-status".into())
             .spawn(move || read(consumer, weak))
-            .map_err(|e| format!("status topic {topic}: cannot start its reader: {e}"))?;
+            .map_err(|e| failed(format!("cannot start its reader: {e}")))?;
         Ok(StatusStore { writes, statuses })
     }
 

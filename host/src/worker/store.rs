@@ -1,8 +1,11 @@
-//! Connector configs kept in a compacted Kafka topic, as Connect's
-//! `config.storage.topic`: every worker of a group reads the whole topic and
-//! applies each record in order, the worker that wrote it included, so all
-//! of them run the same connectors and keep them across restarts. Kafka is
-//! the only coordinator: a write is done when the writer has read it back.
+//! The log of connector changes every API change goes through. In a group
+//! it is a compacted Kafka topic, as Connect's `config.storage.topic`: every
+//! worker of the group reads the whole topic and applies each record in
+//! order, the worker that wrote it included, so all of them run the same
+//! connectors and keep them across restarts; Kafka is the only coordinator.
+//! A standalone worker keeps the same log in memory (Connect's
+//! `MemoryConfigBackingStore`), so both modes change connectors one way. A
+//! write is done when the writer has applied it.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -16,6 +19,21 @@ use tokio::sync::{mpsc, watch};
 
 use super::TargetState;
 use crate::connect::ConnectConfig;
+
+/// Why the config log could not be opened, written or read back.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("config topic {topic}: {message}")]
+    Topic { topic: String, message: String },
+    #[error("status topic {topic}: {message}")]
+    Status { topic: String, message: String },
+    #[error("cannot write to the config topic {topic}: {message}")]
+    Write { topic: String, message: String },
+    #[error("the config topic {topic} was not read back within {}s", READ_BACK_TIMEOUT.as_secs())]
+    NotReadBack { topic: String },
+    #[error("the worker stopped applying connector changes")]
+    Stopped,
+}
 
 /// How long a write waits to be read back before the request fails.
 const READ_BACK_TIMEOUT: Duration = Duration::from_secs(30);
@@ -45,8 +63,8 @@ struct TaskRestart {
     task: u32,
 }
 
-/// A change read from the config topic, to apply in order.
-#[derive(Debug, Clone)]
+/// A change read from the config log, to apply in order.
+#[derive(Debug, Clone, PartialEq)]
 pub enum ConfigChange {
     Put {
         name: String,
@@ -107,12 +125,24 @@ pub struct StoreSettings {
     pub group: String,
 }
 
-/// Writes configs and knows how far the worker has applied the topic.
+/// Writes connector changes and knows how far the worker has applied them.
 pub struct ConfigStore {
-    producer: FutureProducer,
-    topic: String,
+    backend: Backend,
     /// The offset after the last record applied.
     applied: watch::Receiver<i64>,
+}
+
+/// Where the log is kept.
+enum Backend {
+    /// The group's compacted topic.
+    Topic {
+        producer: FutureProducer,
+        topic: String,
+    },
+    /// This process only: changes go straight to the worker, in order.
+    Memory {
+        changes: std::sync::Mutex<(i64, mpsc::UnboundedSender<(ConfigChange, i64)>)>,
+    },
 }
 
 /// The reader's side: changes to apply, and where to say they were applied.
@@ -135,7 +165,7 @@ pub(super) async fn ensure_topic(
     topic: &str,
     partitions: i32,
     compacted: bool,
-) -> Result<(), String> {
+) -> Result<(), crate::kafka::TopicError> {
     let spec = crate::kafka::TopicSpec {
         name: topic,
         partitions,
@@ -143,9 +173,7 @@ pub(super) async fn ensure_topic(
         compacted,
         replication_key: None,
     };
-    crate::kafka::ensure_topic(client, spec)
-        .await
-        .map_err(|e| format!("topic {topic}: {e}"))
+    crate::kafka::ensure_topic(client, spec).await
 }
 
 /// A consumer reading all of one-partition `topic` from its start, and the
@@ -153,7 +181,7 @@ pub(super) async fn ensure_topic(
 pub(super) fn reader(
     client: &BTreeMap<String, String>,
     topic: &str,
-) -> Result<(BaseConsumer, i64), String> {
+) -> Result<(BaseConsumer, i64), ReaderError> {
     let consumer: BaseConsumer = crate::kafka::client_config(client)
         .set(
             "group.id",
@@ -162,45 +190,55 @@ pub(super) fn reader(
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false")
         .create()
-        .map_err(|e| format!("topic {topic}: {e}"))?;
+        .map_err(ReaderError::Client)?;
     let (_, end) = consumer
         .fetch_watermarks(topic, 0, Duration::from_secs(10))
-        .map_err(|e| format!("topic {topic}: cannot read its end: {e}"))?;
+        .map_err(ReaderError::End)?;
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(topic, 0, Offset::Beginning)
-        .map_err(|e| e.to_string())?;
-    consumer
-        .assign(&tpl)
-        .map_err(|e| format!("topic {topic}: {e}"))?;
+        .map_err(ReaderError::Client)?;
+    consumer.assign(&tpl).map_err(ReaderError::Client)?;
     Ok((consumer, end))
+}
+
+/// Why a topic could not be read from its start.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum ReaderError {
+    #[error("{0}")]
+    Client(rdkafka::error::KafkaError),
+    #[error("cannot read its end: {0}")]
+    End(rdkafka::error::KafkaError),
 }
 
 impl ConfigStore {
     /// Creates the topic if it is missing (compacted, one partition, the
     /// broker's default replication) and starts reading it from the start.
-    pub async fn open(settings: &StoreSettings) -> Result<(Self, ConfigFeed), String> {
+    pub async fn open(settings: &StoreSettings) -> Result<(Self, ConfigFeed), StoreError> {
         let topic = settings.topic.clone();
+        let failed = |message: String| StoreError::Topic {
+            topic: topic.clone(),
+            message,
+        };
         ensure_topic(&settings.client, &topic, 1, true)
             .await
-            .map_err(|e| format!("config {e}"))?;
+            .map_err(|e| failed(e.to_string()))?;
         let producer: FutureProducer = client_config(settings)
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .create()
-            .map_err(|e| format!("config topic {topic}: {e}"))?;
+            .map_err(|e| failed(e.to_string()))?;
         let (consumer, end_at_start) =
-            reader(&settings.client, &topic).map_err(|e| format!("config {e}"))?;
+            reader(&settings.client, &topic).map_err(|e| failed(e.to_string()))?;
         tracing::info!(topic = %topic, records_before = end_at_start, "reading the connector configs");
         let (tx, changes) = mpsc::unbounded_channel();
         std::thread::Builder::new()
             .name("sluice-configs".into())
             .spawn(move || read(consumer, tx))
-            .map_err(|e| format!("config topic {topic}: cannot start its reader: {e}"))?;
+            .map_err(|e| failed(format!("cannot start its reader: {e}")))?;
         let (applied_tx, applied) = watch::channel(0);
         Ok((
             ConfigStore {
-                producer,
-                topic,
+                backend: Backend::Topic { producer, topic },
                 applied,
             },
             ConfigFeed {
@@ -211,55 +249,127 @@ impl ConfigStore {
         ))
     }
 
+    /// A log kept in this process: a standalone worker's.
+    pub fn in_memory() -> (Self, ConfigFeed) {
+        let (tx, changes) = mpsc::unbounded_channel();
+        let (applied_tx, applied) = watch::channel(0);
+        (
+            ConfigStore {
+                backend: Backend::Memory {
+                    changes: std::sync::Mutex::new((0, tx)),
+                },
+                applied,
+            },
+            ConfigFeed {
+                changes,
+                applied: applied_tx,
+                end_at_start: 0,
+            },
+        )
+    }
+
     /// Writes connector `name`'s config (or, with `None`, deletes it) and
     /// waits until this worker has applied it.
-    pub async fn write(&self, name: &str, stored: Option<&StoredConnector>) -> Result<(), String> {
-        let payload = stored.map(|s| serde_json::to_vec(s).unwrap_or_default());
-        self.write_record(&format!("connector-{name}"), payload)
-            .await
+    pub async fn write(
+        &self,
+        name: &str,
+        stored: Option<&StoredConnector>,
+    ) -> Result<(), StoreError> {
+        self.append(match stored {
+            Some(s) => ConfigChange::Put {
+                name: name.to_string(),
+                stored: s.clone(),
+            },
+            None => ConfigChange::Delete {
+                name: name.to_string(),
+            },
+        })
+        .await
     }
 
     /// Asks every worker to restart connector `name` as `request` says.
-    pub async fn request_restart(&self, name: &str, request: RestartRequest) -> Result<(), String> {
-        let payload = serde_json::to_vec(&request).unwrap_or_default();
-        self.write_record(&format!("restart-connector-{name}"), Some(payload))
-            .await
+    pub async fn request_restart(
+        &self,
+        name: &str,
+        request: RestartRequest,
+    ) -> Result<(), StoreError> {
+        self.append(ConfigChange::Restart {
+            name: name.to_string(),
+            request,
+        })
+        .await
     }
 
     /// Asks the worker running task `task` of connector `name` to restart it.
-    pub async fn request_task_restart(&self, name: &str, task: u32) -> Result<(), String> {
-        let payload = serde_json::to_vec(&TaskRestart {
-            connector: name.to_string(),
+    pub async fn request_task_restart(&self, name: &str, task: u32) -> Result<(), StoreError> {
+        self.append(ConfigChange::RestartTask {
+            name: name.to_string(),
             task,
         })
-        .unwrap_or_default();
-        self.write_record(&format!("restart-task-{name}-{task}"), Some(payload))
-            .await
+        .await
     }
 
-    /// Writes one record and waits until this worker has applied it.
-    async fn write_record(&self, key: &str, payload: Option<Vec<u8>>) -> Result<(), String> {
-        let mut record: FutureRecord<'_, str, Vec<u8>> = FutureRecord::to(&self.topic).key(key);
-        if let Some(p) = &payload {
-            record = record.payload(p);
-        }
-        let delivered = self
-            .producer
-            .send(record, Duration::from_secs(10))
-            .await
-            .map_err(|(e, _)| format!("cannot write to the config topic {}: {e}", self.topic))?;
-        let wanted = delivered.offset + 1;
+    /// Appends one change and waits until this worker has applied it.
+    async fn append(&self, change: ConfigChange) -> Result<(), StoreError> {
+        let (wanted, topic) = match &self.backend {
+            Backend::Topic { producer, topic } => {
+                let (key, payload) = encode(&change);
+                let mut record: FutureRecord<'_, str, Vec<u8>> = FutureRecord::to(topic).key(&key);
+                if let Some(p) = &payload {
+                    record = record.payload(p);
+                }
+                let delivered = producer
+                    .send(record, Duration::from_secs(10))
+                    .await
+                    .map_err(|(e, _)| StoreError::Write {
+                        topic: topic.clone(),
+                        message: e.to_string(),
+                    })?;
+                (delivered.offset + 1, topic.as_str())
+            }
+            Backend::Memory { changes } => {
+                let mut log = changes.lock().unwrap_or_else(|p| p.into_inner());
+                log.0 += 1;
+                let next = log.0;
+                log.1
+                    .send((change, next))
+                    .map_err(|_| StoreError::Stopped)?;
+                (next, "")
+            }
+        };
         let mut applied = self.applied.clone();
         tokio::time::timeout(READ_BACK_TIMEOUT, applied.wait_for(|a| *a >= wanted))
             .await
-            .map_err(|_| {
-                format!(
-                    "the config topic {} was not read back within 30 s",
-                    self.topic
-                )
+            .map_err(|_| StoreError::NotReadBack {
+                topic: topic.to_string(),
             })?
-            .map_err(|_| "the config reader stopped".to_string())?;
+            .map_err(|_| StoreError::Stopped)?;
         Ok(())
+    }
+}
+
+/// The key and payload of `change`'s record in the config topic, as
+/// Connect writes them (the inverse of [`parse`]).
+fn encode(change: &ConfigChange) -> (String, Option<Vec<u8>>) {
+    let json = |v: serde_json::Result<Vec<u8>>| v.unwrap_or_default();
+    match change {
+        ConfigChange::Put { name, stored } => (
+            format!("connector-{name}"),
+            Some(json(serde_json::to_vec(stored))),
+        ),
+        ConfigChange::Delete { name } => (format!("connector-{name}"), None),
+        ConfigChange::Restart { name, request } => (
+            format!("restart-connector-{name}"),
+            Some(json(serde_json::to_vec(request))),
+        ),
+        ConfigChange::RestartTask { name, task } => (
+            format!("restart-task-{name}-{task}"),
+            Some(json(serde_json::to_vec(&TaskRestart {
+                connector: name.clone(),
+                task: *task,
+            }))),
+        ),
+        ConfigChange::Skip => (String::new(), None),
     }
 }
 
@@ -337,5 +447,40 @@ fn parse(key: &str, payload: Option<&[u8]>, offset: i64) -> ConfigChange {
                 ConfigChange::Skip
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_change_reads_back_as_written() {
+        let stored = StoredConnector::new(
+            [("topics".to_string(), "t".to_string())].into(),
+            TargetState::Paused,
+        );
+        let changes = [
+            ConfigChange::Put {
+                name: "a-b".into(),
+                stored,
+            },
+            ConfigChange::Delete { name: "a".into() },
+            ConfigChange::Restart {
+                name: "restart-task-x".into(),
+                request: RestartRequest {
+                    include_tasks: true,
+                    only_failed: false,
+                },
+            },
+            ConfigChange::RestartTask {
+                name: "x-1".into(),
+                task: 3,
+            },
+        ];
+        for change in changes {
+            let (key, payload) = encode(&change);
+            assert_eq!(parse(&key, payload.as_deref(), 0), change, "{key}");
+        }
     }
 }

@@ -298,11 +298,11 @@ impl Claim {
         shared: &SharedTasks,
         name: &str,
         tasks_max: u32,
-    ) -> Result<(Self, watch::Receiver<BTreeSet<u32>>), String> {
+    ) -> Result<(Self, watch::Receiver<BTreeSet<u32>>), ClaimError> {
         let topic = claim_topic(&shared.group, name);
         ensure_topic(&shared.client, &topic, tasks_max as i32, false)
             .await
-            .map_err(|e| format!("task claim {e}"))?;
+            .map_err(ClaimError::Topic)?;
         grow(&shared.client, &topic, tasks_max).await?;
         let (assigned, wanted) = watch::channel(BTreeSet::new());
         let consumer: StreamConsumer<ClaimContext> = crate::kafka::client_config(&shared.client)
@@ -316,10 +316,16 @@ impl Claim {
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000")
             .create_with_context(ClaimContext { assigned })
-            .map_err(|e| format!("task claim group {topic}: {e}"))?;
+            .map_err(|error| ClaimError::Group {
+                topic: topic.clone(),
+                error,
+            })?;
         consumer
             .subscribe(&[&topic])
-            .map_err(|e| format!("task claim group {topic}: {e}"))?;
+            .map_err(|error| ClaimError::Group {
+                topic: topic.clone(),
+                error,
+            })?;
         let consumer = Arc::new(consumer);
         // Polling serves the group's rebalances; the topic holds no records.
         let poller = tokio::spawn({
@@ -346,16 +352,34 @@ impl Claim {
     }
 }
 
+/// Why a worker could not join a connector's task claims.
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimError {
+    #[error("task claim {0}")]
+    Topic(crate::kafka::TopicError),
+    #[error("task claim group {topic}: {error}")]
+    Group {
+        topic: String,
+        error: rdkafka::error::KafkaError,
+    },
+    #[error("task claim topic {topic}: {reason}")]
+    Partitions { topic: String, reason: String },
+}
+
 /// Adds partitions to the claim topic when `tasks.max` grew.
 async fn grow(
     client: &BTreeMap<String, String>,
     topic: &str,
     tasks_max: u32,
-) -> Result<(), String> {
+) -> Result<(), ClaimError> {
+    let failed = |reason: String| ClaimError::Partitions {
+        topic: topic.to_string(),
+        reason,
+    };
     let admin: Arc<AdminClient<DefaultClientContext>> = Arc::new(
         crate::kafka::client_config(client)
             .create()
-            .map_err(|e| format!("task claim topic {topic}: {e}"))?,
+            .map_err(|e| failed(e.to_string()))?,
     );
     if partitions(&admin, topic).await? >= tasks_max as usize {
         return Ok(());
@@ -366,16 +390,14 @@ async fn grow(
             &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
         )
         .await
-        .map_err(|e| format!("task claim topic {topic}: cannot add partitions: {e}"))?;
+        .map_err(|e| failed(format!("cannot add partitions: {e}")))?;
     for r in results {
         if let Err((_, code)) = r {
             // Another worker may have grown it first.
             if partitions(&admin, topic).await? >= tasks_max as usize {
                 return Ok(());
             }
-            return Err(format!(
-                "task claim topic {topic}: cannot add partitions: {code}"
-            ));
+            return Err(failed(format!("cannot add partitions: {code}")));
         }
     }
     Ok(())
@@ -386,26 +408,28 @@ async fn grow(
 async fn partitions(
     admin: &Arc<AdminClient<DefaultClientContext>>,
     topic: &str,
-) -> Result<usize, String> {
+) -> Result<usize, ClaimError> {
     let (admin, name) = (admin.clone(), topic.to_string());
-    tokio::task::spawn_blocking(move || {
+    let failed = |reason: String| ClaimError::Partitions {
+        topic: topic.to_string(),
+        reason,
+    };
+    let counted = tokio::task::spawn_blocking(move || {
         let metadata = admin
             .inner()
             .fetch_metadata(Some(&name), Duration::from_secs(10))
-            .map_err(|e| format!("task claim topic {name}: {e}"))?;
+            .map_err(|e| e.to_string())?;
         match metadata.topics().first() {
             Some(t) if t.error().is_none() && !t.partitions().is_empty() => {
                 Ok(t.partitions().len())
             }
-            Some(t) => Err(format!(
-                "task claim topic {name}: not ready yet ({:?})",
-                t.error()
-            )),
-            None => Err(format!("task claim topic {name}: not in the metadata yet")),
+            Some(t) => Err(format!("not ready yet ({:?})", t.error())),
+            None => Err("not in the metadata yet".to_string()),
         }
     })
     .await
-    .map_err(|e| e.to_string())?
+    .map_err(|e| failed(e.to_string()))?;
+    counted.map_err(failed)
 }
 
 /// Passes the claim group's assignments on as task ids. Assignments and

@@ -396,7 +396,7 @@ sink = { type = "http", "http.api.url" = "http://x", "retry.on.status.codes" = "
         "choose a key.converter / value.converter plugin instead",
         "\"bootstrap.servers\": missing",
         "\"../json\" is not a plugin name",
-        "config.\"nested\": expected a string, number or boolean",
+        "\"value.converter\".config.nested: expected a string, number or boolean",
         "\"nocolon\" is not \"HOST_DIR:/GUEST_DIR\"",
         "\"most\" is not `none` or `all`",
         "\"errors.retry.timeout\": -5 is negative",

@@ -121,10 +121,12 @@ impl HttpSinkSpec {
     pub fn from_raw<F>(
         connector: &str,
         raw: &RawHttpSink<F>,
-        problems: &mut Vec<String>,
+        problems: &mut Vec<crate::problem::Problem>,
     ) -> Option<Self> {
         let before = problems.len();
-        let mut problem = |key: &str, msg: String| problems.push(format!("sink.\"{key}\": {msg}"));
+        let mut problem = |key: &str, msg: String| {
+            problems.push(crate::problem::Problem::option("sink", key, msg))
+        };
         if !(raw.url.starts_with("http://") || raw.url.starts_with("https://")) {
             problem(
                 "http.api.url",

@@ -31,10 +31,10 @@ impl HttpSink {
         spec: &HttpSinkSpec,
         connection: &BTreeMap<String, String>,
         stats: Arc<ConnectorStats>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, crate::sink::StartError> {
         Ok(HttpSink {
             connector: connector.to_string(),
-            client: HttpClient::new(spec, stats.clone()).map_err(|e| e.to_string())?,
+            client: HttpClient::new(spec, stats.clone()).map_err(crate::sink::StartError::Http)?,
             reporter: match &spec.reporter {
                 Some(r) => Some(HttpReporter::start(r, connection).await?),
                 None => None,

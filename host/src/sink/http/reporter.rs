@@ -67,7 +67,7 @@ impl HttpReporter {
     pub async fn start(
         spec: &ReporterSpec,
         connection: &BTreeMap<String, String>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, crate::sink::StartError> {
         let mut connection = connection.clone();
         if let Some(servers) = &spec.bootstrap_servers {
             connection.insert("bootstrap.servers".into(), servers.clone());
@@ -86,11 +86,12 @@ impl HttpReporter {
                 };
                 crate::kafka::ensure_topic(&connection, spec)
                     .await
-                    .map_err(|e| format!("reporter: {e}"))?;
+                    .map_err(crate::sink::StartError::ReporterTopic)?;
             }
         }
         Ok(HttpReporter {
-            producer: produce::producer(&connection).map_err(|e| format!("reporter: {e}"))?,
+            producer: produce::producer(&connection)
+                .map_err(crate::sink::StartError::ReporterProducer)?,
             spec: spec.clone(),
         })
     }

@@ -32,9 +32,12 @@ impl S3Sink {
         spec: &S3SinkSpec,
         extension: &str,
         stats: Arc<ConnectorStats>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, crate::sink::StartError> {
         let store = Store::new(spec).await.counting_into(stats.clone());
-        store.check_bucket().await.map_err(|e| e.to_string())?;
+        store
+            .check_bucket()
+            .await
+            .map_err(crate::sink::StartError::Bucket)?;
         let gz = match spec.compression {
             Compression::Gzip { .. } => ".gz",
             Compression::None => "",

@@ -122,9 +122,14 @@ pub struct S3SinkSpec {
 
 impl S3SinkSpec {
     /// Checks `raw`; problems are pushed with the key they concern.
-    pub fn from_raw<F>(raw: &RawS3Sink<F>, problems: &mut Vec<String>) -> Option<Self> {
+    pub fn from_raw<F>(
+        raw: &RawS3Sink<F>,
+        problems: &mut Vec<crate::problem::Problem>,
+    ) -> Option<Self> {
         let before = problems.len();
-        let mut problem = |key: &str, msg: String| problems.push(format!("sink.\"{key}\": {msg}"));
+        let mut problem = |key: &str, msg: String| {
+            problems.push(crate::problem::Problem::option("sink", key, msg))
+        };
         if raw.bucket.trim().is_empty() {
             problem("s3.bucket.name", "must name a bucket".into());
         }
