@@ -8,6 +8,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod compare;
 mod connect;
+mod failover;
 mod kafka;
 mod layout;
 mod native;
@@ -45,6 +46,10 @@ enum Command {
     /// A worker's resident memory at rest, before and after N connectors
     /// created through the REST API, standalone and in a group.
     Workers(workers::Args),
+    /// Three workers under a steady feed while one is killed, one joins and
+    /// one leaves: records/s, the longest partition stall per event,
+    /// duplicates and losses.
+    Failover(failover::Args),
     /// What one transform costs written in each SDK language: size, compile,
     /// cached load, instantiation, time per record, memory of an instance.
     Sdk(sdk::Args),
@@ -101,6 +106,7 @@ fn main() -> anyhow::Result<()> {
             Command::Layout(args) => layout::run(args).await,
             Command::Sdk(args) => sdk::run(args).await,
             Command::Workers(args) => workers::run(args).await,
+            Command::Failover(args) => failover::run(args).await,
             Command::Compare(args) => compare::run(args).await,
             Command::Drain {
                 bootstrap,

@@ -83,6 +83,12 @@ impl SluiceRun {
         }
     }
 
+    /// Kills it with SIGKILL (no commit, no leaving its groups) and reaps it.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Reads its usage, then stops it with SIGTERM and waits for it to
     /// exit, without blocking the runtime: the benchmark's HTTP receiver
     /// keeps answering the requests the process finishes with.

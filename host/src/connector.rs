@@ -233,6 +233,7 @@ pub async fn run(
             _ = tick.tick() => {
                 let now = Instant::now();
                 if now.duration_since(last_commit) >= spec.commit_interval {
+                    // A failed commit is retried at the next one.
                     let _ = commit(&consumer, &tracker, CommitMode::Async);
                     last_commit = now;
                 }
@@ -270,10 +271,19 @@ pub async fn run(
     // came back fails it once or twice; each miss is a replay after restart.
     // Meanwhile the consumer is served: a rebalance under way (the usual
     // cause of an `IllegalGeneration`) ends only when this member answers it.
+    // A commit refused because the group's generation moved is not retried:
+    // the partitions are another member's now (or about to be), the
+    // revocation callback commits what it still can, and holding the
+    // hand-over here would stall them.
     let backoff = crate::retry::Backoff::fixed(Duration::from_millis(500));
     for attempt in 1..=5 {
-        if commit(&consumer, &tracker, CommitMode::Sync) {
-            break;
+        match commit(&consumer, &tracker, CommitMode::Sync) {
+            Ok(()) => break,
+            Err(e) if generation_moved(&e) => {
+                tracing::warn!(connector = %name, error = %e, "final offset commit refused: the group moved on; records finished since the last commit are delivered again by the partitions' next owner");
+                break;
+            }
+            Err(_) => {}
         }
         tracing::warn!(connector = %name, attempt, "final offset commit failed; retrying");
         let serve = async {
@@ -398,19 +408,29 @@ async fn worker(
     }
 }
 
-/// Commits the finished offsets of every assigned partition; returns
-/// whether the commit succeeded (or there was nothing to commit).
+/// Whether a commit was refused because this member's generation is no
+/// longer the group's (a rebalance moved on without it).
+fn generation_moved(e: &rdkafka::error::KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode::{IllegalGeneration, UnknownMemberId};
+    matches!(
+        e.rdkafka_error_code(),
+        Some(IllegalGeneration | UnknownMemberId)
+    )
+}
+
+/// Commits the finished offsets of every assigned partition (nothing to
+/// commit is a success).
 fn commit(
     consumer: &StreamConsumer<SourceContext>,
     tracker: &Mutex<OffsetTracker>,
     mode: CommitMode,
-) -> bool {
+) -> Result<(), rdkafka::error::KafkaError> {
     let offsets = tracker
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .committable();
     if offsets.is_empty() {
-        return true;
+        return Ok(());
     }
     let mut tpl = TopicPartitionList::new();
     for (tp, offset) in &offsets {
@@ -421,11 +441,11 @@ fn commit(
             if matches!(mode, CommitMode::Sync) {
                 tracing::info!(offsets = ?commit_list(&tpl), "offsets committed")
             }
-            true
+            Ok(())
         }
         Err(e) => {
             tracing::warn!(error = %e, "offset commit failed; it is retried at the next commit");
-            false
+            Err(e)
         }
     }
 }

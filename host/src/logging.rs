@@ -90,30 +90,39 @@ pub fn levels() -> BTreeMap<String, LoggerLevel> {
         .unwrap_or_default()
 }
 
+/// Why a logger's level was not set.
+#[derive(Debug, thiserror::Error)]
+pub enum LevelError {
+    #[error("invalid log level '{0}'.")]
+    Level(String),
+    #[error("invalid logger {0:?}: a module path such as sluice::sink::http, or root")]
+    Logger(String),
+    #[error("{MAX_LOGGERS} loggers have levels already: set a level on a parent logger instead")]
+    TooMany,
+    #[error("logging is not set up in this process")]
+    NotSetUp,
+    #[error("cannot apply the levels: {0}")]
+    Filter(String),
+}
+
 /// Sets `logger`'s level (`ERROR` … `TRACE`, any case); returns the loggers
 /// changed, or why not.
-pub fn set(logger: &str, level: &str) -> Result<Vec<String>, String> {
+pub fn set(logger: &str, level: &str) -> Result<Vec<String>, LevelError> {
     let level = level.trim().to_ascii_uppercase();
     if !["ERROR", "WARN", "INFO", "DEBUG", "TRACE", "OFF"].contains(&level.as_str()) {
-        return Err(format!("invalid log level '{level}'."));
+        return Err(LevelError::Level(level));
     }
     if logger.is_empty()
         || !logger
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
     {
-        return Err(format!(
-            "invalid logger {logger:?}: a module path such as sluice::sink::http, or root"
-        ));
+        return Err(LevelError::Logger(logger.to_string()));
     }
-    let levels = LEVELS
-        .get()
-        .ok_or("logging is not set up in this process")?;
+    let levels = LEVELS.get().ok_or(LevelError::NotSetUp)?;
     let mut loggers = levels.loggers.lock().unwrap_or_else(|p| p.into_inner());
     if !loggers.contains_key(logger) && loggers.len() >= MAX_LOGGERS {
-        return Err(format!(
-            "{MAX_LOGGERS} loggers have levels already: set a level on a parent logger instead"
-        ));
+        return Err(LevelError::TooMany);
     }
     loggers.insert(
         logger.to_string(),
@@ -133,7 +142,11 @@ pub fn set(logger: &str, level: &str) -> Result<Vec<String>, String> {
             }
         })
         .collect();
-    let filter = EnvFilter::try_new(spec.join(",")).map_err(|e| e.to_string())?;
-    levels.handle.reload(filter).map_err(|e| e.to_string())?;
+    let filter =
+        EnvFilter::try_new(spec.join(",")).map_err(|e| LevelError::Filter(e.to_string()))?;
+    levels
+        .handle
+        .reload(filter)
+        .map_err(|e| LevelError::Filter(e.to_string()))?;
     Ok(vec![logger.to_string()])
 }

@@ -49,7 +49,11 @@ pub async fn put(
     };
     match logging::set(&logger, level) {
         Ok(changed) => Ok((StatusCode::OK, Json(json!(changed))).into_response()),
-        Err(e) if e.starts_with("invalid log level") => Err(ApiError::not_found(e)),
-        Err(e) => Err(ApiError::bad_request(e)),
+        // Connect answers an unknown level with 404.
+        Err(e @ logging::LevelError::Level(_)) => Err(ApiError::not_found(e.to_string())),
+        Err(e @ (logging::LevelError::NotSetUp | logging::LevelError::Filter(_))) => Err(
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        ),
+        Err(e) => Err(ApiError::bad_request(e.to_string())),
     }
 }

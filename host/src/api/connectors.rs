@@ -83,7 +83,8 @@ pub async fn list(State(w): State<Arc<Herder>>, RawQuery(q): RawQuery) -> Json<V
 
 /// `POST /connectors`: 201 with the connector's info, 409 if it exists.
 pub async fn create(State(w): State<Arc<Herder>>, b: Result<Bytes, BytesRejection>) -> ApiResult {
-    let request = connect::json::parse(&body(b)?).map_err(ApiError::bad_request)?;
+    let request =
+        connect::json::parse(&body(b)?).map_err(|e| ApiError::bad_request(e.to_string()))?;
     if request
         .config
         .get("name")
@@ -105,7 +106,7 @@ pub async fn create(State(w): State<Arc<Herder>>, b: Result<Bytes, BytesRejectio
     let mut config = request.config;
     config.insert("name".into(), request.name.clone());
     check_name(&request.name)?;
-    views::unmask(&mut config, None).map_err(ApiError::bad_request)?;
+    views::unmask(&mut config, None).map_err(|e| ApiError::bad_request(e.to_string()))?;
     w.put(&request.name, config, initial, false).await?;
     created(&w, &request.name, StatusCode::CREATED)
 }
@@ -117,11 +118,13 @@ pub async fn put_config(
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
     let map = json_object(b)?;
-    let mut config = connect::json::config_map(map).map_err(ApiError::bad_request)?;
+    let mut config =
+        connect::json::config_map(map).map_err(|e| ApiError::bad_request(e.to_string()))?;
     name_from_url(&mut config, &name)?;
     check_name(&name)?;
     let stored = w.raw_config(&name).ok();
-    views::unmask(&mut config, stored.as_ref()).map_err(ApiError::bad_request)?;
+    views::unmask(&mut config, stored.as_ref())
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let was_created = w.put(&name, config, TargetState::Running, true).await?;
     let status = if was_created {
         StatusCode::CREATED
@@ -331,7 +334,7 @@ pub async fn patch_config(
         }
     }
     name_from_url(&mut config, &name)?;
-    views::unmask(&mut config, Some(&stored)).map_err(ApiError::bad_request)?;
+    views::unmask(&mut config, Some(&stored)).map_err(|e| ApiError::bad_request(e.to_string()))?;
     w.put(&name, config, TargetState::Running, true).await?;
     created(&w, &name, StatusCode::OK)
 }

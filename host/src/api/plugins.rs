@@ -82,7 +82,8 @@ pub async fn validate(
     b: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let map = json_object(b)?;
-    let config = connect::json::config_map(map).map_err(ApiError::bad_request)?;
+    let config =
+        connect::json::config_map(map).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let class = config.get("connector.class").cloned().unwrap_or_default();
     let alias = |c: &str| {
         c.rsplit('.')

@@ -15,12 +15,20 @@ pub fn info(c: &ConnectorView) -> Value {
     })
 }
 
-/// `ConnectorStateInfo`: the connector's state (on this worker, `worker_id`)
-/// and its tasks', wherever they run.
+/// `ConnectorStateInfo`: the connector's state and its tasks', wherever they
+/// run. The connector is reported on the worker running its task 0 (Sluice
+/// has no connector instance apart from its tasks), so every worker of a
+/// group names the same one, as Connect names the worker running the
+/// connector; `worker_id` (the worker asked) when task 0 runs nowhere.
 pub fn status(c: &ConnectorView, worker_id: &str) -> Value {
+    let connector_worker = c
+        .tasks
+        .iter()
+        .find(|t| t.id == 0 && t.state != ConnectorState::Unassigned)
+        .map_or(worker_id, |t| t.worker_id.as_str());
     json!({
         "name": c.name,
-        "connector": state(&c.state, worker_id, None),
+        "connector": state(&c.state, connector_worker, None),
         "tasks": c.tasks.iter().map(|t| state(&t.state, &t.worker_id, Some(t.id))).collect::<Vec<_>>(),
         "type": "sink",
     })
@@ -111,6 +119,29 @@ fn names_a_destination(key: &str) -> bool {
         || k.ends_with(".location")
 }
 
+/// Why a config sent with [`HIDDEN`] values was refused; each names the option.
+#[derive(Debug, thiserror::Error)]
+pub enum UnmaskError {
+    #[error(
+        "{changed} changed, so the stored secrets ({}) are not sent there: send their values again",
+        hidden.join(", ")
+    )]
+    Moved {
+        changed: String,
+        hidden: Vec<String>,
+    },
+    #[error(
+        "{0}: {HIDDEN} stands for a secret the worker keeps, but this connector has no stored value for {0}: send the value itself"
+    )]
+    NoStored(String),
+    #[error("{key}: header {header} is sent as {HIDDEN} but has no stored value: send its value")]
+    NoStoredHeader { key: String, header: String },
+    #[error(
+        "{0}: {HIDDEN} stands for the stored value only when the whole value is sent back as GET showed it; send the value itself"
+    )]
+    Partial(String),
+}
+
 /// Replaces each value of `config` that reads [`HIDDEN`] with the value
 /// `stored` has for that option: what a `GET` masked comes back unchanged.
 /// An error names an option sent hidden that has no stored value, and
@@ -119,7 +150,7 @@ fn names_a_destination(key: &str) -> bool {
 pub fn unmask(
     config: &mut crate::connect::ConnectConfig,
     stored: Option<&crate::connect::ConnectConfig>,
-) -> Result<(), String> {
+) -> Result<(), UnmaskError> {
     let hidden: Vec<String> = config
         .iter()
         .filter(|(_, v)| v.contains(HIDDEN))
@@ -135,10 +166,10 @@ pub fn unmask(
             .filter(|k| names_a_destination(k))
             .find(|k| config.get(*k) != stored.get(*k) && !hidden.contains(k));
         if let Some(k) = moved {
-            return Err(format!(
-                "{k} changed, so the stored secrets ({}) are not sent there: send their values again",
-                hidden.join(", ")
-            ));
+            return Err(UnmaskError::Moved {
+                changed: k.clone(),
+                hidden,
+            });
         }
     }
     for (k, v) in config.iter_mut() {
@@ -146,9 +177,7 @@ pub fn unmask(
             continue;
         }
         let Some(old) = stored.and_then(|s| s.get(k)) else {
-            return Err(format!(
-                "{k}: {HIDDEN} stands for a secret the worker keeps, but this connector has no stored value for {k}: send the value itself"
-            ));
+            return Err(UnmaskError::NoStored(k.clone()));
         };
         let separator = stored
             .and_then(|s| s.get("header.separator"))
@@ -177,10 +206,10 @@ pub fn unmask(
                     Some((name, value)) if value.trim() == HIDDEN => match stored_value(name) {
                         Some(old_value) => merged.push(format!("{name}:{old_value}")),
                         None => {
-                            return Err(format!(
-                                "{k}: header {} is sent as {HIDDEN} but has no stored value: send its value",
-                                name.trim()
-                            ));
+                            return Err(UnmaskError::NoStoredHeader {
+                                key: k.clone(),
+                                header: name.trim().to_string(),
+                            });
                         }
                     },
                     _ => merged.push(h.to_string()),
@@ -188,9 +217,7 @@ pub fn unmask(
             }
             *v = merged.join(sep);
         } else {
-            return Err(format!(
-                "{k}: {HIDDEN} stands for the stored value only when the whole value is sent back as GET showed it; send the value itself"
-            ));
+            return Err(UnmaskError::Partial(k.clone()));
         }
     }
     Ok(())
@@ -363,10 +390,8 @@ mod tests {
         partial.insert("bearer.token".into(), "x[hidden]".into());
         assert!(unmask(&mut partial, Some(&stored)).is_err());
         let mut fresh = shown;
-        assert!(
-            unmask(&mut fresh, None)
-                .unwrap_err()
-                .contains("send the value itself")
-        );
+        let e = unmask(&mut fresh, None).unwrap_err();
+        assert!(matches!(e, UnmaskError::NoStored(_)), "{e}");
+        assert!(e.to_string().contains("send the value itself"), "{e}");
     }
 }

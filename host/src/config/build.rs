@@ -9,7 +9,8 @@ use std::sync::Arc;
 use super::{ConnectorSpec, Manifest, ManifestError, PluginSpec};
 use crate::plugin::{ConfiguredPlugin, LoadedPlugin, PluginKind, Runtime};
 
-/// A connector with its plugins started.
+/// A connector with its plugins started (shared: a clone shares them).
+#[derive(Clone)]
 pub struct BuiltConnector {
     pub spec: ConnectorSpec,
     /// `None`: keys pass through as consumed.
@@ -35,7 +36,7 @@ pub async fn build(
                     Ok(p) => Some(Arc::new(p)),
                     Err(e) => {
                         problems.push(
-                            crate::problem::Problem::plugin(&spec.role, e)
+                            crate::problem::Problem::plugin(&spec.role, e.to_string())
                                 .in_connector(i, Some(&c.name)),
                         );
                         None
@@ -78,23 +79,58 @@ pub async fn build(
     }
 }
 
+/// Why a plugin of a manifest could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginStartError {
+    #[error("plugin `{name}` is a {kind}, but this place needs a {wanted}")]
+    Kind {
+        name: String,
+        kind: PluginKind,
+        wanted: PluginKind,
+    },
+    #[error("plugin `{name}` not found: no {name}.wasm in {} (available: {available})", dir.display())]
+    NotFound {
+        name: String,
+        dir: PathBuf,
+        available: String,
+    },
+    #[error("{}: {error}", path.display())]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{}: SHA-256 {got}, not the manifest's {want}: is it the plugin you meant?", path.display())]
+    Digest {
+        path: PathBuf,
+        got: String,
+        want: String,
+    },
+    #[error(transparent)]
+    Download(#[from] super::download::DownloadError),
+    #[error(transparent)]
+    Load(#[from] crate::plugin::LoadError),
+    #[error(transparent)]
+    Configure(#[from] crate::plugin::ConfigureError),
+}
+
 async fn start_plugin(
     runtime: &Runtime,
     manifest: &Manifest,
     loaded: &mut HashMap<PathBuf, Arc<LoadedPlugin>>,
     spec: &PluginSpec,
     kind: PluginKind,
-) -> Result<ConfiguredPlugin, String> {
+) -> Result<ConfiguredPlugin, PluginStartError> {
+    let wrong_kind = |kind_of: PluginKind| PluginStartError::Kind {
+        name: spec.name.clone(),
+        kind: kind_of,
+        wanted: kind,
+    };
     if let Some(native) = crate::plugin::native::lookup(&spec.name) {
         let kind_of = PluginKind::from(native.metadata().kind);
         if kind_of != kind {
-            return Err(format!(
-                "plugin `{}` is a {kind_of}, but this place needs a {kind}",
-                spec.name
-            ));
+            return Err(wrong_kind(kind_of));
         }
-        return ConfiguredPlugin::start_native(native, spec.config.clone())
-            .map_err(|e| e.to_string());
+        return Ok(ConfiguredPlugin::start_native(native, spec.config.clone())?);
     }
     let path = match (&spec.url, &spec.sha256) {
         (Some(url), Some(sha256)) => {
@@ -106,41 +142,39 @@ async fn start_plugin(
         Some(p) => p.clone(),
         None => {
             if !path.exists() {
-                return Err(format!(
-                    "plugin `{}` not found: no {}.wasm in {} (available: {})",
-                    spec.name,
-                    spec.name,
-                    manifest.plugin_dir.display(),
-                    available(&manifest.plugin_dir)
-                ));
+                return Err(PluginStartError::NotFound {
+                    name: spec.name.clone(),
+                    dir: manifest.plugin_dir.clone(),
+                    available: available(&manifest.plugin_dir),
+                });
             }
             if spec.url.is_none()
                 && let Some(want) = &spec.sha256
             {
-                let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let bytes = std::fs::read(&path).map_err(|error| PluginStartError::Read {
+                    path: path.clone(),
+                    error,
+                })?;
                 let got = super::download::sha256_hex(&bytes);
                 if &got != want {
-                    return Err(format!(
-                        "{}: SHA-256 {got}, not the manifest's {want}: is it the plugin you meant?",
-                        path.display()
-                    ));
+                    return Err(PluginStartError::Digest {
+                        path,
+                        got,
+                        want: want.clone(),
+                    });
                 }
             }
-            let p = runtime.load(&path).await.map_err(|e| e.to_string())?;
+            let p = runtime.load(&path).await?;
             loaded.insert(path.clone(), p.clone());
             p
         }
     };
     if plugin.metadata.kind != kind {
-        return Err(format!(
-            "plugin `{}` is a {}, but this place needs a {kind}",
-            spec.name, plugin.metadata.kind
-        ));
+        return Err(wrong_kind(plugin.metadata.kind));
     }
-    runtime
+    Ok(runtime
         .configure(plugin, spec.config.clone(), spec.sandbox.clone())
-        .await
-        .map_err(|e| e.to_string())
+        .await?)
 }
 
 fn available(dir: &std::path::Path) -> String {

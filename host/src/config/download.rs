@@ -15,11 +15,53 @@ const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 /// one is about 40 MB), far below what would exhaust the host.
 pub const MAX_PLUGIN_BYTES: u64 = 256 << 20;
 
-fn too_big(url: &str) -> String {
-    format!(
-        "{url}: the plugin is larger than {} MiB; nothing was cached or run",
-        MAX_PLUGIN_BYTES >> 20
-    )
+/// Why a plugin given by URL could not be used; the message names the URL.
+#[derive(Debug, thiserror::Error)]
+#[error("{url}: {problem}")]
+pub struct DownloadError {
+    pub url: String,
+    pub problem: DownloadProblem,
+}
+
+/// What went wrong with the download.
+#[derive(Debug, thiserror::Error)]
+pub enum DownloadProblem {
+    #[error(
+        "the cached copy {} has SHA-256 {got}, not the manifest's {want}: delete it to download the plugin again",
+        path.display()
+    )]
+    CachedChanged {
+        path: PathBuf,
+        got: String,
+        want: String,
+    },
+    #[error("the download took over {DOWNLOAD_TIMEOUT:?}")]
+    Timeout,
+    #[error(
+        "SHA-256 mismatch: the manifest says {want}, the downloaded file ({bytes} bytes) has {got}; nothing was cached or run"
+    )]
+    Digest {
+        want: String,
+        got: String,
+        bytes: usize,
+    },
+    #[error("cannot cache the download in {}: {error}", path.display())]
+    Cache {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{0}")]
+    CacheDir(crate::plugin::PrivateDirError),
+    #[error("cannot download the plugin: {0}")]
+    Request(String),
+    #[error("the server answered {0}")]
+    Status(reqwest::StatusCode),
+    #[error("the plugin is larger than {} MiB; nothing was cached or run", MAX_PLUGIN_BYTES >> 20)]
+    TooBig,
+    #[error("the download broke off: {0}")]
+    BrokeOff(String),
+    #[error("expected s3://BUCKET/KEY")]
+    S3Url,
 }
 
 /// The SHA-256 of `bytes` in lowercase hex.
@@ -32,30 +74,42 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The local file of the plugin at `url` with digest `sha256`: the cached
 /// copy under `dir`, else a fresh download, verified before it is cached.
-pub async fn fetch(url: &str, name: &str, sha256: &str, dir: &Path) -> Result<PathBuf, String> {
+pub async fn fetch(
+    url: &str,
+    name: &str,
+    sha256: &str,
+    dir: &Path,
+) -> Result<PathBuf, DownloadError> {
+    let failed = |problem| DownloadError {
+        url: url.to_string(),
+        problem,
+    };
     let path = dir.join(sha256).join(format!("{name}.wasm"));
     if let Ok(bytes) = std::fs::read(&path) {
         let got = sha256_hex(&bytes);
         if got == sha256 {
             return Ok(path);
         }
-        return Err(format!(
-            "{url}: the cached copy {} has SHA-256 {got}, not the manifest's {sha256}: delete it to download the plugin again",
-            path.display()
-        ));
+        return Err(failed(DownloadProblem::CachedChanged {
+            path,
+            got,
+            want: sha256.to_string(),
+        }));
     }
     let bytes = tokio::time::timeout(DOWNLOAD_TIMEOUT, download(url))
         .await
-        .map_err(|_| format!("{url}: the download took over {DOWNLOAD_TIMEOUT:?}"))??;
+        .map_err(|_| failed(DownloadProblem::Timeout))?
+        .map_err(failed)?;
     let got = sha256_hex(&bytes);
     if got != sha256 {
-        return Err(format!(
-            "{url}: SHA-256 mismatch: the manifest says {sha256}, the downloaded file ({} bytes) has {got}; nothing was cached or run",
-            bytes.len()
-        ));
+        return Err(failed(DownloadProblem::Digest {
+            want: sha256.to_string(),
+            got,
+            bytes: bytes.len(),
+        }));
     }
     let parent = path.parent().unwrap_or(dir);
-    crate::plugin::private_dir(parent).map_err(|e| e.to_string())?;
+    crate::plugin::private_dir(parent).map_err(|e| failed(DownloadProblem::CacheDir(e)))?;
     let partial = path.with_extension(format!("wasm.partial{}", std::process::id()));
     let _ = std::fs::remove_file(&partial);
     let written = {
@@ -70,44 +124,47 @@ pub async fn fetch(url: &str, name: &str, sha256: &str, dir: &Path) -> Result<Pa
     };
     written
         .and_then(|()| std::fs::rename(&partial, &path))
-        .map_err(|e| {
+        .map_err(|error| {
             let _ = std::fs::remove_file(&partial);
-            format!("{}: cannot cache the download: {e}", path.display())
+            failed(DownloadProblem::Cache {
+                path: path.clone(),
+                error,
+            })
         })?;
     tracing::info!(%url, path = %path.display(), bytes = bytes.len(), "plugin downloaded and verified");
     Ok(path)
 }
 
-async fn download(url: &str) -> Result<Vec<u8>, String> {
+async fn download(url: &str) -> Result<Vec<u8>, DownloadProblem> {
     match url.strip_prefix("s3://") {
-        Some(rest) => from_s3(url, rest).await,
+        Some(rest) => from_s3(rest).await,
         None => from_http(url).await,
     }
 }
 
-async fn from_http(url: &str) -> Result<Vec<u8>, String> {
+async fn from_http(url: &str) -> Result<Vec<u8>, DownloadProblem> {
     let mut response = reqwest::get(url)
         .await
-        .map_err(|e| format!("{url}: cannot download the plugin: {}", e.without_url()))?;
+        .map_err(|e| DownloadProblem::Request(e.without_url().to_string()))?;
     let status = response.status();
     if !status.is_success() {
-        return Err(format!("{url}: the server answered {status}"));
+        return Err(DownloadProblem::Status(status));
     }
     if response
         .content_length()
         .is_some_and(|n| n > MAX_PLUGIN_BYTES)
     {
-        return Err(too_big(url));
+        return Err(DownloadProblem::TooBig);
     }
     // Streamed with a cap: a server that sends without end is cut off.
     let mut body = Vec::new();
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| format!("{url}: the download broke off: {}", e.without_url()))?
+        .map_err(|e| DownloadProblem::BrokeOff(e.without_url().to_string()))?
     {
         if body.len() as u64 + chunk.len() as u64 > MAX_PLUGIN_BYTES {
-            return Err(too_big(url));
+            return Err(DownloadProblem::TooBig);
         }
         body.extend_from_slice(&chunk);
     }
@@ -117,11 +174,11 @@ async fn from_http(url: &str) -> Result<Vec<u8>, String> {
 /// `rest` is `bucket/key`. Credentials and region come from the standard AWS
 /// chain; `$AWS_ENDPOINT_URL` points at an S3-compatible store, addressed
 /// path-style.
-async fn from_s3(url: &str, rest: &str) -> Result<Vec<u8>, String> {
+async fn from_s3(rest: &str) -> Result<Vec<u8>, DownloadProblem> {
     let (bucket, key) = rest
         .split_once('/')
         .filter(|(b, k)| !b.is_empty() && !k.is_empty())
-        .ok_or_else(|| format!("{url}: expected s3://BUCKET/KEY"))?;
+        .ok_or(DownloadProblem::S3Url)?;
     let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .load()
         .await;
@@ -137,26 +194,23 @@ async fn from_s3(url: &str, rest: &str) -> Result<Vec<u8>, String> {
         .send()
         .await
         .map_err(|e| {
-            format!(
-                "{url}: cannot download the plugin: {}",
-                aws_sdk_s3::error::DisplayErrorContext(e)
-            )
+            DownloadProblem::Request(aws_sdk_s3::error::DisplayErrorContext(e).to_string())
         })?;
     if object
         .content_length()
         .is_some_and(|n| n as u64 > MAX_PLUGIN_BYTES)
     {
-        return Err(too_big(url));
+        return Err(DownloadProblem::TooBig);
     }
     let mut stream = object.body;
     let mut body = Vec::new();
     while let Some(chunk) = stream
         .try_next()
         .await
-        .map_err(|e| format!("{url}: the download broke off: {e}"))?
+        .map_err(|e| DownloadProblem::BrokeOff(e.to_string()))?
     {
         if body.len() as u64 + chunk.len() as u64 > MAX_PLUGIN_BYTES {
-            return Err(too_big(url));
+            return Err(DownloadProblem::TooBig);
         }
         body.extend_from_slice(&chunk);
     }

@@ -46,7 +46,7 @@ pub fn consumer_properties(
                     props.insert("sasl.username".into(), user);
                     props.insert("sasl.password".into(), password);
                 }
-                Err(e) => problems.push(problem("sasl.jaas.config", e)),
+                Err(e) => problems.push(problem("sasl.jaas.config", e.to_string())),
             },
             "ssl.truststore.location" | "ssl.truststore.password" | "ssl.truststore.type" => problems.push(problem(key, "Java trust stores do not exist in librdkafka: export the CA certificates to PEM and set \"ssl.ca.location\"")),
             "ssl.keystore.location" | "ssl.keystore.password" | "ssl.keystore.type" => {
@@ -76,6 +76,20 @@ pub fn consumer_properties(
     props
         .entry("partition.assignment.strategy".into())
         .or_insert_with(|| "cooperative-sticky".into());
+    // Failover: a worker that dies holds its partitions until the group
+    // notices, after `session.timeout.ms`. Kafka's (and so Connect's) 45 s
+    // default stalled a dead worker's partitions for about 45 s; 10 s is
+    // what the task claims use, well above the broker's floor
+    // (`group.min.session.timeout.ms`, 6 s). librdkafka heartbeats from a
+    // thread of its own, so a slow batch does not expire the session (that
+    // is `max.poll.interval.ms`); the cost is that a network blip over 10 s
+    // moves the partitions, and their unfinished records are delivered again.
+    props
+        .entry("session.timeout.ms".into())
+        .or_insert_with(|| "10000".into());
+    props
+        .entry("heartbeat.interval.ms".into())
+        .or_insert_with(|| "3000".into());
     // Consumer lag per partition for /metrics comes from librdkafka's statistics.
     props
         .entry("statistics.interval.ms".into())
@@ -130,12 +144,21 @@ pub fn connection_properties(consumer: &BTreeMap<String, String>) -> BTreeMap<St
 }
 
 /// PLAIN and SCRAM JAAS configs carry a user name and password librdkafka takes directly.
-fn translate_jaas(jaas: &str) -> Result<(String, String), String> {
+/// Why a JAAS config has no librdkafka equivalent.
+#[derive(Debug, thiserror::Error)]
+enum JaasError {
+    #[error(
+        "{0} has no librdkafka equivalent here; for PLAIN or SCRAM set \"sasl.username\" and \"sasl.password\", for OAUTHBEARER the sasl.oauthbearer.* keys"
+    )]
+    Module(String),
+    #[error("expected username=\"…\" and password=\"…\" in the JAAS config")]
+    Credentials,
+}
+
+fn translate_jaas(jaas: &str) -> Result<(String, String), JaasError> {
     let module = jaas.split_whitespace().next().unwrap_or("");
     if !module.ends_with("PlainLoginModule") && !module.ends_with("ScramLoginModule") {
-        return Err(format!(
-            "{module} has no librdkafka equivalent here; for PLAIN or SCRAM set \"sasl.username\" and \"sasl.password\", for OAUTHBEARER the sasl.oauthbearer.* keys"
-        ));
+        return Err(JaasError::Module(module.to_string()));
     }
     let field = |name: &str| {
         let start = jaas.find(&format!("{name}="))? + name.len() + 1;
@@ -145,7 +168,7 @@ fn translate_jaas(jaas: &str) -> Result<(String, String), String> {
     };
     match (field("username"), field("password")) {
         (Some(u), Some(p)) => Ok((u, p)),
-        _ => Err("expected username=\"…\" and password=\"…\" in the JAAS config".into()),
+        _ => Err(JaasError::Credentials),
     }
 }
 

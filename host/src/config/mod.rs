@@ -17,6 +17,25 @@ pub use validate::{ConnectorSpec, Manifest, PluginSpec};
 
 pub use crate::problem::{Problem, Segment};
 
+/// A worker setting (`--worker KEY=VALUE`) that cannot be used: the key,
+/// and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{key}: {reason}")]
+pub struct SettingError {
+    pub key: String,
+    pub reason: String,
+}
+
+impl SettingError {
+    /// Setting `key` is wrong for `reason`.
+    pub fn new(key: impl Into<String>, reason: impl Into<String>) -> Self {
+        SettingError {
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
 /// A manifest that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {

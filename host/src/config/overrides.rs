@@ -134,7 +134,7 @@ fn matches(pattern: &str, key: &str) -> bool {
 
 impl OverridePolicy {
     /// The worker's policy from its settings; the default when unset.
-    pub fn from_worker(settings: &BTreeMap<String, String>) -> Result<Self, String> {
+    pub fn from_worker(settings: &BTreeMap<String, String>) -> Result<Self, super::SettingError> {
         let list = settings.get(ALLOWLIST_KEY).map(|v| {
             v.split(',')
                 .map(str::trim)
@@ -165,15 +165,19 @@ impl OverridePolicy {
                 None => OverridePolicy::default(),
             },
             Some(_) => {
-                return Err(format!(
-                    "{POLICY_KEY}={:?}: use None, Principal, All or Allowlist (with {ALLOWLIST_KEY})",
-                    name.unwrap_or_default()
+                return Err(super::SettingError::new(
+                    POLICY_KEY,
+                    format!(
+                        "{:?}: use None, Principal, All or Allowlist (with {ALLOWLIST_KEY})",
+                        name.unwrap_or_default()
+                    ),
                 ));
             }
         };
         if has_list && !matches!(policy, OverridePolicy::Allowlist(_)) {
-            return Err(format!(
-                "{ALLOWLIST_KEY} is only read with {POLICY_KEY}=Allowlist"
+            return Err(super::SettingError::new(
+                ALLOWLIST_KEY,
+                format!("only read with {POLICY_KEY}=Allowlist"),
             ));
         }
         Ok(policy)

@@ -129,19 +129,22 @@ impl Providers {
     /// `config.providers.env.param.allowlist.pattern=^APP_.*`. None by default.
     pub fn from_worker(
         settings: &std::collections::BTreeMap<String, String>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, super::SettingError> {
+        use super::SettingError;
         let mut enabled = Vec::new();
         let aliases = settings.get("config.providers").map_or("", String::as_str);
         for alias in aliases.split(',').map(str::trim).filter(|a| !a.is_empty()) {
             let key = |k: &str| format!("config.providers.{alias}.{k}");
             let kind = match settings.get(&key("class")) {
                 Some(class) => ProviderKind::from_class(class).ok_or_else(|| {
-                    format!(
-                        "{}: {class:?} is not a provider Sluice has: use {}, {} or {}",
+                    SettingError::new(
                         key("class"),
-                        ProviderKind::Env.class(),
-                        ProviderKind::File.class(),
-                        ProviderKind::Directory.class()
+                        format!(
+                            "{class:?} is not a provider Sluice has: use {}, {} or {}",
+                            ProviderKind::Env.class(),
+                            ProviderKind::File.class(),
+                            ProviderKind::Directory.class()
+                        ),
                     )
                 })?,
                 None => match alias {
@@ -149,9 +152,9 @@ impl Providers {
                     "file" => ProviderKind::File,
                     "directory" => ProviderKind::Directory,
                     _ => {
-                        return Err(format!(
-                            "{}: missing: which provider is `{alias}`?",
-                            key("class")
+                        return Err(SettingError::new(
+                            key("class"),
+                            format!("missing: which provider is `{alias}`?"),
                         ));
                     }
                 },
@@ -166,17 +169,15 @@ impl Providers {
             if let Some(paths) = &allowed_paths
                 && let Some(p) = paths.iter().find(|p| !p.is_absolute())
             {
-                return Err(format!(
-                    "{}: {} is not an absolute path",
+                return Err(SettingError::new(
                     key("param.allowed.paths"),
-                    p.display()
+                    format!("{} is not an absolute path", p.display()),
                 ));
             }
             let env_allowlist = match settings.get(&key("param.allowlist.pattern")) {
-                Some(p) => Some(
-                    regex::Regex::new(&format!("^(?:{p})$"))
-                        .map_err(|e| format!("{}: {e}", key("param.allowlist.pattern")))?,
-                ),
+                Some(p) => Some(regex::Regex::new(&format!("^(?:{p})$")).map_err(|e| {
+                    SettingError::new(key("param.allowlist.pattern"), e.to_string())
+                })?),
                 None => None,
             };
             enabled.push(Provider {

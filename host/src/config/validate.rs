@@ -180,7 +180,11 @@ fn connector(
         (Some(re), true) => match regex_syntax_ok(re) {
             Ok(()) => vec![kafka::topics_regex(re)],
             Err(e) => {
-                problems.push(Problem::option("", "topics.regex", e));
+                problems.push(Problem::option(
+                    "",
+                    "topics.regex",
+                    format!("{re:?} is not a valid regular expression: {e}"),
+                ));
                 Vec::new()
             }
         },
@@ -397,8 +401,6 @@ fn plugin_spec(
 }
 
 /// Java and Rust regexes differ in corners; this checks the common syntax.
-fn regex_syntax_ok(re: &str) -> Result<(), String> {
-    regex::Regex::new(re)
-        .map(|_| ())
-        .map_err(|e| format!("{re:?} is not a valid regular expression: {e}"))
+fn regex_syntax_ok(re: &str) -> Result<(), regex::Error> {
+    regex::Regex::new(re).map(|_| ())
 }

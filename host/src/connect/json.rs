@@ -12,39 +12,58 @@ pub struct ConnectorJson {
     pub initial_state: Option<String>,
 }
 
+/// Why connector JSON could not be read; each names the field to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonError {
+    #[error("not valid JSON: {0}")]
+    Syntax(#[from] serde_json::Error),
+    #[error("expected a JSON object: {{\"name\": …, \"config\": {{…}}}}")]
+    NotObject,
+    #[error("\"{0}\" must be a string")]
+    NotString(&'static str),
+    #[error("\"config\" must be an object of options")]
+    ConfigNotObject,
+    #[error("unknown field {0:?}: a create request has name, config and initial_state")]
+    UnknownField(String),
+    #[error("missing \"name\": the connector's name")]
+    NoName,
+    #[error("{key:?}: expected a string, number or boolean, not {value}")]
+    Value {
+        key: String,
+        value: serde_json::Value,
+    },
+}
+
 /// Reads connector JSON: the create-request shape, or a bare config map with
 /// a `name`. Numbers and booleans are taken as their text, as Connect does.
-pub fn parse(text: &[u8]) -> Result<ConnectorJson, String> {
-    let value: serde_json::Value =
-        serde_json::from_slice(text).map_err(|e| format!("not valid JSON: {e}"))?;
+pub fn parse(text: &[u8]) -> Result<ConnectorJson, JsonError> {
+    let value: serde_json::Value = serde_json::from_slice(text)?;
     let serde_json::Value::Object(mut top) = value else {
-        return Err("expected a JSON object: {\"name\": …, \"config\": {…}}".into());
+        return Err(JsonError::NotObject);
     };
     let (config, name, initial_state) = match top.remove("config") {
         Some(serde_json::Value::Object(config)) => {
             let name = match top.remove("name") {
                 Some(serde_json::Value::String(n)) => Some(n),
                 None => None,
-                Some(_) => return Err("\"name\" must be a string".into()),
+                Some(_) => return Err(JsonError::NotString("name")),
             };
             let state = match top.remove("initial_state") {
                 Some(serde_json::Value::String(s)) => Some(s.to_uppercase()),
                 None | Some(serde_json::Value::Null) => None,
-                Some(_) => return Err("\"initial_state\" must be a string".into()),
+                Some(_) => return Err(JsonError::NotString("initial_state")),
             };
             if let Some(key) = top.keys().next() {
-                return Err(format!(
-                    "unknown field {key:?}: a create request has name, config and initial_state"
-                ));
+                return Err(JsonError::UnknownField(key.clone()));
             }
             (config_map(config)?, name, state)
         }
-        Some(_) => return Err("\"config\" must be an object of options".into()),
+        Some(_) => return Err(JsonError::ConfigNotObject),
         None => (config_map(top)?, None, None),
     };
     let name = name
         .or_else(|| config.get("name").cloned())
-        .ok_or("missing \"name\": the connector's name")?;
+        .ok_or(JsonError::NoName)?;
     Ok(ConnectorJson {
         name,
         config,
@@ -55,18 +74,14 @@ pub fn parse(text: &[u8]) -> Result<ConnectorJson, String> {
 /// Connect's config map: every value a string (numbers and booleans as text).
 pub fn config_map(
     map: serde_json::Map<String, serde_json::Value>,
-) -> Result<ConnectConfig, String> {
+) -> Result<ConnectConfig, JsonError> {
     map.into_iter()
         .map(|(k, v)| {
             let text = match v {
                 serde_json::Value::String(s) => s,
                 serde_json::Value::Number(n) => n.to_string(),
                 serde_json::Value::Bool(b) => b.to_string(),
-                other => {
-                    return Err(format!(
-                        "{k:?}: expected a string, number or boolean, not {other}"
-                    ));
-                }
+                value => return Err(JsonError::Value { key: k, value }),
             };
             Ok((k, text))
         })
@@ -100,7 +115,7 @@ mod tests {
                 "unknown field \"tasks\"",
             ),
         ] {
-            let e = parse(text).unwrap_err();
+            let e = parse(text).unwrap_err().to_string();
             assert!(e.contains(want), "{e}");
         }
     }

@@ -27,6 +27,20 @@ pub mod header {
     pub const EXCEPTION_STACKTRACE: &str = "__connect.errors.exception.stacktrace";
 }
 
+/// A record the dead letter queue did not take.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "cannot write {topic} partition {partition} offset {offset} to the dead letter queue {dlq:?}: {error}"
+)]
+pub struct DeadLetterError {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    /// The dead letter queue's topic.
+    pub dlq: String,
+    pub error: rdkafka::error::KafkaError,
+}
+
 /// A connector's dead letter queue.
 pub struct DeadLetterQueue {
     producer: FutureProducer,
@@ -63,7 +77,7 @@ impl DeadLetterQueue {
 
     /// Writes `original` (the record as consumed) with `failure`'s context;
     /// returns once the broker acknowledged it.
-    pub async fn send(&self, original: &Record, failure: &Failure) -> Result<(), String> {
+    pub async fn send(&self, original: &Record, failure: &Failure) -> Result<(), DeadLetterError> {
         let mut headers = OwnedHeaders::new_with_capacity(original.headers.len() + 10);
         for h in &original.headers {
             headers = headers.insert(KafkaHeader {
@@ -95,11 +109,12 @@ impl DeadLetterQueue {
             .send(record, Duration::from_secs(60))
             .await
             .map(|_| ())
-            .map_err(|(e, _)| {
-                format!(
-                    "cannot write {} partition {} offset {} to the dead letter queue {:?}: {e}",
-                    original.topic, original.partition, original.offset, self.spec.topic
-                )
+            .map_err(|(error, _)| DeadLetterError {
+                topic: original.topic.to_string(),
+                partition: original.partition,
+                offset: original.offset,
+                dlq: self.spec.topic.clone(),
+                error,
             })
     }
 }

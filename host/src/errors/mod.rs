@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use futures_util::future::join_all;
 
-pub use dlq::DeadLetterQueue;
+pub use dlq::{DeadLetterError, DeadLetterQueue};
 pub use failure::{Failure, Stage};
 pub use policy::{DlqSpec, ErrorOptions, ErrorPolicy, Tolerance};
 
@@ -62,7 +62,7 @@ impl ErrorReporter {
 
     /// Logs and dead-letters `failed` (each original record with why it
     /// failed); returns once every dead letter is acknowledged.
-    pub async fn report(&self, failed: &[(&Record, &Failure)]) -> Result<(), String> {
+    pub async fn report(&self, failed: &[(&Record, &Failure)]) -> Result<(), DeadLetterError> {
         for (original, failure) in failed {
             if self.policy.log {
                 self.log(original, failure);

@@ -61,7 +61,7 @@ pub enum BatchError {
     #[error("{0}")]
     Sink(#[from] SinkError),
     #[error("{0}")]
-    DeadLetter(String),
+    DeadLetter(#[from] crate::errors::DeadLetterError),
 }
 
 /// A batch that stopped the connector, and how far it got.

@@ -8,6 +8,8 @@ use bytes::Bytes;
 
 use super::arena::{self, Data};
 use super::bindings::converter::exports::sluice::plugin::conversion as cv;
+use super::bindings::formatter::exports::sluice::plugin::formatting::Encoded;
+use super::bindings::transform::exports::sluice::plugin::transformation::Transformed;
 use super::bindings::types;
 use super::error::{CallError, ConfigureError};
 use super::format::FormatInfo;
@@ -40,6 +42,23 @@ pub enum TransformOutcome {
     Kept(Vec<Record>),
     Dropped,
     Failed(String),
+}
+
+/// One call of the contract, whichever engine runs it.
+enum Call<'a> {
+    Convert(cv::Part, &'a types::Batch),
+    Transform(&'a types::Batch),
+    Encode(&'a types::Batch),
+    Header,
+    Trailer,
+}
+
+/// A call's reply.
+enum Reply {
+    Converted(cv::Conversions),
+    Transformed(Transformed),
+    Encoded(Encoded),
+    Bytes(Vec<u8>),
 }
 
 /// A plugin started with its configuration.
@@ -299,8 +318,63 @@ impl ConfiguredPlugin {
         Ok(result)
     }
 
-    fn is_native(&self) -> bool {
-        matches!(self.engine, Engine::Native { .. })
+    /// Runs `call` on the plugin: the one place that tells a Wasm plugin
+    /// from a native one. A call the plugin's kind has no export for is
+    /// refused.
+    async fn dispatch(&self, call: Call<'_>) -> Result<Reply, CallError> {
+        match &self.engine {
+            Engine::Native { .. } => self.with_native(|i| match (i, call) {
+                (NativeInstance::Converter(c), Call::Convert(part, batch)) => {
+                    Some(Reply::Converted(c.convert(part, batch)))
+                }
+                (NativeInstance::Transform(t), Call::Transform(batch)) => {
+                    Some(Reply::Transformed(t.transform(batch)))
+                }
+                (NativeInstance::Formatter(f), Call::Encode(batch)) => {
+                    Some(Reply::Encoded(f.encode(batch)))
+                }
+                (NativeInstance::Formatter(f), Call::Header) => Some(Reply::Bytes(f.header())),
+                (NativeInstance::Formatter(f), Call::Trailer) => Some(Reply::Bytes(f.trailer())),
+                _ => None,
+            }),
+            Engine::Wasm { .. } => {
+                self.with_instance(async move |store, exports| match (exports, call) {
+                    (Exports::Converter(c), Call::Convert(part, batch)) => c
+                        .sluice_plugin_conversion()
+                        .call_convert(store, part, batch)
+                        .await
+                        .map(Reply::Converted),
+                    (Exports::Transform(t), Call::Transform(batch)) => t
+                        .sluice_plugin_transformation()
+                        .call_transform(store, batch)
+                        .await
+                        .map(Reply::Transformed),
+                    (Exports::Formatter(f), Call::Encode(batch)) => f
+                        .sluice_plugin_formatting()
+                        .call_encode(store, batch)
+                        .await
+                        .map(Reply::Encoded),
+                    (Exports::Formatter(f), Call::Header) => f
+                        .sluice_plugin_formatting()
+                        .call_header(store)
+                        .await
+                        .map(Reply::Bytes),
+                    (Exports::Formatter(f), Call::Trailer) => f
+                        .sluice_plugin_formatting()
+                        .call_trailer(store)
+                        .await
+                        .map(Reply::Bytes),
+                    _ => Err(wrong_kind()),
+                })
+                .await
+            }
+        }
+    }
+
+    /// The error for a reply of another call's shape (a bug, not the
+    /// plugin's: [`Self::dispatch`] answers each call with its own reply).
+    fn mismatched(&self) -> CallError {
+        self.bad_reply("a reply of another kind of call")
     }
 
     fn expect_kind(&self, wanted: PluginKind) -> Result<(), CallError> {
@@ -349,21 +423,8 @@ impl ConfiguredPlugin {
             Part::Key => cv::Part::Key,
             Part::Value => cv::Part::Value,
         };
-        let reply = if self.is_native() {
-            self.with_native(|i| match i {
-                NativeInstance::Converter(c) => Some(c.convert(part, &batch)),
-                _ => None,
-            })?
-        } else {
-            self.with_instance(async move |store, exports| match exports {
-                Exports::Converter(c) => {
-                    c.sluice_plugin_conversion()
-                        .call_convert(store, part, &batch)
-                        .await
-                }
-                _ => Err(wrong_kind()),
-            })
-            .await?
+        let Reply::Converted(reply) = self.dispatch(Call::Convert(part, &batch)).await? else {
+            return Err(self.mismatched());
         };
         let failures = self.one_per_record(
             reply.items.len(),
@@ -415,21 +476,8 @@ impl ConfiguredPlugin {
     pub async fn transform(&self, records: &[Record]) -> Result<Vec<TransformOutcome>, CallError> {
         self.expect_kind(PluginKind::Transform)?;
         let batch = arena::encode(records);
-        let reply = if self.is_native() {
-            self.with_native(|i| match i {
-                NativeInstance::Transform(t) => Some(t.transform(&batch)),
-                _ => None,
-            })?
-        } else {
-            self.with_instance(async move |store, exports| match exports {
-                Exports::Transform(t) => {
-                    t.sluice_plugin_transformation()
-                        .call_transform(store, &batch)
-                        .await
-                }
-                _ => Err(wrong_kind()),
-            })
-            .await?
+        let Reply::Transformed(reply) = self.dispatch(Call::Transform(&batch)).await? else {
+            return Err(self.mismatched());
         };
         if reply.origins.windows(2).any(|w| w[0] > w[1]) {
             return Err(self.bad_reply("output origins are not in input order"));
@@ -463,21 +511,8 @@ impl ConfiguredPlugin {
     ) -> Result<Vec<Result<Bytes, String>>, CallError> {
         self.expect_kind(PluginKind::Formatter)?;
         let batch = arena::encode(records);
-        let reply = if self.is_native() {
-            self.with_native(|i| match i {
-                NativeInstance::Formatter(f) => Some(f.encode(&batch)),
-                _ => None,
-            })?
-        } else {
-            self.with_instance(async move |store, exports| match exports {
-                Exports::Formatter(f) => {
-                    f.sluice_plugin_formatting()
-                        .call_encode(store, &batch)
-                        .await
-                }
-                _ => Err(wrong_kind()),
-            })
-            .await?
+        let Reply::Encoded(reply) = self.dispatch(Call::Encode(&batch)).await? else {
+            return Err(self.mismatched());
         };
         let failures = self.one_per_record(
             reply.items.len(),
@@ -503,39 +538,19 @@ impl ConfiguredPlugin {
     /// A formatter's header bytes (usually empty).
     pub async fn header(&self) -> Result<Bytes, CallError> {
         self.expect_kind(PluginKind::Formatter)?;
-        if self.is_native() {
-            return self
-                .with_native(|i| match i {
-                    NativeInstance::Formatter(f) => Some(f.header()),
-                    _ => None,
-                })
-                .map(Bytes::from);
+        match self.dispatch(Call::Header).await? {
+            Reply::Bytes(b) => Ok(Bytes::from(b)),
+            _ => Err(self.mismatched()),
         }
-        self.with_instance(async |store, exports| match exports {
-            Exports::Formatter(f) => f.sluice_plugin_formatting().call_header(store).await,
-            _ => Err(wrong_kind()),
-        })
-        .await
-        .map(Bytes::from)
     }
 
     /// A formatter's trailer bytes (usually empty).
     pub async fn trailer(&self) -> Result<Bytes, CallError> {
         self.expect_kind(PluginKind::Formatter)?;
-        if self.is_native() {
-            return self
-                .with_native(|i| match i {
-                    NativeInstance::Formatter(f) => Some(f.trailer()),
-                    _ => None,
-                })
-                .map(Bytes::from);
+        match self.dispatch(Call::Trailer).await? {
+            Reply::Bytes(b) => Ok(Bytes::from(b)),
+            _ => Err(self.mismatched()),
         }
-        self.with_instance(async |store, exports| match exports {
-            Exports::Formatter(f) => f.sluice_plugin_formatting().call_trailer(store).await,
-            _ => Err(wrong_kind()),
-        })
-        .await
-        .map(Bytes::from)
     }
 }
 

@@ -263,7 +263,17 @@ fn start_task(
     done: &mpsc::UnboundedSender<Ended>,
 ) -> Task {
     let (stop, stop_rx) = watch::channel(false);
-    let (built, stats, done) = (built.clone(), stats.clone(), done.clone());
+    // Each task's consumer named as Connect names it, so
+    // `kafka-consumer-groups --describe --members` shows which task holds
+    // which partition (unless the config names the client).
+    let mut own = (**built).clone();
+    let client_id = format!("connector-consumer-{}-{id}", own.spec.name);
+    own.spec
+        .kafka
+        .entry("client.id".into())
+        .or_insert(client_id);
+    let built = Arc::new(own);
+    let (stats, done) = (stats.clone(), done.clone());
     let handle = tokio::spawn(async move {
         let connector = built.spec.name.clone();
         // A panic ends the run like an error, so the supervisor hears of it.

@@ -326,6 +326,53 @@ config = { "offset.field" = "o" }"#;
     );
 }
 
+/// A manifest for the group tests: one connector on `topic` delivering to
+/// `receiver`, each record carrying its partition (`p`) and offset (`o`).
+fn coordinates_manifest(
+    dir: &std::path::Path,
+    name: &str,
+    topic: &str,
+    receiver: &Receiver,
+) -> std::path::PathBuf {
+    let sink = format!(
+        r#""http.api.url" = "{url}"
+"batch.max.size" = 20
+"batch.linger.ms" = 50
+{TD_FORMATTER}"#,
+        url = receiver.url("/in")
+    );
+    let extra = r#"[[connectors.transforms]]
+plugin = "insert-field"
+config = { "partition.field" = "p", "offset.field" = "o" }"#;
+    manifest(dir, name, topic, &sink, extra)
+}
+
+/// The (partition, offset) of every record the receiver got.
+fn coordinates(r: &[sluice_tests::http_receiver::Received]) -> BTreeSet<(i64, i64)> {
+    r.iter()
+        .flat_map(|r| {
+            r.json()["records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| (x["p"].as_i64().unwrap(), x["o"].as_i64().unwrap()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Waits until two members of `group` hold partitions at once.
+async fn two_members_share(group: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while sluice_tests::kafka::members_with_partitions(group) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the two processes never shared the group"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn two_processes_share_a_group_and_lose_nothing_when_one_stops() {
     let topic = unique_topic("group");
@@ -336,41 +383,13 @@ async fn two_processes_share_a_group_and_lose_nothing_when_one_stops() {
     }
     let receiver = Receiver::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let sink = format!(
-        r#""http.api.url" = "{url}"
-"batch.max.size" = 20
-"batch.linger.ms" = 100
-{TD_FORMATTER}"#,
-        url = receiver.url("/in")
-    );
-    let extra = r#"[[connectors.transforms]]
-plugin = "insert-field"
-config = { "partition.field" = "p", "offset.field" = "o" }"#;
     let name = format!("group-{topic}");
-    let m = manifest(dir.path(), &name, &topic, &sink, extra);
+    let m = coordinates_manifest(dir.path(), &name, &topic, &receiver);
     let first = Running::start(&m);
     let second = Running::start(&m);
-    let seen = |r: &[sluice_tests::http_receiver::Received]| -> BTreeSet<(i64, i64)> {
-        r.iter()
-            .flat_map(|r| {
-                r.json()["records"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|x| (x["p"].as_i64().unwrap(), x["o"].as_i64().unwrap()))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    };
+    let seen = coordinates;
     // Both members hold partitions at the same time before one of them stops.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while sluice_tests::kafka::members_with_partitions(&format!("connect-{name}")) < 2 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the two processes never shared the group"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    two_members_share(&format!("connect-{name}")).await;
     receiver
         .wait_for(60, "some records", |r| !seen(r).is_empty())
         .await;
@@ -387,6 +406,60 @@ config = { "partition.field" = "p", "offset.field" = "o" }"#;
     assert_eq!(
         committed(&format!("connect-{name}"), &topic, 6),
         vec![Some(200); 6]
+    );
+}
+
+/// Failover under load: two processes share the group, records keep coming,
+/// one is killed with SIGKILL (no commit, no leave): the other takes its
+/// partitions over once the group notices, and every record arrives. (How
+/// fast is the failover benchmark's to measure, not this test's.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_killed_under_load_loses_nothing_and_the_other_takes_over() {
+    const PARTITIONS: i32 = 6;
+    const PER_PARTITION: usize = 600;
+    let topic = unique_topic("failover");
+    create_topic(&topic, PARTITIONS).await;
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("failover-{topic}");
+    let m = coordinates_manifest(dir.path(), &name, &topic, &receiver);
+    let seen = coordinates;
+    // A steady feed for the whole test: a tenth of the records every 300 ms.
+    let feed = {
+        let topic = topic.clone();
+        tokio::spawn(async move {
+            let p = producer();
+            let step = PER_PARTITION / 10;
+            for round in 0..10 {
+                let values = json_values(PER_PARTITION);
+                for part in 0..PARTITIONS {
+                    produce(&p, &topic, part, &values[round * step..(round + 1) * step]).await;
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        })
+    };
+    let first = Running::start(&m);
+    let second = Running::start(&m);
+    two_members_share(&format!("connect-{name}")).await;
+    receiver
+        .wait_for(60, "some records", |r| !seen(r).is_empty())
+        .await;
+    first.kill9();
+    feed.await.unwrap();
+    let total = PARTITIONS as usize * PER_PARTITION;
+    let got = receiver
+        .wait_for(120, "every record", |r| seen(r).len() >= total)
+        .await;
+    let expected: BTreeSet<(i64, i64)> = (0..PARTITIONS as i64)
+        .flat_map(|p| (0..PER_PARTITION as i64).map(move |o| (p, o)))
+        .collect();
+    assert_eq!(seen(&got), expected, "every record delivered at least once");
+    let log = second.stop_cleanly();
+    assert!(log.contains("partitions assigned"), "{log}");
+    assert_eq!(
+        committed(&format!("connect-{name}"), &topic, PARTITIONS),
+        vec![Some(PER_PARTITION as i64); PARTITIONS as usize]
     );
 }
 

@@ -130,6 +130,16 @@ async fn tasks_max_caps_consumers_across_workers_and_tasks_move_when_a_worker_le
     .await;
     assert_eq!(on_a[0]["id"], 0);
     assert_eq!(on_a, on_b);
+    // Both name the same worker for the connector: the one running task 0.
+    for w in [&a, &b] {
+        let (_, status) = w
+            .call("GET", &format!("/connectors/{name}/status"), None)
+            .await;
+        assert_eq!(
+            status["connector"]["worker_id"], on_a[0]["worker_id"],
+            "{status}"
+        );
+    }
     wait_members(&data_group, 1).await;
     assert_eq!(
         b.code("GET", &format!("/connectors/{name}/tasks/0/status"))

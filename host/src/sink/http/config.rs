@@ -35,19 +35,28 @@ pub enum OnNull {
     Fail,
 }
 
+/// Why `retry.on.status.codes` cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatusSetError {
+    #[error("{0:?} is not a status code")]
+    NotStatus(String),
+    #[error("{0:?} is an empty range")]
+    Empty(String),
+}
+
 /// Statuses to retry: inclusive ranges.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatusSet(Vec<(u16, u16)>);
 
 impl StatusSet {
     /// Parses Confluent's syntax: `400-` (400 and above), `408,429,500-599`.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, StatusSetError> {
         let mut ranges = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let num = |x: &str| {
                 x.trim()
                     .parse::<u16>()
-                    .map_err(|_| format!("{x:?} is not a status code"))
+                    .map_err(|_| StatusSetError::NotStatus(x.to_string()))
             };
             let range = match part.split_once('-') {
                 Some((lo, "")) => (num(lo)?, 999),
@@ -56,7 +65,7 @@ impl StatusSet {
                 None => (num(part)?, num(part)?),
             };
             if range.0 > range.1 {
-                return Err(format!("{part:?} is an empty range"));
+                return Err(StatusSetError::Empty(part.to_string()));
             }
             ranges.push(range);
         }
@@ -243,7 +252,7 @@ impl HttpSinkSpec {
         };
         let statuses = StatusSet::parse(raw.retry_on_status_codes.as_deref().unwrap_or("400-"))
             .unwrap_or_else(|e| {
-                problem("retry.on.status.codes", e);
+                problem("retry.on.status.codes", e.to_string());
                 StatusSet(Vec::new())
             });
         let on_error = match raw

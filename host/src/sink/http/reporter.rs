@@ -56,7 +56,16 @@ pub mod header {
     pub const URL: &str = "url";
 }
 
-/// A started reporter.
+/// A report the reporter topic did not take.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to {topic:?}: {error}")]
+pub struct ReportError {
+    pub topic: String,
+    pub error: rdkafka::error::KafkaError,
+}
+
+/// A started reporter: writes Confluent's success and error reports to
+/// their topics.
 pub struct HttpReporter {
     producer: FutureProducer,
     spec: ReporterSpec,
@@ -97,7 +106,7 @@ impl HttpReporter {
     }
 
     /// Reports a request that succeeded, once per record it carried.
-    pub async fn delivered(&self, records: &[&Record], d: &Delivered) -> Result<(), String> {
+    pub async fn delivered(&self, records: &[&Record], d: &Delivered) -> Result<(), ReportError> {
         let Some(topic) = &self.spec.result else {
             return Ok(());
         };
@@ -116,7 +125,7 @@ impl HttpReporter {
         records: &[&Record],
         url: &str,
         e: &DeliveryError,
-    ) -> Result<(), String> {
+    ) -> Result<(), ReportError> {
         let Some(topic) = &self.spec.error else {
             return Ok(());
         };
@@ -173,7 +182,7 @@ impl HttpReporter {
         records: &[&Record],
         value: impl Fn(&Record) -> Vec<u8>,
         extra: impl Fn(&Record) -> Vec<(&'static str, Option<Vec<u8>>)>,
-    ) -> Result<(), String> {
+    ) -> Result<(), ReportError> {
         let reports: Vec<(Vec<u8>, OwnedHeaders)> = records
             .iter()
             .map(|r| {
@@ -212,7 +221,10 @@ impl HttpReporter {
             self.producer.send(record, Duration::from_secs(60))
         });
         for result in join_all(sends).await {
-            result.map_err(|(e, _)| format!("cannot write to {topic:?}: {e}"))?;
+            result.map_err(|(error, _)| ReportError {
+                topic: topic.to_string(),
+                error,
+            })?;
         }
         Ok(())
     }

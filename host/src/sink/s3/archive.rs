@@ -108,13 +108,13 @@ impl S3Sink {
             });
             let (timestamp, encoded) = match placed {
                 Ok(p) => p,
-                Err(message) => {
+                Err(e) => {
                     settle.rejected(
                         origin,
                         SinkFailure {
                             sink: "s3",
                             class: PARTITION_EXCEPTION,
-                            message,
+                            message: e.to_string(),
                         },
                     );
                     continue;

@@ -385,7 +385,7 @@ fn partitioner<F>(
     let format = match PathFormat::parse(&pattern) {
         Ok(f) => f,
         Err(e) => {
-            problem("path.format", e);
+            problem("path.format", e.to_string());
             return None;
         }
     };

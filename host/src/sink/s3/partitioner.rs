@@ -51,21 +51,25 @@ impl Partitioner {
     }
 
     /// The record's time, for time-based partitioners; `now` is the wall clock in ms.
-    pub fn timestamp(&self, record: &Record, now: i64) -> Result<Option<i64>, String> {
+    pub fn timestamp(&self, record: &Record, now: i64) -> Result<Option<i64>, PartitionError> {
         match self.extractor() {
             None => Ok(None),
             Some(Extractor::Wallclock) => Ok(Some(now)),
-            Some(Extractor::Record) => record.timestamp.map(Some).ok_or_else(|| {
-                "the record has no timestamp (timestamp.extractor=Record)".to_string()
-            }),
+            Some(Extractor::Record) => record
+                .timestamp
+                .map(Some)
+                .ok_or(PartitionError::NoTimestamp),
             Some(Extractor::RecordField(field)) => {
                 let value = json_value(record)?;
                 let v = lookup(&value, field)
                     .filter(|v| !v.is_null())
-                    .ok_or_else(|| format!("the value has no field {field:?} (timestamp.field)"))?;
+                    .ok_or_else(|| PartitionError::NoTimeField(field.clone()))?;
                 timestamp_of(v)
                     .map(Some)
-                    .map_err(|e| format!("timestamp.field {field:?}: {e}"))
+                    .map_err(|reason| PartitionError::BadTime {
+                        field: field.clone(),
+                        reason,
+                    })
             }
         }
     }
@@ -76,7 +80,7 @@ impl Partitioner {
         record: &Record,
         timestamp: Option<i64>,
         directory_delim: &str,
-    ) -> Result<String, String> {
+    ) -> Result<String, PartitionError> {
         match self {
             Partitioner::Default => Ok(format!("partition={}", record.partition)),
             Partitioner::Field(fields) => {
@@ -84,27 +88,19 @@ impl Partitioner {
                 let mut parts = Vec::with_capacity(fields.len());
                 for field in fields {
                     let rendered = match lookup(&value, field) {
-                        None => {
-                            return Err(format!(
-                                "the value has no field {field:?} (partition.field.name)"
-                            ));
-                        }
+                        None => return Err(PartitionError::NoField(field.clone())),
                         Some(Value::String(s)) => s.clone(),
                         Some(v @ (Value::Number(_) | Value::Bool(_) | Value::Null)) => {
                             v.to_string()
                         }
-                        Some(_) => {
-                            return Err(format!(
-                                "field {field:?} is an object or array: partition fields must be strings, numbers or booleans"
-                            ));
-                        }
+                        Some(_) => return Err(PartitionError::NotScalar(field.clone())),
                     };
                     parts.push(format!("{field}={rendered}"));
                 }
                 Ok(parts.join(directory_delim))
             }
             Partitioner::Time(t) => {
-                let ts = timestamp.ok_or("no record time")?;
+                let ts = timestamp.ok_or(PartitionError::NoTimestamp)?;
                 Ok(t.format.format(&floor_local(ts, t.duration_ms, t.timezone)))
             }
         }
@@ -130,16 +126,36 @@ fn utc(ms: i64) -> DateTime<chrono::Utc> {
 }
 
 /// The record's value as JSON: the converter must have produced JSON.
-fn json_value(record: &Record) -> Result<Value, String> {
-    let bytes = record
-        .value
-        .as_deref()
-        .ok_or("the value is null: it has no fields")?;
+fn json_value(record: &Record) -> Result<Value, PartitionError> {
+    let bytes = record.value.as_deref().ok_or(PartitionError::NullValue)?;
     if record.value_kind == ValueKind::Text {
-        return Err("the value is text, not a JSON object: use the json converter".into());
+        return Err(PartitionError::Text);
     }
-    serde_json::from_slice(bytes)
-        .map_err(|e| format!("the value is not JSON ({e}): use the json converter"))
+    serde_json::from_slice(bytes).map_err(PartitionError::NotJson)
+}
+
+/// Why a record has no place in the partitioner's paths; the record goes
+/// to the error handling (`errors.tolerance`, the dead letter queue).
+#[derive(Debug, thiserror::Error)]
+pub enum PartitionError {
+    #[error("the record has no timestamp (timestamp.extractor=Record)")]
+    NoTimestamp,
+    #[error("the value has no field {0:?} (timestamp.field)")]
+    NoTimeField(String),
+    #[error("timestamp.field {field:?}: {reason}")]
+    BadTime { field: String, reason: String },
+    #[error("the value has no field {0:?} (partition.field.name)")]
+    NoField(String),
+    #[error(
+        "field {0:?} is an object or array: partition fields must be strings, numbers or booleans"
+    )]
+    NotScalar(String),
+    #[error("the value is null: it has no fields")]
+    NullValue,
+    #[error("the value is text, not a JSON object: use the json converter")]
+    Text,
+    #[error("the value is not JSON ({0}): use the json converter")]
+    NotJson(serde_json::Error),
 }
 
 /// The value at a dotted path of a JSON object.
@@ -245,16 +261,14 @@ mod tests {
         let p = Partitioner::Field(vec!["region".into(), "a.tier".into()]);
         let r = json(r#"{"region":"eu","a":{"tier":3}}"#);
         assert_eq!(p.encode(&r, None, "/").unwrap(), "region=eu/a.tier=3");
-        assert!(
-            p.encode(&json(r#"{"a":{"tier":3}}"#), None, "/")
-                .unwrap_err()
-                .contains("\"region\"")
-        );
-        assert!(
-            p.encode(&json("[1"), None, "/")
-                .unwrap_err()
-                .contains("not JSON")
-        );
+        assert!(matches!(
+            p.encode(&json(r#"{"a":{"tier":3}}"#), None, "/").unwrap_err(),
+            PartitionError::NoField(f) if f == "region"
+        ));
+        assert!(matches!(
+            p.encode(&json("[1"), None, "/").unwrap_err(),
+            PartitionError::NotJson(_)
+        ));
     }
 
     #[test]
@@ -274,11 +288,10 @@ mod tests {
             );
         }
         assert!(p.timestamp(&json(r#"{"ts":"yesterday"}"#), 0).is_err());
-        assert!(
-            p.timestamp(&json(r#"{"x":1}"#), 0)
-                .unwrap_err()
-                .contains("\"ts\"")
-        );
+        assert!(matches!(
+            p.timestamp(&json(r#"{"x":1}"#), 0).unwrap_err(),
+            PartitionError::NoTimeField(f) if f == "ts"
+        ));
     }
 
     #[test]

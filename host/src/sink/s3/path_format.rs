@@ -41,10 +41,21 @@ const DAYS: [&str; 7] = [
 /// day of week, hours, minutes, seconds, fraction, half-day, era.
 const SUPPORTED: &str = "yYuxMdDwEeHkhKmsSaG";
 
+/// Why a `path.format` pattern cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    #[error("{pattern:?}: a quote is not closed")]
+    OpenQuote { pattern: String },
+    #[error(
+        "{pattern:?}: pattern letter '{letter}' is not supported (supported: {SUPPORTED}); quote literal text, as in 'year'=YYYY"
+    )]
+    Letter { pattern: String, letter: char },
+}
+
 impl PathFormat {
     /// Parses a Joda pattern: letters are fields, `'…'` is literal text
     /// (`''` a quote), anything else is copied.
-    pub fn parse(pattern: &str) -> Result<Self, String> {
+    pub fn parse(pattern: &str) -> Result<Self, PatternError> {
         let mut tokens = Vec::new();
         let mut chars = pattern.chars().peekable();
         let mut literal = String::new();
@@ -63,14 +74,19 @@ impl PathFormat {
                         }
                         Some('\'') => break,
                         Some(c) => literal.push(c),
-                        None => return Err(format!("{pattern:?}: a quote is not closed")),
+                        None => {
+                            return Err(PatternError::OpenQuote {
+                                pattern: pattern.to_string(),
+                            });
+                        }
                     }
                 }
             } else if c.is_ascii_alphabetic() {
                 if !SUPPORTED.contains(c) {
-                    return Err(format!(
-                        "{pattern:?}: pattern letter '{c}' is not supported (supported: {SUPPORTED}); quote literal text, as in 'year'=YYYY"
-                    ));
+                    return Err(PatternError::Letter {
+                        pattern: pattern.to_string(),
+                        letter: c,
+                    });
                 }
                 let mut count = 1;
                 while chars.peek() == Some(&c) {
@@ -194,10 +210,17 @@ mod tests {
 
     #[test]
     fn unknown_letters_and_open_quotes_are_refused() {
-        assert!(PathFormat::parse("year=YYYY").unwrap_err().contains("'r'"));
+        assert_eq!(
+            PathFormat::parse("year=YYYY").unwrap_err(),
+            PatternError::Letter {
+                pattern: "year=YYYY".into(),
+                letter: 'r'
+            }
+        );
         assert!(
             PathFormat::parse("'year=YYYY")
                 .unwrap_err()
+                .to_string()
                 .contains("quote")
         );
     }
