@@ -102,31 +102,23 @@ fn segments(path: &serde_path_to_error::Path) -> Vec<Segment> {
 /// sink enum is tagged by `type`, which hides the path from a whole-tree
 /// deserialization, so each sink is deserialized as its own type here.
 fn sink_type_errors(tree: &toml::Value) -> Vec<Problem> {
-    fn check<T: serde::de::DeserializeOwned>(i: usize, sink: toml::Table) -> Option<Problem> {
-        serde_path_to_error::deserialize::<_, T>(toml::Value::Table(sink))
-            .err()
-            .map(|e| {
-                let mut path = vec![
-                    Segment::Key("connectors".into()),
-                    Segment::Index(i),
-                    Segment::Key("sink".into()),
-                ];
-                path.extend(segments(e.path()));
-                Problem::in_document(&path, e.inner().message())
-            })
-    }
     let connectors = tree.get("connectors").and_then(toml::Value::as_array);
     let mut problems = Vec::new();
     for (i, c) in connectors.into_iter().flatten().enumerate() {
         let Some(mut sink) = c.get("sink").and_then(toml::Value::as_table).cloned() else {
             continue;
         };
-        let problem = match sink.remove("type").as_ref().and_then(toml::Value::as_str) {
-            Some("http") => check::<crate::sink::http::RawHttpSink<raw::RawPlugin>>(i, sink),
-            Some("s3") => check::<crate::sink::s3::RawS3Sink<raw::RawPlugin>>(i, sink),
-            _ => None,
-        };
-        problems.extend(problem);
+        let kind = sink.remove("type");
+        let kind = kind.as_ref().and_then(toml::Value::as_str).unwrap_or("");
+        if let Some((path, message)) = crate::sink::type_error::<raw::RawPlugin>(kind, sink) {
+            let mut at = vec![
+                Segment::Key("connectors".into()),
+                Segment::Index(i),
+                Segment::Key("sink".into()),
+            ];
+            at.extend(segments(&path));
+            problems.push(Problem::in_document(&at, message));
+        }
     }
     problems
 }

@@ -167,18 +167,8 @@ pub struct RawPlugin {
     pub dirs: Vec<String>,
 }
 
-/// A sink; `type` selects which.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum RawSink {
-    /// Confluent HTTP Sink's options. Example: `sink = { type = "http", "http.api.url" = "https://…" }`.
-    #[serde(rename = "http")]
-    Http(crate::sink::http::RawHttpSink<RawPlugin>),
-    /// Confluent S3 Sink's options. Example:
-    /// `sink = { type = "s3", "s3.bucket.name" = "archive", "flush.size" = 1000 }`.
-    #[serde(rename = "s3")]
-    S3(crate::sink::s3::RawS3Sink<RawPlugin>),
-}
+/// A sink as written, its formatter a [`RawPlugin`]; see [`crate::sink::RawSink`].
+pub type RawSink = crate::sink::RawSink<RawPlugin>;
 
 /// A string, or a list of strings.
 #[derive(Debug, Deserialize)]

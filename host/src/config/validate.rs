@@ -6,16 +6,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::kafka;
-use super::raw::{RawConnector, RawManifest, RawPlugin, RawSink, StringOrList};
+use super::raw::{RawConnector, RawManifest, RawPlugin, StringOrList};
 use crate::errors::ErrorPolicy;
 use crate::plugin::{
     DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CPU_DEADLINE_MS, DEFAULT_MEMORY_MIB, DirGrant, Grants, Limits,
     Sandbox,
 };
 use crate::problem::Problem;
-use crate::sink::SinkSpec;
-use crate::sink::http::config::HttpSinkSpec;
-use crate::sink::s3::config::S3SinkSpec;
+use crate::sink::{CheckedSink, SinkSpec};
 
 /// A checked manifest.
 #[derive(Clone, Debug)]
@@ -222,18 +220,11 @@ fn connector(
         problems.extend(e);
         Default::default()
     });
-    let (sink, formatter_raw, default_formatter) = match &c.sink {
-        RawSink::Http(http) => (
-            HttpSinkSpec::from_raw(&c.name, http, problems).map(SinkSpec::Http),
-            http.formatter.as_ref(),
-            "json-batch",
-        ),
-        RawSink::S3(s3) => (
-            S3SinkSpec::from_raw(s3, problems).map(SinkSpec::S3),
-            s3.formatter.as_ref(),
-            s3_default_formatter(s3.format_class.as_deref(), problems),
-        ),
-    };
+    let CheckedSink {
+        spec: sink,
+        formatter: formatter_raw,
+        default_formatter,
+    } = c.sink.check(&c.name, problems);
     let plugin =
         |raw: Option<&RawPlugin>, default: &str, role: String, problems: &mut Vec<Problem>| {
             plugin_spec(raw, default, role, plugin_dir, problems)
@@ -260,19 +251,10 @@ fn connector(
         "sink.formatter".into(),
         problems,
     );
-    if let RawSink::S3(s3) = &c.sink
-        && formatter.name == "bytearray"
-    {
-        // Confluent keeps these on the connector: hand them to the formatter.
-        for (key, value) in [
-            ("format.bytearray.separator", &s3.bytearray_separator),
-            ("format.bytearray.extension", &s3.bytearray_extension),
-        ] {
-            if let Some(v) = value
-                && !formatter.config.iter().any(|(k, _)| k == key)
-            {
-                formatter.config.push((key.to_string(), v.clone()));
-            }
+    // Confluent keeps some on the connector: hand them to the formatter.
+    for (key, value) in c.sink.formatter_options(&formatter.name) {
+        if !formatter.config.iter().any(|(k, _)| k == key) {
+            formatter.config.push((key.to_string(), value));
         }
     }
     (problems.len() == before).then(|| ConnectorSpec {
@@ -290,25 +272,6 @@ fn connector(
         formatter,
         errors,
     })
-}
-
-/// The formatter Confluent's `format.class` stands for.
-fn s3_default_formatter(format_class: Option<&str>, problems: &mut Vec<Problem>) -> &'static str {
-    let Some(class) = format_class else {
-        return "jsonl";
-    };
-    match class.rsplit('.').next().unwrap_or(class) {
-        "JsonFormat" => "jsonl",
-        "ByteArrayFormat" => "bytearray",
-        other => {
-            problems.push(Problem::option(
-                "sink",
-                "format.class",
-                format!("{other} has no Sluice formatter (JsonFormat → jsonl and ByteArrayFormat → bytearray do); name a formatter plugin with sink.formatter"),
-            ));
-            "jsonl"
-        }
-    }
 }
 
 fn plugin_spec(

@@ -22,6 +22,92 @@ use http::config::HttpSinkSpec;
 use s3::S3Sink;
 use s3::config::S3SinkSpec;
 
+/// A sink as written; `type` selects which. `F` is how a formatter plugin
+/// is written (the manifest's plugin table).
+#[derive(Debug, serde::Deserialize)]
+#[serde(tag = "type", deny_unknown_fields)]
+pub enum RawSink<F> {
+    /// Confluent HTTP Sink's options. Example: `sink = { type = "http", "http.api.url" = "https://…" }`.
+    #[serde(rename = "http")]
+    Http(http::RawHttpSink<F>),
+    /// Confluent S3 Sink's options. Example:
+    /// `sink = { type = "s3", "s3.bucket.name" = "archive", "flush.size" = 1000 }`.
+    #[serde(rename = "s3")]
+    S3(s3::RawS3Sink<F>),
+}
+
+/// What checking a raw sink gives: the sink (when it has no problem), the
+/// formatter it names, and the formatter it takes when it names none.
+pub struct CheckedSink<'a, F> {
+    pub spec: Option<SinkSpec>,
+    pub formatter: Option<&'a F>,
+    pub default_formatter: &'static str,
+}
+
+impl<F> RawSink<F> {
+    /// Checks the sink of connector `connector` (pure: no I/O, no
+    /// environment); problems are pushed with the option they concern.
+    pub fn check(
+        &self,
+        connector: &str,
+        problems: &mut Vec<crate::problem::Problem>,
+    ) -> CheckedSink<'_, F> {
+        match self {
+            RawSink::Http(http) => CheckedSink {
+                spec: HttpSinkSpec::from_raw(connector, http, problems).map(SinkSpec::Http),
+                formatter: http.formatter.as_ref(),
+                default_formatter: "json-batch",
+            },
+            RawSink::S3(raw) => CheckedSink {
+                spec: S3SinkSpec::from_raw(raw, problems).map(SinkSpec::S3),
+                formatter: raw.formatter.as_ref(),
+                default_formatter: s3::config::default_formatter(
+                    raw.format_class.as_deref(),
+                    problems,
+                ),
+            },
+        }
+    }
+
+    /// Options the sink hands to its formatter `formatter` that Confluent
+    /// keeps on the connector (the S3 sink's `format.bytearray.*`).
+    pub fn formatter_options(&self, formatter: &str) -> Vec<(&'static str, String)> {
+        match self {
+            RawSink::S3(s3) if formatter == "bytearray" => [
+                ("format.bytearray.separator", &s3.bytearray_separator),
+                ("format.bytearray.extension", &s3.bytearray_extension),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v.clone()?)))
+            .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The type error of sink table `sink` (without its `type`) of kind
+/// `kind`, with the path of the key inside the sink; `None` when its types
+/// are right. The sink enum is tagged by `type`, which hides the path from a
+/// whole-manifest deserialization, so each sink is deserialized as its own
+/// type here.
+pub fn type_error<F: serde::de::DeserializeOwned>(
+    kind: &str,
+    sink: toml::Table,
+) -> Option<(serde_path_to_error::Path, String)> {
+    fn check<T: serde::de::DeserializeOwned>(
+        sink: toml::Table,
+    ) -> Option<(serde_path_to_error::Path, String)> {
+        serde_path_to_error::deserialize::<_, T>(toml::Value::Table(sink))
+            .err()
+            .map(|e| (e.path().clone(), e.inner().message().to_string()))
+    }
+    match kind {
+        "http" => check::<http::RawHttpSink<F>>(sink),
+        "s3" => check::<s3::RawS3Sink<F>>(sink),
+        _ => None,
+    }
+}
+
 /// A connector's sink, checked.
 #[derive(Clone, Debug)]
 pub enum SinkSpec {

@@ -422,6 +422,28 @@ fn partitioner<F>(
     }))
 }
 
+/// The formatter Confluent's `format.class` stands for.
+pub fn default_formatter(
+    format_class: Option<&str>,
+    problems: &mut Vec<crate::problem::Problem>,
+) -> &'static str {
+    let Some(class) = format_class else {
+        return "jsonl";
+    };
+    match class.rsplit('.').next().unwrap_or(class) {
+        "JsonFormat" => "jsonl",
+        "ByteArrayFormat" => "bytearray",
+        other => {
+            problems.push(crate::problem::Problem::option(
+                "sink",
+                "format.class",
+                format!("{other} has no Sluice formatter (JsonFormat → jsonl and ByteArrayFormat → bytearray do); name a formatter plugin with sink.formatter"),
+            ));
+            "jsonl"
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
