@@ -134,9 +134,8 @@ pub fn invalid_message(problems: &[Problem]) -> String {
 }
 
 impl WorkerError {
-    /// Connector `name`'s config is invalid as a whole, for `why`.
-    pub fn invalid(name: &str, why: impl Into<String>) -> Self {
-        let _ = name;
+    /// The connector's config is invalid as a whole, for `why`.
+    pub fn invalid(why: impl Into<String>) -> Self {
         WorkerError::Invalid(vec![Problem::new("", why)])
     }
 }

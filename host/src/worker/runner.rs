@@ -77,11 +77,11 @@ impl Runner {
         };
         match crate::config::build(&self.runtime, &manifest).await {
             Ok(mut built) if !built.is_empty() => Ok(built.remove(0)),
-            Ok(_) => Err(WorkerError::invalid(&spec.name, "no connector was built")),
+            Ok(_) => Err(WorkerError::invalid("no connector was built")),
             Err(crate::config::ManifestError::Invalid { problems, .. }) => {
                 Err(WorkerError::Invalid(super::manifest_problems(&problems)))
             }
-            Err(e) => Err(WorkerError::invalid(&spec.name, e.to_string())),
+            Err(e) => Err(WorkerError::invalid(e.to_string())),
         }
     }
 

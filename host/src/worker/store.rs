@@ -29,8 +29,10 @@ pub enum StoreError {
     Status { topic: String, message: String },
     #[error("cannot write to the config topic {topic}: {message}")]
     Write { topic: String, message: String },
-    #[error("the config topic {topic} was not read back within {}s", READ_BACK_TIMEOUT.as_secs())]
-    NotReadBack { topic: String },
+    /// Written, but not applied in time: the worker is stuck on an earlier
+    /// change (a connector slow to stop), or the topic cannot be read.
+    #[error("{log} was not applied within {}s: the worker is busy with an earlier change or cannot read the log; retry, and see the worker's log", READ_BACK_TIMEOUT.as_secs())]
+    NotReadBack { log: String },
     #[error("the worker stopped applying connector changes")]
     Stopped,
 }
@@ -311,7 +313,7 @@ impl ConfigStore {
 
     /// Appends one change and waits until this worker has applied it.
     async fn append(&self, change: ConfigChange) -> Result<(), StoreError> {
-        let (wanted, topic) = match &self.backend {
+        let (wanted, described) = match &self.backend {
             Backend::Topic { producer, topic } => {
                 let (key, payload) = encode(&change);
                 let mut record: FutureRecord<'_, str, Vec<u8>> = FutureRecord::to(topic).key(&key);
@@ -325,7 +327,7 @@ impl ConfigStore {
                         topic: topic.clone(),
                         message: e.to_string(),
                     })?;
-                (delivered.offset + 1, topic.as_str())
+                (delivered.offset + 1, format!("the config topic {topic}"))
             }
             Backend::Memory { changes } => {
                 let mut log = changes.lock().unwrap_or_else(|p| p.into_inner());
@@ -334,15 +336,13 @@ impl ConfigStore {
                 log.1
                     .send((change, next))
                     .map_err(|_| StoreError::Stopped)?;
-                (next, "")
+                (next, "this worker's config log".to_string())
             }
         };
         let mut applied = self.applied.clone();
         tokio::time::timeout(READ_BACK_TIMEOUT, applied.wait_for(|a| *a >= wanted))
             .await
-            .map_err(|_| StoreError::NotReadBack {
-                topic: topic.to_string(),
-            })?
+            .map_err(|_| StoreError::NotReadBack { log: described })?
             .map_err(|_| StoreError::Stopped)?;
         Ok(())
     }
