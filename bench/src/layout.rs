@@ -1,21 +1,21 @@
 //! The layout benchmark: what one plugin call costs per record, for 1 KiB
-//! JSON records at batch sizes 1, 100, 500 and 1000:
-//! - `identity`: records in and back out unchanged, the boundary's cost alone,
-//!   through the contract's arena layout (the `drop` plugin keeping every
-//!   record), a nested `list<record>` layout (a bench-only plugin), and the
-//!   same `drop` code compiled natively;
-//! - `insert-field`: parse, add fields, serialise, through the arena layout
-//!   and natively (the same plugin crate), to isolate the Wasm cost.
+//! JSON records at batch sizes 1, 100, 500 and 1000, through each contract
+//! version's layout side by side:
+//! - `identity`: records in and back out unchanged, the boundary's cost alone:
+//!   the `drop` plugin keeping every record built for contract 0.1 (arena
+//!   layout, `list<record>` index, every record copied back out) and for 0.2
+//!   (flat index, "unchanged" answered without a copy), a nested
+//!   `list<record>` layout (a bench-only plugin), and the same `drop` code
+//!   compiled natively;
+//! - `insert-field`: parse, add fields, serialise, for 0.1, 0.2 and natively
+//!   (the same plugin crate), to isolate the Wasm cost.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
 use serde::Serialize;
-use sluice::plugin::{Limits, Runtime, TransformOutcome};
-use sluice::record::{Header, Record};
-use sluice_sdk::{Transform, batch as sdk_batch, wit as sdk_wit};
+use sluice::plugin::{ConfiguredPlugin, Limits, Runtime, TransformOutcome};
 
 use crate::nested::NestedIdentity;
 use crate::records::json_records;
@@ -49,6 +49,7 @@ const ROUNDS: usize = 3;
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let target = crate::target_dir();
     let plugins = target.join("plugins");
+    let plugins_v0_1 = target.join("plugins-v0.1");
     let bench_plugins = target.join("bench-plugins");
     let total = if args.quick { 2_000 } else { args.records };
     let records = json_records(total);
@@ -67,25 +68,32 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         ("static.field".to_string(), "source".to_string()),
         ("static.value".to_string(), "sluice".to_string()),
     ];
-    let drop_wasm = rt
-        .configure(
-            rt.load(&plugins.join("drop.wasm")).await?,
-            keep_all.clone(),
-            Limits::default(),
+    let wasm = async |dir: &std::path::Path, name: &str, config: &Vec<(String, String)>| {
+        let plugin = rt.load(&dir.join(name)).await?;
+        anyhow::Ok(
+            rt.configure(plugin, config.clone(), Limits::default())
+                .await?,
         )
-        .await?;
-    let insert_wasm = rt
-        .configure(
-            rt.load(&plugins.join("insert-field.wasm")).await?,
-            insert_cfg.clone(),
-            Limits::default(),
-        )
-        .await?;
+    };
+    let drop_v1 = wasm(&plugins_v0_1, "drop.wasm", &keep_all).await?;
+    let drop_v2 = wasm(&plugins, "drop.wasm", &keep_all).await?;
+    let insert_v1 = wasm(&plugins_v0_1, "insert-field.wasm", &insert_cfg).await?;
+    let insert_v2 = wasm(&plugins, "insert-field.wasm", &insert_cfg).await?;
+    anyhow::ensure!(
+        drop_v1.contract() == sluice::plugin::Contract::V0_1
+            && drop_v2.contract() == sluice::plugin::Contract::V0_2,
+        "{} holds no 0.1 build of drop: run scripts/build-plugins",
+        plugins_v0_1.display()
+    );
     let mut nested = NestedIdentity::new(&bench_plugins.join("nested-layout.wasm")).await?;
-    let mut drop_native: sluice_plugin_drop::Drop =
-        sluice_sdk::configure(keep_all).map_err(anyhow::Error::msg)?;
-    let mut insert_native: sluice_plugin_insert_field::InsertField =
-        sluice_sdk::configure(insert_cfg).map_err(anyhow::Error::msg)?;
+    crate::native::register_all();
+    let native = |name: &str, config: &Vec<(String, String)>| {
+        let plugin = sluice::plugin::native::lookup(name)
+            .ok_or_else(|| anyhow::anyhow!("no native {name}"))?;
+        anyhow::Ok(ConfiguredPlugin::start_native(plugin, config.clone())?)
+    };
+    let drop_native = native("drop", &keep_all)?;
+    let insert_native = native("insert-field", &insert_cfg)?;
 
     let mut figures = Vec::new();
     for batch in [1usize, 100, 500, 1000] {
@@ -128,21 +136,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 });
             }};
         }
-        scenario!("identity", "arena", |chunk| drop_wasm
-            .transform(chunk)
-            .await?);
+        scenario!("identity", "0.1", |chunk| drop_v1.transform(chunk).await?);
+        scenario!("identity", "0.2", |chunk| drop_v2.transform(chunk).await?);
         scenario!("identity", "nested", |chunk| nested.call(chunk).await?);
-        scenario!("identity", "native", |chunk| native(
-            &mut drop_native,
-            chunk
-        ));
-        scenario!("insert-field", "arena", |chunk| insert_wasm
+        scenario!("identity", "native", |chunk| drop_native
             .transform(chunk)
             .await?);
-        scenario!("insert-field", "native", |chunk| native(
-            &mut insert_native,
-            chunk
-        ));
+        scenario!("insert-field", "0.1", |chunk| insert_v1
+            .transform(chunk)
+            .await?);
+        scenario!("insert-field", "0.2", |chunk| insert_v2
+            .transform(chunk)
+            .await?);
+        scenario!("insert-field", "native", |chunk| insert_native
+            .transform(chunk)
+            .await?);
     }
 
     print_table(&figures, bytes_per_record);
@@ -168,13 +176,17 @@ fn print_table(figures: &[Figure], bytes_per_record: f64) {
         "Per-record cost of one plugin call, {bytes_per_record:.0}-byte JSON values, µs/record (median of {ROUNDS} runs)\n"
     );
     println!(
-        "{:<13} {:>6} {:>9} {:>9} {:>9} {:>14} {:>14}",
-        "transform", "batch", "nested", "arena", "native", "nested/arena", "arena/native"
+        "{:<13} {:>6} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11}",
+        "transform", "batch", "nested", "0.1", "0.2", "native", "0.1/0.2", "0.2/native"
     );
     for t in ["identity", "insert-field"] {
         for b in [1, 100, 500, 1000] {
-            let (nested, arena, native) =
-                (get(t, "nested", b), get(t, "arena", b), get(t, "native", b));
+            let (nested, v1, v2, native) = (
+                get(t, "nested", b),
+                get(t, "0.1", b),
+                get(t, "0.2", b),
+                get(t, "native", b),
+            );
             let fmt = |v: f64| {
                 if v.is_nan() {
                     "-".to_string()
@@ -190,14 +202,15 @@ fn print_table(figures: &[Figure], bytes_per_record: f64) {
                 }
             };
             println!(
-                "{:<13} {:>6} {:>9} {:>9} {:>9} {:>14} {:>14}",
+                "{:<13} {:>6} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11}",
                 t,
                 b,
                 fmt(nested),
-                fmt(arena),
+                fmt(v1),
+                fmt(v2),
                 fmt(native),
-                ratio(nested, arena),
-                ratio(arena, native)
+                ratio(v1, v2),
+                ratio(v2, native)
             );
         }
     }
@@ -208,88 +221,4 @@ fn print_table(figures: &[Figure], bytes_per_record: f64) {
             f.transform, f.path, f.records_per_sec, f.mib_per_sec
         );
     }
-}
-
-/// The same plugin code called natively: host records into the SDK's batch,
-/// the SDK's batch loop, and the output back into host records, as the Wasm
-/// path does minus the boundary.
-fn native<T: Transform>(plugin: &mut T, records: &[Record]) -> Vec<TransformOutcome> {
-    let mut writer = sdk_batch::BatchWriter::with_capacity(records.len(), records.len() * 1100);
-    let mut headers = Vec::new();
-    for r in records {
-        headers.clear();
-        headers.extend(r.headers.iter().map(|h| sluice_sdk::Header {
-            name: &h.name,
-            value: h.value.as_deref(),
-        }));
-        writer.push_record(&sluice_sdk::Record {
-            topic: &r.topic,
-            partition: r.partition,
-            offset: r.offset,
-            timestamp: r.timestamp,
-            key: r.key.as_deref(),
-            key_kind: kind_to_sdk(r.key_kind),
-            value: r.value.as_deref(),
-            value_kind: kind_to_sdk(r.value_kind),
-            headers: &headers,
-        });
-    }
-    let out = sluice_sdk::run_transform(plugin, &writer.finish());
-    from_sdk(out, records)
-}
-
-fn kind_to_sdk(k: sluice::record::ValueKind) -> sluice_sdk::ValueKind {
-    match k {
-        sluice::record::ValueKind::Binary => sluice_sdk::ValueKind::Binary,
-        sluice::record::ValueKind::Text => sluice_sdk::ValueKind::Text,
-        sluice::record::ValueKind::Json => sluice_sdk::ValueKind::Json,
-    }
-}
-
-fn kind_from_sdk(k: sdk_wit::ValueKind) -> sluice::record::ValueKind {
-    match k {
-        sdk_wit::ValueKind::Binary => sluice::record::ValueKind::Binary,
-        sdk_wit::ValueKind::Text => sluice::record::ValueKind::Text,
-        sdk_wit::ValueKind::Json => sluice::record::ValueKind::Json,
-    }
-}
-
-fn from_sdk(out: sluice_sdk::TransformOutput, inputs: &[Record]) -> Vec<TransformOutcome> {
-    let data = Bytes::from(out.output.data);
-    let slice = |s: sdk_wit::Span| data.slice(s.start as usize..(s.start + s.len) as usize);
-    let mut outcomes = vec![TransformOutcome::Dropped; inputs.len()];
-    for (r, origin) in out.output.records.iter().zip(out.origins) {
-        let input = &inputs[origin as usize];
-        let topic = slice(r.topic);
-        let first = r.first_header as usize;
-        let record = Record {
-            topic: if topic == input.topic.as_bytes() {
-                input.topic.clone()
-            } else {
-                Arc::from(String::from_utf8_lossy(&topic).as_ref())
-            },
-            partition: r.partition,
-            offset: input.offset,
-            timestamp: r.timestamp,
-            key: r.key.map(slice),
-            key_kind: kind_from_sdk(r.key_kind),
-            value: r.value.map(slice),
-            value_kind: kind_from_sdk(r.value_kind),
-            headers: out.output.headers[first..first + r.header_count as usize]
-                .iter()
-                .map(|h| Header {
-                    name: String::from_utf8_lossy(&slice(h.name)).into_owned(),
-                    value: h.value.map(slice),
-                })
-                .collect(),
-        };
-        match &mut outcomes[origin as usize] {
-            TransformOutcome::Kept(v) => v.push(record),
-            slot => *slot = TransformOutcome::Kept(vec![record]),
-        }
-    }
-    for f in out.failures {
-        outcomes[f.input as usize] = TransformOutcome::Failed(f.message);
-    }
-    outcomes
 }

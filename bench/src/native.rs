@@ -112,17 +112,8 @@ impl<P: Converter + Send> NativeConverter for Instance<P> {
         let out = sluice_sdk::run_convert(&mut self.0, part, &batch_in(input));
         wire::Conversions {
             data: out.data,
-            items: out
-                .items
-                .into_iter()
-                .map(|i| match i {
-                    sluice_sdk::ConversionItem::Converted(span, kind) => {
-                        wire::Conversion::Converted((span_out(span), kind_out(kind.into())))
-                    }
-                    sluice_sdk::ConversionItem::Null => wire::Conversion::Null,
-                    sluice_sdk::ConversionItem::Failed => wire::Conversion::Failed,
-                })
-                .collect(),
+            items: out.items,
+            schemas: out.schemas,
             failures: failures_out(out.failures),
         }
     }
@@ -132,8 +123,12 @@ impl<P: Transform + Send> NativeTransform for Instance<P> {
     fn transform(&mut self, input: &wire::Batch) -> wire::Transformed {
         let out = sluice_sdk::run_transform(&mut self.0, &batch_in(input));
         wire::Transformed {
-            output: batch_out(out.output),
-            origins: out.origins,
+            output: wire::Batch {
+                data: out.output.data,
+                records: out.output.records,
+                headers: out.output.headers,
+                schemas: out.output.schemas,
+            },
             failures: failures_out(out.failures),
         }
     }
@@ -163,39 +158,9 @@ impl<P: Formatter + Send> NativeFormatter for Instance<P> {
         let out = sluice_sdk::run_encode(&mut self.0, &batch_in(input));
         wire::Encoded {
             data: out.data,
-            items: out.items.into_iter().map(|i| i.map(span_out)).collect(),
+            items: out.items,
             failures: failures_out(out.failures),
         }
-    }
-}
-
-fn span_in(s: wire::Span) -> wit::Span {
-    wit::Span {
-        start: s.start,
-        len: s.len,
-    }
-}
-
-fn span_out(s: wit::Span) -> wire::Span {
-    wire::Span {
-        start: s.start,
-        len: s.len,
-    }
-}
-
-fn kind_in(k: wire::ValueKind) -> wit::ValueKind {
-    match k {
-        wire::ValueKind::Binary => wit::ValueKind::Binary,
-        wire::ValueKind::Text => wit::ValueKind::Text,
-        wire::ValueKind::Json => wit::ValueKind::Json,
-    }
-}
-
-fn kind_out(k: wit::ValueKind) -> wire::ValueKind {
-    match k {
-        wit::ValueKind::Binary => wire::ValueKind::Binary,
-        wit::ValueKind::Text => wire::ValueKind::Text,
-        wit::ValueKind::Json => wire::ValueKind::Json,
     }
 }
 
@@ -204,60 +169,9 @@ fn kind_out(k: wit::ValueKind) -> wire::ValueKind {
 fn batch_in(b: &wire::Batch) -> wit::Batch {
     wit::Batch {
         data: b.data.clone(),
-        records: b
-            .records
-            .iter()
-            .map(|r| wit::Record {
-                topic: span_in(r.topic),
-                partition: r.partition,
-                offset: r.offset,
-                timestamp: r.timestamp,
-                key: r.key.map(span_in),
-                key_kind: kind_in(r.key_kind),
-                value: r.value.map(span_in),
-                value_kind: kind_in(r.value_kind),
-                first_header: r.first_header,
-                header_count: r.header_count,
-            })
-            .collect(),
-        headers: b
-            .headers
-            .iter()
-            .map(|h| wit::Header {
-                name: span_in(h.name),
-                value: h.value.map(span_in),
-            })
-            .collect(),
-    }
-}
-
-fn batch_out(b: wit::Batch) -> wire::Batch {
-    wire::Batch {
-        data: b.data,
-        records: b
-            .records
-            .into_iter()
-            .map(|r| wire::Record {
-                topic: span_out(r.topic),
-                partition: r.partition,
-                offset: r.offset,
-                timestamp: r.timestamp,
-                key: r.key.map(span_out),
-                key_kind: kind_out(r.key_kind),
-                value: r.value.map(span_out),
-                value_kind: kind_out(r.value_kind),
-                first_header: r.first_header,
-                header_count: r.header_count,
-            })
-            .collect(),
-        headers: b
-            .headers
-            .into_iter()
-            .map(|h| wire::Header {
-                name: span_out(h.name),
-                value: h.value.map(span_out),
-            })
-            .collect(),
+        records: b.records.clone(),
+        headers: b.headers.clone(),
+        schemas: b.schemas.clone(),
     }
 }
 

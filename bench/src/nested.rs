@@ -109,8 +109,10 @@ fn from_nested(reply: Reply, inputs: &[Record]) -> Vec<TransformOutcome> {
             timestamp: r.timestamp,
             key: r.key.map(Bytes::from),
             key_kind: input.key_kind,
+            key_schema: None,
             value: r.value.map(Bytes::from),
             value_kind: input.value_kind,
+            value_schema: None,
             headers: r
                 .headers
                 .into_iter()

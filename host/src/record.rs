@@ -24,6 +24,28 @@ pub struct Header {
     pub value: Option<Bytes>,
 }
 
+/// A Kafka Connect schema a key or value carries: the parsed schema and the
+/// JSON text it travels as (contract 0.2's schema tables). Records share it
+/// through an `Arc`, so a batch sends each schema once.
+#[derive(Debug, PartialEq)]
+pub struct Schema {
+    /// `JsonConverter`'s JSON form, as the plugin that made it wrote it.
+    pub text: Box<str>,
+    pub parsed: sluice_contract::schema::Schema,
+}
+
+impl Schema {
+    /// Reads a schema's JSON text.
+    pub fn parse(text: &str) -> Result<Self, sluice_contract::schema::SchemaError> {
+        Ok(Schema {
+            parsed: sluice_contract::schema::Schema::parse(text)?,
+            text: text.into(),
+        })
+    }
+}
+
+impl Eq for Schema {}
+
 /// A Kafka record on its way through the pipeline. Bytes are reference
 /// counted, so cloning and slicing never copy them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,9 +57,13 @@ pub struct Record {
     pub timestamp: Option<i64>,
     pub key: Option<Bytes>,
     pub key_kind: ValueKind,
+    /// The key's schema, once a schema-aware converter read one.
+    pub key_schema: Option<Arc<Schema>>,
     /// `None` is a tombstone.
     pub value: Option<Bytes>,
     pub value_kind: ValueKind,
+    /// The value's schema, once a schema-aware converter read one.
+    pub value_schema: Option<Arc<Schema>>,
     pub headers: Vec<Header>,
 }
 
@@ -51,8 +77,10 @@ impl Record {
             timestamp: None,
             key: None,
             key_kind: ValueKind::Binary,
+            key_schema: None,
             value,
             value_kind: ValueKind::Binary,
+            value_schema: None,
             headers: Vec::new(),
         }
     }

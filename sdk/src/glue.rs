@@ -1,22 +1,22 @@
-//! Export glue for wasm targets: wit-bindgen bindings of the three worlds and
-//! generic implementations of their exports over the SDK traits. Used through
-//! the `export_*!` macros; never by hand.
+//! Export glue for wasm targets: wit-bindgen bindings of contract 0.2's
+//! three worlds and generic implementations of their exports over the SDK
+//! traits. Used through the `export_*!` macros; never by hand.
 
-use std::any::Any;
-use std::cell::RefCell;
 use std::marker::PhantomData;
 
-use crate::config::{ConfigType, PluginInfo};
-use crate::plugin::{self, ConversionItem, Converter, Formatter, Part, Plugin, Transform};
+use crate::plugin::{Converter, Formatter, Part, Transform};
+use crate::run;
+use crate::state::{configure_state, with_state};
 use crate::wit;
 
 pub mod converter_world {
     wit_bindgen::generate!({
-        path: "../wit/sluice-plugin-0.1.0",
+        path: "../wit/sluice-plugin-0.2.0",
         world: "converter",
         with: {
-            "sluice:plugin/types@0.1.0": crate::wit::sluice::plugin::types,
-            "sluice:plugin/log@0.1.0": generate,
+            "sluice:plugin/types@0.2.0": crate::wit::sluice::plugin::types,
+            "sluice:plugin/log@0.2.0": generate,
+            "sluice:plugin/schema-registry@0.2.0": generate,
         },
         pub_export_macro: true,
         export_macro_name: "export",
@@ -27,11 +27,11 @@ pub mod converter_world {
 
 pub mod transform_world {
     wit_bindgen::generate!({
-        path: "../wit/sluice-plugin-0.1.0",
+        path: "../wit/sluice-plugin-0.2.0",
         world: "transform",
         with: {
-            "sluice:plugin/types@0.1.0": crate::wit::sluice::plugin::types,
-            "sluice:plugin/log@0.1.0": crate::glue::converter_world::sluice::plugin::log,
+            "sluice:plugin/types@0.2.0": crate::wit::sluice::plugin::types,
+            "sluice:plugin/log@0.2.0": crate::glue::converter_world::sluice::plugin::log,
         },
         pub_export_macro: true,
         export_macro_name: "export",
@@ -42,11 +42,12 @@ pub mod transform_world {
 
 pub mod formatter_world {
     wit_bindgen::generate!({
-        path: "../wit/sluice-plugin-0.1.0",
+        path: "../wit/sluice-plugin-0.2.0",
         world: "formatter",
         with: {
-            "sluice:plugin/types@0.1.0": crate::wit::sluice::plugin::types,
-            "sluice:plugin/log@0.1.0": crate::glue::converter_world::sluice::plugin::log,
+            "sluice:plugin/types@0.2.0": crate::wit::sluice::plugin::types,
+            "sluice:plugin/log@0.2.0": crate::glue::converter_world::sluice::plugin::log,
+            "sluice:plugin/schema-registry@0.2.0": crate::glue::converter_world::sluice::plugin::schema_registry,
         },
         pub_export_macro: true,
         export_macro_name: "export",
@@ -60,61 +61,7 @@ use converter_world::sluice::plugin::log as host_log;
 use formatter_world::exports::sluice::plugin::formatting as fm;
 use transform_world::exports::sluice::plugin::transformation as tf;
 
-thread_local! {
-    /// The configured plugin: one per instance, set by `configure`.
-    static STATE: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
-}
-
-fn configure_state<T: Plugin>(entries: Vec<(String, String)>) -> Result<(), String> {
-    let p = plugin::configure::<T>(entries)?;
-    STATE.with(|s| *s.borrow_mut() = Some(Box::new(p)));
-    Ok(())
-}
-
-fn with_state<T: Plugin, R>(f: impl FnOnce(&mut T) -> R) -> Result<R, String> {
-    STATE.with(|s| {
-        let mut s = s.borrow_mut();
-        match s.as_mut().and_then(|b| b.downcast_mut::<T>()) {
-            Some(p) => Ok(f(p)),
-            None => Err("the host called the plugin before `configure`".to_string()),
-        }
-    })
-}
-
-fn metadata(info: PluginInfo, kind: wit::PluginKind) -> wit::PluginMetadata {
-    wit::PluginMetadata {
-        name: info.name.into(),
-        version: info.version.into(),
-        kind,
-        description: info.description.into(),
-        config: info
-            .config
-            .iter()
-            .map(|k| wit::ConfigKey {
-                name: k.name.into(),
-                value_type: match k.value_type {
-                    ConfigType::String => wit::ConfigType::String,
-                    ConfigType::Integer => wit::ConfigType::Integer,
-                    ConfigType::Float => wit::ConfigType::Float,
-                    ConfigType::Boolean => wit::ConfigType::Boolean,
-                    ConfigType::List => wit::ConfigType::List,
-                },
-                default_value: k.default.map(Into::into),
-                required: k.required,
-                description: k.description.into(),
-            })
-            .collect(),
-    }
-}
-
-fn fail_all(n: usize, message: String) -> Vec<wit::Failure> {
-    (0..n as u32)
-        .map(|input| wit::Failure {
-            input,
-            message: message.clone(),
-        })
-        .collect()
-}
+crate::state::wire_helpers!(crate::wit);
 
 /// Sends a line to the host's log.
 pub(crate) fn log(level: crate::log::Level, message: &str) {
@@ -146,29 +93,25 @@ impl<T: Converter> cv::Guest for ConverterExport<T> {
             cv::Part::Key => Part::Key,
             cv::Part::Value => Part::Value,
         };
-        let out =
-            with_state::<T, _>(|p| plugin::run_convert(p, part, &input)).unwrap_or_else(|e| {
-                plugin::ConvertOutput {
-                    items: vec![ConversionItem::Failed; input.records.len()],
-                    failures: fail_all(input.records.len(), e),
-                    ..Default::default()
-                }
-            });
+        let out = with_state::<T, _>(|p| run::run_convert(p, part, &input))
+            .unwrap_or_else(|e| failed_conversions(&input, e));
         cv::Conversions {
             data: out.data,
-            items: out
-                .items
-                .into_iter()
-                .map(|i| match i {
-                    ConversionItem::Converted(span, kind) => {
-                        cv::Conversion::Converted((span, kind.into()))
-                    }
-                    ConversionItem::Null => cv::Conversion::Null,
-                    ConversionItem::Failed => cv::Conversion::Failed,
-                })
-                .collect(),
+            items: out.items,
+            schemas: out.schemas,
             failures: out.failures,
         }
+    }
+}
+
+fn failed_conversions(input: &wit::Batch, e: String) -> run::ConvertOutput {
+    let n = crate::flat::count(input);
+    let mut w = crate::flat::ConversionWriter::default();
+    (0..n).for_each(|_| w.failed());
+    run::ConvertOutput {
+        items: w.items,
+        failures: fail_all(n, e),
+        ..Default::default()
     }
 }
 
@@ -185,15 +128,14 @@ impl<T: Transform> tf::Guest for TransformExport<T> {
     }
 
     fn transform(input: wit::Batch) -> tf::Transformed {
-        let out = with_state::<T, _>(|p| plugin::run_transform(p, &input)).unwrap_or_else(|e| {
-            plugin::TransformOutput {
-                failures: fail_all(input.records.len(), e),
-                ..Default::default()
+        let out = with_state::<T, _>(|p| run::run_transform(p, &input)).unwrap_or_else(|e| {
+            run::TransformOutput {
+                output: crate::flat::Writer::default().finish(),
+                failures: fail_all(crate::flat::count(&input), e),
             }
         });
         tf::Transformed {
             output: out.output,
-            origins: out.origins,
             failures: out.failures,
         }
     }
@@ -228,10 +170,15 @@ impl<T: Formatter> fm::Guest for FormatterExport<T> {
         with_state::<T, _>(|p| p.trailer()).unwrap_or_default()
     }
     fn encode(input: wit::Batch) -> fm::Encoded {
-        let out = with_state::<T, _>(|p| plugin::run_encode(p, &input)).unwrap_or_else(|e| {
-            plugin::EncodeOutput {
-                items: vec![None; input.records.len()],
-                failures: fail_all(input.records.len(), e),
+        let out = with_state::<T, _>(|p| run::run_encode(p, &input)).unwrap_or_else(|e| {
+            let n = crate::flat::count(&input);
+            let mut items = Vec::new();
+            (0..n).for_each(|_| {
+                crate::flat::encoding(&mut items, sluice_contract::layout::EncodingItem::Failed)
+            });
+            run::EncodeOutput {
+                items,
+                failures: fail_all(n, e),
                 ..Default::default()
             }
         });

@@ -1,7 +1,23 @@
 //! JSON output for formatters: a record's value written as one JSON
-//! document, whatever the converter made of it.
+//! document, whatever the converter made of it, and with its schema in
+//! Kafka's `JsonConverter` envelope.
 
 use crate::{Record, ValueKind};
+
+/// Writes `record`'s value as Kafka's `JsonConverter` with
+/// `schemas.enable=true` writes it: `{"schema":…,"payload":…}`, the schema
+/// `null` when the value has none.
+pub fn write_envelope(record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), String> {
+    out.extend_from_slice(br#"{"schema":"#);
+    match record.value_schema {
+        Some(schema) => out.extend_from_slice(crate::schema::text(schema).as_bytes()),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(br#","payload":"#);
+    write_value(record, out)?;
+    out.push(b'}');
+    Ok(())
+}
 
 /// Writes `record`'s value to `out` as JSON: JSON values as they are,
 /// text as a JSON string, binary values only if they already are JSON,

@@ -61,29 +61,45 @@
 //! with `crate-type = ["cdylib", "rlib"]`, drop the `.wasm` into the plugin
 //! directory, and try it with `sluice plugin test add_topic.wasm --input records.jsonl`.
 
+//!
+//! ## Contract versions
+//!
+//! Plugins built with this SDK speak contract 0.2 (`sluice:plugin@0.2.0`):
+//! keys and values may carry a Kafka Connect [`schema`], and whatever a
+//! plugin gives back borrowed from its input is not copied out of it. Hosts
+//! before 0.2 cannot load them; build with the `contract-0-1` feature to
+//! target those (schemas are then dropped, and every record is copied).
+
 extern crate self as sluice_sdk;
 
-#[doc(hidden)]
-pub mod batch;
 mod config;
-#[cfg(target_family = "wasm")]
+#[doc(hidden)]
+pub mod flat;
+#[cfg(all(target_family = "wasm", not(feature = "contract-0-1")))]
 #[doc(hidden)]
 pub mod glue;
 pub mod json;
 pub mod log;
 mod plugin;
 mod record;
+mod run;
+pub mod schema;
+#[cfg(target_family = "wasm")]
+mod state;
 pub mod testing;
+#[doc(hidden)]
+pub mod v0_1;
 #[doc(hidden)]
 pub mod wit;
 
 pub use config::{Config, ConfigKey, ConfigType, PluginInfo};
 pub use plugin::{
-    ConversionItem, ConvertOutput, Converted, Converter, Emitter, EncodeOutput, FormatInfo,
-    Formatter, Part, Plugin, Transform, TransformOutput, configure, run_convert, run_encode,
-    run_transform,
+    Converted, Converter, Emitter, FormatInfo, Formatter, Part, Plugin, Transform, configure,
 };
 pub use record::{Header, HeaderOut, Record, RecordOut, ValueKind};
+pub use run::{
+    ConvertOutput, EncodeOutput, TransformOutput, run_convert, run_encode, run_transform,
+};
 
 #[doc(hidden)]
 pub mod __private {
@@ -91,6 +107,7 @@ pub mod __private {
 }
 
 /// Exports a [`Converter`] as the component's `converter` world (wasm builds only).
+#[cfg(not(feature = "contract-0-1"))]
 #[macro_export]
 macro_rules! export_converter {
     ($t:ty) => {
@@ -103,6 +120,7 @@ macro_rules! export_converter {
 }
 
 /// Exports a [`Transform`] as the component's `transform` world (wasm builds only).
+#[cfg(not(feature = "contract-0-1"))]
 #[macro_export]
 macro_rules! export_transform {
     ($t:ty) => {
@@ -115,6 +133,7 @@ macro_rules! export_transform {
 }
 
 /// Exports a [`Formatter`] as the component's `formatter` world (wasm builds only).
+#[cfg(not(feature = "contract-0-1"))]
 #[macro_export]
 macro_rules! export_formatter {
     ($t:ty) => {
@@ -122,6 +141,45 @@ macro_rules! export_formatter {
         const _: () = {
             type SluiceFormatterExport = $crate::glue::FormatterExport<$t>;
             $crate::glue::formatter_world::export!(SluiceFormatterExport with_types_in $crate::glue::formatter_world);
+        };
+    };
+}
+
+/// Exports a [`Converter`] as contract 0.1's `converter` world (wasm builds only).
+#[cfg(feature = "contract-0-1")]
+#[macro_export]
+macro_rules! export_converter {
+    ($t:ty) => {
+        #[cfg(target_family = "wasm")]
+        const _: () = {
+            type SluiceConverterExport = $crate::v0_1::glue::ConverterExport<$t>;
+            $crate::v0_1::glue::converter_world::export!(SluiceConverterExport with_types_in $crate::v0_1::glue::converter_world);
+        };
+    };
+}
+
+/// Exports a [`Transform`] as contract 0.1's `transform` world (wasm builds only).
+#[cfg(feature = "contract-0-1")]
+#[macro_export]
+macro_rules! export_transform {
+    ($t:ty) => {
+        #[cfg(target_family = "wasm")]
+        const _: () = {
+            type SluiceTransformExport = $crate::v0_1::glue::TransformExport<$t>;
+            $crate::v0_1::glue::transform_world::export!(SluiceTransformExport with_types_in $crate::v0_1::glue::transform_world);
+        };
+    };
+}
+
+/// Exports a [`Formatter`] as contract 0.1's `formatter` world (wasm builds only).
+#[cfg(feature = "contract-0-1")]
+#[macro_export]
+macro_rules! export_formatter {
+    ($t:ty) => {
+        #[cfg(target_family = "wasm")]
+        const _: () = {
+            type SluiceFormatterExport = $crate::v0_1::glue::FormatterExport<$t>;
+            $crate::v0_1::glue::formatter_world::export!(SluiceFormatterExport with_types_in $crate::v0_1::glue::formatter_world);
         };
     };
 }

@@ -15,8 +15,10 @@ pub enum Level {
 
 /// Logs `message` at `level`.
 pub fn log(level: Level, message: &str) {
-    #[cfg(target_family = "wasm")]
+    #[cfg(all(target_family = "wasm", not(feature = "contract-0-1")))]
     crate::glue::log(level, message);
+    #[cfg(all(target_family = "wasm", feature = "contract-0-1"))]
+    crate::v0_1::glue::log(level, message);
     #[cfg(not(target_family = "wasm"))]
     eprintln!("[{level:?}] {message}");
 }

@@ -1,16 +1,16 @@
 //! The three plugin traits, and the batch loops that drive them.
 //!
 //! A plugin implements one trait over single records; the `run_*` functions
-//! here walk a whole batch, catch each record's error on its own, and build
-//! the reply. The Wasm glue calls them, and so can native code (tests, the
-//! benchmark's native baseline).
+//! of [`crate::run`] walk a whole batch, catch each record's error on its
+//! own, and build the reply.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
-use crate::batch::{self, BatchWriter};
 use crate::config::{Config, PluginInfo};
+use crate::flat;
 use crate::record::{Record, RecordOut, ValueKind};
-use crate::wit;
+use crate::schema::Schema;
 
 /// What every plugin has: a description and a constructor from its config.
 pub trait Plugin: Sized + 'static {
@@ -29,11 +29,33 @@ pub enum Part {
     Value,
 }
 
-/// The result of converting one key or value.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The result of converting one key or value. Bytes borrowed from the
+/// input part (all of it, or a slice such as an envelope's payload) are not
+/// copied out of the plugin: the host keeps its own.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Converted<'a> {
     pub bytes: Cow<'a, [u8]>,
     pub kind: ValueKind,
+    /// The part's schema (a schema'd value is JSON in the form of
+    /// `JsonConverter`'s payload).
+    pub schema: Option<Arc<Schema>>,
+}
+
+impl<'a> Converted<'a> {
+    /// Converted bytes of `kind`, without a schema.
+    pub fn new(bytes: impl Into<Cow<'a, [u8]>>, kind: ValueKind) -> Self {
+        Converted {
+            bytes: bytes.into(),
+            kind,
+            schema: None,
+        }
+    }
+
+    /// The same, with a schema.
+    pub fn with_schema(mut self, schema: &Arc<Schema>) -> Self {
+        self.schema = Some(schema.clone());
+        self
+    }
 }
 
 /// Turns raw key or value bytes into typed bytes (Kafka Connect's `Converter`).
@@ -45,27 +67,57 @@ pub trait Converter: Plugin {
         record: &Record<'a>,
         input: Option<&'a [u8]>,
     ) -> Result<Option<Converted<'a>>, String>;
+
+    /// The schema of the null `convert` just answered (`Ok(None)`): a null
+    /// of an optional schema keeps its schema, as in Connect. None by default.
+    fn null_schema(&mut self, part: Part) -> Option<Arc<Schema>> {
+        let _ = part;
+        None
+    }
 }
 
 /// Collects what a transform emits for one input record.
 pub struct Emitter<'w> {
-    writer: &'w mut BatchWriter,
-    origins: &'w mut Vec<u32>,
-    input: u32,
-    offset: i64,
+    pub(crate) target: Target<'w>,
+    pub(crate) input: u32,
+    /// The input record, to tell what an emitted record kept of it.
+    pub(crate) record: Record<'w>,
+}
+
+/// Where emitted records go: contract 0.2's writer, or 0.1's.
+pub(crate) enum Target<'w> {
+    Flat(&'w mut flat::Writer),
+    #[cfg_attr(not(feature = "contract-0-1"), allow(dead_code))]
+    Arena {
+        writer: &'w mut crate::v0_1::batch::BatchWriter,
+        origins: &'w mut Vec<u32>,
+    },
 }
 
 impl Emitter<'_> {
-    /// Emits the input record unchanged.
+    /// Emits the input record unchanged; nothing is copied out of the
+    /// plugin. (`record` is the input, as passed to `transform`.)
     pub fn keep(&mut self, record: &Record<'_>) {
-        self.writer.push_record(record);
-        self.origins.push(self.input);
+        match &mut self.target {
+            Target::Flat(w) => w.keep(self.input, &self.record),
+            Target::Arena { writer, origins } => {
+                writer.push_record(record);
+                origins.push(self.input);
+            }
+        }
     }
 
-    /// Emits a new or changed record. Call it several times to split a record.
+    /// Emits a new or changed record. Call it several times to split a
+    /// record. Fields still borrowed from the input (see
+    /// [`Record::to_out`]) are not copied out of the plugin.
     pub fn emit(&mut self, record: &RecordOut<'_>) {
-        self.writer.push_out(record, self.offset);
-        self.origins.push(self.input);
+        match &mut self.target {
+            Target::Flat(w) => w.emit(record, &self.record, self.input),
+            Target::Arena { writer, origins } => {
+                writer.push_out(record, self.record.offset);
+                origins.push(self.input);
+            }
+        }
     }
 }
 
@@ -101,222 +153,19 @@ pub trait Formatter: Plugin {
         Vec::new()
     }
 
+    /// Whether this record's encoding is its value's bytes as they are
+    /// (a JSON value in a JSON body, for example): then `encode` is not
+    /// called and nothing is copied out of the plugin. False by default.
+    fn value_as_is(&self, record: &Record<'_>) -> bool {
+        let _ = record;
+        false
+    }
+
     /// Appends the encoding of one record to `out`, or fails that record.
     fn encode(&mut self, record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), String>;
-}
-
-/// What [`run_transform`] produced.
-#[derive(Debug)]
-pub struct TransformOutput {
-    pub output: wit::Batch,
-    pub origins: Vec<u32>,
-    pub failures: Vec<wit::Failure>,
-}
-
-impl Default for TransformOutput {
-    fn default() -> Self {
-        TransformOutput {
-            output: batch::empty(),
-            origins: Vec::new(),
-            failures: Vec::new(),
-        }
-    }
-}
-
-/// One converted key or value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConversionItem {
-    Converted(wit::Span, ValueKind),
-    Null,
-    Failed,
-}
-
-/// What [`run_convert`] produced: one item per input.
-#[derive(Debug, Default)]
-pub struct ConvertOutput {
-    pub data: Vec<u8>,
-    pub items: Vec<ConversionItem>,
-    pub failures: Vec<wit::Failure>,
-}
-
-/// What [`run_encode`] produced: one item per input, `None` for a failure.
-#[derive(Debug, Default)]
-pub struct EncodeOutput {
-    pub data: Vec<u8>,
-    pub items: Vec<Option<wit::Span>>,
-    pub failures: Vec<wit::Failure>,
 }
 
 /// Builds a plugin from key/value pairs, checking them against its INFO first.
 pub fn configure<P: Plugin>(entries: Vec<(String, String)>) -> Result<P, String> {
     P::configure(&Config::new(P::INFO, entries)?)
-}
-
-fn fail_all(n: usize, message: &str) -> Vec<wit::Failure> {
-    (0..n as u32)
-        .map(|input| wit::Failure {
-            input,
-            message: message.to_string(),
-        })
-        .collect()
-}
-
-/// Runs a transform over every record of `input`.
-pub fn run_transform<T: Transform>(plugin: &mut T, input: &wit::Batch) -> TransformOutput {
-    let headers = match batch::headers(input) {
-        Ok(h) => h,
-        Err(e) => {
-            return TransformOutput {
-                failures: fail_all(input.records.len(), &e.0),
-                ..Default::default()
-            };
-        }
-    };
-    let records = match batch::records(input, &headers) {
-        Ok(r) => r,
-        Err(e) => {
-            return TransformOutput {
-                failures: fail_all(input.records.len(), &e.0),
-                ..Default::default()
-            };
-        }
-    };
-    let mut writer =
-        BatchWriter::with_capacity(records.len(), input.data.len() + records.len() * 32);
-    let mut origins = Vec::with_capacity(records.len());
-    let mut failures = Vec::new();
-    for (i, record) in records.iter().enumerate() {
-        let mark = writer.mark();
-        let emitted_before = origins.len();
-        let mut out = Emitter {
-            writer: &mut writer,
-            origins: &mut origins,
-            input: i as u32,
-            offset: record.offset,
-        };
-        if let Err(message) = plugin.transform(record, &mut out) {
-            // A failed record emits nothing, even what it emitted before failing.
-            writer.rollback(mark);
-            origins.truncate(emitted_before);
-            failures.push(wit::Failure {
-                input: i as u32,
-                message,
-            });
-        }
-    }
-    TransformOutput {
-        output: writer.finish(),
-        origins,
-        failures,
-    }
-}
-
-/// Runs a converter over `part` of every record of `input`.
-pub fn run_convert<C: Converter>(plugin: &mut C, part: Part, input: &wit::Batch) -> ConvertOutput {
-    let n = input.records.len();
-    let headers = match batch::headers(input) {
-        Ok(h) => h,
-        Err(e) => {
-            return ConvertOutput {
-                items: vec![ConversionItem::Failed; n],
-                failures: fail_all(n, &e.0),
-                ..Default::default()
-            };
-        }
-    };
-    let records = match batch::records(input, &headers) {
-        Ok(r) => r,
-        Err(e) => {
-            return ConvertOutput {
-                items: vec![ConversionItem::Failed; n],
-                failures: fail_all(n, &e.0),
-                ..Default::default()
-            };
-        }
-    };
-    let mut data = Vec::with_capacity(input.data.len());
-    let mut items = Vec::with_capacity(n);
-    let mut failures = Vec::new();
-    for (i, record) in records.iter().enumerate() {
-        let bytes = match part {
-            Part::Key => record.key,
-            Part::Value => record.value,
-        };
-        items.push(match plugin.convert(part, record, bytes) {
-            Ok(Some(c)) => {
-                let start = data.len() as u32;
-                data.extend_from_slice(&c.bytes);
-                ConversionItem::Converted(
-                    wit::Span {
-                        start,
-                        len: c.bytes.len() as u32,
-                    },
-                    c.kind,
-                )
-            }
-            Ok(None) => ConversionItem::Null,
-            Err(message) => {
-                failures.push(wit::Failure {
-                    input: i as u32,
-                    message,
-                });
-                ConversionItem::Failed
-            }
-        });
-    }
-    ConvertOutput {
-        data,
-        items,
-        failures,
-    }
-}
-
-/// Runs a formatter over every record of `input`.
-pub fn run_encode<F: Formatter>(plugin: &mut F, input: &wit::Batch) -> EncodeOutput {
-    let n = input.records.len();
-    let headers = match batch::headers(input) {
-        Ok(h) => h,
-        Err(e) => {
-            return EncodeOutput {
-                items: vec![None; n],
-                failures: fail_all(n, &e.0),
-                ..Default::default()
-            };
-        }
-    };
-    let records = match batch::records(input, &headers) {
-        Ok(r) => r,
-        Err(e) => {
-            return EncodeOutput {
-                items: vec![None; n],
-                failures: fail_all(n, &e.0),
-                ..Default::default()
-            };
-        }
-    };
-    let mut data = Vec::with_capacity(input.data.len() + n * 16);
-    let mut items = Vec::with_capacity(n);
-    let mut failures = Vec::new();
-    for (i, record) in records.iter().enumerate() {
-        let start = data.len();
-        match plugin.encode(record, &mut data) {
-            Ok(()) => items.push(Some(wit::Span {
-                start: start as u32,
-                len: (data.len() - start) as u32,
-            })),
-            Err(message) => {
-                data.truncate(start);
-                failures.push(wit::Failure {
-                    input: i as u32,
-                    message,
-                });
-                items.push(None);
-            }
-        }
-    }
-    EncodeOutput {
-        data,
-        items,
-        failures,
-    }
 }

@@ -2,13 +2,18 @@
 
 use std::borrow::Cow;
 
-use crate::batch::{self, BatchWriter};
-use crate::plugin::{self, ConversionItem, Converter, Formatter, Part, Transform};
+use sluice_contract::layout::{
+    ConversionItem, EncodingItem, KEEP_HEADERS, KEEP_KEY, KEEP_RECORD, KEEP_VALUE, RecordEntry,
+};
+
+use crate::flat::{self, Writer};
+use crate::plugin::{Converter, Formatter, Part, Transform};
 use crate::record::{Record, RecordOut};
+use crate::run;
 use crate::wit;
 
 /// What happened to one input record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// The records it became (one for a plain change; several for a split).
     Kept(Vec<RecordOut<'static>>),
@@ -17,7 +22,7 @@ pub enum Outcome {
 }
 
 fn to_batch(records: &[Record<'_>]) -> wit::Batch {
-    let mut w = BatchWriter::default();
+    let mut w = Writer::default();
     for r in records {
         w.push_record(r);
     }
@@ -32,8 +37,10 @@ fn owned(r: &Record<'_>) -> RecordOut<'static> {
         timestamp: r.timestamp,
         key: r.key.map(own),
         key_kind: r.key_kind,
+        key_schema: r.key_schema.cloned(),
         value: r.value.map(own),
         value_kind: r.value_kind,
+        value_schema: r.value_schema.cloned(),
         headers: r
             .headers
             .iter()
@@ -42,29 +49,45 @@ fn owned(r: &Record<'_>) -> RecordOut<'static> {
     }
 }
 
-/// Runs `plugin` over `records` as one batch, as the host would.
+/// Runs `plugin` over `records` as one batch, as the host would: fields an
+/// output kept of its input are the input's.
 pub fn transform<T: Transform>(plugin: &mut T, records: &[Record<'_>]) -> Vec<Outcome> {
-    let out = plugin::run_transform(plugin, &to_batch(records));
-    let headers = batch::headers(&out.output).expect("the SDK wrote a valid batch");
-    let emitted = batch::records(&out.output, &headers).expect("the SDK wrote a valid batch");
-    (0..records.len() as u32)
-        .map(|i| {
-            if let Some(f) = out.failures.iter().find(|f| f.input == i) {
-                return Outcome::Failed(f.message.clone());
-            }
-            let kept: Vec<_> = emitted
-                .iter()
-                .zip(&out.origins)
-                .filter(|(_, o)| **o == i)
-                .map(|(r, _)| owned(r))
-                .collect();
-            if kept.is_empty() {
-                Outcome::Dropped
-            } else {
-                Outcome::Kept(kept)
-            }
+    let out = run::run_transform(plugin, &to_batch(records));
+    let valid = "the SDK wrote a valid batch";
+    let schemas = flat::schemas(&out.output).expect(valid);
+    let headers = flat::headers(&out.output).expect(valid);
+    let emitted = flat::records(&out.output, &headers, &schemas).expect(valid);
+    let entries = RecordEntry::read_all(&out.output.records).expect(valid);
+    let mut outcomes: Vec<Outcome> = (0..records.len() as u32)
+        .map(|i| match out.failures.iter().find(|f| f.input == i) {
+            Some(f) => Outcome::Failed(f.message.clone()),
+            None => Outcome::Dropped,
         })
-        .collect()
+        .collect();
+    for (e, r) in entries.iter().zip(&emitted) {
+        let input = &records[e.offset as usize];
+        let mut o = if e.flags & KEEP_RECORD != 0 {
+            owned(input)
+        } else {
+            owned(r)
+        };
+        if e.flags & KEEP_KEY != 0 {
+            let i = owned(input);
+            (o.key, o.key_kind, o.key_schema) = (i.key, i.key_kind, i.key_schema);
+        }
+        if e.flags & KEEP_VALUE != 0 {
+            let i = owned(input);
+            (o.value, o.value_kind, o.value_schema) = (i.value, i.value_kind, i.value_schema);
+        }
+        if e.flags & KEEP_HEADERS != 0 {
+            o.headers = owned(input).headers;
+        }
+        match &mut outcomes[e.offset as usize] {
+            Outcome::Kept(list) => list.push(o),
+            slot => *slot = Outcome::Kept(vec![o]),
+        }
+    }
+    outcomes
 }
 
 /// One converted value with its kind (`None` for null), or the record's error.
@@ -73,16 +96,51 @@ pub type ConvertResult = Result<Option<(Vec<u8>, crate::ValueKind)>, String>;
 /// Runs `plugin` over the values of `records`: each converted value with its
 /// kind (`None` for null), or the error.
 pub fn convert<C: Converter>(plugin: &mut C, records: &[Record<'_>]) -> Vec<ConvertResult> {
-    let out = plugin::run_convert(plugin, Part::Value, &to_batch(records));
-    out.items
+    convert_with_schemas(plugin, records)
+        .into_iter()
+        .map(|r| r.map(|c| c.map(|(bytes, kind, _)| (bytes, kind))))
+        .collect()
+}
+
+/// One converted value with its kind and schema text (`None` for null), or
+/// the record's error.
+pub type SchemaConvertResult = Result<Option<(Vec<u8>, crate::ValueKind, Option<String>)>, String>;
+
+/// [`convert`], with the schema of each converted value in its JSON form.
+pub fn convert_with_schemas<C: Converter>(
+    plugin: &mut C,
+    records: &[Record<'_>],
+) -> Vec<SchemaConvertResult> {
+    let out = run::run_convert(plugin, Part::Value, &to_batch(records));
+    let items = ConversionItem::read_all(&out.items).expect("the SDK wrote valid items");
+    let schema = |n: u32| (n > 0).then(|| out.schemas[n as usize - 1].clone());
+    items
         .iter()
+        .zip(records)
         .enumerate()
-        .map(|(i, item)| match item {
-            ConversionItem::Converted(s, kind) => Ok(Some((
-                out.data[s.start as usize..(s.start + s.len) as usize].to_vec(),
-                *kind,
+        .map(|(i, (item, record))| match *item {
+            ConversionItem::Output {
+                span,
+                kind,
+                schema: n,
+            } => Ok(Some((
+                out.data[span.range(out.data.len()).expect("in range")].to_vec(),
+                kind.into(),
+                schema(n),
             ))),
-            ConversionItem::Null => Ok(None),
+            ConversionItem::Input {
+                span,
+                kind,
+                schema: n,
+            } => {
+                let own = record.value.unwrap_or_default();
+                Ok(Some((
+                    own[span.range(own.len()).expect("in range")].to_vec(),
+                    kind.into(),
+                    schema(n),
+                )))
+            }
+            ConversionItem::Null { .. } => Ok(None),
             ConversionItem::Failed => Err(out
                 .failures
                 .iter()
@@ -97,16 +155,22 @@ pub fn convert<C: Converter>(plugin: &mut C, records: &[Record<'_>]) -> Vec<Conv
 /// messages of the records that failed.
 pub fn format<F: Formatter>(plugin: &mut F, records: &[Record<'_>]) -> (Vec<u8>, Vec<String>) {
     let info = plugin.info();
-    let out = plugin::run_encode(plugin, &to_batch(records));
+    let out = run::run_encode(plugin, &to_batch(records));
+    let items = EncodingItem::read_all(&out.items).expect("the SDK wrote valid items");
     let mut body = plugin.header();
     body.extend_from_slice(&info.prefix);
     let mut first = true;
-    for s in out.items.iter().flatten() {
+    for (item, record) in items.iter().zip(records) {
+        let bytes: &[u8] = match item {
+            EncodingItem::Output(s) => &out.data[s.range(out.data.len()).expect("in range")],
+            EncodingItem::Value => record.value.unwrap_or_default(),
+            EncodingItem::Failed => continue,
+        };
         if !first {
             body.extend_from_slice(&info.separator);
         }
         first = false;
-        body.extend_from_slice(&out.data[s.start as usize..(s.start + s.len) as usize]);
+        body.extend_from_slice(bytes);
     }
     body.extend_from_slice(&info.suffix);
     body.extend(plugin.trailer());

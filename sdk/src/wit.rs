@@ -1,14 +1,15 @@
-//! The contract's shared types, generated from `wit/` for every target.
+//! Contract 0.2's shared types, generated from `wit/` for every target.
 //!
-//! These are the raw arena types that cross the boundary. Plugin code works
-//! with [`crate::Record`] instead; the host and the SDK glue use these.
+//! These are the raw types that cross the boundary: byte buffers holding
+//! the flat entries of `sluice_contract::layout`. Plugin code works with
+//! [`crate::Record`] instead; the host and the SDK glue use these.
 
 wit_bindgen::generate!({
-    path: "../wit/sluice-plugin-0.1.0",
+    path: "../wit/sluice-plugin-0.2.0",
     inline: "
         package sluice:sdk;
         world sdk-types {
-            import sluice:plugin/types@0.1.0;
+            import sluice:plugin/types@0.2.0;
         }
     ",
     world: "sluice:sdk/sdk-types",

@@ -21,8 +21,9 @@ pub const MASK_FIELDS_CONFIG: [(&str, &str); 2] = [
     ("replacement", "[hidden]"),
 ];
 
-/// The `.wasm` of `plugin` written in `lang` (`rust`, `python`, `js`, `c`,
-/// `go`) of kind `world`, built once per test process.
+/// The `.wasm` of `plugin` written in `lang` (`rust`, `rust-0.1` (the Rust
+/// SDK's contract 0.1 build), `python`, `js`, `c`, `go`) of kind `world`,
+/// built once per test process.
 pub fn build(plugin: &str, lang: &str, world: &str) -> PathBuf {
     static BUILT: Mutex<Option<HashMap<(String, String), PathBuf>>> = Mutex::new(None);
     let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
@@ -33,6 +34,11 @@ pub fn build(plugin: &str, lang: &str, world: &str) -> PathBuf {
     }
     let wasm = if lang == "rust" {
         test_plugin(plugin)
+    } else if lang == "rust-0.1" {
+        crate::plugin_dir();
+        target_dir()
+            .join("plugins-v0.1")
+            .join(format!("{plugin}.wasm"))
     } else {
         let out = target_dir()
             .join("conformance")

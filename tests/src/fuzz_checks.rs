@@ -141,7 +141,7 @@ impl RecordPath {
         assert_eq!(out.len(), records.len(), "one conversion per record");
         let mut converted = Vec::new();
         for (r, c) in records.iter().zip(out) {
-            if let Conversion::Converted { bytes, kind } = &c {
+            if let Conversion::Converted { bytes, kind, .. } = &c {
                 check_kind(*kind, bytes, plugin.name());
             }
             let mut r = r.clone();

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::{CacheArgs, GrantArgs, LimitArgs, parse_key_value};
 use crate::plugin::{ConfiguredPlugin, Part, PluginKind, Sandbox, TransformOutcome};
-use crate::record::{Header, Record, ValueKind};
+use crate::record::{Header, Record, Schema, ValueKind};
 
 #[derive(Args, Debug)]
 pub struct TestArgs {
@@ -77,6 +77,20 @@ struct InputRecord {
     #[serde(default)]
     headers: InputHeaders,
     value_kind: Option<String>,
+    /// The key's Connect schema, in `JsonConverter`'s JSON form.
+    key_schema: Option<Value>,
+    /// The value's Connect schema, in `JsonConverter`'s JSON form.
+    value_schema: Option<Value>,
+}
+
+/// A schema of an input line, read as a plugin's reply would be.
+fn input_schema(schema: Option<Value>, what: &str) -> anyhow::Result<Option<Arc<Schema>>> {
+    match schema {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => Schema::parse(&v.to_string())
+            .map(|s| Some(Arc::new(s)))
+            .with_context(|| format!("{what}_schema is not a Connect schema")),
+    }
 }
 
 /// Headers as Kafka has them, an ordered list of `[name, value]` pairs
@@ -189,9 +203,11 @@ fn read_records(args: &TestArgs, kind: PluginKind) -> anyhow::Result<Vec<Record>
             key: input_bytes(input.key, input.key_base64, "key", ValueKind::Binary)
                 .with_context(at)?,
             key_kind: ValueKind::Binary,
+            key_schema: input_schema(input.key_schema, "key").with_context(at)?,
             value: input_bytes(input.value, input.value_base64, "value", value_kind)
                 .with_context(at)?,
             value_kind,
+            value_schema: input_schema(input.value_schema, "value").with_context(at)?,
             headers: input.headers.into_headers(),
         });
     }
@@ -208,9 +224,11 @@ fn bytes_json(b: &Option<Bytes>, kind: ValueKind) -> Value {
 }
 
 /// A record as an output line: headers as an ordered list of `[name,
-/// value]` pairs (names may repeat), and, for a key or value that is not
-/// UTF-8 text, its exact bytes in `key_base64` or `value_base64` beside the
-/// lossy text. The same shape is read back as input, so outputs chain.
+/// value]` pairs (names may repeat), the Connect schemas of a schema'd key
+/// or value in `key_schema` and `value_schema`, and, for a key or value that
+/// is not UTF-8 text, its exact bytes in `key_base64` or `value_base64`
+/// beside the lossy text. The same shape is read back as input, so outputs
+/// chain.
 fn record_json(r: &Record) -> Value {
     let headers: Vec<Value> = r
         .headers
@@ -234,6 +252,15 @@ fn record_json(r: &Record) -> Value {
         "value_kind": r.value_kind,
         "headers": headers,
     });
+    for (field, schema) in [
+        ("key_schema", &r.key_schema),
+        ("value_schema", &r.value_schema),
+    ] {
+        if let Some(s) = schema {
+            // The text was read as JSON when the plugin's reply was checked.
+            line[field] = serde_json::from_str(&s.text).unwrap_or(Value::Null);
+        }
+    }
     for (field, bytes) in [("key", &r.key), ("value", &r.value)] {
         if let Some(b) = bytes
             && std::str::from_utf8(b).is_err()

@@ -74,7 +74,7 @@ fn print_table(loaded: &Loaded) {
         .unwrap_or(4)
         .max(4);
     println!(
-        "{:<name_w$}  {:<9}  {:<8}  {:<18}  FILE",
+        "{:<name_w$}  {:<9}  {:<8}  {:<19}  FILE",
         "NAME", "KIND", "VERSION", "CONTRACT"
     );
     for (path, r) in loaded {
@@ -82,7 +82,7 @@ fn print_table(loaded: &Loaded) {
             Ok(p) => {
                 let m = &p.metadata;
                 println!(
-                    "{:<name_w$}  {:<9}  {:<8}  {:<18}  {}",
+                    "{:<name_w$}  {:<9}  {:<8}  {:<19}  {}",
                     m.name,
                     m.kind.as_str(),
                     m.version,

@@ -28,9 +28,10 @@ impl From<types::ValueKind> for ValueKind {
     }
 }
 
-/// Builds a batch; the data buffer is sized once for all records.
-pub fn encode(records: &[Record]) -> types::Batch {
-    let bytes: usize = records
+/// The bytes a batch of `records` holds at most: every topic, key, value
+/// and header once. Both layouts size their data buffer with it.
+pub fn data_size(records: &[Record]) -> usize {
+    records
         .iter()
         .map(|r| {
             r.topic.len()
@@ -41,8 +42,12 @@ pub fn encode(records: &[Record]) -> types::Batch {
                     .map(|h| h.name.len() + h.value.as_ref().map_or(0, Bytes::len))
                     .sum::<usize>()
         })
-        .sum();
-    let mut data = Vec::with_capacity(bytes);
+        .sum()
+}
+
+/// Builds a batch; the data buffer is sized once for all records.
+pub fn encode(records: &[Record]) -> types::Batch {
+    let mut data = Vec::with_capacity(data_size(records));
     let mut put = |b: &[u8]| {
         let start = data.len() as u32;
         data.extend_from_slice(b);
@@ -191,8 +196,10 @@ pub fn decode(
             timestamp: r.timestamp,
             key: r.key.map(|s| data.slice(s)).transpose()?,
             key_kind: r.key_kind.into(),
+            key_schema: None,
             value: r.value.map(|s| data.slice(s)).transpose()?,
             value_kind: r.value_kind.into(),
+            value_schema: None,
             headers,
         });
     }

@@ -35,3 +35,42 @@ pub mod formatter {
 
 pub use converter::sluice::plugin::log;
 pub use converter::sluice::plugin::types;
+
+/// Contract 0.2 (`wit/sluice-plugin-0.2.0`), beside 0.1.
+pub mod v0_2 {
+    pub mod converter {
+        wasmtime::component::bindgen!({
+            path: "../wit/sluice-plugin-0.2.0",
+            world: "converter",
+            exports: { default: async },
+        });
+    }
+
+    pub mod transform {
+        wasmtime::component::bindgen!({
+            path: "../wit/sluice-plugin-0.2.0",
+            world: "transform",
+            exports: { default: async },
+            with: {
+                "sluice:plugin/types": super::converter::sluice::plugin::types,
+                "sluice:plugin/log": super::converter::sluice::plugin::log,
+            },
+        });
+    }
+
+    pub mod formatter {
+        wasmtime::component::bindgen!({
+            path: "../wit/sluice-plugin-0.2.0",
+            world: "formatter",
+            exports: { default: async },
+            with: {
+                "sluice:plugin/types": super::converter::sluice::plugin::types,
+                "sluice:plugin/log": super::converter::sluice::plugin::log,
+                "sluice:plugin/schema-registry": super::converter::sluice::plugin::schema_registry,
+            },
+        });
+    }
+
+    pub use converter::sluice::plugin::log;
+    pub use converter::sluice::plugin::types;
+}

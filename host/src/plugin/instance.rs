@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use wasmtime::Store;
 
+use super::bindings::v0_2::{
+    converter as converter2, formatter as formatter2, transform as transform2,
+};
 use super::bindings::{converter, formatter, transform};
 use super::error::CallError;
 use super::grants::Sandbox;
@@ -16,12 +19,16 @@ use super::store::StoreState;
 /// How often the engine's epoch advances; the CPU deadline's resolution.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// A pre-instantiated component of one kind: linked once, instantiated fast.
+/// A pre-instantiated component of one kind and contract version: linked
+/// once, instantiated fast. The `2` variants speak contract 0.2.
 #[derive(Clone)]
 pub(crate) enum Pre {
     Converter(converter::ConverterPre<StoreState>),
     Transform(transform::TransformPre<StoreState>),
     Formatter(formatter::FormatterPre<StoreState>),
+    Converter2(converter2::ConverterPre<StoreState>),
+    Transform2(transform2::TransformPre<StoreState>),
+    Formatter2(formatter2::FormatterPre<StoreState>),
 }
 
 /// The typed exports of an instance.
@@ -29,6 +36,9 @@ pub(crate) enum Exports {
     Converter(converter::Converter),
     Transform(transform::Transform),
     Formatter(formatter::Formatter),
+    Converter2(converter2::Converter),
+    Transform2(transform2::Transform),
+    Formatter2(formatter2::Formatter),
 }
 
 /// An instance with its Store.
@@ -48,6 +58,9 @@ impl Instance {
             Pre::Converter(p) => p.engine(),
             Pre::Transform(p) => p.engine(),
             Pre::Formatter(p) => p.engine(),
+            Pre::Converter2(p) => p.engine(),
+            Pre::Transform2(p) => p.engine(),
+            Pre::Formatter2(p) => p.engine(),
         };
         let state = StoreState::new(plugin.clone(), limits.memory_bytes, &sandbox.grants).map_err(
             |message| CallError::Sandbox {
@@ -64,6 +77,9 @@ impl Instance {
                 Pre::Converter(p) => Exports::Converter(p.instantiate_async(&mut store).await?),
                 Pre::Transform(p) => Exports::Transform(p.instantiate_async(&mut store).await?),
                 Pre::Formatter(p) => Exports::Formatter(p.instantiate_async(&mut store).await?),
+                Pre::Converter2(p) => Exports::Converter2(p.instantiate_async(&mut store).await?),
+                Pre::Transform2(p) => Exports::Transform2(p.instantiate_async(&mut store).await?),
+                Pre::Formatter2(p) => Exports::Formatter2(p.instantiate_async(&mut store).await?),
             })
         };
         let exports = match tokio::time::timeout(limits.call_timeout, started).await {

@@ -2,8 +2,6 @@
 
 use serde::Serialize;
 
-use super::bindings::types;
-
 /// The three kinds of plugin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -61,43 +59,54 @@ pub struct Metadata {
     pub config: Vec<ConfigKey>,
 }
 
-impl From<types::PluginKind> for PluginKind {
-    fn from(k: types::PluginKind) -> Self {
-        match k {
-            types::PluginKind::Converter => PluginKind::Converter,
-            types::PluginKind::Transform => PluginKind::Transform,
-            types::PluginKind::Formatter => PluginKind::Formatter,
-        }
-    }
+/// The same conversions for both contract versions' metadata types.
+macro_rules! from_metadata {
+    ($types:path) => {
+        const _: () = {
+            use $types as types;
+            impl From<types::PluginKind> for PluginKind {
+                fn from(k: types::PluginKind) -> Self {
+                    match k {
+                        types::PluginKind::Converter => PluginKind::Converter,
+                        types::PluginKind::Transform => PluginKind::Transform,
+                        types::PluginKind::Formatter => PluginKind::Formatter,
+                    }
+                }
+            }
+
+            impl From<types::PluginMetadata> for Metadata {
+                fn from(m: types::PluginMetadata) -> Self {
+                    Metadata {
+                        name: m.name,
+                        version: m.version,
+                        kind: m.kind.into(),
+                        description: m.description,
+                        config: m
+                            .config
+                            .into_iter()
+                            .map(|k| ConfigKey {
+                                name: k.name,
+                                value_type: match k.value_type {
+                                    types::ConfigType::String => "string",
+                                    types::ConfigType::Integer => "integer",
+                                    types::ConfigType::Float => "float",
+                                    types::ConfigType::Boolean => "boolean",
+                                    types::ConfigType::List => "list",
+                                },
+                                default: k.default_value,
+                                required: k.required,
+                                description: k.description,
+                            })
+                            .collect(),
+                    }
+                }
+            }
+        };
+    };
 }
 
-impl From<types::PluginMetadata> for Metadata {
-    fn from(m: types::PluginMetadata) -> Self {
-        Metadata {
-            name: m.name,
-            version: m.version,
-            kind: m.kind.into(),
-            description: m.description,
-            config: m
-                .config
-                .into_iter()
-                .map(|k| ConfigKey {
-                    name: k.name,
-                    value_type: match k.value_type {
-                        types::ConfigType::String => "string",
-                        types::ConfigType::Integer => "integer",
-                        types::ConfigType::Float => "float",
-                        types::ConfigType::Boolean => "boolean",
-                        types::ConfigType::List => "list",
-                    },
-                    default: k.default_value,
-                    required: k.required,
-                    description: k.description,
-                })
-                .collect(),
-        }
-    }
-}
+from_metadata!(super::bindings::types);
+from_metadata!(super::bindings::v0_2::types);
 
 impl ConfigKey {
     /// Checks that `value` is of this key's declared type.

@@ -5,6 +5,7 @@ mod arena;
 mod bindings;
 mod cache;
 mod error;
+mod flat;
 mod format;
 mod grants;
 mod instance;
@@ -22,4 +23,7 @@ pub use grants::{DirGrant, Grants, Sandbox};
 pub use limits::{DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CPU_DEADLINE_MS, DEFAULT_MEMORY_MIB, Limits};
 pub use metadata::{ConfigKey, Metadata, PluginKind};
 pub use pool::{ConfiguredPlugin, Conversion, Part, TransformOutcome, apply_conversion};
-pub use runtime::{CONTRACT_VERSION, EngineError, LoadedPlugin, Runtime, engine_config};
+pub use runtime::{
+    CONTRACT_VERSION, CONTRACT_VERSIONS, Contract, EngineError, LoadedPlugin, Runtime,
+    engine_config,
+};

@@ -1,5 +1,5 @@
 //! Plugins compiled into the process instead of loaded from `.wasm` files:
-//! the same batch contract (the wire types of `wit/`), called directly,
+//! the same batch contract (the wire types of `wit/`, version 0.2), called directly,
 //! without the sandbox or its limits. The `sluice` binary registers none;
 //! the benchmark's native baseline registers the first-party plugins' own
 //! code under their names, to measure what the Wasm boundary costs.
@@ -7,18 +7,18 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// The contract's wire types, as a native plugin sees them.
+/// The contract's wire types (version 0.2, the SDK's), as a native plugin
+/// sees them.
 pub mod wire {
-    pub use crate::plugin::bindings::converter::exports::sluice::plugin::conversion::{
-        Conversion, Conversions, Part,
+    pub use crate::plugin::bindings::v0_2::converter::exports::sluice::plugin::conversion::{
+        Conversions, Part,
     };
-    pub use crate::plugin::bindings::formatter::exports::sluice::plugin::formatting::{
+    pub use crate::plugin::bindings::v0_2::formatter::exports::sluice::plugin::formatting::{
         Encoded, FormatInfo,
     };
-    pub use crate::plugin::bindings::transform::exports::sluice::plugin::transformation::Transformed;
-    pub use crate::plugin::bindings::types::{
-        Batch, ConfigKey, ConfigType, Failure, Header, PluginKind, PluginMetadata, Record, Span,
-        ValueKind,
+    pub use crate::plugin::bindings::v0_2::transform::exports::sluice::plugin::transformation::Transformed;
+    pub use crate::plugin::bindings::v0_2::types::{
+        Batch, ConfigKey, ConfigType, Failure, PluginKind, PluginMetadata,
     };
 }
 

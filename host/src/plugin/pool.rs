@@ -11,14 +11,19 @@ use super::bindings::converter::exports::sluice::plugin::conversion as cv;
 use super::bindings::formatter::exports::sluice::plugin::formatting::Encoded;
 use super::bindings::transform::exports::sluice::plugin::transformation::Transformed;
 use super::bindings::types;
+use super::bindings::v0_2::converter::exports::sluice::plugin::conversion as cv2;
+use super::bindings::v0_2::formatter::exports::sluice::plugin::formatting::Encoded as Encoded2;
+use super::bindings::v0_2::transform::exports::sluice::plugin::transformation::Transformed as Transformed2;
+use super::bindings::v0_2::types as t2;
 use super::error::{CallError, ConfigureError};
+use super::flat::{self, SchemaCache};
 use super::format::FormatInfo;
 use super::grants::Sandbox;
 use super::instance::{Exports, Instance};
 use super::metadata::{Metadata, PluginKind};
 use super::native::{NativeInstance, NativePlugin};
-use super::runtime::LoadedPlugin;
-use crate::record::{Record, ValueKind};
+use super::runtime::{Contract, LoadedPlugin};
+use crate::record::{Record, Schema, ValueKind};
 
 /// Which part of the records a converter converts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,8 +35,16 @@ pub enum Part {
 /// What a converter made of one record's key or value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Conversion {
-    Converted { bytes: Bytes, kind: ValueKind },
-    Null,
+    Converted {
+        bytes: Bytes,
+        kind: ValueKind,
+        /// The part's schema, from a schema-aware (contract 0.2) converter.
+        schema: Option<Arc<Schema>>,
+    },
+    /// The part is null; an optional schema's null keeps the schema.
+    Null {
+        schema: Option<Arc<Schema>>,
+    },
     Failed(String),
 }
 
@@ -44,11 +57,14 @@ pub enum TransformOutcome {
     Failed(String),
 }
 
-/// One call of the contract, whichever engine runs it.
+/// One call of the contract, whichever engine and version runs it.
 enum Call<'a> {
     Convert(cv::Part, &'a types::Batch),
     Transform(&'a types::Batch),
     Encode(&'a types::Batch),
+    Convert2(cv2::Part, &'a t2::Batch),
+    Transform2(&'a t2::Batch),
+    Encode2(&'a t2::Batch),
     Header,
     Trailer,
 }
@@ -58,6 +74,9 @@ enum Reply {
     Converted(cv::Conversions),
     Transformed(Transformed),
     Encoded(Encoded),
+    Converted2(cv2::Conversions),
+    Transformed2(Transformed2),
+    Encoded2(Encoded2),
     Bytes(Vec<u8>),
 }
 
@@ -67,6 +86,10 @@ pub struct ConfiguredPlugin {
     config: Vec<(String, String)>,
     engine: Engine,
     format_info: Option<FormatInfo>,
+    /// The contract version its calls speak.
+    contract: Contract,
+    /// Schemas its replies named (contract 0.2).
+    schemas: SchemaCache,
 }
 
 /// What runs the plugin's code, with its idle instances.
@@ -107,6 +130,8 @@ impl ConfiguredPlugin {
                 idle: Mutex::new(Vec::new()),
             },
             format_info: None,
+            contract: plugin.contract,
+            schemas: SchemaCache::new(),
         };
         let mut first =
             plugin
@@ -134,7 +159,16 @@ impl ConfiguredPlugin {
         if this.metadata.kind == PluginKind::Formatter {
             let info = first
                 .call(async |store, exports| match exports {
-                    Exports::Formatter(f) => f.sluice_plugin_formatting().call_info(store).await,
+                    Exports::Formatter(f) => f
+                        .sluice_plugin_formatting()
+                        .call_info(store)
+                        .await
+                        .map(FormatInfo::from),
+                    Exports::Formatter2(f) => f
+                        .sluice_plugin_formatting()
+                        .call_info(store)
+                        .await
+                        .map(FormatInfo::from),
                     _ => Err(wrong_kind()),
                 })
                 .await
@@ -142,7 +176,7 @@ impl ConfiguredPlugin {
                     plugin: name.clone(),
                     source,
                 })?;
-            this.format_info = Some(FormatInfo::from(info));
+            this.format_info = Some(info);
         }
         this.give_back(first);
         Ok(this)
@@ -150,7 +184,7 @@ impl ConfiguredPlugin {
 
     /// Starts a plugin compiled into the process with `config`, checked
     /// against its metadata as a Wasm plugin's is.
-    pub(crate) fn start_native(
+    pub fn start_native(
         plugin: Arc<dyn NativePlugin>,
         config: Vec<(String, String)>,
     ) -> Result<Self, ConfigureError> {
@@ -174,6 +208,8 @@ impl ConfiguredPlugin {
                 idle: Mutex::new(vec![first]),
             },
             format_info,
+            contract: Contract::V0_2,
+            schemas: SchemaCache::new(),
         })
     }
 
@@ -185,6 +221,11 @@ impl ConfiguredPlugin {
     /// The plugin's name.
     pub fn name(&self) -> &str {
         &self.metadata.name
+    }
+
+    /// The contract version the plugin speaks.
+    pub fn contract(&self) -> Contract {
+        self.contract
     }
 
     /// The most linear memory any idle Wasm instance of this plugin has
@@ -222,6 +263,21 @@ impl ConfiguredPlugin {
                         .await
                 }
                 Exports::Formatter(f) => {
+                    f.sluice_plugin_formatting()
+                        .call_configure(store, &config)
+                        .await
+                }
+                Exports::Converter2(c) => {
+                    c.sluice_plugin_conversion()
+                        .call_configure(store, &config)
+                        .await
+                }
+                Exports::Transform2(t) => {
+                    t.sluice_plugin_transformation()
+                        .call_configure(store, &config)
+                        .await
+                }
+                Exports::Formatter2(f) => {
                     f.sluice_plugin_formatting()
                         .call_configure(store, &config)
                         .await
@@ -324,14 +380,14 @@ impl ConfiguredPlugin {
     async fn dispatch(&self, call: Call<'_>) -> Result<Reply, CallError> {
         match &self.engine {
             Engine::Native { .. } => self.with_native(|i| match (i, call) {
-                (NativeInstance::Converter(c), Call::Convert(part, batch)) => {
-                    Some(Reply::Converted(c.convert(part, batch)))
+                (NativeInstance::Converter(c), Call::Convert2(part, batch)) => {
+                    Some(Reply::Converted2(c.convert(part, batch)))
                 }
-                (NativeInstance::Transform(t), Call::Transform(batch)) => {
-                    Some(Reply::Transformed(t.transform(batch)))
+                (NativeInstance::Transform(t), Call::Transform2(batch)) => {
+                    Some(Reply::Transformed2(t.transform(batch)))
                 }
-                (NativeInstance::Formatter(f), Call::Encode(batch)) => {
-                    Some(Reply::Encoded(f.encode(batch)))
+                (NativeInstance::Formatter(f), Call::Encode2(batch)) => {
+                    Some(Reply::Encoded2(f.encode(batch)))
                 }
                 (NativeInstance::Formatter(f), Call::Header) => Some(Reply::Bytes(f.header())),
                 (NativeInstance::Formatter(f), Call::Trailer) => Some(Reply::Bytes(f.trailer())),
@@ -360,6 +416,31 @@ impl ConfiguredPlugin {
                         .await
                         .map(Reply::Bytes),
                     (Exports::Formatter(f), Call::Trailer) => f
+                        .sluice_plugin_formatting()
+                        .call_trailer(store)
+                        .await
+                        .map(Reply::Bytes),
+                    (Exports::Converter2(c), Call::Convert2(part, batch)) => c
+                        .sluice_plugin_conversion()
+                        .call_convert(store, part, batch)
+                        .await
+                        .map(Reply::Converted2),
+                    (Exports::Transform2(t), Call::Transform2(batch)) => t
+                        .sluice_plugin_transformation()
+                        .call_transform(store, batch)
+                        .await
+                        .map(Reply::Transformed2),
+                    (Exports::Formatter2(f), Call::Encode2(batch)) => f
+                        .sluice_plugin_formatting()
+                        .call_encode(store, batch)
+                        .await
+                        .map(Reply::Encoded2),
+                    (Exports::Formatter2(f), Call::Header) => f
+                        .sluice_plugin_formatting()
+                        .call_header(store)
+                        .await
+                        .map(Reply::Bytes),
+                    (Exports::Formatter2(f), Call::Trailer) => f
                         .sluice_plugin_formatting()
                         .call_trailer(store)
                         .await
@@ -418,6 +499,29 @@ impl ConfiguredPlugin {
         records: &[Record],
     ) -> Result<Vec<Conversion>, CallError> {
         self.expect_kind(PluginKind::Converter)?;
+        if self.contract == Contract::V0_2 {
+            let batch = flat::encode(records);
+            let wire = match part {
+                Part::Key => cv2::Part::Key,
+                Part::Value => cv2::Part::Value,
+            };
+            let Reply::Converted2(reply) = self.dispatch(Call::Convert2(wire, &batch)).await?
+            else {
+                return Err(self.mismatched());
+            };
+            let (conversions, failures) = flat::conversions(reply, part, records, &self.schemas)
+                .map_err(|m| self.bad_reply(m))?;
+            return Ok(conversions
+                .into_iter()
+                .zip(failures)
+                .map(|(c, failure)| match c {
+                    Conversion::Failed(_) => {
+                        Conversion::Failed(failure.unwrap_or_else(|| "failed (no message)".into()))
+                    }
+                    c => c,
+                })
+                .collect());
+        }
         let batch = arena::encode(records);
         let part = match part {
             Part::Key => cv::Part::Key,
@@ -449,8 +553,9 @@ impl ConfiguredPlugin {
                 cv::Conversion::Converted((span, kind)) => Ok(Conversion::Converted {
                     bytes: data.slice(span).map_err(|m| self.bad_reply(m))?,
                     kind: kind.into(),
+                    schema: None,
                 }),
-                cv::Conversion::Null => Ok(Conversion::Null),
+                cv::Conversion::Null => Ok(Conversion::Null { schema: None }),
                 cv::Conversion::Failed => Ok(Conversion::Failed(
                     failure.unwrap_or_else(|| "failed (no message)".into()),
                 )),
@@ -475,6 +580,17 @@ impl ConfiguredPlugin {
     /// Transforms a batch: one [`TransformOutcome`] per input record.
     pub async fn transform(&self, records: &[Record]) -> Result<Vec<TransformOutcome>, CallError> {
         self.expect_kind(PluginKind::Transform)?;
+        if self.contract == Contract::V0_2 {
+            let batch = flat::encode(records);
+            let Reply::Transformed2(reply) = self.dispatch(Call::Transform2(&batch)).await? else {
+                return Err(self.mismatched());
+            };
+            let failures =
+                failure_messages(reply.failures, records.len()).map_err(|m| self.bad_reply(m))?;
+            let outputs = flat::outputs(reply.output, records, &self.schemas)
+                .map_err(|m| self.bad_reply(m))?;
+            return Ok(outcomes(failures, outputs));
+        }
         let batch = arena::encode(records);
         let Reply::Transformed(reply) = self.dispatch(Call::Transform(&batch)).await? else {
             return Err(self.mismatched());
@@ -484,24 +600,10 @@ impl ConfiguredPlugin {
         }
         let failures =
             failure_messages(reply.failures, records.len()).map_err(|m| self.bad_reply(m))?;
-        let origins = reply.origins;
-        let mut outputs = arena::decode(reply.output, &origins, records)
-            .map_err(|m| self.bad_reply(m))?
-            .into_iter();
-        let mut origins = origins.into_iter().peekable();
-        let mut outcomes = Vec::with_capacity(records.len());
-        for (i, failure) in failures.into_iter().enumerate() {
-            let mut kept = Vec::new();
-            while origins.next_if(|&o| o as usize == i).is_some() {
-                kept.extend(outputs.next());
-            }
-            outcomes.push(match failure {
-                Some(message) => TransformOutcome::Failed(message),
-                None if kept.is_empty() => TransformOutcome::Dropped,
-                None => TransformOutcome::Kept(kept),
-            });
-        }
-        Ok(outcomes)
+        let outputs =
+            arena::decode(reply.output, &reply.origins, records).map_err(|m| self.bad_reply(m))?;
+        let outputs = reply.origins.into_iter().zip(outputs).collect();
+        Ok(outcomes(failures, keep_schemas(outputs, records)))
     }
 
     /// Encodes every record: its bytes, or its error.
@@ -510,6 +612,25 @@ impl ConfiguredPlugin {
         records: &[Record],
     ) -> Result<Vec<Result<Bytes, String>>, CallError> {
         self.expect_kind(PluginKind::Formatter)?;
+        if self.contract == Contract::V0_2 {
+            let batch = flat::encode(records);
+            let Reply::Encoded2(reply) = self.dispatch(Call::Encode2(&batch)).await? else {
+                return Err(self.mismatched());
+            };
+            let failures =
+                failure_messages(reply.failures, records.len()).map_err(|m| self.bad_reply(m))?;
+            let items = flat::encodings(reply.data, &reply.items, records)
+                .map_err(|m| self.bad_reply(m))?;
+            return Ok(items
+                .into_iter()
+                .zip(failures)
+                .map(|(item, failure)| match (item, failure) {
+                    (_, Some(message)) => Err(message),
+                    (Some(bytes), None) => Ok(bytes),
+                    (None, None) => Err("failed (no message)".into()),
+                })
+                .collect());
+        }
         let batch = arena::encode(records);
         let Reply::Encoded(reply) = self.dispatch(Call::Encode(&batch)).await? else {
             return Err(self.mismatched());
@@ -561,22 +682,68 @@ pub fn apply_conversion(
     part: Part,
     conversion: Conversion,
 ) -> Result<(), String> {
-    let (bytes, kind) = match conversion {
-        Conversion::Converted { bytes, kind } => (Some(bytes), kind),
-        Conversion::Null => (
+    let (bytes, kind, schema) = match conversion {
+        Conversion::Converted {
+            bytes,
+            kind,
+            schema,
+        } => (Some(bytes), kind, schema),
+        Conversion::Null { schema } => (
             None,
             match part {
                 Part::Key => record.key_kind,
                 Part::Value => record.value_kind,
             },
+            schema,
         ),
         Conversion::Failed(m) => return Err(m),
     };
     match part {
-        Part::Key => (record.key, record.key_kind) = (bytes, kind),
-        Part::Value => (record.value, record.value_kind) = (bytes, kind),
+        Part::Key => (record.key, record.key_kind, record.key_schema) = (bytes, kind, schema),
+        Part::Value => {
+            (record.value, record.value_kind, record.value_schema) = (bytes, kind, schema)
+        }
     }
     Ok(())
+}
+
+/// Groups a transform's outputs by their origin: one outcome per input.
+fn outcomes(failures: Vec<Option<String>>, outputs: Vec<(u32, Record)>) -> Vec<TransformOutcome> {
+    let mut outputs = outputs.into_iter().peekable();
+    let mut outcomes = Vec::with_capacity(failures.len());
+    for (i, failure) in failures.into_iter().enumerate() {
+        let mut kept = Vec::new();
+        while let Some((_, r)) = outputs.next_if(|(o, _)| *o as usize == i) {
+            kept.push(r);
+        }
+        outcomes.push(match failure {
+            Some(message) => TransformOutcome::Failed(message),
+            None if kept.is_empty() => TransformOutcome::Dropped,
+            None => TransformOutcome::Kept(kept),
+        });
+    }
+    outcomes
+}
+
+/// A 0.1 transform knows no schemas: a key or value it gives back as it
+/// came (same bytes, same kind) keeps its origin's schema; one it changed
+/// has none.
+fn keep_schemas(mut outputs: Vec<(u32, Record)>, inputs: &[Record]) -> Vec<(u32, Record)> {
+    for (origin, r) in &mut outputs {
+        let Some(input) = inputs.get(*origin as usize) else {
+            continue;
+        };
+        if input.key_schema.is_some() && r.key == input.key && r.key_kind == input.key_kind {
+            r.key_schema = input.key_schema.clone();
+        }
+        if input.value_schema.is_some()
+            && r.value == input.value
+            && r.value_kind == input.value_kind
+        {
+            r.value_schema = input.value_schema.clone();
+        }
+    }
+    outputs
 }
 
 /// Longest failure message kept (it travels to logs, statuses and DLQ headers).
@@ -597,27 +764,75 @@ fn bounded(mut message: String) -> String {
 
 /// Spreads failures over the inputs: the message of each failed input, cut
 /// to [`MAX_FAILURE_MESSAGE`]. A reply may name each input once.
-fn failure_messages(
-    failures: Vec<types::Failure>,
+pub(super) fn failure_messages<F: Failure>(
+    failures: Vec<F>,
     inputs: usize,
 ) -> Result<Vec<Option<String>>, String> {
     let mut out = vec![None; inputs];
     for f in failures {
-        let slot = out.get_mut(f.input as usize).ok_or_else(|| {
-            format!(
-                "a failure names input {}, but the batch had {inputs}",
-                f.input
-            )
-        })?;
+        let (input, message) = f.parts();
+        let slot = out
+            .get_mut(input as usize)
+            .ok_or_else(|| format!("a failure names input {input}, but the batch had {inputs}"))?;
         if slot.is_some() {
-            return Err(format!("two failures name input {}", f.input));
+            return Err(format!("two failures name input {input}"));
         }
-        *slot = Some(bounded(f.message));
+        *slot = Some(bounded(message));
     }
     Ok(out)
+}
+
+/// A reply's failure, of either contract version.
+pub(super) trait Failure {
+    fn parts(self) -> (u32, String);
+}
+
+impl Failure for types::Failure {
+    fn parts(self) -> (u32, String) {
+        (self.input, self.message)
+    }
+}
+
+impl Failure for t2::Failure {
+    fn parts(self) -> (u32, String) {
+        (self.input, self.message)
+    }
 }
 
 /// The error for an export of another kind; unreachable after `expect_kind`.
 fn wrong_kind() -> wasmtime::Error {
     wasmtime::format_err!("export of another plugin kind called")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_0_1_transform_keeps_the_schema_of_what_it_gave_back_unchanged() {
+        let schema = Arc::new(Schema::parse(r#"{"type":"string","optional":true}"#).unwrap());
+        let mut input = Record::new("t", Some(Bytes::from_static(br#""a""#)));
+        input.value_kind = ValueKind::Json;
+        input.value_schema = Some(schema.clone());
+        input.key = Some(Bytes::from_static(b"k"));
+        input.key_schema = Some(schema.clone());
+        let inputs = vec![input.clone()];
+        // The same bytes and kind (as a 0.1 plugin copies them back), a
+        // changed value, and a changed kind.
+        let mut same = input.clone();
+        (same.key_schema, same.value_schema) = (None, None);
+        let mut changed = same.clone();
+        changed.value = Some(Bytes::from_static(br#""b""#));
+        let mut rekinded = same.clone();
+        rekinded.value_kind = ValueKind::Text;
+        let out = keep_schemas(vec![(0, same), (0, changed), (0, rekinded)], &inputs);
+        assert_eq!(out[0].1.value_schema, Some(schema.clone()));
+        assert_eq!(out[0].1.key_schema, Some(schema.clone()));
+        assert_eq!(
+            out[1].1.value_schema, None,
+            "a changed value loses its schema"
+        );
+        assert_eq!(out[1].1.key_schema, Some(schema), "its key is as it came");
+        assert_eq!(out[2].1.value_schema, None, "a new kind loses the schema");
+    }
 }

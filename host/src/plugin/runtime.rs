@@ -8,6 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
 
+use super::bindings::v0_2::{
+    converter as converter2, formatter as formatter2, log as log2, transform as transform2,
+};
 use super::bindings::{converter, formatter, log, transform};
 use super::cache::{ArtifactCache, CacheError};
 use super::error::{CallError, ConfigureError, LoadError};
@@ -17,8 +20,46 @@ use super::metadata::{Metadata, PluginKind};
 use super::pool::ConfiguredPlugin;
 use super::store::StoreState;
 
-/// The contract version this host implements.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+/// The newest contract version this host implements.
+pub const CONTRACT_VERSION: &str = "0.2.0";
+
+/// The contract versions this host loads, oldest first.
+pub const CONTRACT_VERSIONS: &str = "0.1.0 and 0.2.0";
+
+/// A contract version a plugin speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Contract {
+    /// `sluice:plugin@0.1.0`: no schemas, `list<record>` indexes.
+    #[serde(rename = "0.1.0")]
+    V0_1,
+    /// `sluice:plugin@0.2.0`: schemas, flat indexes, kept bytes, capabilities.
+    #[serde(rename = "0.2.0")]
+    V0_2,
+}
+
+impl Contract {
+    /// The version as the WIT package names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Contract::V0_1 => "0.1.0",
+            Contract::V0_2 => "0.2.0",
+        }
+    }
+
+    fn parse(version: &str) -> Option<Self> {
+        match version {
+            "0.1.0" => Some(Contract::V0_1),
+            "0.2.0" => Some(Contract::V0_2),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Contract {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The engine could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +92,7 @@ pub struct LoadedPlugin {
     pub path: PathBuf,
     pub metadata: Metadata,
     /// The contract version it was built for.
-    pub contract: &'static str,
+    pub contract: Contract,
     pub(crate) pre: Pre,
     /// Keeps the engine's epoch ticker running while the plugin exists.
     _runtime: Runtime,
@@ -81,6 +122,11 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| EngineError(e.to_string()))?;
         log::add_to_linker::<StoreState, wasmtime::component::HasSelf<StoreState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| EngineError(e.to_string()))?;
+        log2::add_to_linker::<StoreState, wasmtime::component::HasSelf<StoreState>>(
             &mut linker,
             |s| s,
         )
@@ -146,8 +192,8 @@ impl Runtime {
                 error: std::io::Error::other(d.to_string()),
             },
         })?;
-        let kind = self.exported_kind(&path, &component)?;
-        let pre = self.pre_instantiate(&path, kind, &component)?;
+        let (kind, contract) = self.exported_kind(&path, &component)?;
+        let pre = self.pre_instantiate(&path, kind, contract, &component)?;
         let mut instance = Instance::new(&pre, Arc::from(file_stem(&path)), &Sandbox::default())
             .await
             .map_err(|source| LoadError::Metadata {
@@ -156,18 +202,42 @@ impl Runtime {
             })?;
         let metadata: Metadata = instance
             .call(async |store, exports| match exports {
-                Exports::Converter(c) => c.sluice_plugin_conversion().call_metadata(store).await,
-                Exports::Transform(t) => {
-                    t.sluice_plugin_transformation().call_metadata(store).await
-                }
-                Exports::Formatter(f) => f.sluice_plugin_formatting().call_metadata(store).await,
+                Exports::Converter(c) => c
+                    .sluice_plugin_conversion()
+                    .call_metadata(store)
+                    .await
+                    .map(Metadata::from),
+                Exports::Transform(t) => t
+                    .sluice_plugin_transformation()
+                    .call_metadata(store)
+                    .await
+                    .map(Metadata::from),
+                Exports::Formatter(f) => f
+                    .sluice_plugin_formatting()
+                    .call_metadata(store)
+                    .await
+                    .map(Metadata::from),
+                Exports::Converter2(c) => c
+                    .sluice_plugin_conversion()
+                    .call_metadata(store)
+                    .await
+                    .map(Metadata::from),
+                Exports::Transform2(t) => t
+                    .sluice_plugin_transformation()
+                    .call_metadata(store)
+                    .await
+                    .map(Metadata::from),
+                Exports::Formatter2(f) => f
+                    .sluice_plugin_formatting()
+                    .call_metadata(store)
+                    .await
+                    .map(Metadata::from),
             })
             .await
             .map_err(|source| LoadError::Metadata {
                 path: path.clone(),
                 source,
-            })?
-            .into();
+            })?;
         if metadata.kind != kind {
             return Err(LoadError::KindMismatch {
                 path,
@@ -181,7 +251,7 @@ impl Runtime {
         Ok(Arc::new(LoadedPlugin {
             path,
             metadata,
-            contract: CONTRACT_VERSION,
+            contract,
             pre,
             _runtime: self.clone(),
         }))
@@ -219,7 +289,11 @@ impl Runtime {
         ConfiguredPlugin::start(plugin, config, sandbox.into()).await
     }
 
-    fn exported_kind(&self, path: &Path, component: &Component) -> Result<PluginKind, LoadError> {
+    fn exported_kind(
+        &self,
+        path: &Path,
+        component: &Component,
+    ) -> Result<(PluginKind, Contract), LoadError> {
         let ty = component.component_type();
         let names: Vec<String> = ty
             .exports(&self.inner.engine)
@@ -237,17 +311,17 @@ impl Runtime {
                 "formatting" => PluginKind::Formatter,
                 _ => continue,
             };
-            if version != CONTRACT_VERSION {
+            let Some(contract) = Contract::parse(version) else {
                 return Err(LoadError::UnsupportedContract {
                     path: path.to_path_buf(),
                     found: version.to_string(),
-                    supported: CONTRACT_VERSION,
+                    supported: CONTRACT_VERSIONS,
                 });
-            }
-            kinds.push(kind);
+            };
+            kinds.push((kind, contract));
         }
         match kinds.as_slice() {
-            [kind] => Ok(*kind),
+            [one] => Ok(*one),
             [] => Err(LoadError::NotAPlugin {
                 path: path.to_path_buf(),
                 exports: if names.is_empty() {
@@ -260,7 +334,7 @@ impl Runtime {
                 path: path.to_path_buf(),
                 kinds: kinds
                     .iter()
-                    .map(|k| k.as_str())
+                    .map(|(k, _)| k.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
             }),
@@ -271,11 +345,12 @@ impl Runtime {
         &self,
         path: &Path,
         kind: PluginKind,
+        contract: Contract,
         component: &Component,
     ) -> Result<Pre, LoadError> {
         let wrong = |e: wasmtime::Error| LoadError::WrongWorld {
             path: path.to_path_buf(),
-            contract: CONTRACT_VERSION,
+            contract: contract.as_str(),
             kind: kind.as_str(),
             message: format!("{e:#}"),
         };
@@ -284,15 +359,24 @@ impl Runtime {
             .linker
             .instantiate_pre(component)
             .map_err(wrong)?;
-        Ok(match kind {
-            PluginKind::Converter => {
+        Ok(match (kind, contract) {
+            (PluginKind::Converter, Contract::V0_1) => {
                 Pre::Converter(converter::ConverterPre::new(pre).map_err(wrong)?)
             }
-            PluginKind::Transform => {
+            (PluginKind::Transform, Contract::V0_1) => {
                 Pre::Transform(transform::TransformPre::new(pre).map_err(wrong)?)
             }
-            PluginKind::Formatter => {
+            (PluginKind::Formatter, Contract::V0_1) => {
                 Pre::Formatter(formatter::FormatterPre::new(pre).map_err(wrong)?)
+            }
+            (PluginKind::Converter, Contract::V0_2) => {
+                Pre::Converter2(converter2::ConverterPre::new(pre).map_err(wrong)?)
+            }
+            (PluginKind::Transform, Contract::V0_2) => {
+                Pre::Transform2(transform2::TransformPre::new(pre).map_err(wrong)?)
+            }
+            (PluginKind::Formatter, Contract::V0_2) => {
+                Pre::Formatter2(formatter2::FormatterPre::new(pre).map_err(wrong)?)
             }
         })
     }

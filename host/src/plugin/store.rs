@@ -9,7 +9,6 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::log;
 use super::grants::Grants;
 use super::limits::MemoryLimiter;
 
@@ -133,8 +132,9 @@ impl WasiView for StoreState {
     }
 }
 
-impl log::Host for StoreState {
-    fn log(&mut self, level: log::Level, message: String) {
+impl StoreState {
+    /// One line of the plugin's own log, within its budget.
+    fn log_line(&mut self, level: tracing::Level, message: &str) {
         let plugin = &*self.plugin;
         let allowed = self
             .log_budget
@@ -144,16 +144,40 @@ impl log::Host for StoreState {
         if !allowed {
             return;
         }
-        let message = one_line(&message);
+        let message = one_line(message);
         match level {
-            log::Level::Trace => tracing::trace!(plugin, "{message}"),
-            log::Level::Debug => tracing::debug!(plugin, "{message}"),
-            log::Level::Info => tracing::info!(plugin, "{message}"),
-            log::Level::Warn => tracing::warn!(plugin, "{message}"),
-            log::Level::Error => tracing::error!(plugin, "{message}"),
+            tracing::Level::TRACE => tracing::trace!(plugin, "{message}"),
+            tracing::Level::DEBUG => tracing::debug!(plugin, "{message}"),
+            tracing::Level::INFO => tracing::info!(plugin, "{message}"),
+            tracing::Level::WARN => tracing::warn!(plugin, "{message}"),
+            _ => tracing::error!(plugin, "{message}"),
         }
     }
 }
+
+/// The `log` import of both contract versions.
+macro_rules! log_host {
+    ($log:path) => {
+        const _: () = {
+            use $log as log;
+            impl log::Host for StoreState {
+                fn log(&mut self, level: log::Level, message: String) {
+                    let level = match level {
+                        log::Level::Trace => tracing::Level::TRACE,
+                        log::Level::Debug => tracing::Level::DEBUG,
+                        log::Level::Info => tracing::Level::INFO,
+                        log::Level::Warn => tracing::Level::WARN,
+                        log::Level::Error => tracing::Level::ERROR,
+                    };
+                    self.log_line(level, &message);
+                }
+            }
+        };
+    };
+}
+
+log_host!(super::bindings::log);
+log_host!(super::bindings::v0_2::log);
 
 /// A guest's stdout or stderr, written line by line into the host log.
 #[derive(Clone)]

@@ -130,8 +130,10 @@ pub fn to_record(m: &BorrowedMessage<'_>, topic: &Arc<str>) -> Record {
         timestamp: m.timestamp().to_millis(),
         key: m.key().map(Bytes::copy_from_slice),
         key_kind: ValueKind::Binary,
+        key_schema: None,
         value: m.payload().map(Bytes::copy_from_slice),
         value_kind: ValueKind::Binary,
+        value_schema: None,
         headers,
     }
 }

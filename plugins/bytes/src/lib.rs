@@ -1,9 +1,16 @@
-//! `bytes` converter: Kafka's `ByteArrayConverter`. Passes bytes through.
+//! `bytes` converter: Kafka's `ByteArrayConverter`. Passes bytes through
+//! (the host keeps its own: nothing is copied) with Kafka's optional
+//! `bytes` schema.
 
+use std::sync::Arc;
+
+use sluice_sdk::schema::Schema;
 use sluice_sdk::{Config, Converted, Converter, Part, Plugin, PluginInfo, Record, ValueKind};
 
-/// The converter; it has no state.
-pub struct BytesConverter;
+/// The converter and the schema it gives (`OPTIONAL_BYTES_SCHEMA`).
+pub struct BytesConverter {
+    schema: Arc<Schema>,
+}
 
 impl Plugin for BytesConverter {
     const INFO: PluginInfo = PluginInfo {
@@ -14,7 +21,9 @@ impl Plugin for BytesConverter {
     };
 
     fn configure(_config: &Config) -> Result<Self, String> {
-        Ok(BytesConverter)
+        Ok(BytesConverter {
+            schema: Arc::new(Schema::bytes().optional()),
+        })
     }
 }
 
@@ -25,10 +34,11 @@ impl Converter for BytesConverter {
         _record: &Record<'a>,
         input: Option<&'a [u8]>,
     ) -> Result<Option<Converted<'a>>, String> {
-        Ok(input.map(|b| Converted {
-            bytes: b.into(),
-            kind: ValueKind::Binary,
-        }))
+        Ok(input.map(|b| Converted::new(b, ValueKind::Binary).with_schema(&self.schema)))
+    }
+
+    fn null_schema(&mut self, _part: Part) -> Option<Arc<Schema>> {
+        Some(self.schema.clone())
     }
 }
 

@@ -2,10 +2,12 @@
 //! `batch.prefix`, `batch.separator` and `batch.suffix` frame the records;
 //! with `batch.json.as.array` they are a JSON array inside prefix and suffix
 //! (Treasure Data's `{"records":[…]}`). `request.body.format` `json` writes
-//! each value as JSON; `string` writes value bytes untouched.
+//! each value as JSON (with `schemas.enable`, in Kafka's JsonConverter
+//! envelope with its schema); `string` writes value bytes untouched. Values
+//! written as they are never leave the host.
 
 use sluice_sdk::{
-    Config, ConfigKey, ConfigType, FormatInfo, Formatter, Plugin, PluginInfo, Record,
+    Config, ConfigKey, ConfigType, FormatInfo, Formatter, Plugin, PluginInfo, Record, ValueKind,
 };
 
 #[derive(PartialEq)]
@@ -17,6 +19,7 @@ enum BodyFormat {
 /// The formatter, configured.
 pub struct JsonBatch {
     format: BodyFormat,
+    schemas_enable: bool,
     info: FormatInfo,
 }
 
@@ -49,6 +52,12 @@ impl Plugin for JsonBatch {
                 ConfigType::String,
                 Some(","),
                 "Bytes between records",
+            ),
+            ConfigKey::optional(
+                "schemas.enable",
+                ConfigType::Boolean,
+                Some("false"),
+                "With request.body.format json: each value in a {\"schema\":…,\"payload\":…} envelope, as Kafka's JsonConverter writes it",
             ),
             ConfigKey::optional(
                 "batch.json.as.array",
@@ -97,7 +106,11 @@ impl Plugin for JsonBatch {
             info.separator = b",".to_vec();
             info.suffix.insert(0, b']');
         }
-        Ok(JsonBatch { format, info })
+        Ok(JsonBatch {
+            format,
+            schemas_enable: config.get_bool("schemas.enable"),
+            info,
+        })
     }
 }
 
@@ -106,8 +119,18 @@ impl Formatter for JsonBatch {
         self.info.clone()
     }
 
+    fn value_as_is(&self, record: &Record<'_>) -> bool {
+        match self.format {
+            BodyFormat::String => true,
+            BodyFormat::Json => !self.schemas_enable && record.value_kind == ValueKind::Json,
+        }
+    }
+
     fn encode(&mut self, record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), String> {
         match (&self.format, record.value) {
+            (BodyFormat::Json, _) if self.schemas_enable => {
+                sluice_sdk::json::write_envelope(record, out)
+            }
             (BodyFormat::Json, _) => sluice_sdk::json::write_value(record, out),
             (BodyFormat::String, Some(value)) => {
                 out.extend_from_slice(value);

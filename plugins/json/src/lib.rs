@@ -26,6 +26,8 @@ use value::{DecimalFormat, Options, Val};
 
 /// The converter, configured.
 pub struct JsonConverter {
+    /// The schema of the null value `convert` just answered.
+    null_schema: Option<Arc<sluice_sdk::schema::Schema>>,
     schemas_enable: bool,
     options: Options,
     /// Schemas already read, by their JSON text (`schemas.cache.size`).
@@ -37,11 +39,19 @@ pub struct JsonConverter {
 /// however many schemas a topic carries.
 struct SchemaCache {
     capacity: usize,
-    entries: HashMap<String, Arc<Schema>>,
+    entries: HashMap<String, Read>,
+}
+
+/// A schema read: as this converter checks payloads against it, and as the
+/// record carries it on (contract 0.2's schema, kept with the value).
+#[derive(Clone)]
+struct Read {
+    schema: Arc<Schema>,
+    carried: Arc<sluice_sdk::schema::Schema>,
 }
 
 impl SchemaCache {
-    fn get(&mut self, text: &str, options: &Options) -> Result<Option<Arc<Schema>>, String> {
+    fn get(&mut self, text: &str, options: &Options) -> Result<Option<Read>, String> {
         if let Some(s) = self.entries.get(text) {
             return Ok(Some(s.clone()));
         }
@@ -49,14 +59,18 @@ impl SchemaCache {
         let Some(parsed) = schema::parse(raw, options)? else {
             return Ok(None);
         };
-        let parsed = Arc::new(parsed);
+        let carried = sluice_sdk::schema::Schema::parse(text).map_err(|e| e.to_string())?;
+        let read = Read {
+            schema: Arc::new(parsed),
+            carried: Arc::new(carried),
+        };
         if self.capacity > 0 {
             if self.entries.len() >= self.capacity {
                 self.entries.clear();
             }
-            self.entries.insert(text.to_owned(), parsed.clone());
+            self.entries.insert(text.to_owned(), read.clone());
         }
-        Ok(Some(parsed))
+        Ok(Some(read))
     }
 }
 
@@ -106,6 +120,7 @@ impl Plugin for JsonConverter {
         };
         let capacity = config.get_int("schemas.cache.size").unwrap_or(1000).max(0);
         Ok(JsonConverter {
+            null_schema: None,
             schemas_enable: config.get_bool("schemas.enable"),
             options: Options {
                 decimal_format,
@@ -126,6 +141,7 @@ impl Converter for JsonConverter {
         record: &Record<'a>,
         input: Option<&'a [u8]>,
     ) -> Result<Option<Converted<'a>>, String> {
+        self.null_schema = None;
         let Some(bytes) = input else { return Ok(None) };
         let what = if part == Part::Key { "key" } else { "value" };
         let at = || {
@@ -178,12 +194,13 @@ impl Converter for JsonConverter {
             .get(schema.get(), &self.options)
             .map_err(|e| format!("{}: {what} schema is invalid: {e}", at()))?;
         // A null schema means a schemaless payload, as in Connect.
-        let Some(schema) = schema else {
+        let Some(Read { schema, carried }) = schema else {
             return Ok(json(payload.get().as_bytes()));
         };
         let mismatch = |e: String| format!("{}: {what} does not match its schema: {e}", at());
         let value = value::read(&schema, payload, &self.options).map_err(mismatch)?;
         if value == Val::Null {
+            self.null_schema = Some(carried);
             return Ok(None);
         }
         let mut out = Vec::with_capacity(payload.get().len());
@@ -191,17 +208,19 @@ impl Converter for JsonConverter {
         Ok(Some(Converted {
             bytes: out.into(),
             kind: ValueKind::Json,
+            schema: Some(carried),
         }))
+    }
+
+    fn null_schema(&mut self, _part: Part) -> Option<Arc<sluice_sdk::schema::Schema>> {
+        self.null_schema.take()
     }
 }
 
 /// JSON text as a converted value; the literal `null` is a null value.
 fn json(text: &[u8]) -> Option<Converted<'_>> {
     let text = text.trim_ascii();
-    (text != b"null").then(|| Converted {
-        bytes: text.into(),
-        kind: ValueKind::Json,
-    })
+    (text != b"null").then(|| Converted::new(text, ValueKind::Json))
 }
 
 /// Jackson's default limit (Kafka's JsonConverter refuses deeper documents);

@@ -1,21 +1,35 @@
 //! `jsonl` formatter: one JSON value per line, each followed by a newline,
 //! as Confluent S3 Sink's `JsonFormat` writes objects (extension `.json`).
+//! A schema'd value is written as its payload, as `JsonFormat`'s
+//! JsonConverter writes it; with `schemas.enable`, in the envelope with its
+//! schema. JSON values written as they are never leave the host.
 
-use sluice_sdk::{Config, FormatInfo, Formatter, Plugin, PluginInfo, Record};
+use sluice_sdk::{
+    Config, ConfigKey, ConfigType, FormatInfo, Formatter, Plugin, PluginInfo, Record, ValueKind,
+};
 
-/// The formatter; it has no settings.
-pub struct JsonLines;
+/// The formatter.
+pub struct JsonLines {
+    schemas_enable: bool,
+}
 
 impl Plugin for JsonLines {
     const INFO: PluginInfo = PluginInfo {
         name: "jsonl",
         version: env!("CARGO_PKG_VERSION"),
         description: "Objects of JSON lines, as Confluent S3 Sink's JsonFormat writes them",
-        config: &[],
+        config: &[ConfigKey::optional(
+            "schemas.enable",
+            ConfigType::Boolean,
+            Some("false"),
+            "Each value in a {\"schema\":…,\"payload\":…} envelope, as Kafka's JsonConverter writes it",
+        )],
     };
 
-    fn configure(_config: &Config) -> Result<Self, String> {
-        Ok(JsonLines)
+    fn configure(config: &Config) -> Result<Self, String> {
+        Ok(JsonLines {
+            schemas_enable: config.get_bool("schemas.enable"),
+        })
     }
 }
 
@@ -30,8 +44,16 @@ impl Formatter for JsonLines {
         }
     }
 
+    fn value_as_is(&self, record: &Record<'_>) -> bool {
+        !self.schemas_enable && record.value_kind == ValueKind::Json
+    }
+
     fn encode(&mut self, record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), String> {
-        sluice_sdk::json::write_value(record, out)
+        if self.schemas_enable {
+            sluice_sdk::json::write_envelope(record, out)
+        } else {
+            sluice_sdk::json::write_value(record, out)
+        }
     }
 }
 
@@ -40,11 +62,12 @@ sluice_sdk::export_formatter!(JsonLines);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sluice_sdk::ValueKind;
 
     #[test]
     fn values_become_json_lines() {
-        let mut f = JsonLines;
+        let mut f = JsonLines {
+            schemas_enable: false,
+        };
         let mut out = Vec::new();
         let mut r = Record::new("t", Some(br#"{"a":1}"#));
         f.encode(&r, &mut out).unwrap();

@@ -3,6 +3,9 @@
 //! sequences become U+FFFD, as Java's decoders make them. It never fails.
 
 use std::borrow::Cow;
+use std::sync::Arc;
+
+use sluice_sdk::schema::Schema;
 
 use sluice_sdk::{
     Config, ConfigKey, ConfigType, Converted, Converter, Part, Plugin, PluginInfo, Record,
@@ -108,6 +111,8 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> String {
 /// The converter, configured.
 pub struct StringConverter {
     encoding: Encoding,
+    /// Kafka's `OPTIONAL_STRING_SCHEMA`, given to every value.
+    schema: Arc<Schema>,
 }
 
 impl Plugin for StringConverter {
@@ -130,7 +135,10 @@ impl Plugin for StringConverter {
                 "string: converter.encoding {name:?} is not supported: use UTF-8, UTF-16, UTF-16BE, UTF-16LE, ISO-8859-1 or US-ASCII"
             )
         })?;
-        Ok(StringConverter { encoding })
+        Ok(StringConverter {
+            encoding,
+            schema: Arc::new(Schema::string().optional()),
+        })
     }
 }
 
@@ -141,10 +149,13 @@ impl Converter for StringConverter {
         _record: &Record<'a>,
         input: Option<&'a [u8]>,
     ) -> Result<Option<Converted<'a>>, String> {
-        Ok(input.map(|bytes| Converted {
-            bytes: self.encoding.decode(bytes),
-            kind: ValueKind::Text,
+        Ok(input.map(|bytes| {
+            Converted::new(self.encoding.decode(bytes), ValueKind::Text).with_schema(&self.schema)
         }))
+    }
+
+    fn null_schema(&mut self, _part: Part) -> Option<Arc<Schema>> {
+        Some(self.schema.clone())
     }
 }
 

@@ -30,7 +30,7 @@ fn plugins_lists_each_plugin_and_each_broken_file_with_its_error() {
     assert!(
         stdout.lines().any(|l| l.starts_with("json ")
             && l.contains("converter")
-            && l.contains("sluice:plugin@0.1.0")),
+            && l.contains("sluice:plugin@0.2.0")),
         "{stdout}"
     );
     assert!(
@@ -74,7 +74,7 @@ fn plugins_json_describes_every_plugin_for_machines() {
         .find(|i| i["plugin"]["name"] == "insert-field")
         .unwrap();
     assert_eq!(insert["plugin"]["kind"], "transform");
-    assert_eq!(insert["contract"], "sluice:plugin@0.1.0");
+    assert_eq!(insert["contract"], "sluice:plugin@0.2.0");
     let keys: Vec<&str> = insert["plugin"]["config"]
         .as_array()
         .unwrap()

@@ -18,6 +18,47 @@ fn rust_mask_fields_passes_the_vectors() {
 }
 
 #[test]
+fn rust_contract_0_1_mask_fields_passes_the_vectors() {
+    vectors_pass("rust-0.1");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rust_contract_0_1_mask_fields_runs_in_a_pipeline() {
+    let wasm = build("mask-fields", "rust-0.1", "transform");
+    mask_fields_in_a_pipeline("rust-0.1", &wasm).await;
+}
+
+/// Rust builds speak contract 0.2 (or 0.1 with the SDK's `contract-0-1`
+/// feature); the other SDKs speak 0.1. `sluice plugins` says which.
+#[test]
+fn each_sdk_build_speaks_its_contract_version() {
+    for (lang, contract) in [
+        ("rust", "0.2.0"),
+        ("rust-0.1", "0.1.0"),
+        ("python", "0.1.0"),
+        ("js", "0.1.0"),
+        ("c", "0.1.0"),
+        ("go", "0.1.0"),
+    ] {
+        let wasm = build("mask-fields", lang, "transform");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(&wasm, dir.path().join("mask-fields.wasm")).unwrap();
+        let out = sluice_tests::sluice()
+            .args(["plugins", "--json"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let listed: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{lang}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(
+            listed[0]["contract"],
+            format!("sluice:plugin@{contract}"),
+            "{lang}: {listed}"
+        );
+    }
+}
+
+#[test]
 fn python_mask_fields_passes_the_vectors() {
     vectors_pass("python");
 }

@@ -174,6 +174,9 @@ enum Result {
     Kept {
         value: Value,
         topic: String,
+        /// The schema it carries on (Kafka's envelope; Sluice's
+        /// `value_schema`), `None` for none.
+        schema: Option<Value>,
     },
     Dropped,
     Failed(#[allow(dead_code)] String),
@@ -192,12 +195,14 @@ fn kafka_result(case: &Case, answer: &Value) -> (Result, Option<Value>) {
     let r = &answer["records"][0];
     let envelope = &r[if case.key { "key" } else { "value" }];
     let topic = r["topic"].as_str().unwrap_or_default().to_string();
+    let schema = envelope.get("schema").cloned().filter(|s| !s.is_null());
     (
         Result::Kept {
             value: envelope.get("payload").cloned().unwrap_or(Value::Null),
             topic,
+            schema: schema.clone(),
         },
-        envelope.get("schema").cloned(),
+        schema,
     )
 }
 
@@ -292,6 +297,7 @@ fn run_sluice(cases: &[Case]) -> Vec<Result> {
             results[i as usize] = Some(Result::Kept {
                 value,
                 topic: r["topic"].as_str().unwrap_or_default().to_string(),
+                schema: r.get(format!("{part}_schema")).cloned(),
             });
         }
     }
@@ -420,6 +426,60 @@ fn differ(schema: Option<&Value>, kafka: &Value, ours: &Value, path: &str) -> Op
 }
 
 /// Compares one case's results; `None` when they meet the expectation.
+/// The schema a record carries on, Kafka's against Sluice's: the same
+/// Connect schema (as JSON values, so the order of parameters is not
+/// compared), or none on both sides. Decimal defaults are compared as
+/// numbers: Kafka writes them in the output's `decimal.format`, Sluice
+/// carries them as they came.
+fn differ_schema(kafka: Option<&Value>, ours: Option<&Value>) -> Option<String> {
+    let normal = |s: Option<&Value>| {
+        s.cloned().map(|mut s| {
+            decimal_defaults_as_numbers(&mut s);
+            s
+        })
+    };
+    (normal(kafka) != normal(ours)).then(|| {
+        format!(
+            "schema carried on: Kafka {}, Sluice {}",
+            kafka.map_or("none".into(), Value::to_string),
+            ours.map_or("none".into(), Value::to_string)
+        )
+    })
+}
+
+/// Every Decimal default in `schema` (base64 of the unscaled value, or a
+/// number) as a JSON number.
+fn decimal_defaults_as_numbers(schema: &mut Value) {
+    match schema {
+        Value::Object(o) => {
+            let scale = o
+                .get("parameters")
+                .and_then(|p| p.get("scale"))
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse::<i32>().ok());
+            if o.get("name").and_then(Value::as_str)
+                == Some("org.apache.kafka.connect.data.Decimal")
+                && let (Some(Value::String(b64)), Some(scale)) = (o.get("default"), scale)
+                && let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64)
+                && bytes.len() <= 16
+            {
+                let fill = if bytes.first().is_some_and(|b| b & 0x80 != 0) {
+                    0xff
+                } else {
+                    0
+                };
+                let mut be = [fill; 16];
+                be[16 - bytes.len()..].copy_from_slice(&bytes);
+                let unscaled = i128::from_be_bytes(be) as f64;
+                o.insert("default".into(), json!(unscaled / 10f64.powi(scale)));
+            }
+            o.values_mut().for_each(decimal_defaults_as_numbers);
+        }
+        Value::Array(a) => a.iter_mut().for_each(decimal_defaults_as_numbers),
+        _ => {}
+    }
+}
+
 fn verdict(case: &Case, kafka: &Result, schema: Option<&Value>, ours: &Result) -> Option<String> {
     let same = match (kafka, ours) {
         (Result::Failed(_), Result::Failed(_)) | (Result::Dropped, Result::Dropped) => None,
@@ -427,16 +487,20 @@ fn verdict(case: &Case, kafka: &Result, schema: Option<&Value>, ours: &Result) -
             Result::Kept {
                 value: k,
                 topic: kt,
+                schema: ks,
             },
             Result::Kept {
                 value: o,
                 topic: ot,
+                schema: os,
             },
         ) => {
             if kt != ot {
                 Some(format!("topic: Kafka {kt}, Sluice {ot}"))
+            } else if let Some(d) = differ(schema, k, o, if case.key { "key" } else { "value" }) {
+                Some(d)
             } else {
-                differ(schema, k, o, if case.key { "key" } else { "value" })
+                differ_schema(ks.as_ref(), os.as_ref())
             }
         }
         (k, o) => Some(format!("Kafka {k:?}, Sluice {o:?}")),

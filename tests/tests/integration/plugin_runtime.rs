@@ -62,7 +62,12 @@ async fn every_first_party_plugin_loads_with_its_metadata() {
         .into_iter()
         .map(|(path, r)| {
             let p = r.unwrap_or_else(|e| panic!("{} loads: {e}", path.display()));
-            assert_eq!(p.contract, "0.1.0");
+            assert_eq!(
+                p.contract,
+                sluice::plugin::Contract::V0_2,
+                "{}",
+                path.display()
+            );
             (p.metadata.name.clone(), p.metadata.kind)
         })
         .collect();
@@ -95,7 +100,8 @@ async fn json_converter_fails_only_the_bad_record() {
         out[0],
         Conversion::Converted {
             bytes: Bytes::from_static(br#"{"a":1}"#),
-            kind: ValueKind::Json
+            kind: ValueKind::Json,
+            schema: None,
         }
     );
     match &out[1] {
@@ -105,7 +111,7 @@ async fn json_converter_fails_only_the_bad_record() {
         ),
         other => panic!("expected a failure, got {other:?}"),
     }
-    assert_eq!(out[2], Conversion::Null);
+    assert_eq!(out[2], Conversion::Null { schema: None });
 }
 
 #[tokio::test]

@@ -779,6 +779,7 @@ fn hostile_plugins_fail_their_batch_and_never_flood_or_forge_the_log() {
     for (mode, refusal) in [
         ("alias-values", "each byte may be used once"),
         ("shared-headers", "each header belongs to one record"),
+        ("keep-twice", "each input's headers may be kept once"),
     ] {
         let (ok, out, err) = plugin_test(&cache, &hostile, &[&format!("mode={mode}")], &input);
         assert!(!ok && err.contains(refusal), "{mode}: {out}{err}");

@@ -42,7 +42,7 @@ impl Converter for FormToJson {
             document.insert(k.to_string(), value);
         }
         let json = serde_json::to_vec(&document).map_err(|e| e.to_string())?;
-        Ok(Some(Converted { bytes: Cow::Owned(json), kind: ValueKind::Json }))
+        Ok(Some(Converted::new(Cow::Owned(json), ValueKind::Json)))
     }
 }
 

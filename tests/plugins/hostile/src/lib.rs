@@ -4,6 +4,8 @@
 //! - `alias-values`: every output record's value is the whole data buffer
 //!   (1 MiB), so a host that copies each would allocate records × 1 MiB;
 //! - `shared-headers`: every output record claims the same 10 000 headers;
+//! - `keep-twice`: every input kept twice, so the host would copy its
+//!   headers twice for a 128-byte reply;
 //! - `long-failures`: every record fails with a 1 MiB message;
 //! - `log-flood`: 10 000 log lines per batch, each with a forged second line.
 //!
@@ -14,13 +16,12 @@
 mod component {
     use std::cell::RefCell;
 
+    use sluice_contract::layout::{HeaderEntry, KEEP_RECORD, RecordEntry, Span};
     use sluice_sdk::glue::converter_world::sluice::plugin::log;
     use sluice_sdk::glue::transform_world::exports::sluice::plugin::transformation::{
         Guest, Transformed,
     };
-    use sluice_sdk::wit::{
-        Batch, ConfigKey, ConfigType, Failure, Header, PluginKind, PluginMetadata, Record, Span,
-    };
+    use sluice_sdk::wit::{Batch, ConfigKey, ConfigType, Failure, PluginKind, PluginMetadata};
 
     thread_local! {
         static MODE: RefCell<String> = const { RefCell::new(String::new()) };
@@ -42,7 +43,9 @@ mod component {
                     value_type: ConfigType::String,
                     default_value: None,
                     required: true,
-                    description: "alias-values, shared-headers, long-failures or log-flood".into(),
+                    description:
+                        "alias-values, shared-headers, keep-twice, long-failures or log-flood"
+                            .into(),
                 }],
             }
         }
@@ -58,7 +61,8 @@ mod component {
         }
 
         fn transform(input: Batch) -> Transformed {
-            let n = input.records.len();
+            let entries = RecordEntry::read_all(&input.records).unwrap_or_default();
+            let n = entries.len();
             let mode = MODE.with(|m| m.borrow().clone());
             match mode.as_str() {
                 "alias-values" => {
@@ -68,13 +72,14 @@ mod component {
                         start: 0,
                         len: data.len() as u32,
                     };
-                    let records = input
-                        .records
+                    let records = entries
                         .iter()
-                        .map(|r| Record {
+                        .enumerate()
+                        .map(|(i, r)| RecordEntry {
                             value: Some(all),
                             header_count: 0,
                             first_header: 0,
+                            offset: i as i64,
                             ..*r
                         })
                         .collect();
@@ -87,25 +92,31 @@ mod component {
                         len: 1,
                     };
                     data.push(b'h');
-                    let headers = vec![Header { name, value: None }; 10_000];
-                    let records = input
-                        .records
+                    let headers = vec![HeaderEntry { name, value: None }; 10_000];
+                    let records = entries
                         .iter()
-                        .map(|r| Record {
+                        .enumerate()
+                        .map(|(i, r)| RecordEntry {
                             first_header: 0,
                             header_count: 10_000,
+                            offset: i as i64,
                             ..*r
                         })
                         .collect();
                     one_each(data, records, headers)
+                }
+                "keep-twice" => {
+                    // Every input kept twice: two copies of its headers for
+                    // 128 bytes of reply.
+                    kept((0..n).flat_map(|i| [i, i]))
                 }
                 "long-failures" => Transformed {
                     output: Batch {
                         data: Vec::new(),
                         records: Vec::new(),
                         headers: Vec::new(),
+                        schemas: Vec::new(),
                     },
-                    origins: Vec::new(),
                     failures: (0..n as u32)
                         .map(|input| Failure {
                             input,
@@ -122,26 +133,45 @@ mod component {
                             ),
                         );
                     }
-                    Transformed {
-                        output: input,
-                        origins: (0..n as u32).collect(),
-                        failures: Vec::new(),
-                    }
+                    kept(0..n)
                 }
             }
         }
     }
 
     /// One output per input, in order.
-    fn one_each(data: Vec<u8>, records: Vec<Record>, headers: Vec<Header>) -> Transformed {
-        let n = records.len() as u32;
+    fn one_each(
+        data: Vec<u8>,
+        records: Vec<RecordEntry>,
+        headers: Vec<HeaderEntry>,
+    ) -> Transformed {
+        reply(data, records, headers)
+    }
+
+    /// Each of `inputs` kept as it is, in order.
+    fn kept(inputs: impl Iterator<Item = usize>) -> Transformed {
+        let records = inputs
+            .map(|i| RecordEntry {
+                flags: KEEP_RECORD,
+                offset: i as i64,
+                ..Default::default()
+            })
+            .collect();
+        reply(Vec::new(), records, Vec::new())
+    }
+
+    fn reply(data: Vec<u8>, records: Vec<RecordEntry>, headers: Vec<HeaderEntry>) -> Transformed {
+        let mut r = Vec::new();
+        records.iter().for_each(|e| e.write(&mut r));
+        let mut h = Vec::new();
+        headers.iter().for_each(|e| e.write(&mut h));
         Transformed {
             output: Batch {
                 data,
-                records,
-                headers,
+                records: r,
+                headers: h,
+                schemas: Vec::new(),
             },
-            origins: (0..n).collect(),
             failures: Vec::new(),
         }
     }

@@ -1,8 +1,8 @@
-//! The arena layout: decoding a batch into [`Record`] views and writing
+//! Contract 0.1's arena layout: decoding a batch into [`Record`] views and writing
 //! records back into a batch. Plugin authors never see this module.
 
 use crate::record::{Header, Record, RecordOut, ValueKind};
-use crate::wit;
+use crate::v0_1::wit;
 
 impl From<wit::ValueKind> for ValueKind {
     fn from(k: wit::ValueKind) -> Self {
@@ -78,8 +78,10 @@ pub fn records<'a>(
                 timestamp: r.timestamp,
                 key: r.key.map(|s| bytes(data, s)).transpose()?,
                 key_kind: r.key_kind.into(),
+                key_schema: None,
                 value: r.value.map(|s| bytes(data, s)).transpose()?,
                 value_kind: r.value_kind.into(),
+                value_schema: None,
                 headers: hs,
             })
         })

@@ -1,0 +1,618 @@
+//! Host side of contract 0.2's flat layout: records into a batch with its
+//! schema table, and replies back into records. Wherever a reply says so
+//! (an input slice, a kept field, "the value as it is") the host keeps its
+//! own bytes: nothing is copied out of the guest for them.
+//!
+//! A reply is checked before anything is built from it, as in 0.1: spans
+//! lie inside their buffer, the bytes a reply adds are each used once, each
+//! header entry belongs to one record, topics are at most 249 bytes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use sluice_contract::layout::{
+    self, ConversionItem, EncodingItem, HeaderEntry, KEEP_HEADERS, KEEP_KEY, KEEP_RECORD,
+    KEEP_VALUE, RECORD_ENTRY, RecordEntry, Span,
+};
+
+use super::bindings::v0_2::converter::exports::sluice::plugin::conversion::Conversions;
+use super::bindings::v0_2::types as t2;
+use super::pool::{Conversion, Part};
+use crate::record::{Header, Record, Schema, ValueKind};
+
+/// Kafka's longest topic name.
+const MAX_TOPIC_LEN: u32 = 249;
+
+impl From<ValueKind> for layout::Kind {
+    fn from(k: ValueKind) -> Self {
+        match k {
+            ValueKind::Binary => layout::Kind::Binary,
+            ValueKind::Text => layout::Kind::Text,
+            ValueKind::Json => layout::Kind::Json,
+        }
+    }
+}
+
+impl From<layout::Kind> for ValueKind {
+    fn from(k: layout::Kind) -> Self {
+        match k {
+            layout::Kind::Binary => ValueKind::Binary,
+            layout::Kind::Text => ValueKind::Text,
+            layout::Kind::Json => ValueKind::Json,
+        }
+    }
+}
+
+/// Schemas a plugin's replies named, by their text: each distinct text is
+/// read once, and records that carry it share one `Arc`.
+pub struct SchemaCache {
+    entries: Mutex<HashMap<Box<str>, Arc<Schema>>>,
+}
+
+/// Distinct schemas kept per plugin; a full cache is emptied, so memory
+/// stays bounded however many schemas a topic carries.
+const SCHEMA_CACHE: usize = 1000;
+
+impl SchemaCache {
+    pub fn new() -> Self {
+        SchemaCache {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The schemas of a reply's table, read or found.
+    fn resolve(&self, texts: Vec<String>) -> Result<Vec<Arc<Schema>>, String> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        texts
+            .into_iter()
+            .enumerate()
+            .map(|(i, text)| {
+                if let Some(s) = entries.get(text.as_str()) {
+                    return Ok(s.clone());
+                }
+                let schema = Arc::new(
+                    Schema::parse(&text)
+                        .map_err(|e| format!("schema {} of the reply: {e}", i + 1))?,
+                );
+                if entries.len() >= SCHEMA_CACHE {
+                    entries.clear();
+                }
+                entries.insert(text.into_boxed_str(), schema.clone());
+                Ok(schema)
+            })
+            .collect()
+    }
+}
+
+/// The schema a reply's index names: 0 none, n the table's n-th.
+fn schema_at(table: &[Arc<Schema>], n: u32) -> Result<Option<Arc<Schema>>, String> {
+    match n {
+        0 => Ok(None),
+        n => table.get(n as usize - 1).cloned().map(Some).ok_or_else(|| {
+            format!(
+                "schema {n} named, but the reply's table has {}",
+                table.len()
+            )
+        }),
+    }
+}
+
+/// Builds a batch: one data buffer sized once, fixed-size entries, and
+/// each distinct schema once.
+pub fn encode(records: &[Record]) -> t2::Batch {
+    let mut data = Vec::with_capacity(super::arena::data_size(records));
+    let mut put = |b: &[u8]| {
+        let start = data.len() as u32;
+        data.extend_from_slice(b);
+        Span {
+            start,
+            len: b.len() as u32,
+        }
+    };
+    let header_count: usize = records.iter().map(|r| r.headers.len()).sum();
+    let mut headers = Vec::with_capacity(header_count * layout::HEADER_ENTRY);
+    let mut entries = Vec::with_capacity(records.len() * RECORD_ENTRY);
+    let mut schemas: Vec<String> = Vec::new();
+    let mut schema_ids: Vec<(*const Schema, u32)> = Vec::new();
+    let mut schema_index = |s: &Option<Arc<Schema>>| -> u32 {
+        let Some(s) = s else { return 0 };
+        let ptr = Arc::as_ptr(s);
+        if let Some((_, n)) = schema_ids.iter().find(|(p, _)| *p == ptr) {
+            return *n;
+        }
+        // Equal schemas behind two `Arc`s still travel once.
+        let n = match schemas.iter().position(|t| **t == *s.text) {
+            Some(i) => i as u32 + 1,
+            None => {
+                schemas.push(s.text.to_string());
+                schemas.len() as u32
+            }
+        };
+        schema_ids.push((ptr, n));
+        n
+    };
+    let mut last_topic: Option<(&Arc<str>, Span)> = None;
+    for r in records {
+        let topic = match last_topic {
+            Some((t, span)) if Arc::ptr_eq(t, &r.topic) || **t == *r.topic => span,
+            _ => put(r.topic.as_bytes()),
+        };
+        last_topic = Some((&r.topic, topic));
+        let first_header = (headers.len() / layout::HEADER_ENTRY) as u32;
+        for h in &r.headers {
+            HeaderEntry {
+                name: put(h.name.as_bytes()),
+                value: h.value.as_deref().map(&mut put),
+            }
+            .write(&mut headers);
+        }
+        let mut entry = RecordEntry {
+            topic,
+            partition: r.partition,
+            offset: r.offset,
+            key: r.key.as_deref().map(&mut put),
+            value: r.value.as_deref().map(&mut put),
+            key_schema: schema_index(&r.key_schema),
+            value_schema: schema_index(&r.value_schema),
+            first_header,
+            header_count: r.headers.len() as u32,
+            ..Default::default()
+        };
+        entry.set_timestamp(r.timestamp);
+        entry.set_kinds(r.key_kind.into(), r.value_kind.into());
+        entry.write(&mut entries);
+    }
+    t2::Batch {
+        data,
+        records: entries,
+        headers,
+        schemas,
+    }
+}
+
+/// A reply's data buffer, shared by the records built from it.
+struct Data(Bytes);
+
+impl Data {
+    fn slice(&self, span: Span) -> Result<Bytes, String> {
+        span.range(self.0.len())
+            .map(|r| self.0.slice(r))
+            .ok_or_else(|| {
+                format!(
+                    "span {}+{} lies outside its {}-byte data buffer",
+                    span.start,
+                    span.len,
+                    self.0.len()
+                )
+            })
+    }
+
+    fn text(&self, span: Span) -> Result<String, String> {
+        String::from_utf8(self.slice(span)?.to_vec())
+            .map_err(|_| "a topic or header name is not UTF-8".to_string())
+    }
+}
+
+fn too_many(spanned: u64, len: usize) -> Result<(), String> {
+    if spanned > len as u64 {
+        return Err(format!(
+            "the reply spans {spanned} bytes of a {len}-byte data buffer: each byte may be used once"
+        ));
+    }
+    Ok(())
+}
+
+/// A converter's reply, one [`Conversion`] per input record.
+pub fn conversions(
+    reply: Conversions,
+    part: Part,
+    inputs: &[Record],
+    cache: &SchemaCache,
+) -> Result<(Vec<Conversion>, Vec<Option<String>>), String> {
+    let items = ConversionItem::read_all(&reply.items).map_err(|e| e.to_string())?;
+    if items.len() != inputs.len() {
+        return Err(format!(
+            "{} conversions for {} records",
+            items.len(),
+            inputs.len()
+        ));
+    }
+    let failures = super::pool::failure_messages(reply.failures, inputs.len())?;
+    let spanned = items
+        .iter()
+        .map(|i| match i {
+            ConversionItem::Output { span, .. } => u64::from(span.len),
+            _ => 0,
+        })
+        .sum();
+    too_many(spanned, reply.data.len())?;
+    let table = cache.resolve(reply.schemas)?;
+    let data = Data(Bytes::from(reply.data));
+    let conversions = items
+        .into_iter()
+        .zip(inputs)
+        .map(|(item, input)| {
+            Ok(match item {
+                ConversionItem::Output { span, kind, schema } => Conversion::Converted {
+                    bytes: data.slice(span)?,
+                    kind: kind.into(),
+                    schema: schema_at(&table, schema)?,
+                },
+                ConversionItem::Input { span, kind, schema } => {
+                    let own = match part {
+                        Part::Key => &input.key,
+                        Part::Value => &input.value,
+                    };
+                    let own = own
+                        .as_ref()
+                        .ok_or("an input slice of a null part (answer null instead)")?;
+                    let range = span.range(own.len()).ok_or_else(|| {
+                        format!(
+                            "input slice {}+{} lies outside the part's {} bytes",
+                            span.start,
+                            span.len,
+                            own.len()
+                        )
+                    })?;
+                    Conversion::Converted {
+                        bytes: own.slice(range),
+                        kind: kind.into(),
+                        schema: schema_at(&table, schema)?,
+                    }
+                }
+                ConversionItem::Null { schema } => Conversion::Null {
+                    schema: schema_at(&table, schema)?,
+                },
+                ConversionItem::Failed => Conversion::Failed(String::new()),
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok((conversions, failures))
+}
+
+/// A transform's output records, each with the input index it came from.
+/// Outputs are tracked by their origin: their offset is the origin's.
+pub fn outputs(
+    batch: t2::Batch,
+    inputs: &[Record],
+    cache: &SchemaCache,
+) -> Result<Vec<(u32, Record)>, String> {
+    let entries = RecordEntry::read_all(&batch.records).map_err(|e| e.to_string())?;
+    let headers = HeaderEntry::read_all(&batch.headers).map_err(|e| e.to_string())?;
+    // Checks before building: origins, header ownership, bytes used once.
+    let mut header_used = vec![false; headers.len()];
+    // Kept headers are copied (their names are the host's strings): each
+    // input's may be kept once, so a reply cannot make the host copy them
+    // over and over for 64 bytes an entry.
+    let mut headers_kept = vec![false; inputs.len()];
+    let mut spanned: u64 = 0;
+    let mut last_origin = 0u64;
+    for e in &entries {
+        let origin = e.offset as u64;
+        if origin >= inputs.len() as u64 {
+            return Err(format!(
+                "an output names input {origin}, but the batch had {}",
+                inputs.len()
+            ));
+        }
+        if origin < last_origin {
+            return Err("output origins are not in input order".into());
+        }
+        last_origin = origin;
+        if e.flags & (KEEP_RECORD | KEEP_HEADERS) != 0
+            && std::mem::replace(&mut headers_kept[origin as usize], true)
+        {
+            return Err(format!(
+                "two outputs keep the headers of input {origin}: each input's headers may be kept once (copy them for the others)"
+            ));
+        }
+        if e.flags & KEEP_RECORD != 0 {
+            continue;
+        }
+        if e.topic.len > MAX_TOPIC_LEN {
+            return Err(format!(
+                "a topic of {} bytes: Kafka's topic names have at most {MAX_TOPIC_LEN}",
+                e.topic.len
+            ));
+        }
+        if e.flags & KEEP_HEADERS == 0 {
+            let first = e.first_header as usize;
+            let end = first
+                .checked_add(e.header_count as usize)
+                .filter(|end| *end <= headers.len())
+                .ok_or("a record's headers lie outside the header list")?;
+            for (used, h) in header_used[first..end].iter_mut().zip(&headers[first..end]) {
+                if std::mem::replace(used, true) {
+                    return Err("two records share entries of the header list: each header belongs to one record".into());
+                }
+                spanned += u64::from(h.name.len) + u64::from(h.value.map_or(0, |v| v.len));
+            }
+        }
+        if e.flags & KEEP_KEY == 0 {
+            spanned += u64::from(e.key.map_or(0, |k| k.len));
+        }
+        if e.flags & KEEP_VALUE == 0 {
+            spanned += u64::from(e.value.map_or(0, |v| v.len));
+        }
+    }
+    too_many(spanned, batch.data.len())?;
+    let table = cache.resolve(batch.schemas)?;
+    let data = Data(Bytes::from(batch.data));
+    let mut out = Vec::with_capacity(entries.len());
+    let mut last_topic: Option<(Span, Arc<str>)> = None;
+    for e in entries {
+        let origin = e.offset as u32;
+        let input = &inputs[origin as usize];
+        if e.flags & KEEP_RECORD != 0 {
+            out.push((origin, input.clone()));
+            continue;
+        }
+        let topic_bytes = data.slice(e.topic)?;
+        let topic = if topic_bytes == input.topic.as_bytes() {
+            input.topic.clone()
+        } else {
+            match &last_topic {
+                Some((span, t)) if *span == e.topic => t.clone(),
+                _ => {
+                    let t: Arc<str> = Arc::from(data.text(e.topic)?);
+                    last_topic = Some((e.topic, t.clone()));
+                    t
+                }
+            }
+        };
+        let (key, key_kind, key_schema) = if e.flags & KEEP_KEY != 0 {
+            (input.key.clone(), input.key_kind, input.key_schema.clone())
+        } else {
+            (
+                e.key.map(|s| data.slice(s)).transpose()?,
+                e.key_kind().map_err(|e| e.to_string())?.into(),
+                schema_at(&table, e.key_schema)?,
+            )
+        };
+        let (value, value_kind, value_schema) = if e.flags & KEEP_VALUE != 0 {
+            (
+                input.value.clone(),
+                input.value_kind,
+                input.value_schema.clone(),
+            )
+        } else {
+            (
+                e.value.map(|s| data.slice(s)).transpose()?,
+                e.value_kind().map_err(|e| e.to_string())?.into(),
+                schema_at(&table, e.value_schema)?,
+            )
+        };
+        let headers = if e.flags & KEEP_HEADERS != 0 {
+            input.headers.clone()
+        } else {
+            let first = e.first_header as usize;
+            headers[first..first + e.header_count as usize]
+                .iter()
+                .map(|h| {
+                    Ok(Header {
+                        name: data.text(h.name)?,
+                        value: h.value.map(|v| data.slice(v)).transpose()?,
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()?
+        };
+        out.push((
+            origin,
+            Record {
+                topic,
+                partition: e.partition,
+                offset: input.offset,
+                timestamp: e.timestamp(),
+                key,
+                key_kind,
+                key_schema,
+                value,
+                value_kind,
+                value_schema,
+                headers,
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// A formatter's reply: each record's encoding, or `None` when it failed.
+pub fn encodings(
+    reply_data: Vec<u8>,
+    items: &[u8],
+    inputs: &[Record],
+) -> Result<Vec<Option<Bytes>>, String> {
+    let items = EncodingItem::read_all(items).map_err(|e| e.to_string())?;
+    if items.len() != inputs.len() {
+        return Err(format!(
+            "{} encodings for {} records",
+            items.len(),
+            inputs.len()
+        ));
+    }
+    let spanned = items
+        .iter()
+        .map(|i| match i {
+            EncodingItem::Output(s) => u64::from(s.len),
+            _ => 0,
+        })
+        .sum();
+    too_many(spanned, reply_data.len())?;
+    let data = Data(Bytes::from(reply_data));
+    items
+        .into_iter()
+        .zip(inputs)
+        .map(|(item, input)| match item {
+            EncodingItem::Output(span) => data.slice(span).map(Some),
+            EncodingItem::Value => input
+                .value
+                .clone()
+                .map(Some)
+                .ok_or_else(|| "\"the value as it is\" for a null value".to_string()),
+            EncodingItem::Failed => Ok(None),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema(text: &str) -> Option<Arc<Schema>> {
+        Some(Arc::new(Schema::parse(text).unwrap()))
+    }
+
+    #[test]
+    fn a_batch_carries_each_schema_once_and_records_point_into_it() {
+        let s = schema(r#"{"type":"int32","optional":false}"#);
+        let mut a = Record::new("t", Some(Bytes::from_static(b"1")));
+        a.value_schema = s.clone();
+        a.headers = vec![Header {
+            name: "h".into(),
+            value: None,
+        }];
+        let mut b = Record::new("t", Some(Bytes::from_static(b"2")));
+        // The same schema behind another Arc still travels once.
+        b.value_schema = schema(r#"{"type":"int32","optional":false}"#);
+        let c = Record::new("t", None);
+        let batch = encode(&[a, b, c]);
+        assert_eq!(batch.schemas.len(), 1);
+        let entries = RecordEntry::read_all(&batch.records).unwrap();
+        assert_eq!(
+            entries.iter().map(|e| e.value_schema).collect::<Vec<_>>(),
+            [1, 1, 0]
+        );
+        assert_eq!(entries[2].value, None);
+        assert_eq!(
+            HeaderEntry::read_all(&batch.headers).unwrap()[0].value,
+            None
+        );
+    }
+
+    #[test]
+    fn kept_fields_are_the_hosts_own_bytes() {
+        let mut input = Record::new("t", Some(Bytes::from(b"{\"a\":1}".to_vec())));
+        input.value_schema = schema(r#"{"type":"string","optional":false}"#);
+        input.key = Some(Bytes::from_static(b"k"));
+        let inputs = vec![input];
+        // One output keeping the whole record, one renaming the topic and
+        // keeping the value.
+        let mut data = b"renamed".to_vec();
+        let mut records = Vec::new();
+        RecordEntry {
+            flags: KEEP_RECORD,
+            ..Default::default()
+        }
+        .write(&mut records);
+        RecordEntry {
+            topic: Span { start: 0, len: 7 },
+            flags: KEEP_VALUE,
+            ..Default::default()
+        }
+        .write(&mut records);
+        data.truncate(7);
+        let out = outputs(
+            t2::Batch {
+                data,
+                records,
+                headers: Vec::new(),
+                schemas: Vec::new(),
+            },
+            &inputs,
+            &SchemaCache::new(),
+        )
+        .unwrap();
+        assert_eq!(out[0].1, inputs[0]);
+        assert_eq!(&*out[1].1.topic, "renamed");
+        let (kept, own) = (
+            out[1].1.value.as_ref().unwrap(),
+            inputs[0].value.as_ref().unwrap(),
+        );
+        assert_eq!(kept.as_ptr(), own.as_ptr(), "the value was not copied");
+        assert_eq!(out[1].1.value_schema, inputs[0].value_schema);
+        assert_eq!(out[1].1.key, None, "the key was not kept");
+    }
+
+    #[test]
+    fn replies_that_break_the_layout_are_refused() {
+        let inputs = vec![Record::new("t", Some(Bytes::from_static(b"v")))];
+        let batch = |entry: RecordEntry, data: &[u8]| {
+            let mut records = Vec::new();
+            entry.write(&mut records);
+            t2::Batch {
+                data: data.to_vec(),
+                records,
+                headers: Vec::new(),
+                schemas: Vec::new(),
+            }
+        };
+        let cache = SchemaCache::new();
+        let err = outputs(
+            batch(
+                RecordEntry {
+                    offset: 1,
+                    ..Default::default()
+                },
+                b"",
+            ),
+            &inputs,
+            &cache,
+        )
+        .unwrap_err();
+        assert!(err.contains("names input 1"), "{err}");
+        let err = outputs(
+            batch(
+                RecordEntry {
+                    value: Some(Span { start: 0, len: 2 }),
+                    ..Default::default()
+                },
+                b"v",
+            ),
+            &inputs,
+            &cache,
+        )
+        .unwrap_err();
+        assert!(err.contains("each byte may be used once"), "{err}");
+        let err = outputs(
+            batch(
+                RecordEntry {
+                    value_schema: 1,
+                    ..Default::default()
+                },
+                b"",
+            ),
+            &inputs,
+            &cache,
+        )
+        .unwrap_err();
+        assert!(err.contains("schema 1 named"), "{err}");
+        let mut items = Vec::new();
+        ConversionItem::Input {
+            span: Span { start: 0, len: 5 },
+            kind: layout::Kind::Json,
+            schema: 0,
+        }
+        .write(&mut items);
+        let err = conversions(
+            Conversions {
+                data: Vec::new(),
+                items,
+                schemas: Vec::new(),
+                failures: Vec::new(),
+            },
+            Part::Value,
+            &inputs,
+            &cache,
+        )
+        .unwrap_err();
+        assert!(err.contains("outside the part's 1 bytes"), "{err}");
+        let err = cache
+            .resolve(vec![r#"{"type":"nope"}"#.into()])
+            .unwrap_err();
+        assert!(err.contains("schema 1 of the reply"), "{err}");
+    }
+}
