@@ -179,6 +179,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .await?
                 .0,
         );
+        rows.push(
+            b.sluice_http(scenario, Build::WasmV0_1, &passthrough, n as u64)
+                .await?
+                .0,
+        );
     }
     let mut json_rate = None;
     if want("json") {
@@ -193,6 +198,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         stages = stats.map(|s| s.stages).unwrap_or_default();
         json_rate = Some(row.records_per_sec);
         rows.push(row);
+    }
+    if want("json") {
+        let json = b.json_pipeline(500, 100);
+        rows.push(
+            b.sluice_http("JSON pipeline", Build::WasmV0_1, &json, n as u64)
+                .await?
+                .0,
+        );
     }
     if want("native") {
         let json = b.json_pipeline(500, 100);
@@ -366,11 +379,23 @@ formatter = {formatter}
     ) -> anyhow::Result<(Row, Option<StatsSnapshot>)> {
         let system = match build {
             Build::Wasm => "sluice",
+            Build::WasmV0_1 => "sluice, contract 0.1 plugins",
             Build::Native => "sluice, native plugins",
         };
         println!("scenario: {scenario} ({system})");
         let name = self.name(scenario);
-        let manifest = write_manifest(&self.target, &name, &self.topic, &self.bootstrap, rest)?;
+        let plugins = self.target.join(match build {
+            Build::WasmV0_1 => "plugins-v0.1",
+            _ => "plugins",
+        });
+        let manifest = write_manifest(
+            &self.target,
+            &plugins,
+            &name,
+            &self.topic,
+            &self.bootstrap,
+            rest,
+        )?;
         let stats_path = self.scratch.join(format!("{name}.stats.json"));
         self.tally.reset(false);
         let mut run = SluiceRun::start(build, &manifest, &stats_path)?;
@@ -441,6 +466,7 @@ formatter = {formatter}
         let name = self.name("latency");
         let manifest = write_manifest(
             &self.target,
+            &self.target.join("plugins"),
             &name,
             &topic,
             &self.bootstrap,
@@ -687,6 +713,7 @@ formatter = {formatter}
         let (bucket, endpoint) = self.bucket(&name).await?;
         let manifest = write_manifest(
             &self.target,
+            &self.target.join("plugins"),
             &name,
             &self.topic,
             &self.bootstrap,
@@ -845,6 +872,26 @@ fn ratios(rows: &[Row]) -> Vec<(String, f64)> {
         "JSON pipeline Wasm / native (records/s)",
         rate("JSON pipeline", "sluice"),
         rate("JSON pipeline", "sluice, native"),
+    );
+    ratio(
+        "passthrough: contract 0.2 / 0.1 plugins (records/s)",
+        rate("passthrough", "sluice"),
+        rate("passthrough", "sluice, contract 0.1"),
+    );
+    ratio(
+        "passthrough: contract 0.1 / 0.2 plugins (CPU s per M records)",
+        find(rows, "passthrough", "sluice, contract 0.1").map(|r| r.cpu_seconds_per_million),
+        find(rows, "passthrough", "sluice").map(|r| r.cpu_seconds_per_million),
+    );
+    ratio(
+        "JSON pipeline: contract 0.2 / 0.1 plugins (records/s)",
+        rate("JSON pipeline", "sluice"),
+        rate("JSON pipeline", "sluice, contract 0.1"),
+    );
+    ratio(
+        "JSON pipeline: contract 0.1 / 0.2 plugins (CPU s per M records)",
+        find(rows, "JSON pipeline", "sluice, contract 0.1").map(|r| r.cpu_seconds_per_million),
+        find(rows, "JSON pipeline", "sluice").map(|r| r.cpu_seconds_per_million),
     );
     for (label, s) in [("one record per request", "one record"), ("S3", "S3")] {
         ratio(

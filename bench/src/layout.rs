@@ -8,7 +8,11 @@
 //!   `list<record>` layout (a bench-only plugin), and the same `drop` code
 //!   compiled natively;
 //! - `insert-field`: parse, add fields, serialise, for 0.1, 0.2 and natively
-//!   (the same plugin crate), to isolate the Wasm cost.
+//!   (the same plugin crate), to isolate the Wasm cost;
+//! - the cost of a schema: the `json` converter on the same events without
+//!   a schema (`schemas.enable=false`) and in a `JsonConverter` envelope
+//!   (`schemas.enable=true`, the schema kept on the record), and `json-batch`
+//!   writing values without and with their schema, at batch 500.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -154,13 +158,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
 
     print_table(&figures, bytes_per_record);
+    let schema_costs = schema_cost(&rt, &plugins, if args.quick { 1_000 } else { total }).await?;
     let out = args
         .json_out
         .unwrap_or_else(|| target.join("bench/layout.json"));
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(&out, serde_json::to_string_pretty(&figures)?)?;
+    std::fs::write(
+        &out,
+        serde_json::to_string_pretty(&serde_json::json!({
+            "calls": figures,
+            "schema_cost": schema_costs,
+        }))?,
+    )?;
     println!("\nfigures written to {}", out.display());
     Ok(())
 }
@@ -221,4 +232,117 @@ fn print_table(figures: &[Figure], bytes_per_record: f64) {
             f.transform, f.path, f.records_per_sec, f.mib_per_sec
         );
     }
+}
+
+/// One step of a schema'd pipeline without and with a schema: µs per record.
+#[derive(Serialize)]
+struct SchemaCost {
+    step: &'static str,
+    without_schema: f64,
+    with_schema: f64,
+}
+
+/// The `json` converter and the `json-batch` formatter on the same events,
+/// without a schema and with one, at batch 500 (median of [`ROUNDS`]).
+async fn schema_cost(
+    rt: &Runtime,
+    plugins: &std::path::Path,
+    n: usize,
+) -> anyhow::Result<Vec<SchemaCost>> {
+    use sluice::plugin::Part;
+    let start = async |name: &str, config: &[(&str, &str)]| {
+        let config = config
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let plugin = rt.load(&plugins.join(format!("{name}.wasm"))).await?;
+        anyhow::Ok(rt.configure(plugin, config, Limits::default()).await?)
+    };
+    let plain = start("json", &[("schemas.enable", "false")]).await?;
+    let enveloped = start("json", &[("schemas.enable", "true")]).await?;
+    let body = start("json-batch", &[("request.body.format", "json")]).await?;
+    let body_schema = start(
+        "json-batch",
+        &[("request.body.format", "json"), ("schemas.enable", "true")],
+    )
+    .await?;
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    // Converted records (with their schema, from the envelope) feed the formatter.
+    let mut converted = [Vec::new(), Vec::new()];
+    let mut convert_cost = [0.0; 2];
+    for (k, (plugin, envelope)) in [(&plain, false), (&enveloped, true)]
+        .into_iter()
+        .enumerate()
+    {
+        let input = crate::records::raw_records(n, envelope);
+        let mut samples = Vec::new();
+        for round in 0..=ROUNDS {
+            let started = Instant::now();
+            let mut out = Vec::with_capacity(n);
+            for chunk in input.chunks(500) {
+                for r in plugin.convert_records(Part::Value, chunk.to_vec()).await? {
+                    out.push(r.map_err(anyhow::Error::msg)?);
+                }
+            }
+            if round > 0 {
+                samples.push(started.elapsed().as_secs_f64() * 1e6 / n as f64);
+            }
+            converted[k] = out;
+        }
+        convert_cost[k] = median(samples);
+    }
+    anyhow::ensure!(
+        converted[1].iter().all(|r| r.value_schema.is_some())
+            && converted[0].iter().all(|r| r.value_schema.is_none()),
+        "the envelope's schema is kept on each record, and only there"
+    );
+    let mut encode_cost = [0.0; 2];
+    for (k, (plugin, records)) in [(&body, &converted[0]), (&body_schema, &converted[1])]
+        .into_iter()
+        .enumerate()
+    {
+        let mut samples = Vec::new();
+        for round in 0..=ROUNDS {
+            let started = Instant::now();
+            for chunk in records.chunks(500) {
+                for e in plugin.encode(chunk).await? {
+                    e.map_err(anyhow::Error::msg)?;
+                }
+            }
+            if round > 0 {
+                samples.push(started.elapsed().as_secs_f64() * 1e6 / n as f64);
+            }
+        }
+        encode_cost[k] = median(samples);
+    }
+    let costs = vec![
+        SchemaCost {
+            step: "json converter",
+            without_schema: convert_cost[0],
+            with_schema: convert_cost[1],
+        },
+        SchemaCost {
+            step: "json-batch formatter",
+            without_schema: encode_cost[0],
+            with_schema: encode_cost[1],
+        },
+    ];
+    println!("\nThe cost of a schema, µs/record at batch 500 (median of {ROUNDS} runs)\n");
+    println!(
+        "{:<22} {:>15} {:>12} {:>8}",
+        "step", "without schema", "with schema", "ratio"
+    );
+    for c in &costs {
+        println!(
+            "{:<22} {:>15.3} {:>12.3} {:>7.2}x",
+            c.step,
+            c.without_schema,
+            c.with_schema,
+            c.with_schema / c.without_schema
+        );
+    }
+    Ok(costs)
 }

@@ -34,6 +34,62 @@ pub fn event(i: u64) -> String {
     v.to_string()
 }
 
+/// The Connect schema of [`event`], in `JsonConverter`'s JSON form.
+pub fn event_schema() -> String {
+    use sluice_sdk::schema::{Field, Schema};
+    let strings =
+        |names: &[&str]| Schema::structure(names.iter().map(|n| Field::new(*n, Schema::string())));
+    Schema::structure([
+        Field::new("event_id", Schema::string()),
+        Field::new("event_type", Schema::string()),
+        Field::new("user_id", Schema::int64()),
+        Field::new("session_id", Schema::string()),
+        Field::new("ts", Schema::int64()),
+        Field::new("page", strings(&["url", "referrer", "title"])),
+        Field::new("device", strings(&["type", "os", "browser", "screen"])),
+        Field::new(
+            "geo",
+            Schema::structure([
+                Field::new("country", Schema::string()),
+                Field::new("region", Schema::string()),
+                Field::new("city", Schema::string()),
+                Field::new("lat", Schema::float64()),
+                Field::new("lon", Schema::float64()),
+            ]),
+        ),
+        Field::new(
+            "cart",
+            Schema::structure([
+                Field::new("items", Schema::int64()),
+                Field::new("value_cents", Schema::int64()),
+                Field::new("currency", Schema::string()),
+            ]),
+        ),
+        Field::new("experiment", strings(&["id", "variant"])),
+        Field::new("padding", Schema::string()),
+    ])
+    .named("shop.Event")
+    .to_json()
+}
+
+/// `n` raw (unconverted) records of [`event`]s, each in a `JsonConverter`
+/// envelope with [`event_schema`] when `envelope`.
+pub fn raw_records(n: usize, envelope: bool) -> Vec<Record> {
+    let schema = event_schema();
+    (0..n as u64)
+        .map(|i| {
+            let value = if envelope {
+                format!(r#"{{"schema":{schema},"payload":{}}}"#, event(i))
+            } else {
+                event(i)
+            };
+            let mut r = Record::new("events", Some(Bytes::from(value)));
+            r.offset = i as i64;
+            r
+        })
+        .collect()
+}
+
 /// `n` records of one topic and partition, values JSON as after a converter.
 pub fn json_records(n: usize) -> Vec<Record> {
     let topic: Arc<str> = Arc::from("events");

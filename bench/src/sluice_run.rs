@@ -26,6 +26,9 @@ pub struct Usage {
 pub enum Build {
     /// `sluice`, plugins in Wasm.
     Wasm,
+    /// `sluice`, the same plugins built for contract 0.1
+    /// (`$TARGET/plugins-v0.1`): the previous contract, same run.
+    WasmV0_1,
     /// `sluice-bench native-sluice`: the same host, plugins compiled in.
     Native,
 }
@@ -34,7 +37,7 @@ impl SluiceRun {
     /// Starts `sluice run manifest --stats-file stats` of `build`, logging warnings only.
     pub fn start(build: Build, manifest: &Path, stats: &Path) -> anyhow::Result<Self> {
         let (bin, first) = match build {
-            Build::Wasm => (crate::bin_dir().join("sluice"), None),
+            Build::Wasm | Build::WasmV0_1 => (crate::bin_dir().join("sluice"), None),
             Build::Native => (crate::bin_dir().join("sluice-bench"), Some("native-sluice")),
         };
         anyhow::ensure!(
@@ -111,6 +114,7 @@ impl SluiceRun {
 /// connector's table. Returns the manifest's path.
 pub fn write_manifest(
     target: &Path,
+    plugins: &Path,
     name: &str,
     topic: &str,
     bootstrap: &str,
@@ -128,7 +132,7 @@ name = "{name}"
 topics = "{topic}"
 kafka = {{ "bootstrap.servers" = "{bootstrap}" }}
 {rest}"#,
-        plugins = target.join("plugins").display(),
+        plugins = plugins.display(),
         cache = target.join("bench-cache").display(),
     );
     std::fs::write(&manifest, text)?;

@@ -82,6 +82,7 @@ pub mod json;
 pub mod log;
 mod plugin;
 mod record;
+pub mod registry;
 mod run;
 pub mod schema;
 #[cfg(target_family = "wasm")]

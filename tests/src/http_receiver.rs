@@ -143,6 +143,22 @@ impl Receiver {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
+
+    /// The records of the accepted JSON-array bodies, in order, once there
+    /// are at least `n` (panics after `secs`).
+    pub async fn array_records(&self, secs: u64, n: usize) -> Vec<serde_json::Value> {
+        let what = format!("{n} records in JSON-array bodies");
+        self.wait_for(secs, &what, |r| {
+            r.iter()
+                .map(|r| r.json().as_array().map_or(0, Vec::len))
+                .sum::<usize>()
+                >= n
+        })
+        .await
+        .iter()
+        .flat_map(|r| r.json().as_array().cloned().unwrap_or_default())
+        .collect()
+    }
 }
 
 async fn handle(

@@ -207,5 +207,6 @@ pub mod http_receiver;
 pub mod kafka;
 pub mod oracle;
 pub mod process;
+pub mod registry;
 pub mod rest;
 pub mod s3;

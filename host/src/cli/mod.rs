@@ -132,15 +132,53 @@ pub struct GrantArgs {
     /// (e.g. ./lookup:/data); repeat for several.
     #[arg(long = "dir", value_name = "HOST_DIR:GUEST_DIR", value_parser = parse_dir)]
     pub dirs: Vec<DirGrant>,
+    /// Grant a host capability (schema-registry); its options
+    /// (schema.registry.url, basic.auth.*, …) are taken from the -c entries
+    /// and never reach the plugin.
+    #[arg(long = "capability", value_name = "NAME", value_parser = parse_capability)]
+    pub capabilities: Vec<crate::plugin::Capability>,
 }
 
 impl GrantArgs {
-    pub fn grants(&self) -> Grants {
-        Grants {
+    /// The grants, taking the capabilities' options out of `config`.
+    pub fn grants(&self, config: &mut Vec<(String, String)>) -> anyhow::Result<Grants> {
+        let registry = if self
+            .capabilities
+            .contains(&crate::plugin::Capability::SchemaRegistry)
+        {
+            match crate::plugin::registry::RegistryConfig::take(config) {
+                Ok(Some(r)) => Some(r),
+                Ok(None) => {
+                    anyhow::bail!("--capability schema-registry needs -c schema.registry.url=URL")
+                }
+                Err(problems) => anyhow::bail!(
+                    "{}",
+                    problems
+                        .iter()
+                        .map(|(k, m)| format!("-c {k}: {m}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ),
+            }
+        } else {
+            None
+        };
+        Ok(Grants {
             env: self.env.clone(),
             dirs: self.dirs.clone(),
-        }
+            registry,
+        })
     }
+}
+
+/// Parses a capability name.
+fn parse_capability(s: &str) -> Result<crate::plugin::Capability, String> {
+    crate::plugin::Capability::parse(s).ok_or_else(|| {
+        format!(
+            "{s:?} is not a capability; there are: {}",
+            crate::plugin::Capability::ALL.map(|c| c.name()).join(", ")
+        )
+    })
 }
 
 /// Parses `KEY=VALUE`.

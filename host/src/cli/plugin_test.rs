@@ -286,13 +286,15 @@ pub async fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
     let loaded = runtime.load(&args.plugin).await?;
     let kind = loaded.metadata.kind;
     let records = read_records(&args, kind)?;
+    let mut config = args.config.clone();
+    let grants = args.grants.grants(&mut config)?;
     let plugin = runtime
         .configure(
             loaded,
-            args.config.clone(),
+            config,
             Sandbox {
                 limits: args.limits.limits(),
-                grants: args.grants.grants(),
+                grants,
             },
         )
         .await?;

@@ -35,7 +35,12 @@ pub async fn run(args: PluginsArgs) -> anyhow::Result<ExitCode> {
         let items: Vec<_> = loaded
             .iter()
             .map(|(path, r)| match r {
-                Ok(p) => json!({"file": path, "contract": format!("sluice:plugin@{}", p.contract), "plugin": p.metadata}),
+                Ok(p) => json!({
+                    "file": path,
+                    "contract": format!("sluice:plugin@{}", p.contract),
+                    "capabilities": p.capabilities.iter().map(|c| c.name()).collect::<Vec<_>>(),
+                    "plugin": p.metadata,
+                }),
                 Err(e) => json!({"file": path, "error": e.to_string()}),
             })
             .collect();
@@ -90,6 +95,13 @@ fn print_table(loaded: &Loaded) {
                     file_name(path)
                 );
                 println!("{:name_w$}  {}", "", m.description);
+                if !p.capabilities.is_empty() {
+                    let names: Vec<&str> = p.capabilities.iter().map(|c| c.name()).collect();
+                    println!(
+                        "{:name_w$}  needs capabilities = {names:?} in its manifest block",
+                        ""
+                    );
+                }
                 for k in &m.config {
                     let default = match (&k.default, k.required) {
                         (_, true) => "required".to_string(),

@@ -165,6 +165,17 @@ pub struct RawPlugin {
     /// Example: `dirs = ["./lookup:/data"]`.
     #[serde(default)]
     pub dirs: Vec<String>,
+    /// Host capabilities the plugin may import (contract 0.2); a plugin that
+    /// imports one it is not granted is refused when it starts.
+    /// `schema-registry`: a Confluent-compatible schema registry reached by the
+    /// host, configured by the plugin's `schema.registry.url`,
+    /// `basic.auth.credentials.source`/`basic.auth.user.info`,
+    /// `bearer.auth.credentials.source`/`bearer.auth.token`,
+    /// `schema.registry.ssl.truststore.*`/`keystore.*` (PEM) and
+    /// `latest.cache.ttl.sec` entries, which never reach the plugin.
+    /// Example: `capabilities = ["schema-registry"]`.
+    #[serde(default)]
+    pub capabilities: Vec<String>,
 }
 
 /// A sink as written, its formatter a [`RawPlugin`]; see [`crate::sink::RawSink`].

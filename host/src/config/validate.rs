@@ -8,6 +8,8 @@ use std::time::Duration;
 use super::kafka;
 use super::raw::{RawConnector, RawManifest, RawPlugin, StringOrList};
 use crate::errors::ErrorPolicy;
+use crate::plugin::Capability;
+use crate::plugin::registry::RegistryConfig;
 use crate::plugin::{
     DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CPU_DEADLINE_MS, DEFAULT_MEMORY_MIB, DirGrant, Grants, Limits,
     Sandbox,
@@ -339,6 +341,7 @@ fn plugin_spec(
             r.timeout_ms.unwrap_or(DEFAULT_CALL_TIMEOUT_MS),
         );
         grants.env = r.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        grants.registry = capabilities(r, &role, &mut config, problems);
         for d in &r.dirs {
             match d.rsplit_once(':') {
                 Some((host, guest)) if guest.starts_with('/') => grants.dirs.push(DirGrant {
@@ -360,6 +363,60 @@ fn plugin_spec(
         role,
         url,
         sha256,
+    }
+}
+
+/// The capabilities a plugin block grants; the schema registry's options
+/// are taken out of `config` (the plugin never sees them).
+fn capabilities(
+    raw: &RawPlugin,
+    role: &str,
+    config: &mut Vec<(String, String)>,
+    problems: &mut Vec<Problem>,
+) -> Option<RegistryConfig> {
+    let mut registry = false;
+    for name in &raw.capabilities {
+        match Capability::parse(name) {
+            Some(Capability::SchemaRegistry) => registry = true,
+            None => problems.push(Problem::at(
+                format!("{role}.capabilities"),
+                format!(
+                    "{name:?} is not a capability; there are: {}",
+                    Capability::ALL.map(|c| c.name()).join(", ")
+                ),
+            )),
+        }
+    }
+    let option = |k: &str| format!("{role}.config.{}", crate::problem::quote(k));
+    if !registry {
+        for (k, _) in config.iter() {
+            if crate::plugin::registry::OPTION_PREFIXES
+                .iter()
+                .any(|p| k.starts_with(p))
+            {
+                problems.push(Problem::at(
+                    option(k),
+                    "an option of the schema-registry capability, which this plugin is not granted: add capabilities = [\"schema-registry\"]",
+                ));
+            }
+        }
+        return None;
+    }
+    match RegistryConfig::take(config) {
+        Ok(Some(r)) => Some(r),
+        Ok(None) => {
+            problems.push(Problem::at(
+                format!("{role}.config"),
+                "the schema-registry capability needs \"schema.registry.url\" (the registry's base URL)",
+            ));
+            None
+        }
+        Err(bad) => {
+            for (k, m) in bad {
+                problems.push(Problem::at(option(&k), m));
+            }
+            None
+        }
     }
 }
 

@@ -74,6 +74,7 @@ impl Failure {
             CallError::Timeout { .. } => "sluice.plugin.Timeout",
             CallError::BadReply { .. } => "sluice.plugin.MalformedReply",
             CallError::Sandbox { .. } | CallError::WrongKind { .. } => "sluice.plugin.Error",
+            CallError::Outage { .. } => "sluice.plugin.Outage",
         };
         Failure {
             stage,

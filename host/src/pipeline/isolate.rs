@@ -2,7 +2,9 @@
 //! memory-limit or deadline hit): the batch is retried once on a fresh
 //! instance (and for `errors.retry.timeout` with backoff), then split in
 //! halves until each failing call holds one record. Every other record gets
-//! its normal result.
+//! its normal result. An outage of something the host reaches for the
+//! plugin (the schema registry) is no record's fault: the whole batch is
+//! retried until it ends, and nothing after it is committed meanwhile.
 
 use std::ops::Range;
 use std::time::{Duration, Instant};
@@ -33,11 +35,19 @@ where
 {
     let error = match call(0..n).await {
         Ok(v) => return v.into_iter().map(Ok).collect(),
+        Err(e) if e.is_outage() => match through_outage(policy, plugin, &call, n, e).await {
+            Ok(v) => return v.into_iter().map(Ok).collect(),
+            Err(e) => e,
+        },
         Err(e) => e,
     };
     tracing::warn!(plugin, records = n, error = %error, "plugin call failed; retrying the batch on a fresh instance");
     let error = match retry(policy, &call, n).await {
         Ok(v) => return v.into_iter().map(Ok).collect(),
+        Err(e) if e.is_outage() => match through_outage(policy, plugin, &call, n, e).await {
+            Ok(v) => return v.into_iter().map(Ok).collect(),
+            Err(e) => e,
+        },
         Err(e) => e,
     };
     if n == 1 {
@@ -62,7 +72,21 @@ where
             continue;
         }
         calls += 1;
-        match call(range.clone()).await {
+        let mut answer = call(range.clone()).await;
+        if let Err(e) = &answer
+            && e.is_outage()
+        {
+            let start = range.start;
+            answer = through_outage(
+                policy,
+                plugin,
+                &|r: Range<usize>| call(r.start + start..r.end + start),
+                range.len(),
+                e.clone(),
+            )
+            .await;
+        }
+        match answer {
             Ok(v) => {
                 for (i, r) in range.zip(v) {
                     results[i] = Some(Ok(r));
@@ -107,6 +131,7 @@ where
     loop {
         let error = match call(0..n).await {
             Ok(v) => return Ok(v),
+            Err(e) if e.is_outage() => return Err(e),
             Err(e) => e,
         };
         let remaining = match policy.retry_timeout {
@@ -120,6 +145,56 @@ where
         let delay = backoff.delay(attempt).min(remaining);
         tracing::warn!(error = %error, delay_ms = delay.as_millis() as u64, "retrying plugin call (errors.retry.timeout)");
         tokio::time::sleep(delay).await;
+    }
+}
+
+/// Retries the whole batch while the call meets an outage, with backoff up
+/// to `errors.retry.delay.max.ms` and no time limit: the records wait, as
+/// they wait for a sink that is down. Returns the first answer, or the
+/// first error that is not an outage.
+async fn through_outage<T, F, Fut>(
+    policy: &ErrorPolicy,
+    plugin: &str,
+    call: &F,
+    n: usize,
+    first: CallError,
+) -> Result<Vec<T>, CallError>
+where
+    F: Fn(Range<usize>) -> Fut,
+    Fut: Future<Output = Result<Vec<T>, CallError>>,
+{
+    let backoff = crate::retry::Backoff {
+        first: FIRST_RETRY_DELAY,
+        max: policy.retry_delay_max,
+        jitter: crate::retry::Jitter::BelowCap,
+    };
+    let started = Instant::now();
+    let mut error = first;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let delay = backoff.delay(attempt);
+        tracing::warn!(
+            plugin,
+            records = n,
+            error = %error,
+            waited_s = started.elapsed().as_secs(),
+            delay_ms = delay.as_millis() as u64,
+            "outage: retrying the batch until it ends; nothing past it is committed"
+        );
+        tokio::time::sleep(delay).await;
+        match call(0..n).await {
+            Ok(v) => {
+                tracing::info!(
+                    plugin,
+                    waited_s = started.elapsed().as_secs(),
+                    "outage over"
+                );
+                return Ok(v);
+            }
+            Err(e) if e.is_outage() => error = e,
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -161,6 +236,34 @@ mod tests {
         )
         .await;
         (out, calls.into_inner())
+    }
+
+    #[tokio::test]
+    async fn an_outage_is_waited_out_for_the_whole_batch_never_split() {
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let policy = ErrorPolicy {
+            retry_delay_max: Duration::from_millis(5),
+            ..ErrorPolicy::default()
+        };
+        let out = isolate(&policy, "p", 10, |r: Range<usize>| {
+            let n = calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let result = if n < 5 {
+                Err(CallError::Outage {
+                    plugin: "p".into(),
+                    message: "registry down".into(),
+                })
+            } else {
+                Ok(r.map(|i| i as i32).collect::<Vec<_>>())
+            };
+            std::future::ready(result)
+        })
+        .await;
+        assert_eq!(calls.into_inner(), 6, "five outages, then the answer");
+        assert_eq!(
+            out.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
+            (0..10).collect::<Vec<_>>(),
+            "the whole batch, never split into records"
+        );
     }
 
     #[tokio::test]

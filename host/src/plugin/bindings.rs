@@ -43,6 +43,11 @@ pub mod v0_2 {
             path: "../wit/sluice-plugin-0.2.0",
             world: "converter",
             exports: { default: async },
+            imports: {
+                "sluice:plugin/schema-registry.schema-by-id": async,
+                "sluice:plugin/schema-registry.schema-by-version": async,
+                "sluice:plugin/schema-registry.schema-id": async,
+            },
         });
     }
 
@@ -72,5 +77,6 @@ pub mod v0_2 {
     }
 
     pub use converter::sluice::plugin::log;
+    pub use converter::sluice::plugin::schema_registry;
     pub use converter::sluice::plugin::types;
 }

@@ -75,6 +75,15 @@ pub enum ConfigureError {
     Rejected { plugin: String, message: String },
     #[error("plugin `{plugin}` failed to start: {source}")]
     Start { plugin: String, source: CallError },
+    #[error(
+        "plugin `{plugin}` imports the {capability} capability, which it was not granted: add capabilities = [\"{capability}\"] to its manifest block (`sluice plugin test`: --capability {capability})"
+    )]
+    NotGranted {
+        plugin: String,
+        capability: &'static str,
+    },
+    #[error("plugin `{plugin}`: the schema-registry capability: {message}")]
+    Registry { plugin: String, message: String },
 }
 
 /// A call into a plugin failed as a whole: every record of the batch is
@@ -108,9 +117,20 @@ pub enum CallError {
         kind: &'static str,
         wanted: &'static str,
     },
+    /// Something outside the plugin that the host reaches for it (the
+    /// schema registry) is down: not the records' fault; the call is
+    /// retried until it answers.
+    #[error("plugin `{plugin}`: {message}")]
+    Outage { plugin: String, message: String },
 }
 
 impl CallError {
+    /// Whether the call failed on an outage of something the host reaches
+    /// for the plugin: retried until it ends, never blamed on the records.
+    pub fn is_outage(&self) -> bool {
+        matches!(self, CallError::Outage { .. })
+    }
+
     /// The message with every detail there is: for a trap, the backtrace.
     pub fn detail(&self) -> String {
         match self {
@@ -128,7 +148,8 @@ impl CallError {
             | CallError::Timeout { plugin, .. }
             | CallError::BadReply { plugin, .. }
             | CallError::Sandbox { plugin, .. }
-            | CallError::WrongKind { plugin, .. } => plugin,
+            | CallError::WrongKind { plugin, .. }
+            | CallError::Outage { plugin, .. } => plugin,
         }
     }
 }

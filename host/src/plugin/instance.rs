@@ -14,6 +14,7 @@ use super::bindings::{converter, formatter, transform};
 use super::error::CallError;
 use super::grants::Sandbox;
 use super::limits::Limits;
+use super::registry::RegistryClient;
 use super::store::StoreState;
 
 /// How often the engine's epoch advances; the CPU deadline's resolution.
@@ -52,7 +53,12 @@ pub(crate) struct Instance {
 impl Instance {
     /// Instantiates `pre` in a fresh Store in `sandbox`, whose limits apply
     /// from instantiation on (interpreted guests run code while starting).
-    pub async fn new(pre: &Pre, plugin: Arc<str>, sandbox: &Sandbox) -> Result<Self, CallError> {
+    pub async fn new(
+        pre: &Pre,
+        plugin: Arc<str>,
+        sandbox: &Sandbox,
+        registry: Option<Arc<RegistryClient>>,
+    ) -> Result<Self, CallError> {
         let limits = sandbox.limits;
         let engine = match pre {
             Pre::Converter(p) => p.engine(),
@@ -62,12 +68,16 @@ impl Instance {
             Pre::Transform2(p) => p.engine(),
             Pre::Formatter2(p) => p.engine(),
         };
-        let state = StoreState::new(plugin.clone(), limits.memory_bytes, &sandbox.grants).map_err(
-            |message| CallError::Sandbox {
-                plugin: plugin.to_string(),
-                message,
-            },
-        )?;
+        let state = StoreState::new(
+            plugin.clone(),
+            limits.memory_bytes,
+            &sandbox.grants,
+            registry,
+        )
+        .map_err(|message| CallError::Sandbox {
+            plugin: plugin.to_string(),
+            message,
+        })?;
         let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limiter);
         store.epoch_deadline_trap();
@@ -106,8 +116,18 @@ impl Instance {
         f: impl AsyncFnOnce(&mut Store<StoreState>, &Exports) -> wasmtime::Result<R>,
     ) -> Result<R, CallError> {
         arm(&mut self.store, &self.limits);
+        self.store.data_mut().outage = None;
         let timeout = self.limits.call_timeout;
-        match tokio::time::timeout(timeout, f(&mut self.store, &self.exports)).await {
+        let result = tokio::time::timeout(timeout, f(&mut self.store, &self.exports)).await;
+        // A registry found down fails the call as an outage, whatever the
+        // plugin made of the refusal.
+        if let Some(message) = self.store.data_mut().outage.take() {
+            return Err(CallError::Outage {
+                plugin: self.plugin.to_string(),
+                message,
+            });
+        }
+        match result {
             Ok(Ok(r)) => Ok(r),
             Ok(Err(e)) => Err(classify(
                 &self.plugin,

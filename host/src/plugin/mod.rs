@@ -13,13 +13,14 @@ mod limits;
 mod metadata;
 pub mod native;
 mod pool;
+pub mod registry;
 mod runtime;
 mod store;
 
 pub use cache::{PrivateDirError, default_cache_dir, private_dir};
 pub use error::{CallError, ConfigureError, LoadError};
 pub use format::FormatInfo;
-pub use grants::{DirGrant, Grants, Sandbox};
+pub use grants::{Capability, DirGrant, Grants, Sandbox};
 pub use limits::{DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CPU_DEADLINE_MS, DEFAULT_MEMORY_MIB, Limits};
 pub use metadata::{ConfigKey, Metadata, PluginKind};
 pub use pool::{ConfiguredPlugin, Conversion, Part, TransformOutcome, apply_conversion};

@@ -22,6 +22,7 @@ use super::grants::Sandbox;
 use super::instance::{Exports, Instance};
 use super::metadata::{Metadata, PluginKind};
 use super::native::{NativeInstance, NativePlugin};
+use super::registry::RegistryClient;
 use super::runtime::{Contract, LoadedPlugin};
 use crate::record::{Record, Schema, ValueKind};
 
@@ -97,7 +98,9 @@ enum Engine {
     /// A sandboxed Wasm component.
     Wasm {
         plugin: Arc<LoadedPlugin>,
-        sandbox: Sandbox,
+        sandbox: Box<Sandbox>,
+        /// The schema registry's client, shared by the instances (one cache).
+        registry: Option<Arc<RegistryClient>>,
         idle: Mutex<Vec<Instance>>,
     },
     /// Code compiled into the process (see [`super::native`]).
@@ -114,6 +117,16 @@ impl ConfiguredPlugin {
         sandbox: Sandbox,
     ) -> Result<Self, ConfigureError> {
         let name = plugin.metadata.name.clone();
+        if let Some(c) = plugin
+            .capabilities
+            .iter()
+            .find(|c| !sandbox.grants.grants(**c))
+        {
+            return Err(ConfigureError::NotGranted {
+                plugin: name,
+                capability: c.name(),
+            });
+        }
         plugin
             .metadata
             .check_config(&config)
@@ -121,26 +134,35 @@ impl ConfiguredPlugin {
                 plugin: name.clone(),
                 message,
             })?;
+        let registry = match &sandbox.grants.registry {
+            Some(r) => Some(Arc::new(RegistryClient::new(r.clone()).map_err(
+                |message| ConfigureError::Registry {
+                    plugin: name.clone(),
+                    message,
+                },
+            )?)),
+            None => None,
+        };
         let mut this = ConfiguredPlugin {
             metadata: plugin.metadata.clone(),
             config,
             engine: Engine::Wasm {
                 plugin: plugin.clone(),
-                sandbox: sandbox.clone(),
+                sandbox: Box::new(sandbox.clone()),
+                registry: registry.clone(),
                 idle: Mutex::new(Vec::new()),
             },
             format_info: None,
             contract: plugin.contract,
             schemas: SchemaCache::new(),
         };
-        let mut first =
-            plugin
-                .instantiate(&sandbox)
-                .await
-                .map_err(|source| ConfigureError::Start {
-                    plugin: name.clone(),
-                    source,
-                })?;
+        let mut first = plugin
+            .instantiate(&sandbox, registry)
+            .await
+            .map_err(|source| ConfigureError::Start {
+                plugin: name.clone(),
+                source,
+            })?;
         match this.configure(&mut first).await {
             Ok(Ok(())) => {}
             Ok(Err(message)) => {
@@ -291,6 +313,7 @@ impl ConfiguredPlugin {
         let Engine::Wasm {
             plugin,
             sandbox,
+            registry,
             idle,
         } = &self.engine
         else {
@@ -299,7 +322,7 @@ impl ConfiguredPlugin {
         if let Some(i) = idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
             return Ok(i);
         }
-        let mut instance = plugin.instantiate(sandbox).await?;
+        let mut instance = plugin.instantiate(sandbox, registry.clone()).await?;
         match self.configure(&mut instance).await? {
             Ok(()) => Ok(instance),
             Err(message) => Err(CallError::BadReply {

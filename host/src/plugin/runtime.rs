@@ -9,11 +9,13 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
 
 use super::bindings::v0_2::{
-    converter as converter2, formatter as formatter2, log as log2, transform as transform2,
+    converter as converter2, formatter as formatter2, log as log2, schema_registry,
+    transform as transform2,
 };
 use super::bindings::{converter, formatter, log, transform};
 use super::cache::{ArtifactCache, CacheError};
 use super::error::{CallError, ConfigureError, LoadError};
+use super::grants::Capability;
 use super::grants::Sandbox;
 use super::instance::{EPOCH_TICK, Exports, Instance, Pre};
 use super::metadata::{Metadata, PluginKind};
@@ -93,6 +95,8 @@ pub struct LoadedPlugin {
     pub metadata: Metadata,
     /// The contract version it was built for.
     pub contract: Contract,
+    /// The host capabilities it imports: each must be granted to start it.
+    pub capabilities: Vec<Capability>,
     pub(crate) pre: Pre,
     /// Keeps the engine's epoch ticker running while the plugin exists.
     _runtime: Runtime,
@@ -127,6 +131,11 @@ impl Runtime {
         )
         .map_err(|e| EngineError(e.to_string()))?;
         log2::add_to_linker::<StoreState, wasmtime::component::HasSelf<StoreState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| EngineError(e.to_string()))?;
+        schema_registry::add_to_linker::<StoreState, wasmtime::component::HasSelf<StoreState>>(
             &mut linker,
             |s| s,
         )
@@ -194,12 +203,14 @@ impl Runtime {
         })?;
         let (kind, contract) = self.exported_kind(&path, &component)?;
         let pre = self.pre_instantiate(&path, kind, contract, &component)?;
-        let mut instance = Instance::new(&pre, Arc::from(file_stem(&path)), &Sandbox::default())
-            .await
-            .map_err(|source| LoadError::Metadata {
-                path: path.clone(),
-                source,
-            })?;
+        let capabilities = capabilities_imported(&self.inner.engine, &component);
+        let mut instance =
+            Instance::new(&pre, Arc::from(file_stem(&path)), &Sandbox::default(), None)
+                .await
+                .map_err(|source| LoadError::Metadata {
+                    path: path.clone(),
+                    source,
+                })?;
         let metadata: Metadata = instance
             .call(async |store, exports| match exports {
                 Exports::Converter(c) => c
@@ -252,6 +263,7 @@ impl Runtime {
             path,
             metadata,
             contract,
+            capabilities,
             pre,
             _runtime: self.clone(),
         }))
@@ -382,6 +394,18 @@ impl Runtime {
     }
 }
 
+/// The host capabilities a component imports.
+fn capabilities_imported(engine: &Engine, component: &Component) -> Vec<Capability> {
+    let mut found: Vec<Capability> = component
+        .component_type()
+        .imports(engine)
+        .filter_map(|(name, _)| Capability::of_import(name))
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
 fn file_stem(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -394,7 +418,17 @@ impl LoadedPlugin {
         &self.metadata.name
     }
 
-    pub(crate) async fn instantiate(&self, sandbox: &Sandbox) -> Result<Instance, CallError> {
-        Instance::new(&self.pre, Arc::from(self.metadata.name.as_str()), sandbox).await
+    pub(crate) async fn instantiate(
+        &self,
+        sandbox: &Sandbox,
+        registry: Option<Arc<super::registry::RegistryClient>>,
+    ) -> Result<Instance, CallError> {
+        Instance::new(
+            &self.pre,
+            Arc::from(self.metadata.name.as_str()),
+            sandbox,
+            registry,
+        )
+        .await
     }
 }

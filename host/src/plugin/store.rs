@@ -1,5 +1,7 @@
 //! What each plugin instance's Store holds: a WASI context that denies by
-//! default, the memory limiter, and the plugin's name for its log lines.
+//! default, the memory limiter, the plugin's name for its log lines, and the
+//! host capabilities it was granted (the schema registry's client, and
+//! whether a call met the registry down).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -9,8 +11,10 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use super::bindings::v0_2::schema_registry as sr;
 use super::grants::Grants;
 use super::limits::MemoryLimiter;
+use super::registry::{NewSchema, Registered, RegistryClient, RegistryError, SchemaReference};
 
 /// Per-instance state.
 pub(crate) struct StoreState {
@@ -21,6 +25,11 @@ pub(crate) struct StoreState {
     log_budget: Arc<std::sync::Mutex<LogBudget>>,
     wasi: WasiCtx,
     table: ResourceTable,
+    /// The schema registry, when the plugin was granted it.
+    registry: Option<Arc<RegistryClient>>,
+    /// Set when a registry call of the current plugin call found the
+    /// registry down: the call is then an outage, whatever the plugin answers.
+    pub outage: Option<String>,
 }
 
 /// A plugin's log allowance: [`LOG_LINES_PER_MINUTE`] lines of at most
@@ -90,7 +99,12 @@ impl StoreState {
     /// variables and read-only directories; stdout and stderr go to the host
     /// log. Clocks and random stay: every guest toolchain imports them.
     /// Fails when a granted directory cannot be opened.
-    pub fn new(plugin: Arc<str>, memory_limit: usize, grants: &Grants) -> Result<Self, String> {
+    pub fn new(
+        plugin: Arc<str>,
+        memory_limit: usize,
+        grants: &Grants,
+        registry: Option<Arc<RegistryClient>>,
+    ) -> Result<Self, String> {
         let log_budget = Arc::new(std::sync::Mutex::new(LogBudget::new()));
         let mut wasi = WasiCtx::builder();
         wasi.stdout(LogStream {
@@ -119,6 +133,8 @@ impl StoreState {
             log_budget,
             wasi: wasi.build(),
             table: ResourceTable::new(),
+            registry,
+            outage: None,
         })
     }
 }
@@ -178,6 +194,91 @@ macro_rules! log_host {
 
 log_host!(super::bindings::log);
 log_host!(super::bindings::v0_2::log);
+
+impl StoreState {
+    /// The registry client, or the refusal a plugin gets without the grant
+    /// (unreachable: such a plugin is refused when it starts).
+    fn registry(&self) -> Result<Arc<RegistryClient>, sr::RegistryError> {
+        self.registry.clone().ok_or_else(|| {
+            sr::RegistryError::Refused("the schema-registry capability was not granted".into())
+        })
+    }
+
+    /// A registry answer for the guest; an unreachable registry marks the
+    /// call as an outage.
+    fn answer<T>(&mut self, r: Result<T, RegistryError>) -> Result<T, sr::RegistryError> {
+        r.map_err(|e| match e {
+            RegistryError::NotFound(m) => sr::RegistryError::NotFound(m),
+            RegistryError::Refused(m) => sr::RegistryError::Refused(m),
+            RegistryError::Unavailable(m) => {
+                tracing::warn!(plugin = &*self.plugin, "{m}");
+                self.outage = Some(m.clone());
+                sr::RegistryError::Unavailable(m)
+            }
+        })
+    }
+}
+
+fn to_guest(r: Registered) -> sr::RegisteredSchema {
+    sr::RegisteredSchema {
+        id: r.id,
+        schema_type: r.schema_type,
+        schema: r.schema,
+        references: r.references.into_iter().map(reference_to_guest).collect(),
+        subject: r.subject,
+        version: r.version,
+    }
+}
+
+fn reference_to_guest(r: SchemaReference) -> sr::SchemaReference {
+    sr::SchemaReference {
+        name: r.name,
+        subject: r.subject,
+        version: r.version,
+    }
+}
+
+impl sr::Host for StoreState {
+    async fn schema_by_id(&mut self, id: u32) -> Result<sr::RegisteredSchema, sr::RegistryError> {
+        let registry = self.registry()?;
+        let r = registry.schema_by_id(id).await;
+        self.answer(r).map(to_guest)
+    }
+
+    async fn schema_by_version(
+        &mut self,
+        subject: String,
+        version: Option<i32>,
+    ) -> Result<sr::RegisteredSchema, sr::RegistryError> {
+        let registry = self.registry()?;
+        let r = registry.schema_by_version(&subject, version).await;
+        self.answer(r).map(to_guest)
+    }
+
+    async fn schema_id(
+        &mut self,
+        subject: String,
+        schema: sr::NewSchema,
+        register: bool,
+    ) -> Result<u32, sr::RegistryError> {
+        let registry = self.registry()?;
+        let schema = NewSchema {
+            schema_type: schema.schema_type,
+            schema: schema.schema,
+            references: schema
+                .references
+                .into_iter()
+                .map(|r| SchemaReference {
+                    name: r.name,
+                    subject: r.subject,
+                    version: r.version,
+                })
+                .collect(),
+        };
+        let r = registry.schema_id(&subject, &schema, register).await;
+        self.answer(r)
+    }
+}
 
 /// A guest's stdout or stderr, written line by line into the host log.
 #[derive(Clone)]

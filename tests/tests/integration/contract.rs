@@ -34,22 +34,6 @@ plugin = "json-batch"
 config = { "request.body.format" = "json", "batch.json.as.array" = true, "schemas.enable" = SCHEMAS }
 "#;
 
-/// The records of the JSON-array bodies `receiver` got, once there are `n`.
-async fn records_received(receiver: &Receiver, n: usize) -> Vec<Value> {
-    let what = format!("{n} records");
-    receiver
-        .wait_for(60, &what, |r| {
-            r.iter()
-                .map(|r| r.json().as_array().map_or(0, Vec::len))
-                .sum::<usize>()
-                >= n
-        })
-        .await
-        .iter()
-        .flat_map(|r| r.json().as_array().cloned().unwrap_or_default())
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn plugins_of_both_contracts_run_in_one_pipeline() {
     let topic = unique_topic("contracts");
@@ -82,7 +66,7 @@ async fn plugins_of_both_contracts_run_in_one_pipeline() {
     }
     .write(dir.path());
     let run = Running::start(&m);
-    let records = records_received(&receiver, 40).await;
+    let records = receiver.array_records(60, 40).await;
     let expected: Vec<Value> = (0..40)
         .map(|i| json!({"n": i, "secret": "****", "t": topic}))
         .collect();
@@ -198,7 +182,7 @@ async fn a_schemad_value_keeps_its_schema_from_the_envelope_to_the_formatter() {
     }
     .write(dir.path());
     let run = Running::start(&m);
-    let records = records_received(&receiver, 3).await;
+    let records = receiver.array_records(60, 3).await;
     let stderr = run.stop_cleanly();
     assert_eq!(records.len(), 3, "{records:?}\n{stderr}");
     // Through a 0.2 transform that keeps the record and a 0.1 transform that

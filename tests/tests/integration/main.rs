@@ -21,6 +21,7 @@
 //! | `remote_plugins` | plugins from S3 and HTTPS with pinned digests |
 //! | `rest_api` | Kafka Connect's REST API, end to end |
 //! | `s3_sink` | Kafka to S3 (MinIO): keys, rotation, exactly once |
+//! | `schema_registry` | the schema-registry capability against Apicurio Registry |
 //! | `security` | attacks on the REST API, plugins and cache (`SECURITY.md`) |
 //! | `shared_configs` | API connectors shared by a group's workers |
 //! | `shared_tasks` | `tasks.max` across workers |
@@ -43,6 +44,7 @@ mod plugin_runtime;
 mod remote_plugins;
 mod rest_api;
 mod s3_sink;
+mod schema_registry;
 mod security;
 mod shared_configs;
 mod shared_tasks;

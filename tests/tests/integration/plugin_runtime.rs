@@ -499,6 +499,7 @@ async fn plugins_see_no_environment_or_files_unless_granted() {
                 host: dir.path().to_path_buf(),
                 guest: "/data".into(),
             }],
+            ..Grants::default()
         },
     };
     let granted = rt.configure(chaos.clone(), vec![], sandbox).await.unwrap();
@@ -522,6 +523,7 @@ async fn plugins_see_no_environment_or_files_unless_granted() {
                 host: dir.path().join("nope"),
                 guest: "/x".into(),
             }],
+            ..Grants::default()
         },
     };
     let err = rt.configure(chaos, vec![], missing).await.err().unwrap();

@@ -1,0 +1,192 @@
+//! A real schema registry for the tests (Apicurio Registry, started once per
+//! run by `scripts/registry/start`), schema'd data produced with Confluent's
+//! own Python serializers, and a counting gate in front of the registry: it
+//! forwards every request, counts them by path, and can take the registry
+//! out of Sluice's reach (503, as a load balancer answers for a registry
+//! that is down) while the registry itself keeps its schemas.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use serde_json::Value;
+
+use crate::repo_root;
+
+/// The registry shared by the tests of one run: `$SLUICE_TEST_REGISTRY`
+/// when set (scripts/test starts one), else one started here. Its
+/// Confluent-compatible API's base URL.
+pub fn registry_url() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| crate::shared_server("registry", "SLUICE_TEST_REGISTRY"))
+        .clone()
+}
+
+/// The python with confluent-kafka: `$SLUICE_REGISTRY_PYTHON`, else
+/// installed by `scripts/registry/setup-python`.
+fn python() -> String {
+    static PY: OnceLock<String> = OnceLock::new();
+    PY.get_or_init(|| {
+        if let Ok(p) = std::env::var("SLUICE_REGISTRY_PYTHON") {
+            return p;
+        }
+        let out = Command::new(repo_root().join("scripts/registry/setup-python"))
+            .output()
+            .expect("run scripts/registry/setup-python");
+        assert!(
+            out.status.success(),
+            "scripts/registry/setup-python failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .trim()
+            .to_string()
+    })
+    .clone()
+}
+
+/// Produces `values` to `topic` partition 0 with Confluent's serializer of
+/// `format` (`json` or `avro`) and `schema`, registered in the test registry
+/// under `<topic>-value`.
+pub fn produce(topic: &str, format: &str, schema: &str, values: &[Value]) {
+    let input: String = values.iter().map(|v| format!("{v}\n")).collect();
+    let mut child = Command::new(python())
+        .arg(repo_root().join("tests/registry/produce.py"))
+        .args([
+            &crate::kafka_bootstrap(),
+            &registry_url(),
+            topic,
+            format,
+            schema,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run tests/registry/produce.py");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(input.as_bytes()).expect("write records");
+    }
+    let out = child.wait_with_output().expect("produce.py runs");
+    assert!(
+        out.status.success(),
+        "produce.py failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[derive(Default)]
+struct Counts {
+    by_path: BTreeMap<String, usize>,
+}
+
+/// The gate: a real HTTP server on 127.0.0.1:0 in front of the registry.
+#[derive(Clone)]
+pub struct Gate {
+    pub addr: SocketAddr,
+    upstream: String,
+    counts: Arc<Mutex<Counts>>,
+    down: Arc<AtomicBool>,
+    http: reqwest::Client,
+}
+
+impl Gate {
+    /// A gate in front of the test registry.
+    pub async fn start() -> Gate {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the gate");
+        let gate = Gate {
+            addr: listener.local_addr().expect("address"),
+            upstream: registry_url(),
+            counts: Arc::default(),
+            down: Arc::default(),
+            http: reqwest::Client::new(),
+        };
+        let app = Router::new().fallback(forward).with_state(gate.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("the gate serves");
+        });
+        gate
+    }
+
+    /// The URL Sluice is given as `schema.registry.url`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Takes the registry out of reach (`true`) or brings it back.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// How many requests reached the registry whose path starts with `prefix`.
+    pub fn count(&self, prefix: &str) -> usize {
+        self.counts
+            .lock()
+            .unwrap()
+            .by_path
+            .iter()
+            .filter(|(p, _)| p.starts_with(prefix))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+async fn forward(
+    State(gate): State<Gate>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, HeaderMap, Bytes) {
+    if gate.down.load(Ordering::SeqCst) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            HeaderMap::new(),
+            Bytes::from_static(b"registry down (test gate)"),
+        );
+    }
+    let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+    *gate
+        .counts
+        .lock()
+        .unwrap()
+        .by_path
+        .entry(uri.path().to_string())
+        .or_default() += 1;
+    let mut request = gate
+        .http
+        .request(method, format!("{}{path}", gate.upstream))
+        .body(body);
+    for name in ["content-type", "accept", "authorization"] {
+        if let Some(v) = headers.get(name) {
+            request = request.header(name, v.clone());
+        }
+    }
+    match request.send().await {
+        Ok(r) => {
+            let status = r.status();
+            let mut out = HeaderMap::new();
+            if let Some(ct) = r.headers().get("content-type") {
+                out.insert("content-type", ct.clone());
+            }
+            let body = r.bytes().await.unwrap_or_default();
+            (status, out, body)
+        }
+        Err(e) => (
+            StatusCode::BAD_GATEWAY,
+            HeaderMap::new(),
+            Bytes::from(e.to_string()),
+        ),
+    }
+}
