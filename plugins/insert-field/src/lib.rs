@@ -1,7 +1,16 @@
 //! `insert-field` transform: Kafka's `InsertField$Value`. Adds the record's
 //! topic, partition, offset, timestamp and a static value to JSON object
 //! values. Tombstones pass unchanged, as in Kafka.
+//!
+//! The fields are spliced in before the object's closing brace: the value is
+//! read only to check it is an object and to find its top-level keys, never
+//! rebuilt (a field that already exists, or a key given twice, takes the
+//! slow path, which rebuilds the object as Kafka's map put would).
 
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sluice_sdk::{
     Config, ConfigKey, ConfigType, Emitter, Plugin, PluginInfo, Record, Transform, ValueKind,
@@ -101,22 +110,68 @@ impl Plugin for InsertField {
 }
 
 impl InsertField {
-    fn insert(&self, record: &Record<'_>, object: &mut Map<String, Value>) {
+    /// The fields to insert for `record`, in order: name and JSON value.
+    fn fields(&self, record: &Record<'_>) -> Vec<(&str, Value)> {
+        let mut out = Vec::with_capacity(5);
         if let Some(f) = &self.topic {
-            object.insert(f.clone(), record.topic.into());
+            out.push((f.as_str(), record.topic.into()));
         }
         if let Some(f) = &self.partition {
-            object.insert(f.clone(), record.partition.into());
+            out.push((f.as_str(), record.partition.into()));
         }
         if let Some(f) = &self.offset {
-            object.insert(f.clone(), record.offset.into());
+            out.push((f.as_str(), record.offset.into()));
         }
         // Kafka leaves the field out of a schemaless value without a timestamp.
         if let (Some(f), Some(ts)) = (&self.timestamp, record.timestamp) {
-            object.insert(f.clone(), ts.into());
+            out.push((f.as_str(), ts.into()));
         }
         if let Some((f, v)) = &self.static_field {
-            object.insert(f.clone(), v.as_str().into());
+            out.push((f.as_str(), v.as_str().into()));
+        }
+        out
+    }
+
+    /// The value with the fields spliced in before its closing brace, when
+    /// it is an object whose keys are distinct and none of the fields';
+    /// `None` when the slow path must decide (not an object, a clash).
+    fn splice(&self, record: &Record<'_>, value: &[u8]) -> Option<Vec<u8>> {
+        let keys: Vec<(Cow<'_, str>, &RawValue)> = {
+            let object: ObjectEntries<'_> = serde_json::from_slice(value).ok()?;
+            object.0
+        };
+        let fields = self.fields(record);
+        let mut seen = HashSet::with_capacity(keys.len() + fields.len());
+        for k in keys
+            .iter()
+            .map(|(k, _)| k.as_ref())
+            .chain(fields.iter().map(|(f, _)| *f))
+        {
+            if !seen.insert(k) {
+                return None;
+            }
+        }
+        let trimmed = value.trim_ascii_end();
+        let body = trimmed.strip_suffix(b"}")?;
+        let mut out = Vec::with_capacity(value.len() + 24 * fields.len());
+        out.extend_from_slice(body);
+        let mut first = keys.is_empty();
+        for (name, v) in &fields {
+            if !std::mem::take(&mut first) {
+                out.push(b',');
+            }
+            // Serialising strings and serde_json values cannot fail.
+            let _ = serde_json::to_writer(&mut out, name);
+            out.push(b':');
+            let _ = serde_json::to_writer(&mut out, v);
+        }
+        out.push(b'}');
+        Some(out)
+    }
+
+    fn insert(&self, record: &Record<'_>, object: &mut Map<String, Value>) {
+        for (f, v) in self.fields(record) {
+            object.insert(f.to_string(), v);
         }
     }
 }
@@ -133,6 +188,13 @@ impl Transform for InsertField {
                 record.offset, record.value_kind
             ));
         }
+        if let Some(spliced) = record.value.and_then(|v| self.splice(record, v)) {
+            let mut changed = record.to_out();
+            changed.value = Some(Cow::Owned(spliced));
+            changed.value_schema = None;
+            out.emit(&changed);
+            return Ok(());
+        }
         let mut value = record.value_json()?;
         let Value::Object(object) = &mut value else {
             return Err(format!(
@@ -146,6 +208,32 @@ impl Transform for InsertField {
         changed.set_json(&value);
         out.emit(&changed);
         Ok(())
+    }
+}
+
+/// A JSON object's top-level entries in order, values left unparsed.
+struct ObjectEntries<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for ObjectEntries<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = ObjectEntries<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some(entry) = map.next_entry::<Cow<'de, str>, &'de RawValue>()? {
+                    out.push(entry);
+                }
+                Ok(ObjectEntries(out))
+            }
+        }
+        d.deserialize_map(Entries)
     }
 }
 
@@ -219,6 +307,39 @@ mod tests {
         );
         assert!(matches!(&out[1], Outcome::Kept(r) if r[0].value.is_none()));
         assert!(matches!(&out[2], Outcome::Kept(_)));
+    }
+
+    #[test]
+    fn fields_are_spliced_in_and_clashes_take_the_slow_path() {
+        let mut t = sluice_sdk::configure::<InsertField>(vec![
+            ("topic.field".into(), "t".into()),
+            ("offset.field".into(), "o".into()),
+        ])
+        .unwrap();
+        let values = [
+            r#"{"b":1,"a":{"x":[1,2]}}  "#,
+            "{ }",
+            r#"{"t":"old","z":0}"#,
+            r#"{"a":1,"a":2}"#,
+            r#"{"escaped":"v"}"#,
+        ];
+        let records: Vec<_> = values.iter().map(|v| json("orders", v)).collect();
+        let out = testing::transform(&mut t, &records);
+        let value = |i: usize| match &out[i] {
+            Outcome::Kept(r) => String::from_utf8(r[0].value.as_deref().unwrap().to_vec()).unwrap(),
+            other => panic!("{other:?}"),
+        };
+        // The object as it was, the fields appended.
+        assert_eq!(value(0), r#"{"b":1,"a":{"x":[1,2]},"t":"orders","o":42}"#);
+        assert_eq!(value(1), r#"{ "t":"orders","o":42}"#);
+        // A field that exists is replaced, as Kafka's map put does.
+        let v: Value = serde_json::from_str(&value(2)).unwrap();
+        assert_eq!(v, serde_json::json!({"t":"orders","z":0,"o":42}));
+        // A key given twice: the last one wins, as a JSON map reads it.
+        let v: Value = serde_json::from_str(&value(3)).unwrap();
+        assert_eq!(v, serde_json::json!({"a":2,"t":"orders","o":42}));
+        let v: Value = serde_json::from_str(&value(4)).unwrap();
+        assert_eq!(v["escaped"], "v");
     }
 
     #[test]

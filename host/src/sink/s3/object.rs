@@ -64,12 +64,16 @@ impl ObjectWriter {
     /// Appends `bytes`; sends a part once a part's worth is buffered.
     pub async fn append(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
         self.written += bytes.len() as u64;
+        let part_size = self.part_size;
         let buffered = match self.buffer.as_mut().expect("open") {
             Buffer::Plain(v) => {
+                grow_within(v, bytes.len(), part_size);
                 v.extend_from_slice(bytes);
                 v.len()
             }
             Buffer::Gzip(g) => {
+                // Compressed output is at most about the input's size.
+                grow_within(g.get_mut(), bytes.len(), part_size);
                 g.write_all(bytes).expect("writing to memory");
                 g.get_ref().len()
             }
@@ -129,6 +133,25 @@ impl ObjectWriter {
     }
 }
 
+/// Room left past the part size for the append that fills a part, so that
+/// append does not move the whole part to a larger buffer.
+const PART_HEADROOM: usize = 64 << 10;
+
+/// Makes room for `more` bytes in `buffer`: doubling while that stays
+/// within `part_size` and its headroom (a part is sent once it is full),
+/// then only as much as is needed, so a buffer never grows to twice the
+/// part size.
+fn grow_within(buffer: &mut Vec<u8>, more: usize, part_size: usize) {
+    let needed = buffer.len() + more;
+    if needed <= buffer.capacity() {
+        return;
+    }
+    let doubled = (buffer.capacity() * 2)
+        .max(PART_HEADROOM)
+        .min(part_size + PART_HEADROOM);
+    buffer.reserve_exact(doubled.max(needed) - buffer.len());
+}
+
 impl Drop for ObjectWriter {
     /// An object dropped unfinished (partition revoked, shutdown, failure)
     /// never becomes visible; its uploaded parts are aborted in the background.
@@ -139,5 +162,31 @@ impl Drop for ObjectWriter {
             let (store, key) = (self.store.clone(), std::mem::take(&mut self.key));
             rt.spawn(async move { store.abort_multipart(&key, &m.upload_id).await });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grow_within;
+
+    #[test]
+    fn a_buffer_doubles_up_to_the_part_size_and_no_further() {
+        let part = 5 << 20;
+        let mut v = Vec::new();
+        let chunk = vec![0u8; 1000];
+        let mut peak = 0;
+        while v.len() < part {
+            grow_within(&mut v, chunk.len(), part);
+            v.extend_from_slice(&chunk);
+            peak = peak.max(v.capacity());
+        }
+        assert!(
+            peak <= part + super::PART_HEADROOM,
+            "capacity {peak} for a {part}-byte part"
+        );
+        // Small objects still start small.
+        let mut small = Vec::new();
+        grow_within(&mut small, 10, part);
+        assert!(small.capacity() <= 64 << 10);
     }
 }
