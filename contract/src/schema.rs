@@ -114,30 +114,39 @@ impl Schema {
         }
     }
 
+    /// An `int8`.
     pub fn int8() -> Self {
         Self::of(Type::Int8)
     }
+    /// An `int16`.
     pub fn int16() -> Self {
         Self::of(Type::Int16)
     }
+    /// An `int32`.
     pub fn int32() -> Self {
         Self::of(Type::Int32)
     }
+    /// An `int64`.
     pub fn int64() -> Self {
         Self::of(Type::Int64)
     }
+    /// A `float` (32 bits).
     pub fn float32() -> Self {
         Self::of(Type::Float32)
     }
+    /// A `double` (64 bits).
     pub fn float64() -> Self {
         Self::of(Type::Float64)
     }
+    /// A `boolean`.
     pub fn boolean() -> Self {
         Self::of(Type::Boolean)
     }
+    /// A `string`.
     pub fn string() -> Self {
         Self::of(Type::String)
     }
+    /// A `bytes`.
     pub fn bytes() -> Self {
         Self::of(Type::Bytes)
     }
