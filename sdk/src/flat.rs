@@ -203,15 +203,16 @@ fn same_schema(input: Option<&Arc<Schema>>, out: Option<&Arc<Schema>>) -> bool {
 #[derive(Default)]
 pub struct SchemaTable {
     texts: Vec<String>,
-    ids: Vec<(usize, u32)>,
+    /// The schemas indexed so far, held so that no other schema can take
+    /// one's address while the reply is built.
+    ids: Vec<(Arc<Schema>, u32)>,
 }
 
 impl SchemaTable {
     /// The 1-based index of `schema` (0 for none), added when new.
     pub fn index(&mut self, schema: Option<&Arc<Schema>>) -> u32 {
         let Some(schema) = schema else { return 0 };
-        let key = Arc::as_ptr(schema) as usize;
-        if let Some((_, n)) = self.ids.iter().find(|(k, _)| *k == key) {
+        if let Some((_, n)) = self.ids.iter().find(|(s, _)| Arc::ptr_eq(s, schema)) {
             return *n;
         }
         let text = text_of(schema);
@@ -222,7 +223,7 @@ impl SchemaTable {
                 self.texts.len() as u32
             }
         };
-        self.ids.push((key, n));
+        self.ids.push((schema.clone(), n));
         n
     }
 

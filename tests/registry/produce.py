@@ -11,23 +11,30 @@ order under the subject TOPIC-value (TopicNameStrategy). Prints the number
 of records produced.
 """
 
+import faulthandler
 import json
 import sys
 
 from confluent_kafka import Producer
-from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry import SchemaRegistryClient, topic_subject_name_strategy
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.schema_registry.json_schema import JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 
 def main():
+    # A hang prints where it was and exits, instead of stalling the test run.
+    faulthandler.dump_traceback_later(120, exit=True)
     bootstrap, registry_url, topic, fmt, schema = sys.argv[1:6]
-    registry = SchemaRegistryClient({"url": registry_url})
+    registry = SchemaRegistryClient({"url": registry_url, "timeout": 30})
+    # TopicNameStrategy named explicitly: the client's default first asks
+    # the registry for subject associations, an endpoint Apicurio does not
+    # serve (the request was seen waiting forever under load).
+    conf = {"subject.name.strategy": topic_subject_name_strategy}
     if fmt == "json":
-        serializer = JSONSerializer(schema, registry)
+        serializer = JSONSerializer(schema, registry, conf=conf)
     elif fmt == "avro":
-        serializer = AvroSerializer(registry, schema)
+        serializer = AvroSerializer(registry, schema, conf=conf)
     else:
         sys.exit(f"produce.py: format {fmt!r} is not json or avro")
     producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True})
