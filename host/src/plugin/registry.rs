@@ -410,6 +410,8 @@ impl RegistryClient {
         for i in 0..n {
             let at = (first + i) % n;
             let url = format!("{}{path}", self.config.urls[at]);
+            // Messages name the registry without credentials a URL may hold.
+            let shown = without_credentials(&self.config.urls[at]);
             let mut req = self
                 .http
                 .request(method.clone(), &url)
@@ -428,7 +430,7 @@ impl RegistryClient {
             let response = match req.send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    last = format!("schema registry {}: {e}", self.config.urls[at]);
+                    last = format!("schema registry {shown}: {}", e.without_url());
                     continue;
                 }
             };
@@ -436,16 +438,12 @@ impl RegistryClient {
             let text = match response.text().await {
                 Ok(t) => t,
                 Err(e) => {
-                    last = format!("schema registry {}: {e}", self.config.urls[at]);
+                    last = format!("schema registry {shown}: {}", e.without_url());
                     continue;
                 }
             };
             if status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429 {
-                last = format!(
-                    "schema registry {}: HTTP {status}: {}",
-                    self.config.urls[at],
-                    short(&text)
-                );
+                last = format!("schema registry {shown}: HTTP {status}: {}", short(&text));
                 continue;
             }
             self.current.store(at, Ordering::Relaxed);
@@ -595,6 +593,18 @@ fn registered(a: SchemaAnswer, id: Option<u32>) -> Registered {
     }
 }
 
+/// `url` with any user and password left out.
+fn without_credentials(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string().trim_end_matches('/').to_string()
+        }
+        Err(_) => "(the configured URL)".to_string(),
+    }
+}
+
 /// A subject as one URL path segment.
 fn segment(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
@@ -650,6 +660,10 @@ mod tests {
         assert!(
             !format!("{c:?}").contains("s3cr"),
             "credentials stay out of logs"
+        );
+        assert_eq!(
+            without_credentials("http://me:s3cr@reg:8081"),
+            "http://reg:8081"
         );
         let (r, _) = take(&[("other", "x")]);
         assert_eq!(r, Ok(None));
