@@ -351,6 +351,7 @@ formatter = {formatter}
                 &self.topic,
             ])
             .args(["--records", &n.to_string()])
+            .args(["--partitions", &self.partitions.to_string()])
             .stderr(std::process::Stdio::inherit())
             .output()?;
         anyhow::ensure!(out.status.success(), "the consume-only process failed");

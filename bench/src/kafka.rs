@@ -12,6 +12,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
+use sluice::source::budget::{DEFAULT_BUDGET, MemoryBudget};
 
 use crate::records::event;
 
@@ -183,7 +184,12 @@ pub struct Drained {
 
 /// Drains `records` records of `topic` with a plain consumer configured as
 /// Sluice configures its own (`sluice::config::kafka`), and measures itself.
-pub fn drain(bootstrap: &str, topic: &str, records: u64) -> anyhow::Result<Drained> {
+pub fn drain(
+    bootstrap: &str,
+    topic: &str,
+    records: u64,
+    partitions: usize,
+) -> anyhow::Result<Drained> {
     let mut raw = BTreeMap::new();
     raw.insert(
         "bootstrap.servers".to_string(),
@@ -194,6 +200,17 @@ pub fn drain(bootstrap: &str, topic: &str, records: u64) -> anyhow::Result<Drain
             let p: Vec<String> = p.iter().map(ToString::to_string).collect();
             anyhow::anyhow!("consumer properties: {}", p.join("; "))
         })?;
+    // The prefetch `sluice run` gives a consumer of `partitions` partitions
+    // with the default budget and the scenarios' 500-record batches.
+    let budget = std::sync::Arc::new(MemoryBudget::new(DEFAULT_BUDGET));
+    let limits = sluice::record::BatchLimits {
+        max_records: 500,
+        max_bytes: 5 << 20,
+        linger: Duration::from_millis(100),
+    };
+    let registration = budget.register(partitions, &limits);
+    let mut props = props;
+    registration.prefetch.apply(&mut props);
     let mut config = ClientConfig::new();
     for (k, v) in &props {
         config.set(k, v);

@@ -63,6 +63,10 @@ enum Command {
         topic: String,
         #[arg(long)]
         records: u64,
+        /// The topic's partitions: the prefetch is sized for them from
+        /// the default memory budget, as `sluice run` would size it.
+        #[arg(long, default_value_t = 8)]
+        partitions: usize,
     },
     /// The `sluice` command line with the first-party plugins compiled in
     /// natively (no Wasm): the native baseline's process.
@@ -112,8 +116,9 @@ fn main() -> anyhow::Result<()> {
                 bootstrap,
                 topic,
                 records,
+                partitions,
             } => {
-                let drained = kafka::drain(&bootstrap, &topic, records)?;
+                let drained = kafka::drain(&bootstrap, &topic, records, partitions)?;
                 println!("{}", serde_json::to_string(&drained)?);
                 Ok(())
             }

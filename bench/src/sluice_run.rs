@@ -111,7 +111,9 @@ impl SluiceRun {
 /// Writes, in a fresh temporary directory, a manifest of one connector
 /// named `name` (its group is `connect-<name>`) that reads `topic` with the
 /// built plugins and the benchmarks' plugin cache; `rest` continues the
-/// connector's table. Returns the manifest's path.
+/// connector's table. Returns the manifest's path. `$SLUICE_BENCH_KAFKA`
+/// (`key=value,key=value`) adds librdkafka settings to every connector, to
+/// try consumer settings without a rebuild.
 pub fn write_manifest(
     target: &Path,
     plugins: &Path,
@@ -120,6 +122,12 @@ pub fn write_manifest(
     bootstrap: &str,
     rest: &str,
 ) -> anyhow::Result<PathBuf> {
+    let extra: String = std::env::var("SLUICE_BENCH_KAFKA")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| format!(", \"{k}\" = \"{v}\""))
+        .collect();
     let dir = std::env::temp_dir().join(format!("sluice-bench-{name}"));
     std::fs::create_dir_all(&dir)?;
     let manifest = dir.join("manifest.toml");
@@ -130,7 +138,7 @@ cache_dir = "{cache}"
 [[connectors]]
 name = "{name}"
 topics = "{topic}"
-kafka = {{ "bootstrap.servers" = "{bootstrap}" }}
+kafka = {{ "bootstrap.servers" = "{bootstrap}"{extra} }}
 {rest}"#,
         plugins = plugins.display(),
         cache = target.join("bench-cache").display(),

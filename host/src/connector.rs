@@ -17,9 +17,9 @@ use tokio::sync::{mpsc, watch};
 
 use crate::config::BuiltConnector;
 use crate::pipeline::{BatchDone, BatchError, BatchFailed, PartitionState, Pipeline, now_ms};
-use crate::record::Record;
+use crate::source::budget::MemoryBudget;
 use crate::source::context::{AssignmentEvent, SourceContext, commit_list};
-use crate::source::reader::read_partition;
+use crate::source::reader::{Batch, read_partition};
 use crate::source::tracker::{BatchTicket, OffsetTracker, TopicPartition};
 pub use crate::stats::ConnectorStats;
 
@@ -100,17 +100,26 @@ pub async fn run(
 ) -> Result<(), ConnectorError> {
     let spec = &connector.spec;
     let name = spec.name.clone();
-    let pipeline = Arc::new(
-        Pipeline::start(connector.clone(), stats.clone())
-            .await
-            .map_err(|source| ConnectorError::Start {
-                connector: name.clone(),
-                source,
-            })?,
+    // The partitions to expect are looked up while the sink starts.
+    let (pipeline, expected) = tokio::join!(
+        Pipeline::start(connector.clone(), stats.clone()),
+        expected_partitions(&spec.kafka, &spec.subscription, spec.tasks_max)
     );
+    let pipeline = Arc::new(pipeline.map_err(|source| ConnectorError::Start {
+        connector: name.clone(),
+        source,
+    })?);
     let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
     let (events_tx, mut events) = mpsc::unbounded_channel();
-    let config = crate::kafka::client_config(&spec.kafka);
+    let limits = spec.sink.batch();
+    // Prefetch sized from the worker's memory budget, the partitions this
+    // consumer expects and the batch size (see source::budget).
+    let budget = MemoryBudget::global();
+    let registration = budget.register(expected, &limits);
+    let mut props = spec.kafka.clone();
+    registration.prefetch.apply(&mut props);
+    tracing::debug!(connector = %name, expected_partitions = expected, prefetch = ?registration.prefetch, "consumer prefetch from the memory budget");
+    let config = crate::kafka::client_config(&props);
     let readers = Arc::new(Mutex::new(HashMap::new()));
     let context = SourceContext {
         connector: name.clone(),
@@ -143,7 +152,6 @@ pub async fn run(
         })?;
     tracing::info!(connector = %name, topics = ?spec.subscription, group = spec.kafka.get("group.id").map(String::as_str), "connector started");
 
-    let limits = spec.sink.batch();
     let (done_tx, mut done) = mpsc::unbounded_channel::<WorkerMsg>();
     let mut tasks: HashMap<TopicPartition, PartitionTasks> = HashMap::new();
     let mut tick = tokio::time::interval(Duration::from_millis(50));
@@ -210,7 +218,7 @@ pub async fn run(
                         };
                         let (tx, rx) = mpsc::channel(1);
                         let worker = tokio::spawn(worker(pipeline.clone(), tp.clone(), rx, done_tx.clone()));
-                        let reader = tokio::spawn(read_partition(queue, tp.clone(), limits, tracker.clone(), stats.clone(), tx));
+                        let reader = tokio::spawn(read_partition(queue, tp.clone(), limits, tracker.clone(), stats.clone(), budget.clone(), tx));
                         lock_readers(&readers).insert(tp.clone(), reader.abort_handle());
                         if let Some(old) = tasks.insert(tp, PartitionTasks { reader, worker }) {
                             old.abort();
@@ -307,6 +315,85 @@ pub async fn run(
     }
 }
 
+/// How many partitions one task of the connector can expect: its topics'
+/// partitions (those matching, for a pattern) over `tasks_max`, from the
+/// cluster's metadata. When the cluster does not answer within a few
+/// seconds, 8: the consumer then reports the error itself.
+async fn expected_partitions(
+    kafka: &std::collections::BTreeMap<String, String>,
+    subscription: &[String],
+    tasks_max: u32,
+) -> usize {
+    const UNKNOWN: usize = 8;
+    let props = crate::config::kafka::connection_properties(kafka);
+    let subscription = subscription.to_vec();
+    let started = Instant::now();
+    let lookup = tokio::task::spawn_blocking(move || -> Result<usize, String> {
+        // librdkafka drops its bootstrap connection once it knows the
+        // brokers and reconnects to the real one after half of
+        // `reconnect.backoff.ms`: 50 ms of a 60 ms lookup at the default.
+        let client: rdkafka::consumer::BaseConsumer = crate::kafka::client_config(&props)
+            .set("reconnect.backoff.ms", "10")
+            .create()
+            .map_err(|e| e.to_string())?;
+        let patterns: Vec<regex::Regex> = subscription
+            .iter()
+            .filter(|s| s.starts_with('^'))
+            .filter_map(|s| regex::Regex::new(s).ok())
+            .collect();
+        let timeout = Duration::from_secs(5);
+        // Named topics one by one: the metadata of every topic of a large
+        // cluster is slow to get (60 ms for a test broker's few thousand).
+        let mut partitions = 0;
+        if patterns.is_empty() {
+            for topic in &subscription {
+                let metadata = client
+                    .fetch_metadata(Some(topic), timeout)
+                    .map_err(|e| e.to_string())?;
+                partitions += metadata
+                    .topics()
+                    .iter()
+                    .filter(|t| t.name() == topic && t.error().is_none())
+                    .map(|t| t.partitions().len())
+                    .sum::<usize>();
+            }
+        } else {
+            let metadata = client
+                .fetch_metadata(None, timeout)
+                .map_err(|e| e.to_string())?;
+            partitions = metadata
+                .topics()
+                .iter()
+                .filter(|t| {
+                    subscription.iter().any(|s| s == t.name())
+                        || patterns.iter().any(|p| p.is_match(t.name()))
+                })
+                .map(|t| t.partitions().len())
+                .sum();
+        }
+        // Closing a client waits for its threads: not on the way to the
+        // consumer's start.
+        std::thread::spawn(move || drop(client));
+        Ok(partitions)
+    });
+    let total = match lookup.await {
+        Ok(Ok(n)) => {
+            tracing::debug!(
+                partitions = n,
+                took_ms = started.elapsed().as_millis() as u64,
+                "partitions to expect, for the memory budget"
+            );
+            n
+        }
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "no partition count for the memory budget");
+            UNKNOWN
+        }
+        Err(_) => UNKNOWN,
+    };
+    total.div_ceil(tasks_max.max(1) as usize).max(1)
+}
+
 fn batch_error(connector: &str, source: BatchError) -> ConnectorError {
     ConnectorError::Batch {
         connector: connector.to_string(),
@@ -365,7 +452,7 @@ fn lock(tracker: &Mutex<OffsetTracker>) -> std::sync::MutexGuard<'_, OffsetTrack
 async fn worker(
     pipeline: Arc<Pipeline>,
     partition: TopicPartition,
-    mut rx: mpsc::Receiver<(BatchTicket, Vec<Record>)>,
+    mut rx: mpsc::Receiver<Batch>,
     done: mpsc::UnboundedSender<WorkerMsg>,
 ) {
     let mut state = PartitionState::default();
@@ -382,7 +469,8 @@ async fn worker(
         };
         tokio::select! {
             received = rx.recv() => {
-                let Some((ticket, records)) = received else { return };
+                // The permit gives the batch's bytes back to the budget once it is finished.
+                let Some((ticket, records, _permit)) = received else { return };
                 generation = ticket.generation;
                 let started = Instant::now();
                 match pipeline.process(&mut state, records).await {

@@ -19,13 +19,25 @@ impl FormatInfo {
     pub fn frame<'a>(
         &self,
         header: &[u8],
-        items: impl IntoIterator<Item = &'a [u8]>,
+        items: impl IntoIterator<Item = &'a [u8], IntoIter: Clone>,
         trailer: &[u8],
     ) -> Vec<u8> {
-        let mut body = Vec::new();
+        let items = items.into_iter();
+        // Sized once: growing by doubling would copy a large body several times.
+        let (count, bytes) = items
+            .clone()
+            .fold((0usize, 0usize), |(n, b), item| (n + 1, b + item.len()));
+        let mut body = Vec::with_capacity(
+            header.len()
+                + self.prefix.len()
+                + bytes
+                + self.separator.len() * count.saturating_sub(1)
+                + self.suffix.len()
+                + trailer.len(),
+        );
         body.extend_from_slice(header);
         body.extend_from_slice(&self.prefix);
-        for (i, item) in items.into_iter().enumerate() {
+        for (i, item) in items.enumerate() {
             if i > 0 {
                 body.extend_from_slice(&self.separator);
             }

@@ -47,6 +47,11 @@ struct Shared {
     script: VecDeque<(u16, Option<u64>)>,
     /// When set, every request is answered with this redirect status and location.
     redirect: Option<(u16, String)>,
+    /// How long each answer takes.
+    delay: std::time::Duration,
+    /// Body bytes of the requests being answered now, and the most there were at once.
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 /// The receiver; it runs until dropped with its runtime.
@@ -101,6 +106,17 @@ impl Receiver {
     /// Answers every request from now on with redirect `status` to `location`.
     pub fn redirect_all_with(&self, status: u16, location: &str) {
         self.shared.lock().unwrap().redirect = Some((status, location.to_string()));
+    }
+
+    /// Every answer from now on takes `delay` (the request counts as in
+    /// flight meanwhile).
+    pub fn delay_answers(&self, delay: std::time::Duration) {
+        self.shared.lock().unwrap().delay = delay;
+    }
+
+    /// The most request body bytes that were being answered at one time.
+    pub fn max_in_flight_bytes(&self) -> usize {
+        self.shared.lock().unwrap().max_in_flight
     }
 
     /// `http://127.0.0.1:<port><path>`.
@@ -168,7 +184,18 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, HeaderMap, String) {
+    let size = body.len();
+    let delay = {
+        let mut s = shared.lock().unwrap();
+        s.in_flight += size;
+        s.max_in_flight = s.max_in_flight.max(s.in_flight);
+        s.delay
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let mut s = shared.lock().unwrap();
+    s.in_flight -= size;
     let (status, retry_after) = match &s.redirect {
         Some((status, _)) => (*status, None),
         None => s.script.pop_front().unwrap_or((200, None)),

@@ -22,6 +22,21 @@ pub struct RunArgs {
     /// per pipeline stage) to this file as JSON, every 2 s and at exit.
     #[arg(long, value_name = "PATH")]
     pub stats_file: Option<PathBuf>,
+    /// What this worker's connectors together may hold of consumed records,
+    /// however many partitions they read: half for librdkafka's prefetch
+    /// (each partition's queue shrinks as partitions are added, down to
+    /// 64 KiB), half for batches cut and not yet delivered (readers wait for
+    /// room). Sizes as `64MiB`, `512KiB`, `1GiB`. The process's resident
+    /// memory is this plus about 30 MiB of code and runtime, plus the Wasm
+    /// plugins' memories and the S3 objects being written.
+    #[arg(
+        long,
+        env = "SLUICE_MEMORY_BUDGET",
+        value_name = "SIZE",
+        default_value = "32MiB",
+        value_parser = crate::source::budget::parse_size
+    )]
+    pub memory_budget: usize,
     #[command(flatten)]
     pub api: ApiArgs,
 }
@@ -169,6 +184,7 @@ impl ApiArgs {
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    crate::source::budget::MemoryBudget::set_global(args.memory_budget);
     // Listening first: a stop that comes while plugins compile is a clean exit.
     let stop_signal = stop_signal();
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -96,26 +96,25 @@ pub fn consumer_properties(
         .or_insert_with(|| "5000".into());
     // librdkafka prefetches up to 64 MiB and 100k messages per partition by
     // default. Each partition has its own queue here (see source::reader),
-    // read only while its worker has room, so these bound what waits per
-    // partition. Measured by `scripts/bench compare` (8 partitions, see
-    // docs/benchmarks.md and docs/notes.md):
-    // - the queue bound is checked before a fetch, and a fetch brings up to
-    //   `max.partition.fetch.bytes` of *compressed* data per partition: at
-    //   librdkafka's 1 MiB, lz4 JSON (10x here) decompressed to 87 MiB of a
-    //   140 MiB heap. 256 KiB keeps about 2.5 MiB per partition in flight;
+    // read only while its worker has room; the queue's size and the fetch
+    // size come from the worker's memory budget when the consumer is
+    // created (see source::budget). Measured by `scripts/bench compare`
+    // (8 partitions, see docs/benchmarks.md and docs/notes.md):
     // - one fetch at a time goes to a broker; when it holds only partitions
     //   with nothing new, the broker keeps it for `fetch.wait.max.ms` and the
     //   busy partitions wait behind it (500 ms: 160k records/s passthrough,
     //   100 ms: 230-330k);
     // - a full queue is checked again after `fetch.queue.backoff.ms`
     //   (librdkafka's 1000 ms stalled delivery at 4.9k records/s).
+    // - librdkafka drops its bootstrap connection once it has learned the
+    //   brokers and connects to them after half of `reconnect.backoff.ms`:
+    //   at its 100 ms default, 50 of a group join's 60 ms here; at 10 ms the
+    //   join took 23-34 ms (a broker that is down is still retried with a
+    //   backoff doubling up to `reconnect.backoff.max.ms`).
     for (key, value) in [
-        ("queued.max.messages.kbytes", "1024"),
-        ("queued.min.messages", "1000"),
-        ("max.partition.fetch.bytes", "262144"),
-        ("fetch.max.bytes", "4194304"),
         ("fetch.wait.max.ms", "100"),
         ("fetch.queue.backoff.ms", "5"),
+        ("reconnect.backoff.ms", "10"),
     ] {
         props.entry(key.into()).or_insert_with(|| value.into());
     }

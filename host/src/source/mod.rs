@@ -1,6 +1,7 @@
 //! The Kafka source: the consumer's rebalance callbacks, the partition
 //! readers and offset tracking.
 
+pub mod budget;
 pub mod context;
 pub mod reader;
 pub mod rebalance;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use sluice_tests::http_receiver::Receiver;
 use sluice_tests::kafka::{committed, create_topic, produce, producer};
 use sluice_tests::process::{Running, TD_FORMATTER, manifest};
-use sluice_tests::unique_topic;
+use sluice_tests::{sluice, unique_topic};
 
 fn json_values(n: usize) -> Vec<(Option<String>, Option<String>)> {
     (0..n)
@@ -613,4 +613,85 @@ async fn basic_auth_is_sent_and_retry_after_is_honoured() {
         committed(&format!("connect-{name}"), &topic, 1),
         vec![Some(3)]
     );
+}
+
+/// A backlog on many partitions, several times the worker's memory budget:
+/// with `--memory-budget 1MiB` (512 KiB for batches) the partitions take
+/// turns, so what is being delivered at once stays within the budget, and
+/// everything arrives in order and is committed. The same run with a large
+/// budget has every partition's batch in flight at once: the bound is the
+/// budget's doing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_memory_budget_bounds_what_a_backlog_of_many_partitions_holds() {
+    const PARTITIONS: i32 = 12;
+    const PER_PARTITION: usize = 100;
+    let topic = unique_topic("budget");
+    create_topic(&topic, PARTITIONS).await;
+    let p = producer();
+    let padding = "x".repeat(4000);
+    for part in 0..PARTITIONS {
+        let values: Vec<_> = (0..PER_PARTITION)
+            .map(|i| (None, Some(format!(r#"{{"n":{i},"pad":"{padding}"}}"#))))
+            .collect();
+        produce(&p, &topic, part, &values).await;
+    }
+    for (budget, bounded) in [("1MiB", true), ("256MiB", false)] {
+        let receiver = Receiver::start().await;
+        receiver.delay_answers(Duration::from_millis(150));
+        let dir = tempfile::tempdir().unwrap();
+        // About 200 KiB per request.
+        let sink = format!(
+            r#""http.api.url" = "{url}"
+"batch.max.size" = 50
+"batch.linger.ms" = 100
+formatter = {{ plugin = "json-batch", config = {{ "request.body.format" = "json", "batch.json.as.array" = true }} }}"#,
+            url = receiver.url("/in")
+        );
+        let extra = r#"[[connectors.transforms]]
+plugin = "insert-field"
+config = { "partition.field" = "p" }"#;
+        let name = format!("budget-{budget}-{topic}");
+        let m = manifest(dir.path(), &name, &topic, &sink, extra);
+        let mut cmd = sluice();
+        cmd.arg("run").arg(&m).arg("--memory-budget").arg(budget);
+        let started = std::time::Instant::now();
+        let run = Running::spawn(cmd);
+        let total = PARTITIONS as usize * PER_PARTITION;
+        let records = receiver.array_records(120, total).await;
+        let mut next = vec![0i64; PARTITIONS as usize];
+        for r in &records {
+            let p = r["p"].as_i64().unwrap() as usize;
+            assert_eq!(
+                r["n"].as_i64().unwrap(),
+                next[p],
+                "partition {p} in order, nothing lost or repeated"
+            );
+            next[p] += 1;
+        }
+        assert_eq!(next, vec![PER_PARTITION as i64; PARTITIONS as usize]);
+        let delivered_in = started.elapsed();
+        let stderr = run.stop_cleanly();
+        assert_eq!(
+            committed(&format!("connect-{name}"), &topic, PARTITIONS),
+            vec![Some(PER_PARTITION as i64); PARTITIONS as usize],
+            "{stderr}"
+        );
+        let most = receiver.max_in_flight_bytes();
+        eprintln!(
+            "--memory-budget {budget}: at most {most} body bytes in flight, {delivered_in:?} from start to the last record"
+        );
+        if bounded {
+            // The batch half, plus at most one record per partition read
+            // past it before its batch went, plus the JSON framing.
+            assert!(
+                most <= (512 << 10) + PARTITIONS as usize * 5000,
+                "at most the budget's batch half in flight with --memory-budget {budget}, saw {most} bytes"
+            );
+        } else {
+            assert!(
+                most > 1 << 20,
+                "a large budget lets every partition deliver at once (saw {most} bytes in flight)"
+            );
+        }
+    }
 }
