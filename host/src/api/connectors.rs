@@ -82,7 +82,11 @@ pub async fn list(State(w): State<Arc<Herder>>, RawQuery(q): RawQuery) -> Json<V
 }
 
 /// `POST /connectors`: 201 with the connector's info, 409 if it exists.
-pub async fn create(State(w): State<Arc<Herder>>, b: Result<Bytes, BytesRejection>) -> ApiResult {
+pub async fn create(
+    State(w): State<Arc<Herder>>,
+    request_headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult {
     let request =
         connect::json::parse(&body(b)?).map_err(|e| ApiError::bad_request(e.to_string()))?;
     if request
@@ -108,13 +112,14 @@ pub async fn create(State(w): State<Arc<Herder>>, b: Result<Bytes, BytesRejectio
     check_name(&request.name)?;
     views::unmask(&mut config, None).map_err(|e| ApiError::bad_request(e.to_string()))?;
     w.put(&request.name, config, initial, false).await?;
-    created(&w, &request.name, StatusCode::CREATED)
+    created(&w, &request.name, StatusCode::CREATED, &request_headers)
 }
 
 /// `PUT /connectors/{name}/config`: 201 if created, 200 if updated.
 pub async fn put_config(
     State(w): State<Arc<Herder>>,
     Path(name): Path<String>,
+    request_headers: HeaderMap,
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
     let map = json_object(b)?;
@@ -131,7 +136,7 @@ pub async fn put_config(
     } else {
         StatusCode::OK
     };
-    created(&w, &name, status)
+    created(&w, &name, status, &request_headers)
 }
 
 /// A connector's name becomes part of its consumer group, claim topic,
@@ -153,13 +158,22 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn created(w: &Herder, name: &str, status: StatusCode) -> ApiResult {
+/// The connector's info; a 201 names the new connector's URL in `Location`,
+/// absolute as Connect gives it (`http://<Host>/connectors/<name>`: the API
+/// serves plain HTTP, and the guard already refused a `Host` it does not
+/// answer to), relative when the request had no `Host`.
+fn created(w: &Herder, name: &str, status: StatusCode, request: &HeaderMap) -> ApiResult {
     let c = w
         .get(name)
         .ok_or_else(|| ApiError::not_found(format!("Connector {name} not found")))?;
     let mut headers = HeaderMap::new();
+    let base = request
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|host| format!("http://{host}"))
+        .unwrap_or_default();
     if status == StatusCode::CREATED
-        && let Ok(v) = format!("/connectors/{name}").parse()
+        && let Ok(v) = format!("{base}/connectors/{name}").parse()
     {
         headers.insert(header::LOCATION, v);
     }
@@ -336,7 +350,7 @@ pub async fn patch_config(
     name_from_url(&mut config, &name)?;
     views::unmask(&mut config, Some(&stored)).map_err(|e| ApiError::bad_request(e.to_string()))?;
     w.put(&name, config, TargetState::Running, true).await?;
-    created(&w, &name, StatusCode::OK)
+    created(&w, &name, StatusCode::OK, &HeaderMap::new())
 }
 
 /// `PUT /connectors/{name}/topics/reset`: 202; the topics it used are forgotten.

@@ -328,11 +328,18 @@ async fn curl_sequences_get_connect_shaped_answers() {
         format!("Unknown connector {name}")
     );
     let config = body["config"].clone();
+    // A 201's Location is absolute, as Connect's (clients follow it as given).
+    let recreated = reqwest::Client::new()
+        .put(format!("{}/connectors/{name}/config", api.base))
+        .header("content-type", "application/json")
+        .body(config.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(recreated.status(), 201);
     assert_eq!(
-        api.call("PUT", &format!("/connectors/{name}/config"), Some(&config))
-            .await
-            .0,
-        201
+        recreated.headers()["location"],
+        format!("{}/connectors/{name}", api.base).as_str()
     );
     assert_eq!(
         api.call("PUT", &format!("/connectors/{name}/config"), Some(&config))
