@@ -58,8 +58,12 @@ pub fn tasks(c: &ConnectorView) -> Vec<u32> {
     c.tasks.iter().map(|t| t.id).collect()
 }
 
+/// A connector's or task's state as Connect writes it. `version` is the
+/// connector's, the one `GET /connector-plugins` lists for its class (Sluice
+/// runs every connector class itself, so it is Sluice's).
 fn state(s: &ConnectorState, worker_id: &str, id: Option<u32>) -> Value {
-    let mut v = json!({"state": s.name(), "worker_id": worker_id});
+    let mut v =
+        json!({"state": s.name(), "worker_id": worker_id, "version": env!("CARGO_PKG_VERSION")});
     if let Some(id) = id {
         v["id"] = json!(id);
     }

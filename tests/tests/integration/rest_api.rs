@@ -203,6 +203,25 @@ async fn curl_sequences_get_connect_shaped_answers() {
         .call("GET", "/connectors?expand=status&expand=info", None)
         .await;
     assert_eq!(expanded[name]["status"]["connector"]["state"], "RUNNING");
+    // Connect names the connector's version on the connector and each task:
+    // the one GET /connector-plugins lists for the class.
+    let (_, plugins) = api.call("GET", "/connector-plugins", None).await;
+    let class_version = plugins
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["class"] == "io.confluent.connect.http.HttpSinkConnector")
+        .map(|p| p["version"].clone())
+        .unwrap();
+    let status = &expanded[name]["status"];
+    assert_eq!(status["connector"]["version"], class_version);
+    assert_eq!(status["tasks"][0]["version"], class_version);
+    assert_eq!(
+        api.call("GET", &format!("/connectors/{name}/tasks/0/status"), None)
+            .await
+            .1["version"],
+        class_version
+    );
     assert_eq!(
         expanded[name]["info"]["config"]["connector.class"],
         "io.confluent.connect.http.HttpSinkConnector"
@@ -284,6 +303,10 @@ async fn curl_sequences_get_connect_shaped_answers() {
             s["tasks"][0]["state"].as_str()
         ),
         (202, Some("RESTARTING"), Some("RESTARTING"))
+    );
+    assert_eq!(
+        s["tasks"][0]["version"], class_version,
+        "the restart answer too"
     );
     assert_eq!(
         api.code("POST", &format!("/connectors/{name}/tasks/0/restart"))
