@@ -135,11 +135,6 @@ impl MemoryBudget {
             .clone()
     }
 
-    /// The budget in bytes.
-    pub fn total(&self) -> usize {
-        self.total
-    }
-
     /// Bytes of the batch half not taken now.
     pub fn batch_bytes_free(&self) -> usize {
         self.batches.available_permits() * UNIT
