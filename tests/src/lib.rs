@@ -201,6 +201,7 @@ fn fastrand_suffix() -> String {
 }
 
 pub mod conformance;
+pub mod connect;
 pub mod dead_letters;
 pub mod fuzz_checks;
 pub mod http_receiver;

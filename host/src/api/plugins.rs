@@ -74,8 +74,11 @@ pub async fn list(State(w): State<Arc<Herder>>, RawQuery(q): RawQuery) -> Json<V
     Json(Value::Array(out))
 }
 
-/// `PUT /connector-plugins/{type}/config/validate`: Connect's `ConfigInfos`,
-/// each option with its errors; options not applied carry theirs too.
+/// `PUT /connector-plugins/{type}/config/validate`: Connect's `ConfigInfos`:
+/// every option of the class with its definition (type, default,
+/// importance, documentation, group), the value given and its errors, each
+/// problem under its own key; options given that the class does not apply
+/// follow, with why.
 pub async fn validate(
     State(w): State<Arc<Herder>>,
     Path(kind): Path<String>,
@@ -97,48 +100,122 @@ pub async fn validate(
             "Included connector type {class} does not match request type {kind}"
         )));
     }
-    let name = config
-        .get("name")
-        .cloned()
-        .unwrap_or_else(|| "validate".into());
-    let (errors, unsupported) = match w.check(&name, &config) {
-        Ok((_, unsupported)) => (Vec::new(), unsupported),
-        Err(r) => (r.problems, r.unsupported),
-    };
-    let mut keys: Vec<String> = config.keys().cloned().collect();
-    for p in errors.iter().chain(&unsupported) {
-        if !p.key.is_empty() && !keys.contains(&p.key) {
-            keys.push(p.key.clone());
+    let class = if class.is_empty() { kind } else { class };
+    let mut errors = Vec::new();
+    let name = match config.get("name") {
+        Some(n) => n.clone(),
+        None => {
+            errors.push(connect::defs::missing("name"));
+            "validate".into()
         }
-    }
-    let mut configs: Vec<Value> = keys
+    };
+    let mut checked = config.clone();
+    checked.insert("connector.class".into(), class.clone());
+    let unsupported = match w.check(&name, &checked) {
+        Ok((_, unsupported)) => unsupported,
+        Err(r) => {
+            errors.extend(r.problems);
+            r.unsupported
+        }
+    };
+    let mut defs = connect::defs::for_class(&class).unwrap_or_default();
+    formatter_docs(&w, &mut defs).await;
+    let errors_of = |key: &str| -> Vec<String> {
+        errors
+            .iter()
+            .chain(&unsupported)
+            .filter(|p| p.key == key)
+            .map(|p| p.message.clone())
+            .collect()
+    };
+    let mut configs: Vec<Value> = defs
         .iter()
-        .map(|k| {
-            let errs: Vec<String> = errors
-                .iter()
-                .chain(&unsupported)
-                .filter(|p| &p.key == k)
-                .map(|p| p.message.clone())
-                .collect();
-            config_value(k, config.get(k), errs)
+        .map(|d| {
+            // Connect shows the default of an option not given.
+            let value = config.get(&d.name).or(d.default.as_ref());
+            config_value(definition(d), value, errors_of(&d.name))
         })
         .collect();
-    // Problems the manifest's validation found name their own key in the message.
-    let general: Vec<String> = errors
-        .iter()
-        .filter(|p| p.key.is_empty())
-        .map(|p| p.message.clone())
-        .collect();
-    if !general.is_empty() {
-        configs.push(config_value("connector", None, general));
+    // Options given that the class does not define, and problems of keys
+    // (transforms.<alias>.*, converter options) that have no definition.
+    let mut others: Vec<&str> = config.keys().map(String::as_str).collect();
+    others.extend(errors.iter().chain(&unsupported).map(|p| p.key.as_str()));
+    others.sort();
+    others.dedup();
+    for key in others {
+        if key.is_empty() || defs.iter().any(|d| d.name == key) {
+            continue;
+        }
+        let def = key_info(key, "STRING", false, None, "", "Common");
+        configs.push(config_value(def, config.get(key), errors_of(key)));
     }
-    let error_count = errors.len();
+    // Problems about the connector as a whole.
+    let general = errors_of("");
+    if !general.is_empty() {
+        let def = key_info("connector", "STRING", false, None, "", "Common");
+        configs.push(config_value(def, None, general));
+    }
+    let mut groups: Vec<&str> = Vec::new();
+    for d in &defs {
+        if !groups.contains(&d.group) {
+            groups.push(d.group);
+        }
+    }
+    let name = connect::CONNECTOR_CLASSES
+        .iter()
+        .map(|(c, _)| *c)
+        .find(|c| *c == class || c.rsplit('.').next() == Some(class.as_str()))
+        .unwrap_or(&class);
     Ok(Json(json!({
-        "name": class,
-        "error_count": error_count,
-        "groups": ["Common", "Sluice"],
+        "name": name,
+        "error_count": errors.len(),
+        "groups": groups,
         "configs": configs,
     })))
+}
+
+/// Fills in the formatter options' definitions from the `json-batch`
+/// plugin's own metadata, when the plugin directory has it.
+async fn formatter_docs(w: &Herder, defs: &mut [connect::defs::OptionDef]) {
+    if !defs.iter().any(|d| d.group == "Formatter") {
+        return;
+    }
+    let path = w.settings().plugin_dir.join("json-batch.wasm");
+    let Ok(plugin) = w.runtime().load(&path).await else {
+        return;
+    };
+    for d in defs.iter_mut().filter(|d| d.group == "Formatter") {
+        if let Some(k) = plugin.metadata.config.iter().find(|k| k.name == d.name) {
+            d.documentation = k.description.clone();
+            d.default = k.default.clone();
+            d.config_type = match k.value_type {
+                "integer" => connect::defs::ConfigType::Int,
+                "boolean" => connect::defs::ConfigType::Boolean,
+                "float" => connect::defs::ConfigType::Double,
+                "list" => connect::defs::ConfigType::List,
+                _ => connect::defs::ConfigType::String,
+            };
+        }
+    }
+}
+
+/// Connect's `ConfigKeyInfo` of `d`; options holding secrets are `PASSWORD`.
+fn definition(d: &connect::defs::OptionDef) -> Value {
+    let kind = if super::views::is_secret(&d.name) {
+        "PASSWORD"
+    } else {
+        d.config_type.name()
+    };
+    let mut info = key_info(
+        &d.name,
+        kind,
+        d.required,
+        d.default.as_deref(),
+        &d.documentation,
+        d.group,
+    );
+    info["importance"] = json!(d.importance());
+    info
 }
 
 /// `GET /connector-plugins/{plugin}/config`: the options Sluice applies for
@@ -147,6 +224,10 @@ pub async fn config(
     State(w): State<Arc<Herder>>,
     Path(plugin): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    if let Some(mut defs) = connect::defs::for_class(&plugin) {
+        formatter_docs(&w, &mut defs).await;
+        return Ok(Json(Value::Array(defs.iter().map(definition).collect())));
+    }
     if let Some(options) = connect::class_options(&plugin) {
         let required = [
             "http.api.url",
@@ -159,7 +240,7 @@ pub async fn config(
         return Ok(Json(Value::Array(
             options
                 .iter()
-                .map(|k| key_info(k, "STRING", required.contains(k), None, ""))
+                .map(|k| key_info(k, "STRING", required.contains(k), None, "", "Common"))
                 .collect(),
         )));
     }
@@ -189,6 +270,7 @@ pub async fn config(
                     k.required,
                     k.default.as_deref(),
                     &k.description,
+                    "Common",
                 )
             })
             .collect(),
@@ -196,24 +278,29 @@ pub async fn config(
 }
 
 /// Connect's `ConfigKeyInfo` of one option.
-fn key_info(name: &str, kind: &str, required: bool, default: Option<&str>, doc: &str) -> Value {
+fn key_info(
+    name: &str,
+    kind: &str,
+    required: bool,
+    default: Option<&str>,
+    doc: &str,
+    group: &str,
+) -> Value {
     json!({
         "name": name, "type": kind, "required": required, "default_value": default,
         "importance": if required { "HIGH" } else { "MEDIUM" }, "documentation": doc,
-        "group": "Common", "order": -1, "width": "NONE", "display_name": name, "dependents": [],
+        "group": group, "order": -1, "width": "NONE", "display_name": name, "dependents": [],
     })
 }
 
-fn config_value(key: &str, value: Option<&String>, errors: Vec<String>) -> Value {
+/// Connect's `ConfigInfo`: an option's definition, value and errors.
+fn config_value(definition: Value, value: Option<&String>, errors: Vec<String>) -> Value {
+    let key = definition["name"].as_str().unwrap_or_default().to_string();
     json!({
-        "definition": {
-            "name": key, "type": "STRING", "required": false, "default_value": null,
-            "importance": "MEDIUM", "documentation": "", "group": "Common", "order": -1,
-            "width": "NONE", "display_name": key, "dependents": [],
-        },
+        "definition": definition,
         "value": {
             "name": key,
-            "value": value.map(|v| super::views::mask_value(key, v, "|")),
+            "value": value.map(|v| super::views::mask_value(&key, v, "|")),
             "recommended_values": [], "errors": errors, "visible": true,
         },
     })

@@ -20,7 +20,7 @@ use serde::Deserialize;
 /// "value.converter" = { plugin = "json", config = { "schemas.enable" = false } }
 /// sink = { type = "http", "http.api.url" = "https://in.example.com/v1/events" }
 /// ```
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawManifest {
     /// Directory holding the plugins' `.wasm` files, relative to the manifest;
@@ -36,7 +36,7 @@ pub struct RawManifest {
 }
 
 /// One sink connector: topics in, one sink out.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawConnector {
     /// Unique name; the consumer group is `connect-<name>` unless `kafka."group.id"`
@@ -53,8 +53,8 @@ pub struct RawConnector {
     /// connector's group, each with its own plugin instances) run it. A
     /// manifest connector runs them all in this process; an API connector of
     /// workers sharing a `--group-id` has them shared out among the workers,
-    /// at most this many in all. Default 1; run more processes to scale out.
-    /// Example: `"tasks.max" = 2`.
+    /// at most this many in all; run more processes to scale out.
+    /// Example: `"tasks.max" = 2`. Default: 1.
     #[serde(rename = "tasks.max")]
     #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub tasks_max: Option<u32>,
@@ -62,6 +62,7 @@ pub struct RawConnector {
     /// Connect's `consumer.override.*` form too. Java-only keys are translated
     /// where possible. Example: `kafka = { "bootstrap.servers" = "broker:9092" }`.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub kafka: BTreeMap<String, toml::Value>,
     /// Milliseconds between offset commits (Connect's `offset.flush.interval.ms`).
     /// Example: `"offset.flush.interval.ms" = 5000`. Default: 5000.
@@ -134,7 +135,7 @@ pub struct RawConnector {
 }
 
 /// A plugin used by a connector, with its configuration and sandbox.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPlugin {
     /// The plugin's name: the file `<plugin_dir>/<name>.wasm`. Example: `plugin = "json"`.
@@ -151,6 +152,7 @@ pub struct RawPlugin {
     /// The plugin's configuration; values may be strings, numbers or booleans.
     /// Example: `config = { "schemas.enable" = false }`.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub config: BTreeMap<String, toml::Value>,
     /// Linear memory one instance may use, in MiB. Example: `memory_limit_mib = 256`. Default: 128.
     pub memory_limit_mib: Option<usize>,
@@ -182,7 +184,7 @@ pub struct RawPlugin {
 pub type RawSink = crate::sink::RawSink<RawPlugin>;
 
 /// A string, or a list of strings.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum StringOrList {
     String(String),

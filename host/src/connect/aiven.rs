@@ -24,6 +24,115 @@ pub const OPTIONS: &[&str] = &[
     "retry.backoff.ms",
 ];
 
+/// Aiven's options as its connector defines them (types, defaults and
+/// documentation), for the REST API's validation.
+pub fn defs() -> Vec<super::defs::OptionDef> {
+    use super::defs::{ConfigType, OptionDef};
+    use ConfigType::{Boolean, Int, List, Password};
+    let def = |name: &str, config_type, required, default: Option<&str>, doc: &str| OptionDef {
+        name: name.to_string(),
+        config_type,
+        required,
+        default: default.map(str::to_string),
+        documentation: doc.to_string(),
+        group: "HTTP",
+        minimum: None,
+    };
+    vec![
+        def(
+            "http.url",
+            ConfigType::String,
+            true,
+            None,
+            "The URL to send data to.",
+        ),
+        def(
+            "http.authorization.type",
+            ConfigType::String,
+            true,
+            None,
+            "The HTTP authorization type: none, static (http.headers.authorization is sent as the Authorization header) or oauth2 (not implemented).",
+        ),
+        def(
+            "http.headers.authorization",
+            Password,
+            false,
+            None,
+            "The static content of the Authorization header, with http.authorization.type=static.",
+        ),
+        def(
+            "http.headers.content.type",
+            ConfigType::String,
+            false,
+            None,
+            "The value of Content-Type sent with each request.",
+        ),
+        def(
+            "http.headers.additional",
+            List,
+            false,
+            Some(""),
+            "Additional headers sent with each request, as header:value pairs separated by commas.",
+        ),
+        def(
+            "http.timeout",
+            Int,
+            false,
+            Some("30"),
+            "HTTP response timeout, in seconds.",
+        ),
+        def(
+            "batching.enabled",
+            Boolean,
+            false,
+            Some("false"),
+            "Whether to send several records in one HTTP request.",
+        ),
+        def(
+            "batch.max.size",
+            Int,
+            false,
+            Some("500"),
+            "The most records sent in one HTTP request, with batching.enabled.",
+        ),
+        def(
+            "batch.prefix",
+            ConfigType::String,
+            false,
+            Some(""),
+            "Written once before the first record of a batch.",
+        ),
+        def(
+            "batch.suffix",
+            ConfigType::String,
+            false,
+            Some("\n"),
+            "Written once after the last record of a batch.",
+        ),
+        def(
+            "batch.separator",
+            ConfigType::String,
+            false,
+            Some("\n"),
+            "Written between the records of a batch.",
+        ),
+        def(
+            "max.retries",
+            Int,
+            false,
+            Some("1"),
+            "How many times a failed request is retried before the task fails.",
+        ),
+        def(
+            "retry.backoff.ms",
+            Int,
+            false,
+            Some("3000"),
+            "The time in milliseconds to wait after an error before a retry.",
+        ),
+    ]
+}
+
 /// The `sink` table, taking Aiven's options from `opts`.
 pub fn sink(
     opts: &mut Options,

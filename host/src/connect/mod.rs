@@ -7,6 +7,7 @@
 mod aiven;
 mod confluent_http;
 mod confluent_s3;
+pub mod defs;
 pub mod json;
 mod options;
 mod plugins;
@@ -116,6 +117,12 @@ pub fn translate(
             });
         }
     };
+    // Values of the wrong type and required options missing, each under
+    // its key; what the mapping below finds about those keys is the same.
+    let flagged = defs::for_class(&class)
+        .map(|d| defs::check(&d, config))
+        .unwrap_or_default();
+    problems.retain(|p| !flagged.iter().any(|f| f.key == p.key));
     common(
         &mut opts,
         worker,
@@ -134,6 +141,8 @@ pub fn translate(
             )),
         }
     }
+    problems.retain(|p| !flagged.iter().any(|f| f.key == p.key));
+    problems.splice(0..0, flagged);
     if problems.is_empty() {
         Ok(Translation {
             section,

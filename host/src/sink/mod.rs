@@ -24,7 +24,7 @@ use s3::config::S3SinkSpec;
 
 /// A sink as written; `type` selects which. `F` is how a formatter plugin
 /// is written (the manifest's plugin table).
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", deny_unknown_fields)]
 pub enum RawSink<F> {
     /// Confluent HTTP Sink's options. Example: `sink = { type = "http", "http.api.url" = "https://…" }`.

@@ -194,8 +194,22 @@ impl Herder {
                     let herder = self.clone();
                     tokio::spawn(async move { herder.restart_task_here(&name, task).await });
                 }
+                // Levels written before this worker started are history, as
+                // in Connect.
+                ConfigChange::LogLevel { namespace, level } if self.is_ready() => {
+                    match crate::logging::set(&namespace, &level) {
+                        Ok(changed) => tracing::info!(
+                            logger = %namespace,
+                            %level,
+                            ?changed,
+                            "log level set for the whole group"
+                        ),
+                        Err(e) => tracing::warn!(logger = %namespace, "log level not set: {e}"),
+                    }
+                }
                 ConfigChange::Restart { .. }
                 | ConfigChange::RestartTask { .. }
+                | ConfigChange::LogLevel { .. }
                 | ConfigChange::Skip => {}
             }
             tracing::debug!(next, "config change applied");
@@ -247,10 +261,13 @@ impl Herder {
                 ConnectorState::Failed(e.clone())
             }
         };
-        self.lock().insert(
-            name.to_string(),
-            Entry::new(Origin::Api, stored.config, spec, target, state, unsupported),
-        );
+        let mut entry = Entry::new(Origin::Api, stored.config, spec, target, state, unsupported);
+        // A new config keeps the connector's active topics (and recent
+        // errors), as Connect's status topic does until they are reset.
+        if let Some(previous) = self.lock().get(name) {
+            entry.stats = Arc::new(previous.stats.next_run());
+        }
+        self.lock().insert(name.to_string(), entry);
         if let Ok(b) = built {
             self.apply_target(name, Some(b)).await;
         }
@@ -378,6 +395,16 @@ impl Herder {
             }
             Err(e) => Err(rejected(vec![Problem::new("", e.to_string())])),
         }
+    }
+
+    /// Sets logger `namespace` to `level` on every worker of the group
+    /// (this one alone when there is no group), through the config log.
+    pub async fn set_log_level_everywhere(
+        &self,
+        namespace: &str,
+        level: &str,
+    ) -> Result<(), WorkerError> {
+        Ok(self.store.request_log_level(namespace, level).await?)
     }
 
     /// Creates (or, with `replace`, updates) connector `name`, builds its

@@ -86,8 +86,20 @@ pub enum ConfigChange {
         name: String,
         task: u32,
     },
+    /// Set logger `namespace` (and its children) to `level` on every
+    /// worker: `PUT /admin/loggers/{namespace}?scope=cluster`.
+    LogLevel {
+        namespace: String,
+        level: String,
+    },
     /// A record that is not a connector's: only its offset counts.
     Skip,
+}
+
+/// A `logger-cluster-<namespace>` record, as Connect writes it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+struct LoggerRecord {
+    level: String,
 }
 
 impl ConfigChange {
@@ -98,7 +110,7 @@ impl ConfigChange {
             | ConfigChange::Delete { name }
             | ConfigChange::Restart { name, .. }
             | ConfigChange::RestartTask { name, .. } => name,
-            ConfigChange::Skip => "",
+            ConfigChange::LogLevel { .. } | ConfigChange::Skip => "",
         }
     }
 
@@ -109,6 +121,7 @@ impl ConfigChange {
             ConfigChange::Delete { .. } => "delete",
             ConfigChange::Restart { .. } => "restart",
             ConfigChange::RestartTask { .. } => "restart-task",
+            ConfigChange::LogLevel { .. } => "log-level",
             ConfigChange::Skip => "skip",
         }
     }
@@ -311,6 +324,15 @@ impl ConfigStore {
         .await
     }
 
+    /// Asks every worker to set logger `namespace` to `level`.
+    pub async fn request_log_level(&self, namespace: &str, level: &str) -> Result<(), StoreError> {
+        self.append(ConfigChange::LogLevel {
+            namespace: namespace.to_string(),
+            level: level.to_string(),
+        })
+        .await
+    }
+
     /// Appends one change and waits until this worker has applied it.
     async fn append(&self, change: ConfigChange) -> Result<(), StoreError> {
         let (wanted, described) = match &self.backend {
@@ -369,6 +391,12 @@ fn encode(change: &ConfigChange) -> (String, Option<Vec<u8>>) {
                 task: *task,
             }))),
         ),
+        ConfigChange::LogLevel { namespace, level } => (
+            format!("logger-cluster-{namespace}"),
+            Some(json(serde_json::to_vec(&LoggerRecord {
+                level: level.clone(),
+            }))),
+        ),
         ConfigChange::Skip => (String::new(), None),
     }
 }
@@ -410,6 +438,21 @@ fn read(consumer: BaseConsumer, tx: mpsc::UnboundedSender<(ConfigChange, i64)>) 
 
 /// The change record `key` with `payload` at `offset` stands for.
 fn parse(key: &str, payload: Option<&[u8]>, offset: i64) -> ConfigChange {
+    if let Some(namespace) = key.strip_prefix("logger-cluster-") {
+        return match payload.map(serde_json::from_slice::<LoggerRecord>) {
+            Some(Ok(r)) => ConfigChange::LogLevel {
+                namespace: namespace.to_string(),
+                level: r.level,
+            },
+            _ => {
+                tracing::warn!(
+                    offset,
+                    "config topic: an unreadable log level record, skipped"
+                );
+                ConfigChange::Skip
+            }
+        };
+    }
     if key.starts_with("restart-connector-") || key.starts_with("restart-task-") {
         let bytes = payload.unwrap_or_default();
         if let Some(name) = key.strip_prefix("restart-connector-")
@@ -477,10 +520,26 @@ mod tests {
                 name: "x-1".into(),
                 task: 3,
             },
+            ConfigChange::LogLevel {
+                namespace: "org.apache.kafka.connect".into(),
+                level: "DEBUG".into(),
+            },
         ];
         for change in changes {
             let (key, payload) = encode(&change);
             assert_eq!(parse(&key, payload.as_deref(), 0), change, "{key}");
         }
+        // Connect's own record for a cluster-wide level reads the same.
+        assert_eq!(
+            parse(
+                "logger-cluster-org.apache.kafka.connect",
+                Some(br#"{"level":"DEBUG"}"#),
+                0
+            ),
+            ConfigChange::LogLevel {
+                namespace: "org.apache.kafka.connect".into(),
+                level: "DEBUG".into(),
+            }
+        );
     }
 }

@@ -7,6 +7,7 @@
 //! | `api_fuzz` | the REST API fuzzed from its OpenAPI document (schemathesis) |
 //! | `cli` | the `sluice` binary's plugin commands |
 //! | `conformance` | the reference transform in every SDK language, vectors and a pipeline |
+//! | `connect_rest` | the REST API diffed against a real Kafka Connect worker's |
 //! | `contract` | plugins of contract 0.1 and 0.2 in one pipeline; schemas end to end |
 //! | `errors` | `errors.tolerance`, the dead letter queue, reporter topics |
 //! | `fuzz_regressions` | the fuzz targets' kept inputs, replayed |
@@ -30,6 +31,7 @@
 mod api_fuzz;
 mod cli;
 mod conformance;
+mod connect_rest;
 mod contract;
 mod errors;
 mod fuzz_regressions;

@@ -457,6 +457,7 @@ async fn bad_requests_get_a_4xx_naming_the_problem_and_start_nothing() {
     // validate reports errors and unsupported options per key, without creating anything
     let mut config = with("batch.key.pattern", json!("${key}"))["config"].clone();
     config["http.api.ulr"] = json!("x");
+    config["name"] = json!("bad");
     let (code, v) = api
         .call(
             "PUT",
@@ -486,6 +487,95 @@ async fn bad_requests_get_a_4xx_naming_the_problem_and_start_nothing() {
             .unwrap()
             .contains("whatever their keys")
     );
+    // Every problem under its own key, with Connect's definitions.
+    let (code, v) = api
+        .call(
+            "PUT",
+            "/connector-plugins/io.confluent.connect.http.HttpSinkConnector/config/validate",
+            Some(&json!({
+                "connector.class": "io.confluent.connect.http.HttpSinkConnector",
+                "tasks.max": "notanumber",
+                "errors.log.enable": "${env:LOG_ERRORS}",
+            })),
+        )
+        .await;
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["error_count"], 3, "{v}");
+    assert_eq!(v["name"], "io.confluent.connect.http.HttpSinkConnector");
+    let config_of = |key: &str| {
+        v["configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["definition"]["name"] == key)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {key} in {v}"))
+    };
+    for (key, error) in [
+        (
+            "name",
+            "Missing required configuration \"name\" which has no default value.",
+        ),
+        (
+            "tasks.max",
+            "Invalid value notanumber for configuration tasks.max: Not a number of type INT",
+        ),
+        (
+            "http.api.url",
+            "Missing required configuration \"http.api.url\" which has no default value.",
+        ),
+    ] {
+        assert_eq!(config_of(key)["value"]["errors"], json!([error]), "{v}");
+    }
+    let tasks = config_of("tasks.max")["definition"].clone();
+    assert_eq!(
+        (tasks["type"].as_str(), tasks["default_value"].as_str()),
+        (Some("INT"), Some("1"))
+    );
+    assert!(
+        tasks["documentation"].as_str().unwrap().contains("tasks"),
+        "{tasks}"
+    );
+    let url = config_of("http.api.url")["definition"].clone();
+    assert_eq!(
+        (url["required"].as_bool(), url["importance"].as_str()),
+        (Some(true), Some("HIGH"))
+    );
+    assert_eq!(
+        config_of("request.method")["definition"]["default_value"],
+        "POST"
+    );
+    assert_eq!(
+        config_of("errors.log.enable")["definition"]["type"],
+        "BOOLEAN"
+    );
+    assert_eq!(
+        config_of("errors.log.enable")["definition"]["group"],
+        "Error Handling"
+    );
+    assert_eq!(config_of("bearer.token")["definition"]["type"], "PASSWORD");
+    assert!(
+        !config_of("batch.prefix")["definition"]["documentation"]
+            .as_str()
+            .unwrap()
+            .is_empty(),
+        "the formatter's options are documented by its plugin: {v}"
+    );
+    // POST /connectors refuses the same config with the same problems.
+    let (code, refused) = api
+        .call(
+            "POST",
+            "/connectors",
+            Some(&json!({"name": "invalid", "config": {
+                "connector.class": "io.confluent.connect.http.HttpSinkConnector",
+                "tasks.max": "notanumber",
+            }})),
+        )
+        .await;
+    assert_eq!(code, 400, "{refused}");
+    let message = refused["message"].as_str().unwrap();
+    assert!(message.contains("following 2 error(s)"), "{message}");
+    assert!(message.contains("Not a number of type INT"), "{message}");
     let (_, plugins) = api.call("GET", "/connector-plugins", None).await;
     assert!(
         plugins
@@ -772,12 +862,20 @@ async fn offsets_config_patches_and_topics_follow_connects_rules() {
     assert_eq!(code, 200, "{info}");
     assert_eq!(info["config"]["batch.max.size"], "100");
     assert_eq!(info["config"]["http.api.url"], receiver.url("/td"));
+    // A new config keeps the active topics (consumed again since the reset),
+    // as Connect's status topic keeps them.
+    let (_, topics) = api
+        .call("GET", &format!("/connectors/{name}/topics"), None)
+        .await;
+    assert_eq!(topics, json!({name: {"topics": [topic]}}));
     api.process.stop_cleanly();
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn loggers_plugin_configs_and_the_openapi_document_are_served() {
-    let api = ApiWorker::start(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("worker.log");
+    let api = ApiWorker::start_with(&[], Some(&log)).await;
     let (_, loggers) = api.call("GET", "/admin/loggers", None).await;
     assert_eq!(loggers["root"]["level"], "INFO", "{loggers}");
     let (code, changed) = api
@@ -803,6 +901,99 @@ async fn loggers_plugin_configs_and_the_openapi_document_are_served() {
         (404, Some("invalid log level 'LOUD'."))
     );
     assert_eq!(api.code("GET", "/admin/loggers/nope").await, 404);
+
+    // Connect's logger names: a runbook's PUT sets the modules doing that
+    // work, and the namespace's children, as Connect does.
+    let (code, changed) = api
+        .call(
+            "PUT",
+            "/admin/loggers/org.apache.kafka.connect",
+            Some(&json!({"level": "WARN"})),
+        )
+        .await;
+    assert_eq!(
+        (code, changed),
+        (
+            200,
+            json!(["org.apache.kafka.connect", "sluice", "sluice::sink"])
+        )
+    );
+    let (code, level) = api
+        .call(
+            "GET",
+            "/admin/loggers/org.apache.kafka.connect.runtime.WorkerSinkTask",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (code, level["level"].as_str()),
+        (200, Some("WARN")),
+        "{level}"
+    );
+    let (_, loggers) = api.call("GET", "/admin/loggers", None).await;
+    assert_eq!(loggers["sluice::sink"]["level"], "WARN", "{loggers}");
+    assert_eq!(
+        loggers["org.apache.kafka.connect.runtime.distributed"]["level"],
+        "WARN"
+    );
+    // The herder logs each config change it applies at DEBUG: only once
+    // Connect's distributed-herder logger is raised.
+    let create =
+        |name: &str| td_connector(name, &unique_topic("rest-loggers"), "http://127.0.0.1:9/");
+    assert_eq!(
+        api.call("POST", "/connectors", Some(&create("quiet")))
+            .await
+            .0,
+        201
+    );
+    let (code, changed) = api
+        .call(
+            "PUT",
+            "/admin/loggers/org.apache.kafka.connect.runtime.distributed",
+            Some(&json!({"level": "debug"})),
+        )
+        .await;
+    assert_eq!(
+        (code, changed),
+        (
+            200,
+            json!([
+                "org.apache.kafka.connect.runtime.distributed",
+                "sluice::worker"
+            ])
+        )
+    );
+    let applied = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .matches("config change applied")
+            .count()
+    };
+    assert_eq!(applied(), 0, "logged at DEBUG while the level was WARN");
+    assert_eq!(
+        api.call("POST", "/connectors", Some(&create("loud")))
+            .await
+            .0,
+        201
+    );
+    let mut waited = 0;
+    while applied() == 0 && waited < 100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    assert!(
+        applied() > 0,
+        "no DEBUG line from sluice::worker after raising its Connect logger"
+    );
+    // The same level again changes nothing, as Connect answers.
+    let (_, changed) = api
+        .call(
+            "PUT",
+            "/admin/loggers/org.apache.kafka.connect.runtime.distributed",
+            Some(&json!({"level": "DEBUG"})),
+        )
+        .await;
+    assert_eq!(changed, json!([]));
 
     let (code, keys) = api
         .call(

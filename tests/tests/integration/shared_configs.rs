@@ -52,9 +52,27 @@ async fn two_workers_share_a_connector_keep_it_across_restarts_and_delete_it_tog
         .await;
     assert_eq!(numbers(&receiver), (0..20).collect::<Vec<_>>());
 
+    // A level set with scope=cluster on A is set on B too, as Connect's
+    // workers share theirs through the config topic.
+    let (code, _) = a
+        .call(
+            "PUT",
+            "/admin/loggers/io.confluent.connect.http?scope=cluster",
+            Some(&json!({"level": "DEBUG"})),
+        )
+        .await;
+    assert_eq!(code, 204);
+    b.wait_for("/admin/loggers/sluice::sink::http", "/level", "DEBUG", 30)
+        .await;
+
     // A restarted worker reads the topic again and still runs it.
     b.process.stop_cleanly();
     b = ApiWorker::start(&args).await;
+    // Levels written before it started are history there, as in Connect.
+    let (_, level) = b
+        .call("GET", "/admin/loggers/io.confluent.connect.http", None)
+        .await;
+    assert_eq!(level["level"], "INFO", "{level}");
     b.wait_state(&name, "RUNNING").await;
     // Pausing on one worker pauses it on both.
     assert_eq!(

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 /// The HTTP sink: Confluent HTTP Sink's option names and defaults.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHttpSink<F> {
     /// Where requests go; `${topic}` and `${key}` are replaced per record.

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 
 /// The S3 sink: Confluent S3 Sink's option names and defaults.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawS3Sink<F> {
     /// The bucket objects are written to; it must exist.
