@@ -100,11 +100,22 @@ pub async fn run(
 ) -> Result<(), ConnectorError> {
     let spec = &connector.spec;
     let name = spec.name.clone();
-    // The partitions to expect are looked up while the sink starts.
-    let (pipeline, expected) = tokio::join!(
-        Pipeline::start(connector.clone(), stats.clone()),
-        expected_partitions(&spec.kafka, &spec.subscription, spec.tasks_max)
-    );
+    // The partitions to expect are looked up while the sink starts. A sink
+    // that waits out an unreachable store must not hold up a stop (a
+    // connector deleted or reconfigured): nothing was consumed yet.
+    let starting = async {
+        tokio::join!(
+            Pipeline::start(connector.clone(), stats.clone()),
+            expected_partitions(&spec.kafka, &spec.subscription, spec.tasks_max)
+        )
+    };
+    let (pipeline, expected) = tokio::select! {
+        started = starting => started,
+        _ = shutdown.wait_for(|stop| *stop) => {
+            tracing::info!(connector = %name, "stopped while starting; nothing was consumed");
+            return Ok(());
+        }
+    };
     let pipeline = Arc::new(pipeline.map_err(|source| ConnectorError::Start {
         connector: name.clone(),
         source,

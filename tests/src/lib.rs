@@ -202,6 +202,7 @@ fn fastrand_suffix() -> String {
 
 pub mod conformance;
 pub mod connect;
+pub mod corpus;
 pub mod dead_letters;
 pub mod fuzz_checks;
 pub mod http_receiver;

@@ -89,14 +89,15 @@ pub async fn create(
 ) -> ApiResult {
     let request =
         connect::json::parse(&body(b)?).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    if request
-        .config
-        .get("name")
-        .is_some_and(|n| *n != request.name)
-    {
+    let Some(name) = request.name else {
+        return Err(ApiError::bad_request(
+            connect::json::JsonError::NoName.to_string(),
+        ));
+    };
+    if request.config.get("name").is_some_and(|n| *n != name) {
         return Err(ApiError::bad_request(format!(
-            "Connector name configuration ({}) doesn't match connector name in the request ({})",
-            request.config["name"], request.name
+            "Connector name configuration ({}) doesn't match connector name in the request ({name})",
+            request.config["name"]
         )));
     }
     let initial = match request.initial_state.as_deref() {
@@ -108,11 +109,11 @@ pub async fn create(
         })?,
     };
     let mut config = request.config;
-    config.insert("name".into(), request.name.clone());
-    check_name(&request.name)?;
+    config.insert("name".into(), name.clone());
+    check_name(&name)?;
     views::unmask(&mut config, None).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    w.put(&request.name, config, initial, false).await?;
-    created(&w, &request.name, StatusCode::CREATED, &request_headers)
+    w.put(&name, config, initial, false).await?;
+    created(&w, &name, StatusCode::CREATED, &request_headers)
 }
 
 /// `PUT /connectors/{name}/config`: 201 if created, 200 if updated.

@@ -10,7 +10,7 @@ mod error;
 mod guard;
 mod plugins;
 mod ui;
-mod views;
+pub mod views;
 
 use std::sync::Arc;
 use std::time::Duration;

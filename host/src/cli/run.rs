@@ -318,6 +318,15 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     if let (Some(listener), Some(bound)) = (listener, bound) {
         tracing::info!("REST API listening on http://{bound}");
+        let mut shown = worker.settings().defaults.clone();
+        for (k, v) in shown.iter_mut() {
+            if api::views::is_secret(k) {
+                *v = "[hidden]".into();
+            }
+        }
+        for line in crate::connect::worker_converters(&shown) {
+            tracing::info!("{line}");
+        }
         let (worker, stop_rx) = (worker.clone(), stop_rx.clone());
         tokio::spawn(async move {
             if let Err(e) = api::serve(listener, worker, policy, stop_rx).await {

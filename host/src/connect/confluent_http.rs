@@ -43,6 +43,9 @@ pub const SINK_OPTIONS: &[&str] = &[
     "report.errors.as",
 ];
 
+/// Confluent's other names for options above, applied as those.
+pub const ALIASES: &[&str] = &["batch.seperator"];
+
 /// Options of the `json-batch` formatter that builds the bodies.
 pub const FORMATTER_OPTIONS: &[&str] = &[
     "request.body.format",
@@ -61,7 +64,14 @@ pub fn sink(opts: &mut Options, _problems: &mut Vec<Problem>) -> toml::Table {
             sink.insert((*key).into(), v.into());
         }
     }
+    // Confluent's misspelt alias, still defined beside the right name.
+    if let Some(v) = opts.take("batch.seperator") {
+        sink.entry("batch.separator").or_insert(v.into());
+    }
     let mut config = toml::Table::new();
+    if let Some(v) = sink.remove("batch.separator") {
+        config.insert("batch.separator".into(), v);
+    }
     for key in FORMATTER_OPTIONS {
         if let Some(v) = opts.take(key) {
             config.insert((*key).into(), v.into());
@@ -95,6 +105,16 @@ pub fn not_implemented(key: &str) -> Option<&'static str> {
         | "reporter.result.topic.key.format"
         | "reporter.error.topic.key.format" => "reporter records are plain text",
         "sensitive.headers" => "header values are never logged",
+        "deletes.send.in.order" => "records and tombstones are always sent in offset order",
+        "json.decimal.format" => "decimals are written as the converter left them",
+        "csfle.enabled" => "client-side field-level encryption needs Confluent's licence and rules",
+        "connection.disallow.local.ips"
+        | "connection.disallow.private.ips"
+        | "connection.disallow.class.e.ips"
+        | "connection.disallow.cidr.ranges"
+        | "connection.allow.cidr.ranges" => {
+            "address filtering is not implemented; restrict the worker's egress with a network policy"
+        }
         k if k.starts_with("oauth2.") => {
             "OAuth2 client credentials are not implemented; use bearer.token with a provider"
         }

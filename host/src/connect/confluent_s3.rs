@@ -5,6 +5,10 @@ use super::{Options, Problem};
 
 pub const CLASS: &str = "io.confluent.connect.s3.S3SinkConnector";
 
+/// The credentials provider Aiven ships for this connector: a static key
+/// pair in `s3.credentials.provider.access_key_id` / `.secret_access_key`.
+const AIVEN_CREDENTIALS: &str = "io.aiven.kafka.connect.util.AivenAWSCredentialsProvider";
+
 /// Options of the S3 sink section, the same names as Confluent's (and
 /// Sluice's own additions).
 pub const SINK_OPTIONS: &[&str] = &[
@@ -52,6 +56,23 @@ pub fn sink(opts: &mut Options, problems: &mut Vec<Problem>) -> toml::Table {
             sink.insert((*key).into(), v.into());
         }
     }
+    // Aiven's provider takes the access key from its own two options.
+    if opts
+        .take("s3.credentials.provider.class")
+        .is_some_and(|c| c == AIVEN_CREDENTIALS)
+    {
+        for (from, to) in [
+            ("s3.credentials.provider.access_key_id", "aws.access.key.id"),
+            (
+                "s3.credentials.provider.secret_access_key",
+                "aws.secret.access.key",
+            ),
+        ] {
+            if let Some(v) = opts.take(from) {
+                sink.entry(to).or_insert(v.into());
+            }
+        }
+    }
     if let Some(storage) = opts.take("storage.class")
         && storage != "io.confluent.connect.s3.storage.S3Storage"
     {
@@ -79,7 +100,26 @@ pub fn not_implemented(key: &str) -> Option<&'static str> {
         }
         "s3.acl.canned" => "objects get the bucket's default ACL",
         "s3.credentials.provider.class" => {
-            "credentials come from aws.access.key.id / aws.secret.access.key or the standard AWS chain"
+            "credentials come from aws.access.key.id / aws.secret.access.key (or AivenAWSCredentialsProvider's two options) or the standard AWS chain"
+        }
+        k if k.starts_with("s3.credentials.provider.") => {
+            "options of a credentials provider class, which Sluice does not load"
+        }
+        "schema.generator.class" => "Hive integration: not applied",
+        k if k.starts_with("hive.") => "Hive integration: not applied",
+        "schemas.cache.config" | "allow.optional.map.keys" => {
+            "Avro/Parquet schema options: Sluice writes what its formatter plugin writes"
+        }
+        "s3.object.tagging.key.value.pairs" => "not implemented",
+        "report.null.values.to.dlq" => "null values follow behavior.on.null.values",
+        "max.write.duration.ms" | "partitioner.max.open.files" | "max.files.scan.limit" => {
+            "not implemented"
+        }
+        "tombstone.encoded.partition" => "null values follow behavior.on.null.values",
+        "s3.schema.partition.affix.type" => "not implemented",
+        "s3.send.digest" => "uploads are checked by the SDK's checksums",
+        "enable.conditional.writes" => {
+            "exactly-once comes from deterministic keys: an object rewritten holds the same records"
         }
         "s3.proxy.url" | "s3.proxy.user" | "s3.proxy.password" => {
             "set HTTPS_PROXY in the environment instead"

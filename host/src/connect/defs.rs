@@ -122,6 +122,15 @@ pub fn for_class(class: &str) -> Option<Vec<OptionDef>> {
                 group: FORMATTER,
                 ..OptionDef::new(k, ConfigType::String, None, "")
             }));
+            defs.push(OptionDef {
+                group: FORMATTER,
+                ..OptionDef::new(
+                    "batch.seperator",
+                    ConfigType::String,
+                    None,
+                    "Confluent's misspelt name of batch.separator, still defined: applied as batch.separator when that is not given.",
+                )
+            });
         }
         aiven::CLASS => defs.extend(
             aiven::defs()

@@ -1,12 +1,15 @@
-//! Connector JSON as Connect's REST API and `register.sh` scripts send it:
-//! `{"name": …, "config": {…}}`, or the bare config map with its `name`.
+//! Connector configs as people keep them: JSON as Connect's REST API and
+//! `register.sh` scripts send it (`{"name": …, "config": {…}}`, or the bare
+//! config map), and a standalone worker's `.properties` file.
 
 use super::ConnectConfig;
 
 /// A connector's name and config read from JSON.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectorJson {
-    pub name: String,
+    /// The `name` of a create request, else the config's; `None` when
+    /// neither has one (a `PUT /connectors/<name>/config` body).
+    pub name: Option<String>,
     pub config: ConnectConfig,
     /// `initial_state` of a create request (`RUNNING`, `PAUSED`, `STOPPED`).
     pub initial_state: Option<String>,
@@ -27,6 +30,8 @@ pub enum JsonError {
     UnknownField(String),
     #[error("missing \"name\": the connector's name")]
     NoName,
+    #[error("not a valid properties file: {0}")]
+    Properties(String),
     #[error("{key:?}: expected a string, number or boolean, not {value}")]
     Value {
         key: String,
@@ -61,13 +66,30 @@ pub fn parse(text: &[u8]) -> Result<ConnectorJson, JsonError> {
         Some(_) => return Err(JsonError::ConfigNotObject),
         None => (config_map(top)?, None, None),
     };
-    let name = name
-        .or_else(|| config.get("name").cloned())
-        .ok_or(JsonError::NoName)?;
+    let name = name.or_else(|| config.get("name").cloned());
     Ok(ConnectorJson {
         name,
         config,
         initial_state,
+    })
+}
+
+/// Reads a connector config in either form people keep one in: JSON when
+/// its first character is `{`, else a `.properties` file as Connect's
+/// standalone worker reads one (`key=value` or `key: value` lines, `#` and
+/// `!` comments, `\` continuations and escapes).
+pub fn parse_any(text: &[u8]) -> Result<ConnectorJson, JsonError> {
+    if text.trim_ascii_start().starts_with(b"{") {
+        return parse(text);
+    }
+    let config: ConnectConfig = java_properties::read(text)
+        .map_err(|e| JsonError::Properties(e.to_string()))?
+        .into_iter()
+        .collect();
+    Ok(ConnectorJson {
+        name: config.get("name").cloned(),
+        config,
+        initial_state: None,
     })
 }
 
@@ -95,12 +117,32 @@ mod tests {
     #[test]
     fn create_request_and_bare_config_both_read() {
         let a = parse(br#"{"name":"td","config":{"topics":"t","batch.max.size":500,"x":true},"initial_state":"paused"}"#).unwrap();
-        assert_eq!(a.name, "td");
+        assert_eq!(a.name.as_deref(), Some("td"));
         assert_eq!(a.config["batch.max.size"], "500");
         assert_eq!(a.config["x"], "true");
         assert_eq!(a.initial_state.as_deref(), Some("PAUSED"));
         let b = parse(br#"{"name":"td","topics":"t"}"#).unwrap();
-        assert_eq!((b.name.as_str(), b.config["topics"].as_str()), ("td", "t"));
+        assert_eq!(
+            (b.name.as_deref(), b.config["topics"].as_str()),
+            (Some("td"), "t")
+        );
+        assert_eq!(parse(br#"{"topics":"t"}"#).unwrap().name, None);
+    }
+
+    #[test]
+    fn properties_files_read_as_connect_standalone_reads_them() {
+        let text = b"# a comment\n! another\nname=s3-sink\nconnector.class : io.confluent.connect.s3.S3SinkConnector\ntopics=a,\\\n  b\nbatch.prefix=\\u005b\n";
+        let c = parse_any(text).unwrap();
+        assert_eq!(c.name.as_deref(), Some("s3-sink"));
+        assert_eq!(
+            c.config["connector.class"],
+            "io.confluent.connect.s3.S3SinkConnector"
+        );
+        assert_eq!(c.config["topics"], "a,b");
+        assert_eq!(c.config["batch.prefix"], "[");
+        assert_eq!(c.config.len(), 4);
+        let j = parse_any(b"  {\"name\":\"x\",\"config\":{}}").unwrap();
+        assert_eq!(j.name.as_deref(), Some("x"));
     }
 
     #[test]
@@ -108,7 +150,6 @@ mod tests {
         for (text, want) in [
             (&b"{"[..], "not valid JSON"),
             (b"[]", "expected a JSON object"),
-            (br#"{"config":{"topics":"t"}}"#, "missing \"name\""),
             (br#"{"name":"a","config":{"t":[1]}}"#, "expected a string"),
             (
                 br#"{"name":"a","config":{},"tasks":[]}"#,

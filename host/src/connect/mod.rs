@@ -1,8 +1,9 @@
 //! Kafka Connect compatibility: connector JSON (a `connector.class` and
 //! string options, as Connect's REST API and `register.sh` scripts send it)
 //! translated into a manifest connector section. Options keep their names
-//! where Sluice has them; an option Sluice does not implement is reported,
-//! never silently dropped; an option no connector has is an error.
+//! where Sluice has them; an option Sluice does not implement, or that no
+//! connector has, is reported (with the closest known name) and ignored, as
+//! Connect ignores it; a value Sluice cannot honour is an error.
 
 mod aiven;
 mod confluent_http;
@@ -132,14 +133,14 @@ pub fn translate(
     );
     section.insert("sink".into(), toml::Value::Table(sink));
     // Values are never echoed in these messages: they may be secrets.
+    // Connect passes options it does not know through to the connector,
+    // which ignores them: so does Sluice, saying so.
     for (key, _) in opts.remaining() {
-        match not_implemented(&class, &key) {
-            Some(reason) => unsupported.push(Problem::new(&key, reason)),
-            None => problems.push(Problem::new(
-                &key,
-                format!("unknown option for {class}; check its spelling"),
-            )),
-        }
+        let reason = match not_implemented(&class, &key) {
+            Some(reason) => reason.to_string(),
+            None => unknown(&class, &key),
+        };
+        unsupported.push(Problem::new(&key, reason));
     }
     problems.retain(|p| !flagged.iter().any(|f| f.key == p.key));
     problems.splice(0..0, flagged);
@@ -201,6 +202,7 @@ pub fn class_options(class: &str) -> Option<Vec<&'static str>> {
             confluent_http::CLASS => [
                 confluent_http::SINK_OPTIONS,
                 confluent_http::FORMATTER_OPTIONS,
+                confluent_http::ALIASES,
             ]
             .concat(),
             aiven::CLASS => aiven::OPTIONS.to_vec(),
@@ -269,7 +271,7 @@ fn common(
             format!("{v}: headers reach plugins as the bytes consumed"),
         ));
     }
-    let transforms = plugins::transforms(opts, problems);
+    let transforms = plugins::transforms(opts, problems, unsupported);
     if !transforms.is_empty() {
         section.insert("transforms".into(), toml::Value::Array(transforms));
     }
@@ -280,6 +282,7 @@ fn common(
 fn not_implemented(class: &str, key: &str) -> Option<&'static str> {
     match key {
         "config.action.reload" => Some("configs are reloaded through the REST API"),
+        "tasks.max.enforce" => Some("tasks.max is always enforced"),
         "errors.deadletterqueue.topic.partitions" => {
             Some("the dead letter queue topic is created with one partition, as Connect does")
         }
@@ -294,6 +297,106 @@ fn not_implemented(class: &str, key: &str) -> Option<&'static str> {
             _ => None,
         },
     }
+}
+
+/// The converters a connector config without its own takes from the
+/// worker (`--worker key.converter=…`), one line per role, as `sluice run`
+/// prints them at start.
+pub fn worker_converters(worker: &ConnectConfig) -> Vec<String> {
+    ["key.converter", "value.converter"]
+        .iter()
+        .map(|role| match worker.get(*role) {
+            Some(class) => {
+                let prefix = format!("{role}.");
+                let options: Vec<String> = worker
+                    .iter()
+                    .filter(|(k, _)| k.starts_with(&prefix))
+                    .map(|(k, v)| format!("{}={v}", &k[prefix.len()..]))
+                    .collect();
+                let options = if options.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", options.join(", "))
+                };
+                format!("a connector without {role} takes the worker's: {class}{options}")
+            }
+            None => format!(
+                "a connector without {role} takes the worker's: none, so the bytes pass as consumed (ByteArrayConverter); --worker {role}=org.apache.kafka.connect.json.JsonConverter sets one"
+            ),
+        })
+        .collect()
+}
+
+/// Worker properties people copy into connector configs, where Connect
+/// ignores them.
+const WORKER_KEYS: &[&str] = &[
+    "bootstrap.servers",
+    "group.id",
+    "plugin.path",
+    "rest.port",
+    "rest.advertised.host.name",
+    "listeners",
+    "key.converter.schemas.enable",
+    "internal.key.converter",
+    "internal.value.converter",
+    "offset.storage.file.filename",
+    "offset.flush.timeout.ms",
+    "producer.override.",
+    "offset.storage.",
+    "config.storage.",
+    "status.storage.",
+    "security.protocol",
+    "sasl.",
+    "ssl.",
+];
+
+/// What is said of option `key`, which neither `class` nor Connect has:
+/// ignored, as Connect ignores it, with the closest known name.
+fn unknown(class: &str, key: &str) -> String {
+    if let Some(w) = WORKER_KEYS
+        .iter()
+        .find(|w| *w == &key || (w.ends_with('.') && key.starts_with(*w)))
+    {
+        let hint = if *w == "group.id" {
+            "; the connector's consumer group is connect-<name>, or consumer.override.group.id"
+                .to_string()
+        } else if ["bootstrap.servers", "security.protocol", "sasl.", "ssl."].contains(w) {
+            format!("; the connector's Kafka client takes consumer.override.{key}")
+        } else {
+            String::new()
+        };
+        return format!(
+            "a worker setting, ignored in a connector's config as Connect ignores it{hint}"
+        );
+    }
+    let mut known: Vec<String> = class_options(class)
+        .unwrap_or_default()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    known.extend(
+        defs::for_class(class)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| d.name),
+    );
+    match did_you_mean(key, known.iter().map(String::as_str)) {
+        Some(close) => format!(
+            "not an option of {class}: ignored, as Connect ignores it; did you mean {close:?}?"
+        ),
+        None => format!("not an option of {class}: ignored, as Connect ignores it"),
+    }
+}
+
+/// The candidate closest to `given`, if one is close enough to be a typo:
+/// an edit distance of at most a third of its length (Cargo's rule).
+pub fn did_you_mean<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .filter(|c| *c != given)
+        .map(|c| (strsim::damerau_levenshtein(given, c), c))
+        .filter(|(d, c)| *d <= given.len().max(c.len()) / 3)
+        .min()
+        .map(|(_, c)| c)
 }
 
 /// The TOML of a manifest holding `translation`'s section, with the options

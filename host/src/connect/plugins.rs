@@ -145,7 +145,11 @@ pub fn converter(
 }
 
 /// The `transforms` chain as manifest plugin tables, with `predicates`.
-pub fn transforms(opts: &mut Options, problems: &mut Vec<Problem>) -> Vec<toml::Value> {
+pub fn transforms(
+    opts: &mut Options,
+    problems: &mut Vec<Problem>,
+    unsupported: &mut Vec<Problem>,
+) -> Vec<toml::Value> {
     let names = list(opts.take("transforms"));
     let predicate_names = list(opts.take("predicates"));
     let mut predicates = Vec::new();
@@ -194,9 +198,12 @@ pub fn transforms(opts: &mut Options, problems: &mut Vec<Problem>) -> Vec<toml::
             if implemented.contains(&k.as_str()) {
                 config.insert(k, v.into());
             } else {
-                problems.push(Problem::new(
+                let close = super::did_you_mean(&k, implemented.iter().copied())
+                    .map(|c| format!("; did you mean {c:?}?"))
+                    .unwrap_or_default();
+                unsupported.push(Problem::new(
                     &format!("{key}.{k}"),
-                    format!("unknown option of {class}"),
+                    format!("not an option of {class}: ignored, as Kafka ignores it{close}"),
                 ));
             }
         }
@@ -204,7 +211,9 @@ pub fn transforms(opts: &mut Options, problems: &mut Vec<Problem>) -> Vec<toml::
             // Without a predicate, Kafka's Filter drops every record.
             if let Some(p) = predicate {
                 match predicates.iter().find(|(n, _)| *n == p) {
-                    Some((_, popts)) => predicate_config(&p, popts, &mut config, problems),
+                    Some((_, popts)) => {
+                        predicate_config(&p, popts, &mut config, problems, unsupported)
+                    }
                     None => problems.push(Problem::new(
                         &format!("{key}.predicate"),
                         format!(
@@ -234,6 +243,7 @@ fn predicate_config(
     options: &[(String, String)],
     config: &mut toml::Table,
     problems: &mut Vec<Problem>,
+    unsupported: &mut Vec<Problem>,
 ) {
     let key = format!("predicates.{name}");
     let class = options
@@ -258,9 +268,12 @@ fn predicate_config(
         if Some(k.as_str()) == *option {
             config.insert(k.clone(), v.as_str().into());
         } else {
-            problems.push(Problem::new(
+            unsupported.push(Problem::new(
                 &format!("{key}.{k}"),
-                format!("unknown option of {}", class.unwrap_or("")),
+                format!(
+                    "not an option of {}: ignored, as Kafka ignores it",
+                    class.unwrap_or("")
+                ),
             ));
         }
     }

@@ -297,17 +297,44 @@ fn unknown_classes_list_the_supported_ones() {
         "{e}"
     );
     assert!(e.contains("transforms.x.type"), "{e}");
+    assert_eq!(
+        super::did_you_mean("flush.sise", ["flush.size", "s3.part.size"].into_iter()),
+        Some("flush.size")
+    );
+    assert_eq!(super::did_you_mean("ab", ["xy"].into_iter()), None);
     assert!(e.contains("InsertField$Value"), "{e}");
     let e = problems(&[("topics", "t")]);
     assert!(e.contains("connector.class: missing"), "{e}");
 }
 
 #[test]
-fn unknown_options_are_errors_and_known_unimplemented_ones_are_reported() {
+fn unknown_and_unimplemented_options_are_reported_and_ignored_as_connect_ignores_them() {
     let mut pairs = TD_BATCH.to_vec();
     pairs.push(("http.api.ulr", "x"));
-    let e = problems(&pairs);
-    assert!(e.contains("http.api.ulr: unknown option"), "{e}");
+    pairs.push(("group.id", "mine"));
+    pairs.push(("something.else", "x"));
+    pairs.push(("transforms", "t"));
+    pairs.push((
+        "transforms.t.type",
+        "org.apache.kafka.connect.transforms.InsertField$Value",
+    ));
+    pairs.push(("transforms.t.topic.feild", "topic"));
+    let (_, unsupported) = checked(&pairs, &worker());
+    let said = |key: &str| {
+        unsupported
+            .iter()
+            .find(|p| p.key == key)
+            .map(|p| p.message.clone())
+            .unwrap_or_else(|| panic!("{key} in {unsupported:?}"))
+    };
+    assert!(
+        said("http.api.ulr").ends_with("did you mean \"http.api.url\"?"),
+        "{}",
+        said("http.api.ulr")
+    );
+    assert!(said("group.id").contains("consumer.override.group.id"));
+    assert!(!said("something.else").contains("did you mean"));
+    assert!(said("transforms.t.topic.feild").contains("did you mean \"topic.field\"?"));
     let mut pairs = TD_BATCH.to_vec();
     pairs.push(("batch.key.pattern", "${key}"));
     pairs.push(("oauth2.client.id", "me"));
@@ -335,4 +362,99 @@ fn a_missing_required_option_is_reported_by_validation() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("flush.size"), "{e}");
+}
+
+/// A config of `class` that runs, to which one option is added.
+fn base_config(class: &str) -> Vec<(&'static str, &'static str)> {
+    match class {
+        confluent_s3::CLASS => vec![
+            ("connector.class", confluent_s3::CLASS),
+            ("topics", "t"),
+            ("s3.bucket.name", "b"),
+            ("s3.region", "us-east-1"),
+            ("flush.size", "10"),
+            (
+                "format.class",
+                "io.confluent.connect.s3.format.json.JsonFormat",
+            ),
+        ],
+        aiven::CLASS => vec![
+            ("connector.class", aiven::CLASS),
+            ("topics", "t"),
+            ("http.url", "https://example.com/"),
+            ("http.authorization.type", "none"),
+        ],
+        _ => TD_BATCH.to_vec(),
+    }
+}
+
+/// The backticked words of `text`.
+fn ticked(text: &str) -> Vec<&str> {
+    text.split('`').skip(1).step_by(2).collect()
+}
+
+/// docs/connect-options.md's three lists hold: every option listed as
+/// applied is taken by the mapping, every one accepted and not applied is
+/// reported with the reason the page gives, every refused value is refused.
+#[test]
+fn the_option_lists_in_the_docs_match_the_code() {
+    let page = include_str!("../../../docs/connect-options.md");
+    let mut checked = 0;
+    for section in page.split("\n## ").skip(1) {
+        let heading = section.lines().next().unwrap_or_default();
+        let class = ticked(heading)
+            .into_iter()
+            .find(|t| t.contains('.'))
+            .unwrap_or(confluent_http::CLASS);
+        let applied = class_options(class).unwrap_or_else(|| panic!("{class}"));
+        for part in section.split("\n### ").skip(1) {
+            let (title, body) = part.split_once('\n').unwrap_or_default();
+            match title.trim() {
+                "Applied" => {
+                    for key in ticked(body) {
+                        assert!(applied.contains(&key), "{class}: {key} is not applied");
+                        checked += 1;
+                    }
+                }
+                "Accepted, not applied" => {
+                    for row in body.lines().filter(|l| l.starts_with("| `")) {
+                        let cells: Vec<&str> = row.split(" | ").collect();
+                        let why = cells[1].trim_end_matches(" |").trim();
+                        for key in ticked(cells[0]) {
+                            let key = key.replace('*', "x");
+                            assert_eq!(not_implemented(class, &key), Some(why), "{class}: {key}");
+                            assert!(!applied.contains(&key.as_str()), "{class}: {key}");
+                            checked += 1;
+                        }
+                    }
+                }
+                "Refused" => {
+                    for row in body.lines().filter(|l| l.starts_with("| `")) {
+                        let t = ticked(row);
+                        let (key, value) = (t[0], t[1]);
+                        let mut pairs = base_config(class);
+                        pairs.retain(|(k, _)| *k != key);
+                        pairs.push((key, value));
+                        if key.starts_with("transforms.") {
+                            pairs.push(("transforms", "t"));
+                        }
+                        let refused = match translate("c", &config(&pairs), &worker()) {
+                            Err(r) => r.problems.iter().map(|p| p.to_string()).collect(),
+                            Ok(t) => parse_unresolved(
+                                std::path::Path::new("/x/m.toml"),
+                                &to_manifest_toml(&t),
+                            )
+                            .err()
+                            .map(|e| e.to_string())
+                            .unwrap_or_default(),
+                        };
+                        assert!(refused.contains(key), "{class}: {key} = {value} runs");
+                        checked += 1;
+                    }
+                }
+                other => panic!("unknown list {other:?}"),
+            }
+        }
+    }
+    assert!(checked > 200, "{checked} options checked");
 }

@@ -329,14 +329,25 @@ impl Herder {
                 Some(Problem::new(k, why))
             })
             .collect();
-        // Another cluster for the reporter would get the worker's credentials.
+        // Another cluster for the reporter would get the worker's
+        // credentials: unless the operator allows other clusters, the
+        // reporter writes to the connector's own, saying so.
+        let mut config = config.clone();
+        let mut redirected = Vec::new();
+        let own = self.settings.defaults.get("bootstrap.servers");
         for k in ["reporter.bootstrap.servers"] {
-            if config.contains_key(k)
+            if let Some(servers) = config.get(k)
+                && !same_servers(servers, own.map(String::as_str).unwrap_or_default())
                 && let Some(why) = policy.refusal("bootstrap.servers")
             {
-                refused.push(Problem::new(k, why));
+                config.remove(k);
+                redirected.push(Problem::new(
+                    k,
+                    format!("the reporter writes to the connector's own cluster: {why}"),
+                ));
             }
         }
+        let config = &config;
         // Files a REST caller names are read by the worker: only where the
         // operator allows.
         for (k, v) in config {
@@ -354,8 +365,12 @@ impl Herder {
             }
         }
         let translation = match connect::translate(name, config, &self.settings.defaults) {
-            Ok(t) if refused.is_empty() => t,
-            Ok(t) => {
+            Ok(mut t) if refused.is_empty() => {
+                t.unsupported.extend(redirected);
+                t
+            }
+            Ok(mut t) => {
+                t.unsupported.extend(redirected);
                 return Err(connect::Rejected {
                     problems: refused,
                     unsupported: t.unsupported,
@@ -363,6 +378,7 @@ impl Herder {
             }
             Err(mut r) => {
                 r.problems.extend(refused);
+                r.unsupported.extend(redirected);
                 return Err(r);
             }
         };
@@ -787,4 +803,19 @@ fn manifest_config(manifest: &Manifest, spec: &ConnectorSpec) -> ConnectConfig {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect()
+}
+
+/// Whether two `bootstrap.servers` lists name the same brokers, whatever
+/// their order and spacing.
+fn same_servers(a: &str, b: &str) -> bool {
+    let set = |s: &str| {
+        let mut v: Vec<String> = s
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
+        v.sort();
+        v
+    };
+    set(a) == set(b)
 }

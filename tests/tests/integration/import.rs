@@ -71,7 +71,7 @@ fn imported_connector_json_validates_as_a_manifest() {
 }
 
 #[test]
-fn import_refuses_unknown_classes_and_options_naming_them() {
+fn import_refuses_what_it_cannot_honour_and_warns_of_what_it_ignores() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("bad.json");
     let bad = TD
@@ -84,11 +84,86 @@ fn import_refuses_unknown_classes_and_options_naming_them() {
     let (ok, text) = outcome(&sluice().arg("import").arg(&json).output().unwrap());
     assert!(!ok);
     for want in [
-        "2 problems",
+        "1 problem",
         "AvroConverter",
-        "batch.max.sise: unknown option",
+        "batch.max.sise: not an option of io.confluent.connect.http.HttpSinkConnector: ignored, as Connect ignores it; did you mean \"batch.max.size\"?",
         "bad.json",
     ] {
         assert!(text.contains(want), "{want} in {text}");
     }
+    // Without the converter, the same config is imported, the typo a warning.
+    let json = dir.path().join("typo.json");
+    std::fs::write(
+        &json,
+        TD.replace("\"batch.max.size\"", "\"batch.max.sise\""),
+    )
+    .unwrap();
+    let out = sluice().arg("import").arg(&json).output().unwrap();
+    let (ok, text) = outcome(&out);
+    assert!(ok, "{text}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("# not applied: batch.max.sise: not an option"),
+        "{text}"
+    );
+}
+
+/// A `.properties` file and a bare config map have no `name` of their own
+/// wherever Connect takes it from elsewhere: `--name`, else the file's stem.
+#[test]
+fn import_reads_properties_and_takes_the_name_from_the_flag_or_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let props = dir.path().join("s3-archive.properties");
+    std::fs::write(
+        &props,
+        "# standalone connector\n\
+         connector.class=io.confluent.connect.s3.S3SinkConnector\n\
+         topics=orders,\\\n    payments\n\
+         s3.bucket.name=archive\n\
+         s3.region=eu-west-1\n\
+         flush.size=1000\n\
+         storage.class=io.confluent.connect.s3.storage.S3Storage\n\
+         format.class=io.confluent.connect.s3.format.json.JsonFormat\n",
+    )
+    .unwrap();
+    let out = sluice().arg("import").arg(&props).output().unwrap();
+    let (ok, text) = outcome(&out);
+    assert!(ok, "{text}");
+    let manifest = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(manifest.contains("name = \"s3-archive\""), "{manifest}");
+    assert!(
+        manifest.contains("topics = \"orders,payments\""),
+        "{manifest}"
+    );
+    assert!(
+        text.contains("no \"name\"; the connector is named \"s3-archive\" after the file"),
+        "{text}"
+    );
+    let out = sluice()
+        .arg("import")
+        .arg(&props)
+        .args(["--name", "archiver"])
+        .output()
+        .unwrap();
+    let (ok, text) = outcome(&out);
+    assert!(ok, "{text}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("name = \"archiver\""));
+    // stdin has no file name: --name is asked for.
+    let mut child = sluice()
+        .args(["import", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"connector.class":"io.confluent.connect.s3.S3SinkConnector"}"#)
+        .unwrap();
+    let (ok, text) = outcome(&child.wait_with_output().unwrap());
+    assert!(!ok);
+    assert!(text.contains("give one with --name"), "{text}");
 }

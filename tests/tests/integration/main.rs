@@ -31,6 +31,7 @@
 mod api_fuzz;
 mod cli;
 mod conformance;
+mod connect_configs;
 mod connect_rest;
 mod contract;
 mod errors;

@@ -229,7 +229,8 @@ async fn rest_connectors_cannot_read_the_workers_secrets_through_config_provider
             .contains("allows no such environment variable"),
         "{answer}"
     );
-    // The reporter's own cluster would get the worker's credentials too.
+    // The reporter's own cluster would get the worker's credentials too:
+    // it writes to the connector's cluster instead, saying so.
     let (status, answer) = w
         .call(
             "POST",
@@ -245,9 +246,19 @@ async fn rest_connectors_cannot_read_the_workers_secrets_through_config_provider
             )),
         )
         .await;
-    assert_eq!(status, 400, "{answer}");
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer["config"]["reporter.bootstrap.servers"], trap.addr);
+    let (_, answer) = w
+        .call(
+            "PUT",
+            "/connector-plugins/HttpSinkConnector/config/validate",
+            Some(&answer["config"]),
+        )
+        .await;
     assert!(
-        answer.to_string().contains("reporter.bootstrap.servers"),
+        answer
+            .to_string()
+            .contains("the reporter writes to the connector's own cluster"),
         "{answer}"
     );
     // Files are read only where the operator allows: not /dev/zero, not /etc.

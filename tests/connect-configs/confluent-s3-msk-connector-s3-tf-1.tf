@@ -1,0 +1,25 @@
+  connector_configuration = tomap({
+    "connector.class"            = "io.confluent.connect.s3.S3SinkConnector",
+    "format.class"               = "io.confluent.connect.s3.format.bytearray.ByteArrayFormat"
+    "s3.part.retries"            = "3"
+    "tasks.max"                  = "2",
+    "timezone"                   = "America/Sao_Paulo",
+    "topics.dir"                 = "topics",
+    "flush.size"                 = "1000",
+    "topics.regex"               = "(.*)-sync$",
+    "path.format"                = "YYYY-MM-dd",
+    "s3.region"                  = "us-east-1",
+    "s3.bucket.name"             = aws_s3_bucket.topic_sync.bucket,
+    "format.bytearray.extension" = ".json",
+    "timestamp.extractor"        = "Record"
+    "file.delim"                 = "+"
+    "schema.compatibility"       = "NONE"
+    "s3.compression.type"        = "gzip"
+    "connect.meta.data"          = "false"
+    "store.kafka.keys"           = "false"
+    "s3.retry.backoff.ms"        = "200"
+    "partitioner.class"          = "io.confluent.connect.storage.partitioner.TimeBasedPartitioner"
+    "storage.class"              = "io.confluent.connect.s3.storage.S3Storage"
+    # "s3.ssea.name"      = "aws:kms"
+    # "s3.ssea.kms.key.id"    = aws_kms_key.main.key_id,
+  })
