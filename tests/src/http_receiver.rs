@@ -52,7 +52,30 @@ struct Shared {
     /// Body bytes of the requests being answered now, and the most there were at once.
     in_flight: usize,
     max_in_flight: usize,
+    /// When set, `/oauth/token` issues tokens and every other path needs one.
+    oauth: Option<TokenEndpoint>,
+    /// Tokens issued: the token and until when it is valid.
+    tokens: Vec<(String, std::time::Instant)>,
 }
+
+/// An OAuth2 client-credentials token endpoint the receiver serves at
+/// `/oauth/token`, as an identity provider does; the receiver then answers
+/// 401 to any other request without a valid `Bearer` token of its own.
+#[derive(Clone, Debug)]
+pub struct TokenEndpoint {
+    pub client_id: String,
+    pub client_secret: String,
+    /// The client proves itself in the form (`client_id`, `client_secret`)
+    /// rather than with `Authorization: Basic`.
+    pub in_form: bool,
+    /// The answer's property holding the token.
+    pub token_property: String,
+    /// `expires_in` of each token; it is refused after that.
+    pub lifetime: std::time::Duration,
+}
+
+/// The path of the token endpoint.
+pub const TOKEN_PATH: &str = "/oauth/token";
 
 /// The receiver; it runs until dropped with its runtime.
 #[derive(Clone)]
@@ -114,6 +137,33 @@ impl Receiver {
         self.shared.lock().unwrap().delay = delay;
     }
 
+    /// Serves OAuth2 tokens at [`TOKEN_PATH`] and requires one on every
+    /// other request from now on.
+    pub fn serve_tokens(&self, endpoint: TokenEndpoint) {
+        self.shared.lock().unwrap().oauth = Some(endpoint);
+    }
+
+    /// Every token issued so far stops being accepted, as a revoked one.
+    pub fn revoke_tokens(&self) {
+        self.shared.lock().unwrap().tokens.clear();
+    }
+
+    /// The requests to the token endpoint.
+    pub fn token_requests(&self) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.path == TOKEN_PATH)
+            .collect()
+    }
+
+    /// Requests other than for tokens answered 401.
+    pub fn unauthorized(&self) -> usize {
+        self.received()
+            .iter()
+            .filter(|r| r.path != TOKEN_PATH && r.status == 401)
+            .count()
+    }
+
     /// The most request body bytes that were being answered at one time.
     pub fn max_in_flight_bytes(&self) -> usize {
         self.shared.lock().unwrap().max_in_flight
@@ -129,11 +179,11 @@ impl Receiver {
         self.shared.lock().unwrap().received.clone()
     }
 
-    /// Requests answered with 2xx.
+    /// Requests answered with 2xx (token requests aside).
     pub fn accepted(&self) -> Vec<Received> {
         self.received()
             .into_iter()
-            .filter(|r| (200..300).contains(&r.status))
+            .filter(|r| (200..300).contains(&r.status) && r.path != TOKEN_PATH)
             .collect()
     }
 
@@ -196,6 +246,30 @@ async fn handle(
     }
     let mut s = shared.lock().unwrap();
     s.in_flight -= size;
+    if let Some(endpoint) = s.oauth.clone() {
+        let (status, answer) = if uri.path() == TOKEN_PATH {
+            issue_token(&mut s, &endpoint, &method, &headers, &body)
+        } else if has_valid_token(&s, &headers) {
+            (0, String::new())
+        } else {
+            (401, r#"{"error":"invalid_token"}"#.to_string())
+        };
+        if status != 0 {
+            s.received.push(Received {
+                method: method.to_string(),
+                path: uri.path().to_string(),
+                headers,
+                body,
+                status,
+                at: std::time::Instant::now(),
+            });
+            return (
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                HeaderMap::new(),
+                answer,
+            );
+        }
+    }
     let (status, retry_after) = match &s.redirect {
         Some((status, _)) => (*status, None),
         None => s.script.pop_front().unwrap_or((200, None)),
@@ -226,4 +300,69 @@ async fn handle(
         answer,
         body,
     )
+}
+
+/// Whether `headers` carry `Authorization: Bearer <a token issued and not expired>`.
+fn has_valid_token(s: &Shared, headers: &HeaderMap) -> bool {
+    let now = std::time::Instant::now();
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|t| s.tokens.iter().any(|(k, until)| k == t && now < *until))
+}
+
+/// The token endpoint's answer: a new token for the right client, else the
+/// error an identity provider gives.
+fn issue_token(
+    s: &mut Shared,
+    endpoint: &TokenEndpoint,
+    method: &Method,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (u16, String) {
+    use base64::Engine as _;
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(body).into_owned().collect();
+    let form_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if method != Method::POST
+        || !form_type
+        || form.get("grant_type").map(String::as_str) != Some("client_credentials")
+    {
+        return (400, r#"{"error":"invalid_request"}"#.into());
+    }
+    let client_ok = if endpoint.in_form {
+        form.get("client_id") == Some(&endpoint.client_id)
+            && form.get("client_secret") == Some(&endpoint.client_secret)
+    } else {
+        let want = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", endpoint.client_id, endpoint.client_secret));
+        headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Basic "))
+            == Some(want.as_str())
+    };
+    if !client_ok {
+        return (401, r#"{"error":"invalid_client"}"#.into());
+    }
+    let token = format!("tok-{}-{}", s.tokens.len() + 1, fastrand_suffix());
+    s.tokens
+        .push((token.clone(), std::time::Instant::now() + endpoint.lifetime));
+    let answer = serde_json::json!({
+        endpoint.token_property.clone(): token,
+        "token_type": "bearer",
+        "expires_in": endpoint.lifetime.as_secs(),
+    });
+    (200, answer.to_string())
+}
+
+/// A few characters no other token has.
+fn fastrand_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("{:x}", NEXT.fetch_add(1, Ordering::Relaxed) * 0x9e37_79b9)
 }

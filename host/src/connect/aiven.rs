@@ -14,6 +14,12 @@ pub const OPTIONS: &[&str] = &[
     "http.headers.authorization",
     "http.headers.content.type",
     "http.headers.additional",
+    "oauth2.access.token.url",
+    "oauth2.client.id",
+    "oauth2.client.secret",
+    "oauth2.client.authorization.mode",
+    "oauth2.client.scope",
+    "oauth2.response.token.property",
     "http.timeout",
     "batching.enabled",
     "batch.max.size",
@@ -51,7 +57,7 @@ pub fn defs() -> Vec<super::defs::OptionDef> {
             ConfigType::String,
             true,
             None,
-            "The HTTP authorization type: none, static (http.headers.authorization is sent as the Authorization header) or oauth2 (not implemented).",
+            "The HTTP authorization type: none, static (http.headers.authorization is sent as the Authorization header) or oauth2 (a client-credentials token from oauth2.access.token.url).",
         ),
         def(
             "http.headers.authorization",
@@ -59,6 +65,48 @@ pub fn defs() -> Vec<super::defs::OptionDef> {
             false,
             None,
             "The static content of the Authorization header, with http.authorization.type=static.",
+        ),
+        def(
+            "oauth2.access.token.url",
+            ConfigType::String,
+            false,
+            None,
+            "The OAuth2 token endpoint, with http.authorization.type=oauth2.",
+        ),
+        def(
+            "oauth2.client.id",
+            ConfigType::String,
+            false,
+            None,
+            "The OAuth2 client id, with http.authorization.type=oauth2.",
+        ),
+        def(
+            "oauth2.client.secret",
+            Password,
+            false,
+            None,
+            "The OAuth2 client secret, with http.authorization.type=oauth2.",
+        ),
+        def(
+            "oauth2.client.authorization.mode",
+            ConfigType::String,
+            false,
+            Some("HEADER"),
+            "How the client authenticates to the token endpoint: HEADER (Authorization: Basic) or URL (client_id and client_secret in the form).",
+        ),
+        def(
+            "oauth2.client.scope",
+            ConfigType::String,
+            false,
+            None,
+            "The scope asked for; none when not given.",
+        ),
+        def(
+            "oauth2.response.token.property",
+            ConfigType::String,
+            false,
+            Some("access_token"),
+            "The property of the token endpoint's answer that holds the token.",
         ),
         def(
             "http.headers.content.type",
@@ -167,10 +215,29 @@ pub fn sink(
                 "missing: http.authorization.type=static sends this value as the Authorization header",
             )),
         },
-        Some("oauth2") => problems.push(Problem::new(
-            "http.authorization.type",
-            "oauth2 is not implemented; use static with a token from a config provider",
-        )),
+        Some("oauth2") => {
+            sink.insert("auth.type".into(), "OAUTH2".into());
+            for (from, to) in [
+                ("oauth2.access.token.url", "oauth2.token.url"),
+                ("oauth2.client.id", "oauth2.client.id"),
+                ("oauth2.client.secret", "oauth2.client.secret"),
+                ("oauth2.response.token.property", "oauth2.token.property"),
+            ] {
+                if let Some(v) = opts.take(from) {
+                    sink.insert(to.into(), v.into());
+                }
+            }
+            let mode = opts
+                .take("oauth2.client.authorization.mode")
+                .unwrap_or_else(|| "header".into());
+            sink.insert(
+                "oauth2.client.auth.mode".into(),
+                mode.to_ascii_lowercase().into(),
+            );
+            // Aiven sends no scope unless one is given.
+            let scope = opts.take("oauth2.client.scope").unwrap_or_default();
+            sink.insert("oauth2.client.scope".into(), scope.into());
+        }
         Some(other) => problems.push(Problem::new(
             "http.authorization.type",
             format!("{other:?}: use none, static or oauth2"),
@@ -280,7 +347,16 @@ pub fn not_implemented(key: &str) -> Option<&'static str> {
             "Java trust stores do not exist here; the system's CAs are trusted"
         }
         "decimal.format" => "values are sent as the converter left them",
-        k if k.starts_with("oauth2.") => "oauth2 is not implemented",
+        "oauth2.request.grant.type.property"
+        | "oauth2.grant.type"
+        | "oauth2.request.client.id.property"
+        | "oauth2.request.client.secret.property" => {
+            "the token request uses OAuth2's own field names: grant_type=client_credentials, client_id, client_secret"
+        }
+        "oauth2.token.renew.on.status.codes" => {
+            "a token is renewed before it expires and after a 401"
+        }
+        k if k.starts_with("oauth2.") => "applies only with http.authorization.type=oauth2",
         "http.proxy.host" | "http.proxy.port" => "set HTTPS_PROXY in the environment instead",
         _ => return None,
     })

@@ -17,6 +17,14 @@ pub const SINK_OPTIONS: &[&str] = &[
     "connection.user",
     "connection.password",
     "bearer.token",
+    "oauth2.token.url",
+    "oauth2.client.id",
+    "oauth2.client.secret",
+    "oauth2.client.auth.mode",
+    "oauth2.client.scope",
+    "oauth2.token.property",
+    "oauth2.client.headers",
+    "oauth2.client.header.separator",
     "https.ssl.ca.location",
     "https.ssl.certificate.location",
     "https.ssl.key.location",
@@ -62,6 +70,24 @@ pub fn sink(opts: &mut Options, _problems: &mut Vec<Problem>) -> toml::Table {
     for key in SINK_OPTIONS {
         if let Some(v) = opts.take(key) {
             sink.insert((*key).into(), v.into());
+        }
+    }
+    // OAuth2's options mean nothing with another auth.type: reported, as
+    // what nothing took.
+    let oauth = sink
+        .get("auth.type")
+        .and_then(|v| v.as_str())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("OAUTH2"));
+    if !oauth {
+        let keys: Vec<String> = sink
+            .keys()
+            .filter(|k| k.starts_with("oauth2."))
+            .cloned()
+            .collect();
+        for k in keys {
+            if let Some(toml::Value::String(v)) = sink.remove(&k) {
+                opts.put_back(&k, v);
+            }
         }
     }
     // Confluent's misspelt alias, still defined beside the right name.
@@ -115,9 +141,10 @@ pub fn not_implemented(key: &str) -> Option<&'static str> {
         | "connection.allow.cidr.ranges" => {
             "address filtering is not implemented; restrict the worker's egress with a network policy"
         }
-        k if k.starts_with("oauth2.") => {
-            "OAuth2 client credentials are not implemented; use bearer.token with a provider"
+        k if k.starts_with("oauth2.jwt.") => {
+            "JWT assertions in the token request are not implemented: the client id and secret authenticate"
         }
+        k if k.starts_with("oauth2.") => "applies only with auth.type=OAUTH2",
         k if k.starts_with("https.ssl.") => {
             "use PEM files: https.ssl.ca.location, https.ssl.certificate.location, https.ssl.key.location"
         }

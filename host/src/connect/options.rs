@@ -37,6 +37,12 @@ impl Options {
             .collect()
     }
 
+    /// Puts back an option taken too early, so that what is said of options
+    /// nothing used says it of this one too.
+    pub fn put_back(&mut self, key: &str, value: String) {
+        self.left.insert(key.to_string(), value);
+    }
+
     /// The options nothing took.
     pub fn remaining(self) -> BTreeMap<String, String> {
         self.left

@@ -90,6 +90,66 @@ fn confluent_http_batch_keeps_its_options_and_reports_licensing_keys() {
 }
 
 #[test]
+fn oauth2_of_both_http_connectors_becomes_one_client_credentials_grant() {
+    use crate::sink::http::config::{Auth, ClientAuth};
+    let grant = |pairs: &[(&str, &str)]| {
+        let (m, _) = checked(pairs, &worker());
+        let SinkSpec::Http(http) = &m.connectors[0].sink else {
+            panic!("an HTTP sink")
+        };
+        let Auth::OAuth2(o) = &http.auth else {
+            panic!("{:?}", http.auth)
+        };
+        (o.clone(), format!("{:?}", http.auth))
+    };
+    let mut confluent = TD_BATCH.to_vec();
+    confluent.extend([
+        ("auth.type", "OAUTH2"),
+        ("oauth2.token.url", "https://idp.example.com/token"),
+        ("oauth2.client.id", "sink"),
+        ("oauth2.client.secret", "s3cr3t"),
+        ("oauth2.client.headers", "X-Tenant: 7|X-Env: prod"),
+    ]);
+    let (o, shown) = grant(&confluent);
+    assert_eq!(o.client_auth, ClientAuth::Header);
+    assert_eq!(o.scope.as_deref(), Some("any"), "Confluent's default scope");
+    assert_eq!(o.token_property, "access_token");
+    assert_eq!(o.headers.len(), 2);
+    assert!(!shown.contains("s3cr3t"), "{shown}");
+    let (o, _) = grant(&[
+        (
+            "connector.class",
+            "io.aiven.kafka.connect.http.HttpSinkConnector",
+        ),
+        ("topics", "t"),
+        ("http.url", "http://127.0.0.1:1/in"),
+        ("http.authorization.type", "oauth2"),
+        ("oauth2.access.token.url", "http://127.0.0.1:1/token"),
+        ("oauth2.client.id", "sink"),
+        ("oauth2.client.secret", "s3cr3t"),
+        ("oauth2.client.authorization.mode", "URL"),
+        ("oauth2.response.token.property", "id_token"),
+    ]);
+    assert_eq!(o.client_auth, ClientAuth::Url);
+    assert_eq!(o.scope, None, "Aiven sends no scope unless given");
+    assert_eq!(o.token_property, "id_token");
+    // Each missing option under its key.
+    let mut missing = TD_BATCH.to_vec();
+    missing.push(("auth.type", "OAUTH2"));
+    let t = translate("c", &config(&missing), &worker()).unwrap();
+    let e = parse_unresolved(std::path::Path::new("/x/m.toml"), &to_manifest_toml(&t))
+        .unwrap_err()
+        .to_string();
+    for key in [
+        "oauth2.token.url",
+        "oauth2.client.id",
+        "oauth2.client.secret",
+    ] {
+        assert!(e.contains(key), "{key} in {e}");
+    }
+}
+
+#[test]
 fn aiven_defaults_follow_its_class() {
     let (m, _) = checked(
         &[
@@ -343,6 +403,12 @@ fn unknown_and_unimplemented_options_are_reported_and_ignored_as_connect_ignores
     assert!(
         keys.contains(&"batch.key.pattern") && keys.contains(&"oauth2.client.id"),
         "{keys:?}"
+    );
+    assert!(
+        unsupported
+            .iter()
+            .any(|p| p.message == "applies only with auth.type=OAUTH2"),
+        "{unsupported:?}"
     );
 }
 

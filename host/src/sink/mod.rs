@@ -29,11 +29,11 @@ use s3::config::S3SinkSpec;
 pub enum RawSink<F> {
     /// Confluent HTTP Sink's options. Example: `sink = { type = "http", "http.api.url" = "https://…" }`.
     #[serde(rename = "http")]
-    Http(http::RawHttpSink<F>),
+    Http(Box<http::RawHttpSink<F>>),
     /// Confluent S3 Sink's options. Example:
     /// `sink = { type = "s3", "s3.bucket.name" = "archive", "flush.size" = 1000 }`.
     #[serde(rename = "s3")]
-    S3(s3::RawS3Sink<F>),
+    S3(Box<s3::RawS3Sink<F>>),
 }
 
 /// What checking a raw sink gives: the sink (when it has no problem), the

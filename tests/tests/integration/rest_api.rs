@@ -632,6 +632,143 @@ async fn state_changes_need_the_token_when_one_is_set() {
     api.process.stop_cleanly();
 }
 
+/// Confluent's `auth.type=OAUTH2` against a real token endpoint: a token is
+/// fetched once and shared, renewed before it expires (no request is ever
+/// refused for an expired one), a revoked one is answered by one renewal and
+/// the same request sent again, and the client secret is never logged.
+#[tokio::test(flavor = "multi_thread")]
+async fn oauth2_tokens_are_fetched_renewed_before_expiry_and_after_a_401() {
+    use sluice_tests::http_receiver::{TOKEN_PATH, TokenEndpoint};
+    const SECRET: &str = "client-secret-never-logged";
+    let topic = unique_topic("rest-oauth2");
+    seed(&topic, 3).await;
+    let receiver = Receiver::start().await;
+    receiver.serve_tokens(TokenEndpoint {
+        client_id: "sluice-sink".into(),
+        client_secret: SECRET.into(),
+        in_form: false,
+        token_property: "access_token".into(),
+        // Renewed with 5 s left: after 3 s.
+        lifetime: std::time::Duration::from_secs(8),
+    });
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let api = ApiWorker::start_env(&[], Some(log.path()), &[("SLUICE_LOG", "debug")]).await;
+    let mut body = td_connector("oauth", &topic, &receiver.url("/in"));
+    let config = body["config"].as_object_mut().unwrap();
+    config.remove("headers");
+    config.insert("batch.max.size".into(), json!("1"));
+    config.insert("auth.type".into(), json!("OAUTH2"));
+    config.insert("oauth2.token.url".into(), json!(receiver.url(TOKEN_PATH)));
+    config.insert("oauth2.client.id".into(), json!("sluice-sink"));
+    config.insert("oauth2.client.secret".into(), json!(SECRET));
+    config.insert("oauth2.client.scope".into(), json!("ingest"));
+    config.insert("oauth2.client.headers".into(), json!("X-Tenant: 7"));
+    let (code, info) = api.call("POST", "/connectors", Some(&body)).await;
+    assert_eq!(code, 201, "{info}");
+    assert_eq!(info["config"]["oauth2.client.secret"], "[hidden]");
+    wait_records(&receiver, 3).await;
+    // Three requests, one token.
+    let tokens = receiver.token_requests();
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    let t = &tokens[0];
+    assert_eq!(t.status, 200);
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(&t.body).into_owned().collect();
+    assert_eq!(form["grant_type"], "client_credentials");
+    assert_eq!(form["scope"], "ingest");
+    assert!(!form.contains_key("client_secret"), "header mode: {form:?}");
+    assert!(t.header("authorization").unwrap().starts_with("Basic "));
+    assert_eq!(t.header("x-tenant"), Some("7"));
+    // Past the renewal point, before expiry: a new token, no 401.
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let more: Vec<_> = (3..5)
+        .map(|i| (Some(format!("k{i}")), Some(format!(r#"{{"n":{i}}}"#))))
+        .collect();
+    produce(&producer(), &topic, 0, &more).await;
+    wait_records(&receiver, 5).await;
+    assert_eq!(receiver.token_requests().len(), 2, "renewed before expiry");
+    assert_eq!(
+        receiver.unauthorized(),
+        0,
+        "no request left with an expired token"
+    );
+    // Revoked: the next request is refused once, then sent with a new token.
+    receiver.revoke_tokens();
+    let last = vec![(Some("k5".to_string()), Some(r#"{"n":5}"#.to_string()))];
+    produce(&producer(), &topic, 0, &last).await;
+    wait_records(&receiver, 6).await;
+    assert_eq!(receiver.unauthorized(), 1);
+    assert_eq!(receiver.token_requests().len(), 3);
+    let values: Vec<i64> = receiver
+        .accepted()
+        .iter()
+        .flat_map(|r| r.json()["records"].as_array().cloned().unwrap_or_default())
+        .map(|v| v["n"].as_i64().unwrap_or(-1))
+        .collect();
+    assert_eq!(values, [0, 1, 2, 3, 4, 5], "each record once, in order");
+    let status = api.wait_state("oauth", "RUNNING").await;
+    assert_eq!(status["connector"]["state"], "RUNNING");
+    api.process.stop_cleanly();
+    let logged = std::fs::read_to_string(log.path()).unwrap();
+    assert!(logged.contains("OAuth2 token fetched"), "debug log on");
+    assert!(!logged.contains(SECRET), "the secret is never logged");
+    assert!(!logged.contains("tok-"), "nor a token");
+}
+
+/// Aiven's `http.authorization.type=oauth2`: its option names, the client in
+/// the form (`URL` mode) and the token under its own property.
+#[tokio::test(flavor = "multi_thread")]
+async fn aiven_oauth2_sends_the_client_in_the_form_and_reads_its_token_property() {
+    use sluice_tests::http_receiver::{TOKEN_PATH, TokenEndpoint};
+    let topic = unique_topic("rest-aiven-oauth2");
+    seed(&topic, 2).await;
+    let receiver = Receiver::start().await;
+    receiver.serve_tokens(TokenEndpoint {
+        client_id: "aiven-sink".into(),
+        client_secret: "s".into(),
+        in_form: true,
+        token_property: "id_token".into(),
+        lifetime: std::time::Duration::from_secs(3600),
+    });
+    let api = ApiWorker::start(&[]).await;
+    let body = json!({
+        "name": "aiven-oauth2",
+        "config": {
+            "connector.class": "io.aiven.kafka.connect.http.HttpSinkConnector",
+            "topics": topic,
+            "http.url": receiver.url("/aiven"),
+            "http.authorization.type": "oauth2",
+            "oauth2.access.token.url": receiver.url(TOKEN_PATH),
+            "oauth2.client.id": "aiven-sink",
+            "oauth2.client.secret": "s",
+            "oauth2.client.authorization.mode": "URL",
+            "oauth2.response.token.property": "id_token",
+            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "value.converter": "org.apache.kafka.connect.storage.StringConverter"
+        }
+    });
+    let (code, info) = api.call("POST", "/connectors", Some(&body)).await;
+    assert_eq!(code, 201, "{info}");
+    let got = receiver.wait_for(60, "2 requests", |g| g.len() >= 2).await;
+    for r in &got {
+        assert!(
+            r.header("authorization")
+                .unwrap()
+                .starts_with("Bearer tok-")
+        );
+    }
+    let t = &receiver.token_requests()[0];
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(&t.body).into_owned().collect();
+    assert_eq!(
+        (form["client_id"].as_str(), form["client_secret"].as_str()),
+        ("aiven-sink", "s")
+    );
+    assert!(!form.contains_key("scope"), "Aiven asks no scope: {form:?}");
+    assert_eq!(t.header("authorization"), None);
+    api.process.stop_cleanly();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn aiven_connector_json_keeps_aivens_names_and_framing() {
     let topic = unique_topic("rest-aiven");

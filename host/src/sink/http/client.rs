@@ -32,6 +32,13 @@ pub enum DeliveryError {
         attempts: u32,
         message: String,
     },
+    #[error("{method} {url} not sent after {attempts} attempt(s): {source}")]
+    Token {
+        method: &'static str,
+        url: String,
+        attempts: u32,
+        source: super::oauth2::TokenError,
+    },
     #[error("building the HTTP client: {0}")]
     Setup(String),
 }
@@ -54,6 +61,8 @@ pub struct HttpClient {
     headers: HeaderMap,
     /// Where answers, retries and retried errors are counted.
     stats: Arc<ConnectorStats>,
+    /// With `auth.type` `OAUTH2`, where each request's token comes from.
+    tokens: Option<super::oauth2::Tokens>,
 }
 
 impl HttpClient {
@@ -107,6 +116,8 @@ impl HttpClient {
                 Some(buf)
             }
             Auth::Bearer(token) => Some(format!("Bearer {token}").into_bytes()),
+            // Per request, from the token source.
+            Auth::OAuth2(_) => None,
         };
         if let Some(a) = auth {
             let mut v =
@@ -114,11 +125,17 @@ impl HttpClient {
             v.set_sensitive(true);
             headers.insert(AUTHORIZATION, v);
         }
+        let client = builder.build().map_err(|e| setup(e.to_string()))?;
+        let tokens = match &spec.auth {
+            Auth::OAuth2(o) => Some(super::oauth2::Tokens::new(o.clone(), client.clone())),
+            _ => None,
+        };
         Ok(HttpClient {
-            client: builder.build().map_err(|e| setup(e.to_string()))?,
+            client,
             spec: spec.clone(),
             headers,
             stats,
+            tokens,
         })
     }
 
@@ -155,12 +172,38 @@ impl HttpClient {
     ) -> Result<Delivered, DeliveryError> {
         let retry = &self.spec.retry;
         let mut attempt: u32 = 0;
+        // A 401 with an OAuth2 token is answered once by a new token and an
+        // immediate retry, which does not count against max.retries.
+        let mut renewed = false;
         loop {
             attempt += 1;
             let mut req = self
                 .client
                 .request(method.clone(), url)
                 .headers(self.headers.clone());
+            let mut token = None;
+            if let Some(tokens) = &self.tokens {
+                match tokens.header().await {
+                    Ok(t) => {
+                        req = req.header(AUTHORIZATION, t.clone());
+                        token = Some(t);
+                    }
+                    Err(source) => {
+                        let retryable = source.retryable();
+                        let error = DeliveryError::Token {
+                            method: name,
+                            url: crate::secrets::scrub_url(url).into_owned(),
+                            attempts: attempt,
+                            source,
+                        };
+                        if !retryable || attempt > retry.max_retries {
+                            return Err(error);
+                        }
+                        self.wait_to_retry(url, attempt, &error, None).await;
+                        continue;
+                    }
+                }
+            }
             if let Some(b) = &body {
                 if !self.headers.contains_key(CONTENT_TYPE) && !content_type.is_empty() {
                     req = req.header(CONTENT_TYPE, content_type);
@@ -176,6 +219,16 @@ impl HttpClient {
                         .http_transport_errors
                         .fetch_add(1, Ordering::Relaxed);
                 }
+            }
+            if let (Ok(resp), Some(tokens), Some(used)) = (&answer, &self.tokens, &token)
+                && resp.status() == reqwest::StatusCode::UNAUTHORIZED
+                && !renewed
+            {
+                tracing::info!(url = %crate::secrets::scrub_url(url), "answered 401: renewing the OAuth2 token and sending again");
+                tokens.refused(used).await;
+                renewed = true;
+                attempt -= 1;
+                continue;
             }
             let (retryable, error, retry_after) = match answer {
                 Ok(resp) if resp.status().is_success() => {
@@ -223,20 +276,33 @@ impl HttpClient {
             if !retryable || attempt > retry.max_retries {
                 return Err(error);
             }
-            let backoff = crate::retry::Backoff {
-                first: retry.backoff,
-                max: retry.backoff_max,
-                jitter: crate::retry::Jitter::Equal,
-            };
-            let delay =
-                retry_after.map_or_else(|| backoff.delay(attempt), |d| d.min(retry.backoff_max));
-            tracing::warn!(url = %crate::secrets::scrub_url(url), attempt, delay_ms = delay.as_millis() as u64, error = %error, "request failed, retrying");
-            self.stats.sink.retried();
-            self.stats
-                .recent_errors
-                .push(format!("{error}; retrying in {} ms", delay.as_millis()));
-            tokio::time::sleep(delay).await;
+            self.wait_to_retry(url, attempt, &error, retry_after).await;
         }
+    }
+
+    /// Waits before attempt `attempt + 1`: exponential backoff with jitter,
+    /// or the server's `Retry-After` (capped), counted and logged.
+    async fn wait_to_retry(
+        &self,
+        url: &str,
+        attempt: u32,
+        error: &DeliveryError,
+        retry_after: Option<Duration>,
+    ) {
+        let retry = &self.spec.retry;
+        let backoff = crate::retry::Backoff {
+            first: retry.backoff,
+            max: retry.backoff_max,
+            jitter: crate::retry::Jitter::Equal,
+        };
+        let delay =
+            retry_after.map_or_else(|| backoff.delay(attempt), |d| d.min(retry.backoff_max));
+        tracing::warn!(url = %crate::secrets::scrub_url(url), attempt, delay_ms = delay.as_millis() as u64, error = %error, "request failed, retrying");
+        self.stats.sink.retried();
+        self.stats
+            .recent_errors
+            .push(format!("{error}; retrying in {} ms", delay.as_millis()));
+        tokio::time::sleep(delay).await;
     }
 }
 

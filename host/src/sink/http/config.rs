@@ -84,6 +84,7 @@ pub enum Auth {
     None,
     Basic { user: String, password: String },
     Bearer(String),
+    OAuth2(OAuth2Spec),
 }
 
 impl std::fmt::Debug for Auth {
@@ -92,8 +93,64 @@ impl std::fmt::Debug for Auth {
             Auth::None => f.write_str("None"),
             Auth::Basic { user, .. } => write!(f, "Basic({user}, ***)"),
             Auth::Bearer(_) => f.write_str("Bearer(***)"),
+            Auth::OAuth2(o) => write!(
+                f,
+                "OAuth2({}, {}, ***)",
+                crate::secrets::scrub_url(&o.token_url),
+                o.client_id
+            ),
         }
     }
+}
+
+/// An OAuth2 client-credentials grant: where to ask for a token and how.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OAuth2Spec {
+    pub token_url: String,
+    pub client_id: String,
+    /// Never logged.
+    pub client_secret: String,
+    pub client_auth: ClientAuth,
+    /// `None`: no `scope` in the request.
+    pub scope: Option<String>,
+    /// The answer's property holding the token.
+    pub token_property: String,
+    /// Headers of the token request.
+    pub headers: Vec<(String, String)>,
+}
+
+/// How the client proves itself to the token endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// `Authorization: Basic base64(id:secret)`.
+    Header,
+    /// `client_id` and `client_secret` in the form.
+    Url,
+}
+
+/// `Name: value` pairs split on `separator`; a pair without `:` is reported
+/// under `key`.
+fn header_pairs(
+    text: &str,
+    separator: &str,
+    key: &str,
+    problem: &mut impl FnMut(&str, String),
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for h in text
+        .split(separator)
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+    {
+        match h.split_once(':') {
+            Some((name, value)) => out.push((name.trim().to_string(), value.trim().to_string())),
+            None => problem(
+                key,
+                format!("{h:?} is not `Name: value` (split on {separator:?})"),
+            ),
+        }
+    }
+    out
 }
 
 /// When to retry and how long to wait.
@@ -172,25 +229,12 @@ impl HttpSinkSpec {
             }
         };
         let separator = raw.header_separator.as_deref().unwrap_or("|");
-        let mut headers = Vec::new();
-        for h in raw
-            .headers
-            .as_deref()
-            .unwrap_or("")
-            .split(separator)
-            .map(str::trim)
-            .filter(|h| !h.is_empty())
-        {
-            match h.split_once(':') {
-                Some((name, value)) => {
-                    headers.push((name.trim().to_string(), value.trim().to_string()))
-                }
-                None => problem(
-                    "headers",
-                    format!("{h:?} is not `Name: value` (headers are split on {separator:?})"),
-                ),
-            }
-        }
+        let mut headers = header_pairs(
+            raw.headers.as_deref().unwrap_or(""),
+            separator,
+            "headers",
+            &mut problem,
+        );
         for (name, value) in &raw.header_map {
             headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
             headers.push((name.clone(), value.clone()));
@@ -223,10 +267,14 @@ impl HttpSinkSpec {
                     Auth::None
                 }
             },
+            "OAUTH2" => match oauth2(raw, &mut problem) {
+                Some(o) => Auth::OAuth2(o),
+                None => Auth::None,
+            },
             other => {
                 problem(
                     "auth.type",
-                    format!("{other:?} is not NONE, BASIC or BEARER"),
+                    format!("{other:?} is not NONE, BASIC, BEARER or OAUTH2"),
                 );
                 Auth::None
             }
@@ -411,6 +459,81 @@ fn without_placeholders(url: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The OAuth2 grant of `auth.type` `OAUTH2`, or `None` with every missing or
+/// invalid option reported.
+fn oauth2<F>(raw: &RawHttpSink<F>, problem: &mut impl FnMut(&str, String)) -> Option<OAuth2Spec> {
+    let mut ok = true;
+    let mut required = |key: &str, value: &Option<String>| -> String {
+        match value.as_deref().map(str::trim) {
+            Some(v) if !v.is_empty() => v.to_string(),
+            _ => {
+                problem(key, "missing: auth.type OAUTH2 needs it".into());
+                ok = false;
+                String::new()
+            }
+        }
+    };
+    let token_url = required("oauth2.token.url", &raw.oauth2_token_url);
+    let client_id = required("oauth2.client.id", &raw.oauth2_client_id);
+    let client_secret = required("oauth2.client.secret", &raw.oauth2_client_secret);
+    if !(token_url.is_empty()
+        || token_url.starts_with("http://")
+        || token_url.starts_with("https://"))
+    {
+        problem(
+            "oauth2.token.url",
+            format!(
+                "{:?} is not an http:// or https:// URL",
+                crate::secrets::scrub_url(&token_url)
+            ),
+        );
+        ok = false;
+    }
+    let client_auth = match raw
+        .oauth2_client_auth_mode
+        .as_deref()
+        .unwrap_or("header")
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "header" => ClientAuth::Header,
+        "url" => ClientAuth::Url,
+        other => {
+            problem(
+                "oauth2.client.auth.mode",
+                format!("{other:?} is not header or url"),
+            );
+            ok = false;
+            ClientAuth::Header
+        }
+    };
+    let scope = match raw.oauth2_client_scope.as_deref().map(str::trim) {
+        None => Some("any".to_string()),
+        Some("") => None,
+        Some(s) => Some(s.to_string()),
+    };
+    let headers = header_pairs(
+        raw.oauth2_client_headers.as_deref().unwrap_or(""),
+        raw.oauth2_client_header_separator.as_deref().unwrap_or("|"),
+        "oauth2.client.headers",
+        problem,
+    );
+    ok.then(|| OAuth2Spec {
+        token_url,
+        client_id,
+        client_secret,
+        client_auth,
+        scope,
+        token_property: raw
+            .oauth2_token_property
+            .clone()
+            .filter(|p| !p.trim().is_empty())
+            .unwrap_or_else(|| "access_token".into()),
+        headers,
+    })
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod config;
 mod deliver;
+mod oauth2;
 mod raw;
 pub mod reporter;
 

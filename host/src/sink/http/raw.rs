@@ -28,7 +28,9 @@ pub struct RawHttpSink<F> {
     /// Example: `"http.headers" = { "X-Source" = "sluice" }`.
     #[serde(rename = "http.headers", default)]
     pub header_map: BTreeMap<String, String>,
-    /// `NONE`, `BASIC` (`connection.user`/`connection.password`) or `BEARER` (`bearer.token`).
+    /// `NONE`, `BASIC` (`connection.user`/`connection.password`), `BEARER`
+    /// (`bearer.token`) or `OAUTH2` (a client-credentials token from
+    /// `oauth2.token.url`, renewed before it expires and after a 401).
     /// Example: `"auth.type" = "BASIC"`. Default: `NONE`.
     #[serde(rename = "auth.type")]
     pub auth_type: Option<String>,
@@ -41,6 +43,38 @@ pub struct RawHttpSink<F> {
     /// Token for bearer auth. Example: `"bearer.token" = "${file:/etc/sluice/secrets.properties:token}"`.
     #[serde(rename = "bearer.token")]
     pub bearer_token: Option<String>,
+    /// The OAuth2 token endpoint, with `auth.type` `OAUTH2`: a client-credentials
+    /// grant is POSTed there. Example: `"oauth2.token.url" = "https://idp.example.com/oauth2/token"`.
+    #[serde(rename = "oauth2.token.url")]
+    pub oauth2_token_url: Option<String>,
+    /// The OAuth2 client id. Example: `"oauth2.client.id" = "sluice-sink"`.
+    #[serde(rename = "oauth2.client.id")]
+    pub oauth2_client_id: Option<String>,
+    /// The OAuth2 client secret; use a provider. Never logged.
+    /// Example: `"oauth2.client.secret" = "${env:OAUTH_SECRET}"`.
+    #[serde(rename = "oauth2.client.secret")]
+    pub oauth2_client_secret: Option<String>,
+    /// How the client authenticates to the token endpoint: `header`
+    /// (`Authorization: Basic`) or `url` (`client_id` and `client_secret` in
+    /// the form). Example: `"oauth2.client.auth.mode" = "url"`. Default: `header`.
+    #[serde(rename = "oauth2.client.auth.mode")]
+    pub oauth2_client_auth_mode: Option<String>,
+    /// The `scope` asked for; empty asks for none. Example:
+    /// `"oauth2.client.scope" = "ingest"`. Default: `any`, as Confluent's.
+    #[serde(rename = "oauth2.client.scope")]
+    pub oauth2_client_scope: Option<String>,
+    /// The property of the token endpoint's JSON answer that holds the token.
+    /// Example: `"oauth2.token.property" = "id_token"`. Default: `access_token`.
+    #[serde(rename = "oauth2.token.property")]
+    pub oauth2_token_property: Option<String>,
+    /// Headers of the token request, `Name: value` pairs split on
+    /// `oauth2.client.header.separator`. Example: `"oauth2.client.headers" = "X-Tenant: 7"`.
+    #[serde(rename = "oauth2.client.headers")]
+    pub oauth2_client_headers: Option<String>,
+    /// Separator of `oauth2.client.headers`. Example: `"oauth2.client.header.separator" = ";"`.
+    /// Default: `|`.
+    #[serde(rename = "oauth2.client.header.separator")]
+    pub oauth2_client_header_separator: Option<String>,
     /// PEM file of CAs to trust besides the system's. Example: `"https.ssl.ca.location" = "/etc/ca.pem"`.
     #[serde(rename = "https.ssl.ca.location")]
     pub ca_location: Option<String>,
