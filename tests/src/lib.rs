@@ -212,3 +212,4 @@ pub mod process;
 pub mod registry;
 pub mod rest;
 pub mod s3;
+pub mod tls;

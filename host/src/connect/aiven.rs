@@ -14,6 +14,8 @@ pub const OPTIONS: &[&str] = &[
     "http.headers.authorization",
     "http.headers.content.type",
     "http.headers.additional",
+    "http.ssl.truststore.location",
+    "http.ssl.truststore.password",
     "oauth2.access.token.url",
     "oauth2.client.id",
     "oauth2.client.secret",
@@ -65,6 +67,20 @@ pub fn defs() -> Vec<super::defs::OptionDef> {
             false,
             None,
             "The static content of the Authorization header, with http.authorization.type=static.",
+        ),
+        def(
+            "http.ssl.truststore.location",
+            ConfigType::String,
+            false,
+            None,
+            "A trust store (JKS, PKCS#12 or PEM) of CAs to trust besides the system's.",
+        ),
+        def(
+            "http.ssl.truststore.password",
+            Password,
+            false,
+            None,
+            "The trust store's password.",
         ),
         def(
             "oauth2.access.token.url",
@@ -243,6 +259,20 @@ pub fn sink(
             format!("{other:?}: use none, static or oauth2"),
         )),
     }
+    for (from, to) in [
+        (
+            "http.ssl.truststore.location",
+            "https.ssl.truststore.location",
+        ),
+        (
+            "http.ssl.truststore.password",
+            "https.ssl.truststore.password",
+        ),
+    ] {
+        if let Some(v) = opts.take(from) {
+            sink.insert(to.into(), v.into());
+        }
+    }
     if let Some(ct) = opts.take("http.headers.content.type") {
         headers.insert("Content-Type".into(), ct.into());
     }
@@ -343,9 +373,6 @@ pub fn not_implemented(key: &str) -> Option<&'static str> {
     Some(match key {
         "kafka.retry.backoff.ms" => "a failed batch is retried by max.retries / retry.backoff.ms",
         "http.ssl.trust.all.certs" => "certificates are always verified",
-        "http.ssl.truststore.location" | "http.ssl.truststore.password" => {
-            "Java trust stores do not exist here; the system's CAs are trusted"
-        }
         "decimal.format" => "values are sent as the converter left them",
         "oauth2.request.grant.type.property"
         | "oauth2.grant.type"

@@ -29,7 +29,12 @@ pub const SINK_OPTIONS: &[&str] = &[
     "https.ssl.certificate.location",
     "https.ssl.key.location",
     "https.ssl.truststore.location",
+    "https.ssl.truststore.password",
+    "https.ssl.truststore.type",
     "https.ssl.keystore.location",
+    "https.ssl.keystore.password",
+    "https.ssl.keystore.type",
+    "https.ssl.key.password",
     "http.connect.timeout.ms",
     "http.request.timeout.ms",
     "batch.max.size",
@@ -146,7 +151,7 @@ pub fn not_implemented(key: &str) -> Option<&'static str> {
         }
         k if k.starts_with("oauth2.") => "applies only with auth.type=OAUTH2",
         k if k.starts_with("https.ssl.") => {
-            "use PEM files: https.ssl.ca.location, https.ssl.certificate.location, https.ssl.key.location"
+            "TLS follows rustls's defaults (TLS 1.2 and 1.3, verified host names); trust and key stores and PEM files are applied"
         }
         k if k.starts_with("reporter.") => {
             "reporter topics take only their name, partitions, replication factor and bootstrap servers"

@@ -110,6 +110,8 @@ pub fn type_error<F: serde::de::DeserializeOwned>(
 
 /// A connector's sink, checked.
 #[derive(Clone, Debug)]
+// One per connector, built once: its size costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum SinkSpec {
     Http(HttpSinkSpec),
     S3(S3SinkSpec),

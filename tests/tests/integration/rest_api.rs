@@ -769,6 +769,104 @@ async fn aiven_oauth2_sends_the_client_in_the_form_and_reads_its_token_property(
     api.process.stop_cleanly();
 }
 
+/// Trust and key stores as Connect users hold them, made by `keytool` and
+/// `openssl`: a JKS trust store with a PKCS#12 key store, and a PKCS#12 trust
+/// store with a JKS key store whose key has its own password, each against a
+/// server that requires the client's certificate. A wrong password fails
+/// the task with a message naming the file.
+#[tokio::test(flavor = "multi_thread")]
+async fn java_trust_and_key_stores_authenticate_both_ends() {
+    use sluice_tests::tls::{HttpsReceiver, KEY_PASSWORD, STORE_PASSWORD, TlsFiles};
+    let dir = tempfile::tempdir().unwrap();
+    let files = TlsFiles::generate(dir.path());
+    let server = HttpsReceiver::start(&files);
+    let allowed = format!("sluice.connector.allowed.paths={}", dir.path().display());
+    let api = ApiWorker::start(&["--worker", &allowed]).await;
+    let cases = [
+        ("jks-p12", "trust.jks", "client.p12", None),
+        ("p12-jks", "trust.p12", "client.jks", Some(KEY_PASSWORD)),
+    ];
+    for (name, trust, key, key_password) in cases {
+        let topic = unique_topic(name);
+        seed(&topic, 2).await;
+        let mut body = td_connector(name, &topic, &server.url(&format!("/{name}")));
+        let config = body["config"].as_object_mut().unwrap();
+        config.insert(
+            "https.ssl.truststore.location".into(),
+            json!(files.path(trust)),
+        );
+        config.insert(
+            "https.ssl.truststore.password".into(),
+            json!(STORE_PASSWORD),
+        );
+        config.insert("https.ssl.keystore.location".into(), json!(files.path(key)));
+        config.insert("https.ssl.keystore.password".into(), json!(STORE_PASSWORD));
+        config.insert("https.ssl.keystore.type".into(), json!("PKCS12"));
+        if let Some(p) = key_password {
+            config.insert("https.ssl.key.password".into(), json!(p));
+        }
+        let (code, info) = api.call("POST", "/connectors", Some(&body)).await;
+        assert_eq!(code, 201, "{info}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let got = loop {
+            let got: Vec<_> = server
+                .received()
+                .into_iter()
+                .filter(|r| r["path"] == format!("/{name}"))
+                .collect();
+            if !got.is_empty() {
+                break got;
+            }
+            let (_, status) = api
+                .call("GET", &format!("/connectors/{name}/status"), None)
+                .await;
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{name}: nothing arrived; {status}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        };
+        assert_eq!(got[0]["client"], "sluice-test-client", "{name}: mutual TLS");
+        assert!(
+            got[0]["body"].as_str().unwrap().contains(r#"{"n":0}"#),
+            "{got:?}"
+        );
+    }
+    // A wrong store password: the task fails, naming the file.
+    let topic = unique_topic("bad-store");
+    seed(&topic, 1).await;
+    let mut body = td_connector("bad-store", &topic, &server.url("/bad"));
+    let config = body["config"].as_object_mut().unwrap();
+    config.insert(
+        "https.ssl.truststore.location".into(),
+        json!(files.path("trust.jks")),
+    );
+    config.insert(
+        "https.ssl.truststore.password".into(),
+        json!("Pa55-not-this"),
+    );
+    let (code, info) = api.call("POST", "/connectors", Some(&body)).await;
+    assert_eq!(code, 201, "{info}");
+    let status = api
+        .wait_for(
+            "/connectors/bad-store/status",
+            "/tasks/0/state",
+            "FAILED",
+            30,
+        )
+        .await;
+    let trace = status["tasks"][0]["trace"].as_str().unwrap_or_default();
+    assert!(
+        trace.contains("trust.jks") && trace.contains("wrong password"),
+        "{status}"
+    );
+    assert!(
+        !trace.contains("Pa55-not-this"),
+        "the password is not shown: {trace}"
+    );
+    api.process.stop_cleanly();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn aiven_connector_json_keeps_aivens_names_and_framing() {
     let topic = unique_topic("rest-aiven");

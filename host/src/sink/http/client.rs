@@ -84,6 +84,40 @@ impl HttpClient {
                 builder = builder.add_root_certificate(cert);
             }
         }
+        if let Some(store) = &spec.trust_store {
+            let certs = match super::stores::trusted(store)
+                .map_err(|e| setup(format!("https.ssl.truststore.location: {e}")))?
+            {
+                super::stores::Trusted::Der(ders) => ders
+                    .iter()
+                    .map(|d| reqwest::Certificate::from_der(d))
+                    .collect::<Result<Vec<_>, _>>(),
+                super::stores::Trusted::Pem(pem) => reqwest::Certificate::from_pem_bundle(&pem),
+            }
+            .map_err(|e| {
+                setup(format!(
+                    "https.ssl.truststore.location {}: {e}",
+                    store.location
+                ))
+            })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if let Some(store) = &spec.key_store {
+            let pem = match super::stores::identity(store, spec.key_password.as_deref())
+                .map_err(|e| setup(format!("https.ssl.keystore.location: {e}")))?
+            {
+                super::stores::Key::Der(identity) => identity.to_pem(),
+                super::stores::Key::Pem(pem) => pem,
+            };
+            builder = builder.identity(reqwest::Identity::from_pem(&pem).map_err(|e| {
+                setup(format!(
+                    "https.ssl.keystore.location {}: the client certificate and key: {e}",
+                    store.location
+                ))
+            })?);
+        }
         if let Some((cert, key)) = &spec.client_identity {
             let mut pem = crate::files::read_small(std::path::Path::new(cert))
                 .map_err(|e| setup(format!("https.ssl.certificate.location: {e}")))?;

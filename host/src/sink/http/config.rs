@@ -172,6 +172,12 @@ pub struct HttpSinkSpec {
     pub auth: Auth,
     pub ca_location: Option<String>,
     pub client_identity: Option<(String, String)>,
+    /// A JKS, PKCS#12 or PEM store of CAs to trust besides the system's.
+    pub trust_store: Option<super::stores::StoreSpec>,
+    /// A JKS, PKCS#12 or PEM store holding the client certificate and key.
+    pub key_store: Option<super::stores::StoreSpec>,
+    /// The key's own password in a JKS key store. Never logged.
+    pub key_password: Option<String>,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub batch: BatchLimits,
@@ -279,13 +285,32 @@ impl HttpSinkSpec {
                 Auth::None
             }
         };
-        for (key, set) in [
-            ("https.ssl.truststore.location", &raw.truststore_location),
-            ("https.ssl.keystore.location", &raw.keystore_location),
+        for (key, kind) in [
+            ("https.ssl.truststore.type", &raw.truststore_type),
+            ("https.ssl.keystore.type", &raw.keystore_type),
         ] {
-            if set.is_some() {
-                problem(key, "Java key stores are not supported: convert to PEM and use https.ssl.ca.location, https.ssl.certificate.location and https.ssl.key.location".into());
+            if let Some(k) = kind
+                && !["JKS", "PKCS12", "PEM"].contains(&k.trim().to_ascii_uppercase().as_str())
+            {
+                problem(key, format!("{k:?} is not JKS, PKCS12 or PEM"));
             }
+        }
+        let store = |location: &Option<String>, password: &Option<String>| {
+            location
+                .as_ref()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| super::stores::StoreSpec {
+                    location: l.clone(),
+                    password: password.clone(),
+                })
+        };
+        let trust_store = store(&raw.truststore_location, &raw.truststore_password);
+        let key_store = store(&raw.keystore_location, &raw.keystore_password);
+        if key_store.is_some() && raw.certificate_location.is_some() {
+            problem(
+                "https.ssl.keystore.location",
+                "give the client certificate once: a key store, or https.ssl.certificate.location with https.ssl.key.location".into(),
+            );
         }
         let client_identity = match (&raw.certificate_location, &raw.key_location) {
             (Some(c), Some(k)) => Some((c.clone(), k.clone())),
@@ -359,6 +384,9 @@ impl HttpSinkSpec {
             auth,
             ca_location: raw.ca_location.clone(),
             client_identity,
+            trust_store,
+            key_store,
+            key_password: raw.key_password.clone(),
             connect_timeout: ms(raw.connect_timeout_ms.unwrap_or(30_000)),
             request_timeout: ms(raw.request_timeout_ms.unwrap_or(30_000)),
             batch: BatchLimits {

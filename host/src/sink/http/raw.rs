@@ -84,14 +84,35 @@ pub struct RawHttpSink<F> {
     /// PEM client private key. Example: `"https.ssl.key.location" = "/etc/client.key"`.
     #[serde(rename = "https.ssl.key.location")]
     pub key_location: Option<String>,
-    /// Refused: Java trust stores do not exist here. Example of the replacement:
-    /// `"https.ssl.ca.location" = "/etc/sluice/ca.pem"`.
+    /// A trust store of CAs to trust besides the system's: JKS, PKCS#12 or
+    /// PEM, recognised from its contents. Example:
+    /// `"https.ssl.truststore.location" = "/etc/sluice/truststore.jks"`.
     #[serde(rename = "https.ssl.truststore.location")]
     pub truststore_location: Option<String>,
-    /// Refused: Java key stores do not exist here. Example of the replacement:
-    /// `"https.ssl.certificate.location"` plus `"https.ssl.key.location"` PEM files.
+    /// The trust store's password (a JKS store's is needed to check it).
+    /// Example: `"https.ssl.truststore.password" = "${env:TRUSTSTORE_PASSWORD}"`.
+    #[serde(rename = "https.ssl.truststore.password")]
+    pub truststore_password: Option<String>,
+    /// `JKS`, `PKCS12` or `PEM`; the file's contents decide, as in Java's
+    /// compatibility mode. Example: `"https.ssl.truststore.type" = "PKCS12"`. Default: `JKS`.
+    #[serde(rename = "https.ssl.truststore.type")]
+    pub truststore_type: Option<String>,
+    /// A key store holding the client certificate and its key (mutual TLS):
+    /// JKS, PKCS#12 or PEM; its first private key entry by alias is used.
+    /// Example: `"https.ssl.keystore.location" = "/etc/sluice/client.p12"`.
     #[serde(rename = "https.ssl.keystore.location")]
     pub keystore_location: Option<String>,
+    /// The key store's password. Example: `"https.ssl.keystore.password" = "${env:KEYSTORE_PASSWORD}"`.
+    #[serde(rename = "https.ssl.keystore.password")]
+    pub keystore_password: Option<String>,
+    /// `JKS`, `PKCS12` or `PEM`; the file's contents decide. Example:
+    /// `"https.ssl.keystore.type" = "PKCS12"`. Default: `JKS`.
+    #[serde(rename = "https.ssl.keystore.type")]
+    pub keystore_type: Option<String>,
+    /// The private key's own password in a JKS key store, when it differs from
+    /// the store's. Example: `"https.ssl.key.password" = "${env:KEY_PASSWORD}"`.
+    #[serde(rename = "https.ssl.key.password")]
+    pub key_password: Option<String>,
     /// Connect timeout in ms. Example: `"http.connect.timeout.ms" = 5000`. Default: 30000.
     #[serde(rename = "http.connect.timeout.ms")]
     #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
