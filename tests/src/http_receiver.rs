@@ -24,6 +24,17 @@ pub struct Received {
 }
 
 impl Received {
+    fn new(method: &Method, uri: &Uri, headers: HeaderMap, body: Bytes, status: u16) -> Self {
+        Received {
+            method: method.to_string(),
+            path: uri.path().to_string(),
+            headers,
+            body,
+            status,
+            at: std::time::Instant::now(),
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -255,14 +266,8 @@ async fn handle(
             (401, r#"{"error":"invalid_token"}"#.to_string())
         };
         if status != 0 {
-            s.received.push(Received {
-                method: method.to_string(),
-                path: uri.path().to_string(),
-                headers,
-                body,
-                status,
-                at: std::time::Instant::now(),
-            });
+            s.received
+                .push(Received::new(&method, &uri, headers, body, status));
             return (
                 StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 HeaderMap::new(),
@@ -274,14 +279,8 @@ async fn handle(
         Some((status, _)) => (*status, None),
         None => s.script.pop_front().unwrap_or((200, None)),
     };
-    s.received.push(Received {
-        method: method.to_string(),
-        path: uri.path().to_string(),
-        headers,
-        body,
-        status,
-        at: std::time::Instant::now(),
-    });
+    s.received
+        .push(Received::new(&method, &uri, headers, body, status));
     let mut answer = HeaderMap::new();
     if let Some(location) = s.redirect.as_ref().and_then(|(_, l)| l.parse().ok()) {
         answer.insert("location", location);
