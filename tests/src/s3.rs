@@ -87,6 +87,23 @@ pub async fn objects(bucket: &str) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// Multipart uploads started in `bucket` and neither completed nor aborted.
+/// The server-side encryption of object `key` as the store reports it: the
+/// algorithm and the KMS key id.
+pub async fn encryption(bucket: &str, key: &str) -> (Option<String>, Option<String>) {
+    let head = client()
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("HeadObject {bucket}/{key}: {e:?}"));
+    (
+        head.server_side_encryption()
+            .map(|a| a.as_str().to_string()),
+        head.ssekms_key_id().map(String::from),
+    )
+}
+
 pub async fn pending_uploads(bucket: &str) -> usize {
     client()
         .list_multipart_uploads()

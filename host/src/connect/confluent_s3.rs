@@ -28,6 +28,9 @@ pub const SINK_OPTIONS: &[&str] = &[
     "rotate.schedule.interval.ms",
     "rotate.file.on.partition.change",
     "s3.part.size",
+    "s3.ssea.name",
+    "s3.sse.kms.key.id",
+    "s3.sse.customer.key",
     "s3.compression.type",
     "s3.compression.level",
     "s3.part.retries",
@@ -95,9 +98,6 @@ pub fn sink(opts: &mut Options, problems: &mut Vec<Problem>) -> toml::Table {
 /// Why a Confluent S3 Sink option Sluice does not implement is not applied.
 pub fn not_implemented(key: &str) -> Option<&'static str> {
     Some(match key {
-        "s3.ssea.name" | "s3.sse.customer.key" | "s3.sse.kms.key.id" => {
-            "server-side encryption is the bucket's default encryption here"
-        }
         "s3.acl.canned" => "objects get the bucket's default ACL",
         "s3.credentials.provider.class" => {
             "credentials come from aws.access.key.id / aws.secret.access.key (or AivenAWSCredentialsProvider's two options) or the standard AWS chain"

@@ -1049,6 +1049,76 @@ async fn a_connector_waiting_for_an_unreachable_store_is_reconfigured_and_delete
     api.process.stop_cleanly();
 }
 
+/// `s3.ssea.name` and `s3.sse.kms.key.id` are asked of the store for every
+/// object, which MinIO (with a KMS key) reports back; SSE-C is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_server_side_encryption_is_asked_for_every_object() {
+    use sluice_tests::kafka::{RawRecord, produce_raw};
+    use sluice_tests::s3;
+    let api = ApiWorker::start(&[]).await;
+    for (name, algorithm, key) in [
+        ("sse-s3", "AES256", None),
+        ("sse-kms", "aws:kms", Some("sluice-test-key")),
+    ] {
+        let topic = unique_topic(name);
+        create_topic(&topic, 1).await;
+        let bucket = s3::unique_bucket(name);
+        s3::create_bucket(&bucket).await;
+        let records: Vec<RawRecord> = (0..2)
+            .map(|i| RawRecord::value(format!(r#"{{"n":{i}}}"#)))
+            .collect();
+        produce_raw(&topic, &records).await;
+        let mut config = json!({
+            "connector.class": "io.confluent.connect.s3.S3SinkConnector",
+            "topics": topic,
+            "s3.bucket.name": bucket,
+            "s3.region": "us-east-1",
+            "store.url": s3::endpoint(),
+            "aws.access.key.id": s3::ACCESS_KEY,
+            "aws.secret.access.key": s3::SECRET_KEY,
+            "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+            "flush.size": "2",
+            "s3.ssea.name": algorithm,
+        });
+        if let Some(k) = key {
+            config["s3.sse.kms.key.id"] = json!(k);
+        }
+        let (code, info) = api
+            .call("PUT", &format!("/connectors/{name}/config"), Some(&config))
+            .await;
+        assert_eq!(code, 201, "{info}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let object = loop {
+            if let Some(k) = s3::objects(&bucket).await.into_keys().next() {
+                break k;
+            }
+            assert!(std::time::Instant::now() < deadline, "{name}: no object");
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        };
+        let (got, kms) = s3::encryption(&bucket, &object).await;
+        assert_eq!(got.as_deref(), Some(algorithm), "{name}");
+        if let Some(k) = key {
+            assert!(kms.unwrap_or_default().contains(k), "{name}");
+        }
+    }
+    let (code, v) = api
+        .call(
+            "PUT",
+            "/connectors/sse-c/config",
+            Some(&json!({
+                "connector.class": "io.confluent.connect.s3.S3SinkConnector",
+                "topics": "t", "s3.bucket.name": "b", "flush.size": "1",
+                "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+                "s3.sse.customer.key": "c2VjcmV0",
+            })),
+        )
+        .await;
+    assert_eq!(code, 400, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("SSE-C"), "{v}");
+    assert!(!v.to_string().contains("c2VjcmV0"), "the key is not echoed");
+    api.process.stop_cleanly();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn offsets_config_patches_and_topics_follow_connects_rules() {
     let topic = unique_topic("rest-offsets");

@@ -100,6 +100,14 @@ impl std::fmt::Debug for StaticCredentials {
     }
 }
 
+/// Server-side encryption: the `x-amz-server-side-encryption` algorithm and,
+/// for KMS, the key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Encryption {
+    pub algorithm: String,
+    pub kms_key_id: Option<String>,
+}
+
 /// The S3 sink, checked.
 #[derive(Clone, Debug)]
 pub struct S3SinkSpec {
@@ -115,6 +123,8 @@ pub struct S3SinkSpec {
     /// Time zone of scheduled rotation.
     pub timezone: Option<Tz>,
     pub part_size: u64,
+    /// Server-side encryption asked of the store for every object.
+    pub encryption: Option<Encryption>,
     pub compression: Compression,
     pub retry: S3Retry,
     pub on_null: OnNull,
@@ -251,6 +261,41 @@ impl S3SinkSpec {
                 Compression::None
             }
         };
+        let encryption = match raw.ssea_name.as_deref().map(str::trim).unwrap_or("") {
+            "" => None,
+            a if a.eq_ignore_ascii_case("AES256") => Some(Encryption {
+                algorithm: "AES256".into(),
+                kms_key_id: None,
+            }),
+            a if ["aws:kms", "aws:kms:dsse"].contains(&a.to_ascii_lowercase().as_str()) => {
+                Some(Encryption {
+                    algorithm: a.to_ascii_lowercase(),
+                    kms_key_id: raw
+                        .sse_kms_key_id
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|k| !k.is_empty())
+                        .map(String::from),
+                })
+            }
+            other => {
+                problem(
+                    "s3.ssea.name",
+                    format!("{other:?} is not AES256, aws:kms or aws:kms:dsse"),
+                );
+                None
+            }
+        };
+        if raw
+            .sse_customer_key
+            .as_deref()
+            .is_some_and(|k| !k.trim().is_empty())
+        {
+            problem(
+                "s3.sse.customer.key",
+                "customer-provided keys (SSE-C) are not implemented: use \"s3.ssea.name\" = \"aws:kms\" with \"s3.sse.kms.key.id\"".into(),
+            );
+        }
         let on_null = match raw
             .behavior_on_null_values
             .as_deref()
@@ -287,6 +332,7 @@ impl S3SinkSpec {
             },
             timezone,
             part_size,
+            encryption,
             compression,
             retry: S3Retry {
                 retries: raw.part_retries.unwrap_or(3),

@@ -80,6 +80,21 @@ pub struct RawS3Sink<F> {
     #[serde(rename = "s3.part.size")]
     #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub part_size: Option<u64>,
+    /// Server-side encryption of every object: `AES256` (keys the store
+    /// manages), `aws:kms` or `aws:kms:dsse` (a KMS key: `s3.sse.kms.key.id`,
+    /// else the account's default); empty for none (the bucket's default).
+    /// Example: `"s3.ssea.name" = "aws:kms"`. Default: empty.
+    #[serde(rename = "s3.ssea.name")]
+    pub ssea_name: Option<String>,
+    /// The KMS key of `s3.ssea.name` `aws:kms`: its id, ARN or alias
+    /// (ignored with another algorithm, as Confluent's sink ignores it).
+    /// Example: `"s3.sse.kms.key.id" = "alias/archive"`.
+    #[serde(rename = "s3.sse.kms.key.id")]
+    pub sse_kms_key_id: Option<String>,
+    /// Refused when set: customer-provided keys (SSE-C) are not implemented.
+    /// Use `"s3.ssea.name" = "aws:kms"` with a KMS key instead.
+    #[serde(rename = "s3.sse.customer.key")]
+    pub sse_customer_key: Option<String>,
     /// `none` or `gzip` (objects get `.gz` after the formatter's extension).
     /// Example: `"s3.compression.type" = "gzip"`. Default: `none`.
     #[serde(rename = "s3.compression.type")]

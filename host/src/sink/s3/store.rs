@@ -115,6 +115,8 @@ pub struct Store {
     bucket: String,
     endpoint: String,
     outage_backoff: Duration,
+    /// Server-side encryption asked for every object.
+    encryption: Option<super::config::Encryption>,
     /// Where uploads, retries and outages are counted.
     stats: Arc<ConnectorStats>,
 }
@@ -165,8 +167,21 @@ impl Store {
             bucket: spec.bucket.clone(),
             endpoint: spec.endpoint.clone().unwrap_or_else(|| "AWS".into()),
             outage_backoff: spec.retry.outage_backoff,
+            encryption: spec.encryption.clone(),
             stats: Arc::default(),
         }
+    }
+
+    /// The `x-amz-server-side-encryption` of every object written.
+    fn encryption(&self) -> Option<aws_sdk_s3::types::ServerSideEncryption> {
+        self.encryption
+            .as_ref()
+            .map(|e| aws_sdk_s3::types::ServerSideEncryption::from(e.algorithm.as_str()))
+    }
+
+    /// The KMS key of every object written, with `aws:kms`.
+    fn kms_key(&self) -> Option<String> {
+        self.encryption.as_ref().and_then(|e| e.kms_key_id.clone())
     }
 
     /// Counts uploads, retries and outages in `stats` from now on.
@@ -251,6 +266,8 @@ impl Store {
                 .put_object()
                 .bucket(&self.bucket)
                 .key(key)
+                .set_server_side_encryption(self.encryption())
+                .set_ssekms_key_id(self.kms_key())
                 .body(ByteStream::from(body.clone()))
                 .send()
         })
@@ -268,6 +285,8 @@ impl Store {
                     .create_multipart_upload()
                     .bucket(&self.bucket)
                     .key(key)
+                    .set_server_side_encryption(self.encryption())
+                    .set_ssekms_key_id(self.kms_key())
                     .send()
             })
             .await?;
