@@ -1119,6 +1119,45 @@ async fn s3_server_side_encryption_is_asked_for_every_object() {
     api.process.stop_cleanly();
 }
 
+/// A new user sees at start which converters a connector without its own
+/// gets: the worker's, with their options (secrets hidden), or none.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_worker_says_at_start_which_converters_connectors_inherit() {
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let api = ApiWorker::start_with(
+        &[
+            "--worker",
+            "value.converter=org.apache.kafka.connect.json.JsonConverter",
+            "--worker",
+            "value.converter.schemas.enable=false",
+            "--worker",
+            "value.converter.basic.auth.user.info=user:s3cr3t-never-shown",
+        ],
+        Some(log.path()),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let text = loop {
+        let text = std::fs::read_to_string(log.path()).unwrap_or_default();
+        if text.contains("without value.converter") || std::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(
+        text.contains("a connector without value.converter takes the worker's: org.apache.kafka.connect.json.JsonConverter ("),
+        "{text}"
+    );
+    assert!(text.contains("schemas.enable=false"), "{text}");
+    assert!(text.contains("basic.auth.user.info=[hidden]"), "{text}");
+    assert!(!text.contains("s3cr3t-never-shown"), "{text}");
+    assert!(
+        text.contains("a connector without key.converter takes the worker's: none, so the bytes pass as consumed"),
+        "{text}"
+    );
+    api.process.stop_cleanly();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn offsets_config_patches_and_topics_follow_connects_rules() {
     let topic = unique_topic("rest-offsets");
