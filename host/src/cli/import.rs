@@ -91,7 +91,10 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         crate::config::parse_unresolved(std::path::Path::new(&source), &manifest)
     {
         // Under the connector JSON's own option names, as the REST API says them.
-        report(&source, &crate::worker::manifest_problems(&problems));
+        report(
+            &source,
+            &translation.in_connect_names(crate::worker::manifest_problems(&problems)),
+        );
         return Ok(ExitCode::FAILURE);
     }
     print!("{manifest}");

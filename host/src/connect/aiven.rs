@@ -32,19 +32,32 @@ pub const OPTIONS: &[&str] = &[
     "retry.backoff.ms",
 ];
 
+/// The HTTP sink's keys that hold an Aiven option of another name.
+pub const RENAMED: &[(&str, &str)] = &[
+    ("http.api.url", "http.url"),
+    (
+        "https.ssl.truststore.location",
+        "http.ssl.truststore.location",
+    ),
+    (
+        "https.ssl.truststore.password",
+        "http.ssl.truststore.password",
+    ),
+    ("oauth2.token.url", "oauth2.access.token.url"),
+    ("oauth2.token.property", "oauth2.response.token.property"),
+    (
+        "oauth2.client.auth.mode",
+        "oauth2.client.authorization.mode",
+    ),
+];
+
 /// Aiven's options as its connector defines them (types, defaults and
 /// documentation), for the REST API's validation.
 pub fn defs() -> Vec<super::defs::OptionDef> {
     use super::defs::{ConfigType, OptionDef};
     use ConfigType::{Boolean, Int, List, Password};
-    let def = |name: &str, config_type, required, default: Option<&str>, doc: &str| OptionDef {
-        name: name.to_string(),
-        config_type,
-        required,
-        default: default.map(str::to_string),
-        documentation: doc.to_string(),
-        group: "HTTP",
-        minimum: None,
+    let def = |name: &str, config_type, required, default: Option<&str>, doc: &str| {
+        OptionDef::of("HTTP", name, config_type, required, default, doc)
     };
     vec![
         def(

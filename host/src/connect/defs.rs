@@ -10,7 +10,7 @@
 use schemars::Schema;
 use serde_json::Value;
 
-use super::{ConnectConfig, Problem, aiven, confluent_http, confluent_s3};
+use super::{ConnectConfig, Problem, aiven, aiven_s3, confluent_http, confluent_s3};
 use crate::config::raw::{RawConnector, RawPlugin};
 use crate::sink::http::RawHttpSink;
 use crate::sink::s3::RawS3Sink;
@@ -92,6 +92,22 @@ impl OptionDef {
         }
     }
 
+    /// An option as its connector class defines it, in `group`.
+    pub fn of(
+        group: &'static str,
+        name: &str,
+        config_type: ConfigType,
+        required: bool,
+        default: Option<&str>,
+        doc: &str,
+    ) -> Self {
+        OptionDef {
+            required,
+            group,
+            ..OptionDef::new(name, config_type, default, doc)
+        }
+    }
+
     /// `HIGH` for a required option, `MEDIUM` otherwise.
     pub fn importance(&self) -> &'static str {
         if self.required { "HIGH" } else { "MEDIUM" }
@@ -137,6 +153,7 @@ pub fn for_class(class: &str) -> Option<Vec<OptionDef>> {
                 .into_iter()
                 .map(|d| OptionDef { group: HTTP, ..d }),
         ),
+        aiven_s3::CLASS => defs.extend(aiven_s3::defs()),
         _ => {
             defs.extend(from_schema(
                 &schemars::schema_for!(RawS3Sink<RawPlugin>),
@@ -187,7 +204,7 @@ fn common() -> Vec<OptionDef> {
                 "connector.class",
                 ConfigType::String,
                 None,
-                "Name or alias of the class for this connector: io.confluent.connect.http.HttpSinkConnector, io.aiven.kafka.connect.http.HttpSinkConnector or io.confluent.connect.s3.S3SinkConnector.",
+                "Name or alias of the class for this connector: io.confluent.connect.http.HttpSinkConnector, io.aiven.kafka.connect.http.HttpSinkConnector, io.confluent.connect.s3.S3SinkConnector or io.aiven.kafka.connect.s3.AivenKafkaConnectS3SinkConnector.",
             )
         },
     ];

@@ -6,6 +6,7 @@
 //! Connect ignores it; a value Sluice cannot honour is an error.
 
 mod aiven;
+mod aiven_s3;
 mod confluent_http;
 mod confluent_s3;
 pub mod defs;
@@ -25,6 +26,7 @@ pub const CONNECTOR_CLASSES: &[(&str, &str)] = &[
     (confluent_http::CLASS, "http"),
     (aiven::CLASS, "http"),
     (confluent_s3::CLASS, "s3"),
+    (aiven_s3::CLASS, "s3"),
 ];
 
 /// A connector's Connect config: every value a string, as Connect keeps them.
@@ -37,6 +39,22 @@ pub struct Translation {
     pub section: toml::Table,
     /// Options given but not implemented: reported, not applied.
     pub unsupported: Vec<Problem>,
+    /// The connector's own option behind each sink key of another name,
+    /// so what the manifest's checks say names the option the user wrote.
+    pub renamed: &'static [(&'static str, &'static str)],
+}
+
+impl Translation {
+    /// `problems` (of the manifest's checks) under the connector's own
+    /// option names.
+    pub fn in_connect_names(&self, mut problems: Vec<Problem>) -> Vec<Problem> {
+        for p in &mut problems {
+            if let Some((_, option)) = self.renamed.iter().find(|(key, _)| *key == p.key) {
+                p.key = (*option).to_string();
+            }
+        }
+        problems
+    }
 }
 
 /// A connector config that cannot run, with what else was found in it.
@@ -102,6 +120,7 @@ pub fn translate(
         Some(confluent_http::CLASS) => confluent_http::sink(&mut opts, &mut problems),
         Some(aiven::CLASS) => aiven::sink(&mut opts, &mut section, &mut problems),
         Some(confluent_s3::CLASS) => confluent_s3::sink(&mut opts, &mut problems),
+        Some(aiven_s3::CLASS) => aiven_s3::sink(&mut opts, &mut problems),
         _ => {
             let supported: Vec<&str> = CONNECTOR_CLASSES.iter().map(|(c, _)| *c).collect();
             let what = if class.is_empty() {
@@ -148,6 +167,11 @@ pub fn translate(
         Ok(Translation {
             section,
             unsupported,
+            renamed: match class_short(&class) {
+                Some(aiven::CLASS) => aiven::RENAMED,
+                Some(aiven_s3::CLASS) => aiven_s3::RENAMED,
+                _ => &[],
+            },
         })
     } else {
         Err(Rejected {
@@ -206,6 +230,7 @@ pub fn class_options(class: &str) -> Option<Vec<&'static str>> {
             ]
             .concat(),
             aiven::CLASS => aiven::OPTIONS.to_vec(),
+            aiven_s3::CLASS => aiven_s3::OPTIONS.to_vec(),
             _ => [
                 confluent_s3::SINK_OPTIONS,
                 &["storage.class", "schema.compatibility"],
@@ -294,6 +319,7 @@ fn not_implemented(class: &str, key: &str) -> Option<&'static str> {
             Some(confluent_http::CLASS) => confluent_http::not_implemented(key),
             Some(aiven::CLASS) => aiven::not_implemented(key),
             Some(confluent_s3::CLASS) => confluent_s3::not_implemented(key),
+            Some(aiven_s3::CLASS) => aiven_s3::not_implemented(key),
             _ => None,
         },
     }

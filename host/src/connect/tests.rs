@@ -244,6 +244,83 @@ fn confluent_s3_hourly_maps_one_to_one() {
 }
 
 #[test]
+fn aiven_s3_keys_come_from_its_template_or_its_old_prefix() {
+    use crate::sink::s3::partitioner::Partitioner;
+    use crate::sink::s3::template::KeyTemplate;
+    let key = |pairs: &[(&str, &str)]| {
+        let mut all = vec![
+            ("connector.class", aiven_s3::CLASS),
+            ("topics", "t"),
+            ("aws.s3.bucket.name", "b"),
+        ];
+        all.extend_from_slice(pairs);
+        let (m, unsupported) = checked(&all, &worker());
+        let c = &m.connectors[0];
+        assert_eq!(c.formatter.name, "aiven-output");
+        let SinkSpec::S3(s3) = &c.sink else { panic!() };
+        let Partitioner::Template(t) = &s3.partitioner else {
+            panic!("{:?}", s3.partitioner)
+        };
+        (
+            KeyTemplate::key(&t.group("t", 2, Some(0)), 42),
+            s3.rotation.clone(),
+            unsupported,
+        )
+    };
+    // Aiven's defaults: gzip, a file per offset commit, no record limit.
+    let (k, rotation, unsupported) = key(&[]);
+    assert_eq!(k, "t-2-42.gz");
+    assert_eq!(
+        (rotation.flush_size, rotation.schedule_ms),
+        (u64::MAX, Some(60_000))
+    );
+    assert!(unsupported.is_empty(), "{unsupported:?}");
+    let (k, rotation, _) = key(&[
+        ("file.compression.type", "none"),
+        ("file.max.records", "100"),
+        ("offset.flush.interval.ms", "5000"),
+    ]);
+    assert_eq!(k, "t-2-42");
+    assert_eq!(
+        (rotation.flush_size, rotation.schedule_ms),
+        (100, Some(5000))
+    );
+    // The old layout; new names win over deprecated ones.
+    let (k, _, _) = key(&[
+        (
+            "aws_s3_prefix",
+            "logs/{{timestamp:unit=YYYY}}/{{utc_date}}/",
+        ),
+        ("output_compression", "none"),
+    ]);
+    assert_eq!(k, "logs/1970/1970-01-01/t-2-00000000000000000042");
+    let (k, _, _) = key(&[
+        (
+            "file.name.template",
+            "{{topic}}/{{partition:padding=true}}/{{start_offset}}.jsonl",
+        ),
+        ("output_compression", "none"),
+        ("file.compression.type", "gzip"),
+    ]);
+    assert_eq!(k, "t/0000000002/42.jsonl");
+    // Its own options reported, not refused.
+    let (_, _, unsupported) = key(&[("aws.s3.backoff.max.delay.ms", "100")]);
+    assert_eq!(unsupported[0].key, "aws.s3.backoff.max.delay.ms");
+    let p = problems(&[
+        ("connector.class", aiven_s3::CLASS),
+        ("topics", "t"),
+        ("aws.s3.bucket.name", "b"),
+        ("aws.access.key.id", "only-half"),
+        ("file.compression.type", "snappy"),
+    ]);
+    assert!(p.contains("aws.access.key.id: set it together"), "{p}");
+    assert!(
+        p.contains("file.compression.type: \"snappy\" is not implemented"),
+        "{p}"
+    );
+}
+
+#[test]
 fn worker_converters_apply_when_the_connector_names_none() {
     let mut w = worker();
     w.insert(
@@ -443,6 +520,11 @@ fn base_config(class: &str) -> Vec<(&'static str, &'static str)> {
                 "format.class",
                 "io.confluent.connect.s3.format.json.JsonFormat",
             ),
+        ],
+        aiven_s3::CLASS => vec![
+            ("connector.class", aiven_s3::CLASS),
+            ("topics", "t"),
+            ("aws.s3.bucket.name", "b"),
         ],
         aiven::CLASS => vec![
             ("connector.class", aiven::CLASS),

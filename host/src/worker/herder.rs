@@ -406,9 +406,9 @@ impl Herder {
                 Some(spec) => Ok((spec, translation.unsupported)),
                 None => Err(rejected(vec![Problem::new("", "no connector was checked")])),
             },
-            Err(crate::config::ManifestError::Invalid { problems, .. }) => {
-                Err(rejected(manifest_problems(&problems)))
-            }
+            Err(crate::config::ManifestError::Invalid { problems, .. }) => Err(rejected(
+                translation.in_connect_names(manifest_problems(&problems)),
+            )),
             Err(e) => Err(rejected(vec![Problem::new("", e.to_string())])),
         }
     }

@@ -59,6 +59,7 @@ fn plugins_json_describes_every_plugin_for_machines() {
     assert_eq!(
         names,
         [
+            "aiven-output",
             "bytearray",
             "bytes",
             "drop",

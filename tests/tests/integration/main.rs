@@ -4,6 +4,7 @@
 //!
 //! | module | what it drives |
 //! |---|---|
+//! | `aiven_s3` | Aiven's S3 sink configs to MinIO: template keys, Aiven's file contents |
 //! | `api_fuzz` | the REST API fuzzed from its OpenAPI document (schemathesis) |
 //! | `cli` | the `sluice` binary's plugin commands |
 //! | `conformance` | the reference transform in every SDK language, vectors and a pipeline |
@@ -28,6 +29,7 @@
 //! | `shared_tasks` | `tasks.max` across workers |
 //! | `status_page` | `/ui` in headless Chromium |
 
+mod aiven_s3;
 mod api_fuzz;
 mod cli;
 mod conformance;

@@ -67,7 +67,7 @@ fn a_missing_plugin_lists_the_available_ones() {
     );
     assert!(
         out.contains(
-            "available: bytearray, bytes, drop, insert-field, json, json-batch, jsonl, string"
+            "available: aiven-output, bytearray, bytes, drop, insert-field, json, json-batch, jsonl, string"
         ),
         "{out}"
     );

@@ -75,6 +75,7 @@ async fn every_first_party_plugin_loads_with_its_metadata() {
     assert_eq!(
         found,
         vec![
+            ("aiven-output".into(), PluginKind::Formatter),
             ("bytearray".into(), PluginKind::Formatter),
             ("bytes".into(), PluginKind::Converter),
             ("drop".into(), PluginKind::Transform),

@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 use super::partitioner::{Extractor, Partitioner, TimePartitioning};
 use super::path_format::PathFormat;
 use super::raw::RawS3Sink;
+use super::template::{KeyTemplate, TimeSource};
 
 /// Smallest part S3 accepts in a multipart upload (but the last).
 pub const MIN_PART_SIZE: u64 = 5 << 20;
@@ -202,9 +203,14 @@ impl S3SinkSpec {
                 }
             },
         };
-        let partitioner = partitioner(raw, timezone, &mut problem);
+        let partitioner = match &raw.file_name_template {
+            Some(text) => template(raw, text, &mut problem).map(Partitioner::Template),
+            None => partitioner(raw, timezone, &mut problem),
+        };
         let flush_size = match raw.flush_size {
-            Some(n) => n.max(1),
+            // No record limit: objects close on the schedule (checked below).
+            Some(0) => u64::MAX,
+            Some(n) => n,
             None => {
                 problem(
                     "flush.size",
@@ -216,6 +222,13 @@ impl S3SinkSpec {
         let positive = |v: Option<i64>| v.filter(|&ms| ms > 0);
         let interval_ms = positive(raw.rotate_interval_ms);
         let schedule_ms = positive(raw.rotate_schedule_interval_ms);
+        if flush_size == u64::MAX && schedule_ms.is_none() {
+            problem(
+                "flush.size",
+                "0 (no record limit) needs rotate.schedule.interval.ms, or objects would never close"
+                    .into(),
+            );
+        }
         if schedule_ms.is_some() && timezone.is_none() {
             problem(
                 "rotate.schedule.interval.ms",
@@ -343,6 +356,64 @@ impl S3SinkSpec {
         };
         (problems.len() == before).then_some(spec)
     }
+}
+
+/// `file.name.template` with its time settings, checked; it replaces the
+/// partitioner and Confluent's key layout.
+fn template<F>(
+    raw: &RawS3Sink<F>,
+    text: &str,
+    problem: &mut impl FnMut(&str, String),
+) -> Option<KeyTemplate> {
+    if let Some(class) =
+        raw.partitioner_class.as_deref().map(str::trim).filter(|c| {
+            !c.is_empty() && !c.ends_with("Default") && !c.ends_with("DefaultPartitioner")
+        })
+    {
+        problem(
+            "partitioner.class",
+            format!("{class:?}: file.name.template names the objects, so no partitioner applies"),
+        );
+    }
+    let timezone = match raw
+        .file_name_timezone
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("UTC")
+    {
+        "" | "Z" | "UTC" => Tz::UTC,
+        t => match t.parse::<Tz>() {
+            Ok(tz) => tz,
+            Err(_) => {
+                problem(
+                    "file.name.timestamp.timezone",
+                    format!(
+                        "{t:?} is not a time zone: use an IANA name such as \"UTC\" or \"Europe/Berlin\""
+                    ),
+                );
+                return None;
+            }
+        },
+    };
+    let source = match raw
+        .file_name_time_source
+        .as_deref()
+        .map(|s| s.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("wallclock") => TimeSource::Wallclock,
+        Some("event") => TimeSource::Event,
+        Some(other) => {
+            problem(
+                "file.name.timestamp.source",
+                format!("{other:?} is not wallclock or event"),
+            );
+            return None;
+        }
+    };
+    KeyTemplate::parse(text, timezone, source)
+        .map_err(|e| problem("file.name.template", format!("{text:?} {e}")))
+        .ok()
 }
 
 /// The partitioner `raw` names, with its settings checked.

@@ -9,6 +9,7 @@ pub mod partitioner;
 pub mod path_format;
 mod raw;
 pub mod store;
+pub mod template;
 pub mod writer;
 
 pub use archive::S3Sink;

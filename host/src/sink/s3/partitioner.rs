@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use serde_json::Value;
 
 use super::path_format::PathFormat;
+use super::template::{KeyTemplate, TimeSource};
 use crate::record::{Record, ValueKind};
 
 /// Where a record's time comes from.
@@ -39,6 +40,8 @@ pub enum Partitioner {
     /// `<field>=<value>` per field, joined with `directory.delim`.
     Field(Vec<String>),
     Time(TimePartitioning),
+    /// Aiven's `file.name.template`: the rendered key is the group.
+    Template(KeyTemplate),
 }
 
 impl Partitioner {
@@ -52,6 +55,16 @@ impl Partitioner {
 
     /// The record's time, for time-based partitioners; `now` is the wall clock in ms.
     pub fn timestamp(&self, record: &Record, now: i64) -> Result<Option<i64>, PartitionError> {
+        if let Partitioner::Template(t) = self {
+            return match (t.uses_time(), t.source) {
+                (false, _) => Ok(None),
+                (true, TimeSource::Wallclock) => Ok(Some(now)),
+                (true, TimeSource::Event) => record
+                    .timestamp
+                    .map(Some)
+                    .ok_or(PartitionError::NoEventTime),
+            };
+        }
         match self.extractor() {
             None => Ok(None),
             Some(Extractor::Wallclock) => Ok(Some(now)),
@@ -103,6 +116,7 @@ impl Partitioner {
                 let ts = timestamp.ok_or(PartitionError::NoTimestamp)?;
                 Ok(t.format.format(&floor_local(ts, t.duration_ms, t.timezone)))
             }
+            Partitioner::Template(t) => Ok(t.group(&record.topic, record.partition, timestamp)),
         }
     }
 }
@@ -140,6 +154,8 @@ fn json_value(record: &Record) -> Result<Value, PartitionError> {
 pub enum PartitionError {
     #[error("the record has no timestamp (timestamp.extractor=Record)")]
     NoTimestamp,
+    #[error("the record has no timestamp (file.name.timestamp.source=event)")]
+    NoEventTime,
     #[error("the value has no field {0:?} (timestamp.field)")]
     NoTimeField(String),
     #[error("timestamp.field {field:?}: {reason}")]

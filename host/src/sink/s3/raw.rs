@@ -48,7 +48,8 @@ pub struct RawS3Sink<F> {
     #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub offset_pad_width: Option<usize>,
     /// Records of one Kafka partition, over all its open objects, after which
-    /// they are all uploaded (required, as in Confluent's). Example: `"flush.size" = 1000`.
+    /// they are all uploaded (required, as in Confluent's). 0 sets no record
+    /// limit, with `rotate.schedule.interval.ms` closing objects. Example: `"flush.size" = 1000`.
     #[serde(rename = "flush.size")]
     #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub flush_size: Option<u64>,
@@ -154,6 +155,24 @@ pub struct RawS3Sink<F> {
     /// Example: `"timestamp.field" = "event.time"`. Default: `timestamp`.
     #[serde(rename = "timestamp.field")]
     pub timestamp_field: Option<String>,
+    /// Object keys from a template instead of `topics.dir` and the partitioner
+    /// (Aiven's S3 sink's option): `{{topic}}`, `{{partition}}` and
+    /// `{{start_offset}}` are required (`:padding=true` pads them to 10 and 20
+    /// digits), `{{timestamp:unit=yyyy|MM|dd|HH}}` groups records by time.
+    /// Nothing is appended: write the extension in the template.
+    /// Example: `"file.name.template" = "{{topic}}/{{timestamp:unit=yyyy}}/{{partition}}-{{start_offset}}.jsonl.gz"`.
+    /// Default: none (Confluent's layout).
+    #[serde(rename = "file.name.template")]
+    pub file_name_template: Option<String>,
+    /// Time zone of `{{timestamp}}` in `file.name.template` (an IANA name or `UTC`).
+    /// Example: `"file.name.timestamp.timezone" = "Europe/Berlin"`. Default: `UTC`.
+    #[serde(rename = "file.name.timestamp.timezone")]
+    pub file_name_timezone: Option<String>,
+    /// Time of `{{timestamp}}` in `file.name.template`: `wallclock` (when the
+    /// record is written) or `event` (the Kafka record's timestamp).
+    /// Example: `"file.name.timestamp.source" = "event"`. Default: `wallclock`.
+    #[serde(rename = "file.name.timestamp.source")]
+    pub file_name_time_source: Option<String>,
     /// Confluent's format class, choosing the default formatter: `JsonFormat` → `jsonl`,
     /// `ByteArrayFormat` → `bytearray`. Example: `"format.class" = "io.confluent.connect.s3.format.json.JsonFormat"`.
     #[serde(rename = "format.class")]

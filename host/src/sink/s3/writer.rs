@@ -3,14 +3,16 @@
 //! `flush.size` counts the records of all of them and uploads them all
 //! together; `rotate.interval.ms` (record time) and
 //! `rotate.schedule.interval.ms` (wall clock) are checked before a record
-//! is written, so the record that triggers them opens the next set. What
-//! is open decides the offset that may be committed: the lowest start
-//! offset among open objects.
+//! is written, so the record that triggers them opens the next set. With
+//! a key template (Aiven's layout) `flush.size` counts the records of one
+//! object, which uploads alone. What is open decides the offset that may
+//! be committed: the lowest start offset among open objects.
 
 use super::config::S3SinkSpec;
 use super::object::ObjectWriter;
-use super::partitioner::next_scheduled_rotation;
+use super::partitioner::{Partitioner, next_scheduled_rotation};
 use super::store::{Store, StoreError};
+use super::template::KeyTemplate;
 use crate::format::FormatInfo;
 
 /// A record on its way into an object.
@@ -104,13 +106,16 @@ impl PartitionWriter {
         let index = match self.open.iter().position(|o| o.dir == dir) {
             Some(i) => i,
             None => {
-                let key = spec.keys.key(
-                    record.topic,
-                    &record.encoded,
-                    record.partition,
-                    record.offset,
-                    framing.extension,
-                );
+                let key = match &spec.partitioner {
+                    Partitioner::Template(_) => KeyTemplate::key(&record.encoded, record.offset),
+                    _ => spec.keys.key(
+                        record.topic,
+                        &record.encoded,
+                        record.partition,
+                        record.offset,
+                        framing.extension,
+                    ),
+                };
                 let mut object = ObjectWriter::new(
                     store.clone(),
                     key,
@@ -138,13 +143,36 @@ impl PartitionWriter {
             .rotation
             .flush_bytes
             .is_some_and(|max| open.object.written >= max);
+        let full = open.records >= spec.rotation.flush_size;
         self.records += 1;
         self.current_dir = Some(dir);
         if self.base_timestamp.is_none() {
             self.base_timestamp = record.timestamp;
         }
-        if self.records >= spec.rotation.flush_size || too_big {
+        if matches!(spec.partitioner, Partitioner::Template(_)) {
+            // Aiven's file.max.records counts the records of one file.
+            if full || too_big {
+                self.close_one(index, framing).await?;
+            }
+        } else if self.records >= spec.rotation.flush_size || too_big {
             self.close_all(framing).await?;
+        }
+        Ok(())
+    }
+
+    /// Finishes the open object at `index` alone; while it uploads, and
+    /// after it failed, its start offset stays held.
+    async fn close_one(&mut self, index: usize, framing: &Framing<'_>) -> Result<(), StoreError> {
+        let mut open = self.open.remove(index);
+        let start = open.object.start_offset;
+        self.closing_from = Some(self.closing_from.map_or(start, |c| c.min(start)));
+        open.object.append(&framing.info.suffix).await?;
+        open.object.append(framing.trailer).await?;
+        open.object.finish().await?;
+        self.closing_from = None;
+        if self.open.is_empty() {
+            self.records = 0;
+            self.base_timestamp = None;
         }
         Ok(())
     }
