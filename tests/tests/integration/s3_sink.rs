@@ -305,36 +305,74 @@ async fn kill_9_mid_upload_then_restart_leaves_the_bucket_of_an_uninterrupted_ru
     produce_raw(&topic, &kib_records(2, 15_000)).await;
     let settings = r#""flush.size" = 6000
 "s3.part.size" = 5242880"#;
+    let keys = |key: &dyn Fn(i32, i64) -> String| -> Vec<String> {
+        let mut k: Vec<String> = [(0, 0), (0, 6000), (1, 0), (1, 6000)]
+            .iter()
+            .map(|&(p, start)| key(p, start))
+            .collect();
+        k.sort();
+        k
+    };
+    let confluent =
+        keys(&|p, start| format!("topics/{topic}/partition={p}/{topic}+{p}+{start:010}.json"));
+    crash_mid_upload_and_compare(&topic, "confluent", settings, &confluent).await;
+    // Aiven's layout: keys from a template, flush.size counted per object.
+    let template =
+        r#""file.name.template" = "{{topic}}/{{partition}}/{{start_offset:padding=true}}.json""#;
+    let templated = keys(&|p, start| format!("{topic}/{p}/{start:020}.json"));
+    crash_mid_upload_and_compare(
+        &topic,
+        "template",
+        &format!("{settings}\n{template}"),
+        &templated,
+    )
+    .await;
+}
+
+/// Runs `topic` into one bucket cleanly and into another with a `kill -9`
+/// while a multipart upload is in flight and a restart, both with the sink
+/// `settings`; the two buckets must hold the same `keys` and bytes.
+async fn crash_mid_upload_and_compare(topic: &str, label: &str, settings: &str, keys: &[String]) {
     let dir = tempfile::tempdir().unwrap();
-    let (clean, crashed) = (unique_bucket("clean"), unique_bucket("crashed"));
+    let (clean, crashed) = (
+        unique_bucket(&format!("clean-{label}")),
+        unique_bucket(&format!("crashed-{label}")),
+    );
     create_bucket(&clean).await;
     create_bucket(&crashed).await;
     // Held back: the tail past the last full object, 12000 per partition.
     let want = [Some(12_000), Some(12_000)];
 
-    let name = format!("clean-{topic}");
-    let run = run_s3(dir.path(), &name, &topic, &sink(&clean, settings));
-    let run = wait_committed(run, &format!("connect-{name}"), &topic, &want, 180);
+    let name = format!("clean-{label}-{topic}");
+    let run = run_s3(dir.path(), &name, topic, &sink(&clean, settings));
+    let run = wait_committed(run, &format!("connect-{name}"), topic, &want, 180);
     run.stop_cleanly();
 
-    let name = format!("crashed-{topic}");
-    let run = run_s3(dir.path(), &name, &topic, &sink(&crashed, settings));
+    let name = format!("crashed-{label}-{topic}");
+    let run = run_s3(dir.path(), &name, topic, &sink(&crashed, settings));
     let deadline = Instant::now() + Duration::from_secs(120);
     while pending_uploads(&crashed).await == 0 {
-        assert!(Instant::now() < deadline, "no multipart upload started");
+        assert!(
+            Instant::now() < deadline,
+            "{label}: no multipart upload started"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     run.kill9();
     let before = objects(&crashed).await.len();
-    let run = run_s3(dir.path(), &name, &topic, &sink(&crashed, settings));
-    let run = wait_committed(run, &format!("connect-{name}"), &topic, &want, 180);
+    let run = run_s3(dir.path(), &name, topic, &sink(&crashed, settings));
+    let run = wait_committed(run, &format!("connect-{name}"), topic, &want, 180);
     run.stop_cleanly();
 
     let (a, b) = (objects(&clean).await, objects(&crashed).await);
-    assert_eq!(a.len(), 4, "two objects per partition");
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        keys.iter().collect::<Vec<_>>(),
+        "{label}: two objects per partition"
+    );
     assert!(
         before < 4,
-        "the kill came before every object was up ({before} were)"
+        "{label}: the kill came before every object was up ({before} were)"
     );
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
     for (key, body) in &a {
