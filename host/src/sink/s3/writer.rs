@@ -195,16 +195,11 @@ impl PartitionWriter {
 
     /// Finishes every open object, in the order they were opened, and
     /// starts a new set (Confluent's `commitFiles`). An object that fails
-    /// stays open with those after it, so the held offset stays put.
+    /// stays held and those after it open, so the held offset stays put.
     async fn close_all(&mut self, framing: &Framing<'_>) -> Result<(), StoreError> {
-        self.closing_from = self.held_from();
         while !self.open.is_empty() {
-            let mut open = self.open.remove(0);
-            open.object.append(&framing.info.suffix).await?;
-            open.object.append(framing.trailer).await?;
-            open.object.finish().await?;
+            self.close_one(0, framing).await?;
         }
-        self.closing_from = None;
         self.records = 0;
         self.base_timestamp = None;
         Ok(())
