@@ -23,4 +23,5 @@ pub mod secrets;
 pub mod sink;
 pub mod source;
 pub mod stats;
+pub mod stores;
 pub mod worker;

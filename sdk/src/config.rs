@@ -43,6 +43,22 @@ impl ConfigKey {
         }
     }
 
+    /// The `connect.class` key: declares the Kafka Connect classes this
+    /// plugin implements, comma-separated
+    /// (`"com.example.WrapField$Key,com.example.WrapField$Value"`). A
+    /// connector config that names one of them (`transforms.x.type`,
+    /// `value.converter`) then runs this plugin, with the key set to the
+    /// class it named: read it to tell `$Key` from `$Value`.
+    pub const fn connect_classes(classes: &'static str) -> Self {
+        ConfigKey {
+            name: "connect.class",
+            value_type: ConfigType::List,
+            default: Some(classes),
+            required: false,
+            description: "The Kafka Connect class this plugin runs as (set by Sluice to the class a connector names)",
+        }
+    }
+
     /// A key that must be given.
     pub const fn required(
         name: &'static str,

@@ -144,6 +144,30 @@ pub fn kafka_bootstrap() -> String {
         .clone()
 }
 
+/// The test broker's SSL listener, which requires a client certificate:
+/// its address and the directory of the stores `scripts/kafka/start` made
+/// for it (`trust.jks`, `broker.pem`, `client.jks`, `client.p12`, password
+/// `sluice-test`). `$SLUICE_TEST_KAFKA_TLS` names that directory when the
+/// broker is `$SLUICE_TEST_KAFKA`'s.
+pub fn kafka_tls() -> (String, PathBuf) {
+    let dir = match std::env::var_os("SLUICE_TEST_KAFKA_TLS") {
+        Some(d) => PathBuf::from(d),
+        None => {
+            assert!(
+                std::env::var_os("SLUICE_TEST_KAFKA").is_none(),
+                "SLUICE_TEST_KAFKA is set without SLUICE_TEST_KAFKA_TLS: set it to DIR/tls of the broker's scripts/kafka/start DIR"
+            );
+            kafka_bootstrap();
+            std::env::temp_dir()
+                .join(format!("sluice-test-kafka-{}", std::process::id()))
+                .join("tls")
+        }
+    };
+    let bootstrap = std::fs::read_to_string(dir.join("bootstrap"))
+        .unwrap_or_else(|e| panic!("{}/bootstrap: {e}", dir.display()));
+    (bootstrap.trim().to_string(), dir)
+}
+
 /// The address of a server for this test process: `$<env>` when set, else
 /// one started with `scripts/<name>/start` and stopped (`scripts/<name>/stop`)
 /// by a reaper once this process is gone.

@@ -41,6 +41,20 @@ impl ApiWorker {
         log: Option<&std::path::Path>,
         env: &[(&str, &str)],
     ) -> Self {
+        Self::start_full(extra, log, env, &crate::plugin_dir()).await
+    }
+
+    /// [`start`](Self::start) on the plugin directory `plugins`.
+    pub async fn start_in(plugins: &std::path::Path, extra: &[&str]) -> Self {
+        Self::start_full(extra, None, &[], plugins).await
+    }
+
+    async fn start_full(
+        extra: &[&str],
+        log: Option<&std::path::Path>,
+        env: &[(&str, &str)],
+        plugins: &std::path::Path,
+    ) -> Self {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let mut cmd = crate::sluice();
@@ -49,7 +63,7 @@ impl ApiWorker {
             .args(["--listeners", &base])
             .args(["--bootstrap-servers", &crate::kafka_bootstrap()])
             .arg("--plugin-dir")
-            .arg(crate::plugin_dir())
+            .arg(plugins)
             .args(extra);
         let process = match log {
             Some(path) => Running::spawn_logging_to(cmd, path),

@@ -32,16 +32,12 @@ pub async fn list(State(w): State<Arc<Herder>>, RawQuery(q): RawQuery) -> Json<V
     if connectors_only {
         return Json(Value::Array(out));
     }
+    // Each plugin by its name, and by the Connect classes it declares.
     let mut wasm = Vec::new();
-    if let Ok(loaded) = w.runtime().load_dir(&w.settings().plugin_dir).await {
-        for (_, plugin) in loaded {
-            if let Ok(p) = plugin {
-                wasm.push((
-                    p.metadata.name.clone(),
-                    p.metadata.kind,
-                    p.metadata.version.clone(),
-                ));
-            }
+    for p in &w.plugin_dir().await.plugins {
+        let m = &p.metadata;
+        for name in std::iter::once(m.name.as_str()).chain(m.connect_classes()) {
+            wasm.push((name.to_string(), m.kind, m.version.clone()));
         }
     }
     out.extend(
@@ -111,7 +107,7 @@ pub async fn validate(
     };
     let mut checked = config.clone();
     checked.insert("connector.class".into(), class.clone());
-    let unsupported = match w.check(&name, &checked) {
+    let unsupported = match w.check(&name, &checked).await {
         Ok((_, unsupported)) => unsupported,
         Err(r) => {
             errors.extend(r.problems);
@@ -245,24 +241,37 @@ pub async fn config(
         )));
     }
     let unknown = || ApiError::not_found(format!("Unknown plugin {plugin}."));
-    if plugin.is_empty() || plugin.contains(['/', '.', '\\']) {
+    if plugin.is_empty() || plugin.contains(['/', '\\']) {
         return Err(unknown());
     }
-    let path = w.settings().plugin_dir.join(format!("{plugin}.wasm"));
-    if !path.is_file() {
-        return Err(unknown());
-    }
-    let loaded = w.runtime().load(&path).await.map_err(|e| {
-        ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            format!("{plugin}: {e}"),
-        )
-    })?;
+    let loaded = if plugin.contains('.') {
+        // A class a plugin declares: its options are the plugin's keys but
+        // the one the host sets to the class.
+        let dir = w.plugin_dir().await;
+        let found = dir
+            .plugins
+            .iter()
+            .find(|p| p.metadata.connect_classes().contains(&plugin.as_str()));
+        found.cloned().ok_or_else(unknown)?
+    } else {
+        let path = w.settings().plugin_dir.join(format!("{plugin}.wasm"));
+        if !path.is_file() {
+            return Err(unknown());
+        }
+        w.runtime().load(&path).await.map_err(|e| {
+            ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{plugin}: {e}"),
+            )
+        })?
+    };
+    let by_class = plugin.contains('.');
     Ok(Json(Value::Array(
         loaded
             .metadata
             .config
             .iter()
+            .filter(|k| !(by_class && k.name == crate::plugin::CONNECT_CLASS_KEY))
             .map(|k| {
                 key_info(
                     &k.name,

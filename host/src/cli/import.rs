@@ -20,7 +20,11 @@ Examples:
 Options the connector has but Sluice does not apply, and options no connector
 has, are printed as warnings and as comments in the manifest, and ignored as
 Connect ignores them; a value Sluice cannot honour is an error that says what
-to change.")]
+to change.
+
+A converter or transform class of your own (com.example.WrapField$Value) maps
+to the plugin of the plugin directory that declares it in its `connect.class`
+config key: `sluice plugins` lists the classes each plugin declares.")]
 pub struct ImportArgs {
     /// The connector's config: JSON (`{"name": …, "config": {…}}` as POSTed
     /// to Connect's /connectors, or the bare config map, as
@@ -42,9 +46,16 @@ pub struct ImportArgs {
     /// repeat for several.
     #[arg(long = "worker", value_name = "KEY=VALUE", value_parser = super::parse_key_value)]
     pub worker: Vec<(String, String)>,
+    /// Where the plugins are that declare the converter and transform
+    /// classes Sluice does not map itself; given, the manifest names it as
+    /// its `plugin_dir` [default: $SLUICE_PLUGIN_DIR, else ./plugins].
+    #[arg(long, value_name = "DIR")]
+    pub plugin_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub cache: super::CacheArgs,
 }
 
-pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let source = args.connector_config.display().to_string();
     let text = if source == "-" {
         let mut buf = Vec::new();
@@ -76,7 +87,18 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     worker
         .entry("bootstrap.servers".into())
         .or_insert(args.bootstrap_servers);
-    let translation = match connect::translate(&name, &connector.config, &worker) {
+    // Only a class Sluice lacks needs the plugins loaded.
+    let declared = if connect::names_declared_classes(&connector.config, &worker) {
+        let dir = args
+            .plugin_dir
+            .clone()
+            .or_else(|| std::env::var_os("SLUICE_PLUGIN_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("plugins"));
+        connect::DeclaredClasses::load(&args.cache.runtime()?, &dir).await
+    } else {
+        connect::DeclaredClasses::default()
+    };
+    let translation = match connect::translate(&name, &connector.config, &worker, &declared) {
         Ok(t) => t,
         Err(rejected) => {
             warn(&source, &rejected.unsupported);
@@ -84,7 +106,12 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    let manifest = connect::to_manifest_toml(&translation);
+    let mut manifest = connect::to_manifest_toml(&translation);
+    if let Some(dir) = &args.plugin_dir {
+        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
+        let line = toml::Value::from(dir.display().to_string());
+        manifest.insert_str(0, &format!("plugin_dir = {line}\n"));
+    }
     warn(&source, &translation.unsupported);
     // `sluice validate`'s checks, `${…}` left for the machine that runs it.
     if let Err(crate::config::ManifestError::Invalid { problems, .. }) =

@@ -229,7 +229,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Demo(args) => demo::run(args).await,
         Command::Validate(args) => validate::run(args).await,
         Command::Plugins(args) => plugins::run(args).await,
-        Command::Import(args) => import::run(args),
+        Command::Import(args) => import::run(args).await,
         Command::Plugin(PluginCommand::Test(args)) => plugin_test::run(args).await,
         Command::Plugin(PluginCommand::New(args)) => plugin_new::run(args),
     }

@@ -39,6 +39,7 @@ pub async fn run(args: PluginsArgs) -> anyhow::Result<ExitCode> {
                     "file": path,
                     "contract": format!("sluice:plugin@{}", p.contract),
                     "capabilities": p.capabilities.iter().map(|c| c.name()).collect::<Vec<_>>(),
+                    "connect_classes": p.metadata.connect_classes(),
                     "plugin": p.metadata,
                 }),
                 Err(e) => json!({"file": path, "error": e.to_string()}),
@@ -95,6 +96,9 @@ fn print_table(loaded: &Loaded) {
                     file_name(path)
                 );
                 println!("{:name_w$}  {}", "", m.description);
+                for class in m.connect_classes() {
+                    println!("{:name_w$}  implements the Kafka Connect class {class}", "");
+                }
                 if !p.capabilities.is_empty() {
                     let names: Vec<&str> = p.capabilities.iter().map(|c| c.name()).collect();
                     println!(

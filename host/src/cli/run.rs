@@ -258,9 +258,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .entry("bootstrap.servers".into())
         .or_insert_with(|| args.api.bootstrap_servers.clone());
     let worker_id = bound.map_or_else(|| "standalone".to_string(), |a| a.to_string());
+    let kafka_client =
+        crate::worker::kafka_client(&defaults).map_err(|e| anyhow::anyhow!("--worker {e}"))?;
     let (log, plan) = match &args.api.group_id {
         Some(group) => {
-            let mut client = crate::worker::kafka_client(&defaults);
+            let mut client = kafka_client.clone();
             client.insert("client.id".into(), format!("sluice-{group}"));
             let settings = crate::worker::StoreSettings {
                 client: client.clone(),
@@ -307,6 +309,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 })
                 .unwrap_or_default(),
             defaults,
+            kafka_client,
         },
         runtime,
         log,

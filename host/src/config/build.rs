@@ -56,12 +56,22 @@ pub async fn build(
             transforms.push(start(t, PluginKind::Transform).await);
         }
         let formatter = start(&c.formatter, PluginKind::Formatter).await;
-        if let (Some(key_converter), Some(value_converter), Some(formatter)) =
-            (key_converter, value_converter, formatter)
+        // Java's JKS and PKCS#12 stores, read into librdkafka's PEM properties.
+        let mut spec = c.clone();
+        let stores = crate::stores::kafka_properties(&mut spec.kafka).map_err(|found| {
+            for (key, message) in found {
+                problems.push(
+                    crate::problem::Problem::option("kafka", &key, message)
+                        .in_connector(i, Some(&c.name)),
+                );
+            }
+        });
+        if let (Some(key_converter), Some(value_converter), Some(formatter), Ok(())) =
+            (key_converter, value_converter, formatter, stores)
             && transforms.iter().all(Option::is_some)
         {
             built.push(BuiltConnector {
-                spec: c.clone(),
+                spec,
                 key_converter,
                 value_converter,
                 transforms: transforms.into_iter().flatten().collect(),

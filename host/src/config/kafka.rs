@@ -2,7 +2,9 @@
 //! `consumer.override.*` form too) turned into the librdkafka properties
 //! Sluice runs with. Sluice's delivery guarantee depends on a few of them, so
 //! those are forced or defaulted here, and Java-only keys are translated or
-//! refused with the librdkafka equivalent.
+//! refused with the librdkafka equivalent (Java's key and trust stores are
+//! read into librdkafka's PEM properties when the connector is built:
+//! `crate::stores::kafka_properties`).
 
 use std::collections::BTreeMap;
 
@@ -40,7 +42,12 @@ pub fn consumer_properties(
             }
         };
         match key {
-            "enable.auto.commit" | "enable.auto.offset.store" if value != "false" => problems.push(problem(key, "Sluice commits offsets itself, only after delivery; remove this key")),
+            "enable.auto.commit" | "enable.auto.offset.store" if value != "false" => {
+                problems.push(problem(
+                    key,
+                    "Sluice commits offsets itself, only after delivery; remove this key",
+                ))
+            }
             "sasl.jaas.config" => match translate_jaas(&value) {
                 Ok((user, password)) => {
                     props.insert("sasl.username".into(), user);
@@ -48,11 +55,10 @@ pub fn consumer_properties(
                 }
                 Err(e) => problems.push(problem("sasl.jaas.config", e.to_string())),
             },
-            "ssl.truststore.location" | "ssl.truststore.password" | "ssl.truststore.type" => problems.push(problem(key, "Java trust stores do not exist in librdkafka: export the CA certificates to PEM and set \"ssl.ca.location\"")),
-            "ssl.keystore.location" | "ssl.keystore.password" | "ssl.keystore.type" => {
-                problems.push(problem(key, "Java key stores do not exist in librdkafka: export the client certificate and key to PEM and set \"ssl.certificate.location\" and \"ssl.key.location\""))
-            }
-            "key.deserializer" | "value.deserializer" => problems.push(problem(key, "Sluice reads raw bytes; choose a key.converter / value.converter plugin instead")),
+            "key.deserializer" | "value.deserializer" => problems.push(problem(
+                key,
+                "Sluice reads raw bytes; choose a key.converter / value.converter plugin instead",
+            )),
             _ => {
                 props.insert(key.to_string(), value);
             }
@@ -218,29 +224,14 @@ mod tests {
             (p["sasl.username"].as_str(), p["sasl.password"].as_str()),
             ("u", "p w")
         );
-        let errs = consumer_properties(
-            "x",
-            &table(&[
-                ("ssl.truststore.location", "/t.jks"),
-                ("enable.auto.commit", "true"),
-            ]),
-        )
-        .unwrap_err();
+        let errs = consumer_properties("x", &table(&[("enable.auto.commit", "true")])).unwrap_err();
         let options: Vec<_> = errs.iter().filter_map(|p| p.option.as_deref()).collect();
-        assert_eq!(
-            options,
-            [
-                "enable.auto.commit",
-                "ssl.truststore.location",
-                "bootstrap.servers"
-            ]
-        );
+        assert_eq!(options, ["enable.auto.commit", "bootstrap.servers"]);
         let errs = errs
             .iter()
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join("\n");
-        assert!(errs.contains("set \"ssl.ca.location\""), "{errs}");
         assert!(errs.contains("Sluice commits offsets itself"), "{errs}");
         assert!(errs.contains("bootstrap.servers\": missing"), "{errs}");
     }

@@ -19,7 +19,9 @@ mod tests;
 use std::collections::BTreeMap;
 
 pub use options::Options;
-pub use plugins::{CONVERTER_CLASSES, TRANSFORM_CLASSES};
+pub use plugins::{
+    CONVERTER_CLASSES, Declared, DeclaredClasses, TRANSFORM_CLASSES, names_declared_classes,
+};
 
 /// Connector classes Sluice runs, with the sink each becomes.
 pub const CONNECTOR_CLASSES: &[(&str, &str)] = &[
@@ -96,11 +98,14 @@ impl std::fmt::Display for Problem {
 /// Translates connector `name`'s `config`; `worker` holds the worker's
 /// settings that connectors inherit, as a Connect worker's properties do:
 /// `bootstrap.servers`, `consumer.*`, and the default `key.converter` /
-/// `value.converter` with their `*.converter.*` options.
+/// `value.converter` with their `*.converter.*` options. `declared` holds
+/// the converter and transform classes the plugins of the plugin directory
+/// declare.
 pub fn translate(
     name: &str,
     config: &ConnectConfig,
     worker: &ConnectConfig,
+    declared: &DeclaredClasses,
 ) -> Result<Translation, Rejected> {
     let mut opts = Options::new(config);
     let mut problems = Vec::new();
@@ -146,6 +151,7 @@ pub fn translate(
     common(
         &mut opts,
         worker,
+        declared,
         &mut section,
         &mut problems,
         &mut unsupported,
@@ -256,6 +262,7 @@ pub fn class_options(class: &str) -> Option<Vec<&'static str>> {
 fn common(
     opts: &mut Options,
     worker: &ConnectConfig,
+    declared: &DeclaredClasses,
     section: &mut toml::Table,
     problems: &mut Vec<Problem>,
     unsupported: &mut Vec<Problem>,
@@ -284,7 +291,9 @@ fn common(
         section.insert("kafka".into(), toml::Value::Table(kafka));
     }
     for role in ["key.converter", "value.converter"] {
-        if let Some(plugin) = plugins::converter(role, opts, worker, problems, unsupported) {
+        if let Some(plugin) =
+            plugins::converter(role, opts, worker, declared, problems, unsupported)
+        {
             section.insert(role.into(), plugin);
         }
     }
@@ -296,7 +305,7 @@ fn common(
             format!("{v}: headers reach plugins as the bytes consumed"),
         ));
     }
-    let transforms = plugins::transforms(opts, problems, unsupported);
+    let transforms = plugins::transforms(opts, declared, problems, unsupported);
     if !transforms.is_empty() {
         section.insert("transforms".into(), toml::Value::Array(transforms));
     }

@@ -1,8 +1,13 @@
 //! Connect's converter, transform (SMT) and predicate classes mapped to
-//! Sluice's plugins. A class without a dot names a Wasm plugin of the plugin
-//! directory, which gets every option of its prefix as its config.
+//! Sluice's plugins: the classes Sluice maps itself, and the classes the
+//! plugins of the plugin directory declare (their `connect.class` key). A
+//! class without a dot names a Wasm plugin of the plugin directory, which
+//! gets every option of its prefix as its config.
+
+use std::collections::BTreeMap;
 
 use super::{ConnectConfig, Options, Problem};
+use crate::plugin::{CONNECT_CLASS_KEY, LoadedPlugin, PluginKind, registry};
 
 /// Converter classes: (class, plugin, options the plugin implements).
 /// `None`: the bytes pass through as consumed, without a plugin call.
@@ -70,6 +75,203 @@ fn is_plugin_name(class: &str) -> bool {
     !class.is_empty() && !class.contains('.')
 }
 
+/// A Connect class a plugin of the plugin directory declares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Declared {
+    /// The plugin's name in manifests: its file's name without `.wasm`.
+    pub plugin: String,
+    pub kind: PluginKind,
+    /// The config keys the plugin declares: the options it takes.
+    pub keys: Vec<String>,
+    /// The host capabilities it imports, granted with it.
+    pub capabilities: Vec<&'static str>,
+}
+
+/// The Connect classes the plugins of a plugin directory declare, each with
+/// the plugins that declare it (two is a conflict the user must resolve).
+/// Classes Sluice maps itself are not taken from plugins.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeclaredClasses {
+    classes: BTreeMap<String, Vec<Declared>>,
+    /// Where the plugins were looked for, named in errors.
+    dir: Option<String>,
+}
+
+impl DeclaredClasses {
+    /// The classes `plugins` (loaded from directory `dir`) declare.
+    pub fn from_plugins<'a>(
+        dir: &std::path::Path,
+        plugins: impl IntoIterator<Item = &'a LoadedPlugin>,
+    ) -> Self {
+        let mut classes: BTreeMap<String, Vec<Declared>> = BTreeMap::new();
+        for p in plugins {
+            let plugin = p
+                .path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| p.metadata.name.clone());
+            for class in p.metadata.connect_classes() {
+                if is_builtin(class) {
+                    continue;
+                }
+                classes
+                    .entry(class.to_string())
+                    .or_default()
+                    .push(Declared {
+                        plugin: plugin.clone(),
+                        kind: p.metadata.kind,
+                        keys: p.metadata.config.iter().map(|k| k.name.clone()).collect(),
+                        capabilities: p.capabilities.iter().map(|c| c.name()).collect(),
+                    });
+            }
+        }
+        DeclaredClasses {
+            classes,
+            dir: Some(dir.display().to_string()),
+        }
+    }
+
+    /// Loads the plugins of `dir` and reads the classes they declare; a
+    /// plugin that does not load declares nothing (`sluice plugins` says
+    /// why), and a missing directory holds no plugins.
+    pub async fn load(runtime: &crate::plugin::Runtime, dir: &std::path::Path) -> Self {
+        let loaded = runtime.load_dir(dir).await.unwrap_or_default();
+        Self::from_plugins(
+            dir,
+            loaded
+                .iter()
+                .filter_map(|(_, r)| r.as_ref().ok().map(|p| &**p)),
+        )
+    }
+
+    /// Adds `class` declared by `declared` (for tests and callers that know
+    /// their plugins without loading them).
+    pub fn insert(&mut self, class: &str, declared: Declared) {
+        self.classes
+            .entry(class.to_string())
+            .or_default()
+            .push(declared);
+    }
+
+    /// The plugin that implements `class` as a `kind`: `Ok(None)` when no
+    /// plugin declares it, `Err` (what to change) when two do or the one
+    /// that does is of another kind.
+    fn lookup(&self, class: &str, kind: PluginKind) -> Result<Option<&Declared>, String> {
+        match self.classes.get(class).map(Vec::as_slice) {
+            None | Some([]) => Ok(None),
+            Some([d]) if d.kind == kind => Ok(Some(d)),
+            Some([d]) => Err(format!(
+                "{class} is declared by the {} plugin {:?}, not by a {kind}",
+                d.kind, d.plugin
+            )),
+            Some(all) => {
+                let mut names: Vec<&str> = all.iter().map(|d| d.plugin.as_str()).collect();
+                names.sort_unstable();
+                Err(format!(
+                    "{class} is declared by several plugins ({}): keep one of them in the plugin directory",
+                    names.join(", ")
+                ))
+            }
+        }
+    }
+
+    /// The classes declared by plugins of `kind`.
+    pub fn of_kind(&self, kind: PluginKind) -> impl Iterator<Item = &str> {
+        self.classes
+            .iter()
+            .filter(move |(_, d)| d.iter().any(|d| d.kind == kind))
+            .map(|(c, _)| c.as_str())
+    }
+
+    /// What an error about an unknown class adds: the declared classes and
+    /// how to declare one.
+    fn hint(&self, kind: PluginKind) -> String {
+        let declared: Vec<&str> = self.of_kind(kind).collect();
+        let dir = self.dir.as_deref().unwrap_or("the plugin directory");
+        let known = if declared.is_empty() {
+            format!("no plugin of {dir} declares a Connect {kind} class")
+        } else {
+            format!("plugins of {dir} declare {}", declared.join(", "))
+        };
+        format!(
+            "; {known}. To run your own class, port it to a Wasm plugin (`sluice plugin new <name> --kind {kind} --lang rust|python|js|c|go`) that lists the class in its `{CONNECT_CLASS_KEY}` config key's default, and put it in the plugin directory"
+        )
+    }
+}
+
+/// Whether Sluice maps `class` itself.
+fn is_builtin(class: &str) -> bool {
+    CONVERTER_CLASSES.iter().any(|(c, ..)| *c == class)
+        || TRANSFORM_CLASSES.iter().any(|(c, ..)| *c == class)
+}
+
+/// Whether `config` (or, for converters, `worker`) names a converter or
+/// transform class only a plugin of the plugin directory can declare: the
+/// plugins need loading to translate it.
+pub fn names_declared_classes(config: &ConnectConfig, worker: &ConnectConfig) -> bool {
+    let foreign = |class: &String| !is_plugin_name(class) && !is_builtin(class);
+    config.iter().any(|(k, v)| {
+        (k == "key.converter"
+            || k == "value.converter"
+            || (k.starts_with("transforms.") && k.ends_with(".type")))
+            && foreign(v)
+    }) || ["key.converter", "value.converter"]
+        .iter()
+        .any(|r| !config.contains_key(*r) && worker.get(*r).is_some_and(foreign))
+}
+
+/// The plugin table of `declared` for `class`: the class in
+/// [`CONNECT_CLASS_KEY`], the options the plugin declares, its
+/// capabilities with their options; every other option reported, as Kafka
+/// ignores what a class does not define.
+fn declared_table(
+    class: &str,
+    declared: &Declared,
+    options: Vec<(String, String)>,
+    prefix: &str,
+    unsupported: &mut Vec<Problem>,
+) -> toml::Value {
+    let registry = declared.capabilities.contains(&"schema-registry");
+    let mut config = toml::Table::new();
+    config.insert(CONNECT_CLASS_KEY.into(), class.into());
+    for (k, v) in options {
+        let capability_option =
+            registry && registry::OPTION_PREFIXES.iter().any(|p| k.starts_with(p));
+        if (declared.keys.contains(&k) && k != CONNECT_CLASS_KEY) || capability_option {
+            config.insert(k, v.into());
+        } else {
+            let close = super::did_you_mean(
+                &k,
+                declared
+                    .keys
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|k| *k != CONNECT_CLASS_KEY),
+            )
+            .map(|c| format!("; did you mean {c:?}?"))
+            .unwrap_or_default();
+            unsupported.push(Problem::new(
+                &format!("{prefix}{k}"),
+                format!(
+                    "not an option of {class} (plugin {:?}): ignored, as Kafka ignores it{close}",
+                    declared.plugin
+                ),
+            ));
+        }
+    }
+    let mut table = match plugin_table(&declared.plugin, config) {
+        toml::Value::Table(t) => t,
+        _ => unreachable!("plugin_table makes a table"),
+    };
+    if !declared.capabilities.is_empty() {
+        table.insert(
+            "capabilities".into(),
+            toml::Value::Array(declared.capabilities.iter().map(|c| (*c).into()).collect()),
+        );
+    }
+    toml::Value::Table(table)
+}
+
 fn plugin_table(plugin: &str, config: toml::Table) -> toml::Value {
     let mut t = toml::Table::new();
     t.insert("plugin".into(), plugin.into());
@@ -86,6 +288,7 @@ pub fn converter(
     role: &str,
     opts: &mut Options,
     worker: &ConnectConfig,
+    declared: &DeclaredClasses,
     problems: &mut Vec<Problem>,
     unsupported: &mut Vec<Problem>,
 ) -> Option<toml::Value> {
@@ -115,14 +318,23 @@ pub fn converter(
     }
     let Some((_, plugin, implemented)) = CONVERTER_CLASSES.iter().find(|(c, ..)| *c == class)
     else {
-        let known: Vec<&str> = CONVERTER_CLASSES.iter().map(|(c, ..)| *c).collect();
-        problems.push(Problem::new(
-            role,
-            format!(
-                "{from}{class:?} is not a converter Sluice has; use one of {} or the name of a Wasm converter plugin",
-                known.join(", ")
-            ),
-        ));
+        match declared.lookup(&class, PluginKind::Converter) {
+            Ok(Some(d)) => {
+                return Some(declared_table(&class, d, options, &prefix, unsupported));
+            }
+            Ok(None) => {
+                let known: Vec<&str> = CONVERTER_CLASSES.iter().map(|(c, ..)| *c).collect();
+                problems.push(Problem::new(
+                    role,
+                    format!(
+                        "{from}{class:?} is not a converter Sluice has; use one of {} or the name of a Wasm converter plugin{}",
+                        known.join(", "),
+                        declared.hint(PluginKind::Converter)
+                    ),
+                ));
+            }
+            Err(why) => problems.push(Problem::new(role, format!("{from}{why}"))),
+        }
         return None;
     };
     let mut config = toml::Table::new();
@@ -147,6 +359,7 @@ pub fn converter(
 /// The `transforms` chain as manifest plugin tables, with `predicates`.
 pub fn transforms(
     opts: &mut Options,
+    declared: &DeclaredClasses,
     problems: &mut Vec<Problem>,
     unsupported: &mut Vec<Problem>,
 ) -> Vec<toml::Value> {
@@ -170,27 +383,45 @@ pub fn transforms(
             ));
             continue;
         };
-        if is_plugin_name(&class) {
+        let Some((_, plugin, implemented)) = TRANSFORM_CLASSES.iter().find(|(c, ..)| *c == class)
+        else {
+            // A plugin: named as such, or declaring the class.
+            let d = if is_plugin_name(&class) {
+                None
+            } else {
+                match declared.lookup(&class, PluginKind::Transform) {
+                    Ok(Some(d)) => Some(d),
+                    Ok(None) => {
+                        let known: Vec<&str> = TRANSFORM_CLASSES.iter().map(|(c, ..)| *c).collect();
+                        problems.push(Problem::new(
+                            &format!("{key}.type"),
+                            format!(
+                                "{class:?} is not a transform Sluice has; use one of {} or the name of a Wasm transform plugin{}",
+                                known.join(", "),
+                                declared.hint(PluginKind::Transform)
+                            ),
+                        ));
+                        continue;
+                    }
+                    Err(why) => {
+                        problems.push(Problem::new(&format!("{key}.type"), why));
+                        continue;
+                    }
+                }
+            };
             if predicate.is_some() {
                 problems.push(Problem::new(
                     &format!("{key}.predicate"),
                     "predicates apply to org.apache.kafka.connect.transforms.Filter only; a plugin decides itself which records it changes",
                 ));
             }
-            let config = options.into_iter().map(|(k, v)| (k, v.into())).collect();
-            out.push(plugin_table(&class, config));
-            continue;
-        }
-        let Some((_, plugin, implemented)) = TRANSFORM_CLASSES.iter().find(|(c, ..)| *c == class)
-        else {
-            let known: Vec<&str> = TRANSFORM_CLASSES.iter().map(|(c, ..)| *c).collect();
-            problems.push(Problem::new(
-                &format!("{key}.type"),
-                format!(
-                    "{class:?} is not a transform Sluice has; use one of {} or the name of a Wasm transform plugin",
-                    known.join(", ")
-                ),
-            ));
+            out.push(match d {
+                Some(d) => declared_table(&class, d, options, &format!("{key}."), unsupported),
+                None => {
+                    let config = options.into_iter().map(|(k, v)| (k, v.into())).collect();
+                    plugin_table(&class, config)
+                }
+            });
             continue;
         };
         let mut config = toml::Table::new();

@@ -18,7 +18,17 @@ fn worker() -> ConnectConfig {
 
 /// Translates and validates; the manifest and what was not applied.
 fn checked(pairs: &[(&str, &str)], worker: &ConnectConfig) -> (Manifest, Vec<Problem>) {
-    let t = translate("c", &config(pairs), worker).unwrap_or_else(|r| panic!("{r:?}"));
+    let t = translate("c", &config(pairs), worker, &DeclaredClasses::default())
+        .unwrap_or_else(|r| panic!("{r:?}"));
+    let text = to_manifest_toml(&t);
+    let m = parse_unresolved(std::path::Path::new("/x/m.toml"), &text)
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    (m, t.unsupported)
+}
+
+/// [`checked`] with the classes plugins declare.
+fn checked_with(pairs: &[(&str, &str)], d: &DeclaredClasses) -> (Manifest, Vec<Problem>) {
+    let t = translate("c", &config(pairs), &worker(), d).unwrap_or_else(|r| panic!("{r:?}"));
     let text = to_manifest_toml(&t);
     let m = parse_unresolved(std::path::Path::new("/x/m.toml"), &text)
         .unwrap_or_else(|e| panic!("{e}\n{text}"));
@@ -26,7 +36,7 @@ fn checked(pairs: &[(&str, &str)], worker: &ConnectConfig) -> (Manifest, Vec<Pro
 }
 
 fn problems(pairs: &[(&str, &str)]) -> String {
-    translate("c", &config(pairs), &worker())
+    translate("c", &config(pairs), &worker(), &DeclaredClasses::default())
         .unwrap_err()
         .problems
         .iter()
@@ -136,7 +146,13 @@ fn oauth2_of_both_http_connectors_becomes_one_client_credentials_grant() {
     // Each missing option under its key.
     let mut missing = TD_BATCH.to_vec();
     missing.push(("auth.type", "OAUTH2"));
-    let t = translate("c", &config(&missing), &worker()).unwrap();
+    let t = translate(
+        "c",
+        &config(&missing),
+        &worker(),
+        &DeclaredClasses::default(),
+    )
+    .unwrap();
     let e = parse_unresolved(std::path::Path::new("/x/m.toml"), &to_manifest_toml(&t))
         .unwrap_err()
         .to_string();
@@ -366,6 +382,185 @@ fn wasm_plugins_are_named_by_a_class_without_a_dot() {
     );
 }
 
+fn declared() -> DeclaredClasses {
+    let mut d = DeclaredClasses::default();
+    d.insert(
+        "com.example.MaskFields$Value",
+        Declared {
+            plugin: "mask-fields".into(),
+            kind: crate::plugin::PluginKind::Transform,
+            keys: vec![
+                "connect.class".into(),
+                "fields".into(),
+                "replacement".into(),
+            ],
+            capabilities: vec![],
+        },
+    );
+    d.insert(
+        "com.example.AvroLite",
+        Declared {
+            plugin: "avro-lite".into(),
+            kind: crate::plugin::PluginKind::Converter,
+            keys: vec!["connect.class".into(), "strict".into()],
+            capabilities: vec!["schema-registry"],
+        },
+    );
+    d
+}
+
+fn declared_problems(pairs: &[(&str, &str)], d: &DeclaredClasses) -> String {
+    let r = translate("c", &config(pairs), &worker(), d).unwrap_err();
+    r.problems
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn classes_plugins_declare_map_to_those_plugins() {
+    let mut pairs = TD_BATCH[..10].to_vec();
+    pairs.extend([
+        ("value.converter", "com.example.AvroLite"),
+        ("value.converter.strict", "true"),
+        ("value.converter.schema.registry.url", "http://r:8081"),
+        ("value.converter.stict", "false"),
+        ("transforms", "mask"),
+        ("transforms.mask.type", "com.example.MaskFields$Value"),
+        ("transforms.mask.fields", "ssn,card"),
+        ("transforms.mask.replacment", "x"),
+    ]);
+    let t =
+        translate("c", &config(&pairs), &worker(), &declared()).unwrap_or_else(|r| panic!("{r:?}"));
+    let converter = t.section["value.converter"].as_table().unwrap();
+    assert_eq!(converter["plugin"].as_str(), Some("avro-lite"));
+    assert_eq!(
+        converter["capabilities"].as_array().unwrap(),
+        &vec![toml::Value::from("schema-registry")]
+    );
+    let config = converter["config"].as_table().unwrap();
+    assert_eq!(
+        config["connect.class"].as_str(),
+        Some("com.example.AvroLite")
+    );
+    assert_eq!(config["strict"].as_str(), Some("true"));
+    assert_eq!(
+        config["schema.registry.url"].as_str(),
+        Some("http://r:8081")
+    );
+    let unsupported: Vec<String> = t.unsupported.iter().map(|p| p.to_string()).collect();
+    assert!(
+        unsupported
+            .iter()
+            .any(|p| p.contains("value.converter.stict")
+                && p.contains("not an option of com.example.AvroLite (plugin \"avro-lite\")")
+                && p.contains("did you mean \"strict\"")),
+        "{unsupported:?}"
+    );
+    assert!(
+        unsupported
+            .iter()
+            .any(|p| p.contains("transforms.mask.replacment")
+                && p.contains("did you mean \"replacement\"")),
+        "{unsupported:?}"
+    );
+    let (m, _) = checked_with(&pairs, &declared());
+    let c = &m.connectors[0];
+    assert_eq!(c.transforms[0].name, "mask-fields");
+    assert_eq!(
+        c.transforms[0].config,
+        [
+            (
+                "connect.class".to_string(),
+                "com.example.MaskFields$Value".to_string()
+            ),
+            ("fields".to_string(), "ssn,card".to_string())
+        ]
+    );
+}
+
+#[test]
+fn an_undeclared_ambiguous_or_misplaced_class_says_what_to_do() {
+    let mut pairs = TD_BATCH[..10].to_vec();
+    pairs.extend([
+        ("transforms", "wrap"),
+        ("transforms.wrap.type", "com.example.WrapField$Value"),
+    ]);
+    let p = declared_problems(&pairs, &declared());
+    assert!(
+        p.contains(
+            "transforms.wrap.type: \"com.example.WrapField$Value\" is not a transform Sluice has"
+        ),
+        "{p}"
+    );
+    assert!(
+        p.contains("org.apache.kafka.connect.transforms.InsertField$Value"),
+        "{p}"
+    );
+    assert!(p.contains("declare com.example.MaskFields$Value"), "{p}");
+    assert!(
+        p.contains("sluice plugin new <name> --kind transform"),
+        "{p}"
+    );
+    assert!(p.contains("`connect.class` config key"), "{p}");
+
+    let mut twice = declared();
+    twice.insert(
+        "com.example.MaskFields$Value",
+        Declared {
+            plugin: "mask-fields-v2".into(),
+            kind: crate::plugin::PluginKind::Transform,
+            keys: vec![],
+            capabilities: vec![],
+        },
+    );
+    let mut pairs = TD_BATCH[..10].to_vec();
+    pairs.extend([
+        ("transforms", "mask"),
+        ("transforms.mask.type", "com.example.MaskFields$Value"),
+    ]);
+    let p = declared_problems(&pairs, &twice);
+    assert!(
+        p.contains("declared by several plugins (mask-fields, mask-fields-v2): keep one"),
+        "{p}"
+    );
+
+    let mut pairs = TD_BATCH[..10].to_vec();
+    pairs.push(("value.converter", "com.example.MaskFields$Value"));
+    let p = declared_problems(&pairs, &declared());
+    assert!(
+        p.contains("value.converter: com.example.MaskFields$Value is declared by the transform plugin \"mask-fields\", not by a converter"),
+        "{p}"
+    );
+}
+
+#[test]
+fn only_classes_sluice_lacks_need_the_plugins_loaded() {
+    let w = worker();
+    let named = |pairs: &[(&str, &str)]| names_declared_classes(&config(pairs), &w);
+    assert!(!named(TD_BATCH));
+    assert!(!named(&[(
+        "value.converter",
+        "org.apache.kafka.connect.json.JsonConverter"
+    )]));
+    assert!(!named(&[("transforms.m.type", "mask-fields")]));
+    assert!(named(&[(
+        "transforms.m.type",
+        "com.example.MaskFields$Value"
+    )]));
+    assert!(named(&[("key.converter", "com.example.AvroLite")]));
+    let w = config(&[("value.converter", "com.example.AvroLite")]);
+    assert!(names_declared_classes(&config(&[]), &w));
+    assert!(!names_declared_classes(
+        &config(&[(
+            "value.converter",
+            "org.apache.kafka.connect.storage.StringConverter"
+        )]),
+        &w
+    ));
+}
+
 #[test]
 fn filter_with_a_predicate_becomes_drop() {
     let mut pairs = TD_BATCH[..10].to_vec();
@@ -499,6 +694,7 @@ fn a_missing_required_option_is_reported_by_validation() {
             ("s3.bucket.name", "b"),
         ]),
         &worker(),
+        &DeclaredClasses::default(),
     )
     .unwrap();
     let e = parse_unresolved(std::path::Path::new("/x/m.toml"), &to_manifest_toml(&t))
@@ -586,7 +782,12 @@ fn the_option_lists_in_the_docs_match_the_code() {
                         if key.starts_with("transforms.") {
                             pairs.push(("transforms", "t"));
                         }
-                        let refused = match translate("c", &config(&pairs), &worker()) {
+                        let refused = match translate(
+                            "c",
+                            &config(&pairs),
+                            &worker(),
+                            &DeclaredClasses::default(),
+                        ) {
                             Err(r) => r.problems.iter().map(|p| p.to_string()).collect(),
                             Ok(t) => parse_unresolved(
                                 std::path::Path::new("/x/m.toml"),

@@ -137,12 +137,63 @@ impl ConfigKey {
     }
 }
 
+/// The config key by which a plugin declares the Kafka Connect classes it
+/// implements: its default lists them (comma-separated, as
+/// `com.example.WrapField$Key,com.example.WrapField$Value`), and a connector
+/// that names one of them gets this plugin with the key set to the class it
+/// named, so one plugin can tell its `$Key` and `$Value` variants apart.
+pub const CONNECT_CLASS_KEY: &str = "connect.class";
+
+/// Whether `name` is a Java class name: dot-separated identifiers, at least
+/// a package and a class (`$` allowed, as in `WrapField$Value`).
+pub fn is_java_class_name(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.len() >= 2
+        && parts.iter().all(|p| {
+            let mut chars = p.chars();
+            chars
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+                && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        })
+}
+
 impl Metadata {
+    /// The Kafka Connect classes the plugin declares it implements: the
+    /// default of its [`CONNECT_CLASS_KEY`] key, none without one.
+    pub fn connect_classes(&self) -> Vec<&str> {
+        self.config
+            .iter()
+            .find(|k| k.name == CONNECT_CLASS_KEY)
+            .and_then(|k| k.default.as_deref())
+            .map(|d| {
+                d.split(',')
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Checks the declared keys agree with themselves: names non-empty and
-    /// unique, defaults of their declared types.
+    /// unique, defaults of their declared types, and a
+    /// [`CONNECT_CLASS_KEY`] that lists Java class names.
     pub fn check_consistent(&self) -> Result<(), String> {
         let mut problems = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
+        if let Some(k) = self.config.iter().find(|k| k.name == CONNECT_CLASS_KEY) {
+            let classes = self.connect_classes();
+            if k.required || classes.is_empty() {
+                problems.push(format!(
+                    "config key `{CONNECT_CLASS_KEY}` declares Kafka Connect classes: it needs a default listing them (com.example.WrapField$Key,com.example.WrapField$Value) and cannot be required"
+                ));
+            }
+            for c in classes.iter().filter(|c| !is_java_class_name(c)) {
+                problems.push(format!(
+                    "config key `{CONNECT_CLASS_KEY}` lists {c:?}, which is not a Java class name (com.example.WrapField$Value)"
+                ));
+            }
+        }
         for k in &self.config {
             if k.name.trim().is_empty() {
                 problems.push("a config key has an empty name".to_string());
@@ -245,6 +296,36 @@ mod tests {
                 .check_consistent()
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn declared_connect_classes_are_read_and_checked() {
+        let m = metadata(vec![key(
+            CONNECT_CLASS_KEY,
+            "list",
+            Some("com.example.WrapField$Key, com.example.WrapField$Value"),
+        )]);
+        assert_eq!(
+            m.connect_classes(),
+            ["com.example.WrapField$Key", "com.example.WrapField$Value"]
+        );
+        assert!(m.check_consistent().is_ok());
+        assert!(metadata(vec![]).connect_classes().is_empty());
+        for bad in [
+            "WrapField",
+            "com.example.",
+            "com..Wrap",
+            "com.example.Wrap-Field",
+        ] {
+            let err = metadata(vec![key(CONNECT_CLASS_KEY, "list", Some(bad))])
+                .check_consistent()
+                .unwrap_err();
+            assert!(err.contains("not a Java class name"), "{bad}: {err}");
+        }
+        let err = metadata(vec![key(CONNECT_CLASS_KEY, "list", None)])
+            .check_consistent()
+            .unwrap_err();
+        assert!(err.contains("needs a default listing them"), "{err}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::tasks::{TaskBoard, TaskPlan};
 use super::view::{self, ConnectorView};
 use super::{
     ALLOWED_PATHS_KEY, ConnectorState, MAX_CONNECTORS, Origin, TargetState, WorkerError,
-    WorkerSettings, kafka_client, manifest_problems,
+    WorkerSettings, manifest_problems,
 };
 use crate::config::{BuiltConnector, ConnectorSpec, Manifest};
 use crate::connect::{self, ConnectConfig, Problem};
@@ -94,6 +94,37 @@ pub struct Herder {
     cluster_id: crate::kafka::ClusterId,
     /// Throughput and lag over the last 15 minutes, for the status page.
     history: crate::history::History,
+    /// The plugin directory's plugins as last loaded, with the files
+    /// (name, size, modification time) they were loaded from.
+    plugins: Mutex<Option<(Vec<PluginFile>, Arc<PluginDir>)>>,
+}
+
+/// The plugins of the plugin directory that load, and the Connect classes
+/// they declare.
+#[derive(Default)]
+pub struct PluginDir {
+    pub plugins: Vec<Arc<crate::plugin::LoadedPlugin>>,
+    pub declared: connect::DeclaredClasses,
+}
+
+/// A `.wasm` file of the plugin directory as last seen: name, size, mtime.
+type PluginFile = (std::path::PathBuf, u64, Option<std::time::SystemTime>);
+
+/// The `.wasm` files of `dir`, sorted: what the declared classes depend on.
+fn plugin_files(dir: &std::path::Path) -> Vec<PluginFile> {
+    let mut files: Vec<PluginFile> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let path = e.path();
+            let meta = e.metadata().ok()?;
+            (path.extension().is_some_and(|x| x == "wasm") && meta.is_file())
+                .then(|| (path, meta.len(), meta.modified().ok()))
+        })
+        .collect();
+    files.sort();
+    files
 }
 
 impl Herder {
@@ -106,7 +137,7 @@ impl Herder {
         plan: TaskPlan,
     ) -> Arc<Self> {
         let (runner, mut ended) = Runner::new(runtime, settings.plugin_dir.clone());
-        let cluster_id = crate::kafka::ClusterId::new(kafka_client(&settings.defaults));
+        let cluster_id = crate::kafka::ClusterId::new(settings.kafka_client.clone());
         let herder = Arc::new(Herder {
             settings,
             entries: Mutex::new(BTreeMap::new()),
@@ -120,6 +151,7 @@ impl Herder {
             runner,
             cluster_id,
             history: crate::history::History::default(),
+            plugins: Mutex::new(None),
         });
         tokio::spawn(herder.clone().follow(feed));
         let weak = Arc::downgrade(&herder);
@@ -236,6 +268,7 @@ impl Herder {
         }
         let checked = self
             .check(name, &stored.config)
+            .await
             .map_err(|r| WorkerError::Invalid(r.problems));
         let prebuilt = self
             .prebuilt
@@ -313,13 +346,46 @@ impl Herder {
         }
     }
 
+    /// The plugins of the plugin directory and the Connect classes they
+    /// declare: loaded again when one of its `.wasm` files changed, else
+    /// remembered. A plugin that does not load is left out (`sluice
+    /// plugins` says why).
+    pub async fn plugin_dir(&self) -> Arc<PluginDir> {
+        let dir = &self.settings.plugin_dir;
+        let files = plugin_files(dir);
+        if let Some((seen, loaded)) = &*self.plugins.lock().unwrap_or_else(|p| p.into_inner())
+            && *seen == files
+        {
+            return loaded.clone();
+        }
+        let plugins: Vec<_> = self
+            .runtime()
+            .load_dir(dir)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(_, r)| r.ok())
+            .collect();
+        let declared = connect::DeclaredClasses::from_plugins(dir, plugins.iter().map(|p| &**p));
+        let loaded = Arc::new(PluginDir { plugins, declared });
+        *self.plugins.lock().unwrap_or_else(|p| p.into_inner()) = Some((files, loaded.clone()));
+        loaded
+    }
+
     /// Checks `config` for connector `name` without starting anything: the
     /// spec and the options not applied, or every problem.
-    pub fn check(
+    pub async fn check(
         &self,
         name: &str,
         config: &ConnectConfig,
     ) -> Result<(ConnectorSpec, Vec<Problem>), connect::Rejected> {
+        // Only a class Sluice lacks needs the plugins loaded.
+        let dir = if connect::names_declared_classes(config, &self.settings.defaults) {
+            self.plugin_dir().await
+        } else {
+            Arc::default()
+        };
+        let declared = &dir.declared;
         let policy = &self.settings.overrides;
         let mut refused: Vec<Problem> = config
             .keys()
@@ -364,7 +430,8 @@ impl Herder {
                 ));
             }
         }
-        let translation = match connect::translate(name, config, &self.settings.defaults) {
+        let translation = match connect::translate(name, config, &self.settings.defaults, declared)
+        {
             Ok(mut t) if refused.is_empty() => {
                 t.unsupported.extend(redirected);
                 t
@@ -452,6 +519,7 @@ impl Herder {
         };
         let (spec, unsupported) = self
             .check(name, &config)
+            .await
             .map_err(|r| WorkerError::Invalid(r.problems))?;
         for p in &unsupported {
             tracing::warn!(connector = name, option = %p.key, "option not applied: {}", p.message);

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::connect::{ConnectConfig, Problem};
-pub use herder::Herder;
+pub use herder::{Herder, PluginDir};
 pub use offsets::{OffsetsError, PartitionOffset};
 pub use state::{ConnectorState, Origin, TargetState};
 pub use status::StatusStore;
@@ -72,6 +72,9 @@ pub struct WorkerSettings {
     /// `bootstrap.servers`, `consumer.*`, default `key.converter` /
     /// `value.converter` with their options.
     pub defaults: ConnectConfig,
+    /// The librdkafka properties of the worker's own clients (config log,
+    /// cluster id): [`kafka_client`] of `defaults`.
+    pub kafka_client: BTreeMap<String, String>,
     /// Where API connectors' plugins are looked up.
     pub plugin_dir: PathBuf,
     /// This worker's id in statuses (`host:port` of its REST API).
@@ -91,9 +94,11 @@ pub const ALLOWED_PATHS_KEY: &str = "sluice.connector.allowed.paths";
 
 /// The Kafka client properties of the worker's own clients (config topic,
 /// cluster id): `bootstrap.servers` and the security settings of
-/// `defaults`, `consumer.`-prefixed or not.
-pub fn kafka_client(defaults: &ConnectConfig) -> BTreeMap<String, String> {
-    defaults
+/// `defaults`, `consumer.`-prefixed or not, Java's key and trust stores
+/// read into librdkafka's PEM properties. The error names each property
+/// whose store could not be read.
+pub fn kafka_client(defaults: &ConnectConfig) -> Result<BTreeMap<String, String>, String> {
+    let mut props = defaults
         .iter()
         .filter_map(|(k, v)| {
             let k = k.strip_prefix("consumer.").unwrap_or(k);
@@ -103,7 +108,12 @@ pub fn kafka_client(defaults: &ConnectConfig) -> BTreeMap<String, String> {
                     .any(|p| k.starts_with(p));
             shared.then(|| (k.to_string(), v.clone()))
         })
-        .collect()
+        .collect();
+    crate::stores::kafka_properties(&mut props).map_err(|found| {
+        let said: Vec<String> = found.iter().map(|(k, m)| format!("{k}: {m}")).collect();
+        said.join("; ")
+    })?;
+    Ok(props)
 }
 
 /// The problems the manifest's validation found in a connector, each

@@ -27,6 +27,9 @@ pub struct PartitionOffset {
 pub enum OffsetsError {
     #[error("cannot create a Kafka client: {0}")]
     Client(KafkaError),
+    /// A Java key or trust store of the connector's Kafka options.
+    #[error("cannot read the connector's TLS stores: {0}")]
+    Stores(String),
     #[error("cannot read the cluster's topics: {0}")]
     Metadata(KafkaError),
     #[error("\"topics.regex\": {0}")]
@@ -42,8 +45,14 @@ pub enum OffsetsError {
     Delete { group: String, reason: String },
 }
 
-fn client(spec: &ConnectorSpec) -> ClientConfig {
-    crate::kafka::client_config(&spec.kafka)
+/// The connector's Kafka client settings, its Java stores read into PEM.
+fn client(spec: &ConnectorSpec) -> Result<ClientConfig, OffsetsError> {
+    let mut props = spec.kafka.clone();
+    crate::stores::kafka_properties(&mut props).map_err(|found| {
+        let said: Vec<String> = found.iter().map(|(k, m)| format!("{k}: {m}")).collect();
+        OffsetsError::Stores(said.join("; "))
+    })?;
+    Ok(crate::kafka::client_config(&props))
 }
 
 fn group(spec: &ConnectorSpec) -> String {
@@ -56,7 +65,7 @@ fn group(spec: &ConnectorSpec) -> String {
 /// The committed offsets of every partition of the connector's topics that
 /// has one.
 pub fn committed(spec: &ConnectorSpec) -> Result<Vec<PartitionOffset>, OffsetsError> {
-    let consumer: BaseConsumer = client(spec).create().map_err(OffsetsError::Client)?;
+    let consumer: BaseConsumer = client(spec)?.create().map_err(OffsetsError::Client)?;
     let mut tpl = TopicPartitionList::new();
     for (topic, partition) in partitions(spec, &consumer)? {
         tpl.add_partition(&topic, partition);
@@ -115,7 +124,7 @@ fn partitions(
 /// Commits `offsets` for the connector's group, which must have no members;
 /// every partition must be one of the connector's.
 pub fn alter(spec: &ConnectorSpec, offsets: &[PartitionOffset]) -> Result<(), OffsetsError> {
-    let consumer: BaseConsumer = client(spec).create().map_err(OffsetsError::Client)?;
+    let consumer: BaseConsumer = client(spec)?.create().map_err(OffsetsError::Client)?;
     let mine = partitions(spec, &consumer)?;
     for o in offsets {
         if !mine.iter().any(|(t, p)| *t == o.topic && *p == o.partition) {
@@ -141,7 +150,7 @@ pub fn alter(spec: &ConnectorSpec, offsets: &[PartitionOffset]) -> Result<(), Of
 /// next start reads from `auto.offset.reset` (earliest).
 pub async fn reset(spec: &ConnectorSpec) -> Result<(), OffsetsError> {
     let admin: AdminClient<DefaultClientContext> =
-        client(spec).create().map_err(OffsetsError::Client)?;
+        client(spec)?.create().map_err(OffsetsError::Client)?;
     let group = group(spec);
     let delete = |reason: String| OffsetsError::Delete {
         group: group.clone(),

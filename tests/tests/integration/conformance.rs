@@ -29,9 +29,13 @@ async fn rust_contract_0_1_mask_fields_runs_in_a_pipeline() {
 }
 
 /// Rust builds speak contract 0.2 (or 0.1 with the SDK's `contract-0-1`
-/// feature); the other SDKs speak 0.1. `sluice plugins` says which.
+/// feature); the other SDKs speak 0.1. `sluice plugins` says which, and the
+/// Connect class each build declares in its `connect.class` key: connector
+/// JSON naming that class imports to a manifest running the plugin, which
+/// `sluice validate` loads and configures with the class set.
 #[test]
-fn each_sdk_build_speaks_its_contract_version() {
+fn each_sdk_build_speaks_its_contract_version_and_declares_its_class() {
+    const CLASS: &str = "com.example.transforms.MaskFields$Value";
     for (lang, contract) in [
         ("rust", "0.2.0"),
         ("rust-0.1", "0.1.0"),
@@ -55,6 +59,48 @@ fn each_sdk_build_speaks_its_contract_version() {
             format!("sluice:plugin@{contract}"),
             "{lang}: {listed}"
         );
+        assert_eq!(
+            listed[0]["connect_classes"],
+            serde_json::json!([CLASS]),
+            "{lang}: {listed}"
+        );
+
+        let plugins = sluice_tests::mixed_plugin_dir(dir.path(), &[]);
+        std::fs::copy(&wasm, plugins.join("mask-fields.wasm")).unwrap();
+        let connector = dir.path().join("masked.json");
+        let config = serde_json::json!({
+            "connector.class": "io.confluent.connect.http.HttpSinkConnector",
+            "topics": "events",
+            "http.api.url": "http://127.0.0.1:9/in",
+            "transforms": "mask",
+            "transforms.mask.type": CLASS,
+            "transforms.mask.fields": "password",
+        });
+        std::fs::write(&connector, config.to_string()).unwrap();
+        let out = sluice_tests::sluice()
+            .arg("import")
+            .arg("--plugin-dir")
+            .arg(&plugins)
+            .arg(&connector)
+            .output()
+            .unwrap();
+        let (ok, text) = sluice_tests::outcome(&out);
+        assert!(ok, "{lang}: {text}");
+        let manifest = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            manifest.contains(r#"plugin = "mask-fields""#)
+                && manifest.contains(&format!(r#""connect.class" = "{CLASS}""#)),
+            "{lang}: {manifest}"
+        );
+        let path = dir.path().join("masked.toml");
+        std::fs::write(&path, &manifest).unwrap();
+        let out = sluice_tests::sluice()
+            .arg("validate")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let (ok, text) = sluice_tests::outcome(&out);
+        assert!(ok, "{lang}: {text}\n{manifest}");
     }
 }
 

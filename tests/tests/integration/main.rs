@@ -15,6 +15,7 @@
 //! | `hostile_input` | malformed, huge and deep records; plugins that loop or trap |
 //! | `import` | `sluice import` of connector JSON |
 //! | `kafka_parity` | converters and transforms against Kafka's own classes |
+//! | `kafka_tls` | Kafka over TLS with Java's JKS, PKCS#12 and PEM stores |
 //! | `kafka_to_http` | Kafka to HTTP end to end, offsets checked exactly |
 //! | `manifest` | `sluice validate` and `run` on bad manifests |
 //! | `mock_cluster` | the connector against librdkafka's mock cluster, with faults |
@@ -41,6 +42,7 @@ mod fuzz_regressions;
 mod hostile_input;
 mod import;
 mod kafka_parity;
+mod kafka_tls;
 mod kafka_to_http;
 mod manifest;
 mod mock_cluster;

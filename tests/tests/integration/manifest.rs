@@ -132,7 +132,7 @@ name = "a"
 topics = "t"
 "topics.regex" = "t.*"
 "tasks.max" = 0
-kafka = { "enable.auto.commit" = true, "ssl.truststore.location" = "/x.jks" }
+kafka = { "enable.auto.commit" = true }
 sink = { type = "http", "http.api.url" = "ftp://nope", "request.method" = "GET", "retry.on.status.codes" = "5xx", "behavior.on.error" = "explode" }
 "#;
     let (ok, out) = validate(body);
@@ -141,7 +141,6 @@ sink = { type = "http", "http.api.url" = "ftp://nope", "request.method" = "GET",
         "topics and \"topics.regex\" are both set",
         "\"tasks.max\": 0 is out of range: give 1 to 256",
         "Sluice commits offsets itself",
-        "set \"ssl.ca.location\"",
         "\"bootstrap.servers\": missing",
         "\"ftp://nope\" is not an http:// or https:// URL",
         "\"GET\" is not POST, PUT or PATCH",

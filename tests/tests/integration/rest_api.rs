@@ -166,6 +166,132 @@ async fn treasure_data_connector_json_posted_unchanged_delivers_and_commits() {
     api.process.stop_cleanly();
 }
 
+/// A custom SMT class, ported to a plugin that declares it: connector JSON
+/// naming the class runs unchanged through `POST /connectors`; the class is
+/// listed and documented as Connect lists its plugins; a class nobody
+/// declares, or two plugins declaring one, are refused saying what to do.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_custom_smt_class_runs_as_the_plugin_that_declares_it() {
+    const CLASS: &str = "com.example.transforms.MaskFields$Value";
+    let topic = unique_topic("rest-custom-smt");
+    create_topic(&topic, 1).await;
+    let records: Vec<_> = (0..40)
+        .map(|i| (None, Some(format!(r#"{{"n":{i},"password":"p{i}"}}"#))))
+        .collect();
+    produce(&producer(), &topic, 0, &records).await;
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = sluice_tests::mixed_plugin_dir(dir.path(), &["mask-fields"]);
+    let receiver = Receiver::start().await;
+    let api = ApiWorker::start_in(&plugins, &[]).await;
+
+    let (_, listed) = api
+        .call("GET", "/connector-plugins?connectorsOnly=false", None)
+        .await;
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["class"] == CLASS && p["type"] == "transformation"),
+        "{listed}"
+    );
+    let (code, keys) = api
+        .call("GET", &format!("/connector-plugins/{CLASS}/config"), None)
+        .await;
+    assert_eq!(code, 200, "{keys}");
+    let names: Vec<&str> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["fields", "replacement"],
+        "the host sets connect.class"
+    );
+
+    let mut connector = td_connector(&format!("masked-{topic}"), &topic, &receiver.url("/td"));
+    let config = connector["config"].as_object_mut().unwrap();
+    config.insert("transforms".into(), json!("mask"));
+    config.insert("transforms.mask.type".into(), json!(CLASS));
+    config.insert("transforms.mask.fields".into(), json!("password"));
+    config.insert("transforms.mask.replacment".into(), json!("x"));
+    let (code, info) = api.call("POST", "/connectors", Some(&connector)).await;
+    assert_eq!(code, 201, "{info}");
+    wait_records(&receiver, 40).await;
+    let values: Vec<Value> = receiver
+        .accepted()
+        .iter()
+        .flat_map(|r| r.json()["records"].as_array().unwrap().clone())
+        .collect();
+    let numbers: Vec<i64> = values.iter().map(|v| v["n"].as_i64().unwrap()).collect();
+    assert_eq!(numbers, (0..40).collect::<Vec<_>>());
+    assert!(
+        values.iter().all(|v| v["password"] == "****"),
+        "masked with the plugin's default replacement: the misspelt option is ignored, as Kafka ignores it: {values:?}"
+    );
+    let (_, validated) = api
+        .call(
+            "PUT",
+            "/connector-plugins/HttpSinkConnector/config/validate",
+            Some(&connector["config"]),
+        )
+        .await;
+    let said = validated.to_string();
+    assert!(
+        said.contains(
+            "not an option of com.example.transforms.MaskFields$Value (plugin \\\"mask-fields\\\")"
+        ) && said.contains("did you mean \\\"replacement\\\""),
+        "{said}"
+    );
+
+    let mut unknown = td_connector(&format!("wrapped-{topic}"), &topic, &receiver.url("/td"));
+    let config = unknown["config"].as_object_mut().unwrap();
+    config.insert("transforms".into(), json!("wrap"));
+    config.insert(
+        "transforms.wrap.type".into(),
+        json!("com.example.WrapField$Value"),
+    );
+    let (code, answer) = api.call("POST", "/connectors", Some(&unknown)).await;
+    let message = answer["message"].as_str().unwrap_or_default();
+    assert_eq!(code, 400, "{answer}");
+    for part in [
+        "transforms.wrap.type",
+        "org.apache.kafka.connect.transforms.InsertField$Value",
+        &format!("declare {CLASS}"),
+        "sluice plugin new <name> --kind transform",
+        "`connect.class` config key",
+    ] {
+        assert!(message.contains(part), "{part}: {message}");
+    }
+
+    // A second plugin declaring the class: the directory is read again.
+    std::fs::copy(
+        sluice_tests::test_plugin("mask-fields"),
+        plugins.join("mask-fields-v2.wasm"),
+    )
+    .unwrap();
+    let again = td_connector(
+        &format!("masked-again-{topic}"),
+        &topic,
+        &receiver.url("/td"),
+    );
+    let mut again = again;
+    let config = again["config"].as_object_mut().unwrap();
+    config.insert("transforms".into(), json!("mask"));
+    config.insert("transforms.mask.type".into(), json!(CLASS));
+    let (code, answer) = api.call("POST", "/connectors", Some(&again)).await;
+    assert_eq!(code, 400, "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("declared by several plugins (mask-fields, mask-fields-v2)"),
+        "{answer}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn curl_sequences_get_connect_shaped_answers() {
     let topic = unique_topic("rest-curl");

@@ -85,14 +85,14 @@ impl HttpClient {
             }
         }
         if let Some(store) = &spec.trust_store {
-            let certs = match super::stores::trusted(store)
+            let certs = match crate::stores::trusted(store)
                 .map_err(|e| setup(format!("https.ssl.truststore.location: {e}")))?
             {
-                super::stores::Trusted::Der(ders) => ders
+                crate::stores::Trusted::Der(ders) => ders
                     .iter()
                     .map(|d| reqwest::Certificate::from_der(d))
                     .collect::<Result<Vec<_>, _>>(),
-                super::stores::Trusted::Pem(pem) => reqwest::Certificate::from_pem_bundle(&pem),
+                crate::stores::Trusted::Pem(pem) => reqwest::Certificate::from_pem_bundle(&pem),
             }
             .map_err(|e| {
                 setup(format!(
@@ -105,11 +105,11 @@ impl HttpClient {
             }
         }
         if let Some(store) = &spec.key_store {
-            let pem = match super::stores::identity(store, spec.key_password.as_deref())
+            let pem = match crate::stores::identity(store, spec.key_password.as_deref())
                 .map_err(|e| setup(format!("https.ssl.keystore.location: {e}")))?
             {
-                super::stores::Key::Der(identity) => identity.to_pem(),
-                super::stores::Key::Pem(pem) => pem,
+                crate::stores::Key::Der(identity) => identity.to_pem(),
+                crate::stores::Key::Pem(pem) => pem,
             };
             builder = builder.identity(reqwest::Identity::from_pem(&pem).map_err(|e| {
                 setup(format!(

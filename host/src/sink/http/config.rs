@@ -173,9 +173,9 @@ pub struct HttpSinkSpec {
     pub ca_location: Option<String>,
     pub client_identity: Option<(String, String)>,
     /// A JKS, PKCS#12 or PEM store of CAs to trust besides the system's.
-    pub trust_store: Option<super::stores::StoreSpec>,
+    pub trust_store: Option<crate::stores::StoreSpec>,
     /// A JKS, PKCS#12 or PEM store holding the client certificate and key.
-    pub key_store: Option<super::stores::StoreSpec>,
+    pub key_store: Option<crate::stores::StoreSpec>,
     /// The key's own password in a JKS key store. Never logged.
     pub key_password: Option<String>,
     pub connect_timeout: Duration,
@@ -299,7 +299,7 @@ impl HttpSinkSpec {
             location
                 .as_ref()
                 .filter(|l| !l.trim().is_empty())
-                .map(|l| super::stores::StoreSpec {
+                .map(|l| crate::stores::StoreSpec {
                     location: l.clone(),
                     password: password.clone(),
                 })

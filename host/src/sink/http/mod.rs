@@ -7,7 +7,6 @@ mod deliver;
 mod oauth2;
 mod raw;
 pub mod reporter;
-pub mod stores;
 
 pub use deliver::{HttpSink, resolve_url};
 pub use raw::RawHttpSink;

@@ -8,6 +8,10 @@ static const sluice_config_key keys[] = {
      .description = "Top-level fields to replace"},
     {.name = "replacement", .type = SLUICE_CONFIG_STRING, .default_value = "****",
      .description = "What replaces them"},
+    /* The Kafka Connect class this transform stands in for. */
+    {.name = "connect.class", .type = SLUICE_CONFIG_LIST,
+     .default_value = "com.example.transforms.MaskFields$Value",
+     .description = "The Kafka Connect class this plugin runs as"},
 };
 
 const sluice_plugin_info SLUICE_PLUGIN_INFO = {

@@ -20,6 +20,9 @@ func (p *MaskFields) Metadata() sluice.Metadata {
 		Config: []sluice.ConfigKey{
 			sluice.Key("fields", sluice.TypeList, "Top-level fields to replace").AsRequired(),
 			sluice.Key("replacement", sluice.TypeString, "What replaces them").WithDefault("****"),
+			// The Kafka Connect class this transform stands in for.
+			sluice.Key("connect.class", sluice.TypeList, "The Kafka Connect class this plugin runs as").
+				WithDefault("com.example.transforms.MaskFields$Value"),
 		},
 	}
 }

@@ -10,6 +10,13 @@ class MaskFields extends Transform {
     config: [
       { name: "fields", type: "list", required: true, description: "Top-level fields to replace" },
       { name: "replacement", type: "string", default: "****", description: "What replaces them" },
+      // The Kafka Connect class this transform stands in for.
+      {
+        name: "connect.class",
+        type: "list",
+        default: "com.example.transforms.MaskFields$Value",
+        description: "The Kafka Connect class this plugin runs as",
+      },
     ],
   };
 

@@ -10,6 +10,9 @@ class MaskFields(sluice.Transform):
     config_keys = [
         sluice.ConfigKey("fields", "list", required=True, description="Top-level fields to replace"),
         sluice.ConfigKey("replacement", default="****", description="What replaces them"),
+        # The Kafka Connect class this transform stands in for.
+        sluice.ConfigKey("connect.class", "list", default="com.example.transforms.MaskFields$Value",
+                         description="The Kafka Connect class this plugin runs as"),
     ]
 
     def configure(self, config):

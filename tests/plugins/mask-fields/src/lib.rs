@@ -23,6 +23,7 @@ impl Plugin for MaskFields {
                 Some("****"),
                 "What replaces them",
             ),
+            ConfigKey::connect_classes("com.example.transforms.MaskFields$Value"),
         ],
     };
 

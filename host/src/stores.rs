@@ -1,10 +1,11 @@
 //! Java key and trust stores, as Kafka Connect users hold their TLS
-//! material: JKS and PKCS#12 files (and PEM), read into what the HTTP client
-//! takes: certificates to trust, and a client certificate chain with its
-//! private key. The format is recognised from the file's first bytes, as
+//! material: JKS and PKCS#12 files (and PEM), read into what the HTTP
+//! client and librdkafka take: certificates to trust, and a client
+//! certificate chain with its private key. The format is recognised from the file's first bytes, as
 //! Java's own `KeyStore` does in its compatibility mode, so a PKCS#12 file
 //! declared `JKS` (keytool's default since Java 9) still loads.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// A store file and how to open it.
@@ -214,4 +215,108 @@ fn pem(label: &str, der: &[u8]) -> String {
     }
     out.push_str(&format!("-----END {label}-----\n"));
     out
+}
+
+/// The store types Java's clients name (`ssl.truststore.type`,
+/// `ssl.keystore.type`); the file's first bytes decide, as above.
+const STORE_TYPES: [&str; 3] = ["JKS", "PKCS12", "PEM"];
+
+/// A Kafka client's Java store properties (`ssl.truststore.*`,
+/// `ssl.keystore.*`), which librdkafka does not have, replaced by the ones
+/// it has: the trusted certificates in `ssl.ca.pem` (or `ssl.ca.location`
+/// for a PEM file), the client's chain and key in `ssl.certificate.pem` and
+/// `ssl.key.pem` (or both `.location`s for a PEM file). The files are read
+/// now, so a wrong password or a missing file is reported before a
+/// consumer starts. The problems, each under the property it concerns.
+pub fn kafka_properties(props: &mut BTreeMap<String, String>) -> Result<(), Vec<(String, String)>> {
+    let mut problems: Vec<(String, String)> = Vec::new();
+    let mut take = |k: &str| props.remove(k);
+    let trust = (
+        take("ssl.truststore.location"),
+        take("ssl.truststore.password"),
+        take("ssl.truststore.type"),
+    );
+    let keys = (
+        take("ssl.keystore.location"),
+        take("ssl.keystore.password"),
+        take("ssl.keystore.type"),
+    );
+    for (key, given) in [
+        ("ssl.truststore.type", &trust.2),
+        ("ssl.keystore.type", &keys.2),
+    ] {
+        if let Some(t) = given
+            && !STORE_TYPES.contains(&t.trim().to_ascii_uppercase().as_str())
+        {
+            problems.push((
+                key.into(),
+                format!("{t:?} is not a store type Sluice reads: JKS, PKCS12 or PEM"),
+            ));
+        }
+    }
+    if let (Some(location), password, _) = trust {
+        if props.contains_key("ssl.ca.location") || props.contains_key("ssl.ca.pem") {
+            problems.push((
+                "ssl.truststore.location".into(),
+                "give the trusted certificates once: ssl.truststore.location or ssl.ca.location, not both".into(),
+            ));
+        } else {
+            let spec = StoreSpec {
+                location: location.clone(),
+                password,
+            };
+            match trusted(&spec) {
+                Ok(Trusted::Pem(_)) => {
+                    props.insert("ssl.ca.location".into(), location);
+                }
+                Ok(Trusted::Der(certs)) => {
+                    let text: String = certs.iter().map(|c| pem("CERTIFICATE", c)).collect();
+                    props.insert("ssl.ca.pem".into(), text);
+                }
+                Err(e) => problems.push(("ssl.truststore.location".into(), e.to_string())),
+            }
+        }
+    }
+    if let (Some(location), password, _) = keys {
+        let own = [
+            "ssl.certificate.location",
+            "ssl.certificate.pem",
+            "ssl.key.location",
+            "ssl.key.pem",
+        ];
+        if let Some(both) = own.iter().find(|k| props.contains_key(**k)) {
+            problems.push((
+                "ssl.keystore.location".into(),
+                format!(
+                    "give the client's certificate once: ssl.keystore.location or {both}, not both"
+                ),
+            ));
+        } else {
+            let spec = StoreSpec {
+                location: location.clone(),
+                password,
+            };
+            match identity(&spec, props.get("ssl.key.password").map(String::as_str)) {
+                // A PEM file holds the chain and the key; `ssl.key.password`
+                // opens the key, in librdkafka as in Java.
+                Ok(Key::Pem(_)) => {
+                    props.insert("ssl.certificate.location".into(), location.clone());
+                    props.insert("ssl.key.location".into(), location);
+                }
+                Ok(Key::Der(id)) => {
+                    let chain: String = id.chain.iter().map(|c| pem("CERTIFICATE", c)).collect();
+                    props.insert("ssl.certificate.pem".into(), chain);
+                    props.insert("ssl.key.pem".into(), pem("PRIVATE KEY", &id.key));
+                    // It opened the key in the store; the PEM key is not encrypted.
+                    props.remove("ssl.key.password");
+                }
+                Err(e) => problems.push(("ssl.keystore.location".into(), e.to_string())),
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
