@@ -67,6 +67,8 @@ struct Shared {
     oauth: Option<TokenEndpoint>,
     /// Tokens issued: the token and until when it is valid.
     tokens: Vec<(String, std::time::Instant)>,
+    /// Fixed answers by path: content type and body, with status 200.
+    fixed: std::collections::HashMap<String, (String, String)>,
 }
 
 /// An OAuth2 client-credentials token endpoint the receiver serves at
@@ -112,6 +114,16 @@ impl Receiver {
             axum::serve(listener, app).await.expect("serve");
         });
         Receiver { addr, shared }
+    }
+
+    /// Every request to `path` is answered 200 with `body` of
+    /// `content_type` (and recorded as any other), as a canned service.
+    pub fn answer(&self, path: &str, content_type: &str, body: &str) {
+        self.shared
+            .lock()
+            .unwrap()
+            .fixed
+            .insert(path.into(), (content_type.into(), body.into()));
     }
 
     /// The next requests are answered with these statuses, in order; then 200.
@@ -257,6 +269,16 @@ async fn handle(
     }
     let mut s = shared.lock().unwrap();
     s.in_flight -= size;
+    if let Some((content_type, answer)) = s.fixed.get(uri.path()).cloned() {
+        s.received
+            .push(Received::new(&method, &uri, headers, body, 200));
+        let mut h = HeaderMap::new();
+        h.insert(
+            "content-type",
+            content_type.parse().expect("a content type"),
+        );
+        return (StatusCode::OK, h, answer);
+    }
     if let Some(endpoint) = s.oauth.clone() {
         let (status, answer) = if uri.path() == TOKEN_PATH {
             issue_token(&mut s, &endpoint, &method, &headers, &body)

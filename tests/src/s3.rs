@@ -126,3 +126,39 @@ pub fn sink(bucket: &str, extra: &str) -> String {
         endpoint = endpoint()
     )
 }
+
+/// Temporary credentials from the test server's STS (MinIO answers
+/// AssumeRole for its own users), and the AssumeRole answer that gives
+/// them, as AWS's STS words it: what a canned STS endpoint serves so that
+/// a sink's S3 requests succeed only with the role's credentials.
+pub async fn assumed_role_answer(role_arn: &str) -> String {
+    let conf = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint())
+        .credentials_provider(Credentials::new(
+            ACCESS_KEY, SECRET_KEY, None, None, "tests",
+        ))
+        .load()
+        .await;
+    // The STS client itself: MinIO's answer names no role ARN, which
+    // aws-config's own assume-role provider refuses.
+    let answer = aws_sdk_sts::Client::new(&conf)
+        .assume_role()
+        .role_arn(role_arn)
+        .role_session_name("tests")
+        .send()
+        .await
+        .expect("temporary credentials from MinIO's STS");
+    let creds = answer.credentials().expect("credentials in the answer");
+    let expiry = creds
+        .expiration()
+        .fmt(aws_sdk_sts::primitives::DateTimeFormat::DateTime)
+        .expect("an expiry");
+    format!(
+        r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><AssumedRoleUser><Arn>{role_arn}</Arn><AssumedRoleId>AROATESTS:tests</AssumedRoleId></AssumedRoleUser><Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey><SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>tests</RequestId></ResponseMetadata></AssumeRoleResponse>"#,
+        creds.access_key_id(),
+        creds.secret_access_key(),
+        creds.session_token(),
+        expiry,
+    )
+}

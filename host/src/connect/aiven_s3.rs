@@ -36,6 +36,11 @@ pub const OPTIONS: &[&str] = &[
     "format.output.fields.value.encoding",
     "format.output.envelope",
     "kafka.retry.backoff.ms",
+    "aws.sts.role.arn",
+    "aws.sts.role.session.name",
+    "aws.sts.role.session.duration",
+    "aws.sts.role.external.id",
+    "aws.sts.config.endpoint",
     "aws_access_key_id",
     "aws_secret_access_key",
     "aws_s3_bucket",
@@ -60,6 +65,11 @@ pub const RENAMED: &[(&str, &str)] = &[
     ("retry.backoff.ms", "kafka.retry.backoff.ms"),
     ("flush.size", "file.max.records"),
     ("rotate.schedule.interval.ms", "offset.flush.interval.ms"),
+    ("sts.role.arn", "aws.sts.role.arn"),
+    ("sts.role.session.name", "aws.sts.role.session.name"),
+    ("sts.role.session.duration", "aws.sts.role.session.duration"),
+    ("sts.role.external.id", "aws.sts.role.external.id"),
+    ("sts.endpoint", "aws.sts.config.endpoint"),
 ];
 
 /// The options the `aiven-output` formatter takes, under the same names.
@@ -98,6 +108,41 @@ pub fn defs() -> Vec<super::defs::OptionDef> {
             false,
             Some(DEFAULT_CHAIN),
             "The credentials provider used without a key pair: only the default chain.",
+        ),
+        def(
+            "aws.sts.role.arn",
+            ConfigType::String,
+            false,
+            None,
+            "An IAM role to assume with STS, with aws.sts.role.session.name; the key pair (or the default chain) is the base.",
+        ),
+        def(
+            "aws.sts.role.session.name",
+            ConfigType::String,
+            false,
+            None,
+            "The role session's name; a role is assumed only with one.",
+        ),
+        def(
+            "aws.sts.role.session.duration",
+            Int,
+            false,
+            Some("3600"),
+            "Seconds each set of temporary credentials lasts (900 to 43200).",
+        ),
+        def(
+            "aws.sts.role.external.id",
+            ConfigType::String,
+            false,
+            None,
+            "The external id the role's trust policy asks for.",
+        ),
+        def(
+            "aws.sts.config.endpoint",
+            ConfigType::String,
+            false,
+            Some(STS_GLOBAL_ENDPOINT),
+            "The STS endpoint; another than the global one needs aws.s3.region.",
         ),
         def(
             "aws.s3.bucket.name",
@@ -290,6 +335,7 @@ pub fn sink(opts: &mut Options, problems: &mut Vec<Problem>) -> toml::Table {
             "missing: the bucket objects are written to",
         )),
     }
+    let region_given = region.is_some();
     sink.insert(
         "s3.region".into(),
         region.unwrap_or_else(|| "us-east-1".into()).into(),
@@ -332,13 +378,47 @@ pub fn sink(opts: &mut Options, problems: &mut Vec<Problem>) -> toml::Table {
             format!("{provider:?} is not loaded: give aws.access.key.id and aws.secret.access.key, or leave it out for the standard AWS chain (environment, profile, web identity, instance role)"),
         ));
     }
-    if let Some(arn) = opts.take("aws.sts.role.arn")
-        && !arn.trim().is_empty()
-    {
-        problems.push(Problem::new(
-            "aws.sts.role.arn",
-            "assuming a role is not implemented: use the AWS chain's own (a profile with role_arn in ~/.aws/config, or AWS_ROLE_ARN with a web identity token), or aws.access.key.id and aws.secret.access.key",
-        ));
+    // Aiven assumes a role given with a session name, and ignores a role
+    // without one: so does Sluice (the role is then reported, not applied).
+    match (
+        opts.take("aws.sts.role.arn")
+            .filter(|a| !a.trim().is_empty()),
+        opts.take("aws.sts.role.session.name")
+            .filter(|n| !n.trim().is_empty()),
+    ) {
+        (Some(arn), Some(session)) => {
+            sink.insert("sts.role.arn".into(), arn.into());
+            sink.insert("sts.role.session.name".into(), session.into());
+            for (from, to) in [
+                ("aws.sts.role.external.id", "sts.role.external.id"),
+                ("aws.sts.role.session.duration", "sts.role.session.duration"),
+                ("aws.sts.config.endpoint", "sts.endpoint"),
+            ] {
+                if let Some(v) = opts.take(from) {
+                    sink.insert(to.into(), v.into());
+                }
+            }
+            // Aiven signs a custom STS endpoint's requests in the bucket's region.
+            if sink
+                .get("sts.endpoint")
+                .and_then(|e| e.as_str())
+                .is_some_and(|e| e.trim() != STS_GLOBAL_ENDPOINT)
+                && !region_given
+            {
+                problems.push(Problem::new(
+                    "aws.sts.config.endpoint",
+                    "aws.s3.region should be specified together with aws.sts.config.endpoint",
+                ));
+            }
+        }
+        (arn, session) => {
+            if let Some(a) = arn {
+                opts.put_back("aws.sts.role.arn", a);
+            }
+            if let Some(n) = session {
+                opts.put_back("aws.sts.role.session.name", n);
+            }
+        }
     }
     for (from, to) in [
         ("aws.s3.part.size.bytes", "s3.part.size"),
@@ -441,6 +521,9 @@ pub fn sink(opts: &mut Options, problems: &mut Vec<Problem>) -> toml::Table {
     sink
 }
 
+/// Aiven's default STS endpoint, which needs no region of its own.
+const STS_GLOBAL_ENDPOINT: &str = "https://sts.amazonaws.com";
+
 /// `{{utc_date}}` and `{{local_date}}` of Aiven's old prefixes (`yyyy-MM-dd`).
 const DATE: &str = "{{timestamp:unit=yyyy}}-{{timestamp:unit=MM}}-{{timestamp:unit=dd}}";
 
@@ -450,10 +533,15 @@ pub fn not_implemented(key: &str) -> Option<&'static str> {
         "aws.s3.backoff.max.delay.ms" => {
             "the delay doubles from aws.s3.backoff.delay.ms for aws.s3.backoff.max.retries attempts"
         }
+        "aws.sts.role.arn" => {
+            "a role is assumed only with aws.sts.role.session.name, as Aiven's sink assumes one"
+        }
         "aws.sts.role.session.name"
         | "aws.sts.role.session.duration"
         | "aws.sts.role.external.id"
-        | "aws.sts.config.endpoint" => "used only with aws.sts.role.arn, which is refused",
+        | "aws.sts.config.endpoint" => {
+            "used only with aws.sts.role.arn and aws.sts.role.session.name together"
+        }
         "avro.codec"
         | "schemas.cache.config"
         | "enhanced.avro.schema.support"

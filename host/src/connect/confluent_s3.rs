@@ -9,6 +9,19 @@ pub const CLASS: &str = "io.confluent.connect.s3.S3SinkConnector";
 /// pair in `s3.credentials.provider.access_key_id` / `.secret_access_key`.
 const AIVEN_CREDENTIALS: &str = "io.aiven.kafka.connect.util.AivenAWSCredentialsProvider";
 
+/// Confluent's own provider assuming an IAM role with STS, configured by
+/// `s3.credentials.provider.sts.role.arn`, `.sts.role.session.name` and
+/// `.sts.role.external.id`; the key pair, or the AWS chain, is the base.
+const ASSUME_ROLE: &str = "io.confluent.connect.s3.auth.AwsAssumeRoleCredentialsProvider";
+
+/// The options of Confluent's `AwsAssumeRoleCredentialsProvider` Sluice
+/// applies, with that class as `s3.credentials.provider.class`.
+pub const ASSUME_ROLE_OPTIONS: &[&str] = &[
+    "s3.credentials.provider.sts.role.arn",
+    "s3.credentials.provider.sts.role.session.name",
+    "s3.credentials.provider.sts.role.external.id",
+];
+
 /// Options of the S3 sink section, the same names as Confluent's (and
 /// Sluice's own additions).
 pub const SINK_OPTIONS: &[&str] = &[
@@ -59,22 +72,43 @@ pub fn sink(opts: &mut Options, problems: &mut Vec<Problem>) -> toml::Table {
             sink.insert((*key).into(), v.into());
         }
     }
-    // Aiven's provider takes the access key from its own two options.
-    if opts
-        .take("s3.credentials.provider.class")
-        .is_some_and(|c| c == AIVEN_CREDENTIALS)
-    {
-        for (from, to) in [
+    // Aiven's provider takes the access key from its own two options;
+    // Confluent's assume-role provider its role from three.
+    let provider = opts.take("s3.credentials.provider.class");
+    let mapped: &[(&str, &str)] = match provider.as_deref() {
+        Some(AIVEN_CREDENTIALS) => &[
             ("s3.credentials.provider.access_key_id", "aws.access.key.id"),
             (
                 "s3.credentials.provider.secret_access_key",
                 "aws.secret.access.key",
             ),
-        ] {
-            if let Some(v) = opts.take(from) {
-                sink.entry(to).or_insert(v.into());
-            }
+        ],
+        Some(ASSUME_ROLE) => &[
+            ("s3.credentials.provider.sts.role.arn", "sts.role.arn"),
+            (
+                "s3.credentials.provider.sts.role.session.name",
+                "sts.role.session.name",
+            ),
+            (
+                "s3.credentials.provider.sts.role.external.id",
+                "sts.role.external.id",
+            ),
+        ],
+        _ => &[],
+    };
+    for (from, to) in mapped {
+        if let Some(v) = opts.take(from) {
+            sink.entry(*to).or_insert(v.into());
         }
+    }
+    if provider.as_deref() == Some(ASSUME_ROLE) && !sink.contains_key("sts.role.arn") {
+        problems.push(Problem::new(
+            "s3.credentials.provider.sts.role.arn",
+            format!("missing: {ASSUME_ROLE} needs the role to assume"),
+        ));
+    }
+    if let Some(p) = provider.filter(|p| p != AIVEN_CREDENTIALS && p != ASSUME_ROLE) {
+        opts.put_back("s3.credentials.provider.class", p);
     }
     if let Some(storage) = opts.take("storage.class")
         && storage != "io.confluent.connect.s3.storage.S3Storage"
@@ -100,7 +134,7 @@ pub fn not_implemented(key: &str) -> Option<&'static str> {
     Some(match key {
         "s3.acl.canned" => "objects get the bucket's default ACL",
         "s3.credentials.provider.class" => {
-            "credentials come from aws.access.key.id / aws.secret.access.key (or AivenAWSCredentialsProvider's two options) or the standard AWS chain"
+            "credentials come from aws.access.key.id / aws.secret.access.key (or AivenAWSCredentialsProvider's two options) or the standard AWS chain, and a role from AwsAssumeRoleCredentialsProvider's sts.role.* options"
         }
         k if k.starts_with("s3.credentials.provider.") => {
             "options of a credentials provider class, which Sluice does not load"

@@ -178,6 +178,25 @@ pub fn for_class(class: &str) -> Option<Vec<OptionDef>> {
                     "The schema compatibility rule for rotating files; NONE is the only one Sluice applies.",
                 )
             });
+            for (name, doc) in [
+                (
+                    "s3.credentials.provider.sts.role.arn",
+                    "With s3.credentials.provider.class AwsAssumeRoleCredentialsProvider: the IAM role assumed with STS; the key pair, or the AWS chain, is the base.",
+                ),
+                (
+                    "s3.credentials.provider.sts.role.session.name",
+                    "The role session's name (default sluice).",
+                ),
+                (
+                    "s3.credentials.provider.sts.role.external.id",
+                    "The external id the role's trust policy asks for.",
+                ),
+            ] {
+                defs.push(OptionDef {
+                    group: S3,
+                    ..OptionDef::new(name, ConfigType::String, None, doc)
+                });
+            }
         }
     }
     Some(defs)

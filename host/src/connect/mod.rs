@@ -239,6 +239,7 @@ pub fn class_options(class: &str) -> Option<Vec<&'static str>> {
             aiven_s3::CLASS => aiven_s3::OPTIONS.to_vec(),
             _ => [
                 confluent_s3::SINK_OPTIONS,
+                confluent_s3::ASSUME_ROLE_OPTIONS,
                 &["storage.class", "schema.compatibility"],
             ]
             .concat(),

@@ -807,3 +807,71 @@ fn the_option_lists_in_the_docs_match_the_code() {
     }
     assert!(checked > 200, "{checked} options checked");
 }
+
+#[test]
+fn aiven_and_confluent_roles_become_the_s3_sinks_role() {
+    let sink_of = |pairs: &[(&str, &str)]| {
+        let t = translate("c", &config(pairs), &worker(), &DeclaredClasses::default())
+            .unwrap_or_else(|r| panic!("{r:?}"));
+        let sink = t.section["sink"].as_table().unwrap().clone();
+        (sink, t.unsupported)
+    };
+    let mut aiven = base_config(aiven_s3::CLASS);
+    aiven.extend([
+        ("aws.sts.role.arn", "arn:aws:iam::1:role/r"),
+        ("aws.sts.role.session.name", "s"),
+        ("aws.sts.role.external.id", "x"),
+        ("aws.sts.role.session.duration", "900"),
+    ]);
+    let (sink, _) = sink_of(&aiven);
+    for (key, want) in [
+        ("sts.role.arn", "arn:aws:iam::1:role/r"),
+        ("sts.role.session.name", "s"),
+        ("sts.role.external.id", "x"),
+        ("sts.role.session.duration", "900"),
+    ] {
+        assert_eq!(sink[key].as_str(), Some(want), "{key}");
+    }
+    // Without a session name Aiven assumes no role: reported, not applied.
+    aiven.retain(|(k, _)| *k != "aws.sts.role.session.name");
+    let (sink, unsupported) = sink_of(&aiven);
+    assert!(!sink.contains_key("sts.role.arn"));
+    let said: Vec<String> = unsupported.iter().map(|p| p.to_string()).collect();
+    assert!(
+        said.iter()
+            .any(|p| p.contains("aws.sts.role.arn")
+                && p.contains("only with aws.sts.role.session.name")),
+        "{said:?}"
+    );
+
+    let mut confluent = base_config(confluent_s3::CLASS);
+    confluent.extend([
+        (
+            "s3.credentials.provider.class",
+            "io.confluent.connect.s3.auth.AwsAssumeRoleCredentialsProvider",
+        ),
+        (
+            "s3.credentials.provider.sts.role.arn",
+            "arn:aws:iam::1:role/r",
+        ),
+        ("s3.credentials.provider.sts.role.session.name", "s"),
+    ]);
+    let (sink, unsupported) = sink_of(&confluent);
+    assert_eq!(sink["sts.role.arn"].as_str(), Some("arn:aws:iam::1:role/r"));
+    assert_eq!(sink["sts.role.session.name"].as_str(), Some("s"));
+    assert!(unsupported.is_empty(), "{unsupported:?}");
+    confluent.retain(|(k, _)| *k != "s3.credentials.provider.sts.role.arn");
+    let p = translate(
+        "c",
+        &config(&confluent),
+        &worker(),
+        &DeclaredClasses::default(),
+    )
+    .unwrap_err()
+    .problems;
+    assert!(
+        p.iter()
+            .any(|p| p.key == "s3.credentials.provider.sts.role.arn"),
+        "{p:?}"
+    );
+}

@@ -453,6 +453,10 @@ impl Herder {
             problems,
             unsupported: translation.unsupported.clone(),
         };
+        let elsewhere = aws_credentials_elsewhere(&translation, policy);
+        if !elsewhere.is_empty() {
+            return Err(rejected(translation.in_connect_names(elsewhere)));
+        }
         let mut doc = toml::Table::new();
         doc.insert(
             "plugin_dir".into(),
@@ -875,6 +879,61 @@ fn manifest_config(manifest: &Manifest, spec: &ConnectorSpec) -> ConnectConfig {
 
 /// Whether two `bootstrap.servers` lists name the same brokers, whatever
 /// their order and spacing.
+/// An S3 connector created through the REST API without its own key pair
+/// signs its requests with the worker's AWS credentials (its chain:
+/// environment, profile, instance role): those go only to AWS's own
+/// endpoints, unless the operator allows everything (policy `All`), as
+/// `bootstrap.servers` does for the worker's Kafka credentials. The problems
+/// under the sink's keys.
+fn aws_credentials_elsewhere(
+    translation: &connect::Translation,
+    policy: &crate::config::overrides::OverridePolicy,
+) -> Vec<Problem> {
+    let Some(sink) = translation.section.get("sink").and_then(|s| s.as_table()) else {
+        return Vec::new();
+    };
+    if sink.get("type").and_then(|t| t.as_str()) != Some("s3")
+        || sink.contains_key("aws.access.key.id")
+    {
+        return Vec::new();
+    }
+    let Some(why) = policy.refusal("bootstrap.servers") else {
+        return Vec::new();
+    };
+    ["store.url", "sts.endpoint"]
+        .into_iter()
+        .filter_map(|key| {
+            let url = sink.get(key)?.as_str()?;
+            (!is_aws_endpoint(url)).then(|| {
+                Problem::new(
+                    key,
+                    format!(
+                        "{url:?} is not an AWS endpoint: without its own aws.access.key.id and aws.secret.access.key, the connector would sign its requests to it with the worker's AWS credentials; give it a key pair (the operator may allow this: {why})"
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Whether `url` (with or without a scheme) is one of AWS's own hosts.
+fn is_aws_endpoint(url: &str) -> bool {
+    let url = url.trim();
+    let full = if url.contains("://") {
+        url.to_string()
+    } else {
+        format!("https://{url}")
+    };
+    reqwest::Url::parse(&full)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .is_some_and(|h| {
+            ["amazonaws.com", "amazonaws.com.cn"]
+                .iter()
+                .any(|d| h.ends_with(&format!(".{d}")))
+        })
+}
+
 fn same_servers(a: &str, b: &str) -> bool {
     let set = |s: &str| {
         let mut v: Vec<String> = s
@@ -886,4 +945,30 @@ fn same_servers(a: &str, b: &str) -> bool {
         v
     };
     set(a) == set(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_aws_endpoint;
+
+    #[test]
+    fn only_awss_own_hosts_are_aws_endpoints() {
+        for aws in [
+            "https://sts.eu-west-1.amazonaws.com",
+            "sts.amazonaws.com",
+            "https://s3.us-east-1.amazonaws.com/",
+            "https://bucket.s3.cn-north-1.amazonaws.com.cn",
+        ] {
+            assert!(is_aws_endpoint(aws), "{aws}");
+        }
+        for other in [
+            "http://127.0.0.1:9000",
+            "https://minio.example.com",
+            "https://amazonaws.com.evil.example",
+            "https://evilamazonaws.com",
+            "not a url at all",
+        ] {
+            assert!(!is_aws_endpoint(other), "{other}");
+        }
+    }
 }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::json;
+use sluice_tests::http_receiver::Receiver;
 use sluice_tests::kafka::{RawRecord, committed, create_topic, produce_raw};
 use sluice_tests::rest::ApiWorker;
 use sluice_tests::s3::{self, ACCESS_KEY, SECRET_KEY};
@@ -222,6 +223,98 @@ async fn an_aiven_config_of_deprecated_names_writes_csv_under_its_prefix() {
     assert_eq!(lines, want);
 }
 
+/// Aiven's assume-role config (its documentation's, placeholders filled):
+/// the sink asks STS for the role with the options given, signed with the
+/// key pair, and writes with the temporary credentials STS answers. The
+/// STS here is a canned endpoint serving credentials MinIO issued, and the
+/// key pair is one MinIO does not know: objects appear only if every S3
+/// request carries the role's credentials.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_aiven_config_assuming_a_role_writes_with_the_roles_credentials() {
+    const ROLE: &str = "arn:aws:iam::123456789012:role/kafka-s3";
+    let topic = unique_topic("aiven_sts");
+    create_topic(&topic, 1).await;
+    let bucket = s3::unique_bucket("aiven-sts");
+    s3::create_bucket(&bucket).await;
+    let records: Vec<RawRecord> = (0..10i64)
+        .map(|i| RawRecord {
+            value: Some(format!(r#"{{"n":{i}}}"#).into_bytes()),
+            timestamp: Some(START + i),
+            ..Default::default()
+        })
+        .collect();
+    produce_raw(&topic, &records).await;
+    let sts = Receiver::start().await;
+    sts.answer("/", "text/xml", &s3::assumed_role_answer(ROLE).await);
+    let api = ApiWorker::start(&[]).await;
+    let config = json!({
+        "name": "aiven-sts",
+        "connector.class": "io.aiven.kafka.connect.s3.AivenKafkaConnectS3SinkConnector",
+        "topics": topic,
+        "aws.access.key.id": "base-key",
+        "aws.secret.access.key": "base-secret",
+        "aws.s3.bucket.name": bucket,
+        "aws.s3.endpoint": s3::endpoint(),
+        "aws.s3.region": "us-east-1",
+        "aws.sts.role.arn": ROLE,
+        "aws.sts.role.external.id": "ext-1",
+        "aws.sts.role.session.name": "kafka-s3",
+        "aws.sts.role.session.duration": "900",
+        "aws.sts.config.endpoint": sts.url(""),
+        "format.output.type": "jsonl",
+        "format.output.fields": "value",
+        "file.compression.type": "none",
+        "offset.flush.interval.ms": "1000",
+    });
+    let (code, v) = api
+        .call("PUT", "/connectors/aiven-sts/config", Some(&config))
+        .await;
+    assert_eq!(code, 201, "{v}");
+    wait_committed(&api, "connect-aiven-sts", &topic, &[Some(10)]).await;
+    let objects = s3::objects(&bucket).await;
+    api.process.stop_cleanly();
+    let lines: Vec<String> = objects
+        .values()
+        .flat_map(|b| {
+            String::from_utf8(b.clone())
+                .unwrap()
+                .split('\n')
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    // Without a value converter Aiven's JSON lines carry the bytes in Base64.
+    let want: Vec<String> = (0..10)
+        .map(|i| {
+            format!(
+                r#"{{"value":"{}"}}"#,
+                BASE64.encode(format!(r#"{{"n":{i}}}"#))
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines, want,
+        "every record, written with the role's credentials"
+    );
+    let asked = sts.received();
+    assert!(!asked.is_empty(), "STS was asked for the role");
+    for r in &asked {
+        let form: Vec<(String, String)> =
+            url::form_urlencoded::parse(&r.body).into_owned().collect();
+        let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(field("Action"), Some("AssumeRole"));
+        assert_eq!(field("RoleArn"), Some(ROLE));
+        assert_eq!(field("RoleSessionName"), Some("kafka-s3"));
+        assert_eq!(field("ExternalId"), Some("ext-1"));
+        assert_eq!(field("DurationSeconds"), Some("900"));
+        let auth = r.header("authorization").unwrap_or_default();
+        assert!(
+            auth.contains("Credential=base-key/") && auth.contains("/us-east-1/sts/"),
+            "signed with the key pair, for STS in the bucket's region: {auth}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn aiven_options_sluice_cannot_honour_are_refused_with_the_replacement() {
     let api = ApiWorker::start(&[]).await;
@@ -230,12 +323,19 @@ async fn aiven_options_sluice_cannot_honour_are_refused_with_the_replacement() {
             "connector.class": "io.aiven.kafka.connect.s3.AivenKafkaConnectS3SinkConnector",
             "topics": "t",
             "aws.s3.bucket.name": "b",
+            "aws.sts.role.arn": "arn:aws:iam::123456789012:role/kafka-s3",
+            "aws.sts.role.session.name": "kafka-s3",
         })
     };
     for (key, value, says) in [
         ("format.output.type", "parquet", "csv, json or jsonl"),
         ("file.compression.type", "zstd", "gzip or none"),
-        ("aws.sts.role.arn", "arn:aws:iam::1:role/r", "role_arn"),
+        (
+            "aws.sts.config.endpoint",
+            "https://sts.eu-west-1.amazonaws.com",
+            "aws.s3.region should be specified together with aws.sts.config.endpoint",
+        ),
+        ("aws.sts.role.session.duration", "60", "900 to 43200"),
         ("file.name.template", "{{key}}", "{{start_offset}}"),
         (
             "file.name.template",

@@ -358,7 +358,7 @@ fn a_manifest_with_every_kind_of_mistake_lists_each_one() {
 [[connectors]]
 name = "a b"
 topics = "orders"
-kafka = { "enable.auto.commit" = true, "ssl.keystore.location" = "/k.jks", "sasl.jaas.config" = "com.example.KerberosLoginModule required;", "value.deserializer" = "x" }
+kafka = { "enable.auto.commit" = true, "sasl.jaas.config" = "com.example.KerberosLoginModule required;", "value.deserializer" = "x" }
 "value.converter" = { plugin = "../json", config = { nested = { a = 1 } }, dirs = ["nocolon"] }
 "errors.tolerance" = "most"
 "errors.retry.timeout" = -5
@@ -391,7 +391,6 @@ sink = { type = "http", "http.api.url" = "http://x", "retry.on.status.codes" = "
         "\"a b\" must be non-empty, without spaces",
         "another connector is already called \"a b\"",
         "Sluice commits offsets itself",
-        "Java key stores do not exist in librdkafka",
         "KerberosLoginModule has no librdkafka equivalent",
         "choose a key.converter / value.converter plugin instead",
         "\"bootstrap.servers\": missing",

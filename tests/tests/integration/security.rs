@@ -375,6 +375,61 @@ async fn consumer_overrides_cannot_load_code_or_take_the_workers_credentials_els
     assert_eq!(trap.hits(), 0, "the worker connected to the attacker");
 }
 
+/// An S3 connector from a REST caller without its own key pair would sign
+/// with the worker's AWS credentials: it may name AWS's endpoints only, for
+/// S3 and for STS, and the worker never connects to another host for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_connectors_cannot_take_the_workers_aws_credentials_elsewhere() {
+    let trap = Trap::start();
+    let w = ApiWorker::start(&[]).await;
+    let url = format!("http://{}", trap.addr);
+    let confluent = json!({
+        "connector.class": "io.confluent.connect.s3.S3SinkConnector",
+        "topics": "t",
+        "s3.bucket.name": "b",
+        "flush.size": "10",
+        "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+        "store.url": url,
+    });
+    let aiven = json!({
+        "connector.class": "io.aiven.kafka.connect.s3.AivenKafkaConnectS3SinkConnector",
+        "topics": "t",
+        "aws.s3.bucket.name": "b",
+        "aws.s3.region": "eu-west-1",
+        "aws.sts.role.arn": "arn:aws:iam::123456789012:role/r",
+        "aws.sts.role.session.name": "s",
+        "aws.sts.config.endpoint": url,
+    });
+    for (config, key) in [
+        (&confluent, "store.url"),
+        (&aiven, "aws.sts.config.endpoint"),
+    ] {
+        let (status, answer) = w
+            .call("PUT", "/connectors/elsewhere/config", Some(config))
+            .await;
+        assert_eq!(status, 400, "{key}: {answer}");
+        let message = answer["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(&format!("{key}: "))
+                && message.contains("the worker's AWS credentials"),
+            "{message}"
+        );
+        // With a key pair of its own, the endpoint is the caller's business.
+        let mut own = config.clone();
+        own["aws.access.key.id"] = json!("k");
+        own["aws.secret.access.key"] = json!("s");
+        // (Not the trap: this connector starts and connects.)
+        own[key] = json!("http://127.0.0.1:9");
+        let (status, answer) = w
+            .call("PUT", "/connectors/validate-only/config", Some(&own))
+            .await;
+        assert_eq!(status, 201, "{key} with a key pair: {answer}");
+        w.call("DELETE", "/connectors/validate-only", None).await;
+    }
+    let _ = w.process.stop();
+    assert_eq!(trap.hits(), 0, "the worker connected to the attacker");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_api_refuses_cross_site_requests_rebinding_and_slow_clients() {
     let w = ApiWorker::start(&[]).await;

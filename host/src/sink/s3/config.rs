@@ -101,6 +101,17 @@ impl std::fmt::Debug for StaticCredentials {
     }
 }
 
+/// An IAM role assumed with STS for every request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    pub session_name: String,
+    pub external_id: Option<String>,
+    pub duration: Duration,
+    /// The STS endpoint, with its scheme; `None`: the SDK's.
+    pub endpoint: Option<String>,
+}
+
 /// Server-side encryption: the `x-amz-server-side-encryption` algorithm and,
 /// for KMS, the key.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,6 +129,8 @@ pub struct S3SinkSpec {
     pub endpoint: Option<String>,
     pub path_style: bool,
     pub credentials: Option<StaticCredentials>,
+    /// A role assumed with `credentials` (or the AWS chain) as the base.
+    pub assume_role: Option<AssumeRole>,
     pub keys: KeyLayout,
     pub partitioner: Partitioner,
     pub rotation: Rotation,
@@ -129,6 +142,17 @@ pub struct S3SinkSpec {
     pub compression: Compression,
     pub retry: S3Retry,
     pub on_null: OnNull,
+}
+
+/// An endpoint option as a URL: `https://` when it names no scheme, `None`
+/// when empty.
+fn endpoint_url(given: Option<&str>) -> Option<String> {
+    let u = given.map(str::trim).filter(|u| !u.is_empty())?;
+    Some(if u.contains("://") {
+        u.to_string()
+    } else {
+        format!("https://{u}")
+    })
 }
 
 impl S3SinkSpec {
@@ -144,18 +168,7 @@ impl S3SinkSpec {
         if raw.bucket.trim().is_empty() {
             problem("s3.bucket.name", "must name a bucket".into());
         }
-        let endpoint = raw
-            .store_url
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .map(|u| {
-                if u.contains("://") {
-                    u.to_string()
-                } else {
-                    format!("https://{u}")
-                }
-            });
+        let endpoint = endpoint_url(raw.store_url.as_deref());
         let credentials = match (&raw.access_key_id, &raw.secret_access_key) {
             (Some(id), Some(secret)) => Some(StaticCredentials {
                 access_key_id: id.clone(),
@@ -167,6 +180,46 @@ impl S3SinkSpec {
                     "aws.access.key.id",
                     "set it together with \"aws.secret.access.key\", or neither (the AWS credential chain)".into(),
                 );
+                None
+            }
+        };
+        let assume_role = match raw.sts_role_arn.as_deref().map(str::trim) {
+            Some(arn) if !arn.is_empty() => {
+                let seconds = raw.sts_role_session_duration.unwrap_or(3600);
+                if !(900..=43200).contains(&seconds) {
+                    problem(
+                        "sts.role.session.duration",
+                        format!(
+                            "{seconds} is out of range: STS gives sessions of 900 to 43200 seconds"
+                        ),
+                    );
+                }
+                Some(AssumeRole {
+                    role_arn: arn.to_string(),
+                    session_name: raw
+                        .sts_role_session_name
+                        .clone()
+                        .filter(|n| !n.trim().is_empty())
+                        .unwrap_or_else(|| "sluice".to_string()),
+                    external_id: raw.sts_role_external_id.clone().filter(|x| !x.is_empty()),
+                    duration: Duration::from_secs(seconds),
+                    endpoint: endpoint_url(raw.sts_endpoint.as_deref()),
+                })
+            }
+            _ => {
+                for (key, given) in [
+                    ("sts.role.session.name", raw.sts_role_session_name.is_some()),
+                    ("sts.role.external.id", raw.sts_role_external_id.is_some()),
+                    (
+                        "sts.role.session.duration",
+                        raw.sts_role_session_duration.is_some(),
+                    ),
+                    ("sts.endpoint", raw.sts_endpoint.is_some()),
+                ] {
+                    if given {
+                        problem(key, "applies only with \"sts.role.arn\": set the role to assume, or remove it".into());
+                    }
+                }
                 None
             }
         };
@@ -334,6 +387,7 @@ impl S3SinkSpec {
             endpoint,
             path_style: raw.path_style.unwrap_or(true),
             credentials,
+            assume_role,
             keys,
             partitioner: partitioner.unwrap_or(Partitioner::Default),
             rotation: Rotation {
@@ -582,5 +636,54 @@ mod tests {
             k.key("t", "partition=3", 3, 1234, ".bin.gz"),
             "t/partition=3/t+3+0000001234.bin.gz"
         );
+    }
+
+    /// The spec of a sink with `extra` lines, or its problems.
+    fn spec_of(extra: &str) -> Result<S3SinkSpec, String> {
+        let text = format!("\"s3.bucket.name\" = \"b\"\n\"flush.size\" = 10\n{extra}");
+        let raw: RawS3Sink<toml::Value> = toml::from_str(&text).unwrap();
+        let mut problems = Vec::new();
+        let spec = S3SinkSpec::from_raw(&raw, &mut problems);
+        match spec {
+            Some(s) if problems.is_empty() => Ok(s),
+            _ => Err(problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")),
+        }
+    }
+
+    #[test]
+    fn a_role_is_checked_and_defaulted() {
+        let s = spec_of(
+            "\"sts.role.arn\" = \"arn:aws:iam::1:role/r\"\n\"sts.endpoint\" = \"sts.eu-west-1.amazonaws.com\"",
+        )
+        .unwrap();
+        assert_eq!(
+            s.assume_role,
+            Some(AssumeRole {
+                role_arn: "arn:aws:iam::1:role/r".into(),
+                session_name: "sluice".into(),
+                external_id: None,
+                duration: Duration::from_secs(3600),
+                endpoint: Some("https://sts.eu-west-1.amazonaws.com".into()),
+            })
+        );
+        let e = spec_of(
+            "\"sts.role.arn\" = \"arn:aws:iam::1:role/r\"\n\"sts.role.session.duration\" = 60",
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("60 is out of range: STS gives sessions of 900 to 43200 seconds"),
+            "{e}"
+        );
+        let e = spec_of("\"sts.role.external.id\" = \"x\"").unwrap_err();
+        assert!(
+            e.contains("\"sts.role.external.id\"")
+                && e.contains("applies only with \"sts.role.arn\""),
+            "{e}"
+        );
+        assert_eq!(spec_of("").unwrap().assume_role, None);
     }
 }

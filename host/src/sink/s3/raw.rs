@@ -33,6 +33,31 @@ pub struct RawS3Sink<F> {
     /// Secret key, with `aws.access.key.id`. Example: `"aws.secret.access.key" = "${file:/etc/sluice/s3.properties:secret}"`.
     #[serde(rename = "aws.secret.access.key")]
     pub secret_access_key: Option<String>,
+    /// An IAM role to assume (STS AssumeRole) for every request, with the
+    /// key pair or the AWS chain as the base credentials; the temporary
+    /// credentials are renewed before they expire. Confluent's
+    /// `AwsAssumeRoleCredentialsProvider` and Aiven's `aws.sts.role.arn` map
+    /// to it. Example: `"sts.role.arn" = "arn:aws:iam::123456789012:role/kafka-s3"`. Default: none.
+    #[serde(rename = "sts.role.arn")]
+    pub sts_role_arn: Option<String>,
+    /// The role session's name, seen in the role's CloudTrail entries.
+    /// Example: `"sts.role.session.name" = "kafka-s3"`. Default: `sluice`.
+    #[serde(rename = "sts.role.session.name")]
+    pub sts_role_session_name: Option<String>,
+    /// The external id the role's trust policy asks for.
+    /// Example: `"sts.role.external.id" = "2f401145"`. Default: none.
+    #[serde(rename = "sts.role.external.id")]
+    pub sts_role_external_id: Option<String>,
+    /// How long each set of temporary credentials lasts, in seconds (900 to
+    /// 43200). Example: `"sts.role.session.duration" = 900`. Default: 3600.
+    #[serde(rename = "sts.role.session.duration")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
+    pub sts_role_session_duration: Option<u64>,
+    /// The STS endpoint, e.g. a regional one. Example:
+    /// `"sts.endpoint" = "https://sts.eu-west-1.amazonaws.com"`. Default: the
+    /// AWS SDK's for the region.
+    #[serde(rename = "sts.endpoint")]
+    pub sts_endpoint: Option<String>,
     /// Top directory of every key; empty for none. Example: `"topics.dir" = "archive"`. Default: `topics`.
     #[serde(rename = "topics.dir")]
     pub topics_dir: Option<String>,

@@ -91,6 +91,35 @@ fn sort<E: ProvideErrorMetadata + std::error::Error + 'static>(
     }
 }
 
+/// `shared` with its credentials replaced by `role`'s, which STS gives in
+/// exchange for `shared`'s own. The S3 client caches them and asks again
+/// before they expire.
+async fn assume_role(
+    shared: aws_config::SdkConfig,
+    role: &super::config::AssumeRole,
+) -> aws_config::SdkConfig {
+    let mut sts = shared.clone().into_builder();
+    if shared.region().is_none() {
+        // STS signs in a region; its global endpoint's is us-east-1.
+        sts = sts.region(Region::new("us-east-1"));
+    }
+    if let Some(e) = &role.endpoint {
+        sts = sts.endpoint_url(e);
+    }
+    let mut provider = aws_config::sts::AssumeRoleProvider::builder(&role.role_arn)
+        .session_name(&role.session_name)
+        .session_length(role.duration)
+        .configure(&sts.build());
+    if let Some(id) = &role.external_id {
+        provider = provider.external_id(id);
+    }
+    let provider = provider.build().await;
+    shared
+        .into_builder()
+        .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(provider))
+        .build()
+}
+
 /// What to do about an S3 error code.
 fn hint(code: Option<&str>) -> &'static str {
     match code {
@@ -123,8 +152,9 @@ pub struct Store {
 
 impl Store {
     /// A client for `spec`'s bucket: the manifest's credentials, else the
-    /// standard AWS chain; the manifest's region, else the chain's, else
-    /// `us-west-2` (Confluent's default).
+    /// standard AWS chain, assuming the manifest's role with them if it names
+    /// one; the manifest's region, else the chain's, else `us-west-2`
+    /// (Confluent's default).
     pub async fn new(spec: &S3SinkSpec) -> Store {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
         if let Some(r) = &spec.region {
@@ -139,7 +169,10 @@ impl Store {
                 "sluice-manifest",
             ));
         }
-        let shared = loader.load().await;
+        let mut shared = loader.load().await;
+        if let Some(role) = &spec.assume_role {
+            shared = assume_role(shared, role).await;
+        }
         let mut config = aws_sdk_s3::config::Builder::from(&shared)
             .force_path_style(spec.path_style)
             // Integrity comes from TLS and S3's own checks; per-request CRCs
