@@ -14,6 +14,26 @@ use crate::config::ConnectorSpec;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a change of offsets waits for the group to empty: a stopped
+/// connector's consumers leave it as they close, and one that did not say
+/// so is dropped after its session (10 s by default).
+const EMPTY_WAIT: Duration = Duration::from_secs(20);
+
+/// Whether `code` says the group still has members (or is between
+/// generations): worth asking again once they have left.
+fn members_remain(code: rdkafka::types::RDKafkaErrorCode) -> bool {
+    use rdkafka::types::RDKafkaErrorCode as C;
+    matches!(
+        code,
+        C::UnknownMemberId
+            | C::IllegalGeneration
+            | C::RebalanceInProgress
+            | C::NonEmptyGroup
+            | C::CoordinatorLoadInProgress
+            | C::NotCoordinator
+    )
+}
+
 /// One partition's committed offset (the next offset to consume).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartitionOffset {
@@ -143,7 +163,18 @@ pub fn alter(spec: &ConnectorSpec, offsets: &[PartitionOffset]) -> Result<(), Of
         tpl.add_partition_offset(&o.topic, o.partition, Offset::Offset(o.offset))
             .map_err(commit)?;
     }
-    consumer.commit(&tpl, CommitMode::Sync).map_err(commit)
+    let deadline = std::time::Instant::now() + EMPTY_WAIT;
+    loop {
+        match consumer.commit(&tpl, CommitMode::Sync) {
+            Err(e)
+                if e.rdkafka_error_code().is_some_and(members_remain)
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            done => return done.map_err(commit),
+        }
+    }
 }
 
 /// Deletes the connector's consumer group, and with it its offsets: the
@@ -156,21 +187,33 @@ pub async fn reset(spec: &ConnectorSpec) -> Result<(), OffsetsError> {
         group: group.clone(),
         reason,
     };
-    let results = admin
-        .delete_groups(
-            &[group.as_str()],
-            &AdminOptions::new().operation_timeout(Some(TIMEOUT)),
-        )
-        .await
-        .map_err(|e| delete(e.to_string()))?;
-    for r in results {
-        match r {
-            Ok(_) => {}
-            Err((_, rdkafka::types::RDKafkaErrorCode::GroupIdNotFound)) => {}
-            Err((_, code)) => {
-                return Err(delete(code.to_string()));
+    let deadline = tokio::time::Instant::now() + EMPTY_WAIT;
+    loop {
+        let results = admin
+            .delete_groups(
+                &[group.as_str()],
+                &AdminOptions::new().operation_timeout(Some(TIMEOUT)),
+            )
+            .await
+            .map_err(|e| delete(e.to_string()))?;
+        let mut wait = false;
+        for r in results {
+            match r {
+                Ok(_) => {}
+                Err((_, rdkafka::types::RDKafkaErrorCode::GroupIdNotFound)) => {}
+                Err((_, code))
+                    if members_remain(code) && tokio::time::Instant::now() < deadline =>
+                {
+                    wait = true;
+                }
+                Err((_, code)) => {
+                    return Err(delete(code.to_string()));
+                }
             }
         }
+        if !wait {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    Ok(())
 }
