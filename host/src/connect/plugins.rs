@@ -131,17 +131,10 @@ impl DeclaredClasses {
         }
     }
 
-    /// Loads the plugins of `dir` and reads the classes they declare; a
-    /// plugin that does not load declares nothing (`sluice plugins` says
-    /// why), and a missing directory holds no plugins.
+    /// Loads the plugins of `dir` and reads the classes they declare.
     pub async fn load(runtime: &crate::plugin::Runtime, dir: &std::path::Path) -> Self {
-        let loaded = runtime.load_dir(dir).await.unwrap_or_default();
-        Self::from_plugins(
-            dir,
-            loaded
-                .iter()
-                .filter_map(|(_, r)| r.as_ref().ok().map(|p| &**p)),
-        )
+        let plugins = runtime.load_dir_ok(dir).await;
+        Self::from_plugins(dir, plugins.iter().map(|p| &**p))
     }
 
     /// Adds `class` declared by `declared` (for tests and callers that know

@@ -288,6 +288,17 @@ impl Runtime {
         Ok(out)
     }
 
+    /// The plugins of `dir` that load; a broken file is left out (`sluice
+    /// plugins` says why), and a missing directory holds none.
+    pub async fn load_dir_ok(&self, dir: &Path) -> Vec<Arc<LoadedPlugin>> {
+        self.load_dir(dir)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(_, r)| r.ok())
+            .collect()
+    }
+
     /// Starts a plugin with its configuration in its sandbox (limits, or
     /// limits and grants): checks the keys against its metadata, then
     /// instantiates and configures a first instance, so a bad configuration

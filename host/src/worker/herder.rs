@@ -358,14 +358,7 @@ impl Herder {
         {
             return loaded.clone();
         }
-        let plugins: Vec<_> = self
-            .runtime()
-            .load_dir(dir)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|(_, r)| r.ok())
-            .collect();
+        let plugins = self.runtime().load_dir_ok(dir).await;
         let declared = connect::DeclaredClasses::from_plugins(dir, plugins.iter().map(|p| &**p));
         let loaded = Arc::new(PluginDir { plugins, declared });
         *self.plugins.lock().unwrap_or_else(|p| p.into_inner()) = Some((files, loaded.clone()));
