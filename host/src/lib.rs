@@ -15,6 +15,7 @@ pub mod logging;
 pub mod metrics;
 pub mod pipeline;
 pub mod plugin;
+pub mod predicate;
 pub mod problem;
 pub mod produce;
 pub mod record;

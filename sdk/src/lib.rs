@@ -78,6 +78,7 @@ pub mod flat;
 #[cfg(all(target_family = "wasm", not(feature = "contract-0-1")))]
 #[doc(hidden)]
 pub mod glue;
+pub mod java_date;
 pub mod json;
 pub mod log;
 mod plugin;
@@ -85,6 +86,7 @@ mod record;
 pub mod registry;
 mod run;
 pub mod schema;
+pub mod smt;
 #[cfg(target_family = "wasm")]
 mod state;
 pub mod testing;

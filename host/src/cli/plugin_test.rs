@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use super::{CacheArgs, GrantArgs, LimitArgs, parse_key_value};
 use crate::plugin::{ConfiguredPlugin, Part, PluginKind, Sandbox, TransformOutcome};
+use crate::predicate::{Predicate, Selector};
 use crate::record::{Header, Record, Schema, ValueKind};
 
 #[derive(Args, Debug)]
@@ -38,6 +39,14 @@ pub struct TestArgs {
     /// chained: `sluice plugin test a.wasm --emit records | sluice plugin test b.wasm`.
     #[arg(long, value_enum, default_value_t = Emit::Outcomes)]
     pub emit: Emit,
+    /// Transforms: run the plugin only on the records a predicate selects,
+    /// as a manifest's `predicate` does; the others are kept unchanged.
+    /// `TopicNameMatches=REGEX`, `HasHeaderKey=NAME` or `RecordIsTombstone`.
+    #[arg(long, value_name = "PREDICATE")]
+    pub predicate: Option<String>,
+    /// With --predicate: run the plugin on the records it does NOT select.
+    #[arg(long, requires = "predicate")]
+    pub negate: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]
@@ -76,6 +85,11 @@ struct InputRecord {
     value_base64: Option<String>,
     #[serde(default)]
     headers: InputHeaders,
+    /// `binary`, `text` or `json`: what the key holds (default binary, as
+    /// consumed).
+    key_kind: Option<String>,
+    /// What the value holds; by default binary for a converter, else
+    /// binary for base64, text for a string, JSON for anything else.
     value_kind: Option<String>,
     /// The key's Connect schema, in `JsonConverter`'s JSON form.
     key_schema: Option<Value>,
@@ -195,14 +209,17 @@ fn read_records(args: &TestArgs, kind: PluginKind) -> anyhow::Result<Vec<Record>
             .or_insert_with(|| Arc::from(topic))
             .clone();
         let at = || format!("{name} line {}", n + 1);
+        let key_kind = match &input.key_kind {
+            Some(k) => parse_kind(k).with_context(at)?,
+            None => ValueKind::Binary,
+        };
         records.push(Record {
             topic,
             partition: input.partition.unwrap_or(0),
             offset: input.offset.unwrap_or(records.len() as i64),
             timestamp: input.timestamp,
-            key: input_bytes(input.key, input.key_base64, "key", ValueKind::Binary)
-                .with_context(at)?,
-            key_kind: ValueKind::Binary,
+            key: input_bytes(input.key, input.key_base64, "key", key_kind).with_context(at)?,
+            key_kind,
             key_schema: input_schema(input.key_schema, "key").with_context(at)?,
             value: input_bytes(input.value, input.value_base64, "value", value_kind)
                 .with_context(at)?,
@@ -249,6 +266,7 @@ fn record_json(r: &Record) -> Value {
         "timestamp": r.timestamp,
         "key": bytes_json(&r.key, r.key_kind),
         "value": bytes_json(&r.value, r.value_kind),
+        "key_kind": r.key_kind,
         "value_kind": r.value_kind,
         "headers": headers,
     });
@@ -298,6 +316,16 @@ pub async fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
             },
         )
         .await?;
+    let selector = match &args.predicate {
+        None => None,
+        Some(_) if kind != PluginKind::Transform => {
+            bail!(
+                "--predicate applies to transforms only; {} is a {kind}",
+                args.plugin.display()
+            )
+        }
+        Some(p) => Some(selector(p, args.negate)?),
+    };
     let batch_size = args.batch_size.unwrap_or(records.len()).max(1);
     let mut out = std::io::stdout().lock();
     let mut tally = Tally::default();
@@ -306,7 +334,9 @@ pub async fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
         let first = chunk_index * batch_size;
         let lines = match kind {
             PluginKind::Converter => convert(&plugin, &args, chunk, &mut tally).await?,
-            PluginKind::Transform => transform(&plugin, chunk, &mut tally).await?,
+            PluginKind::Transform => {
+                transform(&plugin, selector.as_ref(), chunk, &mut tally).await?
+            }
             PluginKind::Formatter => encode(&plugin, chunk, &mut tally, &mut encoded_items).await?,
         };
         for (i, mut line) in lines.into_iter().enumerate() {
@@ -390,25 +420,56 @@ async fn convert(
         .collect())
 }
 
+/// `--predicate TYPE[=ARG]` and `--negate`, checked.
+fn selector(text: &str, negate: bool) -> anyhow::Result<Selector> {
+    let (kind, arg) = match text.split_once('=') {
+        Some((k, a)) => (k.trim(), Some(a)),
+        None => (text.trim(), None),
+    };
+    let (pattern, name) = match kind {
+        "TopicNameMatches" => (arg, None),
+        "HasHeaderKey" => (None, arg),
+        _ => (arg, None),
+    };
+    let predicate = Predicate::new(kind, pattern, name).map_err(|(option, why)| {
+        anyhow::anyhow!(
+            "--predicate {text:?}: {option}: {why} (write TopicNameMatches=REGEX, HasHeaderKey=NAME or RecordIsTombstone)"
+        )
+    })?;
+    Ok(Selector { predicate, negate })
+}
+
 async fn transform(
     plugin: &ConfiguredPlugin,
+    selector: Option<&Selector>,
     chunk: &[Record],
     tally: &mut Tally,
 ) -> anyhow::Result<Vec<Value>> {
-    Ok(plugin
-        .transform(chunk)
-        .await?
-        .into_iter()
-        .map(|o| match o {
-            TransformOutcome::Kept(recs) => {
+    let chosen: Vec<usize> = (0..chunk.len())
+        .filter(|&i| selector.is_none_or(|s| s.selects(&chunk[i])))
+        .collect();
+    let subset: Vec<Record> = chosen.iter().map(|&i| chunk[i].clone()).collect();
+    let outcomes = if subset.is_empty() {
+        Vec::new()
+    } else {
+        plugin.transform(&subset).await?
+    };
+    let mut outcomes = chosen.into_iter().zip(outcomes).peekable();
+    Ok((0..chunk.len())
+        .map(|i| match outcomes.next_if(|(c, _)| *c == i).map(|(_, o)| o) {
+            None => {
+                tally.kept += 1;
+                json!({"outcome": "kept", "records": [record_json(&chunk[i])]})
+            }
+            Some(TransformOutcome::Kept(recs)) => {
                 tally.kept += 1;
                 json!({"outcome": "kept", "records": recs.iter().map(record_json).collect::<Vec<_>>()})
             }
-            TransformOutcome::Dropped => {
+            Some(TransformOutcome::Dropped) => {
                 tally.dropped += 1;
                 json!({"outcome": "dropped"})
             }
-            TransformOutcome::Failed(e) => {
+            Some(TransformOutcome::Failed(e)) => {
                 tally.failed += 1;
                 json!({"outcome": "failed", "error": e})
             }

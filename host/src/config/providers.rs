@@ -228,13 +228,14 @@ pub fn resolve_with(
         let whole = format!("${{{reference}}}");
         let (alias, spec) = match reference.split_once(':') {
             Some(pair) => pair,
-            // `${topic}` and `${key}` are the HTTP sink's templates, not providers.
-            None if matches!(reference, "topic" | "key") => {
+            // Without a colon it is no reference, as for Kafka's
+            // ConfigTransformer: `${topic}` and `${key}` of the HTTP sink,
+            // `${timestamp}` of TimestampRouter's `topic.format`.
+            None => {
                 out.push_str(&whole);
                 rest = &after[end + 1..];
                 continue;
             }
-            None => return Err(ProviderError::Unknown(whole)),
         };
         let provider = match providers.get(alias) {
             Some(p) => p,

@@ -134,6 +134,21 @@ pub struct RawConnector {
     pub dlq_context_headers_enable: Option<bool>,
 }
 
+/// A transform's predicate: Kafka Connect's `predicates.<name>.*` options.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPredicate {
+    /// `TopicNameMatches`, `HasHeaderKey` or `RecordIsTombstone` (Kafka's
+    /// class names are accepted too). Example: `type = "HasHeaderKey"`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// TopicNameMatches: a regex the whole topic name must match.
+    /// Example: `pattern = "orders-.*"`.
+    pub pattern: Option<String>,
+    /// HasHeaderKey: the header's name. Example: `name = "trace-id"`.
+    pub name: Option<String>,
+}
+
 /// A plugin used by a connector, with its configuration and sandbox.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -167,6 +182,17 @@ pub struct RawPlugin {
     /// Example: `dirs = ["./lookup:/data"]`.
     #[serde(default)]
     pub dirs: Vec<String>,
+    /// Transforms only: apply this transform only to the records a
+    /// predicate selects; the others pass it unchanged, without a plugin
+    /// call (Connect's `transforms.<name>.predicate`). Example:
+    /// `predicate = { type = "TopicNameMatches", pattern = "orders-.*" }`.
+    /// Default: every record.
+    pub predicate: Option<RawPredicate>,
+    /// Transforms only: apply the transform to the records the predicate
+    /// does NOT select (Connect's `transforms.<name>.negate`). Example:
+    /// `negate = true`. Default: `false`.
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
+    pub negate: Option<bool>,
     /// Host capabilities the plugin may import (contract 0.2); a plugin that
     /// imports one it is not granted is refused when it starts.
     /// `schema-registry`: a Confluent-compatible schema registry reached by the

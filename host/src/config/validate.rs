@@ -91,6 +91,8 @@ pub struct PluginSpec {
     pub url: Option<String>,
     /// The SHA-256 the file must have (lowercase hex), if the manifest gives one.
     pub sha256: Option<String>,
+    /// Transforms: the records it applies to (`None`: all of them).
+    pub selector: Option<crate::predicate::Selector>,
 }
 
 /// Checks `raw`, read from `path`; the error lists every problem.
@@ -355,6 +357,7 @@ fn plugin_spec(
             }
         }
     }
+    let selector = raw.and_then(|r| selector(r, &role, problems));
     PluginSpec {
         path: plugin_dir.join(format!("{name}.wasm")),
         name,
@@ -363,6 +366,43 @@ fn plugin_spec(
         role,
         url,
         sha256,
+        selector,
+    }
+}
+
+/// A transform's predicate and `negate`, checked; both are refused on
+/// other plugins.
+fn selector(
+    raw: &RawPlugin,
+    role: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<crate::predicate::Selector> {
+    let is_transform = role.starts_with("transforms[");
+    let Some(p) = &raw.predicate else {
+        if raw.negate.is_some() {
+            problems.push(Problem::at(
+                format!("{role}.negate"),
+                "negates a predicate, but there is none: add predicate = { type = \"…\", … } or remove negate",
+            ));
+        }
+        return None;
+    };
+    if !is_transform {
+        problems.push(Problem::at(
+            format!("{role}.predicate"),
+            "predicates apply to transforms only",
+        ));
+        return None;
+    }
+    match crate::predicate::Predicate::new(&p.kind, p.pattern.as_deref(), p.name.as_deref()) {
+        Ok(predicate) => Some(crate::predicate::Selector {
+            predicate,
+            negate: raw.negate.unwrap_or(false),
+        }),
+        Err((option, message)) => {
+            problems.push(Problem::at(format!("{role}.predicate.{option}"), message));
+            None
+        }
     }
 }
 

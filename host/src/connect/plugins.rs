@@ -34,7 +34,9 @@ pub const CONVERTER_CLASSES: &[(&str, Option<&str>, &[&str])] = &[
     ),
 ];
 
-/// Transform classes: (class, plugin, options the plugin implements).
+/// Transform classes: (class, plugin, options the plugin implements). The
+/// plugin gets the class in its `connect.class` key, so one plugin serves
+/// `$Key` and `$Value`.
 pub const TRANSFORM_CLASSES: &[(&str, &str, &[&str])] = &[
     (
         "org.apache.kafka.connect.transforms.InsertField$Value",
@@ -49,7 +51,100 @@ pub const TRANSFORM_CLASSES: &[(&str, &str, &[&str])] = &[
         ],
     ),
     ("org.apache.kafka.connect.transforms.Filter", "drop", &[]),
+    (
+        "org.apache.kafka.connect.transforms.ExtractField$Key",
+        "extract-field",
+        EXTRACT_FIELD,
+    ),
+    (
+        "org.apache.kafka.connect.transforms.ExtractField$Value",
+        "extract-field",
+        EXTRACT_FIELD,
+    ),
+    (
+        "org.apache.kafka.connect.transforms.HoistField$Key",
+        "hoist-field",
+        &["field"],
+    ),
+    (
+        "org.apache.kafka.connect.transforms.HoistField$Value",
+        "hoist-field",
+        &["field"],
+    ),
+    (
+        "org.apache.kafka.connect.transforms.ValueToKey",
+        "value-to-key",
+        &["fields", "replace.null.with.default"],
+    ),
+    (
+        "org.apache.kafka.connect.transforms.ReplaceField$Key",
+        "replace-field",
+        REPLACE_FIELD,
+    ),
+    (
+        "org.apache.kafka.connect.transforms.ReplaceField$Value",
+        "replace-field",
+        REPLACE_FIELD,
+    ),
+    (
+        "org.apache.kafka.connect.transforms.MaskField$Key",
+        "mask-field",
+        MASK_FIELD,
+    ),
+    (
+        "org.apache.kafka.connect.transforms.MaskField$Value",
+        "mask-field",
+        MASK_FIELD,
+    ),
+    (
+        "org.apache.kafka.connect.transforms.Flatten$Key",
+        "flatten",
+        &["delimiter"],
+    ),
+    (
+        "org.apache.kafka.connect.transforms.Flatten$Value",
+        "flatten",
+        &["delimiter"],
+    ),
+    (
+        "org.apache.kafka.connect.transforms.SetSchemaMetadata$Key",
+        "set-schema-metadata",
+        SET_SCHEMA_METADATA,
+    ),
+    (
+        "org.apache.kafka.connect.transforms.SetSchemaMetadata$Value",
+        "set-schema-metadata",
+        SET_SCHEMA_METADATA,
+    ),
+    (
+        "org.apache.kafka.connect.transforms.RegexRouter",
+        "regex-router",
+        &["regex", "replacement"],
+    ),
+    (
+        "org.apache.kafka.connect.transforms.TimestampRouter",
+        "timestamp-router",
+        &["topic.format", "timestamp.format"],
+    ),
+    (
+        "org.apache.kafka.connect.transforms.DropHeaders",
+        "drop-headers",
+        &["headers"],
+    ),
 ];
+
+const EXTRACT_FIELD: &[&str] = &["field", "field.syntax.version", "replace.null.with.default"];
+const REPLACE_FIELD: &[&str] = &[
+    "exclude",
+    "include",
+    "renames",
+    "whitelist",
+    "blacklist",
+    "replace.null.with.default",
+];
+const MASK_FIELD: &[&str] = &["fields", "replacement", "replace.null.with.default"];
+const SET_SCHEMA_METADATA: &[&str] =
+    &["schema.name", "schema.version", "replace.null.with.default"];
 
 /// Predicate classes: (class, the `drop` plugin's predicate, its option).
 const PREDICATE_CLASSES: &[(&str, &str, Option<&str>)] = &[
@@ -402,22 +497,28 @@ pub fn transforms(
                     }
                 }
             };
-            if predicate.is_some() {
-                problems.push(Problem::new(
-                    &format!("{key}.predicate"),
-                    "predicates apply to org.apache.kafka.connect.transforms.Filter only; a plugin decides itself which records it changes",
-                ));
-            }
-            out.push(match d {
+            let mut table = match d {
                 Some(d) => declared_table(&class, d, options, &format!("{key}."), unsupported),
                 None => {
                     let config = options.into_iter().map(|(k, v)| (k, v.into())).collect();
                     plugin_table(&class, config)
                 }
-            });
+            };
+            let selector = PredicateRef {
+                key: &key,
+                name: predicate.as_deref(),
+                negate: negate.as_deref(),
+                all: &predicates,
+                names: &predicate_names,
+            };
+            selector.add_to(&mut table, problems, unsupported);
+            out.push(table);
             continue;
         };
         let mut config = toml::Table::new();
+        if *plugin != "drop" {
+            config.insert(CONNECT_CLASS_KEY.into(), class.as_str().into());
+        }
         for (k, v) in options {
             if implemented.contains(&k.as_str()) {
                 config.insert(k, v.into());
@@ -450,15 +551,111 @@ pub fn transforms(
                     config.insert("negate".into(), n.into());
                 }
             }
-        } else if predicate.is_some() || negate.is_some() {
-            problems.push(Problem::new(
-                &format!("{key}.predicate"),
-                format!("Sluice applies predicates with org.apache.kafka.connect.transforms.Filter only, not with {class}"),
-            ));
+            out.push(plugin_table(plugin, config));
+        } else {
+            let mut table = plugin_table(plugin, config);
+            let selector = PredicateRef {
+                key: &key,
+                name: predicate.as_deref(),
+                negate: negate.as_deref(),
+                all: &predicates,
+                names: &predicate_names,
+            };
+            selector.add_to(&mut table, problems, unsupported);
+            out.push(table);
         }
-        out.push(plugin_table(plugin, config));
     }
     out
+}
+
+/// A transform's `predicate` and `negate` options, and the connector's
+/// `predicates`, to be put in the transform's plugin table: the host
+/// selects the records the transform applies to.
+struct PredicateRef<'a> {
+    /// `transforms.<name>`, for messages.
+    key: &'a str,
+    name: Option<&'a str>,
+    negate: Option<&'a str>,
+    all: &'a [(String, Vec<(String, String)>)],
+    names: &'a [String],
+}
+
+impl PredicateRef<'_> {
+    fn add_to(
+        &self,
+        table: &mut toml::Value,
+        problems: &mut Vec<Problem>,
+        unsupported: &mut Vec<Problem>,
+    ) {
+        let key = self.key;
+        let Some(name) = self.name else {
+            if self.negate.is_some() {
+                unsupported.push(Problem::new(
+                    &format!("{key}.negate"),
+                    "there is no predicate to negate: ignored, as Kafka ignores it",
+                ));
+            }
+            return;
+        };
+        let Some((_, options)) = self.all.iter().find(|(n, _)| n == name) else {
+            problems.push(Problem::new(
+                &format!("{key}.predicate"),
+                format!("{name:?} is not in `predicates` ({})", self.names.join(",")),
+            ));
+            return;
+        };
+        let pkey = format!("predicates.{name}");
+        let class = options
+            .iter()
+            .find(|(k, _)| k == "type")
+            .map(|(_, v)| v.as_str());
+        let Some((short, option)) = PREDICATE_CLASSES
+            .iter()
+            .find(|(c, ..)| Some(*c) == class)
+            .map(|(_, s, o)| (*s, *o))
+        else {
+            let known: Vec<&str> = PREDICATE_CLASSES.iter().map(|(c, ..)| *c).collect();
+            problems.push(Problem::new(
+                &format!("{pkey}.type"),
+                format!(
+                    "{:?} is not a predicate Sluice has; use one of {}",
+                    class.unwrap_or(""),
+                    known.join(", ")
+                ),
+            ));
+            return;
+        };
+        let mut p = toml::Table::new();
+        p.insert("type".into(), short.into());
+        for (k, v) in options.iter().filter(|(k, _)| k != "type") {
+            if Some(k.as_str()) == option {
+                p.insert(k.clone(), v.as_str().into());
+            } else {
+                unsupported.push(Problem::new(
+                    &format!("{pkey}.{k}"),
+                    format!(
+                        "not an option of {}: ignored, as Kafka ignores it",
+                        class.unwrap_or("")
+                    ),
+                ));
+            }
+        }
+        if let toml::Value::Table(t) = table {
+            t.insert("predicate".into(), toml::Value::Table(p));
+            if let Some(n) = self.negate {
+                match n.trim().to_ascii_lowercase().as_str() {
+                    "true" => {
+                        t.insert("negate".into(), true.into());
+                    }
+                    "false" => {}
+                    _ => problems.push(Problem::new(
+                        &format!("{key}.negate"),
+                        format!("{n:?} is not true or false"),
+                    )),
+                }
+            }
+        }
+    }
 }
 
 /// Fills the `drop` plugin's config from predicate `name`'s options.

@@ -589,6 +589,61 @@ fn filter_with_a_predicate_becomes_drop() {
 }
 
 #[test]
+fn every_smt_takes_a_predicate_and_its_class_picks_key_or_value() {
+    let mut pairs = TD_BATCH[..10].to_vec();
+    pairs.extend([
+        ("transforms", "id,route"),
+        (
+            "transforms.id.type",
+            "org.apache.kafka.connect.transforms.ExtractField$Key",
+        ),
+        ("transforms.id.field", "id"),
+        ("transforms.id.predicate", "notTomb"),
+        ("transforms.id.negate", "true"),
+        (
+            "transforms.route.type",
+            "org.apache.kafka.connect.transforms.RegexRouter",
+        ),
+        ("transforms.route.regex", "(.*)"),
+        ("transforms.route.replacement", "$1-out"),
+        ("transforms.route.predicate", "eu"),
+        ("predicates", "notTomb,eu"),
+        (
+            "predicates.notTomb.type",
+            "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone",
+        ),
+        (
+            "predicates.eu.type",
+            "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+        ),
+        ("predicates.eu.pattern", "eu-.*"),
+    ]);
+    let (m, _) = checked(&pairs, &worker());
+    let [id, route] = &m.connectors[0].transforms[..] else {
+        panic!("two transforms")
+    };
+    assert_eq!(id.name, "extract-field");
+    let cfg: std::collections::BTreeMap<_, _> = id.config.iter().cloned().collect();
+    assert_eq!(
+        cfg["connect.class"],
+        "org.apache.kafka.connect.transforms.ExtractField$Key"
+    );
+    assert_eq!(cfg["field"], "id");
+    let s = id.selector.as_ref().expect("a predicate");
+    assert!(s.negate);
+    assert!(matches!(
+        s.predicate,
+        crate::predicate::Predicate::RecordIsTombstone
+    ));
+    assert_eq!(route.name, "regex-router");
+    let s = route.selector.as_ref().expect("a predicate");
+    assert!(!s.negate);
+    assert!(
+        matches!(&s.predicate, crate::predicate::Predicate::TopicNameMatches { pattern, .. } if pattern == "eu-.*")
+    );
+}
+
+#[test]
 fn filter_without_a_predicate_drops_every_record_as_in_kafka() {
     let mut pairs = TD_BATCH[..10].to_vec();
     pairs.extend([
@@ -617,7 +672,7 @@ fn unknown_classes_list_the_supported_ones() {
     pairs.push(("transforms", "x"));
     pairs.push((
         "transforms.x.type",
-        "org.apache.kafka.connect.transforms.RegexRouter",
+        "io.confluent.connect.transforms.TombstoneHandler",
     ));
     let e = problems(&pairs);
     assert!(

@@ -100,11 +100,23 @@ impl Failure {
     }
 }
 
-/// The Connect class a first-party plugin stands in for, so dead letter
-/// tooling written for Connect keeps working (matched by name: the first-party
-/// names are taken); other plugins are `name@version`.
+/// The Connect class a plugin stands in for, so dead letter tooling written
+/// for Connect keeps working: the class its `connect.class` key names (the
+/// class a connector named), else a first-party converter's or transform's
+/// class (matched by name: the first-party names are taken); other plugins
+/// are `name@version`.
 pub fn class_name(plugin: &ConfiguredPlugin) -> String {
     let m = plugin.metadata();
+    let declared = plugin
+        .config()
+        .iter()
+        .rev()
+        .find(|(k, _)| k == crate::plugin::CONNECT_CLASS_KEY)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty() && !v.contains(','));
+    if let Some(class) = declared {
+        return class.to_string();
+    }
     let connect = match m.name.as_str() {
         "json" => Some("org.apache.kafka.connect.json.JsonConverter"),
         "string" => Some("org.apache.kafka.connect.storage.StringConverter"),

@@ -14,6 +14,7 @@ use std::time::Instant;
 use crate::config::BuiltConnector;
 use crate::errors::{ErrorReporter, Failure, Stage};
 use crate::plugin::{CallError, ConfiguredPlugin, Part, TransformOutcome, apply_conversion};
+use crate::predicate::Selector;
 use crate::record::Record;
 use crate::sink::{Framing, Item, Sink, SinkError};
 use crate::stats::{BatchCounts, ConnectorStats, RECENT_ERRORS_KEPT};
@@ -147,8 +148,9 @@ impl Pipeline {
             self.convert(converter, Part::Value, &mut work, &mut out)
                 .await;
         }
-        for t in &c.transforms {
-            self.transform(t, &mut work, &mut out).await;
+        for (t, spec) in c.transforms.iter().zip(&c.spec.transforms) {
+            self.transform(t, spec.selector.as_ref(), &mut work, &mut out)
+                .await;
         }
         let mut reached = vec![false; originals.len()];
         for &o in &work.origins {
@@ -387,21 +389,53 @@ impl Pipeline {
         out.reject(work, failures);
     }
 
-    async fn transform(&self, plugin: &ConfiguredPlugin, work: &mut Work, out: &mut Outcome) {
+    /// Runs one transform over `work`: every record, or those `selector`
+    /// selects while the others pass unchanged (no plugin call for them).
+    async fn transform(
+        &self,
+        plugin: &ConfiguredPlugin,
+        selector: Option<&Selector>,
+        work: &mut Work,
+        out: &mut Outcome,
+    ) {
         if work.is_empty() {
             return;
         }
-        let records = &work.records;
+        // The records the transform applies to, by index in `work`.
+        let chosen: Vec<usize> = match selector {
+            None => (0..work.records.len()).collect(),
+            Some(s) => (0..work.records.len())
+                .filter(|&i| s.selects(&work.records[i]))
+                .collect(),
+        };
+        let all = chosen.len() == work.records.len();
+        let subset: std::borrow::Cow<'_, [Record]> = if all {
+            std::borrow::Cow::Borrowed(work.records.as_slice())
+        } else {
+            // Cheap clones: the bytes are shared.
+            chosen.iter().map(|&i| work.records[i].clone()).collect()
+        };
+        let records = &subset;
         let started = Instant::now();
-        let results = isolate::isolate(self.policy(), plugin.name(), records.len(), move |r| {
-            plugin.transform(&records[r])
-        })
-        .await;
-        self.timed("transform", plugin.name(), records.len(), started);
+        let results = if records.is_empty() {
+            Vec::new()
+        } else {
+            let results = isolate::isolate(self.policy(), plugin.name(), records.len(), move |r| {
+                plugin.transform(&records[r])
+            })
+            .await;
+            self.timed("transform", plugin.name(), records.len(), started);
+            results
+        };
+        let mut results = chosen.into_iter().zip(results).peekable();
         let mut next = Work::default();
         let mut failures = Vec::new();
-        for (i, result) in results.into_iter().enumerate() {
-            let origin = work.origins[i];
+        let old = std::mem::take(work);
+        for (i, (record, origin)) in old.records.into_iter().zip(old.origins).enumerate() {
+            let Some((_, result)) = results.next_if(|(c, _)| *c == i) else {
+                next.push(record, origin);
+                continue;
+            };
             match result {
                 Ok(TransformOutcome::Kept(outputs)) => {
                     for r in outputs {

@@ -240,6 +240,11 @@ impl ConfiguredPlugin {
         &self.metadata
     }
 
+    /// The configuration it was started with.
+    pub fn config(&self) -> &[(String, String)] {
+        &self.config
+    }
+
     /// The plugin's name.
     pub fn name(&self) -> &str {
         &self.metadata.name

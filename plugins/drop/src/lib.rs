@@ -26,6 +26,7 @@ impl Plugin for Drop {
         version: env!("CARGO_PKG_VERSION"),
         description: "Drops records matching a predicate (Kafka's Filter SMT and its predicates)",
         config: &[
+            ConfigKey::connect_classes("org.apache.kafka.connect.transforms.Filter"),
             ConfigKey::optional(
                 "predicate",
                 ConfigType::String,

@@ -39,6 +39,7 @@ impl Plugin for InsertField {
         version: env!("CARGO_PKG_VERSION"),
         description: "Inserts topic, partition, offset, timestamp or a static value into JSON objects (Kafka's InsertField$Value)",
         config: &[
+            ConfigKey::connect_classes("org.apache.kafka.connect.transforms.InsertField$Value"),
             ConfigKey::optional(
                 "topic.field",
                 ConfigType::String,

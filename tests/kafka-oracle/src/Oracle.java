@@ -21,7 +21,8 @@
 // would be configured for raw bytes. The answer is one of
 //
 //   {"id": ..., "records": [{"topic", "partition", "offset", "timestamp",
-//                            "key": V, "value": V, "headers": [["name", V], ...]}]}
+//                            "key": V, "value": V, "headers": [["name", V], ...],
+//                            "header_bytes": [["name", "<base64>" | null], ...]}]}
 //   {"id": ..., "dropped": true}
 //   {"id": ..., "error": {"stage": "value_converter" | "transform 0" | "output" | ...,
 //                         "class": "org.apache.kafka.connect.errors.DataException",
@@ -31,7 +32,8 @@
 // the case's "output" options) writes for that key, value or header: a
 // {"schema": ..., "payload": ...} envelope, or null for a null without
 // schema. That is the value a Connect sink would see, in a form that keeps
-// its schema.
+// its schema. "header_bytes" holds each header as the case's header
+// converter writes it back to Kafka: the bytes a sink would send on.
 //
 // Built and run by tests/kafka-oracle/build; the classes come from Maven
 // Central at the test broker's Kafka release.
@@ -94,9 +96,10 @@ public final class Oracle {
                     answer.put("dropped", true);
                 } else {
                     JsonConverter shown = outputConverter(c.get("output"));
+                    HeaderConverter headers = headerConverter(c.get("header_converter"));
                     ArrayNode list = answer.putArray("records");
                     for (SinkRecord r : records) {
-                        list.add(show(shown, r));
+                        list.add(show(shown, headers, r));
                     }
                 }
             } catch (StageFailure f) {
@@ -167,7 +170,8 @@ public final class Oracle {
         return transformation.apply(record);
     }
 
-    private static ObjectNode show(JsonConverter shown, SinkRecord r) throws StageFailure {
+    private static ObjectNode show(JsonConverter shown, HeaderConverter headerConverter, SinkRecord r)
+            throws StageFailure {
         ObjectNode o = JSON.createObjectNode();
         o.put("topic", r.topic());
         o.put("partition", r.kafkaPartition());
@@ -183,6 +187,11 @@ public final class Oracle {
         for (Header h : r.headers()) {
             JsonNode v = stage("output", () -> envelope(shown, r.topic(), new SchemaAndValue(h.schema(), h.value())));
             headers.addArray().add(h.key()).add(v);
+        }
+        ArrayNode raw = o.putArray("header_bytes");
+        for (Header h : r.headers()) {
+            byte[] b = stage("output", () -> headerConverter.fromConnectHeader(r.topic(), h.key(), h.schema(), h.value()));
+            raw.addArray().add(h.key()).add(b == null ? null : Base64.getEncoder().encodeToString(b));
         }
         return o;
     }

@@ -2,7 +2,7 @@
 
 use std::process::Output;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use sluice_tests::{plugin, plugin_dir, sluice, test_plugin};
 
 fn text(out: &[u8]) -> String {
@@ -56,20 +56,13 @@ fn plugins_json_describes_every_plugin_for_machines() {
         .map(|i| i["plugin"]["name"].as_str().unwrap())
         .collect();
     names.sort();
-    assert_eq!(
-        names,
-        [
-            "aiven-output",
-            "bytearray",
-            "bytes",
-            "drop",
-            "insert-field",
-            "json",
-            "json-batch",
-            "jsonl",
-            "string"
-        ]
-    );
+    // Every first-party plugin crate (plugins/<name>/) is in the directory.
+    let mut crates: Vec<String> = std::fs::read_dir(sluice_tests::repo_root().join("plugins"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    crates.sort();
+    assert_eq!(names, crates);
     let insert = items
         .iter()
         .find(|i| i["plugin"]["name"] == "insert-field")
@@ -85,6 +78,7 @@ fn plugins_json_describes_every_plugin_for_machines() {
     assert_eq!(
         keys,
         [
+            "connect.class",
             "topic.field",
             "partition.field",
             "offset.field",
@@ -92,6 +86,10 @@ fn plugins_json_describes_every_plugin_for_machines() {
             "static.field",
             "static.value"
         ]
+    );
+    assert_eq!(
+        insert["connect_classes"],
+        json!(["org.apache.kafka.connect.transforms.InsertField$Value"])
     );
 }
 

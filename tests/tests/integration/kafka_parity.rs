@@ -369,7 +369,12 @@ fn same_number(a: &Value, b: &Value, float32: bool) -> bool {
 }
 
 /// Why `ours` is not the value Kafka wrote (`kafka`, with its `schema`).
-fn differ(schema: Option<&Value>, kafka: &Value, ours: &Value, path: &str) -> Option<String> {
+pub(super) fn differ(
+    schema: Option<&Value>,
+    kafka: &Value,
+    ours: &Value,
+    path: &str,
+) -> Option<String> {
     let here = |what: &str| Some(format!("{path}: {what}: Kafka {kafka}, Sluice {ours}"));
     let schema = schema.filter(|s| !s.is_null());
     let ty = schema.and_then(|s| s["type"].as_str());
@@ -431,7 +436,7 @@ fn differ(schema: Option<&Value>, kafka: &Value, ours: &Value, path: &str) -> Op
 /// compared), or none on both sides. Decimal defaults are compared as
 /// numbers: Kafka writes them in the output's `decimal.format`, Sluice
 /// carries them as they came.
-fn differ_schema(kafka: Option<&Value>, ours: Option<&Value>) -> Option<String> {
+pub(super) fn differ_schema(kafka: Option<&Value>, ours: Option<&Value>) -> Option<String> {
     let normal = |s: Option<&Value>| {
         s.cloned().map(|mut s| {
             decimal_defaults_as_numbers(&mut s);

@@ -28,6 +28,7 @@
 //! | `security` | attacks on the REST API, plugins and cache (`SECURITY.md`) |
 //! | `shared_configs` | API connectors shared by a group's workers |
 //! | `shared_tasks` | `tasks.max` across workers |
+//! | `smt_parity` | Kafka's SMTs and predicates against Sluice's plugins |
 //! | `status_page` | `/ui` in headless Chromium |
 
 mod aiven_s3;
@@ -55,4 +56,5 @@ mod schema_registry;
 mod security;
 mod shared_configs;
 mod shared_tasks;
+mod smt_parity;
 mod status_page;

@@ -65,12 +65,21 @@ fn a_missing_plugin_lists_the_available_ones() {
         ),
         "{out}"
     );
-    assert!(
-        out.contains(
-            "available: aiven-output, bytearray, bytes, drop, insert-field, json, json-batch, jsonl, string"
-        ),
-        "{out}"
-    );
+    let available = out.split("available: ").nth(1).unwrap_or_default();
+    for name in [
+        "aiven-output",
+        "bytes",
+        "drop",
+        "insert-field",
+        "json",
+        "json-batch",
+        "string",
+    ] {
+        assert!(
+            available.split([',', ')']).any(|n| n.trim() == name),
+            "{name} in {out}"
+        );
+    }
 }
 
 #[test]

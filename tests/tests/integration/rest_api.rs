@@ -1644,3 +1644,118 @@ async fn metrics_count_drops_dead_letters_retries_and_statuses() {
     assert_eq!(dead.len(), 2);
     api.process.stop_cleanly();
 }
+
+/// Connector JSON that chains Kafka's SMTs (ExtractField, TimestampRouter,
+/// ReplaceField, and Filter with a predicate) runs as it is written: the
+/// S3 keys name the routed topic, and the offsets are committed on the
+/// partitions the records were consumed from, dropped records included.
+#[tokio::test(flavor = "multi_thread")]
+async fn connector_json_chaining_kafkas_smts_routes_topics_and_commits_the_consumed_partitions() {
+    use sluice_tests::kafka::{RawRecord, produce_raw};
+    use sluice_tests::s3;
+    let topic = unique_topic("rest-smts");
+    create_topic(&topic, 2).await;
+    let bucket = s3::unique_bucket("rest-smts");
+    s3::create_bucket(&bucket).await;
+    // Six records per partition on 2022-04-18; offsets 2 and 5 carry the
+    // header the Filter's predicate looks for.
+    let records: Vec<RawRecord> = (0..2)
+        .flat_map(|p| {
+            (0..6).map(move |i| RawRecord {
+                partition: p,
+                timestamp: Some(1_650_276_000_000 + i * 60_000),
+                headers: if i % 3 == 2 {
+                    vec![("test-event".into(), Some(b"yes".to_vec()))]
+                } else {
+                    Vec::new()
+                },
+                ..RawRecord::value(format!(
+                    r#"{{"op":"c","after":{{"id":{},"name":"n{i}","secret":"s{i}"}}}}"#,
+                    i64::from(p) * 100 + i
+                ))
+            })
+        })
+        .collect();
+    produce_raw(&topic, &records).await;
+    let api = ApiWorker::start(&[]).await;
+    let body = json!({
+        "name": "smts",
+        "config": {
+            "connector.class": "io.confluent.connect.s3.S3SinkConnector",
+            "tasks.max": "1",
+            "topics": topic,
+            "s3.bucket.name": bucket,
+            "s3.region": "us-east-1",
+            "store.url": s3::endpoint(),
+            "aws.access.key.id": s3::ACCESS_KEY,
+            "aws.secret.access.key": s3::SECRET_KEY,
+            "storage.class": "io.confluent.connect.s3.storage.S3Storage",
+            "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+            "flush.size": "2",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "false",
+            "transforms": "unwrap,route,tidy,skipTests",
+            "transforms.unwrap.type": "org.apache.kafka.connect.transforms.ExtractField$Value",
+            "transforms.unwrap.field": "after",
+            "transforms.route.type": "org.apache.kafka.connect.transforms.TimestampRouter",
+            "transforms.route.topic.format": "${topic}-${timestamp}",
+            "transforms.route.timestamp.format": "yyyyMMdd",
+            "transforms.tidy.type": "org.apache.kafka.connect.transforms.ReplaceField$Value",
+            "transforms.tidy.exclude": "secret",
+            "transforms.tidy.renames": "name:title",
+            "transforms.skipTests.type": "org.apache.kafka.connect.transforms.Filter",
+            "transforms.skipTests.predicate": "isTest",
+            "predicates": "isTest",
+            "predicates.isTest.type": "org.apache.kafka.connect.transforms.predicates.HasHeaderKey",
+            "predicates.isTest.name": "test-event"
+        }
+    });
+    let (code, info) = api.call("POST", "/connectors", Some(&body)).await;
+    assert_eq!(code, 201, "{info}");
+    let routed = format!("{topic}-20220418");
+    let mut want = Vec::new();
+    for p in 0..2 {
+        for start in [0, 3] {
+            want.push(format!(
+                "topics/{routed}/partition={p}/{routed}+{p}+{start:010}.json"
+            ));
+        }
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let got = loop {
+        let got = s3::objects(&bucket).await;
+        if got.len() >= want.len() {
+            break got;
+        }
+        if std::time::Instant::now() > deadline {
+            let (_, status) = api.call("GET", "/connectors/smts/status", None).await;
+            panic!("objects: {:?}; status {status}", got.keys());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    };
+    assert_eq!(got.keys().cloned().collect::<Vec<_>>(), want);
+    let first = String::from_utf8_lossy(&got[&want[2]]);
+    let lines: Vec<Value> = first
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            json!({"id": 100, "title": "n0"}),
+            json!({"id": 101, "title": "n1"})
+        ]
+    );
+    // Offsets 2 and 5 were dropped by the Filter: committed all the same,
+    // on the topic consumed, not the routed one.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let c = committed("connect-smts", &topic, 2);
+        if c == [Some(6), Some(6)] {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "committed {c:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    api.process.stop_cleanly();
+}

@@ -1,0 +1,1076 @@
+//! Kafka's single message transforms against Sluice's: the same records
+//! (schemaless and schema'd JSON, read by `JsonConverter` on Kafka's side
+//! and by the `json` plugin on Sluice's) go through Kafka's SMT classes (run
+//! by `tests/kafka-oracle`, at the test broker's release) and through the
+//! plugins Sluice maps those classes to (`sluice plugin test`, with
+//! `--predicate` for the host's predicates). The whole record must come out
+//! the same: topic, timestamp, key and value with their schemas, and the
+//! headers' bytes; or both sides fail, or both drop it.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+use sluice::connect::TRANSFORM_CLASSES;
+use sluice_tests::{oracle, plugin, sluice};
+
+use super::kafka_parity::{differ, differ_schema};
+
+const JSON: &str = "org.apache.kafka.connect.json.JsonConverter";
+const SMT: &str = "org.apache.kafka.connect.transforms.";
+const PREDICATES: &str = "org.apache.kafka.connect.transforms.predicates.";
+
+/// One SMT of a chain, with its predicate.
+#[derive(Clone, Debug)]
+struct Smt {
+    class: String,
+    config: Vec<(String, String)>,
+    /// Predicate (short name) and its option value.
+    predicate: Option<(&'static str, Option<&'static str>)>,
+    negate: bool,
+}
+
+fn smt(class: &str, config: &[(&str, &str)]) -> Smt {
+    Smt {
+        class: format!("{SMT}{class}"),
+        config: config
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        predicate: None,
+        negate: false,
+    }
+}
+
+impl Smt {
+    fn when(mut self, predicate: &'static str, arg: Option<&'static str>, negate: bool) -> Smt {
+        self.predicate = Some((predicate, arg));
+        self.negate = negate;
+        self
+    }
+
+    /// The plugin Sluice maps the class to (the table `sluice import` uses).
+    fn plugin(&self) -> &'static str {
+        TRANSFORM_CLASSES
+            .iter()
+            .find(|(c, ..)| *c == self.class)
+            .map(|(_, p, _)| *p)
+            .unwrap_or_else(|| panic!("{} is not mapped to a plugin", self.class))
+    }
+
+    fn kafka(&self) -> Value {
+        let config: serde_json::Map<String, Value> = self
+            .config
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().into()))
+            .collect();
+        let mut t = json!({"class": self.class, "config": config});
+        if let Some((p, arg)) = self.predicate {
+            let option = match p {
+                "TopicNameMatches" => json!({"pattern": arg}),
+                "HasHeaderKey" => json!({"name": arg}),
+                _ => json!({}),
+            };
+            t["predicate"] = json!({"class": format!("{PREDICATES}{p}"), "config": option});
+            t["negate"] = self.negate.into();
+        }
+        t
+    }
+
+    /// The arguments of `sluice plugin test` for this step.
+    fn args(&self) -> Vec<String> {
+        let mut a = vec!["-c".to_string(), format!("connect.class={}", self.class)];
+        for (k, v) in &self.config {
+            a.push("-c".into());
+            a.push(format!("{k}={v}"));
+        }
+        if let Some((p, arg)) = self.predicate {
+            a.push("--predicate".into());
+            a.push(match arg {
+                Some(v) => format!("{p}={v}"),
+                None => p.to_string(),
+            });
+            if self.negate {
+                a.push("--negate".into());
+            }
+        }
+        a
+    }
+}
+
+/// One record through a chain, on both sides.
+#[derive(Clone, Debug)]
+struct Case {
+    id: String,
+    /// `schemas.enable` of both converters.
+    schemas: bool,
+    key: Option<String>,
+    value: Option<String>,
+    topic: String,
+    timestamp: Option<i64>,
+    headers: Vec<(String, Option<String>)>,
+    steps: Vec<Smt>,
+}
+
+fn case(id: &str, schemas: bool, value: Option<&str>, steps: Vec<Smt>) -> Case {
+    Case {
+        id: id.into(),
+        schemas,
+        key: None,
+        value: value.map(String::from),
+        topic: "orders-eu".into(),
+        timestamp: Some(1_700_000_000_000),
+        headers: Vec::new(),
+        steps,
+    }
+}
+
+impl Case {
+    fn key(mut self, key: &str) -> Case {
+        self.key = Some(key.into());
+        self
+    }
+
+    fn topic(mut self, topic: &str) -> Case {
+        self.topic = topic.into();
+        self
+    }
+
+    fn timestamp(mut self, ts: Option<i64>) -> Case {
+        self.timestamp = ts;
+        self
+    }
+
+    fn header(mut self, name: &str, value: Option<&str>) -> Case {
+        self.headers.push((name.into(), value.map(String::from)));
+        self
+    }
+
+    fn oracle_case(&self, offset: usize) -> Value {
+        let b64 = |s: &Option<String>| {
+            s.as_ref().map_or(Value::Null, |s| {
+                base64::engine::general_purpose::STANDARD
+                    .encode(s.as_bytes())
+                    .into()
+            })
+        };
+        let converter =
+            json!({"class": JSON, "config": {"schemas.enable": self.schemas.to_string()}});
+        json!({
+            "id": self.id,
+            "key_converter": converter,
+            "value_converter": converter,
+            "record": {
+                "topic": self.topic,
+                "partition": 0,
+                "offset": offset,
+                "timestamp": self.timestamp,
+                "key": b64(&self.key),
+                "value": b64(&self.value),
+                "headers": self.headers.iter().map(|(k, v)| json!([k, b64(v)])).collect::<Vec<_>>(),
+            },
+            "transforms": self.steps.iter().map(Smt::kafka).collect::<Vec<_>>(),
+        })
+    }
+
+    /// The input line of Sluice's first stage: raw bytes, as consumed.
+    fn line(&self, offset: usize) -> Value {
+        json!({
+            "topic": self.topic,
+            "offset": offset,
+            "timestamp": self.timestamp,
+            "headers": self.headers,
+            "key": self.key,
+            "value": self.value,
+            "value_kind": "binary",
+        })
+    }
+}
+
+/// A record as it came out of one side.
+#[derive(Debug, PartialEq)]
+enum Out {
+    Record {
+        topic: String,
+        timestamp: Option<i64>,
+        /// (payload, schema) of the key and the value.
+        key: (Value, Option<Value>),
+        value: (Value, Option<Value>),
+        headers: Vec<(String, Option<Vec<u8>>)>,
+    },
+    Dropped,
+    Failed(String),
+}
+
+fn kafka_out(answer: &Value) -> Out {
+    if let Some(e) = answer.get("error") {
+        return Out::Failed(format!("{}: {}", e["stage"], e["message"]));
+    }
+    if answer.get("dropped").is_some() {
+        return Out::Dropped;
+    }
+    let r = &answer["records"][0];
+    let part = |v: &Value| {
+        (
+            v.get("payload").cloned().unwrap_or(Value::Null),
+            v.get("schema").cloned().filter(|s| !s.is_null()),
+        )
+    };
+    Out::Record {
+        topic: r["topic"].as_str().unwrap_or_default().into(),
+        timestamp: r["timestamp"].as_i64(),
+        key: part(&r["key"]),
+        value: part(&r["value"]),
+        headers: r["header_bytes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|h| {
+                (
+                    h[0].as_str().unwrap_or_default().to_string(),
+                    h[1].as_str().map(|b| {
+                        base64::engine::general_purpose::STANDARD
+                            .decode(b)
+                            .expect("base64 header")
+                    }),
+                )
+            })
+            .collect(),
+    }
+}
+
+fn sluice_out(r: &Value) -> Out {
+    let part = |name: &str| {
+        (
+            r[name].clone(),
+            r.get(format!("{name}_schema"))
+                .cloned()
+                .filter(|s| !s.is_null()),
+        )
+    };
+    Out::Record {
+        topic: r["topic"].as_str().unwrap_or_default().into(),
+        timestamp: r["timestamp"].as_i64(),
+        key: part("key"),
+        value: part("value"),
+        headers: r["headers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|h| {
+                (
+                    h[0].as_str().unwrap_or_default().to_string(),
+                    h[1].as_str().map(|s| s.as_bytes().to_vec()),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// `sluice plugin test` of `name` with `args` over `lines`: one outcome
+/// each. A plugin that refuses its configuration fails every record (Kafka
+/// refuses the config).
+fn stage(name: &str, args: &[String], lines: &[Value]) -> Vec<Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("input.jsonl");
+    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+    std::fs::write(&input, text.join("\n")).unwrap();
+    let out = sluice()
+        .args(["plugin", "test"])
+        .arg(plugin(name))
+        .arg("-i")
+        .arg(&input)
+        .args(args)
+        .output()
+        .expect("run sluice plugin test");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && stderr.contains("rejected its configuration") {
+        return lines
+            .iter()
+            .map(|_| json!({"outcome": "failed", "error": stderr}))
+            .collect();
+    }
+    assert!(
+        out.status.success(),
+        "sluice plugin test {name} {args:?} failed:\n{stderr}"
+    );
+    let outcomes: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("an outcome line is JSON"))
+        .collect();
+    assert_eq!(outcomes.len(), lines.len(), "one outcome per record");
+    outcomes
+}
+
+/// Runs every case through Sluice: the key and value converters, then each
+/// step; cases with the same chain run in one call per stage.
+fn run_sluice(cases: &[Case]) -> Vec<Out> {
+    let mut results: Vec<Option<Out>> = cases.iter().map(|_| None).collect();
+    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, c) in cases.iter().enumerate() {
+        let chain: Vec<Vec<String>> = c.steps.iter().map(Smt::args).collect();
+        groups
+            .entry(format!("{} {chain:?}", c.schemas))
+            .or_default()
+            .push(i);
+    }
+    for members in groups.values() {
+        let first = &cases[members[0]];
+        let schemas = format!("schemas.enable={}", first.schemas);
+        let mut pending: Vec<(usize, Value)> =
+            members.iter().map(|&i| (i, cases[i].line(i))).collect();
+        let mut stages: Vec<(&str, Vec<String>)> = vec![
+            (
+                "json",
+                vec!["-c".into(), schemas.clone(), "--part".into(), "key".into()],
+            ),
+            ("json", vec!["-c".into(), schemas]),
+        ];
+        stages.extend(first.steps.iter().map(|s| (s.plugin(), s.args())));
+        for (name, args) in &stages {
+            if pending.is_empty() {
+                break;
+            }
+            let lines: Vec<Value> = pending.iter().map(|(_, l)| l.clone()).collect();
+            let outcomes = stage(name, args, &lines);
+            let mut next = Vec::new();
+            for ((i, _), o) in pending.into_iter().zip(outcomes) {
+                match o["outcome"].as_str() {
+                    Some("kept") => {
+                        let records = o["records"].as_array().expect("records");
+                        assert_eq!(records.len(), 1, "{}: one record out", cases[i].id);
+                        next.push((i, records[0].clone()));
+                    }
+                    Some("dropped") => results[i] = Some(Out::Dropped),
+                    Some("failed") => results[i] = Some(Out::Failed(o["error"].to_string())),
+                    other => panic!("outcome {other:?}: {o}"),
+                }
+            }
+            pending = next;
+        }
+        for (i, line) in pending {
+            results[i] = Some(sluice_out(&line));
+        }
+    }
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| r.unwrap_or_else(|| panic!("no outcome for {}", cases[i].id)))
+        .collect()
+}
+
+/// Why Sluice's result is not Kafka's, if it is not.
+fn verdict(kafka: &Out, ours: &Out) -> Option<String> {
+    match (kafka, ours) {
+        (Out::Failed(_), Out::Failed(_)) | (Out::Dropped, Out::Dropped) => None,
+        (
+            Out::Record {
+                topic: kt,
+                timestamp: kts,
+                key: kk,
+                value: kv,
+                headers: kh,
+            },
+            Out::Record {
+                topic: ot,
+                timestamp: ots,
+                key: ok,
+                value: ov,
+                headers: oh,
+            },
+        ) => {
+            if kt != ot {
+                return Some(format!("topic: Kafka {kt}, Sluice {ot}"));
+            }
+            if kts != ots {
+                return Some(format!("timestamp: Kafka {kts:?}, Sluice {ots:?}"));
+            }
+            for (name, (kp, ks), (op, os)) in [("key", kk, ok), ("value", kv, ov)] {
+                if let Some(d) = differ(ks.as_ref(), kp, op, name) {
+                    return Some(d);
+                }
+                if let Some(d) = differ_schema(ks.as_ref(), os.as_ref()) {
+                    return Some(format!("{name} {d}"));
+                }
+            }
+            (kh != oh).then(|| format!("headers: Kafka {kh:?}, Sluice {oh:?}"))
+        }
+        (k, o) => Some(format!("Kafka {k:?}, Sluice {o:?}")),
+    }
+}
+
+/// Runs `cases` on both sides; fails listing every case that differs.
+fn check(cases: &[Case]) {
+    let ids: std::collections::BTreeSet<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids.len(), cases.len(), "case ids are unique");
+    let answers = oracle::run(
+        &cases
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.oracle_case(i))
+            .collect::<Vec<_>>(),
+    );
+    let ours = run_sluice(cases);
+    let mut failures = Vec::new();
+    let (mut kept, mut failed) = (0, 0);
+    for ((case, answer), ours) in cases.iter().zip(&answers).zip(&ours) {
+        let kafka = kafka_out(answer);
+        match &kafka {
+            Out::Failed(_) => failed += 1,
+            _ => kept += 1,
+        }
+        if let Some(why) = verdict(&kafka, ours) {
+            failures.push(format!(
+                "{}: {why}\n    Kafka  {kafka:?}\n    Sluice {ours:?}",
+                case.id
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ from Kafka:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+    eprintln!(
+        "{} cases agree with Kafka: {kept} records out, {failed} failures",
+        cases.len()
+    );
+}
+
+/// A schema'd value: `JsonConverter`'s envelope.
+fn env(schema: &Value, payload: Value) -> String {
+    json!({"schema": schema, "payload": payload}).to_string()
+}
+
+fn order_schema() -> Value {
+    json!({
+        "type": "struct", "name": "shop.Order", "version": 3, "optional": false,
+        "fields": [
+            {"field": "id", "type": "int64", "optional": false},
+            {"field": "name", "type": "string", "optional": true},
+            {"field": "price", "type": "double", "optional": true, "default": 1.5},
+            {"field": "flag", "type": "boolean", "optional": true},
+            {"field": "tags", "type": "array", "items": {"type": "string", "optional": false}, "optional": true},
+            {"field": "address", "type": "struct", "optional": true, "fields": [
+                {"field": "city", "type": "string", "optional": true},
+                {"field": "zip", "type": "int32", "optional": true, "default": 1000}
+            ]}
+        ]
+    })
+}
+
+fn order(id: i64) -> String {
+    env(
+        &order_schema(),
+        json!({"id": id, "name": "tea", "price": null, "flag": true, "tags": ["a"],
+               "address": {"city": "Lyon", "zip": 69001}}),
+    )
+}
+
+fn order_without_address() -> String {
+    env(
+        &order_schema(),
+        json!({"id": 2, "name": null, "price": 9.5, "flag": false, "tags": null, "address": null}),
+    )
+}
+
+const PLAIN: &str = r#"{"id":1,"name":"tea","price":2.5,"flag":true,"tags":["a","b"],"address":{"city":"Lyon","zip":69001}}"#;
+
+fn field_cases() -> Vec<Case> {
+    let s = true;
+    let extract = |field: &str| smt("ExtractField$Value", &[("field", field)]);
+    let extract_v2 = |field: &str| {
+        smt(
+            "ExtractField$Value",
+            &[("field", field), ("field.syntax.version", "V2")],
+        )
+    };
+    vec![
+        case(
+            "extract: a field of a map",
+            false,
+            Some(PLAIN),
+            vec![extract("name")],
+        ),
+        case(
+            "extract: a nested map",
+            false,
+            Some(PLAIN),
+            vec![extract("address")],
+        ),
+        case(
+            "extract: a missing key gives null",
+            false,
+            Some(PLAIN),
+            vec![extract("nope")],
+        ),
+        case(
+            "extract: a tombstone stays null",
+            false,
+            None,
+            vec![extract("id")],
+        ),
+        case(
+            "extract: not a map",
+            false,
+            Some(r#""text""#),
+            vec![extract("id")],
+        ),
+        case(
+            "extract: a struct field",
+            s,
+            Some(&order(1)),
+            vec![extract("name")],
+        ),
+        case(
+            "extract: a nested struct",
+            s,
+            Some(&order(1)),
+            vec![extract("address")],
+        ),
+        case(
+            "extract: a null field takes its default",
+            s,
+            Some(&order(1)),
+            vec![extract("price")],
+        ),
+        case(
+            "extract: without defaults",
+            s,
+            Some(&order(1)),
+            vec![smt(
+                "ExtractField$Value",
+                &[("field", "price"), ("replace.null.with.default", "false")],
+            )],
+        ),
+        case(
+            "extract: an unknown struct field fails",
+            s,
+            Some(&order(1)),
+            vec![extract("nope")],
+        ),
+        case(
+            "extract: V2 steps into a map",
+            false,
+            Some(PLAIN),
+            vec![extract_v2("address.city")],
+        ),
+        case(
+            "extract: V2 steps into a struct",
+            s,
+            Some(&order(1)),
+            vec![extract_v2("address.zip")],
+        ),
+        case(
+            "extract: V2 into a null struct",
+            s,
+            Some(&order_without_address()),
+            vec![extract_v2("address.city")],
+        ),
+        case(
+            "extract: V1 takes dots literally",
+            false,
+            Some(r#"{"a.b":1,"a":{"b":2}}"#),
+            vec![extract("a.b")],
+        ),
+        case(
+            "extract: the key",
+            false,
+            Some(PLAIN),
+            vec![smt("ExtractField$Key", &[("field", "id")])],
+        )
+        .key(r#"{"id":7,"region":"eu"}"#),
+        case(
+            "hoist: a map",
+            false,
+            Some(PLAIN),
+            vec![smt("HoistField$Value", &[("field", "order")])],
+        ),
+        case(
+            "hoist: a string",
+            false,
+            Some(r#""x""#),
+            vec![smt("HoistField$Value", &[("field", "v")])],
+        ),
+        case(
+            "hoist: a tombstone",
+            false,
+            None,
+            vec![smt("HoistField$Value", &[("field", "v")])],
+        ),
+        case(
+            "hoist: a struct",
+            s,
+            Some(&order(1)),
+            vec![smt("HoistField$Value", &[("field", "order")])],
+        ),
+        case(
+            "hoist: the key",
+            s,
+            Some(&order(1)),
+            vec![smt("HoistField$Key", &[("field", "k")])],
+        )
+        .key(&env(&json!({"type": "int64", "optional": false}), json!(7))),
+        case(
+            "value to key: a map",
+            false,
+            Some(PLAIN),
+            vec![smt("ValueToKey", &[("fields", "id,name")])],
+        ),
+        case(
+            "value to key: a missing field",
+            false,
+            Some(PLAIN),
+            vec![smt("ValueToKey", &[("fields", "id,nope")])],
+        ),
+        case(
+            "value to key: a struct",
+            s,
+            Some(&order(1)),
+            vec![smt("ValueToKey", &[("fields", "id,price")])],
+        ),
+        case(
+            "value to key: an unknown struct field",
+            s,
+            Some(&order(1)),
+            vec![smt("ValueToKey", &[("fields", "id,nope")])],
+        ),
+        case(
+            "value to key: a tombstone",
+            false,
+            None,
+            vec![smt("ValueToKey", &[("fields", "id")])],
+        ),
+    ]
+}
+
+fn replace_and_mask_cases() -> Vec<Case> {
+    let s = true;
+    let replace = |k: &str, v: &str| smt("ReplaceField$Value", &[(k, v)]);
+    let mask = |config: &[(&str, &str)]| smt("MaskField$Value", config);
+    vec![
+        case(
+            "replace: exclude",
+            false,
+            Some(PLAIN),
+            vec![replace("exclude", "name,tags")],
+        ),
+        case(
+            "replace: include",
+            false,
+            Some(PLAIN),
+            vec![replace("include", "id,price,nope")],
+        ),
+        case(
+            "replace: renames",
+            false,
+            Some(PLAIN),
+            vec![replace("renames", "id:order_id,name:title")],
+        ),
+        case(
+            "replace: exclude wins over include",
+            false,
+            Some(PLAIN),
+            vec![smt(
+                "ReplaceField$Value",
+                &[("include", "id,name"), ("exclude", "name")],
+            )],
+        ),
+        case(
+            "replace: a tombstone",
+            false,
+            None,
+            vec![replace("exclude", "id")],
+        ),
+        case(
+            "replace: not a map",
+            false,
+            Some("[1,2]"),
+            vec![replace("exclude", "id")],
+        ),
+        case(
+            "replace: struct exclude",
+            s,
+            Some(&order(1)),
+            vec![replace("exclude", "address,tags")],
+        ),
+        case(
+            "replace: struct include",
+            s,
+            Some(&order(1)),
+            vec![replace("include", "price,id")],
+        ),
+        case(
+            "replace: struct renames keep the schema's name",
+            s,
+            Some(&order(1)),
+            vec![replace("renames", "id:order_id,address:where")],
+        ),
+        case(
+            "replace: a bad rename",
+            false,
+            Some(PLAIN),
+            vec![replace("renames", "id")],
+        ),
+        case(
+            "replace: the key",
+            false,
+            Some(PLAIN),
+            vec![smt("ReplaceField$Key", &[("exclude", "region")])],
+        )
+        .key(r#"{"id":7,"region":"eu"}"#),
+        case(
+            "mask: every type of a map",
+            false,
+            Some(PLAIN),
+            vec![mask(&[("fields", "id,name,price,flag,tags,address,nope")])],
+        ),
+        case(
+            "mask: a replacement for numbers and strings",
+            false,
+            Some(PLAIN),
+            vec![mask(&[("fields", "id,name,price"), ("replacement", "42")])],
+        ),
+        case(
+            "mask: a replacement that is not a number",
+            false,
+            Some(PLAIN),
+            vec![mask(&[("fields", "id"), ("replacement", "x")])],
+        ),
+        case(
+            "mask: a replacement for a boolean",
+            false,
+            Some(PLAIN),
+            vec![mask(&[("fields", "flag"), ("replacement", "x")])],
+        ),
+        case(
+            "mask: struct fields",
+            s,
+            Some(&order(1)),
+            vec![mask(&[("fields", "id,name,flag,tags")])],
+        ),
+        case(
+            "mask: a struct field that is a struct",
+            s,
+            Some(&order(1)),
+            vec![mask(&[("fields", "address")])],
+        ),
+        case(
+            "mask: struct fields with a replacement",
+            s,
+            Some(&order_without_address()),
+            vec![mask(&[("fields", "id,price,name"), ("replacement", "9")])],
+        ),
+        case(
+            "mask: a tombstone",
+            false,
+            None,
+            vec![mask(&[("fields", "id")])],
+        ),
+    ]
+}
+
+fn shape_cases() -> Vec<Case> {
+    let s = true;
+    let meta = |config: &[(&str, &str)]| smt("SetSchemaMetadata$Value", config);
+    let map_schema = json!({"type": "struct", "optional": false, "fields": [
+        {"field": "m", "type": "map", "keys": {"type": "string", "optional": false},
+         "values": {"type": "int32", "optional": false}, "optional": false}
+    ]});
+    vec![
+        case(
+            "flatten: a map",
+            false,
+            Some(PLAIN),
+            vec![smt("Flatten$Value", &[])],
+        ),
+        case(
+            "flatten: a delimiter",
+            false,
+            Some(r#"{"a":{"b":{"c":1},"d":null},"e":[{"f":1}]}"#),
+            vec![smt("Flatten$Value", &[("delimiter", "_")])],
+        ),
+        case(
+            "flatten: a struct",
+            s,
+            Some(&order(1)),
+            vec![smt("Flatten$Value", &[])],
+        ),
+        case(
+            "flatten: a null nested struct",
+            s,
+            Some(&order_without_address()),
+            vec![smt("Flatten$Value", &[("delimiter", "__")])],
+        ),
+        case(
+            "flatten: a map in a struct",
+            s,
+            Some(&env(&map_schema, json!({"m": {"a": 1}}))),
+            vec![smt("Flatten$Value", &[])],
+        ),
+        case(
+            "flatten: a tombstone",
+            false,
+            None,
+            vec![smt("Flatten$Value", &[])],
+        ),
+        case(
+            "flatten: the key",
+            false,
+            Some(PLAIN),
+            vec![smt("Flatten$Key", &[])],
+        )
+        .key(r#"{"id":{"n":7}}"#),
+        case(
+            "schema metadata: name and version",
+            s,
+            Some(&order(1)),
+            vec![meta(&[
+                ("schema.name", "shop.v2.Order"),
+                ("schema.version", "7"),
+            ])],
+        ),
+        case(
+            "schema metadata: name of a primitive",
+            s,
+            Some(&env(
+                &json!({"type": "string", "optional": true}),
+                json!("x"),
+            )),
+            vec![meta(&[("schema.name", "shop.Text")])],
+        ),
+        case(
+            "schema metadata: version only, defaults applied",
+            s,
+            Some(&order(1)),
+            vec![meta(&[("schema.version", "4")])],
+        ),
+        case(
+            "schema metadata: schemaless fails",
+            false,
+            Some(PLAIN),
+            vec![meta(&[("schema.name", "x")])],
+        ),
+        case(
+            "schema metadata: a schemaless null",
+            false,
+            None,
+            vec![meta(&[("schema.name", "x")])],
+        ),
+        case(
+            "schema metadata: the key",
+            s,
+            Some(&order(1)),
+            vec![smt("SetSchemaMetadata$Key", &[("schema.name", "shop.Key")])],
+        )
+        .key(&env(&json!({"type": "int64", "optional": false}), json!(7))),
+    ]
+}
+
+fn routing_cases() -> Vec<Case> {
+    let regex = |r: &str, to: &str| smt("RegexRouter", &[("regex", r), ("replacement", to)]);
+    vec![
+        case(
+            "regex router: groups",
+            false,
+            Some(PLAIN),
+            vec![regex("orders-(.*)", "$1.orders")],
+        ),
+        case(
+            "regex router: no match",
+            false,
+            Some(PLAIN),
+            vec![regex("payments-(.*)", "x")],
+        ),
+        case(
+            "regex router: the whole name must match",
+            false,
+            Some(PLAIN),
+            vec![regex("orders", "x")],
+        ),
+        case(
+            "regex router: a literal dollar",
+            false,
+            Some(PLAIN),
+            vec![regex("(.*)", "\\$$1")],
+        ),
+        case(
+            "regex router: an unknown group",
+            false,
+            Some(PLAIN),
+            vec![regex("(.*)", "$2")],
+        ),
+        case(
+            "regex router: a tombstone",
+            false,
+            None,
+            vec![regex("(.*)-eu", "$1")],
+        ),
+        case(
+            "timestamp router: the defaults",
+            false,
+            Some(PLAIN),
+            vec![smt("TimestampRouter", &[])],
+        ),
+        case(
+            "timestamp router: a format",
+            false,
+            Some(PLAIN),
+            vec![smt(
+                "TimestampRouter",
+                &[
+                    ("topic.format", "${timestamp}/${topic}/${topic}"),
+                    ("timestamp.format", "yyyy-MM-dd'T'HH'h' EEE MMM"),
+                ],
+            )],
+        ),
+        case(
+            "timestamp router: before 1970",
+            false,
+            Some(PLAIN),
+            vec![smt(
+                "TimestampRouter",
+                &[("timestamp.format", "yyyy-MM-dd HH:mm:ss.SSS")],
+            )],
+        )
+        .timestamp(Some(-86_399_999)),
+        case(
+            "timestamp router: no timestamp",
+            false,
+            Some(PLAIN),
+            vec![smt("TimestampRouter", &[])],
+        )
+        .timestamp(None),
+        case(
+            "drop headers",
+            false,
+            Some(PLAIN),
+            vec![smt("DropHeaders", &[("headers", "a,c")])],
+        )
+        .header("a", Some("1"))
+        .header("b", Some("2"))
+        .header("a", Some("3"))
+        .header("c", None),
+        case(
+            "drop headers: none there",
+            false,
+            Some(PLAIN),
+            vec![smt("DropHeaders", &[("headers", "x")])],
+        )
+        .header("a", Some("1")),
+    ]
+}
+
+fn predicate_cases() -> Vec<Case> {
+    let extract = || smt("ExtractField$Value", &[("field", "name")]);
+    let route = || smt("RegexRouter", &[("regex", "(.*)"), ("replacement", "$1-x")]);
+    vec![
+        case(
+            "predicate: topic matches",
+            false,
+            Some(PLAIN),
+            vec![extract().when("TopicNameMatches", Some("orders-.*"), false)],
+        ),
+        case(
+            "predicate: topic does not match",
+            false,
+            Some(PLAIN),
+            vec![extract().when("TopicNameMatches", Some("orders-.*"), false)],
+        )
+        .topic("payments"),
+        case(
+            "predicate: negated topic",
+            false,
+            Some(PLAIN),
+            vec![route().when("TopicNameMatches", Some("orders"), true)],
+        ),
+        case(
+            "predicate: has a header",
+            false,
+            Some(PLAIN),
+            vec![route().when("HasHeaderKey", Some("trace"), false)],
+        )
+        .header("trace", None),
+        case(
+            "predicate: has no header",
+            false,
+            Some(PLAIN),
+            vec![route().when("HasHeaderKey", Some("trace"), false)],
+        )
+        .header("other", Some("1")),
+        case(
+            "predicate: not a tombstone",
+            false,
+            None,
+            vec![extract().when("RecordIsTombstone", None, true)],
+        ),
+        case(
+            "predicate: a value, negated tombstone",
+            false,
+            Some(PLAIN),
+            vec![extract().when("RecordIsTombstone", None, true)],
+        ),
+        case(
+            "chain: extract, route by time, replace",
+            false,
+            Some(r#"{"after":{"id":1,"name":"tea","secret":"s"},"op":"c"}"#),
+            vec![
+                smt("ExtractField$Value", &[("field", "after")]),
+                smt(
+                    "TimestampRouter",
+                    &[("topic.format", "${topic}-${timestamp}")],
+                ),
+                smt(
+                    "ReplaceField$Value",
+                    &[("exclude", "secret"), ("renames", "name:title")],
+                ),
+                smt("DropHeaders", &[("headers", "trace")]),
+            ],
+        )
+        .header("trace", Some("t1")),
+        case(
+            "chain: schema'd extract, flatten, value to key",
+            true,
+            Some(&env(
+                &json!({"type": "struct", "optional": false, "fields": [
+                    {"field": "after", "type": "struct", "optional": true, "fields": [
+                        {"field": "id", "type": "int32", "optional": false},
+                        {"field": "where", "type": "struct", "optional": true, "fields": [
+                            {"field": "city", "type": "string", "optional": true}]}]}]}),
+                json!({"after": {"id": 5, "where": {"city": "Oslo"}}}),
+            )),
+            vec![
+                smt("ExtractField$Value", &[("field", "after")]),
+                smt("Flatten$Value", &[("delimiter", "_")]),
+                smt("ValueToKey", &[("fields", "id,where_city")]),
+            ],
+        ),
+    ]
+}
+
+#[test]
+fn field_smts_match_kafka() {
+    check(&field_cases());
+}
+
+#[test]
+fn replace_and_mask_field_match_kafka() {
+    check(&replace_and_mask_cases());
+}
+
+#[test]
+fn flatten_and_set_schema_metadata_match_kafka() {
+    check(&shape_cases());
+}
+
+#[test]
+fn routers_and_drop_headers_match_kafka() {
+    check(&routing_cases());
+}
+
+#[test]
+fn predicates_and_chains_match_kafka() {
+    check(&predicate_cases());
+}
