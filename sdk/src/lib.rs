@@ -78,6 +78,7 @@ pub mod flat;
 #[cfg(all(target_family = "wasm", not(feature = "contract-0-1")))]
 #[doc(hidden)]
 pub mod glue;
+pub mod java;
 pub mod java_date;
 pub mod json;
 pub mod log;

@@ -131,6 +131,26 @@ pub const TRANSFORM_CLASSES: &[(&str, &str, &[&str])] = &[
         "drop-headers",
         &["headers"],
     ),
+    (
+        "org.apache.kafka.connect.transforms.TimestampConverter$Key",
+        "timestamp-converter",
+        TIMESTAMP_CONVERTER,
+    ),
+    (
+        "org.apache.kafka.connect.transforms.TimestampConverter$Value",
+        "timestamp-converter",
+        TIMESTAMP_CONVERTER,
+    ),
+    (
+        "org.apache.kafka.connect.transforms.Cast$Key",
+        "cast",
+        &["spec", "replace.null.with.default"],
+    ),
+    (
+        "org.apache.kafka.connect.transforms.Cast$Value",
+        "cast",
+        &["spec", "replace.null.with.default"],
+    ),
 ];
 
 const EXTRACT_FIELD: &[&str] = &["field", "field.syntax.version", "replace.null.with.default"];
@@ -140,6 +160,13 @@ const REPLACE_FIELD: &[&str] = &[
     "renames",
     "whitelist",
     "blacklist",
+    "replace.null.with.default",
+];
+const TIMESTAMP_CONVERTER: &[&str] = &[
+    "field",
+    "target.type",
+    "format",
+    "unix.precision",
     "replace.null.with.default",
 ];
 const MASK_FIELD: &[&str] = &["fields", "replacement", "replace.null.with.default"];

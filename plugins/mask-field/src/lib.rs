@@ -172,8 +172,11 @@ impl MaskField {
             }
             Kind::Float => {
                 let f = r.trim().parse::<f64>().map_err(|_| not_a_number())?;
+                // A float32 as Kafka writes it: its own shortest digits.
                 let f = if matches!(schema.map(|s| &s.ty), Some(Type::Float32)) {
-                    f64::from(f as f32)
+                    format!("{}", f as f32)
+                        .parse()
+                        .map_err(|_| not_a_number())?
                 } else {
                     f
                 };

@@ -110,6 +110,11 @@ struct Case {
     timestamp: Option<i64>,
     headers: Vec<(String, Option<String>)>,
     steps: Vec<Smt>,
+    /// Numbers are compared as 32-bit floats: the case casts schemaless
+    /// values to float32, which Java 17 prints with more digits than the
+    /// float needs (JDK-4511638, fixed in JDK 19); Sluice writes the
+    /// shortest digits, as Kafka does on JDK 19 and later.
+    float32: bool,
 }
 
 fn case(id: &str, schemas: bool, value: Option<&str>, steps: Vec<Smt>) -> Case {
@@ -122,6 +127,7 @@ fn case(id: &str, schemas: bool, value: Option<&str>, steps: Vec<Smt>) -> Case {
         timestamp: Some(1_700_000_000_000),
         headers: Vec::new(),
         steps,
+        float32: false,
     }
 }
 
@@ -138,6 +144,11 @@ impl Case {
 
     fn timestamp(mut self, ts: Option<i64>) -> Case {
         self.timestamp = ts;
+        self
+    }
+
+    fn float32(mut self) -> Case {
+        self.float32 = true;
         self
     }
 
@@ -188,7 +199,7 @@ impl Case {
 }
 
 /// A record as it came out of one side.
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 enum Out {
     Record {
         topic: String,
@@ -359,6 +370,19 @@ fn run_sluice(cases: &[Case]) -> Vec<Out> {
         .collect()
 }
 
+/// Every number of `v` rounded to a 32-bit float.
+fn as_float32(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or_default() as f32;
+            *v = json!(f64::from(f));
+        }
+        Value::Array(a) => a.iter_mut().for_each(as_float32),
+        Value::Object(o) => o.values_mut().for_each(as_float32),
+        _ => {}
+    }
+}
+
 /// Why Sluice's result is not Kafka's, if it is not.
 fn verdict(kafka: &Out, ours: &Out) -> Option<String> {
     match (kafka, ours) {
@@ -414,12 +438,26 @@ fn check(cases: &[Case]) {
     let mut failures = Vec::new();
     let (mut kept, mut failed) = (0, 0);
     for ((case, answer), ours) in cases.iter().zip(&answers).zip(&ours) {
-        let kafka = kafka_out(answer);
+        let mut kafka = kafka_out(answer);
+        let mut ours = ours.clone();
+        if case.float32 && verdict(&kafka, &ours).is_none() {
+            failures.push(format!(
+                "{}: compared as float32, but Kafka's digits and Sluice's agree: drop .float32()",
+                case.id
+            ));
+        }
+        if case.float32 {
+            for out in [&mut kafka, &mut ours] {
+                if let Out::Record { value, .. } = out {
+                    as_float32(&mut value.0);
+                }
+            }
+        }
         match &kafka {
             Out::Failed(_) => failed += 1,
             _ => kept += 1,
         }
-        if let Some(why) = verdict(&kafka, ours) {
+        if let Some(why) = verdict(&kafka, &ours) {
             failures.push(format!(
                 "{}: {why}\n    Kafka  {kafka:?}\n    Sluice {ours:?}",
                 case.id
@@ -1048,6 +1086,308 @@ fn predicate_cases() -> Vec<Case> {
             ],
         ),
     ]
+}
+
+fn cast_cases() -> Vec<Case> {
+    let s = true;
+    let cast = |spec: &str| smt("Cast$Value", &[("spec", spec)]);
+    let typed = json!({"type": "struct", "optional": false, "fields": [
+        {"field": "i8", "type": "int8", "optional": false},
+        {"field": "i64", "type": "int64", "optional": true, "default": 7},
+        {"field": "f32", "type": "float", "optional": false},
+        {"field": "f64", "type": "double", "optional": false},
+        {"field": "b", "type": "boolean", "optional": false},
+        {"field": "s", "type": "string", "optional": true},
+        {"field": "raw", "type": "bytes", "optional": true},
+        {"field": "ts", "type": "int64", "name": "org.apache.kafka.connect.data.Timestamp", "version": 1, "optional": true},
+        {"field": "day", "type": "int32", "name": "org.apache.kafka.connect.data.Date", "version": 1, "optional": true},
+        {"field": "price", "type": "bytes", "name": "org.apache.kafka.connect.data.Decimal", "version": 1,
+         "parameters": {"scale": "2"}, "optional": true}
+    ]});
+    let row = env(
+        &typed,
+        json!({"i8": -5, "i64": null, "f32": 1.5, "f64": 12345678.25, "b": true, "s": "42",
+               "raw": "aGk=", "ts": 1_700_000_000_123i64, "day": 19_000, "price": "MDk="}),
+    );
+    let numbers =
+        r#"{"n":300,"big":12345678901,"neg":-1.9,"tiny":0.0001,"t":"17","word":"TRUE","f":false}"#;
+    let mut out = Vec::new();
+    for target in [
+        "int8", "int16", "int32", "int64", "float32", "float64", "boolean", "string",
+    ] {
+        out.push(case(
+            &format!("cast: schemaless numbers to {target}"),
+            false,
+            Some(numbers),
+            vec![cast(&format!(
+                "n:{target},big:{target},neg:{target},tiny:{target},f:{target}"
+            ))],
+        ));
+        if target == "float32" {
+            let last = out.pop().unwrap().float32();
+            out.push(last);
+        }
+        out.push(case(
+            &format!("cast: struct fields to {target}"),
+            s,
+            Some(&row),
+            vec![cast(&format!("i8:{target},i64:{target},f32:{target},f64:{target},b:{target},ts:{target},day:{target},price:{target}"))],
+        ));
+    }
+    out.extend([
+        case(
+            "cast: text to numbers",
+            false,
+            Some(numbers),
+            vec![cast("t:int8,word:boolean")],
+        ),
+        case(
+            "cast: text out of range",
+            false,
+            Some(r#"{"t":"300"}"#),
+            vec![cast("t:int8")],
+        ),
+        case(
+            "cast: text that is no number",
+            false,
+            Some(r#"{"t":"x"}"#),
+            vec![cast("t:int32")],
+        ),
+        case(
+            "cast: text to a double",
+            false,
+            Some(r#"{"t":" 1e3 "}"#),
+            vec![cast("t:float64")],
+        ),
+        case(
+            "cast: bytes to a string",
+            s,
+            Some(&row),
+            vec![cast("raw:string,s:int32")],
+        ),
+        case(
+            "cast: bytes to a number",
+            s,
+            Some(&row),
+            vec![cast("raw:int32")],
+        ),
+        case(
+            "cast: a missing map key",
+            false,
+            Some(numbers),
+            vec![cast("nope:string")],
+        ),
+        case(
+            "cast: a map field",
+            false,
+            Some(PLAIN),
+            vec![cast("address:string")],
+        ),
+        case(
+            "cast: the whole value",
+            false,
+            Some("12.75"),
+            vec![cast("int16")],
+        ),
+        case(
+            "cast: the whole schema'd value keeps its name",
+            s,
+            Some(&env(
+                &json!({"type": "int64", "name": "x.Id", "optional": true}),
+                json!(9),
+            )),
+            vec![cast("string")],
+        ),
+        case("cast: a tombstone", false, None, vec![cast("int8")]),
+        case(
+            "cast: to bytes is refused",
+            false,
+            Some(numbers),
+            vec![cast("n:bytes")],
+        ),
+        case(
+            "cast: an unknown type",
+            false,
+            Some(numbers),
+            vec![cast("n:int128")],
+        ),
+        case(
+            "cast: the key",
+            false,
+            Some(PLAIN),
+            vec![smt("Cast$Key", &[("spec", "id:string")])],
+        )
+        .key(r#"{"id":7}"#),
+    ]);
+    out
+}
+
+fn timestamp_converter_cases() -> Vec<Case> {
+    let s = true;
+    let conv = |config: &[(&str, &str)]| smt("TimestampConverter$Value", config);
+    let typed = json!({"type": "struct", "name": "x.Event", "optional": false, "fields": [
+        {"field": "ts", "type": "int64", "name": "org.apache.kafka.connect.data.Timestamp", "version": 1, "optional": true},
+        {"field": "day", "type": "int32", "name": "org.apache.kafka.connect.data.Date", "version": 1, "optional": false},
+        {"field": "at", "type": "int32", "name": "org.apache.kafka.connect.data.Time", "version": 1, "optional": false},
+        {"field": "unix", "type": "int64", "optional": false},
+        {"field": "text", "type": "string", "optional": true},
+        {"field": "n", "type": "int32", "optional": false}
+    ]});
+    let row = |ts: Value| {
+        env(
+            &typed,
+            json!({"ts": ts, "day": 19_675, "at": 45_296_789, "unix": -1_234_567,
+                   "text": "2024-02-29 13:45:00.250", "n": 1}),
+        )
+    };
+    let fmt = "yyyy-MM-dd HH:mm:ss.SSS";
+    let mut out = Vec::new();
+    for target in ["string", "unix", "Date", "Time", "Timestamp"] {
+        for field in ["ts", "day", "at", "unix", "text"] {
+            out.push(case(
+                &format!("timestamp converter: {field} to {target}"),
+                s,
+                Some(&row(json!(1_700_000_000_123i64))),
+                vec![conv(&[
+                    ("field", field),
+                    ("target.type", target),
+                    ("format", fmt),
+                ])],
+            ));
+        }
+    }
+    for precision in ["seconds", "microseconds", "nanoseconds"] {
+        out.push(case(
+            &format!("timestamp converter: unix in {precision}"),
+            s,
+            Some(&row(Value::Null)),
+            vec![conv(&[
+                ("field", "unix"),
+                ("target.type", "Timestamp"),
+                ("unix.precision", precision),
+            ])],
+        ));
+        out.push(case(
+            &format!("timestamp converter: to unix in {precision}"),
+            s,
+            Some(&row(json!(-1_500i64))),
+            vec![conv(&[
+                ("field", "ts"),
+                ("target.type", "unix"),
+                ("unix.precision", precision),
+            ])],
+        ));
+    }
+    let schemaless = r#"{"ms":1700000000123,"text":"14/11/2023 22:13","word":"x","f":1.5}"#;
+    out.extend([
+        case(
+            "timestamp converter: a null field",
+            s,
+            Some(&row(Value::Null)),
+            vec![conv(&[
+                ("field", "ts"),
+                ("target.type", "string"),
+                ("format", fmt),
+            ])],
+        ),
+        case(
+            "timestamp converter: a field that is no timestamp",
+            s,
+            Some(&row(Value::Null)),
+            vec![conv(&[("field", "n"), ("target.type", "unix")])],
+        ),
+        case(
+            "timestamp converter: schemaless unix to string",
+            false,
+            Some(schemaless),
+            vec![conv(&[
+                ("field", "ms"),
+                ("target.type", "string"),
+                ("format", "EEE, d MMM yyyy HH:mm:ss Z"),
+            ])],
+        ),
+        case(
+            "timestamp converter: schemaless string to unix",
+            false,
+            Some(schemaless),
+            vec![conv(&[
+                ("field", "text"),
+                ("target.type", "unix"),
+                ("format", "dd/MM/yyyy HH:mm"),
+            ])],
+        ),
+        case(
+            "timestamp converter: text that does not parse",
+            false,
+            Some(schemaless),
+            vec![conv(&[
+                ("field", "word"),
+                ("target.type", "unix"),
+                ("format", "yyyy"),
+            ])],
+        ),
+        case(
+            "timestamp converter: a double",
+            false,
+            Some(schemaless),
+            vec![conv(&[("field", "f"), ("target.type", "unix")])],
+        ),
+        case(
+            "timestamp converter: the whole value",
+            false,
+            Some("1700000000123"),
+            vec![conv(&[
+                ("target.type", "string"),
+                ("format", "yyyyMMdd'T'HHmmss"),
+            ])],
+        ),
+        case(
+            "timestamp converter: the whole schema'd value",
+            s,
+            Some(&env(
+                &json!({"type": "string", "optional": true}),
+                json!("2024-02-30 00:00:00.000"),
+            )),
+            vec![conv(&[("target.type", "Timestamp"), ("format", fmt)])],
+        ),
+        case(
+            "timestamp converter: a tombstone",
+            false,
+            None,
+            vec![conv(&[("target.type", "unix")])],
+        ),
+        case(
+            "timestamp converter: string without format",
+            false,
+            Some(schemaless),
+            vec![conv(&[("field", "ms"), ("target.type", "string")])],
+        ),
+        case(
+            "timestamp converter: the key",
+            false,
+            Some(PLAIN),
+            vec![smt(
+                "TimestampConverter$Key",
+                &[
+                    ("field", "at"),
+                    ("target.type", "string"),
+                    ("format", "HH:mm"),
+                ],
+            )],
+        )
+        .key(r#"{"at":3600000}"#),
+    ]);
+    out
+}
+
+#[test]
+fn timestamp_converter_matches_kafka() {
+    check(&timestamp_converter_cases());
+}
+
+#[test]
+fn cast_matches_kafka() {
+    check(&cast_cases());
 }
 
 #[test]
