@@ -58,6 +58,21 @@ pub fn plugin(name: &str) -> PathBuf {
     plugin_dir().join(format!("{name}.wasm"))
 }
 
+/// The names of the first-party plugins: one crate each under `plugins/`.
+pub fn first_party_plugins() -> Vec<String> {
+    let mut crates: Vec<String> = std::fs::read_dir(repo_root().join("plugins"))
+        .expect("the plugins directory")
+        .map(|e| {
+            e.expect("a plugin crate")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    crates.sort();
+    crates
+}
+
 /// One test fixture plugin's file (`chaos`, `foreign-world`, `future-contract`).
 pub fn test_plugin(name: &str) -> PathBuf {
     plugin_dir();

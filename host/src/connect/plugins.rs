@@ -41,14 +41,12 @@ pub const TRANSFORM_CLASSES: &[(&str, &str, &[&str])] = &[
     (
         "org.apache.kafka.connect.transforms.InsertField$Value",
         "insert-field",
-        &[
-            "topic.field",
-            "partition.field",
-            "offset.field",
-            "timestamp.field",
-            "static.field",
-            "static.value",
-        ],
+        INSERT_FIELD,
+    ),
+    (
+        "org.apache.kafka.connect.transforms.InsertField$Key",
+        "insert-field",
+        INSERT_FIELD,
     ),
     ("org.apache.kafka.connect.transforms.Filter", "drop", &[]),
     (
@@ -153,6 +151,15 @@ pub const TRANSFORM_CLASSES: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
+const INSERT_FIELD: &[&str] = &[
+    "topic.field",
+    "partition.field",
+    "offset.field",
+    "timestamp.field",
+    "static.field",
+    "static.value",
+    "replace.null.with.default",
+];
 const EXTRACT_FIELD: &[&str] = &["field", "field.syntax.version", "replace.null.with.default"];
 const REPLACE_FIELD: &[&str] = &[
     "exclude",

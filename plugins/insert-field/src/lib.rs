@@ -1,6 +1,9 @@
-//! `insert-field` transform: Kafka's `InsertField$Value`. Adds the record's
-//! topic, partition, offset, timestamp and a static value to JSON object
-//! values. Tombstones pass unchanged, as in Kafka.
+//! `insert-field` transform: Kafka's `InsertField$Key` and
+//! `InsertField$Value`. Adds the record's topic, partition, offset,
+//! timestamp and a static value to a map (schemaless) or a struct (whose
+//! schema gains the fields: `name?` optional, the default, or `name!`
+//! required; the timestamp as Connect's `Timestamp`). Nulls pass
+//! unchanged, as in Kafka.
 //!
 //! The fields are spliced in before the object's closing brace: the value is
 //! read only to check it is an object and to find its top-level keys, never
@@ -9,28 +12,44 @@
 
 use std::borrow::Cow;
 
+use std::sync::Arc;
+
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use sluice_sdk::schema::{Field, Schema};
+use sluice_sdk::smt::{self, Data};
 use sluice_sdk::{
-    Config, ConfigKey, ConfigType, Emitter, Plugin, PluginInfo, Record, Transform, ValueKind,
+    Config, ConfigKey, ConfigType, Emitter, Part, Plugin, PluginInfo, Record, Transform, ValueKind,
 };
+
+const PURPOSE: &str = "field insertion";
 
 /// The transform, configured: each field name is `None` when not wanted.
 pub struct InsertField {
+    part: Part,
     topic: Option<String>,
     partition: Option<String>,
     offset: Option<String>,
     timestamp: Option<String>,
     static_field: Option<(String, String)>,
+    /// Whether each field (topic, partition, offset, timestamp, static) is
+    /// optional in a struct's schema: Kafka's `name?` (the default) or `name!`.
+    optional: [bool; 5],
+    use_default: bool,
+    cache: smt::SchemaCache,
 }
 
-/// Kafka allows a `!` (required) or `?` (optional) suffix on field names; it
-/// only matters for schemas, so it is dropped here.
+/// A field name without Kafka's `!` (required) or `?` (optional) suffix.
 fn field(config: &Config, key: &str) -> Option<String> {
     config
         .get(key)
         .map(|f| f.trim_end_matches(['!', '?']).to_string())
         .filter(|f| !f.is_empty())
+}
+
+/// Whether the field named by `key` is optional: all are but `name!`.
+fn optional(config: &Config, key: &str) -> bool {
+    !config.get(key).is_some_and(|f| f.ends_with('!'))
 }
 
 impl Plugin for InsertField {
@@ -39,7 +58,9 @@ impl Plugin for InsertField {
         version: env!("CARGO_PKG_VERSION"),
         description: "Inserts topic, partition, offset, timestamp or a static value into JSON objects (Kafka's InsertField$Value)",
         config: &[
-            ConfigKey::connect_classes("org.apache.kafka.connect.transforms.InsertField$Value"),
+            ConfigKey::connect_classes(
+                "org.apache.kafka.connect.transforms.InsertField$Key,org.apache.kafka.connect.transforms.InsertField$Value",
+            ),
             ConfigKey::optional(
                 "topic.field",
                 ConfigType::String,
@@ -76,6 +97,7 @@ impl Plugin for InsertField {
                 None,
                 "Value to put in static.field",
             ),
+            smt::REPLACE_NULL_WITH_DEFAULT,
         ],
     };
 
@@ -91,11 +113,22 @@ impl Plugin for InsertField {
             (None, _) => None,
         };
         let t = InsertField {
+            part: smt::part(config),
             topic: field(config, "topic.field"),
             partition: field(config, "partition.field"),
             offset: field(config, "offset.field"),
             timestamp: field(config, "timestamp.field"),
             static_field,
+            optional: [
+                "topic.field",
+                "partition.field",
+                "offset.field",
+                "timestamp.field",
+                "static.field",
+            ]
+            .map(|k| optional(config, k)),
+            use_default: config.get_bool("replace.null.with.default"),
+            cache: smt::SchemaCache::default(),
         };
         if t.topic.is_none()
             && t.partition.is_none()
@@ -175,16 +208,89 @@ impl InsertField {
     }
 }
 
+impl InsertField {
+    /// The struct schema with the fields appended, as Kafka builds it.
+    fn updated_schema(&mut self, schema: &Arc<Schema>) -> Result<Arc<Schema>, String> {
+        let names = [
+            (&self.topic, Schema::string()),
+            (&self.partition, Schema::int32()),
+            (&self.offset, Schema::int64()),
+            (&self.timestamp, Schema::timestamp()),
+            (
+                &self.static_field.as_ref().map(|(f, _)| f.clone()),
+                Schema::string(),
+            ),
+        ];
+        let optional = self.optional;
+        self.cache.get_or_make(schema, |s| {
+            let mut fields: Vec<Field> = s.fields().to_vec();
+            for ((name, ty), optional) in names.into_iter().zip(optional) {
+                if let Some(name) = name {
+                    if fields.iter().any(|f| &f.name == name) {
+                        return Err(format!(
+                            "Cannot create field because of field name duplication {name}"
+                        ));
+                    }
+                    fields.push(Field::new(name, if optional { ty.optional() } else { ty }));
+                }
+            }
+            Ok(smt::struct_like(s, fields))
+        })
+    }
+
+    /// A schema'd key or value with the fields inserted.
+    fn with_schema(&mut self, record: &Record<'_>, data: &Data) -> Result<Data, String> {
+        let (schema, value) = smt::require_struct(data, PURPOSE)?;
+        let updated = self.updated_schema(schema)?;
+        let mut map: Map<String, Value> = schema
+            .fields()
+            .iter()
+            .map(|f| {
+                (
+                    f.name.clone(),
+                    smt::field_value(schema, value, &f.name, self.use_default),
+                )
+            })
+            .collect();
+        // The timestamp is a Timestamp (its ms) in a struct; a missing one
+        // leaves the field null.
+        for (f, v) in self.fields(record) {
+            map.insert(f.to_string(), v);
+        }
+        if let (Some(f), None) = (&self.timestamp, record.timestamp) {
+            map.insert(f.clone(), Value::Null);
+        }
+        Ok(Data::with_schema(updated, Value::Object(map)))
+    }
+}
+
 impl Transform for InsertField {
     fn transform(&mut self, record: &Record<'_>, out: &mut Emitter<'_>) -> Result<(), String> {
-        if record.is_tombstone() {
+        let (bytes, kind, schema) = match self.part {
+            Part::Key => (record.key, record.key_kind, record.key_schema),
+            Part::Value => (record.value, record.value_kind, record.value_schema),
+        };
+        if bytes.is_none() {
             out.keep(record);
             return Ok(());
         }
-        if record.value_kind != ValueKind::Json {
+        if schema.is_some() || self.part == Part::Key {
+            let data = smt::read(record, self.part)?;
+            let inserted = match &data.schema {
+                Some(_) => self.with_schema(record, &data)?,
+                None => {
+                    let mut map = smt::require_map(&data.value, PURPOSE)?.clone();
+                    self.insert(record, &mut map);
+                    Data::schemaless(Value::Object(map))
+                }
+            };
+            smt::emit_with(out, record, self.part, &inserted);
+            return Ok(());
+        }
+        if kind != ValueKind::Json {
             return Err(format!(
-                "offset {}: insert-field needs a JSON value but got a {} value: use the json converter as value converter",
-                record.offset, record.value_kind
+                "offset {}: insert-field needs a JSON value but got a {kind} value: use the json converter as value converter",
+                record.offset
             ));
         }
         if let Some(spliced) = record.value.and_then(|v| self.splice(record, v)) {

@@ -57,12 +57,7 @@ fn plugins_json_describes_every_plugin_for_machines() {
         .collect();
     names.sort();
     // Every first-party plugin crate (plugins/<name>/) is in the directory.
-    let mut crates: Vec<String> = std::fs::read_dir(sluice_tests::repo_root().join("plugins"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    crates.sort();
-    assert_eq!(names, crates);
+    assert_eq!(names, sluice_tests::first_party_plugins());
     let insert = items
         .iter()
         .find(|i| i["plugin"]["name"] == "insert-field")
@@ -84,12 +79,16 @@ fn plugins_json_describes_every_plugin_for_machines() {
             "offset.field",
             "timestamp.field",
             "static.field",
-            "static.value"
+            "static.value",
+            "replace.null.with.default"
         ]
     );
     assert_eq!(
         insert["connect_classes"],
-        json!(["org.apache.kafka.connect.transforms.InsertField$Value"])
+        json!([
+            "org.apache.kafka.connect.transforms.InsertField$Key",
+            "org.apache.kafka.connect.transforms.InsertField$Value"
+        ])
     );
 }
 

@@ -1380,6 +1380,94 @@ fn timestamp_converter_cases() -> Vec<Case> {
     out
 }
 
+fn insert_field_cases() -> Vec<Case> {
+    let s = true;
+    let all = [
+        ("topic.field", "t"),
+        ("partition.field", "p!"),
+        ("offset.field", "o?"),
+        ("timestamp.field", "ts"),
+        ("static.field", "origin"),
+        ("static.value", "sluice"),
+    ];
+    let insert = |config: &[(&str, &str)]| smt("InsertField$Value", config);
+    vec![
+        case(
+            "insert: every field into a map",
+            false,
+            Some(PLAIN),
+            vec![insert(&all)],
+        ),
+        case(
+            "insert: every field into a struct",
+            s,
+            Some(&order(1)),
+            vec![insert(&all)],
+        ),
+        case(
+            "insert: no timestamp, schemaless",
+            false,
+            Some(PLAIN),
+            vec![insert(&all)],
+        )
+        .timestamp(None),
+        case(
+            "insert: no timestamp, optional in a struct",
+            s,
+            Some(&order(1)),
+            vec![insert(&[("timestamp.field", "ts")])],
+        )
+        .timestamp(None),
+        case(
+            "insert: a field the struct has",
+            s,
+            Some(&order(1)),
+            vec![insert(&[("topic.field", "name")])],
+        ),
+        case(
+            "insert: a field the map has",
+            false,
+            Some(PLAIN),
+            vec![insert(&[("topic.field", "name")])],
+        ),
+        case(
+            "insert: a struct's defaults apply",
+            s,
+            Some(&order_without_address()),
+            vec![insert(&[
+                ("static.field", "s"),
+                ("static.value", "v"),
+                ("replace.null.with.default", "false"),
+            ])],
+        ),
+        case("insert: a tombstone", false, None, vec![insert(&all)]),
+        case("insert: not a map", false, Some("[1]"), vec![insert(&all)]),
+        case(
+            "insert: the key",
+            false,
+            Some(PLAIN),
+            vec![smt("InsertField$Key", &[("topic.field", "t")])],
+        )
+        .key(r#"{"id":7}"#),
+        case(
+            "insert: a schema'd key",
+            s,
+            Some(&order(1)),
+            vec![smt("InsertField$Key", &[("offset.field", "at!")])],
+        )
+        .key(&env(
+            &json!({"type": "struct", "optional": false, "fields": [
+            {"field": "id", "type": "int64", "optional": false}]}),
+            json!({"id": 7}),
+        )),
+    ]
+}
+
+#[test]
+fn insert_field_matches_kafka() {
+    check(&insert_field_cases());
+}
+
 #[test]
 fn timestamp_converter_matches_kafka() {
     check(&timestamp_converter_cases());
