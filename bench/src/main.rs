@@ -17,6 +17,7 @@ mod receiver;
 mod records;
 mod sdk;
 mod sluice_run;
+mod smt;
 mod workers;
 
 use std::path::PathBuf;
@@ -53,6 +54,10 @@ enum Command {
     /// What one transform costs written in each SDK language: size, compile,
     /// cached load, instantiation, time per record, memory of an instance.
     Sdk(sdk::Args),
+    /// What each of Kafka's SMTs costs as a Wasm plugin, per record, beside
+    /// the boundary alone and the JSON pipeline's insert-field; a chain of
+    /// five; a predicate in the host against one in a plugin.
+    Smt(smt::Args),
     /// The consume-only limit's process: drains a topic with Sluice's
     /// consumer settings, prints what it measured of itself as JSON.
     #[command(hide = true)]
@@ -109,6 +114,7 @@ fn main() -> anyhow::Result<()> {
         match command {
             Command::Layout(args) => layout::run(args).await,
             Command::Sdk(args) => sdk::run(args).await,
+            Command::Smt(args) => smt::run(args).await,
             Command::Workers(args) => workers::run(args).await,
             Command::Failover(args) => failover::run(args).await,
             Command::Compare(args) => compare::run(args).await,
