@@ -330,3 +330,98 @@ fn a_dead_letter_topic_that_is_one_of_the_connectors_own_is_refused() {
         "{stderr}"
     );
 }
+
+/// Records renamed by a router, then failed by a later transform: the dead
+/// letter names the topic, partition and offset they were consumed from, as
+/// Connect's do; the others reach the routed topic's URL; a predicate picks
+/// the records a transform applies to; offsets are committed on the consumed
+/// partition.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_routed_record_that_fails_is_dead_lettered_under_the_topic_it_came_from() {
+    let topic = unique_topic("dlq-routed");
+    let dlq = format!("{topic}-dlq");
+    create_topic(&topic, 1).await;
+    let bad: BTreeSet<i64> = (0..6).map(|i| 3 + 10 * i).collect();
+    let records: Vec<RawRecord> = (0..60i64)
+        .map(|i| RawRecord {
+            value: Some(if bad.contains(&i) {
+                format!("[{i}]").into_bytes()
+            } else {
+                format!(r#"{{"a":{i}}}"#).into_bytes()
+            }),
+            headers: if i % 2 == 0 {
+                vec![("even".into(), None)]
+            } else {
+                Vec::new()
+            },
+            ..Default::default()
+        })
+        .collect();
+    produce_raw(&topic, &records).await;
+    let receiver = Receiver::start().await;
+    let sink = format!(
+        r#""http.api.url" = "{url}"
+"batch.max.size" = 100
+"batch.linger.ms" = 200
+"retry.backoff.ms" = 50
+{TD_FORMATTER}"#,
+        url = receiver.url("/in/${topic}")
+    );
+    let transforms = r#"transforms = [
+  { plugin = "regex-router", config = { regex = "(.*)", replacement = "$1-routed" } },
+  { plugin = "replace-field", config = { renames = "a:n", "connect.class" = "org.apache.kafka.connect.transforms.ReplaceField$Value" } },
+  { plugin = "insert-field", config = { "static.field" = "even", "static.value" = "yes" }, predicate = { type = "HasHeaderKey", name = "even" } },
+]"#;
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("routed-{topic}");
+    let m = manifest(
+        dir.path(),
+        &name,
+        &topic,
+        &sink,
+        &format!("{}\n{transforms}", dlq_settings(&dlq)),
+    );
+    let run = Running::start(&m);
+    let got = receiver
+        .wait_for(60, "54 records", |r| received_numbers(r).len() >= 54)
+        .await;
+    let expected: Vec<i64> = (0..60).filter(|i| !bad.contains(i)).collect();
+    assert_eq!(
+        received_numbers(&got),
+        expected,
+        "the good records, in order"
+    );
+    let routed = format!("/in/{topic}-routed");
+    assert!(got.iter().all(|r| r.path == routed), "{:?}", got[0].path);
+    for v in sluice_tests::dead_letters::received_records(&got) {
+        let n = v["n"].as_i64().unwrap();
+        assert_eq!(
+            v.get("even").is_some(),
+            n % 2 == 0,
+            "the predicate picks the even records only: {v}"
+        );
+    }
+    let dead = consume_n(&dlq, 6, 30);
+    assert_eq!(dead_offsets(&dead), bad);
+    for m in &dead {
+        assert_eq!(
+            header(m, "__connect.errors.topic"),
+            topic,
+            "the topic consumed, not the routed one"
+        );
+        assert_eq!(header(m, "__connect.errors.partition"), "0");
+        assert_eq!(header(m, "__connect.errors.stage"), "TRANSFORMATION");
+        assert_eq!(
+            header(m, "__connect.errors.class.name"),
+            "org.apache.kafka.connect.transforms.ReplaceField$Value"
+        );
+        let message = header(m, "__connect.errors.exception.message");
+        assert!(message.contains("Only Map objects supported"), "{message}");
+    }
+    let stderr = run.stop_cleanly();
+    assert_eq!(
+        committed(&format!("connect-{name}"), &topic, 1),
+        vec![Some(60)],
+        "committed on the consumed partition, to the end\n{stderr}"
+    );
+}

@@ -232,15 +232,22 @@ fn requests<'a>(
     out
 }
 
+/// What `${topic}` and `${key}` encode: everything but RFC 3986's
+/// unreserved characters, so a topic (letters, digits, `.`, `_`, `-`) is
+/// never encoded.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// `${topic}` and `${key}` of `url` for `record`, percent-encoded so a key
 /// with `/`, `?` or spaces stays one path segment.
 pub fn resolve_url(url: &str, record: &Record) -> String {
     if !url.contains("${") {
         return url.to_string();
     }
-    let encode = |b: &[u8]| {
-        percent_encoding::percent_encode(b, percent_encoding::NON_ALPHANUMERIC).to_string()
-    };
+    let encode = |b: &[u8]| percent_encoding::percent_encode(b, SEGMENT).to_string();
     let key = record.key.as_deref().map(encode).unwrap_or_default();
     url.replace("${topic}", &encode(record.topic.as_bytes()))
         .replace("${key}", &key)
@@ -252,11 +259,11 @@ mod tests {
 
     #[test]
     fn url_templates_take_the_topic_and_the_encoded_key() {
-        let mut r = Record::new("orders", None);
-        r.key = Some(Bytes::from_static(b"a/b c"));
+        let mut r = Record::new("orders.eu-1_x", None);
+        r.key = Some(Bytes::from_static(b"a/b c-d.e_f~"));
         assert_eq!(
             resolve_url("http://h/${topic}/${key}", &r),
-            "http://h/orders/a%2Fb%20c"
+            "http://h/orders.eu-1_x/a%2Fb%20c-d.e_f~"
         );
         assert_eq!(resolve_url("http://h/in", &r), "http://h/in");
     }
