@@ -145,6 +145,264 @@ pub fn decimal_to_string(unscaled: i128, scale: i32) -> String {
     format!("{sign}{first}{point}E{exp}")
 }
 
+/// How a header value is written back to bytes: Connect's
+/// `header.converter`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderConverter {
+    /// `SimpleHeaderConverter` (Connect's default): `Values.convertToString`.
+    Simple,
+    /// `StringConverter`: the value's `toString()`.
+    String,
+}
+
+impl HeaderConverter {
+    /// The converter a `header.converter` class names.
+    pub fn from_class(class: &str) -> Result<Self, String> {
+        match class.trim() {
+            "" | "org.apache.kafka.connect.storage.SimpleHeaderConverter" => {
+                Ok(HeaderConverter::Simple)
+            }
+            "org.apache.kafka.connect.storage.StringConverter" => Ok(HeaderConverter::String),
+            other => Err(format!(
+                "header.converter {other:?} is not one Sluice has: use org.apache.kafka.connect.storage.SimpleHeaderConverter or org.apache.kafka.connect.storage.StringConverter"
+            )),
+        }
+    }
+}
+
+/// The text `converter` writes for a Connect value (its schema, none when
+/// schemaless, and its payload JSON) as a header; `None` for null. Bytes are
+/// base64 with either converter (Java's `StringConverter` would write the
+/// array's identity, `[B@1b6d3586`).
+pub fn header_text(
+    converter: HeaderConverter,
+    schema: Option<&crate::schema::Schema>,
+    value: &serde_json::Value,
+) -> Option<String> {
+    if value.is_null() {
+        return None;
+    }
+    let mut out = String::new();
+    append(&mut out, converter, schema, value, false);
+    Some(out)
+}
+
+fn append(
+    out: &mut String,
+    converter: HeaderConverter,
+    schema: Option<&crate::schema::Schema>,
+    value: &serde_json::Value,
+    embedded: bool,
+) {
+    use crate::schema::{DATE, DECIMAL, TIME, TIMESTAMP, Type};
+    use serde_json::Value;
+    let simple = converter == HeaderConverter::Simple;
+    let ty = schema.map(|s| &s.ty);
+    let name = schema.and_then(|s| s.name.as_deref());
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) if matches!(name, Some(DATE | TIME | TIMESTAMP)) => {
+            let v = n.as_i64().unwrap_or_default();
+            let ms = if name == Some(DATE) {
+                v * 86_400_000
+            } else {
+                v
+            };
+            let pattern = if !simple {
+                "EEE MMM dd HH:mm:ss 'UTC' yyyy"
+            } else if ms < 86_400_000 {
+                "HH:mm:ss.SSS'Z'"
+            } else if ms % 86_400_000 == 0 {
+                "yyyy-MM-dd"
+            } else {
+                "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
+            };
+            if let Ok(f) = crate::java_date::DateFormat::new(pattern) {
+                out.push_str(&f.format(ms));
+            }
+        }
+        Value::Number(n) => match (ty, n.as_i64()) {
+            (Some(Type::Float32), _) => {
+                out.push_str(&float_to_string(n.as_f64().unwrap_or_default() as f32))
+            }
+            (Some(Type::Float64), _) | (None, None) => {
+                out.push_str(&double_to_string(n.as_f64().unwrap_or_default()))
+            }
+            (_, Some(i)) => out.push_str(&i.to_string()),
+            (_, None) => out.push_str(&n.to_string()),
+        },
+        Value::String(s) if name == Some(DECIMAL) => {
+            let scale = schema
+                .and_then(|s| s.parameter("scale"))
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let unscaled = {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD
+                    .decode(s)
+                    .ok()
+                    .filter(|b| !b.is_empty() && b.len() <= 16)
+                    .map(|b| {
+                        let mut be = [if b[0] & 0x80 != 0 { 0xff } else { 0 }; 16];
+                        be[16 - b.len()..].copy_from_slice(&b);
+                        i128::from_be_bytes(be)
+                    })
+            };
+            match unscaled {
+                Some(u) => out.push_str(&decimal_to_string(u, scale)),
+                None => out.push_str(s),
+            }
+        }
+        Value::String(s) => {
+            if embedded && simple {
+                out.push('"');
+                out.push_str(&s.replace('\\', "\\\\").replace('"', "\\\""));
+                out.push('"');
+            } else {
+                out.push_str(s);
+            }
+        }
+        Value::Array(items) => {
+            let item = match ty {
+                Some(Type::Array(i)) => Some(&**i),
+                _ => None,
+            };
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(if simple { "," } else { ", " });
+                }
+                append(out, converter, item, v, true);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => match ty {
+            Some(Type::Struct(fields)) => {
+                out.push_str(if simple { "{" } else { "Struct{" });
+                let mut first = true;
+                for f in fields {
+                    let v = map.get(&f.name).cloned().unwrap_or(Value::Null);
+                    let v = if v.is_null() {
+                        f.schema.default.clone().unwrap_or(Value::Null)
+                    } else {
+                        v
+                    };
+                    if !simple && v.is_null() {
+                        continue;
+                    }
+                    if !std::mem::take(&mut first) {
+                        out.push(',');
+                    }
+                    if simple {
+                        append(out, converter, None, &Value::String(f.name.clone()), true);
+                        out.push(':');
+                    } else {
+                        out.push_str(&f.name);
+                        out.push('=');
+                    }
+                    append(out, converter, Some(&f.schema), &v, true);
+                }
+                out.push('}');
+            }
+            _ => {
+                let values = match ty {
+                    Some(Type::Map(_, v)) => Some(&**v),
+                    _ => None,
+                };
+                out.push('{');
+                for (i, (k, v)) in map.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(if simple { "," } else { ", " });
+                    }
+                    if simple {
+                        append(out, converter, None, &Value::String(k.clone()), true);
+                        out.push(':');
+                    } else {
+                        out.push_str(k);
+                        out.push('=');
+                    }
+                    append(out, converter, values, v, true);
+                }
+                out.push('}');
+            }
+        },
+    }
+}
+
+/// A header literal as Connect's `Values.parseString` reads it and a header
+/// converter writes it back: `null` is a null header; a number is written
+/// as the type it parses to (`007` → `7`, `1.50` → `1.5`, `1e3` → `1000`);
+/// anything else (text, `true`, `false`) is written as given. Literals that
+/// hold Connect's list, map or time syntax (`[`, `{`, `:`, `,`, `"`) are
+/// written as given too.
+pub fn literal_header(literal: &str) -> Option<String> {
+    let token = literal.trim();
+    if token == "null" {
+        return None;
+    }
+    if token.is_empty()
+        || literal.contains(['[', ']', '{', '}', ':', ',', '"'])
+        || !token.starts_with(|c: char| c.is_ascii_digit() || c == '+' || c == '-')
+    {
+        return Some(if matches!(token, "true" | "false") {
+            token.to_string()
+        } else {
+            literal.to_string()
+        });
+    }
+    let Some((unscaled, scale)) = big_decimal(token) else {
+        return Some(literal.to_string());
+    };
+    // Values.parseAsNumber: an exact integer when it is whole and fits a
+    // long (and is not a fraction below 1), else a float or double when it
+    // has a fraction, else a Decimal.
+    let digits = unscaled.unsigned_abs().to_string();
+    let whole = unscaled == 0
+        || scale <= 0
+        || digits.trim_end_matches('0').len() + (scale as usize) <= digits.len();
+    let text = decimal_to_string(unscaled, scale);
+    let value: f64 = text.parse().unwrap_or(f64::NAN);
+    if whole && value.abs() <= 1e19 {
+        let integral = if scale <= 0 {
+            unscaled.checked_mul(10i128.checked_pow((-scale) as u32)?)?
+        } else {
+            unscaled / 10i128.pow(scale as u32)
+        };
+        if let Ok(l) = i64::try_from(integral) {
+            return Some(l.to_string());
+        }
+    }
+    if scale != 0 && (value as f32).is_finite() {
+        return Some(float_to_string(value as f32));
+    }
+    if scale != 0 && value.is_finite() {
+        return Some(double_to_string(value));
+    }
+    Some(text)
+}
+
+/// Java's `new BigDecimal(text)`: unscaled value and scale.
+fn big_decimal(text: &str) -> Option<(i128, i32)> {
+    let (mantissa, exp) = match text.find(['e', 'E']) {
+        Some(i) => (&text[..i], text[i + 1..].parse::<i32>().ok()?),
+        None => (text, 0),
+    };
+    let (sign, m) = match mantissa.strip_prefix('-') {
+        Some(m) => (-1, m),
+        None => (1, mantissa.strip_prefix('+').unwrap_or(mantissa)),
+    };
+    let (int, frac) = m.split_once('.').unwrap_or((m, ""));
+    if (int.is_empty() && frac.is_empty())
+        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let digits = format!("{int}{frac}");
+    let unscaled: i128 = digits.parse().ok()?;
+    Some((sign * unscaled, frac.len() as i32 - exp))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +434,46 @@ mod tests {
         assert_eq!(parse_double("nan"), None);
         assert_eq!(parse_double("1,5"), None);
         assert!(parse_boolean("TRUE") && !parse_boolean("yes"));
+    }
+
+    #[test]
+    fn header_literals_come_back_as_connect_writes_them() {
+        assert_eq!(literal_header("42").as_deref(), Some("42"));
+        assert_eq!(literal_header("007").as_deref(), Some("7"));
+        assert_eq!(literal_header("1.50").as_deref(), Some("1.5"));
+        assert_eq!(literal_header("1e3").as_deref(), Some("1000"));
+        assert_eq!(
+            literal_header("hello world").as_deref(),
+            Some("hello world")
+        );
+        assert_eq!(literal_header("null"), None);
+        assert_eq!(literal_header(" true ").as_deref(), Some("true"));
+    }
+
+    #[test]
+    fn header_values_are_written_as_connects_converters_write_them() {
+        use serde_json::json;
+        let list = json!(["a", 1, true]);
+        assert_eq!(
+            header_text(HeaderConverter::Simple, None, &list).as_deref(),
+            Some(r#"["a",1,true]"#)
+        );
+        assert_eq!(
+            header_text(HeaderConverter::String, None, &list).as_deref(),
+            Some("[a, 1, true]")
+        );
+        assert_eq!(
+            header_text(HeaderConverter::Simple, None, &json!("x")).as_deref(),
+            Some("x")
+        );
+        assert_eq!(
+            header_text(HeaderConverter::Simple, None, &json!(2.0)).as_deref(),
+            Some("2.0")
+        );
+        assert_eq!(
+            header_text(HeaderConverter::Simple, None, &serde_json::Value::Null),
+            None
+        );
     }
 
     #[test]

@@ -298,15 +298,29 @@ fn common(
             section.insert(role.into(), plugin);
         }
     }
-    if let Some(v) = opts.take("header.converter")
-        && v != "org.apache.kafka.connect.storage.SimpleHeaderConverter"
+    // The header converter writes the headers HeaderFrom and InsertHeader
+    // add; the headers consumed pass through as their bytes.
+    let header_converter = opts.take("header.converter");
+    if let Some(v) = &header_converter
+        && !plugins::HEADER_CONVERTERS.contains(&v.as_str())
     {
         unsupported.push(Problem::new(
             "header.converter",
-            format!("{v}: headers reach plugins as the bytes consumed"),
+            format!(
+                "{v}: not one Sluice has ({}); headers are written as SimpleHeaderConverter writes them",
+                plugins::HEADER_CONVERTERS.join(", ")
+            ),
         ));
     }
-    let transforms = plugins::transforms(opts, declared, problems, unsupported);
+    let transforms = plugins::transforms(
+        opts,
+        header_converter
+            .as_deref()
+            .filter(|v| plugins::HEADER_CONVERTERS.contains(v)),
+        declared,
+        problems,
+        unsupported,
+    );
     if !transforms.is_empty() {
         section.insert("transforms".into(), toml::Value::Array(transforms));
     }

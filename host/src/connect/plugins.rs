@@ -140,6 +140,21 @@ pub const TRANSFORM_CLASSES: &[(&str, &str, &[&str])] = &[
         TIMESTAMP_CONVERTER,
     ),
     (
+        "org.apache.kafka.connect.transforms.InsertHeader",
+        "insert-header",
+        &["header", "value.literal"],
+    ),
+    (
+        "org.apache.kafka.connect.transforms.HeaderFrom$Key",
+        "header-from",
+        HEADER_FROM,
+    ),
+    (
+        "org.apache.kafka.connect.transforms.HeaderFrom$Value",
+        "header-from",
+        HEADER_FROM,
+    ),
+    (
         "org.apache.kafka.connect.transforms.Cast$Key",
         "cast",
         &["spec", "replace.null.with.default"],
@@ -174,6 +189,12 @@ const TIMESTAMP_CONVERTER: &[&str] = &[
     "target.type",
     "format",
     "unix.precision",
+    "replace.null.with.default",
+];
+const HEADER_FROM: &[&str] = &[
+    "fields",
+    "headers",
+    "operation",
     "replace.null.with.default",
 ];
 const MASK_FIELD: &[&str] = &["fields", "replacement", "replace.null.with.default"];
@@ -478,9 +499,21 @@ pub fn converter(
     (*plugin).map(|p| plugin_table(p, config))
 }
 
-/// The `transforms` chain as manifest plugin tables, with `predicates`.
+/// The header converters the transforms that write headers take.
+pub const HEADER_CONVERTERS: &[&str] = &[
+    "org.apache.kafka.connect.storage.SimpleHeaderConverter",
+    "org.apache.kafka.connect.storage.StringConverter",
+];
+
+/// The transforms that write headers, and so take the connector's
+/// `header.converter`.
+const WRITE_HEADERS: &[&str] = &["header-from", "insert-header"];
+
+/// The `transforms` chain as manifest plugin tables, with `predicates`;
+/// `header_converter` goes to the transforms that write headers.
 pub fn transforms(
     opts: &mut Options,
+    header_converter: Option<&str>,
     declared: &DeclaredClasses,
     problems: &mut Vec<Problem>,
     unsupported: &mut Vec<Problem>,
@@ -552,6 +585,11 @@ pub fn transforms(
         let mut config = toml::Table::new();
         if *plugin != "drop" {
             config.insert(CONNECT_CLASS_KEY.into(), class.as_str().into());
+        }
+        if let Some(h) = header_converter
+            && WRITE_HEADERS.contains(plugin)
+        {
+            config.insert("header.converter".into(), h.into());
         }
         for (k, v) in options {
             if implemented.contains(&k.as_str()) {

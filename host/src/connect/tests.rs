@@ -644,6 +644,42 @@ fn every_smt_takes_a_predicate_and_its_class_picks_key_or_value() {
 }
 
 #[test]
+fn the_header_converter_goes_to_the_transforms_that_write_headers() {
+    let mut pairs = TD_BATCH[..10].to_vec();
+    pairs.extend([
+        (
+            "header.converter",
+            "org.apache.kafka.connect.storage.StringConverter",
+        ),
+        ("transforms", "tag,id"),
+        (
+            "transforms.tag.type",
+            "org.apache.kafka.connect.transforms.InsertHeader",
+        ),
+        ("transforms.tag.header", "source"),
+        ("transforms.tag.value.literal", "sluice"),
+        (
+            "transforms.id.type",
+            "org.apache.kafka.connect.transforms.ExtractField$Value",
+        ),
+        ("transforms.id.field", "id"),
+    ]);
+    let (m, _) = checked(&pairs, &worker());
+    let [tag, id] = &m.connectors[0].transforms[..] else {
+        panic!("two transforms")
+    };
+    let cfg = |t: &crate::config::PluginSpec| -> std::collections::BTreeMap<String, String> {
+        t.config.iter().cloned().collect()
+    };
+    assert_eq!(tag.name, "insert-header");
+    assert_eq!(
+        cfg(tag)["header.converter"],
+        "org.apache.kafka.connect.storage.StringConverter"
+    );
+    assert!(!cfg(id).contains_key("header.converter"));
+}
+
+#[test]
 fn filter_without_a_predicate_drops_every_record_as_in_kafka() {
     let mut pairs = TD_BATCH[..10].to_vec();
     pairs.extend([

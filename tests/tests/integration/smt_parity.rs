@@ -115,6 +115,9 @@ struct Case {
     /// float needs (JDK-4511638, fixed in JDK 19); Sluice writes the
     /// shortest digits, as Kafka does on JDK 19 and later.
     float32: bool,
+    /// Connect's `header.converter` (default SimpleHeaderConverter), given
+    /// to the transforms that write headers, as `sluice import` does.
+    header_converter: Option<&'static str>,
 }
 
 fn case(id: &str, schemas: bool, value: Option<&str>, steps: Vec<Smt>) -> Case {
@@ -128,6 +131,7 @@ fn case(id: &str, schemas: bool, value: Option<&str>, steps: Vec<Smt>) -> Case {
         headers: Vec::new(),
         steps,
         float32: false,
+        header_converter: None,
     }
 }
 
@@ -144,6 +148,11 @@ impl Case {
 
     fn timestamp(mut self, ts: Option<i64>) -> Case {
         self.timestamp = ts;
+        self
+    }
+
+    fn header_converter(mut self, class: &'static str) -> Case {
+        self.header_converter = Some(class);
         self
     }
 
@@ -167,7 +176,7 @@ impl Case {
         };
         let converter =
             json!({"class": JSON, "config": {"schemas.enable": self.schemas.to_string()}});
-        json!({
+        let mut case = json!({
             "id": self.id,
             "key_converter": converter,
             "value_converter": converter,
@@ -181,7 +190,12 @@ impl Case {
                 "headers": self.headers.iter().map(|(k, v)| json!([k, b64(v)])).collect::<Vec<_>>(),
             },
             "transforms": self.steps.iter().map(Smt::kafka).collect::<Vec<_>>(),
-        })
+        });
+        if let Some(c) = self.header_converter {
+            // The worker configures a header converter with converter.type.
+            case["header_converter"] = json!({"class": c, "config": {"converter.type": "header"}});
+        }
+        case
     }
 
     /// The input line of Sluice's first stage: raw bytes, as consumed.
@@ -318,8 +332,17 @@ fn stage(name: &str, args: &[String], lines: &[Value]) -> Vec<Value> {
 fn run_sluice(cases: &[Case]) -> Vec<Out> {
     let mut results: Vec<Option<Out>> = cases.iter().map(|_| None).collect();
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let args = |c: &Case, s: &Smt| {
+        let mut a = s.args();
+        if let Some(h) = c.header_converter
+            && ["header-from", "insert-header"].contains(&s.plugin())
+        {
+            a.extend(["-c".to_string(), format!("header.converter={h}")]);
+        }
+        a
+    };
     for (i, c) in cases.iter().enumerate() {
-        let chain: Vec<Vec<String>> = c.steps.iter().map(Smt::args).collect();
+        let chain: Vec<Vec<String>> = c.steps.iter().map(|s| args(c, s)).collect();
         groups
             .entry(format!("{} {chain:?}", c.schemas))
             .or_default()
@@ -337,7 +360,7 @@ fn run_sluice(cases: &[Case]) -> Vec<Out> {
             ),
             ("json", vec!["-c".into(), schemas]),
         ];
-        stages.extend(first.steps.iter().map(|s| (s.plugin(), s.args())));
+        stages.extend(first.steps.iter().map(|s| (s.plugin(), args(first, s))));
         for (name, args) in &stages {
             if pending.is_empty() {
                 break;
@@ -1461,6 +1484,144 @@ fn insert_field_cases() -> Vec<Case> {
             json!({"id": 7}),
         )),
     ]
+}
+
+fn header_cases() -> Vec<Case> {
+    let s = true;
+    const STRING: &str = "org.apache.kafka.connect.storage.StringConverter";
+    let from = |fields: &str, headers: &str, op: &str| {
+        smt(
+            "HeaderFrom$Value",
+            &[("fields", fields), ("headers", headers), ("operation", op)],
+        )
+    };
+    let insert = |literal: &str| {
+        smt(
+            "InsertHeader",
+            &[("header", "h"), ("value.literal", literal)],
+        )
+    };
+    let mut out = vec![
+        case(
+            "header from: copy scalars",
+            false,
+            Some(PLAIN),
+            vec![from("id,name,price,flag", "a,b,c,d", "copy")],
+        ),
+        case(
+            "header from: move",
+            false,
+            Some(PLAIN),
+            vec![from("id,name", "a,b", "move")],
+        ),
+        case(
+            "header from: a list",
+            false,
+            Some(PLAIN),
+            vec![from("tags", "t", "copy")],
+        ),
+        case(
+            "header from: a missing field",
+            false,
+            Some(PLAIN),
+            vec![from("nope", "n", "copy")],
+        ),
+        case(
+            "header from: a struct's fields",
+            s,
+            Some(&order(1)),
+            vec![from("id,name,price,tags,address", "a,b,c,d,e", "copy")],
+        ),
+        case(
+            "header from: move out of a struct",
+            s,
+            Some(&order(1)),
+            vec![from("address,tags", "a,t", "move")],
+        ),
+        case(
+            "header from: an unknown struct field",
+            s,
+            Some(&order(1)),
+            vec![from("nope", "n", "copy")],
+        ),
+        case(
+            "header from: a tombstone",
+            false,
+            None,
+            vec![from("id", "a", "copy")],
+        ),
+        case(
+            "header from: fewer headers than fields",
+            false,
+            Some(PLAIN),
+            vec![from("id,name", "a", "copy")],
+        ),
+        case(
+            "header from: the key",
+            false,
+            Some(PLAIN),
+            vec![smt(
+                "HeaderFrom$Key",
+                &[("fields", "id"), ("headers", "k"), ("operation", "move")],
+            )],
+        )
+        .key(r#"{"id":7,"region":"eu"}"#),
+        case(
+            "header from: StringConverter writes scalars and lists",
+            false,
+            Some(PLAIN),
+            vec![from("id,name,price,tags", "a,b,c,d", "copy")],
+        )
+        .header_converter(STRING),
+        case(
+            "header from: StringConverter writes structs",
+            s,
+            Some(&order(1)),
+            vec![from("address,tags,price", "a,t,p", "copy")],
+        )
+        .header_converter(STRING),
+    ];
+    for literal in [
+        "42",
+        "007",
+        "-3",
+        "+5",
+        "1.50",
+        "0.1",
+        "1e3",
+        "3.4e39",
+        "12345678901234567890123",
+        "true",
+        " false ",
+        "hello world",
+        "null",
+        "x y 1",
+    ] {
+        out.push(
+            case(
+                &format!("insert header: {literal:?}"),
+                false,
+                Some(PLAIN),
+                vec![insert(literal)],
+            )
+            .header("h", Some("before")),
+        );
+    }
+    out.push(
+        case(
+            "insert header: with StringConverter",
+            false,
+            Some(PLAIN),
+            vec![insert("1.50")],
+        )
+        .header_converter(STRING),
+    );
+    out
+}
+
+#[test]
+fn header_from_and_insert_header_match_kafka() {
+    check(&header_cases());
 }
 
 #[test]
