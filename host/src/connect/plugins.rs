@@ -531,6 +531,13 @@ pub fn transforms(
         let class = take(&mut options, "type");
         let predicate = take(&mut options, "predicate");
         let negate = take(&mut options, "negate");
+        let selector = PredicateRef {
+            key: &key,
+            name: predicate.as_deref(),
+            negate: negate.as_deref(),
+            all: &predicates,
+            names: &predicate_names,
+        };
         let Some(class) = class else {
             problems.push(Problem::new(
                 &format!("{key}.type"),
@@ -571,13 +578,6 @@ pub fn transforms(
                     plugin_table(&class, config)
                 }
             };
-            let selector = PredicateRef {
-                key: &key,
-                name: predicate.as_deref(),
-                negate: negate.as_deref(),
-                all: &predicates,
-                names: &predicate_names,
-            };
             selector.add_to(&mut table, problems, unsupported);
             out.push(table);
             continue;
@@ -605,34 +605,19 @@ pub fn transforms(
             }
         }
         if *plugin == "drop" {
-            // Without a predicate, Kafka's Filter drops every record.
-            if let Some(p) = predicate {
-                match predicates.iter().find(|(n, _)| *n == p) {
-                    Some((_, popts)) => {
-                        predicate_config(&p, popts, &mut config, problems, unsupported)
-                    }
-                    None => problems.push(Problem::new(
-                        &format!("{key}.predicate"),
-                        format!(
-                            "{p:?} is not in `predicates` ({})",
-                            predicate_names.join(",")
-                        ),
-                    )),
+            // Filter's predicate is the drop plugin's own config; without
+            // one, Kafka's Filter drops every record.
+            if let Some(p) = selector.resolve(problems, unsupported) {
+                for (k, v) in p {
+                    config.insert(if k == "type" { "predicate".into() } else { k }, v);
                 }
-                if let Some(n) = negate {
-                    config.insert("negate".into(), n.into());
+                if let Some(n) = &negate {
+                    config.insert("negate".into(), n.as_str().into());
                 }
             }
             out.push(plugin_table(plugin, config));
         } else {
             let mut table = plugin_table(plugin, config);
-            let selector = PredicateRef {
-                key: &key,
-                name: predicate.as_deref(),
-                negate: negate.as_deref(),
-                all: &predicates,
-                names: &predicate_names,
-            };
             selector.add_to(&mut table, problems, unsupported);
             out.push(table);
         }
@@ -653,6 +638,8 @@ struct PredicateRef<'a> {
 }
 
 impl PredicateRef<'_> {
+    /// Puts the predicate and `negate` in the transform's plugin table, for
+    /// the host to select records with.
     fn add_to(
         &self,
         table: &mut toml::Value,
@@ -660,21 +647,47 @@ impl PredicateRef<'_> {
         unsupported: &mut Vec<Problem>,
     ) {
         let key = self.key;
-        let Some(name) = self.name else {
-            if self.negate.is_some() {
-                unsupported.push(Problem::new(
-                    &format!("{key}.negate"),
-                    "there is no predicate to negate: ignored, as Kafka ignores it",
-                ));
-            }
+        if self.name.is_none() && self.negate.is_some() {
+            unsupported.push(Problem::new(
+                &format!("{key}.negate"),
+                "there is no predicate to negate: ignored, as Kafka ignores it",
+            ));
+        }
+        let Some(p) = self.resolve(problems, unsupported) else {
             return;
         };
+        if let toml::Value::Table(t) = table {
+            t.insert("predicate".into(), toml::Value::Table(p));
+            if let Some(n) = self.negate {
+                match n.trim().to_ascii_lowercase().as_str() {
+                    "true" => {
+                        t.insert("negate".into(), true.into());
+                    }
+                    "false" => {}
+                    _ => problems.push(Problem::new(
+                        &format!("{key}.negate"),
+                        format!("{n:?} is not true or false"),
+                    )),
+                }
+            }
+        }
+    }
+
+    /// The named predicate as a manifest table (`type` with its short name,
+    /// and its one option); `None` when there is none, or it is reported.
+    fn resolve(
+        &self,
+        problems: &mut Vec<Problem>,
+        unsupported: &mut Vec<Problem>,
+    ) -> Option<toml::Table> {
+        let key = self.key;
+        let name = self.name?;
         let Some((_, options)) = self.all.iter().find(|(n, _)| n == name) else {
             problems.push(Problem::new(
                 &format!("{key}.predicate"),
                 format!("{name:?} is not in `predicates` ({})", self.names.join(",")),
             ));
-            return;
+            return None;
         };
         let pkey = format!("predicates.{name}");
         let class = options
@@ -695,7 +708,7 @@ impl PredicateRef<'_> {
                     known.join(", ")
                 ),
             ));
-            return;
+            return None;
         };
         let mut p = toml::Table::new();
         p.insert("type".into(), short.into());
@@ -712,63 +725,7 @@ impl PredicateRef<'_> {
                 ));
             }
         }
-        if let toml::Value::Table(t) = table {
-            t.insert("predicate".into(), toml::Value::Table(p));
-            if let Some(n) = self.negate {
-                match n.trim().to_ascii_lowercase().as_str() {
-                    "true" => {
-                        t.insert("negate".into(), true.into());
-                    }
-                    "false" => {}
-                    _ => problems.push(Problem::new(
-                        &format!("{key}.negate"),
-                        format!("{n:?} is not true or false"),
-                    )),
-                }
-            }
-        }
-    }
-}
-
-/// Fills the `drop` plugin's config from predicate `name`'s options.
-fn predicate_config(
-    name: &str,
-    options: &[(String, String)],
-    config: &mut toml::Table,
-    problems: &mut Vec<Problem>,
-    unsupported: &mut Vec<Problem>,
-) {
-    let key = format!("predicates.{name}");
-    let class = options
-        .iter()
-        .find(|(k, _)| k == "type")
-        .map(|(_, v)| v.as_str());
-    let Some((_, predicate, option)) = PREDICATE_CLASSES.iter().find(|(c, ..)| Some(*c) == class)
-    else {
-        let known: Vec<&str> = PREDICATE_CLASSES.iter().map(|(c, ..)| *c).collect();
-        problems.push(Problem::new(
-            &format!("{key}.type"),
-            format!(
-                "{:?} is not a predicate Sluice has; use one of {}",
-                class.unwrap_or(""),
-                known.join(", ")
-            ),
-        ));
-        return;
-    };
-    config.insert("predicate".into(), (*predicate).into());
-    for (k, v) in options.iter().filter(|(k, _)| k != "type") {
-        if Some(k.as_str()) == *option {
-            config.insert(k.clone(), v.as_str().into());
-        } else {
-            unsupported.push(Problem::new(
-                &format!("{key}.{k}"),
-                format!(
-                    "not an option of {}: ignored, as Kafka ignores it",
-                    class.unwrap_or("")
-                ),
-            ));
-        }
+        Some(p)
     }
 }
 
