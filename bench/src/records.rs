@@ -104,3 +104,48 @@ pub fn json_records(n: usize) -> Vec<Record> {
         })
         .collect()
 }
+
+/// `n` Debezium change events (creates) whose rows are [`event`]s, as the
+/// `json` converter leaves them: the envelope's payload, with its schema on
+/// the record (`before`, `after`, `source`, `op`, `ts_ms`).
+pub fn change_events(n: usize) -> Vec<Record> {
+    use sluice_sdk::schema::{Field, Schema};
+    let row = Schema::parse(&event_schema())
+        .expect("the event schema parses")
+        .optional();
+    let source = Schema::structure([
+        Field::new("connector", Schema::string()),
+        Field::new("db", Schema::string()),
+        Field::new("table", Schema::string()),
+        Field::new("ts_ms", Schema::int64()),
+    ])
+    .named("io.debezium.connector.mysql.Source");
+    let envelope = Schema::structure([
+        Field::new("before", row.clone()),
+        Field::new("after", row),
+        Field::new("source", source),
+        Field::new("op", Schema::string()),
+        Field::new("ts_ms", Schema::int64().optional()),
+    ])
+    .named("dbserver1.shop.events.Envelope");
+    let envelope = Arc::new(
+        sluice::record::Schema::parse(&envelope.to_json()).expect("the envelope schema parses"),
+    );
+    let topic: Arc<str> = Arc::from("dbserver1.shop.events");
+    (0..n as u64)
+        .map(|i| {
+            let ts = 1_650_000_000_000 + i as i64;
+            let value = format!(
+                r#"{{"before":null,"after":{},"source":{{"connector":"mysql","db":"shop","table":"events","ts_ms":{ts}}},"op":"c","ts_ms":{}}}"#,
+                event(i),
+                ts + 3
+            );
+            let mut r = Record::new(topic.clone(), Some(Bytes::from(value)));
+            r.offset = i as i64;
+            r.timestamp = Some(ts);
+            r.value_kind = ValueKind::Json;
+            r.value_schema = Some(envelope.clone());
+            r
+        })
+        .collect()
+}

@@ -4,7 +4,9 @@
 //! record) and the single `insert-field` of the JSON pipeline; then a chain
 //! of five SMTs, and a predicate evaluated by the host (no plugin call)
 //! against the same predicate evaluated in a plugin (`drop` with
-//! `TopicNameMatches`).
+//! `TopicNameMatches`). Debezium's `ExtractNewRecordState` is measured on
+//! change events of the same rows, beside Kafka's `ExtractField` of
+//! `after` on them.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -14,7 +16,7 @@ use sluice::plugin::{ConfiguredPlugin, Limits, Runtime, TransformOutcome};
 use sluice::predicate::{Predicate, Selector};
 use sluice::record::Record;
 
-use crate::records::json_records;
+use crate::records::{change_events, json_records};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -100,6 +102,9 @@ const SMTS: &[Measured] = &[
     ),
 ];
 
+/// Debezium's class.
+const UNWRAP: &str = "io.debezium.transforms.ExtractNewRecordState";
+
 /// The chain of five, in order (names from [`SMTS`]).
 const CHAIN: [&str; 5] = [
     "replace-field",
@@ -121,7 +126,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        if !class.is_empty() {
+        if class.starts_with("io.") {
+            c.push(("connect.class".into(), class.to_string()));
+        } else if !class.is_empty() {
             c.push((
                 "connect.class".into(),
                 format!("org.apache.kafka.connect.transforms.{class}"),
@@ -141,6 +148,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         smts.push((*name, start(name, class, config).await?));
     }
 
+    let changes = change_events(total);
+    let unwrap_after = start("extract-field", "ExtractField$Value", &[("field", "after")]).await?;
+    let unwrap = start("extract-new-record-state", UNWRAP, &[]).await?;
+    let unwrap_rich = start(
+        "extract-new-record-state",
+        UNWRAP,
+        &[
+            ("delete.tombstone.handling.mode", "rewrite"),
+            ("add.fields", "op,table,source.ts_ms"),
+            ("add.headers", "op"),
+        ],
+    )
+    .await?;
+
     let mut timed: Vec<(String, f64)> = Vec::new();
     timed.push((
         "identity (drop keeping all)".into(),
@@ -157,6 +178,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     timed.push((
         format!("chain of five: {}", CHAIN.join(" → ")),
         per_record(&chain, &records).await?,
+    ));
+    timed.push((
+        "change events: extract-field of after (Kafka's ExtractField)".into(),
+        per_record(&[&unwrap_after], &changes).await?,
+    ));
+    timed.push((
+        "change events: extract-new-record-state (defaults)".into(),
+        per_record(&[&unwrap], &changes).await?,
+    ));
+    timed.push((
+        "change events: extract-new-record-state (rewrite, 3 fields, 1 header)".into(),
+        per_record(&[&unwrap_rich], &changes).await?,
     ));
     timed.push((
         "predicate in a plugin (drop, TopicNameMatches)".into(),

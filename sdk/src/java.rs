@@ -170,6 +170,15 @@ impl HeaderConverter {
     }
 }
 
+/// The `header.converter` key of the transforms that write headers, which
+/// Sluice sets from the connector's `header.converter`.
+pub const HEADER_CONVERTER_KEY: crate::config::ConfigKey = crate::config::ConfigKey::optional(
+    "header.converter",
+    crate::config::ConfigType::String,
+    Some("org.apache.kafka.connect.storage.SimpleHeaderConverter"),
+    "How header values are written: Connect's SimpleHeaderConverter or StringConverter (set from the connector's header.converter)",
+);
+
 /// The text `converter` writes for a Connect value (its schema, none when
 /// schemaless, and its payload JSON) as a header; `None` for null. Bytes are
 /// base64 with either converter (Java's `StringConverter` would write the

@@ -164,6 +164,42 @@ pub const TRANSFORM_CLASSES: &[(&str, &str, &[&str])] = &[
         "cast",
         &["spec", "replace.null.with.default"],
     ),
+    (
+        "io.debezium.transforms.ExtractNewRecordState",
+        "extract-new-record-state",
+        EXTRACT_NEW_RECORD_STATE,
+    ),
+];
+
+/// Debezium 3's options of `ExtractNewRecordState`.
+const EXTRACT_NEW_RECORD_STATE: &[&str] = &[
+    "delete.tombstone.handling.mode",
+    "route.by.field",
+    "add.fields",
+    "add.fields.prefix",
+    "add.headers",
+    "add.headers.prefix",
+    "replace.null.with.default",
+    "drop.fields.header.name",
+    "drop.fields.from.key",
+    "drop.fields.keep.schema.compatible",
+];
+
+/// Options a transform's class no longer reads, with what replaced them:
+/// (class, option, what to write instead).
+const RETIRED_OPTIONS: &[(&str, &str, &str)] = &[
+    (
+        "io.debezium.transforms.ExtractNewRecordState",
+        "delete.handling.mode",
+        "removed in Debezium 3.0, whose ExtractNewRecordState ignores it; write delete.tombstone.handling.mode: \
+         none is tombstone, drop is drop, rewrite is rewrite (rewrite-with-tombstone with drop.tombstones=false)",
+    ),
+    (
+        "io.debezium.transforms.ExtractNewRecordState",
+        "drop.tombstones",
+        "removed in Debezium 3.0, whose ExtractNewRecordState ignores it; write delete.tombstone.handling.mode: \
+         rewrite-with-tombstone keeps tombstones, every other mode drops them",
+    ),
 ];
 
 const INSERT_FIELD: &[&str] = &[
@@ -507,7 +543,7 @@ pub const HEADER_CONVERTERS: &[&str] = &[
 
 /// The transforms that write headers, and so take the connector's
 /// `header.converter`.
-const WRITE_HEADERS: &[&str] = &["header-from", "insert-header"];
+const WRITE_HEADERS: &[&str] = &["header-from", "insert-header", "extract-new-record-state"];
 
 /// The `transforms` chain as manifest plugin tables, with `predicates`;
 /// `header_converter` goes to the transforms that write headers.
@@ -594,6 +630,11 @@ pub fn transforms(
         for (k, v) in options {
             if implemented.contains(&k.as_str()) {
                 config.insert(k, v.into());
+            } else if let Some((.., instead)) = RETIRED_OPTIONS
+                .iter()
+                .find(|(c, o, _)| *c == class && *o == k)
+            {
+                unsupported.push(Problem::new(&format!("{key}.{k}"), *instead));
             } else {
                 let close = super::did_you_mean(&k, implemented.iter().copied())
                     .map(|c| format!("; did you mean {c:?}?"))

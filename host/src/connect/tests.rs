@@ -680,6 +680,38 @@ fn the_header_converter_goes_to_the_transforms_that_write_headers() {
 }
 
 #[test]
+fn debeziums_unwrap_takes_its_options_and_names_the_ones_debezium_3_dropped() {
+    let mut pairs = TD_BATCH[..10].to_vec();
+    pairs.extend([
+        ("transforms", "unwrap"),
+        (
+            "transforms.unwrap.type",
+            "io.debezium.transforms.ExtractNewRecordState",
+        ),
+        ("transforms.unwrap.add.fields", "op,source.ts_ms"),
+        ("transforms.unwrap.route.by.field", "region"),
+        ("transforms.unwrap.delete.handling.mode", "rewrite"),
+        ("transforms.unwrap.drop.tombstones", "false"),
+    ]);
+    let (m, warnings) = checked(&pairs, &worker());
+    let t = &m.connectors[0].transforms[0];
+    assert_eq!(t.name, "extract-new-record-state");
+    let cfg: std::collections::BTreeMap<_, _> = t.config.iter().cloned().collect();
+    assert_eq!(cfg["add.fields"], "op,source.ts_ms");
+    assert_eq!(cfg["route.by.field"], "region");
+    assert!(!cfg.contains_key("delete.handling.mode"), "{cfg:?}");
+    let text: Vec<String> = warnings.iter().map(Problem::to_string).collect();
+    for key in ["delete.handling.mode", "drop.tombstones"] {
+        assert!(
+            text.iter().any(|w| w.contains(&format!("unwrap.{key}"))
+                && w.contains("removed in Debezium 3.0")
+                && w.contains("delete.tombstone.handling.mode")),
+            "{key}: {text:?}"
+        );
+    }
+}
+
+#[test]
 fn filter_without_a_predicate_drops_every_record_as_in_kafka() {
     let mut pairs = TD_BATCH[..10].to_vec();
     pairs.extend([

@@ -18,6 +18,9 @@ pub struct ExtractField {
     field: String,
     path: Vec<String>,
     use_default: bool,
+    /// The field's schema for each schema met: one `Arc` for a batch's
+    /// records, so the host gets it once.
+    cache: smt::SchemaCache,
 }
 
 impl Plugin for ExtractField {
@@ -43,12 +46,13 @@ impl Plugin for ExtractField {
             field,
             path,
             use_default: config.get_bool("replace.null.with.default"),
+            cache: smt::SchemaCache::default(),
         })
     }
 }
 
 impl ExtractField {
-    fn extract(&self, data: &Data) -> Result<Data, String> {
+    fn extract(&mut self, data: &Data) -> Result<Data, String> {
         match &data.schema {
             None => {
                 if data.value.is_null() {
@@ -63,12 +67,16 @@ impl ExtractField {
                 } else {
                     Some(smt::require_struct(data, PURPOSE)?.1)
                 };
-                let field = smt::path_field(schema, &self.path)
-                    .ok_or_else(|| format!("Unknown field: {}", self.field))?;
+                let (path, field) = (&self.path, &self.field);
+                let extracted = self.cache.get_or_make(schema, |s| {
+                    smt::path_field(s, path)
+                        .map(|f| f.schema.clone())
+                        .ok_or_else(|| format!("Unknown field: {field}"))
+                })?;
                 let value = fields
                     .map(|m| smt::path_struct_value(schema, m, &self.path, self.use_default))
                     .unwrap_or(serde_json::Value::Null);
-                Ok(Data::with_schema(field.schema.clone(), value))
+                Ok(Data::with_schema(extracted, value))
             }
         }
     }

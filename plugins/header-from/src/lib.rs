@@ -47,12 +47,7 @@ impl Plugin for HeaderFrom {
                 "move (the fields leave the key or value) or copy (they stay)",
             ),
             smt::REPLACE_NULL_WITH_DEFAULT,
-            ConfigKey::optional(
-                "header.converter",
-                ConfigType::String,
-                Some("org.apache.kafka.connect.storage.SimpleHeaderConverter"),
-                "How header values are written: Connect's SimpleHeaderConverter or StringConverter (set from the connector's header.converter)",
-            ),
+            sluice_sdk::java::HEADER_CONVERTER_KEY,
         ],
     };
 

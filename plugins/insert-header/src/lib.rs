@@ -25,12 +25,7 @@ impl Plugin for InsertHeader {
                 ConfigType::String,
                 "The literal value set as the header's value on every record",
             ),
-            ConfigKey::optional(
-                "header.converter",
-                ConfigType::String,
-                Some("org.apache.kafka.connect.storage.SimpleHeaderConverter"),
-                "How header values are written: Connect's SimpleHeaderConverter or StringConverter (set from the connector's header.converter)",
-            ),
+            sluice_sdk::java::HEADER_CONVERTER_KEY,
         ],
     };
 

@@ -1680,17 +1680,7 @@ async fn connector_json_chaining_kafkas_smts_routes_topics_and_commits_the_consu
     let api = ApiWorker::start(&[]).await;
     let body = json!({
         "name": "smts",
-        "config": {
-            "connector.class": "io.confluent.connect.s3.S3SinkConnector",
-            "tasks.max": "1",
-            "topics": topic,
-            "s3.bucket.name": bucket,
-            "s3.region": "us-east-1",
-            "store.url": s3::endpoint(),
-            "aws.access.key.id": s3::ACCESS_KEY,
-            "aws.secret.access.key": s3::SECRET_KEY,
-            "storage.class": "io.confluent.connect.s3.storage.S3Storage",
-            "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+        "config": json_lines_into_s3(&topic, &bucket, json!({
             "flush.size": "2",
             "value.converter": "org.apache.kafka.connect.json.JsonConverter",
             "value.converter.schemas.enable": "false",
@@ -1708,7 +1698,7 @@ async fn connector_json_chaining_kafkas_smts_routes_topics_and_commits_the_consu
             "predicates": "isTest",
             "predicates.isTest.type": "org.apache.kafka.connect.transforms.predicates.HasHeaderKey",
             "predicates.isTest.name": "test-event"
-        }
+        }))
     });
     let (code, info) = api.call("POST", "/connectors", Some(&body)).await;
     assert_eq!(code, 201, "{info}");
@@ -1721,18 +1711,7 @@ async fn connector_json_chaining_kafkas_smts_routes_topics_and_commits_the_consu
             ));
         }
     }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let got = loop {
-        let got = s3::objects(&bucket).await;
-        if got.len() >= want.len() {
-            break got;
-        }
-        if std::time::Instant::now() > deadline {
-            let (_, status) = api.call("GET", "/connectors/smts/status", None).await;
-            panic!("objects: {:?}; status {status}", got.keys());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    };
+    let got = objects_once_there(&api, "smts", &bucket, want.len()).await;
     assert_eq!(got.keys().cloned().collect::<Vec<_>>(), want);
     let first = String::from_utf8_lossy(&got[&want[2]]);
     let lines: Vec<Value> = first
@@ -1748,14 +1727,191 @@ async fn connector_json_chaining_kafkas_smts_routes_topics_and_commits_the_consu
     );
     // Offsets 2 and 5 were dropped by the Filter: committed all the same,
     // on the topic consumed, not the routed one.
+    committed_reaches("connect-smts", &topic, &[Some(6), Some(6)]).await;
+    api.process.stop_cleanly();
+}
+
+/// The config of Confluent's S3 sink writing `topic` into `bucket` on the
+/// test's MinIO as JSON lines, with `more` options.
+fn json_lines_into_s3(topic: &str, bucket: &str, more: Value) -> Value {
+    use sluice_tests::s3;
+    let mut config = json!({
+        "connector.class": "io.confluent.connect.s3.S3SinkConnector",
+        "tasks.max": "1",
+        "topics": topic,
+        "s3.bucket.name": bucket,
+        "s3.region": "us-east-1",
+        "store.url": s3::endpoint(),
+        "aws.access.key.id": s3::ACCESS_KEY,
+        "aws.secret.access.key": s3::SECRET_KEY,
+        "storage.class": "io.confluent.connect.s3.storage.S3Storage",
+        "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+    });
+    if let (Some(c), Some(m)) = (config.as_object_mut(), more.as_object()) {
+        c.extend(m.clone());
+    }
+    config
+}
+
+/// The objects of `bucket` once there are `n`; after a minute, a panic
+/// with `connector`'s status.
+async fn objects_once_there(
+    api: &ApiWorker,
+    connector: &str,
+    bucket: &str,
+    n: usize,
+) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let got = sluice_tests::s3::objects(bucket).await;
+        if got.len() >= n {
+            return got;
+        }
+        if std::time::Instant::now() > deadline {
+            let (_, status) = api
+                .call("GET", &format!("/connectors/{connector}/status"), None)
+                .await;
+            panic!("objects: {:?}; status {status}", got.keys());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+}
+
+/// Waits (30 s at most) until `group` has committed `want` on `topic`'s
+/// partitions.
+async fn committed_reaches(group: &str, topic: &str, want: &[Option<i64>]) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let c = committed("connect-smts", &topic, 2);
-        if c == [Some(6), Some(6)] {
-            break;
+        let c = committed(group, topic, want.len() as i32);
+        if c == want {
+            return;
         }
         assert!(std::time::Instant::now() < deadline, "committed {c:?}");
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
+}
+
+/// A Debezium change stream (JSON envelopes with their schemas, as Debezium
+/// writes them with `JsonConverter`) through the connector JSON users write
+/// for CDC into S3: `ExtractNewRecordState` rewrites deletes, adds the
+/// operation and the source's timestamp, routes by a column, drops the
+/// tombstone; offsets are committed on the partition consumed.
+#[tokio::test(flavor = "multi_thread")]
+async fn debezium_change_events_unwrapped_by_extract_new_record_state_land_in_s3() {
+    use sluice_tests::kafka::{RawRecord, produce_raw};
+    use sluice_tests::s3;
+    let topic = unique_topic("rest-cdc");
+    create_topic(&topic, 1).await;
+    let bucket = s3::unique_bucket("rest-cdc");
+    s3::create_bucket(&bucket).await;
+    let (eu, us) = (format!("{topic}-eu"), format!("{topic}-us"));
+    let row = json!({
+        "type": "struct", "name": "dbserver1.inventory.customers.Value", "optional": true,
+        "fields": [
+            {"field": "id", "type": "int32", "optional": false},
+            {"field": "email", "type": "string", "optional": true},
+            {"field": "region", "type": "string", "optional": true}
+        ]
+    });
+    let envelope = json!({
+        "type": "struct", "name": "dbserver1.inventory.customers.Envelope", "optional": false,
+        "fields": [
+            {"field": "before", "type": "struct", "name": "dbserver1.inventory.customers.Value",
+             "optional": true, "fields": row["fields"]},
+            {"field": "after", "type": "struct", "name": "dbserver1.inventory.customers.Value",
+             "optional": true, "fields": row["fields"]},
+            {"field": "source", "type": "struct", "name": "io.debezium.connector.mysql.Source",
+             "optional": false, "fields": [
+                {"field": "ts_ms", "type": "int64", "optional": false},
+                {"field": "table", "type": "string", "optional": true}]},
+            {"field": "op", "type": "string", "optional": false},
+            {"field": "ts_ms", "type": "int64", "optional": true}
+        ]
+    });
+    let key = |id: i64| {
+        json!({"schema": {"type": "struct", "name": "dbserver1.inventory.customers.Key", "optional": false,
+                          "fields": [{"field": "id", "type": "int32", "optional": false}]},
+               "payload": {"id": id}})
+        .to_string()
+        .into_bytes()
+    };
+    let event = |id: i64, op: &str, before: Value, after: Value, ts: i64| RawRecord {
+        key: Some(key(id)),
+        ..RawRecord::value(
+            json!({"schema": envelope, "payload": {
+                "before": before, "after": after,
+                "source": {"ts_ms": ts, "table": "customers"}, "op": op, "ts_ms": ts + 5}})
+            .to_string(),
+        )
+    };
+    let ann = |email: &str| json!({"id": 1, "email": email, "region": eu});
+    let records = vec![
+        event(1, "c", Value::Null, ann("ann@example.com"), 1000),
+        event(1, "u", ann("ann@example.com"), ann("ann@example.org"), 2000),
+        event(1, "d", ann("ann@example.org"), Value::Null, 3000),
+        RawRecord {
+            key: Some(key(1)),
+            value: None,
+            ..Default::default()
+        },
+        event(
+            2,
+            "c",
+            Value::Null,
+            json!({"id": 2, "email": null, "region": us}),
+            4000,
+        ),
+    ];
+    produce_raw(&topic, &records).await;
+    let api = ApiWorker::start(&[]).await;
+    let body = json!({
+        "name": "cdc",
+        "config": json_lines_into_s3(&topic, &bucket, json!({
+            "flush.size": "1",
+            "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "transforms": "unwrap",
+            "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+            "transforms.unwrap.delete.tombstone.handling.mode": "rewrite",
+            "transforms.unwrap.add.fields": "op,source.ts_ms",
+            "transforms.unwrap.route.by.field": "region"
+        }))
+    });
+    let (code, info) = api.call("POST", "/connectors", Some(&body)).await;
+    assert_eq!(code, 201, "{info}");
+    let object = |t: &str, offset: i64| format!("topics/{t}/partition=0/{t}+0+{offset:010}.json");
+    let mut want = vec![
+        object(&eu, 0),
+        object(&eu, 1),
+        object(&eu, 2),
+        object(&us, 4),
+    ];
+    want.sort();
+    let got = objects_once_there(&api, "cdc", &bucket, want.len()).await;
+    assert_eq!(got.keys().cloned().collect::<Vec<_>>(), want);
+    let line = |t: &str, offset: i64| -> Value {
+        serde_json::from_slice(&got[&object(t, offset)]).expect("one JSON line")
+    };
+    let row = |id: i64, email: Value, region: &str, deleted: &str, op: &str, ts: i64| {
+        json!({"id": id, "email": email, "region": region, "__deleted": deleted,
+               "__op": op, "__source_ts_ms": ts})
+    };
+    assert_eq!(
+        line(&eu, 0),
+        row(1, "ann@example.com".into(), &eu, "false", "c", 1000)
+    );
+    assert_eq!(
+        line(&eu, 1),
+        row(1, "ann@example.org".into(), &eu, "false", "u", 2000)
+    );
+    // The delete: its before row, marked deleted.
+    assert_eq!(
+        line(&eu, 2),
+        row(1, "ann@example.org".into(), &eu, "true", "d", 3000)
+    );
+    assert_eq!(line(&us, 4), row(2, Value::Null, &us, "false", "c", 4000));
+    // The tombstone (offset 3) was dropped: committed all the same, on the
+    // topic consumed.
+    committed_reaches("connect-cdc", &topic, &[Some(5)]).await;
     api.process.stop_cleanly();
 }

@@ -335,7 +335,7 @@ fn run_sluice(cases: &[Case]) -> Vec<Out> {
     let args = |c: &Case, s: &Smt| {
         let mut a = s.args();
         if let Some(h) = c.header_converter
-            && ["header-from", "insert-header"].contains(&s.plugin())
+            && ["header-from", "insert-header", "extract-new-record-state"].contains(&s.plugin())
         {
             a.extend(["-c".to_string(), format!("header.converter={h}")]);
         }
@@ -1617,6 +1617,391 @@ fn header_cases() -> Vec<Case> {
         .header_converter(STRING),
     );
     out
+}
+
+const UNWRAP: &str = "io.debezium.transforms.ExtractNewRecordState";
+
+/// Debezium's `ExtractNewRecordState` with `config`.
+fn unwrap(config: &[(&str, &str)]) -> Smt {
+    Smt {
+        class: UNWRAP.into(),
+        ..smt("", config)
+    }
+}
+
+/// A row of the `customers` table as Debezium's MySQL connector describes
+/// it: a required key column, a column with a default, a double.
+fn row_schema() -> Value {
+    json!({
+        "type": "struct", "name": "dbserver1.inventory.customers.Value", "optional": true,
+        "fields": [
+            {"field": "id", "type": "int32", "optional": false},
+            {"field": "email", "type": "string", "optional": true},
+            {"field": "name", "type": "string", "optional": true, "default": "anon"},
+            {"field": "score", "type": "double", "optional": true},
+            {"field": "region", "type": "string", "optional": true}
+        ]
+    })
+}
+
+/// Debezium's change event envelope for `customers`.
+fn envelope_schema() -> Value {
+    json!({
+        "type": "struct", "name": "dbserver1.inventory.customers.Envelope", "version": 2, "optional": false,
+        "fields": [
+            {"field": "before", "type": "struct", "name": "dbserver1.inventory.customers.Value", "optional": true,
+             "fields": row_schema()["fields"]},
+            {"field": "after", "type": "struct", "name": "dbserver1.inventory.customers.Value", "optional": true,
+             "fields": row_schema()["fields"]},
+            {"field": "source", "type": "struct", "name": "io.debezium.connector.mysql.Source", "version": 1, "optional": false,
+             "fields": [
+                {"field": "version", "type": "string", "optional": false},
+                {"field": "connector", "type": "string", "optional": false},
+                {"field": "name", "type": "string", "optional": false},
+                {"field": "ts_ms", "type": "int64", "optional": false},
+                {"field": "snapshot", "type": "string", "optional": true, "name": "io.debezium.data.Enum",
+                 "version": 1, "parameters": {"allowed": "true,first,last,false"}, "default": "false"},
+                {"field": "db", "type": "string", "optional": false},
+                {"field": "table", "type": "string", "optional": true},
+                {"field": "pos", "type": "int64", "optional": false}
+             ]},
+            {"field": "transaction", "type": "struct", "name": "event.block", "version": 1, "optional": true,
+             "fields": [
+                {"field": "id", "type": "string", "optional": false},
+                {"field": "total_order", "type": "int64", "optional": false},
+                {"field": "data_collection_order", "type": "int64", "optional": false}
+             ]},
+            {"field": "op", "type": "string", "optional": false},
+            {"field": "ts_ms", "type": "int64", "optional": true}
+        ]
+    })
+}
+
+fn customer(id: i64, email: Option<&str>) -> Value {
+    json!({"id": id, "email": email, "name": null, "score": 2.5, "region": "eu-west"})
+}
+
+/// A change event: `op` with its before and after rows.
+fn change(op: &str, before: Value, after: Value) -> String {
+    env(
+        &envelope_schema(),
+        json!({
+            "before": before, "after": after,
+            "source": {"version": "3.4.3.Final", "connector": "mysql", "name": "dbserver1",
+                       "ts_ms": 1_700_000_000_123_i64, "snapshot": null, "db": "inventory",
+                       "table": "customers", "pos": 154},
+            "transaction": null,
+            "op": op, "ts_ms": 1_700_000_000_456_i64
+        }),
+    )
+}
+
+fn created() -> String {
+    change("c", Value::Null, customer(1, Some("ann@example.com")))
+}
+
+fn updated() -> String {
+    change(
+        "u",
+        customer(1, Some("ann@example.com")),
+        customer(1, Some("ann@example.org")),
+    )
+}
+
+fn deleted() -> String {
+    change("d", customer(1, Some("ann@example.org")), Value::Null)
+}
+
+fn truncated() -> String {
+    change("t", Value::Null, Value::Null)
+}
+
+const CUSTOMER_KEY: &str = r#"{"schema":{"type":"struct","name":"dbserver1.inventory.customers.Key","optional":false,"fields":[{"field":"id","type":"int32","optional":false},{"field":"region","type":"string","optional":true}]},"payload":{"id":1,"region":"eu-west"}}"#;
+
+fn unwrap_cases() -> Vec<Case> {
+    let s = true;
+    let ev = |id: &str, value: Option<String>, config: &[(&str, &str)]| {
+        case(id, s, value.as_deref(), vec![unwrap(config)])
+            .key(CUSTOMER_KEY)
+            .topic("dbserver1.inventory.customers")
+    };
+    let mut out = Vec::new();
+    // Every kind of event under every delete.tombstone.handling.mode.
+    for mode in [
+        "tombstone",
+        "drop",
+        "rewrite",
+        "rewrite-with-tombstone",
+        "delete-to-tombstone",
+    ] {
+        for (what, value) in [
+            ("a create", Some(created())),
+            ("an update", Some(updated())),
+            (
+                "a snapshot read",
+                Some(change("r", Value::Null, customer(2, None))),
+            ),
+            ("a delete", Some(deleted())),
+            ("a truncate", Some(truncated())),
+            ("a tombstone", None),
+        ] {
+            out.push(ev(
+                &format!("unwrap {mode}: {what}"),
+                value,
+                &[("delete.tombstone.handling.mode", mode)],
+            ));
+        }
+    }
+    out.extend([
+        ev("unwrap: defaults, a create", Some(created()), &[]),
+        ev("unwrap: defaults, a delete", Some(deleted()), &[]),
+        ev(
+            "unwrap: an unknown mode",
+            Some(created()),
+            &[("delete.tombstone.handling.mode", "none")],
+        ),
+        case(
+            "unwrap: a record that is not a change event passes",
+            s,
+            Some(&order(1)),
+            vec![unwrap(&[("add.fields", "op")])],
+        ),
+        case(
+            "unwrap: a schemaless change event passes",
+            false,
+            Some(r#"{"before":null,"after":{"id":1},"op":"c"}"#),
+            vec![unwrap(&[])],
+        ),
+        // add.fields
+        ev(
+            "unwrap: add.fields",
+            Some(updated()),
+            &[("add.fields", "op,table,source.ts_ms,ts_ms,db,snapshot")],
+        ),
+        ev(
+            "unwrap: add.fields renamed, with a prefix",
+            Some(created()),
+            &[
+                ("add.fields", "op:operation, source.ts_ms:EVENT_TS ,version"),
+                ("add.fields.prefix", "meta_"),
+            ],
+        ),
+        ev(
+            "unwrap: add.fields of the transaction block, absent",
+            Some(created()),
+            &[("add.fields", "id,total_order,data_collection_order")],
+        ),
+        ev(
+            "unwrap: add.fields of a field no struct has is skipped",
+            Some(created()),
+            &[("add.fields", "lsn,op")],
+        ),
+        ev(
+            "unwrap: add.fields on a rewritten delete",
+            Some(deleted()),
+            &[
+                ("add.fields", "op,source.ts_ms"),
+                ("delete.tombstone.handling.mode", "rewrite"),
+            ],
+        ),
+        ev(
+            "unwrap: add.fields on a delete kept as a null value",
+            Some(deleted()),
+            &[("add.fields", "op")],
+        ),
+        ev(
+            "unwrap: add.fields three parts",
+            Some(created()),
+            &[("add.fields", "op:a:b")],
+        ),
+        // add.headers
+        ev(
+            "unwrap: add.headers",
+            Some(updated()),
+            &[("add.headers", "op,source.ts_ms,db,ts_ms,snapshot")],
+        ),
+        ev(
+            "unwrap: add.headers renamed, with a prefix",
+            Some(deleted()),
+            &[
+                ("add.headers", "op:operation,table"),
+                ("add.headers.prefix", "dbz."),
+                ("delete.tombstone.handling.mode", "rewrite"),
+            ],
+        ),
+        ev(
+            "unwrap: add.headers on a kept tombstone",
+            None,
+            &[
+                ("add.headers", "op,table"),
+                ("delete.tombstone.handling.mode", "rewrite-with-tombstone"),
+            ],
+        ),
+        ev(
+            "unwrap: add.headers and add.fields together",
+            Some(created()),
+            &[("add.headers", "op"), ("add.fields", "op,table")],
+        ),
+        ev(
+            "unwrap: add.headers with StringConverter",
+            Some(created()),
+            &[("add.headers", "op,pos")],
+        )
+        .header_converter("org.apache.kafka.connect.storage.StringConverter"),
+        // route.by.field
+        ev(
+            "unwrap: route.by.field on a create",
+            Some(created()),
+            &[("route.by.field", "region")],
+        ),
+        ev(
+            "unwrap: route.by.field on a rewritten delete reads the before row",
+            Some(deleted()),
+            &[
+                ("route.by.field", "email"),
+                ("delete.tombstone.handling.mode", "rewrite"),
+            ],
+        ),
+        ev(
+            "unwrap: route.by.field on a delete kept as a null value",
+            Some(deleted()),
+            &[("route.by.field", "region")],
+        ),
+        ev(
+            "unwrap: route.by.field with a null column keeps the topic",
+            Some(change("c", Value::Null, customer(3, None))),
+            &[("route.by.field", "email")],
+        ),
+        ev(
+            "unwrap: route.by.field naming a number fails",
+            Some(created()),
+            &[("route.by.field", "id")],
+        ),
+        ev(
+            "unwrap: route.by.field naming no column fails",
+            Some(created()),
+            &[("route.by.field", "nope")],
+        ),
+        // replace.null.with.default, through the rewrite's InsertField
+        ev(
+            "unwrap: rewrite fills a null column's default",
+            Some(created()),
+            &[("delete.tombstone.handling.mode", "rewrite")],
+        ),
+        ev(
+            "unwrap: rewrite keeps nulls without replace.null.with.default",
+            Some(created()),
+            &[
+                ("delete.tombstone.handling.mode", "rewrite"),
+                ("replace.null.with.default", "false"),
+            ],
+        ),
+        // drop.fields.header.name
+        ev(
+            "unwrap: drop.fields removes the optional columns listed",
+            Some(updated()),
+            &[("drop.fields.header.name", "unchanged")],
+        )
+        .header("unchanged", Some(r#"["email","id","nope"]"#)),
+        ev(
+            "unwrap: drop.fields removes every column listed when not compatible",
+            Some(updated()),
+            &[
+                ("drop.fields.header.name", "unchanged"),
+                ("drop.fields.keep.schema.compatible", "false"),
+            ],
+        )
+        .header("unchanged", Some(r#"["email","id"]"#)),
+        ev(
+            "unwrap: drop.fields from the key too",
+            Some(updated()),
+            &[
+                ("drop.fields.header.name", "unchanged"),
+                ("drop.fields.from.key", "true"),
+            ],
+        )
+        .header("unchanged", Some(r#"["region","id"]"#)),
+        ev(
+            "unwrap: drop.fields after add.fields",
+            Some(created()),
+            &[
+                ("drop.fields.header.name", "unchanged"),
+                ("add.fields", "op,table"),
+            ],
+        )
+        .header("unchanged", Some(r#"["__table"]"#)),
+        ev(
+            "unwrap: drop.fields before add.fields on a rewritten delete",
+            Some(deleted()),
+            &[
+                ("drop.fields.header.name", "unchanged"),
+                ("add.fields", "op,table"),
+                ("delete.tombstone.handling.mode", "rewrite"),
+            ],
+        )
+        .header("unchanged", Some(r#"["__table","email"]"#)),
+        ev(
+            "unwrap: drop.fields without the header",
+            Some(created()),
+            &[("drop.fields.header.name", "unchanged")],
+        ),
+        ev(
+            "unwrap: drop.fields with an empty list",
+            Some(created()),
+            &[("drop.fields.header.name", "unchanged")],
+        )
+        .header("unchanged", Some("[]")),
+        ev(
+            "unwrap: drop.fields with a header that is not a list fails",
+            Some(created()),
+            &[("drop.fields.header.name", "unchanged")],
+        )
+        .header("unchanged", Some("email")),
+        // a column clashing with a field added
+        case(
+            "unwrap: a column named as an added field fails",
+            s,
+            Some(&env(
+                &json!({"type": "struct", "name": "x.Envelope", "optional": false, "fields": [
+                    {"field": "before", "type": "struct", "optional": true, "fields": [
+                        {"field": "__op", "type": "string", "optional": true}]},
+                    {"field": "after", "type": "struct", "optional": true, "fields": [
+                        {"field": "__op", "type": "string", "optional": true}]},
+                    {"field": "op", "type": "string", "optional": false}]}),
+                json!({"before": null, "after": {"__op": "x"}, "op": "c"}),
+            )),
+            vec![unwrap(&[("add.fields", "op")])],
+        ),
+        case(
+            "unwrap: an envelope without source and transaction, op only",
+            s,
+            Some(&env(
+                &json!({"type": "struct", "name": "x.Envelope", "optional": false, "fields": [
+                    {"field": "before", "type": "struct", "optional": true, "fields": [
+                        {"field": "v", "type": "int64", "optional": true}]},
+                    {"field": "after", "type": "struct", "optional": true, "fields": [
+                        {"field": "v", "type": "int64", "optional": true}]},
+                    {"field": "op", "type": "string", "optional": false}]}),
+                json!({"before": null, "after": {"v": 5}, "op": "c"}),
+            )),
+            vec![unwrap(&[("add.fields", "op"), ("add.headers", "op")])],
+        ),
+        case(
+            "unwrap: then ExtractField of a column",
+            s,
+            Some(&created()),
+            vec![
+                unwrap(&[("add.fields", "op")]),
+                smt("ExtractField$Value", &[("field", "email")]),
+            ],
+        ),
+    ]);
+    out
+}
+
+#[test]
+fn debeziums_extract_new_record_state_matches_debezium() {
+    check(&unwrap_cases());
 }
 
 #[test]
