@@ -1067,17 +1067,7 @@ async fn s3_connector_json_with_the_hourly_partitioner_writes_confluents_keys() 
     let api = ApiWorker::start(&[]).await;
     let body = json!({
         "name": "archive",
-        "config": {
-            "connector.class": "io.confluent.connect.s3.S3SinkConnector",
-            "tasks.max": "1",
-            "topics": topic,
-            "s3.bucket.name": bucket,
-            "s3.region": "us-east-1",
-            "store.url": s3::endpoint(),
-            "aws.access.key.id": s3::ACCESS_KEY,
-            "aws.secret.access.key": s3::SECRET_KEY,
-            "storage.class": "io.confluent.connect.s3.storage.S3Storage",
-            "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+        "config": json_lines_into_s3(&topic, &bucket, json!({
             "partitioner.class": "io.confluent.connect.storage.partitioner.HourlyPartitioner",
             "timestamp.extractor": "Record",
             "locale": "en-US",
@@ -1086,7 +1076,7 @@ async fn s3_connector_json_with_the_hourly_partitioner_writes_confluents_keys() 
             "schema.compatibility": "NONE",
             "value.converter": "org.apache.kafka.connect.json.JsonConverter",
             "value.converter.schemas.enable": "false"
-        }
+        }))
     });
     let (code, info) = api.call("POST", "/connectors", Some(&body)).await;
     assert_eq!(code, 201, "{info}");
