@@ -32,7 +32,30 @@ pub const CONVERTER_CLASSES: &[(&str, Option<&str>, &[&str])] = &[
         None,
         &[],
     ),
+    (
+        "io.confluent.connect.avro.AvroConverter",
+        Some("avro"),
+        &[
+            "connect.meta.data",
+            "flatten.singleton.unions",
+            "schemas.cache.config",
+            "enhanced.avro.schema.support",
+            "generalized.sum.type.support",
+            "scrub.invalid.names",
+            "ignore.default.for.nullables",
+            "discard.type.doc.default",
+            "key.subject.name.strategy",
+            "value.subject.name.strategy",
+            "auto.register.schemas",
+            "use.latest.version",
+        ],
+    ),
 ];
+
+/// The converter plugins that read schemas from a schema registry: granted
+/// the `schema-registry` capability, with the registry's options
+/// (`schema.registry.url`, `basic.auth.*`, ...) passed to the host.
+const REGISTRY_CONVERTERS: &[&str] = &["avro"];
 
 /// Transform classes: (class, plugin, options the plugin implements). The
 /// plugin gets the class in its `connect.class` key, so one plugin serves
@@ -516,6 +539,21 @@ pub fn converter(
         }
         return None;
     };
+    if let Some(p) = plugin.filter(|p| REGISTRY_CONVERTERS.contains(p)) {
+        let declared = Declared {
+            plugin: p.to_string(),
+            kind: PluginKind::Converter,
+            keys: implemented.iter().map(|k| k.to_string()).collect(),
+            capabilities: vec!["schema-registry"],
+        };
+        return Some(declared_table(
+            &class,
+            &declared,
+            options,
+            &prefix,
+            unsupported,
+        ));
+    }
     let mut config = toml::Table::new();
     for (k, v) in options {
         let k = if k == "encoding" {

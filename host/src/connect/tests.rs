@@ -419,6 +419,47 @@ fn declared_problems(pairs: &[(&str, &str)], d: &DeclaredClasses) -> String {
 }
 
 #[test]
+fn confluents_avro_converter_maps_to_the_avro_plugin_with_the_registry_granted() {
+    let mut pairs = TD_BATCH[..10].to_vec();
+    pairs.extend([
+        ("value.converter", "io.confluent.connect.avro.AvroConverter"),
+        ("value.converter.schema.registry.url", "http://r:8081"),
+        ("value.converter.basic.auth.credentials.source", "USER_INFO"),
+        ("value.converter.basic.auth.user.info", "u:p"),
+        ("value.converter.auto.register.schemas", "false"),
+        (
+            "value.converter.value.subject.name.strategy",
+            "io.confluent.kafka.serializers.subject.TopicNameStrategy",
+        ),
+        ("value.converter.avro.fancy", "x"),
+    ]);
+    let t = translate("c", &config(&pairs), &worker(), &DeclaredClasses::default())
+        .unwrap_or_else(|r| panic!("{r:?}"));
+    let converter = t.section["value.converter"].as_table().unwrap();
+    assert_eq!(converter["plugin"].as_str(), Some("avro"));
+    assert_eq!(
+        converter["capabilities"].as_array().unwrap(),
+        &vec![toml::Value::from("schema-registry")]
+    );
+    let config = converter["config"].as_table().unwrap();
+    for (k, v) in [
+        ("connect.class", "io.confluent.connect.avro.AvroConverter"),
+        ("schema.registry.url", "http://r:8081"),
+        ("basic.auth.user.info", "u:p"),
+        ("auto.register.schemas", "false"),
+    ] {
+        assert_eq!(config[k].as_str(), Some(v), "{k}");
+    }
+    let unsupported: Vec<String> = t.unsupported.iter().map(|p| p.to_string()).collect();
+    assert!(
+        unsupported
+            .iter()
+            .any(|p| p.contains("value.converter.avro.fancy")),
+        "{unsupported:?}"
+    );
+}
+
+#[test]
 fn classes_plugins_declare_map_to_those_plugins() {
     let mut pairs = TD_BATCH[..10].to_vec();
     pairs.extend([

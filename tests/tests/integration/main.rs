@@ -33,6 +33,7 @@
 
 mod aiven_s3;
 mod api_fuzz;
+mod avro_converter;
 mod cli;
 mod conformance;
 mod connect_configs;
