@@ -777,7 +777,10 @@ fn unknown_classes_list_the_supported_ones() {
         "{e}"
     );
     let mut pairs = TD_BATCH.to_vec();
-    pairs.push(("key.converter", "io.confluent.connect.avro.AvroConverter"));
+    pairs.push((
+        "key.converter",
+        "io.confluent.connect.protobuf.ProtobufConverter",
+    ));
     pairs.push(("transforms", "x"));
     pairs.push((
         "transforms.x.type",
@@ -785,7 +788,9 @@ fn unknown_classes_list_the_supported_ones() {
     ));
     let e = problems(&pairs);
     assert!(
-        e.contains("key.converter: \"io.confluent.connect.avro.AvroConverter\" is not a converter"),
+        e.contains(
+            "key.converter: \"io.confluent.connect.protobuf.ProtobufConverter\" is not a converter"
+        ),
         "{e}"
     );
     assert!(

@@ -77,7 +77,7 @@ fn import_refuses_what_it_cannot_honour_and_warns_of_what_it_ignores() {
     let bad = TD
         .replace(
             "org.apache.kafka.connect.json.JsonConverter",
-            "io.confluent.connect.avro.AvroConverter",
+            "io.confluent.connect.protobuf.ProtobufConverter",
         )
         .replace("\"batch.max.size\"", "\"batch.max.sise\"");
     std::fs::write(&json, bad).unwrap();
@@ -85,7 +85,7 @@ fn import_refuses_what_it_cannot_honour_and_warns_of_what_it_ignores() {
     assert!(!ok);
     for want in [
         "1 problem",
-        "AvroConverter",
+        "ProtobufConverter",
         "batch.max.sise: not an option of io.confluent.connect.http.HttpSinkConnector: ignored, as Connect ignores it; did you mean \"batch.max.size\"?",
         "bad.json",
     ] {

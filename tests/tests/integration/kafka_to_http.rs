@@ -311,8 +311,10 @@ config = { "offset.field" = "o" }"#;
         "committed offset {committed_at_crash} is ahead of what the endpoint received"
     );
     let run = Running::start(&m);
+    // 400 requests from a debug build on a shared 2-core machine: the
+    // deadline only bounds a hang, it measures nothing.
     let got = receiver
-        .wait_for(90, "every offset", |r| offsets(r).len() >= TOTAL as usize)
+        .wait_for(240, "every offset", |r| offsets(r).len() >= TOTAL as usize)
         .await;
     assert_eq!(
         offsets(&got),

@@ -558,11 +558,21 @@ async fn bad_requests_get_a_4xx_naming_the_problem_and_start_nothing() {
         (
             serde_json::to_vec(&with(
                 "value.converter",
+                json!("io.confluent.connect.protobuf.ProtobufConverter"),
+            ))
+            .unwrap(),
+            400,
+            vec!["ProtobufConverter", "JsonConverter"],
+        ),
+        (
+            // A converter that needs a registry, named without one.
+            serde_json::to_vec(&with(
+                "value.converter",
                 json!("io.confluent.connect.avro.AvroConverter"),
             ))
             .unwrap(),
             400,
-            vec!["AvroConverter", "JsonConverter"],
+            vec!["value.converter", "schema.registry.url"],
         ),
         (vec![b' '; 2 << 20], 413, vec!["body"]),
     ];
