@@ -7,6 +7,7 @@ mod plugin_new;
 mod plugin_test;
 mod plugins;
 mod run;
+mod shell;
 mod validate;
 
 use std::path::PathBuf;
@@ -64,6 +65,22 @@ pub enum Command {
     /// Work with one plugin file.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Print the shell completion script for bash, zsh, fish, elvish or
+    /// PowerShell.
+    ///
+    ///   sluice completions bash > ~/.local/share/bash-completion/completions/sluice
+    ///   sluice completions zsh > ~/.zfunc/_sluice     # with fpath+=(~/.zfunc) in ~/.zshrc
+    ///   sluice completions fish > ~/.config/fish/completions/sluice.fish
+    ///
+    /// A new shell then completes commands, options, files and values.
+    #[command(verbatim_doc_comment)]
+    Completions(shell::CompletionsArgs),
+    /// Write the manual pages: sluice(1) and one per command (sluice-run(1),
+    /// sluice-plugin-test(1), ...).
+    ///
+    ///   sluice man --dir ~/.local/share/man/man1 && man sluice
+    #[command(verbatim_doc_comment)]
+    Man(shell::ManArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -232,6 +249,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Import(args) => import::run(args).await,
         Command::Plugin(PluginCommand::Test(args)) => plugin_test::run(args).await,
         Command::Plugin(PluginCommand::New(args)) => plugin_new::run(args),
+        Command::Completions(args) => shell::completions(args),
+        Command::Man(args) => shell::man(args),
     }
 }
 

@@ -328,3 +328,125 @@ fn a_missing_file_is_named_once_with_the_reason_once() {
     );
     assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
 }
+
+/// The commands `sluice` has, as its completion and man pages must list them.
+const COMMANDS: [&str; 9] = [
+    "run",
+    "demo",
+    "validate",
+    "plugins",
+    "import",
+    "plugin",
+    "completions",
+    "man",
+    "help",
+];
+
+#[test]
+fn bash_completes_commands_options_and_values_from_the_generated_script() {
+    let script = run(sluice().args(["completions", "bash"]));
+    assert!(script.status.success(), "{}", text(&script.stderr));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sluice.bash");
+    std::fs::write(&path, &script.stdout).unwrap();
+    // What bash offers after a partial word, as when the user presses Tab.
+    let complete = |words: &str| -> Vec<String> {
+        let n = words.split(' ').count() - 1;
+        let probe = format!(
+            "source {script}; COMP_WORDS=({words}); COMP_CWORD={n}; COMP_LINE='{words}'; COMP_POINT=${{#COMP_LINE}}; \
+             _sluice sluice \"${{COMP_WORDS[$COMP_CWORD]}}\" \"${{COMP_WORDS[$COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script = path.display()
+        );
+        let out = std::process::Command::new("bash")
+            .args(["--norc", "-c", &probe])
+            .output()
+            .expect("bash runs");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).lines().map(String::from).collect()
+    };
+    let words = complete("sluice pl");
+    assert_eq!(words, ["plugins", "plugin"], "{words:?}");
+    let options = complete("sluice run --api-t");
+    assert_eq!(options, ["--api-token", "--api-token-file"], "{options:?}");
+    let shells = complete("sluice completions ");
+    for shell in ["bash", "zsh", "fish"] {
+        assert!(shells.contains(&shell.to_string()), "{shells:?}");
+    }
+    let sub = complete("sluice plugin ");
+    assert!(
+        sub.contains(&"test".to_string()) && sub.contains(&"new".to_string()),
+        "{sub:?}"
+    );
+}
+
+#[test]
+fn zsh_and_fish_scripts_name_every_command() {
+    for (shell, marker) in [("zsh", "#compdef sluice"), ("fish", "complete -c sluice")] {
+        let out = run(sluice().args(["completions", shell]));
+        assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+        let script = text(&out.stdout);
+        assert!(script.contains(marker), "{shell}: {script}");
+        for c in COMMANDS {
+            assert!(script.contains(c), "{shell} lacks {c}");
+        }
+    }
+    let out = run(sluice().args(["completions", "tcsh"]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("bash") && err.contains("fish"), "{err}");
+}
+
+#[test]
+fn man_writes_a_page_per_command_that_man_can_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages = dir.path().join("man1");
+    let out = run(sluice().arg("man").arg("--dir").arg(&pages));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("sluice-run.1"),
+        "{}",
+        text(&out.stderr)
+    );
+    let page = |name: &str| std::fs::read_to_string(pages.join(name)).unwrap();
+    let main = page("sluice.1");
+    assert!(
+        main.starts_with(".ie") || main.contains(".TH sluice"),
+        "{main}"
+    );
+    for section in [".SH NAME", ".SH SYNOPSIS", ".SH SUBCOMMANDS"] {
+        assert!(main.contains(section), "{section}");
+    }
+    for c in &COMMANDS[..8] {
+        assert!(
+            main.contains(&format!("sluice\\-{c}(1)")),
+            "sluice.1 lists {c}"
+        );
+    }
+    let run_page = page("sluice-run.1");
+    assert!(run_page.contains("manifest"), "{run_page}");
+    let test_page = page("sluice-plugin-test.1");
+    assert!(
+        test_page.contains("\\-\\-input") || test_page.contains("input"),
+        "{test_page}"
+    );
+    // Rendered by the system's man when there is one.
+    if std::process::Command::new("man")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        let out = std::process::Command::new("man")
+            .arg("-l")
+            .arg(pages.join("sluice-run.1"))
+            .env("MANPAGER", "cat")
+            .env("MANWIDTH", "80")
+            .output()
+            .expect("man runs");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("sluice-run"),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+}
