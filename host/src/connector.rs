@@ -44,6 +44,11 @@ pub enum ConnectorError {
     },
     #[error("connector {connector}: {message}")]
     Setup { connector: String, message: String },
+    /// A condition a fresh consumer clears: the task's supervisor restarts
+    /// it (a few times) instead of failing the connector. Nothing from the
+    /// record concerned on was committed.
+    #[error("connector {connector}: {message}")]
+    Restartable { connector: String, message: String },
     #[error(
         "connector {connector} stopped: {source}; nothing from the failed record on was committed"
     )]
@@ -269,9 +274,14 @@ pub async fn run(
                     let tp = TopicPartition { topic: m.topic().to_string(), partition: m.partition() };
                     let offset = m.offset();
                     lock(&tracker).cap(&tp, offset);
-                    failure = Some(ConnectorError::Setup {
+                    // The first fetch of a partition can beat the split of
+                    // its queue (librdkafka forwards a partition's queue to
+                    // the main one at assign, and the split can only follow
+                    // the assign): a fresh consumer reads it again from the
+                    // last commit, which stops short of this message.
+                    failure = Some(ConnectorError::Restartable {
                         connector: name.clone(),
-                        message: format!("a message of {tp} at offset {offset} reached the consumer's main queue; nothing from it on is committed; restart the connector"),
+                        message: format!("a message of {tp} at offset {offset} reached the consumer's main queue before the partition's own queue was split; nothing from it on is committed"),
                     });
                     break;
                 }

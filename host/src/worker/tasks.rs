@@ -21,6 +21,11 @@ use crate::config::BuiltConnector;
 use crate::connector::ConnectorError;
 use crate::stats::ConnectorStats;
 
+/// A task that ends with a restartable error is started again, up to this
+/// many times within [`RESTART_WINDOW`]; past that the connector fails.
+const RESTARTS_IN_WINDOW: usize = 3;
+const RESTART_WINDOW: Duration = Duration::from_secs(300);
+
 /// Where a connector's task ids come from.
 #[derive(Clone)]
 pub enum TaskPlan {
@@ -166,6 +171,8 @@ pub async fn supervise(
     let (done_tx, mut done) = mpsc::unbounded_channel::<Ended>();
     let mut running: BTreeMap<u32, Task> = BTreeMap::new();
     let mut runs = 0u64;
+    // When each task was last restarted for a restartable error.
+    let mut restarted: BTreeMap<u32, Vec<std::time::Instant>> = BTreeMap::new();
     let publish = |id: u32, state: &ConnectorState| {
         if let TaskPlan::Shared(s) = &plan {
             s.publish(&name, id, state);
@@ -220,6 +227,17 @@ pub async fn supervise(
                     continue;
                 }
                 running.remove(&id);
+                if let Err(e @ ConnectorError::Restartable { .. }) = &result {
+                    let recent = restarted.entry(id).or_default();
+                    recent.retain(|t: &std::time::Instant| t.elapsed() < RESTART_WINDOW);
+                    if recent.len() < RESTARTS_IN_WINDOW {
+                        recent.push(std::time::Instant::now());
+                        tracing::warn!(connector = %name, task = id, error = %e, "restarting the task");
+                        runs += 1;
+                        running.insert(id, start_task(id, runs, &built, &stats, &done_tx));
+                        continue;
+                    }
+                }
                 let error = match result {
                     Err(e) => e,
                     Ok(()) => ConnectorError::Setup {

@@ -293,7 +293,7 @@ fn plugin_test_grants_environment_and_directories_on_request() {
 #[test]
 fn demo_delivers_every_sample_event_through_an_embedded_broker_and_commits() {
     let out = run(sluice()
-        .args(["demo", "--events", "300", "--plugin-dir"])
+        .args(["demo", "--once", "--events", "300", "--plugin-dir"])
         .arg(plugin_dir()));
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
@@ -449,4 +449,158 @@ fn man_writes_a_page_per_command_that_man_can_read() {
             text(&out.stdout)
         );
     }
+}
+
+/// The demo one watches: it keeps feeding, prints where its status page and
+/// REST API are, prints a summary line every second (the malformed events
+/// dead-lettered), stops delivering while the connector is paused and
+/// starts again on resume, and exits 0 on Ctrl-C with the committed
+/// offsets.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_keeps_feeding_serves_its_status_page_and_pauses_from_the_api() {
+    use std::io::BufRead;
+    let mut child = sluice()
+        .args([
+            "demo",
+            "--events",
+            "100",
+            "--rate",
+            "100",
+            "--every",
+            "1",
+            "--listen",
+            "127.0.0.1:0",
+            "--plugin-dir",
+        ])
+        .arg(plugin_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("sluice demo starts");
+    let (tx, lines) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    // The log is read as it comes, or a full pipe would stop the demo.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn({
+        let log = log.clone();
+        move || {
+            for l in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let mut log = log.lock().unwrap();
+                log.push_str(&l);
+                log.push('\n');
+            }
+        }
+    });
+    let seen = std::cell::RefCell::new(Vec::<String>::new());
+    let next = |what: &str| -> String {
+        let l = lines
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| {
+                let log = log.lock().unwrap();
+                let tail = &log[log.len().saturating_sub(3000)..];
+                panic!(
+                    "no line ({what}) within 60 s; stdout:\n{}\nlog tail:\n{tail}",
+                    seen.borrow().join("\n")
+                )
+            });
+        seen.borrow_mut().push(l.clone());
+        l
+    };
+    let page = loop {
+        let l = next("the status page's URL");
+        if let Some(url) = l.strip_prefix("status page:  ") {
+            break url.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let base = page.trim_end_matches("/ui").to_string();
+    let http = reqwest::Client::new();
+    let ui = http.get(&page).send().await.unwrap();
+    assert_eq!(ui.status(), 200, "the status page is served");
+    // "delivered N · dead-lettered D · lag L · R records/s"
+    let summary = |what: &str| -> (u64, u64) {
+        loop {
+            let l = next(what);
+            if let Some(rest) = l.strip_prefix("delivered ") {
+                let n: Vec<u64> = rest
+                    .split(|c: char| !c.is_ascii_digit())
+                    .filter(|t| !t.is_empty())
+                    .map(|t| t.parse().unwrap())
+                    .collect();
+                return (n[0], n[1]);
+            }
+        }
+    };
+    let (mut delivered, mut dead) = (0, 0);
+    for _ in 0..30 {
+        (delivered, dead) = summary("a summary");
+        if delivered > 200 && dead >= 1 {
+            break;
+        }
+    }
+    assert!(
+        delivered > 200 && dead >= 1,
+        "delivered {delivered}, dead-lettered {dead}"
+    );
+    let pause = http
+        .put(format!("{base}/connectors/demo/pause"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pause.status(), 202);
+    // Paused: after the batch in flight, nothing more is delivered.
+    let _ = summary("after the pause");
+    let _ = summary("after the pause");
+    let (paused_at, _) = summary("while paused");
+    for _ in 0..3 {
+        let (d, _) = summary("while paused");
+        assert_eq!(d, paused_at, "nothing delivered while paused");
+    }
+    // Resumed, delivery starts again. (Resuming restarts the task; on the
+    // embedded broker its first fetch can beat the split of the partition's
+    // queue, which restarts the task once more instead of failing it.)
+    let resume = http
+        .put(format!("{base}/connectors/demo/resume"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resume.status(), 202);
+    let mut resumed = paused_at;
+    for _ in 0..20 {
+        (resumed, _) = summary("after the resume");
+        if resumed > paused_at {
+            break;
+        }
+    }
+    assert!(resumed > paused_at, "delivery starts again on resume");
+    let pid = child.id().to_string();
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status();
+    let mut stopped = String::new();
+    while let Ok(l) = lines.recv_timeout(std::time::Duration::from_secs(30)) {
+        if l.starts_with("stopped:") {
+            stopped = l;
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(
+        status.success(),
+        "Ctrl-C ends the demo with status 0: {status:?}"
+    );
+    assert!(
+        stopped.contains("committed offsets of group connect-demo: events-0="),
+        "{stopped}"
+    );
 }
