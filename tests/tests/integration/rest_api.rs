@@ -1062,10 +1062,7 @@ async fn aiven_connector_json_keeps_aivens_names_and_framing() {
 async fn s3_connector_json_with_the_hourly_partitioner_writes_confluents_keys() {
     use sluice_tests::kafka::{RawRecord, produce_raw};
     use sluice_tests::s3;
-    let topic = unique_topic("rest-s3");
-    create_topic(&topic, 1).await;
-    let bucket = s3::unique_bucket("rest-s3");
-    s3::create_bucket(&bucket).await;
+    let (topic, bucket) = topic_and_bucket("rest-s3", 1).await;
     // 2022-04-18T10:00:00Z, one record a minute.
     let records: Vec<RawRecord> = (0..6)
         .map(|i| RawRecord {
@@ -1652,11 +1649,7 @@ async fn metrics_count_drops_dead_letters_retries_and_statuses() {
 #[tokio::test(flavor = "multi_thread")]
 async fn connector_json_chaining_kafkas_smts_routes_topics_and_commits_the_consumed_partitions() {
     use sluice_tests::kafka::{RawRecord, produce_raw};
-    use sluice_tests::s3;
-    let topic = unique_topic("rest-smts");
-    create_topic(&topic, 2).await;
-    let bucket = s3::unique_bucket("rest-smts");
-    s3::create_bucket(&bucket).await;
+    let (topic, bucket) = topic_and_bucket("rest-smts", 2).await;
     // Six records per partition on 2022-04-18; offsets 2 and 5 carry the
     // header the Filter's predicate looks for.
     let records: Vec<RawRecord> = (0..2)
@@ -1731,6 +1724,16 @@ async fn connector_json_chaining_kafkas_smts_routes_topics_and_commits_the_consu
     api.process.stop_cleanly();
 }
 
+/// A new topic of `partitions` partitions and a new bucket, both named
+/// after `prefix`.
+async fn topic_and_bucket(prefix: &str, partitions: i32) -> (String, String) {
+    let topic = unique_topic(prefix);
+    create_topic(&topic, partitions).await;
+    let bucket = sluice_tests::s3::unique_bucket(prefix);
+    sluice_tests::s3::create_bucket(&bucket).await;
+    (topic, bucket)
+}
+
 /// The config of Confluent's S3 sink writing `topic` into `bucket` on the
 /// test's MinIO as JSON lines, with `more` options.
 fn json_lines_into_s3(topic: &str, bucket: &str, more: Value) -> Value {
@@ -1799,11 +1802,7 @@ async fn committed_reaches(group: &str, topic: &str, want: &[Option<i64>]) {
 #[tokio::test(flavor = "multi_thread")]
 async fn debezium_change_events_unwrapped_by_extract_new_record_state_land_in_s3() {
     use sluice_tests::kafka::{RawRecord, produce_raw};
-    use sluice_tests::s3;
-    let topic = unique_topic("rest-cdc");
-    create_topic(&topic, 1).await;
-    let bucket = s3::unique_bucket("rest-cdc");
-    s3::create_bucket(&bucket).await;
+    let (topic, bucket) = topic_and_bucket("rest-cdc", 1).await;
     let (eu, us) = (format!("{topic}-eu"), format!("{topic}-us"));
     let row = json!({
         "type": "struct", "name": "dbserver1.inventory.customers.Value", "optional": true,
