@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::views;
+use crate::config::ConnectorSpec;
+use crate::plugin::LoadedPlugin;
 use crate::stats::ConnectorStats;
 use crate::worker::{Herder, Origin};
 
@@ -29,14 +31,27 @@ pub async fn page() -> Response {
         .into_response()
 }
 
-/// `GET /ui/data`: every connector's status, counts, recent errors and the
-/// last 15 minutes of throughput and lag.
+/// `GET /ui/data`: every connector's status, counts, plugins, sink target,
+/// recent errors, per-partition lag and the last 15 minutes of throughput
+/// and lag. The counts and the plots' last point (`now`) come from one
+/// reading of the counters, so the header and the plots agree.
 pub async fn data(State(w): State<Arc<Herder>>) -> Json<Value> {
     let worker_id = &w.settings().worker_id;
+    let dir = w.plugin_dir().await;
+    let now_ms = crate::history::now_ms();
     let connectors: Vec<Value> = w
         .list()
         .iter()
         .map(|c| {
+            let spec = w.spec(&c.name);
+            let reading = Reading::of(&c.stats);
+            let history = w.history().samples(&c.name);
+            let now = json!({
+                "at_ms": now_ms,
+                // A rate needs an interval: the last sample's.
+                "records_per_sec": history.last().map_or(0.0, |s| s.records_per_sec),
+                "lag": reading.lag,
+            });
             json!({
                 "name": c.name,
                 "class": c.config.get("connector.class"),
@@ -45,9 +60,13 @@ pub async fn data(State(w): State<Arc<Herder>>) -> Json<Value> {
                     Origin::Manifest(path) => path.display().to_string(),
                 },
                 "target": c.target.name(),
+                "sink": spec.as_ref().map(|s| s.sink.destination()),
+                "plugins": spec.as_ref().map(|s| plugins(s, &dir.plugins)).unwrap_or_default(),
                 "status": views::status(c, worker_id),
-                "counts": counts(&c.stats),
-                "history": w.history().samples(&c.name),
+                "counts": reading.counts(&c.stats),
+                "partitions": reading.partitions,
+                "history": history,
+                "now": now,
                 "errors": c.stats.recent_errors.list(),
             })
         })
@@ -55,27 +74,80 @@ pub async fn data(State(w): State<Arc<Herder>>) -> Json<Value> {
     Json(json!({
         "worker_id": worker_id,
         "interval_seconds": crate::history::INTERVAL.as_secs(),
+        "window_seconds": crate::history::KEPT as u64 * crate::history::INTERVAL.as_secs(),
         "connectors": connectors,
     }))
 }
 
-fn counts(stats: &ConnectorStats) -> Value {
-    use std::sync::atomic::Ordering::Relaxed;
-    let (mut dropped, mut dead_lettered, mut lag) = (0, 0, None::<i64>);
-    for (_, p) in stats.partitions() {
-        dropped += p.records_dropped.load(Relaxed);
-        dead_lettered += p.records_dead_lettered.load(Relaxed);
-        let l = p.lag.load(Relaxed);
-        if l >= 0 {
-            lag = Some(lag.unwrap_or(0) + l);
+/// One reading of a connector's partition counters.
+struct Reading {
+    dropped: u64,
+    dead_lettered: u64,
+    /// Summed over the partitions whose lag is known.
+    lag: Option<i64>,
+    partitions: Vec<Value>,
+}
+
+impl Reading {
+    fn of(stats: &ConnectorStats) -> Reading {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut r = Reading {
+            dropped: 0,
+            dead_lettered: 0,
+            lag: None,
+            partitions: Vec::new(),
+        };
+        for ((topic, partition), p) in stats.partitions() {
+            r.dropped += p.records_dropped.load(Relaxed);
+            r.dead_lettered += p.records_dead_lettered.load(Relaxed);
+            let l = p.lag.load(Relaxed);
+            let lag = (l >= 0).then_some(l);
+            if let Some(l) = lag {
+                r.lag = Some(r.lag.unwrap_or(0) + l);
+            }
+            r.partitions.push(json!({
+                "topic": topic,
+                "partition": partition,
+                "lag": lag,
+                "records_in": p.records_in.load(Relaxed),
+                "finished": p.records_finished.load(Relaxed),
+            }));
         }
+        r
     }
-    json!({
-        "records_in": stats.records_consumed.load(Relaxed),
-        "finished": stats.records_finished.load(Relaxed),
-        "failed": stats.records_failed.load(Relaxed),
-        "dropped": dropped,
-        "dead_lettered": dead_lettered,
-        "lag": lag,
-    })
+
+    fn counts(&self, stats: &ConnectorStats) -> Value {
+        use std::sync::atomic::Ordering::Relaxed;
+        json!({
+            "records_in": stats.records_consumed.load(Relaxed),
+            "finished": stats.records_finished.load(Relaxed),
+            "failed": stats.records_failed.load(Relaxed),
+            "dropped": self.dropped,
+            "dead_lettered": self.dead_lettered,
+            "lag": self.lag,
+        })
+    }
+}
+
+/// The plugins connector `spec` runs, in pipeline order, with the version
+/// and contract of the loaded file when the plugin directory has it.
+fn plugins(spec: &ConnectorSpec, loaded: &[Arc<LoadedPlugin>]) -> Vec<Value> {
+    spec.key_converter
+        .iter()
+        .chain(&spec.value_converter)
+        .chain(&spec.transforms)
+        .chain(std::iter::once(&spec.formatter))
+        .map(|p| {
+            let file = loaded
+                .iter()
+                .find(|l| l.path == p.path)
+                .or_else(|| loaded.iter().find(|l| l.metadata.name == p.name));
+            json!({
+                "role": p.role,
+                "name": p.name,
+                "version": file.map(|f| f.metadata.version.clone()),
+                "contract": file.map(|f| f.contract.as_str()),
+            })
+        })
+        .collect()
 }

@@ -676,6 +676,12 @@ impl Herder {
         Ok(())
     }
 
+    /// Connector `name`'s spec: its plugins and sink, once validated
+    /// (`None` for an unknown name or a config that cannot run).
+    pub fn spec(&self, name: &str) -> Option<ConnectorSpec> {
+        self.lock().get(name).and_then(|e| e.spec.clone())
+    }
+
     /// Connector `name`'s spec, and whether it is stopped.
     fn spec_of(&self, name: &str) -> Result<(ConnectorSpec, bool), WorkerError> {
         let entries = self.lock();

@@ -1,7 +1,9 @@
 //! The status page at `/ui`, driven in headless Chromium (Debian's package,
 //! through puppeteer-core; both installed by `scripts/ui/setup-browser`):
-//! it shows every connector with its state, throughput and lag lines and
-//! recent errors, its screenshot is kept, and its Pause button pauses.
+//! it shows every connector with its state, plugins, sink, throughput and
+//! lag plots with time and value axes, values on hover, lag per partition
+//! and recent errors; its figures agree with each other and with
+//! `/metrics`; its screenshot is kept; and its Pause button pauses.
 
 use std::process::Command;
 
@@ -105,7 +107,7 @@ async fn status_page_shows_connectors_and_its_pause_button_pauses() {
                 .arg(repo_root().join("tests/ui/status-page.cjs"))
                 .args([&chromium, &puppeteer, &base])
                 .arg(&screenshot)
-                .args(["orders", "clicks"])
+                .args(["orders=200,clicks=3", "orders", "clicks"])
                 .output()
                 .expect("run node")
         }
@@ -145,6 +147,107 @@ async fn status_page_shows_connectors_and_its_pause_button_pauses() {
     assert!(
         card("clicks")["errors"].as_u64().unwrap_or(0) >= 1,
         "the malformed record is among the recent errors: {seen}"
+    );
+
+    // The structure of each card: axes, a window that grows with the data,
+    // figures that agree with the plots and with /metrics, plugins, sink.
+    let metrics = api.metrics().await;
+    for (name, finished, dead) in [("orders", 200.0, 0.0), ("clicks", 3.0, 1.0)] {
+        let c = card(name);
+        for plot in ["rate", "lag"] {
+            let p = &c[plot];
+            let x_labels = p["x_labels"].as_array().map_or(0, Vec::len);
+            assert!(x_labels >= 2, "{name} {plot}: a time axis: {p}");
+            assert!(
+                p["x_labels"][0]
+                    .as_str()
+                    .is_some_and(|l| l.len() == 8 && l.as_bytes()[2] == b':'),
+                "{name} {plot}: clock labels: {p}"
+            );
+            assert_eq!(
+                p["y_labels"].as_array().map(Vec::len),
+                Some(3),
+                "{name} {plot}: a value axis: {p}"
+            );
+            let window = p["window_seconds"].as_u64().unwrap_or(0);
+            assert!(
+                (60..900).contains(&window),
+                "{name} {plot}: a young connector's window is shorter than 15 minutes: {p}"
+            );
+        }
+        let counts = &c["counts"];
+        let lag = counts["lag"].as_str().unwrap_or_default();
+        // Before librdkafka reports a lag, neither shows one.
+        let now = if lag == "–" {
+            "no samples yet".to_string()
+        } else {
+            format!("now {lag} ")
+        };
+        assert!(
+            c["lag"]["now"]
+                .as_str()
+                .is_some_and(|n| n.starts_with(&now)),
+            "{name}: the header's lag and the plot's now are one reading: {c}"
+        );
+        for (label, metric, want) in [
+            ("finished", "sluice_records_finished_total", finished),
+            ("dead_lettered", "sluice_records_dead_lettered_total", dead),
+        ] {
+            assert_eq!(
+                metrics.sum(metric, &[("connector", name)]),
+                want,
+                "{name}: {metric}"
+            );
+            assert_eq!(
+                counts[label].as_str(),
+                Some(want.to_string().as_str()),
+                "{name}: the page's {label} is /metrics': {c}"
+            );
+        }
+        assert_eq!(c["sink"], receiver.url(&format!("/{name}")), "{c}");
+        let plugins: Vec<&str> = c["plugins"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        assert!(
+            plugins
+                .iter()
+                .any(|p| p.starts_with("value.converter json ") && p.contains("(contract 0.")),
+            "{name}: the converter with its version and contract: {plugins:?}"
+        );
+        assert!(
+            plugins
+                .iter()
+                .any(|p| p.starts_with("sink.formatter json-batch ")),
+            "{name}: the formatter: {plugins:?}"
+        );
+    }
+    let tip = seen["tip"].as_str().unwrap_or_default();
+    assert!(
+        tip.len() > 10 && tip.as_bytes()[2] == b':' && tip[8..].starts_with(": "),
+        "hovering shows a sample's time and value: {seen}"
+    );
+    assert_eq!(
+        seen["partitions"]["open"], true,
+        "the partition table stays open across refreshes: {seen}"
+    );
+    let rows = &seen["partitions"]["rows"];
+    assert_eq!(
+        rows.as_array().map(Vec::len),
+        Some(1),
+        "one row per partition: {seen}"
+    );
+    assert_eq!(rows[0][0], format!("{orders}-0"), "{seen}");
+    assert!(
+        rows[0][1]
+            .as_str()
+            .is_some_and(|l| l == "–" || l.parse::<u64>().is_ok()),
+        "the partition's lag, or – before librdkafka reports it: {seen}"
+    );
+    assert_eq!(
+        (&rows[0][2], &rows[0][3]),
+        (&json!("200"), &json!("200")),
+        "the partition's consumed and finished records: {seen}"
     );
     let png = std::fs::read(&screenshot).expect("the screenshot");
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
