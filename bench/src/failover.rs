@@ -32,7 +32,7 @@ pub struct Args {
     /// Records produced per second, spread over the 12 partitions.
     #[arg(long, default_value_t = 2000)]
     rate: u64,
-    /// Seconds between events (kill, join, leave) [default: 30; 12 with --quick].
+    /// Seconds between events (kill, join, leave) [default: 30; 6 with --quick].
     #[arg(long)]
     every: Option<u64>,
     /// A short run for CI: it proves the benchmark runs, its times mean little.
@@ -156,7 +156,7 @@ async fn task_workers(client: &reqwest::Client, addr: &str, name: &str) -> Vec<(
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let bootstrap = crate::kafka::bootstrap(args.bootstrap)?;
-    let every = Duration::from_secs(args.every.unwrap_or(if args.quick { 12 } else { 30 }));
+    let every = Duration::from_secs(args.every.unwrap_or(if args.quick { 6 } else { 30 }));
     let target = crate::target_dir();
     let plugins = target.join("plugins");
     let run_id = format!("{}-{}", std::process::id(), sluice::pipeline::now_ms());
