@@ -33,6 +33,37 @@ pub fn schema_id(subject: &str, schema: &NewSchema, register: bool) -> Result<u3
     imp::schema_id(subject, schema, register)
 }
 
+/// Confluent's wire format without message indexes (Avro, JSON Schema):
+/// the schema id and the bytes after it, or `None` when `bytes` does not
+/// start with magic byte 0 and a 4-byte id (Confluent's
+/// `Unknown magic byte!`).
+pub fn confluent_framing(bytes: &[u8]) -> Option<(u32, &[u8])> {
+    match bytes {
+        [0, a, b, c, d, rest @ ..] => Some((u32::from_be_bytes([*a, *b, *c, *d]), rest)),
+        _ => None,
+    }
+}
+
+/// Every schema `schema`'s references name, and theirs in turn, each
+/// fetched once by subject and version, with the name it was referred to
+/// by.
+pub fn referenced_schemas(
+    schema: &RegisteredSchema,
+) -> Result<Vec<(String, RegisteredSchema)>, RegistryError> {
+    let mut out = Vec::new();
+    let mut pending = schema.references.clone();
+    let mut seen = std::collections::HashSet::new();
+    while let Some(r) = pending.pop() {
+        if !seen.insert((r.subject.clone(), r.version)) {
+            continue;
+        }
+        let s = schema_by_version(&r.subject, Some(r.version))?;
+        pending.extend(s.references.iter().cloned());
+        out.push((r.name, s));
+    }
+    Ok(out)
+}
+
 #[cfg(all(target_family = "wasm", not(feature = "contract-0-1")))]
 mod imp {
     use super::*;
@@ -127,5 +158,21 @@ mod imp {
         _register: bool,
     ) -> Result<u32, RegistryError> {
         Err(absent())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wire_format_splits_into_id_and_payload() {
+        assert_eq!(
+            confluent_framing(&[0, 0, 0, 1, 2, b'x']),
+            Some((258, &b"x"[..]))
+        );
+        assert_eq!(confluent_framing(&[0, 0, 0, 1, 2]), Some((258, &b""[..])));
+        assert_eq!(confluent_framing(&[1, 0, 0, 1, 2, b'x']), None);
+        assert_eq!(confluent_framing(&[0, 0, 1]), None);
     }
 }

@@ -52,6 +52,70 @@ fn python() -> String {
     .clone()
 }
 
+/// What [`http_sink_through_registry`] saw.
+pub struct Delivered {
+    /// The records delivered, in order.
+    pub records: Vec<Value>,
+    /// The dead letters, in order.
+    pub dead: Vec<rdkafka::message::OwnedMessage>,
+}
+
+/// Runs a Confluent HTTP sink connector posted to the REST API over `topic`
+/// (one partition, `end` records in it) with `converter` as its value
+/// converter, reading through the test registry, failed records
+/// dead-lettered with Connect's context headers; waits for `n` records
+/// delivered as JSON arrays, `dead` dead letters, and the group's commit
+/// of `end`.
+pub async fn http_sink_through_registry(
+    topic: &str,
+    converter: &str,
+    n: usize,
+    dead: usize,
+    end: i64,
+) -> Delivered {
+    use crate::http_receiver::Receiver;
+    use crate::rest::ApiWorker;
+    let receiver = Receiver::start().await;
+    let api = ApiWorker::start(&[]).await;
+    let name = format!("registry-{topic}");
+    let body = serde_json::json!({
+        "name": name,
+        "config": {
+            "connector.class": "io.confluent.connect.http.HttpSinkConnector",
+            "tasks.max": "1",
+            "topics": topic,
+            "http.api.url": receiver.url("/in"),
+            "request.body.format": "json",
+            "batch.json.as.array": "true",
+            "batch.max.size": "50",
+            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "value.converter": converter,
+            "value.converter.schema.registry.url": registry_url(),
+            "errors.tolerance": "all",
+            "errors.deadletterqueue.topic.name": format!("{topic}-dlq"),
+            "errors.deadletterqueue.topic.replication.factor": "1",
+            "errors.deadletterqueue.context.headers.enable": "true",
+            "confluent.topic.bootstrap.servers": "localhost:9092"
+        }
+    });
+    let (code, info) = api.call("POST", "/connectors", Some(&body)).await;
+    assert_eq!(code, 201, "{info}");
+    let records = receiver.array_records(60, n).await;
+    let dead = crate::kafka::consume_n(&format!("{topic}-dlq"), dead, 30);
+    let group = format!("connect-{name}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while crate::kafka::committed(&group, topic, 1) != [Some(end)] {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "committed {:?}, not {end}",
+            crate::kafka::committed(&group, topic, 1)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    api.process.stop_cleanly();
+    Delivered { records, dead }
+}
+
 /// Produces `values` to `topic` partition 0 with Confluent's serializer of
 /// `format` (`json` or `avro`) and `schema`, registered in the test registry
 /// under `<topic>-value`.

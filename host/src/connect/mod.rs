@@ -20,7 +20,8 @@ use std::collections::BTreeMap;
 
 pub use options::Options;
 pub use plugins::{
-    CONVERTER_CLASSES, Declared, DeclaredClasses, TRANSFORM_CLASSES, names_declared_classes,
+    CONVERTER_CLASSES, Declared, DeclaredClasses, PREDICATE_CLASSES, REGISTRY_CONVERTERS,
+    TRANSFORM_CLASSES, names_declared_classes,
 };
 
 /// Connector classes Sluice runs, with the sink each becomes.

@@ -50,12 +50,32 @@ pub const CONVERTER_CLASSES: &[(&str, Option<&str>, &[&str])] = &[
             "use.latest.version",
         ],
     ),
+    (
+        "io.confluent.connect.json.JsonSchemaConverter",
+        Some("json-schema"),
+        &[
+            "json.fail.invalid.schema",
+            "use.optional.for.nonrequired",
+            "flatten.singleton.unions",
+            "schemas.cache.config",
+            "generalized.sum.type.support",
+            "ignore.modern.dialects",
+            "json.fail.unknown.properties",
+            "object.additional.properties",
+            "decimal.format",
+            "ignore.default.for.nullables",
+            "key.subject.name.strategy",
+            "value.subject.name.strategy",
+            "auto.register.schemas",
+            "use.latest.version",
+        ],
+    ),
 ];
 
 /// The converter plugins that read schemas from a schema registry: granted
 /// the `schema-registry` capability, with the registry's options
 /// (`schema.registry.url`, `basic.auth.*`, ...) passed to the host.
-const REGISTRY_CONVERTERS: &[&str] = &["avro"];
+pub const REGISTRY_CONVERTERS: &[&str] = &["avro", "json-schema"];
 
 /// Transform classes: (class, plugin, options the plugin implements). The
 /// plugin gets the class in its `connect.class` key, so one plugin serves
@@ -261,7 +281,7 @@ const SET_SCHEMA_METADATA: &[&str] =
     &["schema.name", "schema.version", "replace.null.with.default"];
 
 /// Predicate classes: (class, the `drop` plugin's predicate, its option).
-const PREDICATE_CLASSES: &[(&str, &str, Option<&str>)] = &[
+pub const PREDICATE_CLASSES: &[(&str, &str, Option<&str>)] = &[
     (
         "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
         "TopicNameMatches",

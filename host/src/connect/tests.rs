@@ -907,25 +907,30 @@ fn ticked(text: &str) -> Vec<&str> {
 }
 
 /// docs/connect-options.md's three lists hold: every option listed as
-/// applied is taken by the mapping, every one accepted and not applied is
-/// reported with the reason the page gives, every refused value is refused.
+/// applied is taken by the mapping, and every option the mapping takes is
+/// listed (in its connector's section or the common one); every one
+/// accepted and not applied is reported with the reason the page gives;
+/// every refused value is refused.
 #[test]
 fn the_option_lists_in_the_docs_match_the_code() {
     let page = include_str!("../../../docs/connect-options.md");
     let mut checked = 0;
-    for section in page.split("\n## ").skip(1) {
+    let mut common_listed: Vec<&str> = Vec::new();
+    for (n, section) in page.split("\n## ").skip(1).enumerate() {
         let heading = section.lines().next().unwrap_or_default();
         let class = ticked(heading)
             .into_iter()
             .find(|t| t.contains('.'))
             .unwrap_or(confluent_http::CLASS);
         let applied = class_options(class).unwrap_or_else(|| panic!("{class}"));
+        let mut listed: Vec<&str> = Vec::new();
         for part in section.split("\n### ").skip(1) {
             let (title, body) = part.split_once('\n').unwrap_or_default();
             match title.trim() {
                 "Applied" => {
                     for key in ticked(body) {
                         assert!(applied.contains(&key), "{class}: {key} is not applied");
+                        listed.push(key);
                         checked += 1;
                     }
                 }
@@ -945,6 +950,7 @@ fn the_option_lists_in_the_docs_match_the_code() {
                     for row in body.lines().filter(|l| l.starts_with("| `")) {
                         let t = ticked(row);
                         let (key, value) = (t[0], t[1]);
+                        listed.push(key);
                         let mut pairs = base_config(class);
                         pairs.retain(|(k, _)| *k != key);
                         pairs.push((key, value));
@@ -973,6 +979,20 @@ fn the_option_lists_in_the_docs_match_the_code() {
                 other => panic!("unknown list {other:?}"),
             }
         }
+        // The first section is every connector's options.
+        if n == 0 {
+            common_listed = listed.clone();
+            continue;
+        }
+        let unlisted: Vec<&str> = applied
+            .iter()
+            .copied()
+            .filter(|k| !listed.contains(k) && !common_listed.contains(k))
+            .collect();
+        assert!(
+            unlisted.is_empty(),
+            "{class} takes options docs/connect-options.md does not list (as applied, or with the values it refuses): {unlisted:?}"
+        );
     }
     assert!(checked > 200, "{checked} options checked");
 }

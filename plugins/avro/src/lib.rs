@@ -184,10 +184,8 @@ impl Converter for AvroConverter {
                 record.topic, record.partition, record.offset
             )
         };
-        let (id, datum) = match bytes {
-            [0, a, b, c, d, rest @ ..] => (u32::from_be_bytes([*a, *b, *c, *d]), rest),
-            _ => return Err(failed("Unknown magic byte!".into())),
-        };
+        let (id, datum) = registry::confluent_framing(bytes)
+            .ok_or_else(|| failed("Unknown magic byte!".into()))?;
         let what = match part {
             Part::Key => "key",
             Part::Value => "value",
@@ -241,17 +239,10 @@ impl AvroConverter {
                 registered.schema_type
             )));
         }
-        let mut references = Vec::new();
-        let mut pending = registered.references.clone();
-        let mut seen = std::collections::HashSet::new();
-        while let Some(r) = pending.pop() {
-            if !seen.insert((r.subject.clone(), r.version)) {
-                continue;
-            }
-            let s = registry::schema_by_version(&r.subject, Some(r.version))?;
-            pending.extend(s.references.iter().cloned());
-            references.push(s.schema);
-        }
+        let references: Vec<String> = registry::referenced_schemas(&registered)?
+            .into_iter()
+            .map(|(_, s)| s.schema)
+            .collect();
         let refused = |e: String| RegistryError::Refused(format!("schema {id}: {e}"));
         let (avro, parsed_refs) =
             apache_avro::Schema::parse_str_with_list(&registered.schema, &references)

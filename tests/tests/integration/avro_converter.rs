@@ -7,10 +7,8 @@
 //! offsets committed once delivered.
 
 use serde_json::{Value, json};
-use sluice_tests::http_receiver::Receiver;
-use sluice_tests::kafka::{committed, create_topic, produce, producer};
-use sluice_tests::registry::{self, registry_url};
-use sluice_tests::rest::ApiWorker;
+use sluice_tests::kafka::{create_topic, produce, producer};
+use sluice_tests::registry;
 use sluice_tests::unique_topic;
 
 /// An Avro schema with a nested record, an optional field, an enum, an
@@ -89,48 +87,19 @@ async fn avro_converter_connector_json_reads_confluents_avro_through_the_registr
         &schema(),
         &(20..30).map(order).collect::<Vec<_>>(),
     );
-    let receiver = Receiver::start().await;
-    let api = ApiWorker::start(&[]).await;
-    let name = format!("avro-{topic}");
-    let body = json!({
-        "name": name,
-        "config": {
-            "connector.class": "io.confluent.connect.http.HttpSinkConnector",
-            "tasks.max": "1",
-            "topics": topic,
-            "http.api.url": receiver.url("/orders"),
-            "request.body.format": "json",
-            "batch.json.as.array": "true",
-            "batch.max.size": "50",
-            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-            "value.converter": "io.confluent.connect.avro.AvroConverter",
-            "value.converter.schema.registry.url": registry_url(),
-            "value.converter.enhanced.avro.schema.support": "false",
-            "errors.tolerance": "all",
-            "errors.deadletterqueue.topic.name": format!("{topic}-dlq"),
-            "errors.deadletterqueue.topic.replication.factor": "1",
-            "errors.deadletterqueue.context.headers.enable": "true",
-            "confluent.topic.bootstrap.servers": "localhost:9092"
-        }
-    });
-    let (code, info) = api.call("POST", "/connectors", Some(&body)).await;
-    assert_eq!(code, 201, "{info}");
-    let got = receiver.array_records(60, 30).await;
+    let got = registry::http_sink_through_registry(
+        &topic,
+        "io.confluent.connect.avro.AvroConverter",
+        30,
+        1,
+        31,
+    )
+    .await;
     let want: Vec<Value> = (0..30).map(connect_value).collect();
-    assert_eq!(got, want);
-    let dead = sluice_tests::kafka::consume_n(&format!("{topic}-dlq"), 1, 30);
-    assert_eq!(dead.len(), 1);
-    let reason = sluice_tests::dead_letters::header(&dead[0], "__connect.errors.exception.message");
+    assert_eq!(got.records, want);
+    assert_eq!(got.dead.len(), 1);
+    let reason =
+        sluice_tests::dead_letters::header(&got.dead[0], "__connect.errors.exception.message");
     assert!(reason.contains("Unknown magic byte"), "{reason}");
-    assert_eq!(sluice_tests::dead_letters::dead_offset(&dead[0]), 20);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while committed(&format!("connect-{name}"), &topic, 1) != [Some(31)] {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "committed {:?}",
-            committed(&format!("connect-{name}"), &topic, 1)
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    }
-    api.process.stop_cleanly();
+    assert_eq!(sluice_tests::dead_letters::dead_offset(&got.dead[0]), 20);
 }

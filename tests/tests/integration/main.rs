@@ -10,9 +10,11 @@
 //! | `conformance` | the reference transform in every SDK language, vectors and a pipeline |
 //! | `connect_rest` | the REST API diffed against a real Kafka Connect worker's |
 //! | `contract` | plugins of contract 0.1 and 0.2 in one pipeline; schemas end to end |
+//! | `docs` | the reference pages generated from the code (`docs/reference/`) |
 //! | `errors` | `errors.tolerance`, the dead letter queue, reporter topics |
 //! | `fuzz_regressions` | the fuzz targets' kept inputs, replayed |
 //! | `hostile_input` | malformed, huge and deep records; plugins that loop or trap |
+//! | `json_schema_converter` | Confluent's JsonSchemaConverter through a real registry |
 //! | `import` | `sluice import` of connector JSON |
 //! | `kafka_parity` | converters and transforms against Kafka's own classes |
 //! | `kafka_tls` | Kafka over TLS with Java's JKS, PKCS#12 and PEM stores |
@@ -39,10 +41,12 @@ mod conformance;
 mod connect_configs;
 mod connect_rest;
 mod contract;
+mod docs;
 mod errors;
 mod fuzz_regressions;
 mod hostile_input;
 mod import;
+mod json_schema_converter;
 mod kafka_parity;
 mod kafka_tls;
 mod kafka_to_http;

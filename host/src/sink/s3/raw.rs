@@ -119,6 +119,7 @@ pub struct RawS3Sink<F> {
     pub sse_kms_key_id: Option<String>,
     /// Refused when set: customer-provided keys (SSE-C) are not implemented.
     /// Use `"s3.ssea.name" = "aws:kms"` with a KMS key instead.
+    /// Example: `"s3.sse.customer.key" = "${file:/etc/sluice/sse.properties:key}"` (refused, with that advice).
     #[serde(rename = "s3.sse.customer.key")]
     pub sse_customer_key: Option<String>,
     /// `none` or `gzip` (objects get `.gz` after the formatter's extension).

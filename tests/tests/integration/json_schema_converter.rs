@@ -1,0 +1,199 @@
+//! Confluent's `JsonSchemaConverter` as Sluice runs it: records produced
+//! with Confluent's Python JSON Schema serializer against a real registry
+//! (Apicurio), a connector JSON naming
+//! `io.confluent.connect.json.JsonSchemaConverter` with
+//! `schema.registry.url` posted unchanged to the REST API, and the values
+//! delivered over HTTP as the Connect data Confluent's `JsonSchemaData`
+//! makes of them, with Connect's schema envelope; a record that is not in
+//! the wire format dead-lettered with the reason; the offsets committed
+//! once delivered.
+
+use serde_json::{Value, json};
+use sluice_tests::http_receiver::Receiver;
+use sluice_tests::kafka::{create_topic, produce, producer};
+use sluice_tests::process::{Connector, Running};
+use sluice_tests::registry::{self, registry_url};
+use sluice_tests::unique_topic;
+
+const DECIMAL: &str = "org.apache.kafka.connect.data.Decimal";
+const TIMESTAMP: &str = "org.apache.kafka.connect.data.Timestamp";
+
+/// A JSON Schema as Confluent's converter writes them: `connect.index` for
+/// the field order, `connect.type` for widths, a Decimal and a Timestamp by
+/// title, a nullable field, an enum, an array, a map and a union.
+fn schema() -> String {
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "Order", "type": "object",
+        "properties": {
+            "id": {"type": "integer", "connect.index": 0},
+            "note": {"connect.index": 1, "oneOf": [{"type": "null"}, {"type": "string"}]},
+            "qty": {"type": "integer", "connect.type": "int16", "connect.index": 2},
+            "status": {"type": "string", "enum": ["NEW", "PAID"], "connect.index": 3},
+            "tags": {"type": "array", "items": {"type": "string"}, "connect.index": 4},
+            "attrs": {"type": "object", "connect.type": "map",
+                      "additionalProperties": {"type": "number"}, "connect.index": 5},
+            "ref": {"connect.index": 6, "oneOf": [{"type": "integer"}, {"type": "string"}]},
+            "ts": {"type": "integer", "connect.type": "int64", "title": TIMESTAMP,
+                   "connect.version": 1, "connect.index": 7},
+            "amount": {"type": "string", "connect.type": "bytes", "title": DECIMAL,
+                       "connect.version": 1, "connect.parameters": {"scale": "2"}, "connect.index": 8},
+            "address": {"type": "object", "title": "Address", "connect.index": 9, "properties": {
+                "city": {"type": "string", "connect.index": 0},
+                "zip": {"connect.index": 1, "oneOf": [{"type": "null"}, {"type": "integer"}]}
+            }}
+        },
+        "required": ["id", "qty", "status", "tags", "attrs", "ref", "ts", "amount", "address"]
+    })
+    .to_string()
+}
+
+/// 100.00 + i, as Connect's Decimal payload: the base64 of the unscaled
+/// value's two's complement.
+fn amount(i: i64) -> String {
+    use base64::Engine as _;
+    let unscaled = 10_000 + i * 100;
+    base64::engine::general_purpose::STANDARD.encode(&unscaled.to_be_bytes()[5..])
+}
+
+fn order(i: i64) -> Value {
+    json!({
+        "id": i,
+        "note": if i % 2 == 0 { Value::Null } else { json!(format!("n{i}")) },
+        "qty": i % 7,
+        "status": if i % 3 == 0 { "PAID" } else { "NEW" },
+        "tags": ["a", format!("t{i}")],
+        "attrs": {"b": 1.5, "a": 0.25},
+        "ref": if i % 2 == 0 { json!(i) } else { json!(format!("r{i}")) },
+        "ts": 1_700_000_000_000i64 + i,
+        "amount": amount(i),
+        "address": {"city": "Lyon", "zip": if i % 2 == 0 { json!(69001) } else { Value::Null }}
+    })
+}
+
+/// What a Connect sink sees of `order(i)`: the union of an integer and a
+/// string is a `OneOf` struct with one field set.
+fn connect_value(i: i64) -> Value {
+    let mut v = order(i);
+    v["ref"] = if i % 2 == 0 {
+        json!({"io.confluent.connect.json.OneOf.field.0": i, "io.confluent.connect.json.OneOf.field.1": null})
+    } else {
+        json!({"io.confluent.connect.json.OneOf.field.0": null, "io.confluent.connect.json.OneOf.field.1": format!("r{i}")})
+    };
+    v
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_schema_converter_connector_json_reads_confluents_json_schema_through_the_registry() {
+    let topic = unique_topic("jsonschema");
+    create_topic(&topic, 1).await;
+    registry::produce(
+        &topic,
+        "json",
+        &schema(),
+        &(0..20).map(order).collect::<Vec<_>>(),
+    );
+    // A record that is not in Confluent's wire format, then more orders.
+    produce(
+        &producer(),
+        &topic,
+        0,
+        &[(None, Some("{\"id\": 1}".to_string()))],
+    )
+    .await;
+    registry::produce(
+        &topic,
+        "json",
+        &schema(),
+        &(20..30).map(order).collect::<Vec<_>>(),
+    );
+    let got = registry::http_sink_through_registry(
+        &topic,
+        "io.confluent.connect.json.JsonSchemaConverter",
+        30,
+        1,
+        31,
+    )
+    .await;
+    let want: Vec<Value> = (0..30).map(connect_value).collect();
+    assert_eq!(got.records, want);
+    assert_eq!(got.dead.len(), 1);
+    let reason =
+        sluice_tests::dead_letters::header(&got.dead[0], "__connect.errors.exception.message");
+    assert!(reason.contains("Unknown magic byte"), "{reason}");
+    assert_eq!(sluice_tests::dead_letters::dead_offset(&got.dead[0]), 20);
+}
+
+/// The schema travels with the values: a manifest whose formatter writes
+/// Connect's envelope (`schemas.enable`) shows what the converter made of
+/// the JSON Schema, field order and logical types included.
+#[tokio::test(flavor = "multi_thread")]
+async fn json_schema_converter_gives_connects_schema_with_the_values() {
+    let topic = unique_topic("jsonschema-env");
+    create_topic(&topic, 1).await;
+    registry::produce(&topic, "json", &schema(), &[order(3)]);
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("jsonschema-env-{topic}");
+    let converter = format!(
+        r#"{{ plugin = "json-schema", capabilities = ["schema-registry"], config = {{ "schema.registry.url" = "{}" }} }}"#,
+        registry_url()
+    );
+    let sink = format!(
+        "\"http.api.url\" = \"{}\"\n\n[connectors.sink.formatter]\nplugin = \"json-batch\"\nconfig = {{ \"request.body.format\" = \"json\", \"batch.json.as.array\" = true, \"schemas.enable\" = true }}\n",
+        receiver.url("/orders")
+    );
+    let m = Connector {
+        name: &name,
+        topic: &topic,
+        value_converter: &converter,
+        sink: &sink,
+        ..Connector::default()
+    }
+    .write(dir.path());
+    let run = Running::start(&m);
+    let got = receiver.array_records(60, 1).await;
+    let schema = &got[0]["schema"];
+    assert_eq!(schema["name"], "Order", "{schema}");
+    let fields: Vec<(&str, &str)> = schema["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| {
+            (
+                f["field"].as_str().unwrap_or_default(),
+                f["type"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("id", "int64"),
+            ("note", "string"),
+            ("qty", "int16"),
+            ("status", "string"),
+            ("tags", "array"),
+            ("attrs", "map"),
+            ("ref", "struct"),
+            ("ts", "int64"),
+            ("amount", "bytes"),
+            ("address", "struct"),
+        ]
+    );
+    let field = |n: &str| {
+        schema["fields"]
+            .as_array()
+            .and_then(|fs| fs.iter().find(|f| f["field"] == n))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(field("note")["optional"], true);
+    assert_eq!(field("id")["optional"], false);
+    assert_eq!(field("ts")["name"], TIMESTAMP);
+    assert_eq!(field("amount")["name"], DECIMAL);
+    assert_eq!(field("amount")["parameters"]["scale"], "2");
+    assert_eq!(field("ref")["name"], "io.confluent.connect.json.OneOf");
+    assert_eq!(got[0]["payload"], connect_value(3));
+    run.stop_cleanly();
+}
