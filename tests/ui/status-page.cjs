@@ -37,11 +37,13 @@ const card = name => `section.connector[data-name="${name}"]`;
       const s = document.querySelector(`section.connector[data-name="${name}"][data-state="RUNNING"]`);
       return s && [...s.querySelectorAll("polyline")].filter(p => p.getAttribute("points").includes(" ")).length === 2;
     }), { timeout: 60000, polling: 500 }, [toPause, ...names]);
-    // Every record finished, as the page counts them.
+    // Every record finished, as the page counts them, and the plugins'
+    // versions shown (the plugin directory loads in the background).
     await page.waitForFunction(want => Object.entries(want).every(([name, n]) => {
-      const b = document.querySelector(`section.connector[data-name="${name}"] [data-count="finished"] b`);
-      return b && b.textContent === n;
-    }), { timeout: 60000, polling: 500 }, wantFinished);
+      const s = document.querySelector(`section.connector[data-name="${name}"]`);
+      const b = s && s.querySelector('[data-count="finished"] b');
+      return b && b.textContent === n && s.querySelector(".plugins").textContent.includes("contract");
+    }), { timeout: 120000, polling: 500 }, wantFinished);
     await page.screenshot({ path: screenshot, fullPage: true });
     const seen = await page.$$eval("section.connector", sections => sections.map(s => {
       const count = label => s.querySelector(`[data-count="${label}"] b`).textContent;

@@ -31,13 +31,27 @@ pub async fn page() -> Response {
         .into_response()
 }
 
+/// Whether a background load of the plugin directory is under way.
+static LOADING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// `GET /ui/data`: every connector's status, counts, plugins, sink target,
 /// recent errors, per-partition lag and the last 15 minutes of throughput
 /// and lag. The counts and the plots' last point (`now`) come from one
 /// reading of the counters, so the header and the plots agree.
 pub async fn data(State(w): State<Arc<Herder>>) -> Json<Value> {
     let worker_id = &w.settings().worker_id;
-    let dir = w.plugin_dir().await;
+    // Versions and contracts of the plugins as last loaded. Loading the
+    // directory could compile every plugin before the page answers: it is
+    // loaded in the background instead, and a later refresh shows them.
+    let loaded = w.plugin_dir_loaded();
+    if loaded.is_none() && !LOADING.swap(true, std::sync::atomic::Ordering::AcqRel) {
+        let w = w.clone();
+        tokio::spawn(async move {
+            w.plugin_dir().await;
+            LOADING.store(false, std::sync::atomic::Ordering::Release);
+        });
+    }
+    let loaded: &[Arc<LoadedPlugin>] = loaded.as_ref().map_or(&[], |d| &d.plugins);
     let now_ms = crate::history::now_ms();
     let connectors: Vec<Value> = w
         .list()
@@ -61,7 +75,7 @@ pub async fn data(State(w): State<Arc<Herder>>) -> Json<Value> {
                 },
                 "target": c.target.name(),
                 "sink": spec.as_ref().map(|s| s.sink.destination()),
-                "plugins": spec.as_ref().map(|s| plugins(s, &dir.plugins)).unwrap_or_default(),
+                "plugins": spec.as_ref().map(|s| plugins(s, loaded)).unwrap_or_default(),
                 "status": views::status(c, worker_id),
                 "counts": reading.counts(&c.stats),
                 "partitions": reading.partitions,

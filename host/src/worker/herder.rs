@@ -365,6 +365,17 @@ impl Herder {
         loaded
     }
 
+    /// The plugin directory as last loaded, without loading it (which
+    /// compiles every plugin not in the cache yet): `None` before the first
+    /// [`Self::plugin_dir`]. For pages that must answer at once.
+    pub fn plugin_dir_loaded(&self) -> Option<Arc<PluginDir>> {
+        self.plugins
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|(_, loaded)| loaded.clone())
+    }
+
     /// Checks `config` for connector `name` without starting anything: the
     /// spec and the options not applied, or every problem.
     pub async fn check(

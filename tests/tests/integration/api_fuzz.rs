@@ -28,6 +28,20 @@ async fn schemathesis_finds_no_server_error() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("worker.log");
     let api = ApiWorker::start_with(&[], Some(&log)).await;
+    // The first listing of the plugins loads the plugin directory, which on
+    // a cold cache compiles every plugin (tens of seconds on a loaded
+    // machine): done once here, so that the fuzzer's 10 s read timeout
+    // times the API, not the compiler.
+    let listed = reqwest::Client::new()
+        .get(format!(
+            "{}/connector-plugins?connectorsOnly=false",
+            api.base
+        ))
+        .timeout(std::time::Duration::from_secs(600))
+        .send()
+        .await
+        .expect("the plugin listing answers");
+    assert_eq!(listed.status(), 200);
     let seconds = std::env::var("SLUICE_API_FUZZ_SECONDS").unwrap_or_else(|_| "60".into());
     let out = tokio::task::spawn_blocking({
         let base = api.base.clone();

@@ -351,7 +351,8 @@ fn options_table(
                 let default = match (&k.default, k.required) {
                     (_, true) => "required".to_string(),
                     (Some(d), _) if d.is_empty() => "empty".into(),
-                    (Some(d), _) => format!("`{d}`"),
+                    // Escaped: a newline separator must not break the table.
+                    (Some(d), _) => format!("`{}`", d.escape_debug()),
                     (None, _) => "none".into(),
                 };
                 writeln!(
