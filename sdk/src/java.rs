@@ -69,6 +69,44 @@ fn scientific(s: &str) -> String {
     format!("{mantissa}E{exp}")
 }
 
+/// Java's `String.hashCode`.
+pub fn string_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+}
+
+/// Java's `Long.hashCode`.
+pub fn long_hash(v: i64) -> i32 {
+    (v ^ ((v as u64) >> 32) as i64) as i32
+}
+
+/// The order a `java.util.HashMap` iterates keys with these hash codes,
+/// inserted in this order: by bucket, then in insertion order. Kafka's and
+/// Confluent's converters hand over maps (and JSON Schema properties
+/// without `connect.index`) in this order.
+///
+/// ```
+/// use sluice_sdk::java::{hash_map_order, string_hash};
+///
+/// let names = ["id", "name", "ts", "amount"];
+/// let hashes: Vec<i32> = names.iter().map(|n| string_hash(n)).collect();
+/// assert_eq!(hash_map_order(&hashes), [3, 1, 0, 2]);
+/// ```
+pub fn hash_map_order(hashes: &[i32]) -> Vec<usize> {
+    // HashMap's table: 16 buckets, doubled whenever it passes 3/4 full.
+    let mut capacity: usize = 16;
+    while hashes.len() * 4 > capacity * 3 {
+        capacity *= 2;
+    }
+    let bucket = |h: i32| {
+        let h = h as u32;
+        ((h ^ (h >> 16)) as usize) & (capacity - 1)
+    };
+    let mut order: Vec<usize> = (0..hashes.len()).collect();
+    order.sort_by_key(|&i| bucket(hashes[i]));
+    order
+}
+
 /// Java's `Long.parseLong`: an optional sign and ASCII digits, nothing
 /// else (no spaces); `None` out of range.
 pub fn parse_long(s: &str) -> Option<i64> {
@@ -415,6 +453,19 @@ fn big_decimal(text: &str) -> Option<(i128, i32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hash_codes_match_javas() {
+        // Values from Java's "x".hashCode() and Long.hashCode(x).
+        assert_eq!(string_hash(""), 0);
+        assert_eq!(string_hash("id"), 3355);
+        assert_eq!(string_hash("name"), 3373707);
+        assert_eq!(string_hash("amount"), -1413853096);
+        assert_eq!(string_hash("é"), 233);
+        assert_eq!(long_hash(7), 7);
+        assert_eq!(long_hash(-1), 0);
+        assert_eq!(long_hash(1 << 32), 1);
+    }
 
     #[test]
     fn doubles_and_floats_print_as_in_java() {

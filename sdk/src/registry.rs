@@ -33,6 +33,23 @@ pub fn schema_id(subject: &str, schema: &NewSchema, register: bool) -> Result<u3
     imp::schema_id(subject, schema, register)
 }
 
+/// A failed schema lookup as Confluent's deserializers word it: `Error
+/// retrieving <format> <key|value> schema for id <id>: <why>`. An outage
+/// keeps the host's message (the host retries the batch whatever the
+/// plugin answers).
+pub fn retrieval_error(e: RegistryError, format: &str, part: crate::Part, id: u32) -> String {
+    let what = match part {
+        crate::Part::Key => "key",
+        crate::Part::Value => "value",
+    };
+    match e {
+        RegistryError::NotFound(m) | RegistryError::Refused(m) => {
+            format!("Error retrieving {format} {what} schema for id {id}: {m}")
+        }
+        RegistryError::Unavailable(m) => m,
+    }
+}
+
 /// Confluent's wire format without message indexes (Avro, JSON Schema):
 /// the schema id and the bytes after it, or `None` when `bytes` does not
 /// start with magic byte 0 and a 4-byte id (Confluent's

@@ -5,10 +5,15 @@ wire format with ids the registry assigned.
 
 Usage: produce.py BOOTSTRAP REGISTRY_URL TOPIC FORMAT SCHEMA < records.jsonl
 
-FORMAT is json (JSON Schema) or avro; SCHEMA the schema's text. Each input
-line is one record's value (a JSON object), produced to partition 0 in
-order under the subject TOPIC-value (TopicNameStrategy). Prints the number
-of records produced.
+FORMAT is json (JSON Schema), avro or protobuf; SCHEMA the schema's text.
+For protobuf, SCHEMA is JSON: {"files": [...], "message": "pkg.Name"}, the
+files FileDescriptorProtos in Protobuf's JSON form, each after the files it
+imports (Google's and Confluent's well-known files come with the client),
+and the message type to write; the serializer registers every file, the
+imported ones as references, as Confluent's Python client does. Each input
+line is one record's value (a JSON object; for protobuf, the message in
+Protobuf's JSON form), produced to partition 0 in order under the subject
+TOPIC-value (TopicNameStrategy). Prints the number of records produced.
 """
 
 import faulthandler
@@ -20,6 +25,38 @@ from confluent_kafka.schema_registry import SchemaRegistryClient, topic_subject_
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.schema_registry.json_schema import JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
+
+
+# The message class values are parsed into (protobuf only).
+MESSAGE_CLASS = None
+
+
+def to_message(value):
+    if MESSAGE_CLASS is None:
+        return value
+    from google.protobuf import json_format
+
+    return json_format.ParseDict(value, MESSAGE_CLASS())
+
+
+def protobuf_serializer(registry, spec, conf):
+    """A ProtobufSerializer for spec's message, its files added to
+    Protobuf's default pool (where the well-known files already are)."""
+    global MESSAGE_CLASS
+    from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory
+    # Loaded so their files (and Confluent's field_meta option) are in the pool.
+    from google.protobuf import timestamp_pb2, wrappers_pb2  # noqa: F401
+    from google.type import date_pb2, timeofday_pb2  # noqa: F401
+    from confluent_kafka.schema_registry.confluent import meta_pb2  # noqa: F401
+    from confluent_kafka.schema_registry.confluent.types import decimal_pb2  # noqa: F401
+    from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
+
+    pool = descriptor_pool.Default()
+    for f in spec["files"]:
+        proto = json_format.ParseDict(f, descriptor_pb2.FileDescriptorProto())
+        pool.Add(proto)
+    MESSAGE_CLASS = message_factory.GetMessageClass(pool.FindMessageTypeByName(spec["message"]))
+    return ProtobufSerializer(MESSAGE_CLASS, registry, conf=conf)
 
 
 def main():
@@ -35,8 +72,10 @@ def main():
         serializer = JSONSerializer(schema, registry, conf=conf)
     elif fmt == "avro":
         serializer = AvroSerializer(registry, schema, conf=conf)
+    elif fmt == "protobuf":
+        serializer = protobuf_serializer(registry, json.loads(schema), conf)
     else:
-        sys.exit(f"produce.py: format {fmt!r} is not json or avro")
+        sys.exit(f"produce.py: format {fmt!r} is not json, avro or protobuf")
     producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True})
     context = SerializationContext(topic, MessageField.VALUE)
     errors = []
@@ -49,7 +88,7 @@ def main():
     for line in sys.stdin:
         if not line.strip():
             continue
-        value = serializer(json.loads(line), context)
+        value = serializer(to_message(json.loads(line)), context)
         producer.produce(topic, value=value, partition=0, on_delivery=delivered)
         n += 1
     left = producer.flush(30)

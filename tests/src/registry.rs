@@ -116,8 +116,117 @@ pub async fn http_sink_through_registry(
     Delivered { records, dead }
 }
 
+/// The converter end to end through the REST API: `values` produced with
+/// Confluent's serializer of `format` and `schema`, with one record that is
+/// not in the wire format (`not_framed`) after the first 20; a Confluent
+/// HTTP sink connector with `converter` as its value converter. Asserts
+/// that every produced value arrives as `want` says, in order, the odd one
+/// dead-lettered with `Unknown magic byte!` at offset 20, and everything
+/// committed.
+pub async fn converter_reads_through_registry(
+    format: &str,
+    schema: &str,
+    values: &[Value],
+    not_framed: &str,
+    converter: &str,
+    want: &[Value],
+) {
+    let topic = crate::unique_topic(format);
+    crate::kafka::create_topic(&topic, 1).await;
+    let (first, rest) = values.split_at(20.min(values.len()));
+    produce(&topic, format, schema, first);
+    crate::kafka::produce(
+        &crate::kafka::producer(),
+        &topic,
+        0,
+        &[(None, Some(not_framed.to_string()))],
+    )
+    .await;
+    produce(&topic, format, schema, rest);
+    let n = values.len();
+    let got = http_sink_through_registry(&topic, converter, n, 1, n as i64 + 1).await;
+    assert_eq!(got.records, want);
+    assert_eq!(got.dead.len(), 1);
+    let reason = crate::dead_letters::header(&got.dead[0], "__connect.errors.exception.message");
+    assert!(reason.contains("Unknown magic byte"), "{reason}");
+    assert_eq!(
+        crate::dead_letters::dead_offset(&got.dead[0]),
+        first.len() as i64
+    );
+}
+
+/// One value produced with Confluent's serializer of `format`, read by
+/// converter plugin `plugin` (granted the registry) and delivered by the
+/// `json-batch` formatter with Connect's envelope (`schemas.enable`): the
+/// `{"schema": …, "payload": …}` the sink received. On a timeout, panics
+/// with Sluice's log.
+pub async fn envelope_through_registry(
+    plugin: &str,
+    format: &str,
+    schema: &str,
+    value: &Value,
+) -> Value {
+    use crate::http_receiver::Receiver;
+    use crate::process::{Connector, Running};
+    let topic = crate::unique_topic(&format!("{format}-env"));
+    crate::kafka::create_topic(&topic, 1).await;
+    produce(&topic, format, schema, std::slice::from_ref(value));
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let name = format!("env-{topic}");
+    let converter = format!(
+        r#"{{ plugin = "{plugin}", capabilities = ["schema-registry"], config = {{ "schema.registry.url" = "{}" }} }}"#,
+        registry_url()
+    );
+    let sink = format!(
+        "\"http.api.url\" = \"{}\"\n\n[connectors.sink.formatter]\nplugin = \"json-batch\"\nconfig = {{ \"request.body.format\" = \"json\", \"batch.json.as.array\" = true, \"schemas.enable\" = true }}\n",
+        receiver.url("/orders")
+    );
+    let m = Connector {
+        name: &name,
+        topic: &topic,
+        value_converter: &converter,
+        sink: &sink,
+        ..Connector::default()
+    }
+    .write(dir.path());
+    let run = Running::start(&m);
+    let wait = receiver.array_records(60, 1);
+    let Ok(mut got) = tokio::time::timeout(std::time::Duration::from_secs(45), wait).await else {
+        let (_, log) = run.stop();
+        panic!("nothing delivered in 45 s; sluice's log:\n{log}");
+    };
+    run.stop_cleanly();
+    got.swap_remove(0)
+}
+
+/// The (field, type) pairs of a Connect struct schema in its JSON form.
+pub fn field_types(schema: &Value) -> Vec<(&str, &str)> {
+    schema["fields"]
+        .as_array()
+        .expect("a struct schema's fields")
+        .iter()
+        .map(|f| {
+            (
+                f["field"].as_str().unwrap_or_default(),
+                f["type"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// The schema of field `name` of a Connect struct schema in its JSON form
+/// (null when there is none).
+pub fn field_schema(schema: &Value, name: &str) -> Value {
+    schema["fields"]
+        .as_array()
+        .and_then(|fs| fs.iter().find(|f| f["field"] == name))
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// Produces `values` to `topic` partition 0 with Confluent's serializer of
-/// `format` (`json` or `avro`) and `schema`, registered in the test registry
+/// `format` (`json`, `avro` or `protobuf`) and `schema`, registered in the test registry
 /// under `<topic>-value`.
 pub fn produce(topic: &str, format: &str, schema: &str, values: &[Value]) {
     let input: String = values.iter().map(|v| format!("{v}\n")).collect();

@@ -70,12 +70,36 @@ pub const CONVERTER_CLASSES: &[(&str, Option<&str>, &[&str])] = &[
             "use.latest.version",
         ],
     ),
+    (
+        "io.confluent.connect.protobuf.ProtobufConverter",
+        Some("protobuf"),
+        &[
+            "enhanced.protobuf.schema.support",
+            "generate.index.for.unions",
+            "flatten.unions",
+            "int.for.enums",
+            "optional.for.nullables",
+            "optional.for.proto2",
+            "wrapper.for.nullables",
+            "wrapper.for.raw.primitives",
+            "generate.struct.for.nulls",
+            "generalized.sum.type.support",
+            "schemas.cache.config",
+            "scrub.invalid.names",
+            "ignore.default.for.nullables",
+            "key.subject.name.strategy",
+            "value.subject.name.strategy",
+            "reference.subject.name.strategy",
+            "auto.register.schemas",
+            "use.latest.version",
+        ],
+    ),
 ];
 
 /// The converter plugins that read schemas from a schema registry: granted
 /// the `schema-registry` capability, with the registry's options
 /// (`schema.registry.url`, `basic.auth.*`, ...) passed to the host.
-pub const REGISTRY_CONVERTERS: &[&str] = &["avro", "json-schema"];
+pub const REGISTRY_CONVERTERS: &[&str] = &["avro", "json-schema", "protobuf"];
 
 /// Transform classes: (class, plugin, options the plugin implements). The
 /// plugin gets the class in its `connect.class` key, so one plugin serves

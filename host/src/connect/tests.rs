@@ -779,7 +779,7 @@ fn unknown_classes_list_the_supported_ones() {
     let mut pairs = TD_BATCH.to_vec();
     pairs.push((
         "key.converter",
-        "io.confluent.connect.protobuf.ProtobufConverter",
+        "com.blueapron.connect.protobuf.ProtobufConverter",
     ));
     pairs.push(("transforms", "x"));
     pairs.push((
@@ -789,7 +789,7 @@ fn unknown_classes_list_the_supported_ones() {
     let e = problems(&pairs);
     assert!(
         e.contains(
-            "key.converter: \"io.confluent.connect.protobuf.ProtobufConverter\" is not a converter"
+            "key.converter: \"com.blueapron.connect.protobuf.ProtobufConverter\" is not a converter"
         ),
         "{e}"
     );

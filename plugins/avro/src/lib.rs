@@ -186,19 +186,9 @@ impl Converter for AvroConverter {
         };
         let (id, datum) = registry::confluent_framing(bytes)
             .ok_or_else(|| failed("Unknown magic byte!".into()))?;
-        let what = match part {
-            Part::Key => "key",
-            Part::Value => "value",
-        };
-        let writer = self.writer(id).map_err(|e| match e {
-            RegistryError::NotFound(m) => failed(format!(
-                "Error retrieving Avro {what} schema for id {id}: {m}"
-            )),
-            RegistryError::Refused(m) => failed(format!(
-                "Error retrieving Avro {what} schema for id {id}: {m}"
-            )),
-            RegistryError::Unavailable(m) => failed(m),
-        })?;
+        let writer = self
+            .writer(id)
+            .map_err(|e| failed(registry::retrieval_error(e, "Avro", part, id)))?;
         if writer.raw_bytes {
             let payload = Json::String(base64::engine::general_purpose::STANDARD.encode(datum));
             return Ok(Some(

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use serde_json::{Map, Value as Json};
+use sluice_sdk::java;
 use sluice_sdk::registry::{self, RegistryError};
 use sluice_sdk::schema::{DATE, DECIMAL, Field, Schema, TIME, TIMESTAMP, Type};
 use sluice_sdk::{
@@ -174,16 +175,9 @@ impl Converter for JsonSchemaConverter {
         };
         let (id, text) = registry::confluent_framing(bytes)
             .ok_or_else(|| failed("Unknown magic byte!".into()))?;
-        let what = match part {
-            Part::Key => "key",
-            Part::Value => "value",
-        };
-        let writer = self.writer(id).map_err(|e| match e {
-            RegistryError::NotFound(m) | RegistryError::Refused(m) => failed(format!(
-                "Error retrieving JSON {what} schema for id {id}: {m}"
-            )),
-            RegistryError::Unavailable(m) => failed(m),
-        })?;
+        let writer = self
+            .writer(id)
+            .map_err(|e| failed(registry::retrieval_error(e, "JSON", part, id)))?;
         let json: Json = serde_json::from_slice(text)
             .map_err(|e| failed(format!("Error deserializing JSON message for id {id}: {e}")))?;
         let payload = value(&writer.connect, &json, 0)
@@ -588,7 +582,8 @@ impl<'d> Walk<'d> {
             .map(|r| r.iter().filter_map(Json::as_str).collect())
             .unwrap_or_default();
         let names: Vec<&String> = props.keys().collect();
-        let order = hash_map_order(&names);
+        let hashes: Vec<i32> = names.iter().map(|n| java::string_hash(n)).collect();
+        let order = java::hash_map_order(&hashes);
         let mut indexed: std::collections::BTreeMap<i64, (&String, &Json)> =
             std::collections::BTreeMap::new();
         for i in order {
@@ -625,30 +620,6 @@ fn enumeration(symbols: &[Json]) -> Schema {
         s = s.with_parameter(format!("{ENUM}.{text}"), text);
     }
     s
-}
-
-/// Java's `String.hashCode`.
-fn java_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
-}
-
-/// The order a `java.util.HashMap` holding `names` (inserted in this order)
-/// iterates them: by bucket, then in insertion order. Confluent's converter
-/// reads properties without `connect.index` in this order.
-fn hash_map_order(names: &[&String]) -> Vec<usize> {
-    // HashMap's table: 16 buckets, doubled whenever it passes 3/4 full.
-    let mut capacity: usize = 16;
-    while names.len() * 4 > capacity * 3 {
-        capacity *= 2;
-    }
-    let bucket = |n: &str| {
-        let h = java_hash(n) as u32;
-        ((h ^ (h >> 16)) as usize) & (capacity - 1)
-    };
-    let mut order: Vec<usize> = (0..names.len()).collect();
-    order.sort_by_key(|&i| bucket(names[i]));
-    order
 }
 
 /// The Connect JSON form (`JsonConverter`'s payload) of `v`, read as schema
@@ -912,16 +883,6 @@ mod tests {
             optional_for_nonrequired: false,
         };
         w.schema(s, s, false, 0)
-    }
-
-    #[test]
-    fn java_hash_codes_match_javas() {
-        // Values from Java's "x".hashCode().
-        assert_eq!(java_hash(""), 0);
-        assert_eq!(java_hash("id"), 3355);
-        assert_eq!(java_hash("name"), 3373707);
-        assert_eq!(java_hash("amount"), -1413853096);
-        assert_eq!(java_hash("é"), 233);
     }
 
     #[test]

@@ -7,9 +7,7 @@
 //! offsets committed once delivered.
 
 use serde_json::{Value, json};
-use sluice_tests::kafka::{create_topic, produce, producer};
 use sluice_tests::registry;
-use sluice_tests::unique_topic;
 
 /// An Avro schema with a nested record, an optional field, an enum, an
 /// array, a map, a union of several types and a `connect.type` annotation.
@@ -65,41 +63,13 @@ fn connect_value(i: i64) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn avro_converter_connector_json_reads_confluents_avro_through_the_registry() {
-    let topic = unique_topic("avro");
-    create_topic(&topic, 1).await;
-    registry::produce(
-        &topic,
+    registry::converter_reads_through_registry(
         "avro",
         &schema(),
-        &(0..20).map(order).collect::<Vec<_>>(),
-    );
-    // A record that is not in Confluent's wire format, then more orders.
-    produce(
-        &producer(),
-        &topic,
-        0,
-        &[(None, Some("not avro".to_string()))],
-    )
-    .await;
-    registry::produce(
-        &topic,
-        "avro",
-        &schema(),
-        &(20..30).map(order).collect::<Vec<_>>(),
-    );
-    let got = registry::http_sink_through_registry(
-        &topic,
+        &(0..30).map(order).collect::<Vec<_>>(),
+        "not avro",
         "io.confluent.connect.avro.AvroConverter",
-        30,
-        1,
-        31,
+        &(0..30).map(connect_value).collect::<Vec<_>>(),
     )
     .await;
-    let want: Vec<Value> = (0..30).map(connect_value).collect();
-    assert_eq!(got.records, want);
-    assert_eq!(got.dead.len(), 1);
-    let reason =
-        sluice_tests::dead_letters::header(&got.dead[0], "__connect.errors.exception.message");
-    assert!(reason.contains("Unknown magic byte"), "{reason}");
-    assert_eq!(sluice_tests::dead_letters::dead_offset(&got.dead[0]), 20);
 }

@@ -77,7 +77,7 @@ fn import_refuses_what_it_cannot_honour_and_warns_of_what_it_ignores() {
     let bad = TD
         .replace(
             "org.apache.kafka.connect.json.JsonConverter",
-            "io.confluent.connect.protobuf.ProtobufConverter",
+            "com.blueapron.connect.protobuf.ProtobufConverter",
         )
         .replace("\"batch.max.size\"", "\"batch.max.sise\"");
     std::fs::write(&json, bad).unwrap();

@@ -9,11 +9,7 @@
 //! once delivered.
 
 use serde_json::{Value, json};
-use sluice_tests::http_receiver::Receiver;
-use sluice_tests::kafka::{create_topic, produce, producer};
-use sluice_tests::process::{Connector, Running};
-use sluice_tests::registry::{self, registry_url};
-use sluice_tests::unique_topic;
+use sluice_tests::registry;
 
 const DECIMAL: &str = "org.apache.kafka.connect.data.Decimal";
 const TIMESTAMP: &str = "org.apache.kafka.connect.data.Timestamp";
@@ -85,43 +81,15 @@ fn connect_value(i: i64) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn json_schema_converter_connector_json_reads_confluents_json_schema_through_the_registry() {
-    let topic = unique_topic("jsonschema");
-    create_topic(&topic, 1).await;
-    registry::produce(
-        &topic,
+    registry::converter_reads_through_registry(
         "json",
         &schema(),
-        &(0..20).map(order).collect::<Vec<_>>(),
-    );
-    // A record that is not in Confluent's wire format, then more orders.
-    produce(
-        &producer(),
-        &topic,
-        0,
-        &[(None, Some("{\"id\": 1}".to_string()))],
-    )
-    .await;
-    registry::produce(
-        &topic,
-        "json",
-        &schema(),
-        &(20..30).map(order).collect::<Vec<_>>(),
-    );
-    let got = registry::http_sink_through_registry(
-        &topic,
+        &(0..30).map(order).collect::<Vec<_>>(),
+        "{\"id\": 1}",
         "io.confluent.connect.json.JsonSchemaConverter",
-        30,
-        1,
-        31,
+        &(0..30).map(connect_value).collect::<Vec<_>>(),
     )
     .await;
-    let want: Vec<Value> = (0..30).map(connect_value).collect();
-    assert_eq!(got.records, want);
-    assert_eq!(got.dead.len(), 1);
-    let reason =
-        sluice_tests::dead_letters::header(&got.dead[0], "__connect.errors.exception.message");
-    assert!(reason.contains("Unknown magic byte"), "{reason}");
-    assert_eq!(sluice_tests::dead_letters::dead_offset(&got.dead[0]), 20);
 }
 
 /// The schema travels with the values: a manifest whose formatter writes
@@ -129,43 +97,11 @@ async fn json_schema_converter_connector_json_reads_confluents_json_schema_throu
 /// the JSON Schema, field order and logical types included.
 #[tokio::test(flavor = "multi_thread")]
 async fn json_schema_converter_gives_connects_schema_with_the_values() {
-    let topic = unique_topic("jsonschema-env");
-    create_topic(&topic, 1).await;
-    registry::produce(&topic, "json", &schema(), &[order(3)]);
-    let receiver = Receiver::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let name = format!("jsonschema-env-{topic}");
-    let converter = format!(
-        r#"{{ plugin = "json-schema", capabilities = ["schema-registry"], config = {{ "schema.registry.url" = "{}" }} }}"#,
-        registry_url()
-    );
-    let sink = format!(
-        "\"http.api.url\" = \"{}\"\n\n[connectors.sink.formatter]\nplugin = \"json-batch\"\nconfig = {{ \"request.body.format\" = \"json\", \"batch.json.as.array\" = true, \"schemas.enable\" = true }}\n",
-        receiver.url("/orders")
-    );
-    let m = Connector {
-        name: &name,
-        topic: &topic,
-        value_converter: &converter,
-        sink: &sink,
-        ..Connector::default()
-    }
-    .write(dir.path());
-    let run = Running::start(&m);
-    let got = receiver.array_records(60, 1).await;
-    let schema = &got[0]["schema"];
+    let got =
+        registry::envelope_through_registry("json-schema", "json", &schema(), &order(3)).await;
+    let schema = &got["schema"];
     assert_eq!(schema["name"], "Order", "{schema}");
-    let fields: Vec<(&str, &str)> = schema["fields"]
-        .as_array()
-        .expect("fields")
-        .iter()
-        .map(|f| {
-            (
-                f["field"].as_str().unwrap_or_default(),
-                f["type"].as_str().unwrap_or_default(),
-            )
-        })
-        .collect();
+    let fields = registry::field_types(schema);
     assert_eq!(
         fields,
         [
@@ -181,19 +117,12 @@ async fn json_schema_converter_gives_connects_schema_with_the_values() {
             ("address", "struct"),
         ]
     );
-    let field = |n: &str| {
-        schema["fields"]
-            .as_array()
-            .and_then(|fs| fs.iter().find(|f| f["field"] == n))
-            .cloned()
-            .unwrap_or_default()
-    };
+    let field = |n: &str| registry::field_schema(schema, n);
     assert_eq!(field("note")["optional"], true);
     assert_eq!(field("id")["optional"], false);
     assert_eq!(field("ts")["name"], TIMESTAMP);
     assert_eq!(field("amount")["name"], DECIMAL);
     assert_eq!(field("amount")["parameters"]["scale"], "2");
     assert_eq!(field("ref")["name"], "io.confluent.connect.json.OneOf");
-    assert_eq!(got[0]["payload"], connect_value(3));
-    run.stop_cleanly();
+    assert_eq!(got["payload"], connect_value(3));
 }

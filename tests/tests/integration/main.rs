@@ -22,6 +22,7 @@
 //! | `manifest` | `sluice validate` and `run` on bad manifests |
 //! | `mock_cluster` | the connector against librdkafka's mock cluster, with faults |
 //! | `plugin_new` | `sluice plugin new` projects built and tested per language |
+//! | `protobuf_converter` | Confluent's ProtobufConverter through a real registry |
 //! | `plugin_runtime` | the plugin runtime: limits, traps, metadata |
 //! | `remote_plugins` | plugins from S3 and HTTPS with pinned digests |
 //! | `rest_api` | Kafka Connect's REST API, end to end |
@@ -54,6 +55,7 @@ mod manifest;
 mod mock_cluster;
 mod plugin_new;
 mod plugin_runtime;
+mod protobuf_converter;
 mod remote_plugins;
 mod rest_api;
 mod s3_sink;

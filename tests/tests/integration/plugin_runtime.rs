@@ -83,7 +83,9 @@ async fn every_first_party_plugin_loads_with_its_metadata() {
     assert_eq!(kind("json-batch"), Some(PluginKind::Formatter));
     for (name, k) in &found {
         let wanted = match name.as_str() {
-            "json" | "string" | "bytes" | "avro" | "json-schema" => PluginKind::Converter,
+            "json" | "string" | "bytes" | "avro" | "json-schema" | "protobuf" => {
+                PluginKind::Converter
+            }
             "json-batch" | "jsonl" | "bytearray" | "aiven-output" => PluginKind::Formatter,
             _ => PluginKind::Transform,
         };

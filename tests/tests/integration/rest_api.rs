@@ -558,7 +558,7 @@ async fn bad_requests_get_a_4xx_naming_the_problem_and_start_nothing() {
         (
             serde_json::to_vec(&with(
                 "value.converter",
-                json!("io.confluent.connect.protobuf.ProtobufConverter"),
+                json!("com.blueapron.connect.protobuf.ProtobufConverter"),
             ))
             .unwrap(),
             400,
