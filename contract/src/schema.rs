@@ -63,6 +63,27 @@ pub enum Type {
     Struct(Vec<Field>),
 }
 
+impl Type {
+    /// Connect's name of the type, as `Schema.Type` spells it (`INT8`,
+    /// `STRUCT`): what Connect's error messages say.
+    pub fn connect_name(&self) -> &'static str {
+        match self {
+            Type::Int8 => "INT8",
+            Type::Int16 => "INT16",
+            Type::Int32 => "INT32",
+            Type::Int64 => "INT64",
+            Type::Float32 => "FLOAT32",
+            Type::Float64 => "FLOAT64",
+            Type::Boolean => "BOOLEAN",
+            Type::String => "STRING",
+            Type::Bytes => "BYTES",
+            Type::Array(_) => "ARRAY",
+            Type::Map(..) => "MAP",
+            Type::Struct(_) => "STRUCT",
+        }
+    }
+}
+
 /// One field of a struct.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Field {

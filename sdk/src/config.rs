@@ -59,6 +59,21 @@ impl ConfigKey {
         }
     }
 
+    /// The key by which a formatter declares a container format (Avro,
+    /// Parquet): the S3 sink then gives each object an instance of its
+    /// own, which sees that object's records in order, from the first
+    /// `encode` (then `header`, which may depend on it) to the `trailer`
+    /// that closes it, and keeps its state between them.
+    pub const fn object_scoped() -> Self {
+        ConfigKey {
+            name: "sluice.format.scope",
+            value_type: ConfigType::String,
+            default: Some("object"),
+            required: false,
+            description: "Set by the plugin: a container format, one instance per S3 object",
+        }
+    }
+
     /// A key that must be given.
     pub const fn required(
         name: &'static str,

@@ -200,6 +200,33 @@ pub async fn envelope_through_registry(
     got.swap_remove(0)
 }
 
+/// Avro object container files read by fastavro, an independent reader
+/// (`tests/registry/read_avro.py`): per file, its header's schema text,
+/// its codec and its records as JSON.
+pub fn read_avro(files: &[&[u8]]) -> Vec<Value> {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let paths: Vec<std::path::PathBuf> = files
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            let p = dir.path().join(format!("{i}.avro"));
+            std::fs::write(&p, bytes).expect("write an Avro file");
+            p
+        })
+        .collect();
+    let out = Command::new(python())
+        .arg(repo_root().join("tests/registry/read_avro.py"))
+        .args(&paths)
+        .output()
+        .expect("run tests/registry/read_avro.py");
+    assert!(
+        out.status.success(),
+        "read_avro.py failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("read_avro.py prints JSON")
+}
+
 /// The (field, type) pairs of a Connect struct schema in its JSON form.
 pub fn field_types(schema: &Value) -> Vec<(&str, &str)> {
     schema["fields"]

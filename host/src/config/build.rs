@@ -56,6 +56,26 @@ pub async fn build(
             transforms.push(start(t, PluginKind::Transform).await);
         }
         let formatter = start(&c.formatter, PluginKind::Formatter).await;
+        // A container format writes whole objects: only the S3 sink has them.
+        let formatter = match formatter {
+            Some(f)
+                if f.metadata().object_scoped()
+                    && !matches!(c.sink, crate::sink::SinkSpec::S3(_)) =>
+            {
+                problems.push(
+                    crate::problem::Problem::plugin(
+                        &c.formatter.role,
+                        format!(
+                            "plugin `{}` writes a container format (whole files, one per object), which only the S3 sink writes; use a formatter of records (json-batch, jsonl) here",
+                            f.name()
+                        ),
+                    )
+                    .in_connector(i, Some(&c.name)),
+                );
+                None
+            }
+            f => f,
+        };
         // Java's JKS and PKCS#12 stores, read into librdkafka's PEM properties.
         let mut spec = c.clone();
         let stores = crate::stores::kafka_properties(&mut spec.kafka).map_err(|found| {

@@ -61,6 +61,9 @@ pub const SINK_OPTIONS: &[&str] = &[
     "format.class",
     "format.bytearray.separator",
     "format.bytearray.extension",
+    "avro.codec",
+    "enhanced.avro.schema.support",
+    "connect.meta.data",
 ];
 
 /// The `sink` table, taking its options from `opts`.
@@ -165,13 +168,8 @@ pub fn not_implemented(key: &str) -> Option<&'static str> {
         | "s3.retry.backoff.max.ms"
         | "s3.elastic.buffer.enable"
         | "s3.elastic.buffer.init.capacity" => "not implemented",
-        "avro.codec"
-        | "parquet.codec"
-        | "enhanced.avro.schema.support"
-        | "connect.meta.data"
-        | "schema.cache.size"
-        | "json.decimal.format" => {
-            "Sluice writes what its formatter plugin writes (JSON lines or raw bytes)"
+        "parquet.codec" | "schema.cache.size" | "json.decimal.format" => {
+            "Sluice writes what its formatter plugin writes (JSON lines, Avro or raw bytes)"
         }
         "format.bytearray.compression.type" => "use s3.compression.type",
         "partitioner.class.name" | "partition.field.format.path" => "not implemented",

@@ -6,6 +6,7 @@
 //! delivered, reported to the dead letter queue, or deliberately dropped.
 
 mod isolate;
+mod objects;
 mod outcome;
 
 use std::sync::Arc;
@@ -31,6 +32,20 @@ pub enum StartError {
     Errors(#[from] crate::errors::StartError),
 }
 use outcome::{Fatal, Outcome, Work};
+
+/// The records that move on, unencoded: the sink encodes them itself.
+fn unencoded(work: Work, out: &Outcome) -> Vec<Item> {
+    work.records
+        .into_iter()
+        .zip(work.origins)
+        .filter(|(_, origin)| out.keeps(*origin))
+        .map(|(record, origin)| Item {
+            record,
+            origin,
+            bytes: None,
+        })
+        .collect()
+}
 
 /// Why a batch stops the connector.
 #[derive(Debug, thiserror::Error)]
@@ -102,15 +117,20 @@ impl Pipeline {
     ) -> Result<Self, StartError> {
         let spec = &connector.spec;
         let connection = crate::config::kafka::connection_properties(&spec.kafka);
-        let extension = connector
-            .formatter
+        let formatter = &connector.formatter;
+        let extension = formatter
             .format_info()
             .map(|i| i.extension.clone())
             .unwrap_or_default();
+        let per_object = formatter
+            .metadata()
+            .object_scoped()
+            .then(|| objects::encoders(formatter.clone()));
         let sink = Sink::start(
             &spec.name,
             &spec.sink,
             &extension,
+            per_object,
             &connection,
             stats.clone(),
         )
@@ -156,7 +176,11 @@ impl Pipeline {
         for &o in &work.origins {
             reached[o] = true;
         }
-        let items = self.encode(work, &mut out).await;
+        let items = if self.sink.encodes_records() {
+            unencoded(work, &out)
+        } else {
+            self.encode(work, &mut out).await
+        };
         let encoded = items.iter().find(|i| i.bytes.is_some()).map(|i| i.origin);
         let (header, trailer) = match encoded {
             Some(first) => match self.framing().await {
@@ -193,10 +217,15 @@ impl Pipeline {
         if !self.sink.rotates_when_idle() {
             return Ok(state.held_from());
         }
-        let (header, trailer) = self.framing().await.map_err(|source| BatchError::Plugin {
-            stage: "formatter",
-            source,
-        })?;
+        let (header, trailer) = if self.sink.encodes_records() {
+            // Each object's own formatter instance writes its framing.
+            (Vec::new(), Vec::new())
+        } else {
+            self.framing().await.map_err(|source| BatchError::Plugin {
+                stage: "formatter",
+                source,
+            })?
+        };
         let info = self
             .connector
             .formatter

@@ -144,6 +144,14 @@ impl ConfigKey {
 /// named, so one plugin can tell its `$Key` and `$Value` variants apart.
 pub const CONNECT_CLASS_KEY: &str = "connect.class";
 
+/// The config key by which a formatter declares a container format (Avro
+/// object container files, Parquet): its default `object` asks the S3 sink
+/// for an instance of its own per object, which sees that object's records
+/// in order, from the first to the `trailer` that closes it, and keeps its
+/// state (the file's schema, an open block or row group) between them.
+/// Other formatters encode whole batches on shared instances.
+pub const FORMAT_SCOPE_KEY: &str = "sluice.format.scope";
+
 /// Whether `name` is a Java class name: dot-separated identifiers, at least
 /// a package and a class (`$` allowed, as in `WrapField$Value`).
 pub fn is_java_class_name(name: &str) -> bool {
@@ -173,6 +181,16 @@ impl Metadata {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Whether the plugin is a formatter of a container format: its
+    /// [`FORMAT_SCOPE_KEY`] key's default is `object`.
+    pub fn object_scoped(&self) -> bool {
+        self.kind == PluginKind::Formatter
+            && self
+                .config
+                .iter()
+                .any(|k| k.name == FORMAT_SCOPE_KEY && k.default.as_deref() == Some("object"))
     }
 
     /// Checks the declared keys agree with themselves: names non-empty and

@@ -327,6 +327,16 @@ impl ConfiguredPlugin {
         if let Some(i) = idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
             return Ok(i);
         }
+        self.fresh(plugin, sandbox, registry).await
+    }
+
+    /// A new instance, configured.
+    async fn fresh(
+        &self,
+        plugin: &LoadedPlugin,
+        sandbox: &Sandbox,
+        registry: &Option<Arc<RegistryClient>>,
+    ) -> Result<Instance, CallError> {
         let mut instance = plugin.instantiate(sandbox, registry.clone()).await?;
         match self.configure(&mut instance).await? {
             Ok(()) => Ok(instance),
@@ -389,40 +399,69 @@ impl ConfiguredPlugin {
                 .instantiate(&self.config)
                 .map_err(|m| self.bad_reply(format!("a new instance failed to start: {m}")))?,
         };
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut instance)))
-            .map_err(|_| CallError::Trap {
-                plugin: self.name().to_string(),
-                message: "native plugin panicked".into(),
-                detail: String::new(),
-            })?
-            .ok_or_else(|| self.bad_reply("export of another plugin kind called"))?;
+        let result = self.on_native(&mut instance, f)?;
         idle.lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(instance);
         Ok(result)
     }
 
+    /// Runs `f` on native `instance`; a panic becomes a trap.
+    fn on_native<R>(
+        &self,
+        instance: &mut NativeInstance,
+        f: impl FnOnce(&mut NativeInstance) -> Option<R>,
+    ) -> Result<R, CallError> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(instance)))
+            .map_err(|_| CallError::Trap {
+                plugin: self.name().to_string(),
+                message: "native plugin panicked".into(),
+                detail: String::new(),
+            })?
+            .ok_or_else(|| self.bad_reply("export of another plugin kind called"))
+    }
+
     /// Runs `call` on the plugin: the one place that tells a Wasm plugin
     /// from a native one. A call the plugin's kind has no export for is
     /// refused.
     async fn dispatch(&self, call: Call<'_>) -> Result<Reply, CallError> {
+        self.dispatch_on(None, call).await
+    }
+
+    /// Runs `call` on `held` (a [`FormatterSession`]'s instance), or on a
+    /// pooled instance when `None`.
+    async fn dispatch_on(
+        &self,
+        held: Option<&mut Held>,
+        call: Call<'_>,
+    ) -> Result<Reply, CallError> {
         match &self.engine {
-            Engine::Native { .. } => self.with_native(|i| match (i, call) {
-                (NativeInstance::Converter(c), Call::Convert2(part, batch)) => {
-                    Some(Reply::Converted2(c.convert(part, batch)))
+            Engine::Native { .. } => {
+                let f = |i: &mut NativeInstance| match (i, call) {
+                    (NativeInstance::Converter(c), Call::Convert2(part, batch)) => {
+                        Some(Reply::Converted2(c.convert(part, batch)))
+                    }
+                    (NativeInstance::Transform(t), Call::Transform2(batch)) => {
+                        Some(Reply::Transformed2(t.transform(batch)))
+                    }
+                    (NativeInstance::Formatter(f), Call::Encode2(batch)) => {
+                        Some(Reply::Encoded2(f.encode(batch)))
+                    }
+                    (NativeInstance::Formatter(f), Call::Header) => Some(Reply::Bytes(f.header())),
+                    (NativeInstance::Formatter(f), Call::Trailer) => {
+                        Some(Reply::Bytes(f.trailer()))
+                    }
+                    _ => None,
+                };
+                match held {
+                    Some(Held::Native(i)) => self.on_native(i, f),
+                    _ => self.with_native(f),
                 }
-                (NativeInstance::Transform(t), Call::Transform2(batch)) => {
-                    Some(Reply::Transformed2(t.transform(batch)))
-                }
-                (NativeInstance::Formatter(f), Call::Encode2(batch)) => {
-                    Some(Reply::Encoded2(f.encode(batch)))
-                }
-                (NativeInstance::Formatter(f), Call::Header) => Some(Reply::Bytes(f.header())),
-                (NativeInstance::Formatter(f), Call::Trailer) => Some(Reply::Bytes(f.trailer())),
-                _ => None,
-            }),
+            }
             Engine::Wasm { .. } => {
-                self.with_instance(async move |store, exports| match (exports, call) {
+                let f = async move |store: &mut wasmtime::Store<super::store::StoreState>,
+                                    exports: &Exports| match (exports, call)
+                {
                     (Exports::Converter(c), Call::Convert(part, batch)) => c
                         .sluice_plugin_conversion()
                         .call_convert(store, part, batch)
@@ -474,8 +513,11 @@ impl ConfiguredPlugin {
                         .await
                         .map(Reply::Bytes),
                     _ => Err(wrong_kind()),
-                })
-                .await
+                };
+                match held {
+                    Some(Held::Wasm(i)) => i.call(f).await,
+                    _ => self.with_instance(f).await,
+                }
             }
         }
     }
@@ -639,10 +681,21 @@ impl ConfiguredPlugin {
         &self,
         records: &[Record],
     ) -> Result<Vec<Result<Bytes, String>>, CallError> {
+        self.encode_on(None, records).await
+    }
+
+    async fn encode_on(
+        &self,
+        mut held: Option<&mut Held>,
+        records: &[Record],
+    ) -> Result<Vec<Result<Bytes, String>>, CallError> {
         self.expect_kind(PluginKind::Formatter)?;
         if self.contract == Contract::V0_2 {
             let batch = flat::encode(records);
-            let Reply::Encoded2(reply) = self.dispatch(Call::Encode2(&batch)).await? else {
+            let Reply::Encoded2(reply) = self
+                .dispatch_on(held.as_deref_mut(), Call::Encode2(&batch))
+                .await?
+            else {
                 return Err(self.mismatched());
             };
             let failures =
@@ -660,7 +713,7 @@ impl ConfiguredPlugin {
                 .collect());
         }
         let batch = arena::encode(records);
-        let Reply::Encoded(reply) = self.dispatch(Call::Encode(&batch)).await? else {
+        let Reply::Encoded(reply) = self.dispatch_on(held, Call::Encode(&batch)).await? else {
             return Err(self.mismatched());
         };
         let failures = self.one_per_record(
@@ -686,20 +739,94 @@ impl ConfiguredPlugin {
 
     /// A formatter's header bytes (usually empty).
     pub async fn header(&self) -> Result<Bytes, CallError> {
+        self.framing_on(None, Call::Header).await
+    }
+
+    /// A formatter's trailer bytes (usually empty).
+    pub async fn trailer(&self) -> Result<Bytes, CallError> {
+        self.framing_on(None, Call::Trailer).await
+    }
+
+    async fn framing_on(
+        &self,
+        held: Option<&mut Held>,
+        call: Call<'_>,
+    ) -> Result<Bytes, CallError> {
         self.expect_kind(PluginKind::Formatter)?;
-        match self.dispatch(Call::Header).await? {
+        match self.dispatch_on(held, call).await? {
             Reply::Bytes(b) => Ok(Bytes::from(b)),
             _ => Err(self.mismatched()),
         }
     }
 
-    /// A formatter's trailer bytes (usually empty).
-    pub async fn trailer(&self) -> Result<Bytes, CallError> {
+    /// An instance of this formatter of its own, for one object of a
+    /// container format (see [`super::FORMAT_SCOPE_KEY`]): new and
+    /// configured, never shared, dropped with the session.
+    pub async fn session(self: &Arc<Self>) -> Result<FormatterSession, CallError> {
         self.expect_kind(PluginKind::Formatter)?;
-        match self.dispatch(Call::Trailer).await? {
-            Reply::Bytes(b) => Ok(Bytes::from(b)),
-            _ => Err(self.mismatched()),
-        }
+        let held = match &self.engine {
+            Engine::Wasm {
+                plugin,
+                sandbox,
+                registry,
+                ..
+            } => Held::Wasm(self.fresh(plugin, sandbox, registry).await?),
+            Engine::Native { plugin, .. } => Held::Native(
+                plugin
+                    .instantiate(&self.config)
+                    .map_err(|m| self.bad_reply(format!("a new instance failed to start: {m}")))?,
+            ),
+        };
+        Ok(FormatterSession {
+            plugin: self.clone(),
+            held,
+        })
+    }
+}
+
+/// An instance held by one [`FormatterSession`].
+enum Held {
+    Wasm(Instance),
+    Native(NativeInstance),
+}
+
+/// A formatter instance held for one object: every call runs on it, so a
+/// container format keeps its state (the file's schema, an open block or
+/// row group) from the object's first record to its trailer. A call that
+/// fails as a whole (a trap, a timeout) leaves the state unknown: the
+/// object is then given up, not finished.
+pub struct FormatterSession {
+    plugin: Arc<ConfiguredPlugin>,
+    held: Held,
+}
+
+impl FormatterSession {
+    /// The formatter's name.
+    pub fn name(&self) -> &str {
+        self.plugin.name()
+    }
+
+    /// Encodes `records`, in order: each one's bytes, or its error (a
+    /// record that fails leaves no trace in the object).
+    pub async fn encode(
+        &mut self,
+        records: &[Record],
+    ) -> Result<Vec<Result<Bytes, String>>, CallError> {
+        self.plugin.encode_on(Some(&mut self.held), records).await
+    }
+
+    /// The bytes that open the object, after its first record's encoding.
+    pub async fn header(&mut self) -> Result<Bytes, CallError> {
+        self.plugin
+            .framing_on(Some(&mut self.held), Call::Header)
+            .await
+    }
+
+    /// The bytes that close the object.
+    pub async fn trailer(&mut self) -> Result<Bytes, CallError> {
+        self.plugin
+            .framing_on(Some(&mut self.held), Call::Trailer)
+            .await
     }
 }
 

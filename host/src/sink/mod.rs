@@ -80,6 +80,20 @@ impl<F> RawSink<F> {
             .into_iter()
             .filter_map(|(k, v)| Some((k, v.clone()?)))
             .collect(),
+            RawSink::S3(s3) if formatter == "avro-format" => [
+                ("avro.codec", s3.avro_codec.clone()),
+                (
+                    "enhanced.avro.schema.support",
+                    s3.enhanced_avro_schema_support.map(|b| b.to_string()),
+                ),
+                (
+                    "connect.meta.data",
+                    s3.connect_meta_data.map(|b| b.to_string()),
+                ),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v?)))
+            .collect(),
             _ => Vec::new(),
         }
     }
@@ -186,6 +200,52 @@ pub enum SinkError {
     /// The store refused an upload for a reason retrying will not fix.
     #[error("{0}")]
     Store(#[from] s3::store::StoreError),
+    /// A container format's formatter failed as a whole (a trap, a
+    /// timeout) while writing an object, which is then not finished.
+    #[error("{0}")]
+    Formatter(#[from] EncodeError),
+}
+
+/// Why an [`ObjectEncoder`] call failed as a whole: the formatter's error,
+/// as the pipeline words it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct EncodeError(pub String);
+
+/// One object's encoder for a container format (Avro, Parquet): a formatter
+/// instance held for that object alone, so its state (the file's schema, an
+/// open block) lasts from the object's first record to its trailer. The
+/// pipeline, which owns the plugins, makes them (see [`ObjectEncoders`]).
+pub trait ObjectEncoder: Send {
+    /// One record's bytes, or the formatter's reason for failing it (the
+    /// record then leaves nothing in the object).
+    fn encode<'a>(
+        &'a mut self,
+        record: &'a Record,
+    ) -> BoxFuture<'a, Result<Result<Bytes, String>, EncodeError>>;
+
+    /// The bytes that open the object, asked after its first record.
+    fn header(&mut self) -> BoxFuture<'_, Result<Bytes, EncodeError>>;
+
+    /// The bytes that close the object.
+    fn trailer(&mut self) -> BoxFuture<'_, Result<Bytes, EncodeError>>;
+}
+
+/// Opens an [`ObjectEncoder`] for each new object of a container format.
+pub trait ObjectEncoders: Send + Sync {
+    fn open(&self) -> BoxFuture<'_, Result<Box<dyn ObjectEncoder>, EncodeError>>;
+}
+
+/// A boxed future, for the encoder traits' async calls.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+impl From<s3::writer::WriteError> for SinkError {
+    fn from(e: s3::writer::WriteError) -> Self {
+        match e {
+            s3::writer::WriteError::Store(e) => SinkError::Store(e),
+            s3::writer::WriteError::Formatter(e) => SinkError::Formatter(e),
+        }
+    }
 }
 
 /// What a sink reports about the records of a batch, by origin (the index
@@ -246,19 +306,31 @@ pub enum StartError {
 impl Sink {
     /// Starts the sink of connector `name` (the HTTP client and reporter
     /// topics, or the S3 client after checking the bucket). `extension` is
-    /// the formatter's file extension; `connection` the Kafka client
-    /// settings for topics the sink writes.
+    /// the formatter's file extension; `per_object` the encoders of a
+    /// container format (S3 only); `connection` the Kafka client settings
+    /// for topics the sink writes.
     pub async fn start(
         name: &str,
         spec: &SinkSpec,
         extension: &str,
+        per_object: Option<Arc<dyn ObjectEncoders>>,
         connection: &BTreeMap<String, String>,
         stats: Arc<ConnectorStats>,
     ) -> Result<Sink, StartError> {
         Ok(match spec {
             SinkSpec::Http(h) => Sink::Http(HttpSink::start(name, h, connection, stats).await?),
-            SinkSpec::S3(s) => Sink::S3(S3Sink::start(s, extension, stats).await?),
+            SinkSpec::S3(s) => Sink::S3(S3Sink::start(s, extension, per_object, stats).await?),
         })
+    }
+
+    /// Whether the sink encodes the records itself (a container format's
+    /// formatter, one instance per S3 object) instead of taking the
+    /// pipeline's encodings.
+    pub fn encodes_records(&self) -> bool {
+        match self {
+            Sink::Http(_) => false,
+            Sink::S3(s) => s.encodes_records(),
+        }
     }
 
     /// Whether null values are encoded for it (the S3 sink's

@@ -637,10 +637,10 @@ fn value(s: &Schema, v: &Json, depth: usize) -> Result<Json, String> {
         }
         return Err(format!(
             "Invalid null value for required {} field",
-            type_name(s)
+            s.ty.connect_name()
         ));
     }
-    let mismatch = || format!("a {} value cannot be {}", type_name(s), kind_of(v));
+    let mismatch = || format!("a {} value cannot be {}", s.ty.connect_name(), kind_of(v));
     match (&s.ty, s.name.as_deref()) {
         (Type::Bytes, Some(DECIMAL)) => {
             let scale: i32 = s
@@ -670,7 +670,10 @@ fn value(s: &Schema, v: &Json, depth: usize) -> Result<Json, String> {
                 _ => (i64::MIN, i64::MAX),
             };
             if n < lo || n > hi {
-                return Err(format!("{n} is out of range for a {} field", type_name(s)));
+                return Err(format!(
+                    "{n} is out of range for a {} field",
+                    s.ty.connect_name()
+                ));
             }
             if s.name.as_deref() == Some(TIME) && !(0..=86_400_000).contains(&n) {
                 return Err(format!("{n} is not a time of day in milliseconds"));
@@ -788,23 +791,6 @@ fn fits(s: &Schema, v: &Json) -> bool {
         Type::Struct(fields) => v
             .as_object()
             .is_some_and(|o| fields.iter().any(|f| o.contains_key(&f.name))),
-    }
-}
-
-fn type_name(s: &Schema) -> &'static str {
-    match s.ty {
-        Type::Int8 => "INT8",
-        Type::Int16 => "INT16",
-        Type::Int32 => "INT32",
-        Type::Int64 => "INT64",
-        Type::Float32 => "FLOAT32",
-        Type::Float64 => "FLOAT64",
-        Type::Boolean => "BOOLEAN",
-        Type::String => "STRING",
-        Type::Bytes => "BYTES",
-        Type::Array(_) => "ARRAY",
-        Type::Map(..) => "MAP",
-        Type::Struct(_) => "STRUCT",
     }
 }
 

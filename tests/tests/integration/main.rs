@@ -26,6 +26,7 @@
 //! | `plugin_runtime` | the plugin runtime: limits, traps, metadata |
 //! | `remote_plugins` | plugins from S3 and HTTPS with pinned digests |
 //! | `rest_api` | Kafka Connect's REST API, end to end |
+//! | `s3_formats` | Avro objects in S3 from Avro records: read back by fastavro, rotation on schema change |
 //! | `s3_sink` | Kafka to S3 (MinIO): keys, rotation, exactly once |
 //! | `schema_registry` | the schema-registry capability against Apicurio Registry |
 //! | `security` | attacks on the REST API, plugins and cache (`SECURITY.md`) |
@@ -58,6 +59,7 @@ mod plugin_runtime;
 mod protobuf_converter;
 mod remote_plugins;
 mod rest_api;
+mod s3_formats;
 mod s3_sink;
 mod schema_registry;
 mod security;

@@ -7,14 +7,19 @@
 use std::sync::Arc;
 
 use super::config::{Compression, OnNull, S3SinkSpec};
-use super::store::{Store, StoreError};
-use super::writer::{Framing as ObjectFraming, PartitionWriter, Placed};
+use super::store::Store;
+use super::writer::{
+    Framing as ObjectFraming, PartitionWriter, Payload, Placed, WriteError, Written,
+};
 use crate::record::Record;
-use crate::sink::{Framing, Item, Settle, SinkError, SinkFailure, now_ms};
+use crate::sink::{Framing, Item, ObjectEncoders, Settle, SinkError, SinkFailure, now_ms};
 use crate::stats::ConnectorStats;
 
 /// Connect's name for a record the partitioner cannot place.
 const PARTITION_EXCEPTION: &str = "io.confluent.connect.storage.errors.PartitionException";
+
+/// Connect's name for a record a format cannot write.
+const DATA_EXCEPTION: &str = "org.apache.kafka.connect.errors.DataException";
 
 /// The S3 sink of one connector: its store client.
 pub struct S3Sink {
@@ -22,15 +27,19 @@ pub struct S3Sink {
     store: Store,
     /// The formatter's extension, plus `.gz` when compressed.
     extension: String,
+    /// A container format's formatter, which encodes each object's records
+    /// on an instance of the object's own.
+    per_object: Option<Arc<dyn ObjectEncoders>>,
     stats: Arc<ConnectorStats>,
 }
 
 impl S3Sink {
     /// Builds the client and checks the bucket; `extension` is the
-    /// formatter's.
+    /// formatter's; `per_object` the encoders of a container format.
     pub async fn start(
         spec: &S3SinkSpec,
         extension: &str,
+        per_object: Option<Arc<dyn ObjectEncoders>>,
         stats: Arc<ConnectorStats>,
     ) -> Result<Self, crate::sink::StartError> {
         let store = Store::new(spec).await.counting_into(stats.clone());
@@ -46,8 +55,16 @@ impl S3Sink {
             extension: format!("{extension}{gz}"),
             spec: spec.clone(),
             store,
+            per_object,
             stats,
         })
+    }
+
+    /// Whether the sink encodes records itself, on each object's own
+    /// formatter instance (a container format), rather than taking the
+    /// pipeline's encodings.
+    pub fn encodes_records(&self) -> bool {
+        self.per_object.is_some()
     }
 
     /// Null values are written (encoded) with `behavior.on.null.values=write`.
@@ -72,6 +89,7 @@ impl S3Sink {
             header: framing.header,
             trailer: framing.trailer,
             extension: &self.extension,
+            per_object: self.per_object.as_deref(),
         };
         // Writing includes the uploads it triggers; timed however it ends.
         let _timer = SinkTimer {
@@ -87,7 +105,11 @@ impl S3Sink {
             if !settle.keeps(origin) {
                 continue;
             }
-            let Some(bytes) = item.bytes else {
+            // A container format encodes in the writer; a null value is
+            // handed over only when it is to be written.
+            let unencoded = self.per_object.is_some()
+                && (item.record.value.is_some() || self.spec.on_null == OnNull::Write);
+            if item.bytes.is_none() && !unencoded {
                 match self.spec.on_null {
                     OnNull::Fail => {
                         settle.stop(origin, SinkError::NullValue);
@@ -99,7 +121,7 @@ impl S3Sink {
                         continue;
                     }
                 }
-            };
+            }
             let record = item.record;
             let partitioner = &self.spec.partitioner;
             let placed = partitioner.timestamp(&record, now).and_then(|ts| {
@@ -127,14 +149,29 @@ impl S3Sink {
                 offset: consumed.offset,
                 encoded,
                 timestamp,
-                bytes: &bytes,
+                payload: match &item.bytes {
+                    Some(bytes) => Payload::Encoded(bytes),
+                    None => Payload::Record(&record),
+                },
+                schema: record.value_schema.as_ref(),
             };
-            if let Err(e) = writer
+            match writer
                 .write(&self.spec, &self.store, &framing, placed, now)
                 .await
             {
-                settle.stop(origin, SinkError::Store(e));
-                return;
+                Ok(Written::Written) => {}
+                Ok(Written::Rejected(message)) => settle.rejected(
+                    origin,
+                    SinkFailure {
+                        sink: "s3",
+                        class: DATA_EXCEPTION,
+                        message,
+                    },
+                ),
+                Err(e) => {
+                    settle.stop(origin, e.into());
+                    return;
+                }
             }
         }
     }
@@ -144,12 +181,13 @@ impl S3Sink {
         &self,
         writer: &mut PartitionWriter,
         framing: &Framing<'_>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), WriteError> {
         let framing = ObjectFraming {
             info: framing.info,
             header: framing.header,
             trailer: framing.trailer,
             extension: &self.extension,
+            per_object: self.per_object.as_deref(),
         };
         writer
             .on_schedule(&self.spec, &framing, now_ms())

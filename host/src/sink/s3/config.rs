@@ -604,11 +604,12 @@ pub fn default_formatter(
     match class.rsplit('.').next().unwrap_or(class) {
         "JsonFormat" => "jsonl",
         "ByteArrayFormat" => "bytearray",
+        "AvroFormat" => "avro-format",
         other => {
             problems.push(crate::problem::Problem::option(
                 "sink",
                 "format.class",
-                format!("{other} has no Sluice formatter (JsonFormat → jsonl and ByteArrayFormat → bytearray do); name a formatter plugin with sink.formatter"),
+                format!("{other} has no Sluice formatter (JsonFormat → jsonl, ByteArrayFormat → bytearray and AvroFormat → avro-format do); name a formatter plugin with sink.formatter"),
             ));
             "jsonl"
         }

@@ -200,7 +200,7 @@ pub struct RawS3Sink<F> {
     #[serde(rename = "file.name.timestamp.source")]
     pub file_name_time_source: Option<String>,
     /// Confluent's format class, choosing the default formatter: `JsonFormat` → `jsonl`,
-    /// `ByteArrayFormat` → `bytearray`. Example: `"format.class" = "io.confluent.connect.s3.format.json.JsonFormat"`.
+    /// `ByteArrayFormat` → `bytearray`, `AvroFormat` → `avro-format`. Example: `"format.class" = "io.confluent.connect.s3.format.json.JsonFormat"`.
     #[serde(rename = "format.class")]
     pub format_class: Option<String>,
     /// Given to the `bytearray` formatter: bytes written after every value.
@@ -211,6 +211,23 @@ pub struct RawS3Sink<F> {
     /// Example: `"format.bytearray.extension" = ".txt"`. Default: `.bin`.
     #[serde(rename = "format.bytearray.extension")]
     pub bytearray_extension: Option<String>,
+    /// Given to the `avro-format` formatter: the compression of the Avro
+    /// file's blocks, `null`, `deflate` or `snappy`.
+    /// Example: `"avro.codec" = "snappy"`. Default: `null`.
+    #[serde(rename = "avro.codec")]
+    pub avro_codec: Option<String>,
+    /// Given to the `avro-format` formatter: Connect strings marked as Avro
+    /// enums (as the `avro` converter reads them) are written as enums.
+    /// Example: `"enhanced.avro.schema.support" = false`. Default: `true`.
+    #[serde(rename = "enhanced.avro.schema.support")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
+    pub enhanced_avro_schema_support: Option<bool>,
+    /// Given to the `avro-format` formatter: the Connect schema's version,
+    /// doc, parameters and defaults kept as `connect.*` properties of the
+    /// Avro schema. Example: `"connect.meta.data" = false`. Default: `true`.
+    #[serde(rename = "connect.meta.data")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
+    pub connect_meta_data: Option<bool>,
     /// The formatter writing object contents. Example: `formatter = { plugin = "bytearray" }`.
     /// Default: `jsonl` (one JSON value per line, `.json`).
     pub formatter: Option<F>,

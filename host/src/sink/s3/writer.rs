@@ -6,7 +6,14 @@
 //! is written, so the record that triggers them opens the next set. With
 //! a key template (Aiven's layout) `flush.size` counts the records of one
 //! object, which uploads alone. What is open decides the offset that may
-//! be committed: the lowest start offset among open objects.
+//! be committed: the lowest start offset among open objects. A record
+//! whose value schema is not its object's closes every open object first,
+//! as Confluent's `schema.compatibility=NONE` does. A container format's
+//! formatter (Avro, Parquet) gets an instance of its own per object, which
+//! encodes the object's records in order and writes its header and
+//! trailer.
+
+use std::sync::Arc;
 
 use super::config::S3SinkSpec;
 use super::object::ObjectWriter;
@@ -14,6 +21,36 @@ use super::partitioner::{Partitioner, next_scheduled_rotation};
 use super::store::{Store, StoreError};
 use super::template::KeyTemplate;
 use crate::format::FormatInfo;
+use crate::record::{Record, Schema};
+use crate::sink::{EncodeError, ObjectEncoder, ObjectEncoders};
+
+/// What goes into an object for one record.
+pub enum Payload<'a> {
+    /// The formatter's encoding, made for the whole batch.
+    Encoded(&'a [u8]),
+    /// The record itself, for the object's own formatter instance to
+    /// encode (a container format).
+    Record(&'a Record),
+}
+
+/// What [`PartitionWriter::write`] did with a record.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Written {
+    Written,
+    /// The object's formatter failed the record, with its message; nothing
+    /// of the record is in the object.
+    Rejected(String),
+}
+
+/// Why a write stopped: the store, or a formatter call that failed as a
+/// whole (the object's state is then unknown and it is not finished).
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Formatter(#[from] EncodeError),
+}
 
 /// A record on its way into an object.
 pub struct Placed<'a> {
@@ -26,8 +63,10 @@ pub struct Placed<'a> {
     pub encoded: String,
     /// Its time, for time-based partitioners.
     pub timestamp: Option<i64>,
-    /// The formatter's encoding.
-    pub bytes: &'a [u8],
+    /// The record's encoding, or the record for its object's formatter.
+    pub payload: Payload<'a>,
+    /// Its value's schema, if it has one.
+    pub schema: Option<&'a Arc<Schema>>,
 }
 
 /// Bytes the formatter puts around records.
@@ -37,6 +76,9 @@ pub struct Framing<'a> {
     pub trailer: &'a [u8],
     /// `info.extension`, plus `.gz` when compressed.
     pub extension: &'a str,
+    /// A container format's formatter: each object gets its own instance
+    /// (the header and trailer above are then unused).
+    pub per_object: Option<&'a dyn ObjectEncoders>,
 }
 
 struct Open {
@@ -44,6 +86,20 @@ struct Open {
     dir: String,
     object: ObjectWriter,
     records: u64,
+    /// The value schema of its first record.
+    schema: Option<Arc<Schema>>,
+    /// Its own formatter instance, for a container format.
+    session: Option<Box<dyn ObjectEncoder>>,
+}
+
+/// Whether two value schemas are the same (Confluent compares with
+/// `equals`).
+fn same_schema(a: Option<&Arc<Schema>>, b: Option<&Arc<Schema>>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+        _ => false,
+    }
 }
 
 /// The open objects of one Kafka partition.
@@ -94,7 +150,7 @@ impl PartitionWriter {
         framing: &Framing<'_>,
         record: Placed<'_>,
         now: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Written, WriteError> {
         let dir = format!(
             "{}{}{}",
             record.topic, spec.keys.directory_delim, record.encoded
@@ -102,8 +158,16 @@ impl PartitionWriter {
         if self.rotate_on_time(spec, &dir, record.timestamp, now) {
             self.close_all(framing).await?;
             self.reschedule(spec, now);
+        } else if self
+            .open
+            .iter()
+            .find(|o| o.dir == dir)
+            .is_some_and(|o| !same_schema(o.schema.as_ref(), record.schema))
+        {
+            self.close_all(framing).await?;
         }
-        let index = match self.open.iter().position(|o| o.dir == dir) {
+        let found = self.open.iter().position(|o| o.dir == dir);
+        let index = match found {
             Some(i) => i,
             None => {
                 let key = match &spec.partitioner {
@@ -123,21 +187,59 @@ impl PartitionWriter {
                     spec.compression,
                     spec.part_size,
                 );
-                object.append(framing.header).await?;
-                object.append(&framing.info.prefix).await?;
+                let session = match framing.per_object {
+                    Some(f) => Some(f.open().await?),
+                    None => {
+                        object.append(framing.header).await?;
+                        object.append(&framing.info.prefix).await?;
+                        None
+                    }
+                };
                 self.open.push(Open {
                     dir: dir.clone(),
                     object,
                     records: 0,
+                    schema: record.schema.cloned(),
+                    session,
                 });
                 self.open.len() - 1
             }
         };
         let open = &mut self.open[index];
-        if open.records > 0 {
-            open.object.append(&framing.info.separator).await?;
+        match (record.payload, open.session.as_mut()) {
+            (Payload::Encoded(bytes), _) => {
+                if open.records > 0 {
+                    open.object.append(&framing.info.separator).await?;
+                }
+                open.object.append(bytes).await?;
+            }
+            (Payload::Record(r), Some(session)) => {
+                let bytes = match session.encode(r).await? {
+                    Ok(bytes) => bytes,
+                    Err(message) => {
+                        if open.records == 0 {
+                            // Nothing is in it: it opens with the next record.
+                            self.open.remove(index);
+                        }
+                        return Ok(Written::Rejected(message));
+                    }
+                };
+                if open.records == 0 {
+                    // A container's header may depend on its first record.
+                    let header = session.header().await?;
+                    open.object.append(&header).await?;
+                    open.object.append(&framing.info.prefix).await?;
+                } else {
+                    open.object.append(&framing.info.separator).await?;
+                }
+                open.object.append(&bytes).await?;
+            }
+            (Payload::Record(_), None) => {
+                return Ok(Written::Rejected(
+                    "a record reached the S3 writer unencoded".into(),
+                ));
+            }
         }
-        open.object.append(record.bytes).await?;
         open.records += 1;
         let too_big = spec
             .rotation
@@ -157,17 +259,20 @@ impl PartitionWriter {
         } else if self.records >= spec.rotation.flush_size || too_big {
             self.close_all(framing).await?;
         }
-        Ok(())
+        Ok(Written::Written)
     }
 
     /// Finishes the open object at `index` alone; while it uploads, and
     /// after it failed, its start offset stays held.
-    async fn close_one(&mut self, index: usize, framing: &Framing<'_>) -> Result<(), StoreError> {
+    async fn close_one(&mut self, index: usize, framing: &Framing<'_>) -> Result<(), WriteError> {
         let mut open = self.open.remove(index);
         let start = open.object.start_offset;
         self.closing_from = Some(self.closing_from.map_or(start, |c| c.min(start)));
         open.object.append(&framing.info.suffix).await?;
-        open.object.append(framing.trailer).await?;
+        match open.session.as_mut() {
+            Some(session) => open.object.append(&session.trailer().await?).await?,
+            None => open.object.append(framing.trailer).await?,
+        }
         open.object.finish().await?;
         self.closing_from = None;
         if self.open.is_empty() {
@@ -184,7 +289,7 @@ impl PartitionWriter {
         spec: &S3SinkSpec,
         framing: &Framing<'_>,
         now: i64,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, WriteError> {
         if self.scheduled_rotation().is_none_or(|at| now < at) {
             return Ok(false);
         }
@@ -196,7 +301,7 @@ impl PartitionWriter {
     /// Finishes every open object, in the order they were opened, and
     /// starts a new set (Confluent's `commitFiles`). An object that fails
     /// stays held and those after it open, so the held offset stays put.
-    async fn close_all(&mut self, framing: &Framing<'_>) -> Result<(), StoreError> {
+    async fn close_all(&mut self, framing: &Framing<'_>) -> Result<(), WriteError> {
         while !self.open.is_empty() {
             self.close_one(0, framing).await?;
         }
