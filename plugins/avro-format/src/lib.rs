@@ -4,7 +4,7 @@
 //! `AvroData.fromConnectSchema` makes of the first record's Connect value
 //! schema (`connect.*` properties, `ConnectDefault` names, optional fields
 //! as unions with null, logical types), then blocks of records of about
-//! 64,000 bytes (`avro.codec`: `null`, `deflate` or `snappy`), each closed
+//! 64,000 bytes (`avro.codec`: `null`, `deflate`, `snappy` or `bzip2`), each closed
 //! by the file's sync marker. A container format: the S3 sink gives every
 //! object an instance of its own (`sluice.format.scope = object`), which
 //! sees that object's records in order; apache-avro encodes each datum
@@ -47,6 +47,7 @@ enum Codec {
     Null,
     Deflate,
     Snappy,
+    Bzip2,
 }
 
 impl Codec {
@@ -55,6 +56,7 @@ impl Codec {
             Codec::Null => "null",
             Codec::Deflate => "deflate",
             Codec::Snappy => "snappy",
+            Codec::Bzip2 => "bzip2",
         }
     }
 
@@ -64,6 +66,8 @@ impl Codec {
             // Java's Deflater.DEFAULT_COMPRESSION (zlib's level 6).
             Codec::Deflate => apache_avro::Codec::Deflate(apache_avro::DeflateSettings::default()),
             Codec::Snappy => apache_avro::Codec::Snappy,
+            // Level 9, commons-compress's default block size in Java.
+            Codec::Bzip2 => apache_avro::Codec::Bzip2(apache_avro::Bzip2Settings::default()),
         }
     }
 }
@@ -100,7 +104,7 @@ impl Plugin for AvroFormat {
                 "avro.codec",
                 ConfigType::String,
                 Some("null"),
-                "The compression of the file's blocks: null, deflate or snappy",
+                "The compression of the file's blocks: null, deflate, snappy or bzip2",
             ),
             ConfigKey::optional(
                 "enhanced.avro.schema.support",
@@ -128,14 +132,10 @@ impl Plugin for AvroFormat {
             "null" => Codec::Null,
             "deflate" => Codec::Deflate,
             "snappy" => Codec::Snappy,
-            "bzip2" => {
-                return Err(
-                    "avro.codec=bzip2 is not supported yet: use null, deflate or snappy".into(),
-                );
-            }
+            "bzip2" => Codec::Bzip2,
             other => {
                 return Err(format!(
-                    "avro.codec={other:?} is not a codec: use null, deflate or snappy"
+                    "avro.codec={other:?} is not a codec: use null, deflate, snappy or bzip2"
                 ));
             }
         };
@@ -1061,6 +1061,34 @@ mod tests {
                 Avro::Union(0, Box::new(Avro::String("n/a".into())))
             )
         );
+    }
+
+    #[test]
+    fn every_codec_confluent_takes_is_read_back() {
+        let schema = Arc::new(Schema::structure([Field::new("x", Schema::string())]));
+        for codec in [Codec::Null, Codec::Deflate, Codec::Snappy, Codec::Bzip2] {
+            let mut f = AvroFormat {
+                codec,
+                enhanced: true,
+                meta: true,
+                file: None,
+            };
+            let mut body = Vec::new();
+            for i in 0..100 {
+                let v = format!(r#"{{"x":"value {i}"}}"#);
+                let mut r = Record::new("t", Some(v.as_bytes()));
+                r.value_schema = Some(&schema);
+                let mut out = Vec::new();
+                f.encode(&r, &mut out).unwrap();
+                if i == 0 {
+                    body.extend(f.header());
+                }
+                body.extend(out);
+            }
+            body.extend(f.trailer());
+            let reader = apache_avro::Reader::new(body.as_slice()).unwrap();
+            assert_eq!(reader.count(), 100, "{codec:?}");
+        }
     }
 
     #[test]

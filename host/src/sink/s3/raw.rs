@@ -212,7 +212,7 @@ pub struct RawS3Sink<F> {
     #[serde(rename = "format.bytearray.extension")]
     pub bytearray_extension: Option<String>,
     /// Given to the `avro-format` formatter: the compression of the Avro
-    /// file's blocks, `null`, `deflate` or `snappy`.
+    /// file's blocks, `null`, `deflate`, `snappy` or `bzip2`.
     /// Example: `"avro.codec" = "snappy"`. Default: `null`.
     #[serde(rename = "avro.codec")]
     pub avro_codec: Option<String>,
