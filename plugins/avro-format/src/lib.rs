@@ -370,26 +370,47 @@ fn split(full: &str) -> (Option<&str>, &str) {
     }
 }
 
+/// Opens named type `full` of `kind` (`{"type":…,"name":…,"namespace":…,"doc":…`),
+/// or, when it was written before, writes a reference to it and returns
+/// false: Java writes a named type once, then refers to it by name (the
+/// full name only where the namespace differs).
+fn open_named(
+    out: &mut String,
+    kind: &str,
+    full: &str,
+    doc: Option<&String>,
+    enclosing: Option<&str>,
+    written: &mut Vec<String>,
+) -> bool {
+    let (ns, name) = split(full);
+    if written.iter().any(|w| w == full) {
+        let shown = if ns == enclosing { name } else { full };
+        let _ = write!(out, "{}", Json::String(shown.into()));
+        return false;
+    }
+    written.push(full.to_string());
+    let _ = write!(
+        out,
+        "{{\"type\":\"{kind}\",\"name\":{}",
+        Json::String(name.into())
+    );
+    if ns != enclosing {
+        let _ = write!(
+            out,
+            ",\"namespace\":{}",
+            Json::String(ns.unwrap_or("").into())
+        );
+    }
+    if let Some(d) = doc {
+        let _ = write!(out, ",\"doc\":{}", Json::String(d.clone()));
+    }
+    true
+}
+
 impl AvroType {
     /// Java's `Schema.toString()`: compact, named types written once and
     /// then referred to by name, a namespace only where it changes.
     fn write(&self, out: &mut String, enclosing: Option<&str>, written: &mut Vec<String>) {
-        let name_keys = |out: &mut String, full: &str| {
-            let (ns, name) = split(full);
-            let _ = write!(out, ",\"name\":{}", Json::String(name.into()));
-            if ns != enclosing {
-                let _ = write!(
-                    out,
-                    ",\"namespace\":{}",
-                    Json::String(ns.unwrap_or("").into())
-                );
-            }
-        };
-        let reference = |out: &mut String, full: &str| {
-            let (ns, name) = split(full);
-            let shown = if ns == enclosing { name } else { full };
-            let _ = write!(out, "{}", Json::String(shown.into()));
-        };
         match self {
             AvroType::Null => out.push_str("\"null\""),
             AvroType::Primitive(t, props) if props.is_empty() => {
@@ -406,14 +427,8 @@ impl AvroType {
                 fields,
                 props,
             } => {
-                if written.contains(name) {
-                    return reference(out, name);
-                }
-                written.push(name.clone());
-                out.push_str("{\"type\":\"record\"");
-                name_keys(out, name);
-                if let Some(d) = doc {
-                    let _ = write!(out, ",\"doc\":{}", Json::String(d.clone()));
+                if !open_named(out, "record", name, doc.as_ref(), enclosing, written) {
+                    return;
                 }
                 out.push_str(",\"fields\":[");
                 let inner = split(name).0;
@@ -442,14 +457,8 @@ impl AvroType {
                 default,
                 props,
             } => {
-                if written.contains(name) {
-                    return reference(out, name);
-                }
-                written.push(name.clone());
-                out.push_str("{\"type\":\"enum\"");
-                name_keys(out, name);
-                if let Some(d) = doc {
-                    let _ = write!(out, ",\"doc\":{}", Json::String(d.clone()));
+                if !open_named(out, "enum", name, doc.as_ref(), enclosing, written) {
+                    return;
                 }
                 let _ = write!(out, ",\"symbols\":{}", Json::from(symbols.clone()));
                 if let Some(d) = default {
@@ -459,12 +468,9 @@ impl AvroType {
                 out.push('}');
             }
             AvroType::Fixed { name, size, props } => {
-                if written.contains(name) {
-                    return reference(out, name);
+                if !open_named(out, "fixed", name, None, enclosing, written) {
+                    return;
                 }
-                written.push(name.clone());
-                out.push_str("{\"type\":\"fixed\"");
-                name_keys(out, name);
                 let _ = write!(out, ",\"size\":{size}");
                 write_props(out, props);
                 out.push('}');
@@ -999,6 +1005,25 @@ mod tests {
         out
     }
 
+    /// A whole object as the S3 sink assembles it: each record encoded in
+    /// turn, the header after the first, the trailer at the end.
+    fn write_file(f: &mut AvroFormat, schema: &Arc<Schema>, values: &[String]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for (i, v) in values.iter().enumerate() {
+            let mut r = Record::new("orders", Some(v.as_bytes()));
+            r.offset = i as i64;
+            r.value_schema = Some(schema);
+            let mut out = Vec::new();
+            f.encode(&r, &mut out).unwrap();
+            if i == 0 {
+                body.extend(f.header());
+            }
+            body.extend(out);
+        }
+        body.extend(f.trailer());
+        body
+    }
+
     #[test]
     fn schemas_are_written_as_javas_avro_data_writes_them() {
         // The worked example of the research notes (AvroData read, not run).
@@ -1025,7 +1050,6 @@ mod tests {
             meta: true,
             file: None,
         };
-        let mut body = Vec::new();
         let values: Vec<String> = (0..3000)
             .map(|i| {
                 format!(
@@ -1034,18 +1058,7 @@ mod tests {
                 )
             })
             .collect();
-        for (i, v) in values.iter().enumerate() {
-            let mut r = Record::new("orders", Some(v.as_bytes()));
-            r.offset = i as i64;
-            r.value_schema = Some(&schema);
-            let mut out = Vec::new();
-            f.encode(&r, &mut out).unwrap();
-            if i == 0 {
-                body.extend(f.header());
-            }
-            body.extend(out);
-        }
-        body.extend(f.trailer());
+        let body = write_file(&mut f, &schema, &values);
         let reader = apache_avro::Reader::new(body.as_slice()).unwrap();
         let read: Vec<Avro> = reader.map(Result::unwrap).collect();
         assert_eq!(read.len(), 3000);
@@ -1073,19 +1086,10 @@ mod tests {
                 meta: true,
                 file: None,
             };
-            let mut body = Vec::new();
-            for i in 0..100 {
-                let v = format!(r#"{{"x":"value {i}"}}"#);
-                let mut r = Record::new("t", Some(v.as_bytes()));
-                r.value_schema = Some(&schema);
-                let mut out = Vec::new();
-                f.encode(&r, &mut out).unwrap();
-                if i == 0 {
-                    body.extend(f.header());
-                }
-                body.extend(out);
-            }
-            body.extend(f.trailer());
+            let values: Vec<String> = (0..100)
+                .map(|i| format!(r#"{{"x":"value {i}"}}"#))
+                .collect();
+            let body = write_file(&mut f, &schema, &values);
             let reader = apache_avro::Reader::new(body.as_slice()).unwrap();
             assert_eq!(reader.count(), 100, "{codec:?}");
         }
