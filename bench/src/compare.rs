@@ -629,22 +629,7 @@ formatter = {formatter}
 
     /// A client of the S3 server, with the credentials of scripts/minio.
     fn s3_client(&self) -> aws_sdk_s3::Client {
-        let endpoint = self.endpoint.clone().expect("checked by the caller");
-        aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::Config::builder()
-                .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-                .region(aws_sdk_s3::config::Region::new("us-east-1"))
-                .endpoint_url(&endpoint)
-                .force_path_style(true)
-                .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                    "sluice",
-                    "sluice-secret",
-                    None,
-                    None,
-                    "bench",
-                ))
-                .build(),
-        )
+        crate::sluice_run::s3_client(self.endpoint.as_deref().expect("checked by the caller"))
     }
 
     /// Creates a bucket of its own on the S3 server.

@@ -9,6 +9,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod compare;
 mod connect;
 mod failover;
+mod formats;
 mod kafka;
 mod layout;
 mod native;
@@ -58,6 +59,11 @@ enum Command {
     /// the boundary alone and the JSON pipeline's insert-field; a chain of
     /// five; a predicate in the host against one in a plugin.
     Smt(smt::Args),
+    /// Schema'd data: Avro 1 KiB events (Confluent's serializer, a real
+    /// registry) to JSON over HTTP and to Parquet in S3, beside the JSON
+    /// pipeline and gzip JSON lines in the same run; Parquet's size against
+    /// gzip JSON; one large Parquet object's peak memory.
+    Formats(formats::Args),
     /// The consume-only limit's process: drains a topic with Sluice's
     /// consumer settings, prints what it measured of itself as JSON.
     #[command(hide = true)]
@@ -118,6 +124,7 @@ fn main() -> anyhow::Result<()> {
             Command::Workers(args) => workers::run(args).await,
             Command::Failover(args) => failover::run(args).await,
             Command::Compare(args) => compare::run(args).await,
+            Command::Formats(args) => formats::run(args).await,
             Command::Drain {
                 bootstrap,
                 topic,

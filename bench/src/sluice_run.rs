@@ -188,3 +188,23 @@ pub fn proc_usage(pid: u32) -> anyhow::Result<Usage> {
         rss_kib: kib("VmRSS:"),
     })
 }
+
+/// A client of the benchmarks' S3 server at `endpoint` (MinIO, started by
+/// `scripts/minio` with the test credentials).
+pub fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            .force_path_style(true)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "sluice",
+                "sluice-secret",
+                None,
+                None,
+                "bench",
+            ))
+            .build(),
+    )
+}

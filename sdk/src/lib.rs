@@ -72,6 +72,7 @@
 
 extern crate self as sluice_sdk;
 
+pub mod avro_data;
 mod config;
 #[doc(hidden)]
 pub mod flat;

@@ -176,3 +176,32 @@ pub fn format<F: Formatter>(plugin: &mut F, records: &[Record<'_>]) -> (Vec<u8>,
     body.extend(plugin.trailer());
     (body, out.failures.into_iter().map(|f| f.message).collect())
 }
+
+/// A whole object as the S3 sink assembles it from a container format
+/// (`sluice.format.scope = object`): `values` (payloads of `schema`) encoded
+/// in turn as records of topic `topic` at offsets 0, 1, …, the header asked
+/// after the first record, the trailer at the end. A record the formatter
+/// fails panics with its message.
+pub fn container_object<F: Formatter>(
+    formatter: &mut F,
+    topic: &str,
+    schema: &std::sync::Arc<crate::schema::Schema>,
+    values: &[String],
+) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        let mut r = Record::new(topic, Some(v.as_bytes()));
+        r.offset = i as i64;
+        r.value_schema = Some(schema);
+        let mut out = Vec::new();
+        if let Err(e) = formatter.encode(&r, &mut out) {
+            panic!("record {i} failed: {e}");
+        }
+        if i == 0 {
+            body.extend(formatter.header());
+        }
+        body.extend(out);
+    }
+    body.extend(formatter.trailer());
+    body
+}

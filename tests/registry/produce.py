@@ -89,7 +89,14 @@ def main():
         if not line.strip():
             continue
         value = serializer(to_message(json.loads(line)), context)
-        producer.produce(topic, value=value, partition=0, on_delivery=delivered)
+        while True:
+            try:
+                producer.produce(topic, value=value, partition=0, on_delivery=delivered)
+                break
+            except BufferError:
+                # The local queue is full (a large input): let it drain.
+                producer.poll(0.1)
+        producer.poll(0)
         n += 1
     left = producer.flush(30)
     if left:

@@ -204,27 +204,40 @@ pub async fn envelope_through_registry(
 /// (`tests/registry/read_avro.py`): per file, its header's schema text,
 /// its codec and its records as JSON.
 pub fn read_avro(files: &[&[u8]]) -> Vec<Value> {
+    read_with("read_avro.py", "avro", files)
+}
+
+/// Parquet files read back by pyarrow (`tests/registry/read_parquet.py`):
+/// one JSON entry per file, with its columns' Arrow types, Parquet schema,
+/// codec, row-group count, footer metadata and records.
+pub fn read_parquet(files: &[&[u8]]) -> Vec<Value> {
+    read_with("read_parquet.py", "parquet", files)
+}
+
+/// `files` written to a temporary directory with extension `ext` and read
+/// by `tests/registry/<script>`, which prints JSON.
+fn read_with(script: &str, ext: &str, files: &[&[u8]]) -> Vec<Value> {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let paths: Vec<std::path::PathBuf> = files
         .iter()
         .enumerate()
         .map(|(i, bytes)| {
-            let p = dir.path().join(format!("{i}.avro"));
-            std::fs::write(&p, bytes).expect("write an Avro file");
+            let p = dir.path().join(format!("{i}.{ext}"));
+            std::fs::write(&p, bytes).expect("write a file to read back");
             p
         })
         .collect();
     let out = Command::new(python())
-        .arg(repo_root().join("tests/registry/read_avro.py"))
+        .arg(repo_root().join("tests/registry").join(script))
         .args(&paths)
         .output()
-        .expect("run tests/registry/read_avro.py");
+        .unwrap_or_else(|e| panic!("run tests/registry/{script}: {e}"));
     assert!(
         out.status.success(),
-        "read_avro.py failed:\n{}",
+        "{script} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("read_avro.py prints JSON")
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{script} prints JSON: {e}"))
 }
 
 /// The (field, type) pairs of a Connect struct schema in its JSON form.

@@ -59,9 +59,11 @@ pub const SINK_OPTIONS: &[&str] = &[
     "timestamp.extractor",
     "timestamp.field",
     "format.class",
+    "schema.compatibility",
     "format.bytearray.separator",
     "format.bytearray.extension",
     "avro.codec",
+    "parquet.codec",
     "enhanced.avro.schema.support",
     "connect.meta.data",
 ];
@@ -121,14 +123,6 @@ pub fn sink(opts: &mut Options, problems: &mut Vec<Problem>) -> toml::Table {
             format!("{storage:?}: only io.confluent.connect.s3.storage.S3Storage exists"),
         ));
     }
-    if let Some(compat) = opts.take("schema.compatibility")
-        && !compat.eq_ignore_ascii_case("NONE")
-    {
-        problems.push(Problem::new(
-            "schema.compatibility",
-            format!("{compat:?}: Sluice's formats carry no schema, so only NONE applies"),
-        ));
-    }
     sink
 }
 
@@ -168,8 +162,8 @@ pub fn not_implemented(key: &str) -> Option<&'static str> {
         | "s3.retry.backoff.max.ms"
         | "s3.elastic.buffer.enable"
         | "s3.elastic.buffer.init.capacity" => "not implemented",
-        "parquet.codec" | "schema.cache.size" | "json.decimal.format" => {
-            "Sluice writes what its formatter plugin writes (JSON lines, Avro or raw bytes)"
+        "schema.cache.size" | "json.decimal.format" => {
+            "Sluice writes what its formatter plugin writes (JSON lines, Avro, Parquet or raw bytes)"
         }
         "format.bytearray.compression.type" => "use s3.compression.type",
         "partitioner.class.name" | "partition.field.format.path" => "not implemented",

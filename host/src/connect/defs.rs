@@ -169,15 +169,6 @@ pub fn for_class(class: &str) -> Option<Vec<OptionDef>> {
                     "The underlying storage layer; S3Storage is the only one.",
                 )
             });
-            defs.push(OptionDef {
-                group: S3,
-                ..OptionDef::new(
-                    "schema.compatibility",
-                    ConfigType::String,
-                    Some("NONE"),
-                    "The schema compatibility rule for rotating files; NONE is the only one Sluice applies.",
-                )
-            });
             for (name, doc) in [
                 (
                     "s3.credentials.provider.sts.role.arn",

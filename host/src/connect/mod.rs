@@ -241,7 +241,7 @@ pub fn class_options(class: &str) -> Option<Vec<&'static str>> {
             _ => [
                 confluent_s3::SINK_OPTIONS,
                 confluent_s3::ASSUME_ROLE_OPTIONS,
-                &["storage.class", "schema.compatibility"],
+                &["storage.class"],
             ]
             .concat(),
         };

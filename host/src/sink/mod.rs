@@ -80,8 +80,12 @@ impl<F> RawSink<F> {
             .into_iter()
             .filter_map(|(k, v)| Some((k, v.clone()?)))
             .collect(),
-            RawSink::S3(s3) if formatter == "avro-format" => [
-                ("avro.codec", s3.avro_codec.clone()),
+            RawSink::S3(s3) if formatter == "avro-format" || formatter == "parquet-format" => [
+                if formatter == "avro-format" {
+                    ("avro.codec", s3.avro_codec.clone())
+                } else {
+                    ("parquet.codec", s3.parquet_codec.clone())
+                },
                 (
                     "enhanced.avro.schema.support",
                     s3.enhanced_avro_schema_support.map(|b| b.to_string()),

@@ -55,12 +55,57 @@ struct Writer {
 #[derive(Default)]
 struct Names(HashMap<String, (Json, Option<String>)>);
 
+/// Confluent's subject name strategies: the subject a record's schema
+/// version is looked up under.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Strategy {
+    /// `<topic>-key`, `<topic>-value`.
+    Topic,
+    /// The record's full name.
+    Record,
+    /// `<topic>-<full name>`.
+    TopicRecord,
+}
+
+impl Strategy {
+    fn from_config(config: &Config, key: &str) -> Result<Strategy, String> {
+        let Some(class) = config.get(key) else {
+            return Ok(Strategy::Topic);
+        };
+        match class.rsplit('.').next().unwrap_or(class) {
+            "TopicNameStrategy" => Ok(Strategy::Topic),
+            "RecordNameStrategy" => Ok(Strategy::Record),
+            "TopicRecordNameStrategy" => Ok(Strategy::TopicRecord),
+            _ => Err(format!(
+                "{key}={class:?} is not one of Confluent's subject name strategies: use TopicNameStrategy, RecordNameStrategy or TopicRecordNameStrategy"
+            )),
+        }
+    }
+
+    fn subject(self, topic: &str, part: Part, full_name: Option<&str>) -> Option<String> {
+        let suffix = match part {
+            Part::Key => "key",
+            _ => "value",
+        };
+        match self {
+            Strategy::Topic => Some(format!("{topic}-{suffix}")),
+            Strategy::Record => full_name.map(String::from),
+            Strategy::TopicRecord => full_name.map(|n| format!("{topic}-{n}")),
+        }
+    }
+}
+
 /// The converter, configured.
 pub struct AvroConverter {
     meta: bool,
     flatten_singletons: bool,
     cache_size: usize,
     writers: HashMap<u32, Arc<Writer>>,
+    key_strategy: Strategy,
+    value_strategy: Strategy,
+    /// The value's Connect schema with its registry version, by subject
+    /// and id (Confluent looks the version up once per schema).
+    versioned: HashMap<(String, u32), Arc<Schema>>,
 }
 
 impl Plugin for AvroConverter {
@@ -122,13 +167,13 @@ impl Plugin for AvroConverter {
                 "key.subject.name.strategy",
                 ConfigType::String,
                 None,
-                "Accepted: records are read by the id they carry",
+                "The subject keys' schema versions are looked up under (TopicNameStrategy, RecordNameStrategy, TopicRecordNameStrategy); records are read by the id they carry",
             ),
             ConfigKey::optional(
                 "value.subject.name.strategy",
                 ConfigType::String,
                 None,
-                "Accepted: records are read by the id they carry",
+                "The subject values' schema versions are looked up under (TopicNameStrategy, RecordNameStrategy, TopicRecordNameStrategy); records are read by the id they carry",
             ),
             ConfigKey::optional(
                 "auto.register.schemas",
@@ -166,6 +211,9 @@ impl Plugin for AvroConverter {
             flatten_singletons: config.get_bool("flatten.singleton.unions"),
             cache_size: usize::try_from(cache_size).unwrap_or(usize::MAX),
             writers: HashMap::new(),
+            key_strategy: Strategy::from_config(config, "key.subject.name.strategy")?,
+            value_strategy: Strategy::from_config(config, "value.subject.name.strategy")?,
+            versioned: HashMap::new(),
         })
     }
 }
@@ -189,11 +237,14 @@ impl Converter for AvroConverter {
         let writer = self
             .writer(id)
             .map_err(|e| failed(registry::retrieval_error(e, "Avro", part, id)))?;
+        let connect = self
+            .versioned(part, record.topic, id, &writer)
+            .map_err(|e| failed(registry::retrieval_error(e, "Avro", part, id)))?;
         if writer.raw_bytes {
             let payload = Json::String(base64::engine::general_purpose::STANDARD.encode(datum));
             return Ok(Some(
                 Converted::new(payload.to_string().into_bytes(), ValueKind::Json)
-                    .with_schema(&writer.connect),
+                    .with_schema(&connect),
             ));
         }
         let mut reader = datum;
@@ -210,13 +261,70 @@ impl Converter for AvroConverter {
             .value(&writer.json, None, &value, 0)
             .map_err(|e| failed(format!("Error deserializing Avro message for id {id}: {e}")))?;
         Ok(Some(
-            Converted::new(payload.to_string().into_bytes(), ValueKind::Json)
-                .with_schema(&writer.connect),
+            Converted::new(payload.to_string().into_bytes(), ValueKind::Json).with_schema(&connect),
         ))
     }
 }
 
 impl AvroConverter {
+    /// The Connect schema of writer `id` with its version: the schema's
+    /// own `connect.version`, else the version the registry gives it under
+    /// the subject of the configured strategy (Confluent's
+    /// `AvroData.toConnectSchema(schema, version)`), which
+    /// `schema.compatibility` compares. Found once per subject and id,
+    /// from the subject's latest version down (the host caches each answer).
+    fn versioned(
+        &mut self,
+        part: Part,
+        topic: &str,
+        id: u32,
+        writer: &Writer,
+    ) -> Result<Arc<Schema>, RegistryError> {
+        if writer.connect.version.is_some() {
+            return Ok(writer.connect.clone());
+        }
+        let strategy = match part {
+            Part::Key => self.key_strategy,
+            _ => self.value_strategy,
+        };
+        let full_name = writer.avro.name().map(|n| n.fullname(None));
+        let Some(subject) = strategy.subject(topic, part, full_name.as_deref()) else {
+            return Ok(writer.connect.clone());
+        };
+        let key = (subject, id);
+        if let Some(s) = self.versioned.get(&key) {
+            return Ok(s.clone());
+        }
+        let version = match registry::schema_by_version(&key.0, None) {
+            Ok(latest) if latest.id == id => latest.version,
+            Ok(latest) => {
+                let mut found = None;
+                for v in (1..latest.version.unwrap_or(0)).rev() {
+                    match registry::schema_by_version(&key.0, Some(v)) {
+                        Ok(s) if s.id == id => {
+                            found = Some(v);
+                            break;
+                        }
+                        Ok(_) | Err(RegistryError::NotFound(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                found
+            }
+            // A schema under no subject of this strategy has no version.
+            Err(RegistryError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let mut schema = (*writer.connect).clone();
+        schema.version = version;
+        let schema = Arc::new(schema);
+        if self.versioned.len() >= self.cache_size {
+            self.versioned.clear();
+        }
+        self.versioned.insert(key, schema.clone());
+        Ok(schema)
+    }
+
     /// The writer schema of `id`, read once.
     fn writer(&mut self, id: u32) -> Result<Arc<Writer>, RegistryError> {
         if let Some(w) = self.writers.get(&id) {

@@ -86,9 +86,8 @@ async fn every_first_party_plugin_loads_with_its_metadata() {
             "json" | "string" | "bytes" | "avro" | "json-schema" | "protobuf" => {
                 PluginKind::Converter
             }
-            "json-batch" | "jsonl" | "bytearray" | "aiven-output" | "avro-format" => {
-                PluginKind::Formatter
-            }
+            "json-batch" | "jsonl" | "bytearray" | "aiven-output" | "avro-format"
+            | "parquet-format" => PluginKind::Formatter,
             _ => PluginKind::Transform,
         };
         assert_eq!(*k, wanted, "{name}");

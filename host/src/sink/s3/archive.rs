@@ -47,13 +47,19 @@ impl S3Sink {
             .check_bucket()
             .await
             .map_err(crate::sink::StartError::Bucket)?;
+        let mut spec = spec.clone();
+        if per_object.is_some() {
+            // As Confluent's AvroFormat and ParquetFormat, container
+            // formats ignore s3.compression.type: they compress inside.
+            spec.compression = Compression::None;
+        }
         let gz = match spec.compression {
             Compression::Gzip { .. } => ".gz",
             Compression::None => "",
         };
         Ok(S3Sink {
             extension: format!("{extension}{gz}"),
-            spec: spec.clone(),
+            spec,
             store,
             per_object,
             stats,

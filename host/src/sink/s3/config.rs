@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono_tz::Tz;
 
+use super::compat::Compatibility;
 use super::partitioner::{Extractor, Partitioner, TimePartitioning};
 use super::path_format::PathFormat;
 use super::raw::RawS3Sink;
@@ -142,6 +143,8 @@ pub struct S3SinkSpec {
     pub compression: Compression,
     pub retry: S3Retry,
     pub on_null: OnNull,
+    /// `schema.compatibility`: what a change of value schema does.
+    pub compatibility: Compatibility,
 }
 
 /// An endpoint option as a URL: `https://` when it names no scheme, `None`
@@ -380,6 +383,42 @@ impl S3SinkSpec {
                 OnNull::Fail
             }
         };
+        // The container formats' codecs, checked here so that a config is
+        // refused before it runs (the formatters check them again).
+        if let Some(codec) = &raw.avro_codec
+            && !["null", "deflate", "snappy", "bzip2", "zstandard", "zstd"]
+                .contains(&codec.to_ascii_lowercase().as_str())
+        {
+            problem(
+                "avro.codec",
+                format!("{codec:?} is not null, deflate, snappy, bzip2 or zstandard"),
+            );
+        }
+        if let Some(codec) = &raw.parquet_codec {
+            match codec.to_ascii_lowercase().as_str() {
+                "none" | "uncompressed" | "snappy" | "gzip" | "lz4_raw" => {}
+                "zstd" | "brotli" | "lzo" | "lz4" => problem(
+                    "parquet.codec",
+                    format!(
+                        "{codec:?} is not available in Sluice yet: use snappy, gzip, lz4_raw or none"
+                    ),
+                ),
+                _ => problem(
+                    "parquet.codec",
+                    format!("{codec:?} is not snappy, gzip, lz4_raw or none"),
+                ),
+            }
+        }
+        let compatibility = match raw.schema_compatibility.as_deref() {
+            None => Compatibility::None,
+            Some(name) => Compatibility::parse(name.trim()).unwrap_or_else(|| {
+                problem(
+                    "schema.compatibility",
+                    format!("{name:?} is not NONE, BACKWARD, FORWARD or FULL"),
+                );
+                Compatibility::None
+            }),
+        };
         let ms = Duration::from_millis;
         let spec = S3SinkSpec {
             bucket: raw.bucket.trim().to_string(),
@@ -407,6 +446,7 @@ impl S3SinkSpec {
                 outage_backoff: ms(raw.outage_backoff_ms.unwrap_or(5_000).max(1)),
             },
             on_null,
+            compatibility,
         };
         (problems.len() == before).then_some(spec)
     }
@@ -605,11 +645,12 @@ pub fn default_formatter(
         "JsonFormat" => "jsonl",
         "ByteArrayFormat" => "bytearray",
         "AvroFormat" => "avro-format",
+        "ParquetFormat" => "parquet-format",
         other => {
             problems.push(crate::problem::Problem::option(
                 "sink",
                 "format.class",
-                format!("{other} has no Sluice formatter (JsonFormat → jsonl, ByteArrayFormat → bytearray and AvroFormat → avro-format do); name a formatter plugin with sink.formatter"),
+                format!("{other} has no Sluice formatter (JsonFormat → jsonl, ByteArrayFormat → bytearray, AvroFormat → avro-format and ParquetFormat → parquet-format do); name a formatter plugin with sink.formatter"),
             ));
             "jsonl"
         }

@@ -3,6 +3,7 @@
 //! uploaded, so a restart rewrites the same keys with the same contents.
 
 mod archive;
+pub mod compat;
 pub mod config;
 pub mod object;
 pub mod partitioner;

@@ -200,7 +200,8 @@ pub struct RawS3Sink<F> {
     #[serde(rename = "file.name.timestamp.source")]
     pub file_name_time_source: Option<String>,
     /// Confluent's format class, choosing the default formatter: `JsonFormat` → `jsonl`,
-    /// `ByteArrayFormat` → `bytearray`, `AvroFormat` → `avro-format`. Example: `"format.class" = "io.confluent.connect.s3.format.json.JsonFormat"`.
+    /// `ByteArrayFormat` → `bytearray`, `AvroFormat` → `avro-format`,
+    /// `ParquetFormat` → `parquet-format`. Example: `"format.class" = "io.confluent.connect.s3.format.json.JsonFormat"`.
     #[serde(rename = "format.class")]
     pub format_class: Option<String>,
     /// Given to the `bytearray` formatter: bytes written after every value.
@@ -212,22 +213,38 @@ pub struct RawS3Sink<F> {
     #[serde(rename = "format.bytearray.extension")]
     pub bytearray_extension: Option<String>,
     /// Given to the `avro-format` formatter: the compression of the Avro
-    /// file's blocks, `null`, `deflate`, `snappy` or `bzip2`.
+    /// file's blocks, `null`, `deflate`, `snappy`, `bzip2` or `zstandard`.
     /// Example: `"avro.codec" = "snappy"`. Default: `null`.
     #[serde(rename = "avro.codec")]
     pub avro_codec: Option<String>,
-    /// Given to the `avro-format` formatter: Connect strings marked as Avro
-    /// enums (as the `avro` converter reads them) are written as enums.
+    /// Given to the `parquet-format` formatter: the compression of the
+    /// Parquet file's pages, `none`, `snappy`, `gzip` or `lz4_raw`; it also
+    /// names the objects (`.snappy.parquet`, `.gz.parquet`, …).
+    /// Example: `"parquet.codec" = "gzip"`. Default: `snappy`.
+    #[serde(rename = "parquet.codec")]
+    pub parquet_codec: Option<String>,
+    /// Given to the `avro-format` and `parquet-format` formatters: Connect
+    /// strings marked as Avro enums (as the `avro` converter reads them) are written as enums.
     /// Example: `"enhanced.avro.schema.support" = false`. Default: `true`.
     #[serde(rename = "enhanced.avro.schema.support")]
     #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub enhanced_avro_schema_support: Option<bool>,
-    /// Given to the `avro-format` formatter: the Connect schema's version,
+    /// Given to the `avro-format` and `parquet-format` formatters: the
+    /// Connect schema's version,
     /// doc, parameters and defaults kept as `connect.*` properties of the
     /// Avro schema. Example: `"connect.meta.data" = false`. Default: `true`.
     #[serde(rename = "connect.meta.data")]
     #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub connect_meta_data: Option<bool>,
+    /// When a record whose value schema is not its object's starts new
+    /// objects: `NONE` (always), `BACKWARD` or `FULL` (when its schema
+    /// version is newer; older ones are projected onto the object's schema),
+    /// `FORWARD` (when older; newer ones are projected). Projection applies
+    /// to container formats (Avro, Parquet); JSON and bytes objects hold each
+    /// value as it came. Example: `"schema.compatibility" = "BACKWARD"`.
+    /// Default: `NONE`.
+    #[serde(rename = "schema.compatibility")]
+    pub schema_compatibility: Option<String>,
     /// The formatter writing object contents. Example: `formatter = { plugin = "bytearray" }`.
     /// Default: `jsonl` (one JSON value per line, `.json`).
     pub formatter: Option<F>,

@@ -8,13 +8,16 @@
 //! object, which uploads alone. What is open decides the offset that may
 //! be committed: the lowest start offset among open objects. A record
 //! whose value schema is not its object's closes every open object first,
-//! as Confluent's `schema.compatibility=NONE` does. A container format's
+//! as Confluent's `schema.compatibility=NONE` does; under `BACKWARD`,
+//! `FORWARD` and `FULL` the schema versions decide, and a record that does
+//! not start new objects is projected onto its object's schema. A container format's
 //! formatter (Avro, Parquet) gets an instance of its own per object, which
 //! encodes the object's records in order and writes its header and
 //! trailer.
 
 use std::sync::Arc;
 
+use super::compat::{self, Decision};
 use super::config::S3SinkSpec;
 use super::object::ObjectWriter;
 use super::partitioner::{Partitioner, next_scheduled_rotation};
@@ -92,14 +95,25 @@ struct Open {
     session: Option<Box<dyn ObjectEncoder>>,
 }
 
-/// Whether two value schemas are the same (Confluent compares with
-/// `equals`).
-fn same_schema(a: Option<&Arc<Schema>>, b: Option<&Arc<Schema>>) -> bool {
-    match (a, b) {
-        (None, None) => true,
-        (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
-        _ => false,
-    }
+/// `record` with its value projected onto schema `to` (Connect's
+/// `SchemaProjector`), for an object of that schema.
+fn projected(record: &Record, to: &Arc<Schema>) -> Result<Record, String> {
+    let (Some(from), Some(bytes)) = (record.value_schema.as_ref(), record.value.as_ref()) else {
+        return Err("a null value cannot be projected onto the object's schema".into());
+    };
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| format!("the value is not the JSON its schema says: {e}"))?;
+    let value = compat::project(&from.parsed, &to.parsed, &value).map_err(|e| {
+        format!(
+            "the value cannot be projected onto the object's schema (schema.compatibility): {e}"
+        )
+    })?;
+    let mut out = record.clone();
+    out.value = Some(bytes::Bytes::from(
+        serde_json::to_vec(&value).unwrap_or_default(),
+    ));
+    out.value_schema = Some(to.clone());
+    Ok(out)
 }
 
 /// The open objects of one Kafka partition.
@@ -155,16 +169,22 @@ impl PartitionWriter {
             "{}{}{}",
             record.topic, spec.keys.directory_delim, record.encoded
         );
+        let mut project_to = None;
         if self.rotate_on_time(spec, &dir, record.timestamp, now) {
             self.close_all(framing).await?;
             self.reschedule(spec, now);
-        } else if self
-            .open
-            .iter()
-            .find(|o| o.dir == dir)
-            .is_some_and(|o| !same_schema(o.schema.as_ref(), record.schema))
-        {
-            self.close_all(framing).await?;
+        } else {
+            let decision = self.open.iter().find(|o| o.dir == dir).map(|open| {
+                let decided =
+                    compat::decide(spec.compatibility, open.schema.as_ref(), record.schema);
+                (decided, open.schema.clone())
+            });
+            match decision {
+                None | Some((Ok(Decision::Write), _)) => {}
+                Some((Ok(Decision::Project), schema)) => project_to = schema,
+                Some((Ok(Decision::Rotate), _)) => self.close_all(framing).await?,
+                Some((Err(message), _)) => return Ok(Written::Rejected(message)),
+            }
         }
         let found = self.open.iter().position(|o| o.dir == dir);
         let index = match found {
@@ -214,7 +234,12 @@ impl PartitionWriter {
                 open.object.append(bytes).await?;
             }
             (Payload::Record(r), Some(session)) => {
-                let bytes = match session.encode(r).await? {
+                let projected = match project_to.as_ref().map(|to| projected(r, to)) {
+                    None => None,
+                    Some(Ok(p)) => Some(p),
+                    Some(Err(message)) => return Ok(Written::Rejected(message)),
+                };
+                let bytes = match session.encode(projected.as_ref().unwrap_or(r)).await? {
                     Ok(bytes) => bytes,
                     Err(message) => {
                         if open.records == 0 {
