@@ -73,6 +73,19 @@ pub async fn http_sink_through_registry(
     dead: usize,
     end: i64,
 ) -> Delivered {
+    http_sink_with_converter_options(topic, converter, &[], n, dead, end).await
+}
+
+/// As [`http_sink_through_registry`], with more `value.converter.*`
+/// options (`options` as key, value without the prefix).
+pub async fn http_sink_with_converter_options(
+    topic: &str,
+    converter: &str,
+    options: &[(&str, &str)],
+    n: usize,
+    dead: usize,
+    end: i64,
+) -> Delivered {
     use crate::http_receiver::Receiver;
     use crate::rest::ApiWorker;
     let receiver = Receiver::start().await;
@@ -98,6 +111,10 @@ pub async fn http_sink_through_registry(
             "confluent.topic.bootstrap.servers": "localhost:9092"
         }
     });
+    let mut body = body;
+    for (k, v) in options {
+        body["config"][format!("value.converter.{k}")] = Value::String((*v).to_string());
+    }
     let (code, info) = api.call("POST", "/connectors", Some(&body)).await;
     assert_eq!(code, 201, "{info}");
     let records = receiver.array_records(60, n).await;
@@ -269,8 +286,23 @@ pub fn field_schema(schema: &Value, name: &str) -> Value {
 /// `format` (`json`, `avro` or `protobuf`) and `schema`, registered in the test registry
 /// under `<topic>-value`.
 pub fn produce(topic: &str, format: &str, schema: &str, values: &[Value]) {
+    produce_with(topic, format, schema, values, true);
+}
+
+/// As [`produce`], with Confluent's JSON Schema serializer told not to
+/// validate the values (its `validate` option): a producer that skips
+/// validation writes values that break their schema's keywords.
+pub fn produce_unvalidated(topic: &str, schema: &str, values: &[Value]) {
+    produce_with(topic, "json", schema, values, false);
+}
+
+fn produce_with(topic: &str, format: &str, schema: &str, values: &[Value], validate: bool) {
     let input: String = values.iter().map(|v| format!("{v}\n")).collect();
     let mut child = Command::new(python())
+        .env(
+            "SLUICE_PRODUCE_VALIDATE",
+            if validate { "true" } else { "false" },
+        )
         .arg(repo_root().join("tests/registry/produce.py"))
         .args([
             &crate::kafka_bootstrap(),

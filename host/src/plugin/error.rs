@@ -23,6 +23,12 @@ pub enum LoadError {
     #[error("{path}: invalid or truncated component: {message}")]
     Compile { path: PathBuf, message: String },
     #[error(
+        "{path}: this process may not make memory executable ({message}), which running \
+         compiled plugins needs: remove systemd's MemoryDenyWriteExecute=yes (or the W^X \
+         policy of your sandbox) from the service that runs sluice"
+    )]
+    NoExecutableMemory { path: PathBuf, message: String },
+    #[error(
         "{path}: not a Sluice plugin: it exports none of sluice:plugin/conversion, \
          transformation or formatting (it exports: {exports})"
     )]

@@ -68,11 +68,13 @@ impl Instance {
             Pre::Transform2(p) => p.engine(),
             Pre::Formatter2(p) => p.engine(),
         };
+        let formatter = matches!(pre, Pre::Formatter(_) | Pre::Formatter2(_));
         let state = StoreState::new(
             plugin.clone(),
             limits.memory_bytes,
             &sandbox.grants,
             registry,
+            formatter,
         )
         .map_err(|message| CallError::Sandbox {
             plugin: plugin.to_string(),

@@ -191,6 +191,14 @@ impl Runtime {
                 message: e.to_string(),
             })?;
         let component = compiled.map_err(|e| match e {
+            // The kernel refused to map the machine code executable
+            // (MemoryDenyWriteExecute, PR_SET_MDWE): not the file's fault.
+            CacheError::Compile(message) if message.contains("make memory executable") => {
+                LoadError::NoExecutableMemory {
+                    path: path.clone(),
+                    message,
+                }
+            }
             CacheError::Compile(message) => LoadError::Compile {
                 path: path.clone(),
                 message,

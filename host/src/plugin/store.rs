@@ -94,16 +94,25 @@ fn one_line(text: &str) -> String {
     out
 }
 
+/// The insecure seed formatters get (any fixed value does).
+const FIXED_HASH_SEED: u128 = 0x5eed_5eed_5eed_5eed_5eed_5eed_5eed_5eed;
+
 impl StoreState {
     /// No sockets or name lookup, no arguments; only the granted environment
     /// variables and read-only directories; stdout and stderr go to the host
     /// log. Clocks and random stay: every guest toolchain imports them.
-    /// Fails when a granted directory cannot be opened.
+    /// With `fixed_hash_seed` (formatters), WASI's insecure seed, which
+    /// guest languages seed their hash maps with, is one fixed value, so
+    /// a map's iteration order, and so the bytes a formatter writes (an
+    /// Avro map's entries), is the same in every run: an S3 object written
+    /// again after a crash has the same bytes. Fails when a granted
+    /// directory cannot be opened.
     pub fn new(
         plugin: Arc<str>,
         memory_limit: usize,
         grants: &Grants,
         registry: Option<Arc<RegistryClient>>,
+        fixed_hash_seed: bool,
     ) -> Result<Self, String> {
         let log_budget = Arc::new(std::sync::Mutex::new(LogBudget::new()));
         let mut wasi = WasiCtx::builder();
@@ -121,6 +130,9 @@ impl StoreState {
         .allow_tcp(false)
         .allow_udp(false)
         .envs(&grants.env);
+        if fixed_hash_seed {
+            wasi.insecure_random_seed(FIXED_HASH_SEED);
+        }
         for dir in &grants.dirs {
             wasi.preopened_dir(&dir.host, &dir.guest, wasmtime_wasi::FsPerms::ReadOnly)
                 .map_err(|e| {

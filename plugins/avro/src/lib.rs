@@ -17,7 +17,7 @@ use std::sync::Arc;
 use apache_avro::types::Value as Avro;
 use base64::Engine as _;
 use serde_json::{Map, Value as Json, json};
-use sluice_sdk::registry::{self, RegistryError};
+use sluice_sdk::registry::{self, RegistryError, Versioned};
 use sluice_sdk::schema::{Field, Schema};
 use sluice_sdk::{
     Config, ConfigKey, ConfigType, Converted, Converter, Part, Plugin, PluginInfo, Record,
@@ -55,57 +55,15 @@ struct Writer {
 #[derive(Default)]
 struct Names(HashMap<String, (Json, Option<String>)>);
 
-/// Confluent's subject name strategies: the subject a record's schema
-/// version is looked up under.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Strategy {
-    /// `<topic>-key`, `<topic>-value`.
-    Topic,
-    /// The record's full name.
-    Record,
-    /// `<topic>-<full name>`.
-    TopicRecord,
-}
-
-impl Strategy {
-    fn from_config(config: &Config, key: &str) -> Result<Strategy, String> {
-        let Some(class) = config.get(key) else {
-            return Ok(Strategy::Topic);
-        };
-        match class.rsplit('.').next().unwrap_or(class) {
-            "TopicNameStrategy" => Ok(Strategy::Topic),
-            "RecordNameStrategy" => Ok(Strategy::Record),
-            "TopicRecordNameStrategy" => Ok(Strategy::TopicRecord),
-            _ => Err(format!(
-                "{key}={class:?} is not one of Confluent's subject name strategies: use TopicNameStrategy, RecordNameStrategy or TopicRecordNameStrategy"
-            )),
-        }
-    }
-
-    fn subject(self, topic: &str, part: Part, full_name: Option<&str>) -> Option<String> {
-        let suffix = match part {
-            Part::Key => "key",
-            _ => "value",
-        };
-        match self {
-            Strategy::Topic => Some(format!("{topic}-{suffix}")),
-            Strategy::Record => full_name.map(String::from),
-            Strategy::TopicRecord => full_name.map(|n| format!("{topic}-{n}")),
-        }
-    }
-}
-
 /// The converter, configured.
 pub struct AvroConverter {
     meta: bool,
     flatten_singletons: bool,
     cache_size: usize,
     writers: HashMap<u32, Arc<Writer>>,
-    key_strategy: Strategy,
-    value_strategy: Strategy,
-    /// The value's Connect schema with its registry version, by subject
-    /// and id (Confluent looks the version up once per schema).
-    versioned: HashMap<(String, u32), Arc<Schema>>,
+    /// The Connect schemas with their registry versions, by subject and id
+    /// (Confluent looks the version up once per schema).
+    versioned: Versioned,
 }
 
 impl Plugin for AvroConverter {
@@ -211,9 +169,10 @@ impl Plugin for AvroConverter {
             flatten_singletons: config.get_bool("flatten.singleton.unions"),
             cache_size: usize::try_from(cache_size).unwrap_or(usize::MAX),
             writers: HashMap::new(),
-            key_strategy: Strategy::from_config(config, "key.subject.name.strategy")?,
-            value_strategy: Strategy::from_config(config, "value.subject.name.strategy")?,
-            versioned: HashMap::new(),
+            versioned: Versioned::from_config(
+                config,
+                usize::try_from(cache_size).unwrap_or(usize::MAX),
+            )?,
         })
     }
 }
@@ -271,8 +230,7 @@ impl AvroConverter {
     /// own `connect.version`, else the version the registry gives it under
     /// the subject of the configured strategy (Confluent's
     /// `AvroData.toConnectSchema(schema, version)`), which
-    /// `schema.compatibility` compares. Found once per subject and id,
-    /// from the subject's latest version down (the host caches each answer).
+    /// `schema.compatibility` compares.
     fn versioned(
         &mut self,
         part: Part,
@@ -280,49 +238,9 @@ impl AvroConverter {
         id: u32,
         writer: &Writer,
     ) -> Result<Arc<Schema>, RegistryError> {
-        if writer.connect.version.is_some() {
-            return Ok(writer.connect.clone());
-        }
-        let strategy = match part {
-            Part::Key => self.key_strategy,
-            _ => self.value_strategy,
-        };
         let full_name = writer.avro.name().map(|n| n.fullname(None));
-        let Some(subject) = strategy.subject(topic, part, full_name.as_deref()) else {
-            return Ok(writer.connect.clone());
-        };
-        let key = (subject, id);
-        if let Some(s) = self.versioned.get(&key) {
-            return Ok(s.clone());
-        }
-        let version = match registry::schema_by_version(&key.0, None) {
-            Ok(latest) if latest.id == id => latest.version,
-            Ok(latest) => {
-                let mut found = None;
-                for v in (1..latest.version.unwrap_or(0)).rev() {
-                    match registry::schema_by_version(&key.0, Some(v)) {
-                        Ok(s) if s.id == id => {
-                            found = Some(v);
-                            break;
-                        }
-                        Ok(_) | Err(RegistryError::NotFound(_)) => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-                found
-            }
-            // A schema under no subject of this strategy has no version.
-            Err(RegistryError::NotFound(_)) => None,
-            Err(e) => return Err(e),
-        };
-        let mut schema = (*writer.connect).clone();
-        schema.version = version;
-        let schema = Arc::new(schema);
-        if self.versioned.len() >= self.cache_size {
-            self.versioned.clear();
-        }
-        self.versioned.insert(key, schema.clone());
-        Ok(schema)
+        self.versioned
+            .schema(topic, part, full_name.as_deref(), id, &writer.connect)
     }
 
     /// The writer schema of `id`, read once.

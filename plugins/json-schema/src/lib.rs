@@ -10,7 +10,10 @@
 //! optional, other unions are `io.confluent.connect.json.OneOf` structs,
 //! `enum` and `const` strings with their symbols as parameters, `title` the
 //! schema's name (which makes Decimal, Date, Time and Timestamp), and
-//! `connect.type: map` maps. See `docs/json-schema.md`.
+//! `connect.type: map` maps. With `json.fail.invalid.schema=true` each value
+//! is first validated against every keyword of its JSON Schema (the boon
+//! crate, draft 7 unless `$schema` names another), as Confluent's
+//! deserializer validates it. See `docs/json-schema.md`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,7 +21,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use serde_json::{Map, Value as Json};
 use sluice_sdk::java;
-use sluice_sdk::registry::{self, RegistryError};
+use sluice_sdk::registry::{self, RegistryError, Versioned};
 use sluice_sdk::schema::{DATE, DECIMAL, Field, Schema, TIME, TIMESTAMP, Type};
 use sluice_sdk::{
     Config, ConfigKey, ConfigType, Converted, Converter, Part, Plugin, PluginInfo, Record,
@@ -31,17 +34,110 @@ const ENUM: &str = "io.confluent.connect.json.Enum";
 /// Nesting beyond this is refused (a recursive schema has no Connect form).
 const MAX_DEPTH: usize = 64;
 
+/// Validation error text beyond this many bytes of the JSON is cut.
+const PREVIEW: usize = 256;
+
 /// A writer schema, read once per id.
 struct Writer {
     connect: Arc<Schema>,
+    /// The compiled JSON Schema, when values are validated.
+    validator: Option<Validator>,
+    /// The root schema's `title`: its name for the subject name strategies.
+    title: Option<String>,
+}
+
+/// A JSON Schema compiled for validation.
+struct Validator {
+    schemas: boon::Schemas,
+    root: boon::SchemaIndex,
+}
+
+/// The schema's references, served to the validator by name: `$ref`
+/// resolves a reference's name against the root schema's location, so a
+/// URL is matched by the whole name, or else by its last path segment, as
+/// the schema walk matches them.
+struct References(Vec<(String, Json)>);
+
+impl boon::UrlLoader for References {
+    fn load(&self, url: &str) -> Result<Json, Box<dyn std::error::Error>> {
+        let last = |s: &str| s.rsplit('/').next().unwrap_or(s).to_string();
+        self.0
+            .iter()
+            .find(|(name, _)| url == name || url.ends_with(&format!("/{name}")))
+            .or_else(|| self.0.iter().find(|(name, _)| last(name) == last(url)))
+            .map(|(_, doc)| doc.clone())
+            .ok_or_else(|| format!("$ref {url:?} names no reference of the schema").into())
+    }
+}
+
+impl Validator {
+    /// Compiles `root` (schema `id`) with its reference documents.
+    fn compile(id: u32, root: &Json, references: Vec<(String, Json)>) -> Result<Self, String> {
+        let location = format!("https://schema-registry.invalid/schemas/ids/{id}");
+        let mut compiler = boon::Compiler::new();
+        // Confluent's validator reads a schema without `$schema` as draft 7.
+        compiler.set_default_draft(boon::Draft::V7);
+        compiler.use_loader(Box::new(References(references)));
+        compiler
+            .add_resource(&location, root.clone())
+            .map_err(|e| format!("it cannot be compiled for validation: {e}"))?;
+        let mut schemas = boon::Schemas::new();
+        let root = compiler
+            .compile(&location, &mut schemas)
+            .map_err(|e| format!("it cannot be compiled for validation: {e}"))?;
+        Ok(Validator { schemas, root })
+    }
+
+    /// Every keyword `value` breaks, one line: where and why.
+    fn check(&self, value: &Json) -> Result<(), String> {
+        let Err(e) = self.schemas.validate(value, self.root) else {
+            return Ok(());
+        };
+        let mut leaves = Vec::new();
+        collect_leaves(&e, &mut leaves);
+        let shown = leaves.len().min(5);
+        let mut why = leaves[..shown].join("; ");
+        if leaves.len() > shown {
+            why.push_str(&format!("; and {} more", leaves.len() - shown));
+        }
+        Err(why)
+    }
+}
+
+/// The innermost causes of a validation error, as `at '/path': reason`.
+fn collect_leaves(e: &boon::ValidationError<'_, '_>, out: &mut Vec<String>) {
+    if e.causes.is_empty() {
+        let at = e.instance_location.to_string();
+        out.push(format!("at '{at}': {}", e.kind));
+    } else {
+        for c in &e.causes {
+            collect_leaves(c, out);
+        }
+    }
+}
+
+/// The first bytes of a JSON text, for an error message.
+fn preview(text: &[u8]) -> String {
+    let s = String::from_utf8_lossy(text);
+    if s.len() <= PREVIEW {
+        return s.into_owned();
+    }
+    let mut end = PREVIEW;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &s[..end], s.len())
 }
 
 /// The converter, configured.
 pub struct JsonSchemaConverter {
+    fail_invalid: bool,
     flatten_singletons: bool,
     optional_for_nonrequired: bool,
     cache_size: usize,
     writers: HashMap<u32, Arc<Writer>>,
+    /// The Connect schemas with their registry versions, by subject and id.
+    versioned: Versioned,
 }
 
 impl Plugin for JsonSchemaConverter {
@@ -55,7 +151,7 @@ impl Plugin for JsonSchemaConverter {
                 "json.fail.invalid.schema",
                 ConfigType::Boolean,
                 Some("false"),
-                "Only false is supported yet: values are read against their schema's types (a value whose JSON type does not fit fails), not validated against every keyword",
+                "Whether each value is validated against every keyword of its JSON Schema (minimum, pattern, format, additionalProperties, ...); a value that breaks one fails with the reason. Values are always read against their schema's types",
             ),
             ConfigKey::optional(
                 "use.optional.for.nonrequired",
@@ -115,13 +211,13 @@ impl Plugin for JsonSchemaConverter {
                 "key.subject.name.strategy",
                 ConfigType::String,
                 None,
-                "Accepted: records are read by the id they carry",
+                "The subject keys' schema versions are looked up under (TopicNameStrategy, RecordNameStrategy, TopicRecordNameStrategy; a schema's name is its title); records are read by the id they carry",
             ),
             ConfigKey::optional(
                 "value.subject.name.strategy",
                 ConfigType::String,
                 None,
-                "Accepted: records are read by the id they carry",
+                "The subject values' schema versions are looked up under (TopicNameStrategy, RecordNameStrategy, TopicRecordNameStrategy; a schema's name is its title); records are read by the id they carry",
             ),
             ConfigKey::optional(
                 "auto.register.schemas",
@@ -139,22 +235,26 @@ impl Plugin for JsonSchemaConverter {
     };
 
     fn configure(config: &Config) -> Result<Self, String> {
-        for key in ["json.fail.invalid.schema", "generalized.sum.type.support"] {
-            if config.get_bool(key) {
-                return Err(format!(
-                    "{key}=true is not supported yet: remove it or set it to false"
-                ));
-            }
+        if config.get_bool("generalized.sum.type.support") {
+            return Err(
+                "generalized.sum.type.support=true is not supported yet: remove it or set it to false"
+                    .into(),
+            );
         }
         let cache_size = config
             .get_int("schemas.cache.config")
             .filter(|n| *n > 0)
             .ok_or("schemas.cache.config must be a positive number")?;
         Ok(JsonSchemaConverter {
+            fail_invalid: config.get_bool("json.fail.invalid.schema"),
             flatten_singletons: config.get_bool("flatten.singleton.unions"),
             optional_for_nonrequired: config.get_bool("use.optional.for.nonrequired"),
             cache_size: usize::try_from(cache_size).unwrap_or(usize::MAX),
             writers: HashMap::new(),
+            versioned: Versioned::from_config(
+                config,
+                usize::try_from(cache_size).unwrap_or(usize::MAX),
+            )?,
         })
     }
 }
@@ -180,11 +280,30 @@ impl Converter for JsonSchemaConverter {
             .map_err(|e| failed(registry::retrieval_error(e, "JSON", part, id)))?;
         let json: Json = serde_json::from_slice(text)
             .map_err(|e| failed(format!("Error deserializing JSON message for id {id}: {e}")))?;
+        if let Some(v) = &writer.validator {
+            v.check(&json).map_err(|why| {
+                failed(format!(
+                    "JSON {} does not match schema {id}: {why}",
+                    preview(text)
+                ))
+            })?;
+        }
         let payload = value(&writer.connect, &json, 0)
             .map_err(|e| failed(format!("the JSON does not fit its schema (id {id}): {e}")))?;
+        // The top-level schema carries its registry version, as Confluent's
+        // deserializer sets it (AKJD `schemaVersion`).
+        let connect = self
+            .versioned
+            .schema(
+                record.topic,
+                part,
+                writer.title.as_deref(),
+                id,
+                &writer.connect,
+            )
+            .map_err(|e| failed(registry::retrieval_error(e, "JSON", part, id)))?;
         Ok(Some(
-            Converted::new(payload.to_string().into_bytes(), ValueKind::Json)
-                .with_schema(&writer.connect),
+            Converted::new(payload.to_string().into_bytes(), ValueKind::Json).with_schema(&connect),
         ))
     }
 }
@@ -205,9 +324,13 @@ impl JsonSchemaConverter {
         let refused = |e: String| RegistryError::Refused(format!("schema {id}: {e}"));
         // Documents `$ref` may name: the schema's references, by name.
         let mut documents: HashMap<String, Json> = HashMap::new();
+        let mut references = Vec::new();
         for (name, s) in registry::referenced_schemas(&registered)? {
             let doc: Json = serde_json::from_str(&s.schema)
                 .map_err(|e| refused(format!("reference {name}: not JSON: {e}")))?;
+            if self.fail_invalid {
+                references.push((name.clone(), doc.clone()));
+            }
             documents.insert(name, doc);
         }
         let root: Json = serde_json::from_str(&registered.schema)
@@ -218,11 +341,18 @@ impl JsonSchemaConverter {
             optional_for_nonrequired: self.optional_for_nonrequired,
         };
         let connect = walk.schema(&root, &root, false, 0).map_err(refused)?;
+        let validator = if self.fail_invalid {
+            Some(Validator::compile(id, &root, references).map_err(refused)?)
+        } else {
+            None
+        };
         if self.writers.len() >= self.cache_size {
             self.writers.clear();
         }
         let writer = Arc::new(Writer {
             connect: Arc::new(connect),
+            validator,
+            title: root.get("title").and_then(Json::as_str).map(String::from),
         });
         self.writers.insert(id, writer.clone());
         Ok(writer)
@@ -951,6 +1081,69 @@ mod tests {
             base64::engine::general_purpose::STANDARD.encode([0xF6])
         );
         assert!(decimal_from_number("1.234", 2).is_err());
+    }
+
+    #[test]
+    fn validation_names_every_broken_keyword_and_its_place() {
+        let schema = json!({"type": "object", "properties": {
+            "id": {"type": "integer", "minimum": 0},
+            "code": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            "email": {"type": "string", "format": "email"},
+            "tags": {"type": "array", "items": {"type": "string", "maxLength": 3}}},
+            "required": ["id"], "additionalProperties": false});
+        let v = Validator::compile(7, &schema, Vec::new()).unwrap();
+        v.check(&json!({"id": 1, "code": "ABC", "email": "a@b.example", "tags": ["x"]}))
+            .unwrap();
+        let why = v
+            .check(&json!({"id": -1, "code": "abc", "email": "nope", "tags": ["long"], "extra": 1}))
+            .unwrap_err();
+        for part in ["'/id'", "'/code'", "'/email'", "'/tags/0'", "extra"] {
+            assert!(why.contains(part), "{part} missing from: {why}");
+        }
+        assert!(v.check(&json!({"code": "ABC"})).unwrap_err().contains("id"));
+    }
+
+    #[test]
+    fn validation_follows_references_by_name_and_the_schemas_draft() {
+        let customer =
+            json!({"type": "object", "properties": {"age": {"type": "integer", "maximum": 150}}});
+        let root = json!({"type": "object", "properties": {"c": {"$ref": "customer.json"}}});
+        let v =
+            Validator::compile(1, &root, vec![("customer.json".into(), customer.clone())]).unwrap();
+        v.check(&json!({"c": {"age": 30}})).unwrap();
+        assert!(
+            v.check(&json!({"c": {"age": 200}}))
+                .unwrap_err()
+                .contains("/c/age")
+        );
+        // A reference named by a URL, the root at another base.
+        let root = json!({"$id": "https://example.com/schemas/order.json", "type": "object",
+                          "properties": {"c": {"$ref": "https://example.com/schemas/customer.json"}}});
+        let v = Validator::compile(
+            2,
+            &root,
+            vec![("https://example.com/schemas/customer.json".into(), customer)],
+        )
+        .unwrap();
+        assert!(v.check(&json!({"c": {"age": 200}})).is_err());
+        // A reference the schema does not list is a compile error, named.
+        let Err(missing) = Validator::compile(3, &json!({"$ref": "other.json"}), Vec::new()) else {
+            panic!("a $ref to no reference compiled");
+        };
+        assert!(missing.contains("other.json"), "{missing}");
+        // Draft 2020-12 when `$schema` says so: prefixItems is a keyword there.
+        let tuple = json!({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                           "type": "array", "prefixItems": [{"type": "integer"}]});
+        let v = Validator::compile(4, &tuple, Vec::new()).unwrap();
+        assert!(v.check(&json!(["x"])).is_err());
+    }
+
+    #[test]
+    fn previews_cut_long_values_on_a_character_boundary() {
+        assert_eq!(preview(b"{}"), "{}");
+        let long = format!("\"{}\"", "é".repeat(300));
+        let p = preview(long.as_bytes());
+        assert!(p.ends_with(&format!("… ({} bytes)", long.len())), "{p}");
     }
 
     #[test]

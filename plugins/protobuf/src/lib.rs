@@ -26,7 +26,7 @@ use prost_reflect::{
 use protox::file::{File, FileResolver, GoogleFileResolver};
 use serde_json::{Map, Value as Json};
 use sluice_sdk::java;
-use sluice_sdk::registry::{self, RegistryError};
+use sluice_sdk::registry::{self, RegistryError, Versioned};
 use sluice_sdk::schema::{Field, Schema, Type};
 use sluice_sdk::{
     Config, ConfigKey, ConfigType, Converted, Converter, Part, Plugin, PluginInfo, Record,
@@ -141,6 +141,8 @@ pub struct ProtobufConverter {
     cache_size: usize,
     writers: HashMap<u32, Arc<Writer>>,
     readers: HashMap<(u32, Vec<i32>), Arc<Reader>>,
+    /// The Connect schemas with their registry versions, by subject and id.
+    versioned: Versioned,
 }
 
 impl Plugin for ProtobufConverter {
@@ -232,13 +234,13 @@ impl Plugin for ProtobufConverter {
                 "key.subject.name.strategy",
                 ConfigType::String,
                 None,
-                "Accepted: records are read by the id they carry",
+                "The subject keys' schema versions are looked up under (TopicNameStrategy, RecordNameStrategy, TopicRecordNameStrategy; a schema's name is its message's full name); records are read by the id they carry",
             ),
             ConfigKey::optional(
                 "value.subject.name.strategy",
                 ConfigType::String,
                 None,
-                "Accepted: records are read by the id they carry",
+                "The subject values' schema versions are looked up under (TopicNameStrategy, RecordNameStrategy, TopicRecordNameStrategy; a schema's name is its message's full name); records are read by the id they carry",
             ),
             ConfigKey::optional(
                 "reference.subject.name.strategy",
@@ -282,6 +284,10 @@ impl Plugin for ProtobufConverter {
             cache_size: usize::try_from(cache_size).unwrap_or(usize::MAX),
             writers: HashMap::new(),
             readers: HashMap::new(),
+            versioned: Versioned::from_config(
+                config,
+                usize::try_from(cache_size).unwrap_or(usize::MAX),
+            )?,
         })
     }
 }
@@ -332,9 +338,20 @@ impl Converter for ProtobufConverter {
                 "Error deserializing Protobuf message for id {id}: {e}"
             ))
         })?;
+        // The top-level schema carries its registry version under the
+        // subject of the strategy, as Confluent's deserializer sets it.
+        let connect = self
+            .versioned
+            .schema(
+                record.topic,
+                part,
+                Some(reader.message.full_name()),
+                id,
+                &reader.connect,
+            )
+            .map_err(|e| failed(registry::retrieval_error(e, "Protobuf", part, id)))?;
         Ok(Some(
-            Converted::new(payload.to_string().into_bytes(), ValueKind::Json)
-                .with_schema(&reader.connect),
+            Converted::new(payload.to_string().into_bytes(), ValueKind::Json).with_schema(&connect),
         ))
     }
 }
@@ -384,10 +401,9 @@ impl ProtobufConverter {
             options: self.options,
         };
         let connect = if raw_wrapper {
-            let fd = message
+            message
                 .get_field_by_name("value")
                 .ok_or_else(|| refused("a wrapper message without a value field".into()))?;
-            let _ = fd;
             Schema::of(wrapper_type(&message).unwrap_or(Type::String))
         } else {
             walk.struct_schema(&message, &mut Vec::new())

@@ -6,7 +6,8 @@
 //! delivered over HTTP as the Connect data Confluent's `JsonSchemaData`
 //! makes of them, with Connect's schema envelope; a record that is not in
 //! the wire format dead-lettered with the reason; the offsets committed
-//! once delivered.
+//! once delivered; with `json.fail.invalid.schema=true`, values that break
+//! a keyword of their schema dead-lettered with the keyword named.
 
 use serde_json::{Value, json};
 use sluice_tests::registry;
@@ -101,6 +102,8 @@ async fn json_schema_converter_gives_connects_schema_with_the_values() {
         registry::envelope_through_registry("json-schema", "json", &schema(), &order(3)).await;
     let schema = &got["schema"];
     assert_eq!(schema["name"], "Order", "{schema}");
+    // The registry's version of the schema under `<topic>-value`.
+    assert_eq!(schema["version"], 1, "{schema}");
     let fields = registry::field_types(schema);
     assert_eq!(
         fields,
@@ -125,4 +128,73 @@ async fn json_schema_converter_gives_connects_schema_with_the_values() {
     assert_eq!(field("amount")["parameters"]["scale"], "2");
     assert_eq!(field("ref")["name"], "io.confluent.connect.json.OneOf");
     assert_eq!(got["payload"], connect_value(3));
+}
+
+/// `json.fail.invalid.schema=true`: values written by a producer that skips
+/// validation, some breaking a keyword of their schema (`maximum`,
+/// `pattern`, `additionalProperties`), are dead-lettered at their offsets
+/// with the keyword and place named; the others are delivered in order, and
+/// everything is committed.
+#[tokio::test(flavor = "multi_thread")]
+async fn json_schema_converter_validates_values_when_told_to_and_dead_letters_the_invalid() {
+    let schema = json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "Reading", "type": "object",
+        "properties": {
+            "sensor": {"type": "string", "pattern": "^s-[0-9]+$", "connect.index": 0},
+            "celsius": {"type": "number", "minimum": -90, "maximum": 60, "connect.index": 1}
+        },
+        "required": ["sensor", "celsius"],
+        "additionalProperties": false
+    })
+    .to_string();
+    let reading = |i: i64| match i % 6 {
+        2 => json!({"sensor": format!("s-{i}"), "celsius": 500.5}),
+        4 => json!({"sensor": format!("S{i}"), "celsius": 1.5}),
+        5 => json!({"sensor": format!("s-{i}"), "celsius": 2.5, "unit": "C"}),
+        _ => json!({"sensor": format!("s-{i}"), "celsius": i as f64 + 0.5}),
+    };
+    let values: Vec<Value> = (0..18).map(reading).collect();
+    let valid: Vec<Value> = (0..18)
+        .filter(|i| ![2, 4, 5].contains(&(i % 6)))
+        .map(reading)
+        .collect();
+    let topic = sluice_tests::unique_topic("jsonvalid");
+    sluice_tests::kafka::create_topic(&topic, 1).await;
+    registry::produce_unvalidated(&topic, &schema, &values);
+    let got = registry::http_sink_with_converter_options(
+        &topic,
+        "io.confluent.connect.json.JsonSchemaConverter",
+        &[("json.fail.invalid.schema", "true")],
+        valid.len(),
+        values.len() - valid.len(),
+        values.len() as i64,
+    )
+    .await;
+    assert_eq!(got.records, valid);
+    let mut dead: Vec<(i64, String)> = got
+        .dead
+        .iter()
+        .map(|m| {
+            (
+                sluice_tests::dead_letters::dead_offset(m),
+                sluice_tests::dead_letters::header(m, "__connect.errors.exception.message"),
+            )
+        })
+        .collect();
+    dead.sort();
+    let offsets: Vec<i64> = dead.iter().map(|d| d.0).collect();
+    assert_eq!(offsets, [2, 4, 5, 8, 10, 11, 14, 16, 17]);
+    for (offset, reason) in &dead {
+        assert!(reason.contains("does not match schema"), "{reason}");
+        let named = match offset % 6 {
+            2 => "'/celsius'",
+            4 => "'/sensor'",
+            _ => "unit",
+        };
+        assert!(
+            reason.contains(named),
+            "offset {offset}: {named} not in {reason}"
+        );
+    }
 }

@@ -10,6 +10,17 @@ use sluice_tests::kafka::{committed, create_topic, produce, producer};
 use sluice_tests::process::{Running, TD_FORMATTER, manifest};
 use sluice_tests::{sluice, unique_topic};
 
+/// An HTTP sink to `url` with Treasure Data's batch format, batches of up
+/// to 50 records sent after 100 ms.
+fn batches_of_50(url: &str) -> String {
+    format!(
+        r#""http.api.url" = "{url}"
+"batch.max.size" = 50
+"batch.linger.ms" = 100
+{TD_FORMATTER}"#
+    )
+}
+
 fn json_values(n: usize) -> Vec<(Option<String>, Option<String>)> {
     (0..n)
         .map(|i| (Some(format!("k{}", i % 7)), Some(format!(r#"{{"n":{i}}}"#))))
@@ -265,13 +276,7 @@ async fn kill_9_then_restart_delivers_everything_and_never_commits_ahead() {
     produce(&producer(), &topic, 0, &json_values(TOTAL as usize)).await;
     let receiver = Receiver::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let sink = format!(
-        r#""http.api.url" = "{url}"
-"batch.max.size" = 50
-"batch.linger.ms" = 100
-{TD_FORMATTER}"#,
-        url = receiver.url("/in")
-    );
+    let sink = batches_of_50(&receiver.url("/in"));
     let extra = r#"[[connectors.transforms]]
 plugin = "insert-field"
 config = { "offset.field" = "o" }"#;
@@ -696,4 +701,63 @@ config = { "partition.field" = "p" }"#;
             );
         }
     }
+}
+
+/// Kafka producers compress their batches (`compression.type`); a sink
+/// reads every codec Kafka has: gzip, snappy, lz4 and zstd, one partition
+/// each, all delivered and committed.
+#[tokio::test(flavor = "multi_thread")]
+async fn batches_compressed_with_every_kafka_codec_are_read() {
+    let topic = unique_topic("codecs");
+    create_topic(&topic, 4).await;
+    let codecs = ["gzip", "snappy", "lz4", "zstd"];
+    for (partition, codec) in codecs.iter().enumerate() {
+        let p: rdkafka::producer::FutureProducer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", sluice_tests::kafka_bootstrap())
+            .set("compression.type", *codec)
+            .set("linger.ms", "20")
+            .create()
+            .unwrap_or_else(|e| panic!("a {codec} producer: {e}"));
+        let values: Vec<_> = (0..25)
+            .map(|i| {
+                (
+                    None,
+                    Some(format!(
+                        r#"{{"codec":"{codec}","n":{i},"pad":"{}"}}"#,
+                        "x".repeat(200)
+                    )),
+                )
+            })
+            .collect();
+        produce(&p, &topic, partition as i32, &values).await;
+    }
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let sink = batches_of_50(&receiver.url("/in"));
+    let m = manifest(dir.path(), &format!("codecs-{topic}"), &topic, &sink, "");
+    let run = Running::start(&m);
+    let count = |r: &[sluice_tests::http_receiver::Received]| {
+        r.iter()
+            .filter(|x| x.status == 200)
+            .map(|x| x.json()["records"].as_array().map_or(0, Vec::len))
+            .sum::<usize>()
+    };
+    let got = receiver
+        .wait_for(60, "100 records delivered", |r| count(r) >= 100)
+        .await;
+    let mut seen: BTreeSet<(String, u64)> = BTreeSet::new();
+    for r in got.iter().filter(|x| x.status == 200) {
+        for v in r.json()["records"].as_array().unwrap() {
+            seen.insert((
+                v["codec"].as_str().unwrap().to_string(),
+                v["n"].as_u64().unwrap(),
+            ));
+        }
+    }
+    assert_eq!(seen.len(), 100, "every record of every codec, once");
+    run.stop_cleanly();
+    assert_eq!(
+        committed(&format!("connect-codecs-{topic}"), &topic, 4),
+        vec![Some(25); 4]
+    );
 }

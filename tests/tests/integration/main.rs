@@ -10,6 +10,7 @@
 //! | `conformance` | the reference transform in every SDK language, vectors and a pipeline |
 //! | `connect_rest` | the REST API diffed against a real Kafka Connect worker's |
 //! | `contract` | plugins of contract 0.1 and 0.2 in one pipeline; schemas end to end |
+//! | `deploy` | the systemd unit, verified and rated by `systemd-analyze` |
 //! | `docs` | the reference pages generated from the code (`docs/reference/`) |
 //! | `errors` | `errors.tolerance`, the dead letter queue, reporter topics |
 //! | `fuzz_regressions` | the fuzz targets' kept inputs, replayed |
@@ -26,7 +27,7 @@
 //! | `plugin_runtime` | the plugin runtime: limits, traps, metadata |
 //! | `remote_plugins` | plugins from S3 and HTTPS with pinned digests |
 //! | `rest_api` | Kafka Connect's REST API, end to end |
-//! | `s3_formats` | Avro objects in S3 from Avro records: read back by fastavro, rotation on schema change |
+//! | `s3_formats` | Avro and Parquet objects in S3 from schema'd records: read back by fastavro and pyarrow, rotation on schema change, `sluice import` |
 //! | `s3_sink` | Kafka to S3 (MinIO): keys, rotation, exactly once |
 //! | `schema_registry` | the schema-registry capability against Apicurio Registry |
 //! | `security` | attacks on the REST API, plugins and cache (`SECURITY.md`) |
@@ -43,6 +44,7 @@ mod conformance;
 mod connect_configs;
 mod connect_rest;
 mod contract;
+mod deploy;
 mod docs;
 mod errors;
 mod fuzz_regressions;

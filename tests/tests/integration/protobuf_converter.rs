@@ -142,6 +142,8 @@ async fn protobuf_converter_gives_connects_schema_with_the_values() {
         registry::envelope_through_registry("protobuf", "protobuf", &schema(), &order(3)).await;
     let schema = &got["schema"];
     assert_eq!(schema["name"], "Order", "{schema}");
+    // The registry's version of the schema under `<topic>-value`.
+    assert_eq!(schema["version"], 1, "{schema}");
     let fields = registry::field_types(schema);
     assert_eq!(
         fields,

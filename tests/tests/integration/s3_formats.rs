@@ -243,17 +243,17 @@ async fn parquet_format_objects_hold_the_produced_records_as_pyarrow_reads_them(
         json!({
             "flush.size": "10",
             "format.class": "io.confluent.connect.s3.format.parquet.ParquetFormat",
-            "parquet.codec": "gzip",
+            "parquet.codec": "zstd",
             // Ignored by container formats, as by Confluent's.
             "s3.compression.type": "gzip"
         }),
     );
     let objects =
-        two_objects_of_ten(api, "s3-parquet", &config, &topic, &bucket, ".gz.parquet").await;
+        two_objects_of_ten(api, "s3-parquet", &config, &topic, &bucket, ".zstd.parquet").await;
     let files: Vec<&[u8]> = objects.values().map(Vec::as_slice).collect();
     let read = registry::read_parquet(&files);
     for (n, file) in read.iter().enumerate() {
-        assert_eq!(file["codec"], "GZIP");
+        assert_eq!(file["codec"], "ZSTD");
         let want: Vec<Value> = (n as i64 * 10..n as i64 * 10 + 10)
             .map(order_in_parquet)
             .collect();
@@ -388,4 +388,102 @@ async fn a_flipping_schema_version_makes_an_object_per_flip_under_none_and_one_u
     );
     let schema: Value = serde_json::from_str(read[1]["schema"].as_str().unwrap()).unwrap();
     assert_eq!(schema["connect.version"], 2, "{schema}");
+}
+
+/// The other way in: a Confluent S3 connector JSON naming
+/// `JsonSchemaConverter` and `ParquetFormat`, turned into a manifest by
+/// `sluice import` and run by `sluice run` unchanged. The records, produced
+/// with Confluent's JSON Schema serializer, come back from pyarrow as
+/// produced, in files of `flush.size` records, and are committed once
+/// uploaded.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_imported_connector_json_with_json_schema_and_parquet_runs_unchanged() {
+    let topic = unique_topic("s3-import");
+    let bucket = unique_bucket("import");
+    create_topic(&topic, 1).await;
+    create_bucket(&bucket).await;
+    let schema = json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "Payment", "type": "object",
+        "properties": {
+            "id": {"type": "integer", "connect.index": 0},
+            "payer": {"type": "string", "connect.index": 1},
+            "amount": {"type": "number", "connect.index": 2},
+            "memo": {"connect.index": 3, "oneOf": [{"type": "null"}, {"type": "string"}]}
+        },
+        "required": ["id", "payer", "amount"]
+    })
+    .to_string();
+    let payment = |i: i64| {
+        json!({
+            "id": i,
+            "payer": format!("p{}", i % 4),
+            "amount": i as f64 * 1.25,
+            "memo": if i % 2 == 0 { Value::Null } else { json!(format!("m{i}")) }
+        })
+    };
+    let values: Vec<Value> = (0..25).map(payment).collect();
+    registry::produce(&topic, "json", &schema, &values);
+    let name = format!("import-{topic}");
+    let config = connector(
+        &topic,
+        &bucket,
+        json!({
+            "flush.size": "10",
+            "format.class": "io.confluent.connect.s3.format.parquet.ParquetFormat",
+            "value.converter": "io.confluent.connect.json.JsonSchemaConverter"
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let json_path = dir.path().join("connector.json");
+    std::fs::write(
+        &json_path,
+        serde_json::to_string_pretty(&json!({"name": name, "config": config})).unwrap(),
+    )
+    .unwrap();
+    let out = sluice_tests::sluice()
+        .arg("import")
+        .arg(&json_path)
+        .args(["--bootstrap-servers", &sluice_tests::kafka_bootstrap()])
+        .output()
+        .unwrap();
+    let (ok, text) = sluice_tests::outcome(&out);
+    assert!(ok, "sluice import: {text}");
+    let manifest = dir.path().join("connector.toml");
+    std::fs::write(&manifest, &out.stdout).unwrap();
+    // The plugins come from the directory a user sets for every manifest.
+    let mut cmd = sluice_tests::sluice();
+    cmd.arg("run")
+        .arg(&manifest)
+        .env("SLUICE_PLUGIN_DIR", sluice_tests::plugin_dir());
+    let run = sluice_tests::process::Running::spawn(cmd);
+    let group = format!("connect-{name}");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while committed(&group, &topic, 1) != [Some(20)] {
+        if Instant::now() > deadline {
+            let (_, log) = run.stop();
+            panic!(
+                "committed {:?}, want 20; the manifest:\n{}\nsluice's log:\n{log}",
+                committed(&group, &topic, 1),
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let objects = s3::objects(&bucket).await;
+    run.stop_cleanly();
+    let keys: Vec<&String> = objects.keys().collect();
+    assert_eq!(
+        keys,
+        [
+            &format!("topics/{topic}/partition=0/{topic}+0+0000000000.snappy.parquet"),
+            &format!("topics/{topic}/partition=0/{topic}+0+0000000010.snappy.parquet"),
+        ]
+    );
+    let files: Vec<&[u8]> = objects.values().map(Vec::as_slice).collect();
+    for (n, file) in registry::read_parquet(&files).iter().enumerate() {
+        assert_eq!(file["codec"], "SNAPPY");
+        let want: Vec<Value> = (n as i64 * 10..n as i64 * 10 + 10).map(payment).collect();
+        assert_eq!(file["records"], json!(want), "file {n}");
+    }
 }

@@ -396,16 +396,16 @@ impl S3SinkSpec {
         }
         if let Some(codec) = &raw.parquet_codec {
             match codec.to_ascii_lowercase().as_str() {
-                "none" | "uncompressed" | "snappy" | "gzip" | "lz4_raw" => {}
-                "zstd" | "brotli" | "lzo" | "lz4" => problem(
+                "none" | "uncompressed" | "snappy" | "gzip" | "lz4_raw" | "zstd" => {}
+                "brotli" | "lzo" | "lz4" => problem(
                     "parquet.codec",
                     format!(
-                        "{codec:?} is not available in Sluice yet: use snappy, gzip, lz4_raw or none"
+                        "{codec:?} is not available in Sluice yet: use snappy, gzip, lz4_raw, zstd or none"
                     ),
                 ),
                 _ => problem(
                     "parquet.codec",
-                    format!("{codec:?} is not snappy, gzip, lz4_raw or none"),
+                    format!("{codec:?} is not snappy, gzip, lz4_raw, zstd or none"),
                 ),
             }
         }

@@ -218,7 +218,7 @@ pub struct RawS3Sink<F> {
     #[serde(rename = "avro.codec")]
     pub avro_codec: Option<String>,
     /// Given to the `parquet-format` formatter: the compression of the
-    /// Parquet file's pages, `none`, `snappy`, `gzip` or `lz4_raw`; it also
+    /// Parquet file's pages, `none`, `snappy`, `gzip`, `lz4_raw` or `zstd`; it also
     /// names the objects (`.snappy.parquet`, `.gz.parquet`, …).
     /// Example: `"parquet.codec" = "gzip"`. Default: `snappy`.
     #[serde(rename = "parquet.codec")]
