@@ -10,7 +10,7 @@
 //! | `conformance` | the reference transform in every SDK language, vectors and a pipeline |
 //! | `connect_rest` | the REST API diffed against a real Kafka Connect worker's |
 //! | `contract` | plugins of contract 0.1 and 0.2 in one pipeline; schemas end to end |
-//! | `deploy` | the systemd unit, verified and rated by `systemd-analyze` |
+//! | `deploy` | the systemd unit, verified and rated by `systemd-analyze`; the container image's OCI archive, run from its layer |
 //! | `docs` | the reference pages generated from the code (`docs/reference/`) |
 //! | `errors` | `errors.tolerance`, the dead letter queue, reporter topics |
 //! | `fuzz_regressions` | the fuzz targets' kept inputs, replayed |
