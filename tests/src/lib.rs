@@ -127,6 +127,26 @@ pub fn sluice_bin() -> PathBuf {
     .clone()
 }
 
+/// Runs `cmd` with `input` on its standard input (written from a thread of
+/// its own, so that a child filling its output pipe meanwhile cannot
+/// deadlock) and returns its output.
+pub fn output_with_stdin(cmd: &mut Command, input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the command");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("the command runs");
+    // A child that exits without reading all its input is its own answer.
+    let _ = writer.join();
+    out
+}
+
 /// Whether a finished command succeeded, and its stdout and stderr as one text.
 pub fn outcome(out: &std::process::Output) -> (bool, String) {
     (

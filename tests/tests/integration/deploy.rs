@@ -7,7 +7,7 @@
 
 use std::process::Command;
 
-use sluice_tests::{outcome, plugin, repo_root, sluice, sluice_bin};
+use sluice_tests::{outcome, output_with_stdin, plugin, repo_root, sluice, sluice_bin};
 
 /// The unit with its `ExecStart` binary replaced by the one the tests
 /// built (`verify` checks that the binary exists and is executable).
@@ -162,12 +162,7 @@ fn the_image_archive_runs_sluice_as_a_non_root_user_with_its_plugins() {
     );
     assert_eq!(c["Cmd"], serde_json::json!(["run"]));
     assert!(c["ExposedPorts"].get("8083/tcp").is_some(), "{config}");
-    let env: Vec<&str> = c["Env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e.as_str())
-        .collect();
+    let env = strings(&c["Env"]);
     for want in [
         "SLUICE_LISTENERS=http://0.0.0.0:8083",
         "SLUICE_PLUGIN_DIR=/usr/lib/sluice/plugins",
@@ -292,4 +287,194 @@ fn running_as_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// The strings of a JSON array.
+fn strings(v: &serde_json::Value) -> Vec<&str> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(|e| e.as_str()).collect())
+        .unwrap_or_default()
+}
+
+/// A tool's path: `$var` (scripts/test installs it), else installed now by
+/// the project's `script`.
+fn tool(var: &str, script: &str) -> String {
+    if let Ok(path) = std::env::var(var) {
+        return path;
+    }
+    let out = Command::new(repo_root().join(script)).output().unwrap();
+    let (ok, text) = outcome(&out);
+    assert!(ok, "{script}: {text}");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `helm template` of the chart with `values` (a file of
+/// tests/deploy/values/), and whether it rendered.
+fn render(helm: &str, values: &str) -> (bool, String) {
+    let chart = repo_root().join("deploy/helm/sluice");
+    let out = Command::new(helm)
+        .args(["template", "shop"])
+        .arg(&chart)
+        .arg("--namespace")
+        .arg("sinks")
+        .arg("-f")
+        .arg(repo_root().join("tests/deploy/values").join(values))
+        .output()
+        .unwrap();
+    (out.status.success(), outcome(&out).1)
+}
+
+/// The rendered resources, by kind and name.
+fn resources(yaml: &str) -> std::collections::BTreeMap<String, serde_json::Value> {
+    use serde::Deserialize as _;
+    serde_norway::Deserializer::from_str(yaml)
+        .filter_map(|doc| serde_json::Value::deserialize(doc).ok())
+        .filter(|v| v.is_object())
+        .map(|v| {
+            (
+                format!(
+                    "{} {}",
+                    v["kind"].as_str().unwrap_or("?"),
+                    v["metadata"]["name"].as_str().unwrap_or("?")
+                ),
+                v,
+            )
+        })
+        .collect()
+}
+
+/// `deploy/helm/sluice` rendered with the defaults and with KEDA, a
+/// manifest, a ServiceMonitor and volumes: `helm lint` passes, every
+/// resource is valid against Kubernetes' own schemas (1.30) or its CRD
+/// (KEDA's ScaledObject, the Prometheus operator's ServiceMonitor), with
+/// unknown fields refused, and the resources say what the chart promises.
+#[test]
+fn the_helm_chart_lints_and_renders_valid_resources() {
+    let helm = tool("SLUICE_HELM", "scripts/deploy/setup-helm");
+    let python = tool(
+        "SLUICE_KUBE_VALIDATE_PYTHON",
+        "scripts/deploy/setup-validate",
+    );
+    let chart = repo_root().join("deploy/helm/sluice");
+    for values in ["defaults.yaml", "keda.yaml"] {
+        let out = Command::new(&helm)
+            .args(["lint", "--strict"])
+            .arg(&chart)
+            .arg("-f")
+            .arg(repo_root().join("tests/deploy/values").join(values))
+            .output()
+            .unwrap();
+        let (ok, text) = outcome(&out);
+        assert!(ok, "helm lint with {values}: {text}");
+        let (ok, yaml) = render(&helm, values);
+        assert!(ok, "helm template with {values}: {yaml}");
+        let out = output_with_stdin(
+            Command::new(&python)
+                .arg(repo_root().join("tests/deploy/validate.py"))
+                .arg("1.30"),
+            yaml.as_bytes(),
+        );
+        let (ok, text) = outcome(&out);
+        assert!(ok, "validating the resources of {values}: {text}\n{yaml}");
+    }
+
+    // The defaults: two workers of one group, the API behind a Service with
+    // a token every worker shares, probes on /health, a budget for
+    // disruptions, Prometheus annotations, a non-root read-only container.
+    let (_, yaml) = render(&helm, "defaults.yaml");
+    let r = resources(&yaml);
+    let d = &r["Deployment shop-sluice"];
+    assert_eq!(d["spec"]["replicas"], 2);
+    let pod = &d["spec"]["template"];
+    let c = &pod["spec"]["containers"][0];
+    let args = strings(&c["args"]);
+    assert_eq!(
+        args,
+        [
+            "run",
+            "--group-id",
+            "shop-sluice",
+            "--bootstrap-servers",
+            "kafka:9092"
+        ]
+    );
+    assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/health");
+    assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/health");
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(pod["spec"]["securityContext"]["runAsUser"], 10001);
+    assert_eq!(
+        pod["metadata"]["annotations"]["prometheus.io/scrape"],
+        "true"
+    );
+    let token = c["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "SLUICE_API_TOKEN")
+        .expect("SLUICE_API_TOKEN");
+    assert_eq!(
+        token["valueFrom"]["secretKeyRef"]["name"],
+        "shop-sluice-api"
+    );
+    assert!(r.contains_key("Secret shop-sluice-api"), "{:?}", r.keys());
+    assert_eq!(r["Service shop-sluice"]["spec"]["ports"][0]["port"], 8083);
+    assert_eq!(
+        r["PodDisruptionBudget shop-sluice"]["spec"]["maxUnavailable"],
+        1
+    );
+    assert!(
+        !r.keys()
+            .any(|k| k.starts_with("ScaledObject") || k.starts_with("ConfigMap"))
+    );
+
+    // KEDA: the lag of the connector's group scales the Deployment, never
+    // beyond the topic's partitions; KEDA owns the replica count.
+    let (_, yaml) = render(&helm, "keda.yaml");
+    let r = resources(&yaml);
+    let so = &r["ScaledObject shop-sluice"];
+    assert_eq!(so["spec"]["scaleTargetRef"]["name"], "shop-sluice");
+    assert_eq!(so["spec"]["maxReplicaCount"], 12);
+    assert_eq!(so["spec"]["minReplicaCount"], 2);
+    let trigger = &so["spec"]["triggers"][0];
+    assert_eq!(trigger["type"], "kafka");
+    assert_eq!(trigger["metadata"]["consumerGroup"], "connect-orders-s3");
+    assert_eq!(trigger["metadata"]["topic"], "orders");
+    assert_eq!(trigger["metadata"]["lagThreshold"], "5000");
+    let d = &r["Deployment shop-sluice"];
+    assert!(
+        d["spec"].get("replicas").is_none(),
+        "KEDA sets the replicas"
+    );
+    let c = &d["spec"]["template"]["spec"]["containers"][0];
+    let args = strings(&c["args"]);
+    assert_eq!(args[..2], ["run", "/etc/sluice/connectors.toml"]);
+    assert!(
+        args.contains(&"value.converter.schemas.enable=false"),
+        "{args:?}"
+    );
+    assert!(
+        r["ConfigMap shop-sluice"]["data"]["connectors.toml"]
+            .as_str()
+            .unwrap()
+            .contains("name = \"orders-s3\"")
+    );
+    assert!(r.contains_key("ServiceMonitor shop-sluice"));
+    assert!(
+        !r.contains_key("Secret shop-sluice-api"),
+        "the user's own Secret is used"
+    );
+
+    // KEDA without a connector to follow is refused, saying what to set.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "keda:\n  enabled: true\n  topic: orders\n").unwrap();
+    let out = Command::new(&helm)
+        .args(["template", "shop"])
+        .arg(&chart)
+        .arg("-f")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let (ok, text) = outcome(&out);
+    assert!(!ok && text.contains("keda.connector"), "{text}");
 }

@@ -149,21 +149,10 @@ fn import_reads_properties_and_takes_the_name_from_the_flag_or_the_file() {
     assert!(ok, "{text}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("name = \"archiver\""));
     // stdin has no file name: --name is asked for.
-    let mut child = sluice()
-        .args(["import", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(br#"{"connector.class":"io.confluent.connect.s3.S3SinkConnector"}"#)
-        .unwrap();
-    let (ok, text) = outcome(&child.wait_with_output().unwrap());
+    let (ok, text) = outcome(&sluice_tests::output_with_stdin(
+        sluice().args(["import", "-"]),
+        br#"{"connector.class":"io.confluent.connect.s3.S3SinkConnector"}"#,
+    ));
     assert!(!ok);
     assert!(text.contains("give one with --name"), "{text}");
 }
