@@ -144,6 +144,7 @@ pub async fn run(
         consumer: OnceLock::new(),
         readers: readers.clone(),
         stats: stats.clone(),
+        auth: crate::kafka::oauth::Auth::from_properties(&props),
         cooperative: crate::source::rebalance::is_cooperative(
             spec.kafka
                 .get("partition.assignment.strategy")
@@ -353,10 +354,12 @@ async fn expected_partitions(
         // librdkafka drops its bootstrap connection once it knows the
         // brokers and reconnects to the real one after half of
         // `reconnect.backoff.ms`: 50 ms of a 60 ms lookup at the default.
-        let client: rdkafka::consumer::BaseConsumer = crate::kafka::client_config(&props)
-            .set("reconnect.backoff.ms", "10")
-            .create()
-            .map_err(|e| e.to_string())?;
+        let client: rdkafka::consumer::BaseConsumer<crate::kafka::KafkaContext> =
+            crate::kafka::client_config(&props)
+                .set("reconnect.backoff.ms", "10")
+                .create_with_context(crate::kafka::context(&props))
+                .map_err(|e| e.to_string())?;
+        crate::kafka::oauth::prime(client.client());
         let patterns: Vec<regex::Regex> = subscription
             .iter()
             .filter(|s| s.starts_with('^'))

@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use rdkafka::producer::FutureProducer;
+use crate::kafka::Producer;
 
 /// An idempotent producer (acks from every in-sync replica, no duplicates on
 /// retry) for the cluster `connection` describes.
 pub fn producer(
     connection: &BTreeMap<String, String>,
-) -> Result<FutureProducer, rdkafka::error::KafkaError> {
+) -> Result<Producer, rdkafka::error::KafkaError> {
     let mut config = crate::kafka::client_config(connection);
     config
         .set("enable.idempotence", "true")
@@ -17,5 +17,5 @@ pub fn producer(
         .set("linger.ms", "5")
         // Dead letters carry the original record, which may be large.
         .set("message.max.bytes", "16777216");
-    config.create()
+    config.create_with_context(crate::kafka::context(connection))
 }

@@ -61,6 +61,20 @@ pub async fn produce(
 }
 
 /// The committed offset of `group` on each of `partitions` of `topic` (`None` if none).
+/// Waits up to 30 s until `group` has committed offset `want` on
+/// one-partition `topic`; fails naming what it has.
+pub async fn wait_committed_single(group: &str, topic: &str, want: i64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while committed(group, topic, 1) != [Some(want)] {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{group}: offsets not committed: {:?}",
+            committed(group, topic, 1)
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
 pub fn committed(group: &str, topic: &str, partitions: i32) -> Vec<Option<i64>> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", super::kafka_bootstrap())

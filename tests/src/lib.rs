@@ -203,6 +203,21 @@ pub fn kafka_tls() -> (String, PathBuf) {
     (bootstrap.trim().to_string(), dir)
 }
 
+/// The test broker's SASL_PLAINTEXT listener with OAUTHBEARER and Kafka's
+/// unsecured token validator, whose sessions end when their token expires:
+/// its address (`scripts/kafka/start` writes it beside the SSL listener's).
+pub fn kafka_oauth() -> String {
+    let (_, tls) = kafka_tls();
+    let file = tls
+        .parent()
+        .expect("the broker's directory")
+        .join("oauth/bootstrap");
+    std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+        .trim()
+        .to_string()
+}
+
 /// The address of a server for this test process: `$<env>` when set, else
 /// one started with `scripts/<name>/start` and stopped (`scripts/<name>/stop`)
 /// by a reaper once this process is gone.

@@ -29,8 +29,9 @@ pub fn registry_url() -> String {
 }
 
 /// The python with confluent-kafka: `$SLUICE_REGISTRY_PYTHON`, else
-/// installed by `scripts/registry/setup-python`.
-fn python() -> String {
+/// installed by `scripts/registry/setup-python` (it also holds AWS's MSK
+/// IAM signer).
+pub fn python() -> String {
     static PY: OnceLock<String> = OnceLock::new();
     PY.get_or_init(|| {
         if let Ok(p) = std::env::var("SLUICE_REGISTRY_PYTHON") {

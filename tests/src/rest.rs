@@ -221,3 +221,22 @@ impl std::fmt::Display for Metrics {
         f.write_str(&self.0)
     }
 }
+
+/// A Confluent HTTP sink connector's REST body: schemaless JSON values of
+/// `topic`, posted to `url` in `{"records":[…]}` batches.
+pub fn http_json_connector(name: &str, topic: &str, url: &str) -> Value {
+    serde_json::json!({
+        "name": name,
+        "config": {
+            "connector.class": "io.confluent.connect.http.HttpSinkConnector",
+            "topics": topic,
+            "http.api.url": url,
+            "request.body.format": "json",
+            "batch.json.as.array": "true",
+            "batch.prefix": "{\"records\":",
+            "batch.suffix": "}",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "false"
+        }
+    })
+}

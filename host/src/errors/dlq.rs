@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureRecord;
 
 use super::failure::Failure;
 use super::policy::DlqSpec;
@@ -43,7 +43,7 @@ pub struct DeadLetterError {
 
 /// A connector's dead letter queue.
 pub struct DeadLetterQueue {
-    producer: FutureProducer,
+    producer: crate::kafka::Producer,
     spec: DlqSpec,
     connector: String,
 }

@@ -44,9 +44,20 @@ pub struct SourceContext {
     pub stats: Arc<crate::stats::ConnectorStats>,
     /// Whether the group's assignment is cooperative (incremental).
     pub cooperative: bool,
+    /// Where the consumer's SASL/OAUTHBEARER tokens come from.
+    pub auth: crate::kafka::oauth::Auth,
 }
 
 impl ClientContext for SourceContext {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn generate_oauth_token(
+        &self,
+        _: Option<&str>,
+    ) -> Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
+        self.auth.token()
+    }
+
     /// librdkafka's periodic statistics (`statistics.interval.ms`): keeps
     /// each assigned partition's consumer lag for `/metrics`.
     fn stats(&self, statistics: rdkafka::Statistics) {

@@ -94,9 +94,10 @@ pub const ALLOWED_PATHS_KEY: &str = "sluice.connector.allowed.paths";
 
 /// The Kafka client properties of the worker's own clients (config topic,
 /// cluster id): `bootstrap.servers` and the security settings of
-/// `defaults`, `consumer.`-prefixed or not, Java's key and trust stores
+/// `defaults`, `consumer.`-prefixed or not, the Java client's SASL settings
+/// translated (`config::kafka::translate_sasl`), Java's key and trust stores
 /// read into librdkafka's PEM properties. The error names each property
-/// whose store could not be read.
+/// that could not be translated or whose store could not be read.
 pub fn kafka_client(defaults: &ConnectConfig) -> Result<BTreeMap<String, String>, String> {
     let mut props = defaults
         .iter()
@@ -109,6 +110,10 @@ pub fn kafka_client(defaults: &ConnectConfig) -> Result<BTreeMap<String, String>
             shared.then(|| (k.to_string(), v.clone()))
         })
         .collect();
+    crate::config::kafka::translate_sasl(&mut props).map_err(|found| {
+        let said: Vec<String> = found.iter().map(|(k, m)| format!("{k}: {m}")).collect();
+        said.join("; ")
+    })?;
     crate::stores::kafka_properties(&mut props).map_err(|found| {
         let said: Vec<String> = found.iter().map(|(k, m)| format!("{k}: {m}")).collect();
         said.join("; ")

@@ -2,13 +2,15 @@
 //! (`connect-<name>`): read, set or deleted for Connect's `…/offsets`
 //! endpoints, with librdkafka's clients (blocking: run off the async threads).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use rdkafka::admin::{AdminClient, AdminOptions};
-use rdkafka::client::DefaultClientContext;
+use rdkafka::admin::AdminOptions;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::kafka::KafkaContext;
 
 use crate::config::ConnectorSpec;
 
@@ -66,13 +68,24 @@ pub enum OffsetsError {
 }
 
 /// The connector's Kafka client settings, its Java stores read into PEM.
-fn client(spec: &ConnectorSpec) -> Result<ClientConfig, OffsetsError> {
+fn properties(spec: &ConnectorSpec) -> Result<BTreeMap<String, String>, OffsetsError> {
     let mut props = spec.kafka.clone();
     crate::stores::kafka_properties(&mut props).map_err(|found| {
         let said: Vec<String> = found.iter().map(|(k, m)| format!("{k}: {m}")).collect();
         OffsetsError::Stores(said.join("; "))
     })?;
-    Ok(crate::kafka::client_config(&props))
+    Ok(props)
+}
+
+/// A consumer of the connector's cluster with its first token (its calls
+/// here never poll: see `crate::kafka::oauth::prime`).
+fn consumer(spec: &ConnectorSpec) -> Result<BaseConsumer<KafkaContext>, OffsetsError> {
+    let props = properties(spec)?;
+    let consumer: BaseConsumer<KafkaContext> = crate::kafka::client_config(&props)
+        .create_with_context(crate::kafka::context(&props))
+        .map_err(OffsetsError::Client)?;
+    crate::kafka::oauth::prime(consumer.client());
+    Ok(consumer)
 }
 
 fn group(spec: &ConnectorSpec) -> String {
@@ -85,7 +98,7 @@ fn group(spec: &ConnectorSpec) -> String {
 /// The committed offsets of every partition of the connector's topics that
 /// has one.
 pub fn committed(spec: &ConnectorSpec) -> Result<Vec<PartitionOffset>, OffsetsError> {
-    let consumer: BaseConsumer = client(spec)?.create().map_err(OffsetsError::Client)?;
+    let consumer = consumer(spec)?;
     let mut tpl = TopicPartitionList::new();
     for (topic, partition) in partitions(spec, &consumer)? {
         tpl.add_partition(&topic, partition);
@@ -115,7 +128,7 @@ pub fn committed(spec: &ConnectorSpec) -> Result<Vec<PartitionOffset>, OffsetsEr
 /// The partitions of the topics `spec` subscribes to, as the cluster has them.
 fn partitions(
     spec: &ConnectorSpec,
-    consumer: &BaseConsumer,
+    consumer: &BaseConsumer<KafkaContext>,
 ) -> Result<Vec<(String, i32)>, OffsetsError> {
     let metadata = consumer
         .fetch_metadata(None, TIMEOUT)
@@ -144,7 +157,7 @@ fn partitions(
 /// Commits `offsets` for the connector's group, which must have no members;
 /// every partition must be one of the connector's.
 pub fn alter(spec: &ConnectorSpec, offsets: &[PartitionOffset]) -> Result<(), OffsetsError> {
-    let consumer: BaseConsumer = client(spec)?.create().map_err(OffsetsError::Client)?;
+    let consumer = consumer(spec)?;
     let mine = partitions(spec, &consumer)?;
     for o in offsets {
         if !mine.iter().any(|(t, p)| *t == o.topic && *p == o.partition) {
@@ -180,8 +193,7 @@ pub fn alter(spec: &ConnectorSpec, offsets: &[PartitionOffset]) -> Result<(), Of
 /// Deletes the connector's consumer group, and with it its offsets: the
 /// next start reads from `auto.offset.reset` (earliest).
 pub async fn reset(spec: &ConnectorSpec) -> Result<(), OffsetsError> {
-    let admin: AdminClient<DefaultClientContext> =
-        client(spec)?.create().map_err(OffsetsError::Client)?;
+    let admin = crate::kafka::admin(&properties(spec)?).map_err(OffsetsError::Client)?;
     let group = group(spec);
     let delete = |reason: String| OffsetsError::Delete {
         group: group.clone(),

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rdkafka::consumer::BaseConsumer;
 use rdkafka::message::Message;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureRecord;
 use serde::{Deserialize, Serialize};
 
 use super::store::{ensure_topic, reader};
@@ -63,10 +63,10 @@ impl StatusStore {
         ensure_topic(client, topic, 1, true)
             .await
             .map_err(|e| failed(e.to_string()))?;
-        let producer: FutureProducer = crate::kafka::client_config(client)
+        let producer: crate::kafka::Producer = crate::kafka::client_config(client)
             .set("enable.idempotence", "true")
             .set("acks", "all")
-            .create()
+            .create_with_context(crate::kafka::context(client))
             .map_err(|e| failed(e.to_string()))?;
         let (writes, pending) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(write(producer, topic.to_string(), pending));
@@ -98,7 +98,7 @@ impl StatusStore {
 
 /// Sends the statuses published, one at a time so they land in order.
 async fn write(
-    producer: FutureProducer,
+    producer: crate::kafka::Producer,
     topic: String,
     mut pending: tokio::sync::mpsc::UnboundedReceiver<TaskStatus>,
 ) {
@@ -113,7 +113,7 @@ async fn write(
 }
 
 /// Reads the topic while the store lives.
-fn read(consumer: BaseConsumer, statuses: Weak<Statuses>) {
+fn read(consumer: BaseConsumer<crate::kafka::KafkaContext>, statuses: Weak<Statuses>) {
     loop {
         let message = consumer.poll(Duration::from_millis(200));
         let Some(statuses) = statuses.upgrade() else {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureRecord;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
@@ -151,7 +151,7 @@ pub struct ConfigStore {
 enum Backend {
     /// The group's compacted topic.
     Topic {
-        producer: FutureProducer,
+        producer: crate::kafka::Producer,
         topic: String,
     },
     /// This process only: changes go straight to the worker, in order.
@@ -196,16 +196,17 @@ pub(super) async fn ensure_topic(
 pub(super) fn reader(
     client: &BTreeMap<String, String>,
     topic: &str,
-) -> Result<(BaseConsumer, i64), ReaderError> {
-    let consumer: BaseConsumer = crate::kafka::client_config(client)
+) -> Result<(BaseConsumer<crate::kafka::KafkaContext>, i64), ReaderError> {
+    let consumer: BaseConsumer<crate::kafka::KafkaContext> = crate::kafka::client_config(client)
         .set(
             "group.id",
             format!("sluice-{topic}-reader-{}", std::process::id()),
         )
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false")
-        .create()
+        .create_with_context(crate::kafka::context(client))
         .map_err(ReaderError::Client)?;
+    crate::kafka::oauth::prime(consumer.client());
     let (_, end) = consumer
         .fetch_watermarks(topic, 0, Duration::from_secs(10))
         .map_err(ReaderError::End)?;
@@ -237,10 +238,10 @@ impl ConfigStore {
         ensure_topic(&settings.client, &topic, 1, true)
             .await
             .map_err(|e| failed(e.to_string()))?;
-        let producer: FutureProducer = client_config(settings)
+        let producer: crate::kafka::Producer = client_config(settings)
             .set("enable.idempotence", "true")
             .set("acks", "all")
-            .create()
+            .create_with_context(crate::kafka::context(&settings.client))
             .map_err(|e| failed(e.to_string()))?;
         let (consumer, end_at_start) =
             reader(&settings.client, &topic).map_err(|e| failed(e.to_string()))?;
@@ -412,7 +413,10 @@ impl StoredConnector {
 
 /// Reads the topic until the worker is gone, sending each change with the
 /// offset after it; a thread of its own, as librdkafka's poll blocks.
-fn read(consumer: BaseConsumer, tx: mpsc::UnboundedSender<(ConfigChange, i64)>) {
+fn read(
+    consumer: BaseConsumer<crate::kafka::KafkaContext>,
+    tx: mpsc::UnboundedSender<(ConfigChange, i64)>,
+) {
     while !tx.is_closed() {
         let message = match consumer.poll(Duration::from_millis(200)) {
             None => continue,

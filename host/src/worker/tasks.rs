@@ -9,8 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::kafka::KafkaContext;
 use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions};
-use rdkafka::client::{ClientContext, DefaultClientContext};
+use rdkafka::client::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance, StreamConsumer};
 use tokio::sync::{mpsc, watch};
 
@@ -343,7 +344,10 @@ impl Claim {
             .set("partition.assignment.strategy", "cooperative-sticky")
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000")
-            .create_with_context(ClaimContext { assigned })
+            .create_with_context(ClaimContext {
+                assigned,
+                auth: crate::kafka::oauth::Auth::from_properties(&shared.client),
+            })
             .map_err(|error| ClaimError::Group {
                 topic: topic.clone(),
                 error,
@@ -404,11 +408,8 @@ async fn grow(
         topic: topic.to_string(),
         reason,
     };
-    let admin: Arc<AdminClient<DefaultClientContext>> = Arc::new(
-        crate::kafka::client_config(client)
-            .create()
-            .map_err(|e| failed(e.to_string()))?,
-    );
+    let admin: Arc<AdminClient<KafkaContext>> =
+        Arc::new(crate::kafka::admin(client).map_err(|e| failed(e.to_string()))?);
     if partitions(&admin, topic).await? >= tasks_max as usize {
         return Ok(());
     }
@@ -434,7 +435,7 @@ async fn grow(
 /// How many partitions `topic` has; an error while the topic is still being
 /// created (read off the runtime: the metadata call blocks).
 async fn partitions(
-    admin: &Arc<AdminClient<DefaultClientContext>>,
+    admin: &Arc<AdminClient<KafkaContext>>,
     topic: &str,
 ) -> Result<usize, ClaimError> {
     let (admin, name) = (admin.clone(), topic.to_string());
@@ -465,9 +466,19 @@ async fn partitions(
 /// sets under the eager one, where a revocation takes everything).
 struct ClaimContext {
     assigned: watch::Sender<BTreeSet<u32>>,
+    auth: crate::kafka::oauth::Auth,
 }
 
-impl ClientContext for ClaimContext {}
+impl ClientContext for ClaimContext {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn generate_oauth_token(
+        &self,
+        _: Option<&str>,
+    ) -> Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
+        self.auth.token()
+    }
+}
 
 impl ConsumerContext for ClaimContext {
     fn rebalance(

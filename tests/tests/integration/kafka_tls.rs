@@ -10,9 +10,9 @@ use std::path::Path;
 use serde_json::json;
 use sluice_tests::dead_letters::received_numbers;
 use sluice_tests::http_receiver::Receiver;
-use sluice_tests::kafka::{committed, create_topic, produce, producer};
+use sluice_tests::kafka::{create_topic, produce, producer, wait_committed_single};
 use sluice_tests::process::{Running, TD_FORMATTER};
-use sluice_tests::rest::ApiWorker;
+use sluice_tests::rest::{ApiWorker, http_json_connector};
 use sluice_tests::{kafka_tls, outcome, plugin_dir, sluice, unique_topic};
 
 const PASSWORD: &str = "sluice-test";
@@ -48,18 +48,6 @@ type = "http"
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).unwrap();
     path
-}
-
-async fn wait_committed(group: &str, topic: &str, want: i64) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while committed(group, topic, 1) != [Some(want)] {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{group}: offsets not committed: {:?}",
-            committed(group, topic, 1)
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -98,7 +86,7 @@ async fn java_stores_reach_a_broker_that_requires_client_certificates() {
             })
             .await;
         assert_eq!(received_numbers(&got), (0..30).collect::<Vec<_>>());
-        wait_committed(&format!("connect-{name}"), &topic, 30).await;
+        wait_committed_single(&format!("connect-{name}"), &topic, 30).await;
         let stderr = run.stop_cleanly();
         assert!(
             !stderr.contains(PASSWORD),
@@ -128,20 +116,7 @@ async fn worker_stores_serve_api_connectors() {
     }
     let api = ApiWorker::start(&args).await;
     let name = format!("tls-api-{topic}");
-    let connector = json!({
-        "name": name,
-        "config": {
-            "connector.class": "io.confluent.connect.http.HttpSinkConnector",
-            "topics": topic,
-            "http.api.url": receiver.url("/in"),
-            "request.body.format": "json",
-            "batch.json.as.array": "true",
-            "batch.prefix": "{\"records\":",
-            "batch.suffix": "}",
-            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-            "value.converter.schemas.enable": "false"
-        }
-    });
+    let connector = http_json_connector(&name, &topic, &receiver.url("/in"));
     let (code, info) = api.call("POST", "/connectors", Some(&connector)).await;
     assert_eq!(code, 201, "{info}");
     let got = receiver
@@ -150,7 +125,7 @@ async fn worker_stores_serve_api_connectors() {
         })
         .await;
     assert_eq!(received_numbers(&got), (0..20).collect::<Vec<_>>());
-    wait_committed(&format!("connect-{name}"), &topic, 20).await;
+    wait_committed_single(&format!("connect-{name}"), &topic, 20).await;
 }
 
 #[test]

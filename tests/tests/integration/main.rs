@@ -51,6 +51,7 @@ mod fuzz_regressions;
 mod hostile_input;
 mod import;
 mod json_schema_converter;
+mod kafka_auth;
 mod kafka_parity;
 mod kafka_tls;
 mod kafka_to_http;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureRecord;
 
 use super::client::{Delivered, DeliveryError};
 use crate::produce;
@@ -67,7 +67,7 @@ pub struct ReportError {
 /// A started reporter: writes Confluent's success and error reports to
 /// their topics.
 pub struct HttpReporter {
-    producer: FutureProducer,
+    producer: crate::kafka::Producer,
     spec: ReporterSpec,
 }
 

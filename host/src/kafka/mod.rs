@@ -5,22 +5,50 @@
 //! and reporter topics, the worker's config, status and claim topics and its
 //! offset tools all go through here.
 
+pub mod msk_iam;
+pub mod oauth;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::producer::{BaseProducer, Producer};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::types::RDKafkaErrorCode;
 
-/// A client configuration with every one of `properties`.
+pub use oauth::{Authenticated, KafkaContext};
+
+/// The producer of Sluice's own topics (dead letters, reports, the
+/// worker's configs and statuses).
+pub type Producer = rdkafka::producer::FutureProducer<KafkaContext>;
+
+/// A client configuration with every one of `properties` but Sluice's own
+/// (`sluice.*`, which [`context`] reads).
 pub fn client_config(properties: &BTreeMap<String, String>) -> ClientConfig {
     let mut config = ClientConfig::new();
     for (k, v) in properties {
-        config.set(k, v);
+        if !k.starts_with(oauth::RESERVED_PREFIX) {
+            config.set(k, v);
+        }
     }
     config
+}
+
+/// The context of a client with `properties`: it makes the client's
+/// SASL/OAUTHBEARER tokens when Sluice signs them.
+pub fn context(properties: &BTreeMap<String, String>) -> KafkaContext {
+    KafkaContext::new(properties)
+}
+
+/// An admin client for `properties`, with its first token (nothing polls
+/// an admin client's token refreshes: see [`oauth::prime`]).
+pub fn admin(
+    properties: &BTreeMap<String, String>,
+) -> Result<AdminClient<KafkaContext>, rdkafka::error::KafkaError> {
+    let admin: AdminClient<KafkaContext> =
+        client_config(properties).create_with_context(context(properties))?;
+    oauth::prime(admin.inner());
+    Ok(admin)
 }
 
 /// A topic to create if it is missing.
@@ -60,13 +88,12 @@ pub async fn ensure_topic(
     properties: &BTreeMap<String, String>,
     spec: TopicSpec<'_>,
 ) -> Result<(), TopicError> {
-    let config = client_config(properties);
     let topic = spec.name;
-    if exists(&config, topic).await {
+    if exists(properties, topic).await {
         tracing::debug!(topic, "topic exists");
         return Ok(());
     }
-    let admin: AdminClient<DefaultClientContext> = config.create().map_err(TopicError::Client)?;
+    let admin = admin(properties).map_err(TopicError::Client)?;
     let replication = TopicReplication::Fixed(spec.replication_factor.unwrap_or(-1));
     let mut new = NewTopic::new(topic, spec.partitions, replication);
     if spec.compacted {
@@ -102,13 +129,16 @@ pub async fn ensure_topic(
 }
 
 /// Whether the cluster already has `topic`. Any doubt answers false.
-async fn exists(config: &ClientConfig, topic: &str) -> bool {
-    let (config, topic) = (config.clone(), topic.to_string());
+async fn exists(properties: &BTreeMap<String, String>, topic: &str) -> bool {
+    let (properties, topic) = (properties.clone(), topic.to_string());
     tokio::task::spawn_blocking(move || {
-        let Ok(producer): Result<BaseProducer, _> = config.create() else {
+        let Ok(client): Result<BaseConsumer<KafkaContext>, _> =
+            client_config(&properties).create_with_context(context(&properties))
+        else {
             return false;
         };
-        producer
+        oauth::prime(client.client());
+        client
             .client()
             // All topics: asking for a missing one waits out the whole timeout.
             .fetch_metadata(None, Duration::from_secs(10))
@@ -152,9 +182,8 @@ impl ClusterId {
         }
         let client = self.client.clone();
         let id = tokio::task::spawn_blocking(move || {
-            let admin: rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> =
-                client_config(&client).create().ok()?;
-            admin
+            admin(&client)
+                .ok()?
                 .inner()
                 .fetch_cluster_id(std::time::Duration::from_secs(2))
         })
