@@ -85,6 +85,11 @@ impl Running {
         stderr
     }
 
+    /// The process id, to signal it.
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
     /// SIGKILL: no chance to commit anything.
     pub fn kill9(mut self) {
         let _ = self.0.kill();

@@ -26,9 +26,19 @@ pub fn status(c: &ConnectorView, worker_id: &str) -> Value {
         .iter()
         .find(|t| t.id == 0 && t.state != ConnectorState::Unassigned)
         .map_or(worker_id, |t| t.worker_id.as_str());
+    let mut connector = state(&c.state, connector_worker, None);
+    // A refused update leaves the running version: the reason is shown
+    // where Connect shows a failure's.
+    if let Some(e) = c
+        .update_error
+        .as_ref()
+        .filter(|_| connector.get("trace").is_none())
+    {
+        connector["trace"] = json!(e);
+    }
     json!({
         "name": c.name,
-        "connector": state(&c.state, connector_worker, None),
+        "connector": connector,
         "tasks": c.tasks.iter().map(|t| state(&t.state, &t.worker_id, Some(t.id))).collect::<Vec<_>>(),
         "type": "sink",
     })

@@ -37,6 +37,18 @@ pub struct RunArgs {
         value_parser = crate::source::budget::parse_size
     )]
     pub memory_budget: usize,
+    /// How often the manifest and the plugin files of running connectors
+    /// are checked for changes, in seconds; 0 checks only on SIGHUP. A
+    /// changed connector or plugin is built and swapped in at a commit
+    /// boundary; one that fails to build leaves the running version, the
+    /// reason in its status.
+    #[arg(
+        long,
+        env = "SLUICE_WATCH_INTERVAL",
+        value_name = "SECONDS",
+        default_value_t = 2
+    )]
+    pub watch_interval: u64,
     #[command(flatten)]
     pub api: ApiArgs,
 }
@@ -187,6 +199,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     crate::source::budget::MemoryBudget::set_global(args.memory_budget);
     // Listening first: a stop that comes while plugins compile is a clean exit.
     let stop_signal = stop_signal();
+    // SIGHUP's default action ends the process: registered before anything
+    // slow, it asks for the manifest and plugins to be read again instead.
+    #[cfg(unix)]
+    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    #[cfg(not(unix))]
+    let hangup: Option<()> = None;
     let (stop_tx, stop_rx) = watch::channel(false);
     let stop_tx = Arc::new(stop_tx);
     tokio::spawn({
@@ -317,8 +335,17 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     );
     let mut fatal = worker.fatal();
     if let Some(m) = &manifest {
-        worker.add_manifest(m, built).await;
+        worker
+            .add_manifest(m, built, &connector_sources(&m.path))
+            .await;
     }
+    tokio::spawn(watch_changes(
+        worker.clone(),
+        args.manifest.clone(),
+        std::time::Duration::from_secs(args.watch_interval),
+        hangup,
+        stop_rx.clone(),
+    ));
     if let (Some(listener), Some(bound)) = (listener, bound) {
         tracing::info!("REST API listening on http://{bound}");
         let mut shown = worker.settings().defaults.clone();
@@ -417,6 +444,87 @@ fn write_stats(path: &std::path::Path, worker: &Herder) {
         .and_then(|()| std::fs::rename(&tmp, path));
     if let Err(e) = written {
         tracing::warn!(path = %path.display(), error = %e, "cannot write the stats file");
+    }
+}
+
+/// Each connector's section of the manifest at `path`, as text: what tells
+/// a changed connector from an unchanged one when the manifest is read again.
+fn connector_sources(path: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Default::default();
+    };
+    let Ok(doc) = text.parse::<toml::Table>() else {
+        return Default::default();
+    };
+    // Top-level keys (the plugin directory, defaults) concern every connector.
+    let mut shared = doc.clone();
+    shared.remove("connectors");
+    let shared = shared.to_string();
+    doc.get("connectors")
+        .and_then(toml::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            let name = c.get("name")?.as_str()?.to_string();
+            Some((name, format!("{shared}\n{c}")))
+        })
+        .collect()
+}
+
+/// Reads the manifest again when it changed (or on SIGHUP) and applies it,
+/// and swaps in plugin files that changed under running connectors; every
+/// `every` (never, when zero) until the process stops.
+#[cfg(unix)]
+async fn watch_changes(
+    worker: Arc<crate::worker::Herder>,
+    manifest: Option<PathBuf>,
+    every: std::time::Duration,
+    mut hangup: Option<tokio::signal::unix::Signal>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut seen = manifest.as_deref().and_then(|p| std::fs::read(p).ok());
+    loop {
+        let forced = tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            Some(()) = async {
+                match &mut hangup {
+                    Some(h) => h.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => true,
+            _ = tokio::time::sleep(every), if !every.is_zero() => false,
+        };
+        if forced {
+            tracing::info!("SIGHUP: reading the manifest and the plugin files again");
+        }
+        if let Some(path) = &manifest {
+            let now = std::fs::read(path).ok();
+            if forced || now != seen {
+                seen = now;
+                match super::load_manifest(path) {
+                    Ok(m) => worker.apply_manifest(&m, &connector_sources(path)).await,
+                    Err(e) => worker.manifest_not_applied(path, &format!("{e:#}")),
+                }
+            }
+        }
+        worker.swap_changed_plugins().await;
+    }
+}
+
+#[cfg(not(unix))]
+async fn watch_changes(
+    worker: Arc<crate::worker::Herder>,
+    _manifest: Option<PathBuf>,
+    every: std::time::Duration,
+    _hangup: Option<()>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            _ = tokio::time::sleep(every), if !every.is_zero() => {}
+        }
+        worker.swap_changed_plugins().await;
     }
 }
 

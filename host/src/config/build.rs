@@ -21,6 +21,23 @@ pub struct BuiltConnector {
     pub formatter: Arc<ConfiguredPlugin>,
 }
 
+impl BuiltConnector {
+    /// The `.wasm` files its plugins were loaded from.
+    pub fn plugin_paths(&self) -> Vec<PathBuf> {
+        let mut paths: Vec<PathBuf> = self
+            .key_converter
+            .iter()
+            .chain(&self.value_converter)
+            .chain(&self.transforms)
+            .chain([&self.formatter])
+            .filter_map(|p| p.source_path().map(PathBuf::from))
+            .collect();
+        paths.sort();
+        paths.dedup();
+        paths
+    }
+}
+
 /// Loads and configures every plugin of `manifest`; the error lists every problem.
 pub async fn build(
     runtime: &Runtime,

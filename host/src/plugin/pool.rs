@@ -111,6 +111,15 @@ enum Engine {
 }
 
 impl ConfiguredPlugin {
+    /// The `.wasm` file it was loaded from (`None` for code compiled into
+    /// the process).
+    pub fn source_path(&self) -> Option<&std::path::Path> {
+        match &self.engine {
+            Engine::Wasm { plugin, .. } => Some(&plugin.path),
+            Engine::Native { .. } => None,
+        }
+    }
+
     pub(crate) async fn start(
         plugin: Arc<LoadedPlugin>,
         config: Vec<(String, String)>,

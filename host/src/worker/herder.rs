@@ -7,6 +7,7 @@
 //! across a plugin build or a connector's shutdown.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
@@ -39,6 +40,18 @@ struct Entry {
     stats: Arc<ConnectorStats>,
     /// The tasks running here, and the one that failed.
     board: Arc<TaskBoard>,
+    /// A manifest connector's section of its manifest, as last applied:
+    /// a changed section is built and swapped in.
+    source: Option<String>,
+    /// A manifest connector's plugin directory (API connectors use the
+    /// worker's).
+    plugin_dir: Option<PathBuf>,
+    /// The `.wasm` files of the running version, as last seen.
+    plugin_files: Vec<(PathBuf, Option<FileStamp>)>,
+    /// Why the manifest's latest version of it was not applied.
+    manifest_error: Option<String>,
+    /// Why its changed plugin file was not applied.
+    plugin_error: Option<String>,
 }
 
 impl Entry {
@@ -60,8 +73,51 @@ impl Entry {
             unsupported,
             stats: Arc::new(ConnectorStats::default()),
             board: Arc::default(),
+            source: None,
+            plugin_dir: None,
+            plugin_files: Vec::new(),
+            manifest_error: None,
+            plugin_error: None,
         }
     }
+
+    /// Why a newer version of it is not running, if one was refused.
+    fn update_error(&self) -> Option<String> {
+        match (&self.manifest_error, &self.plugin_error) {
+            (None, None) => None,
+            (Some(e), None) | (None, Some(e)) => Some(e.clone()),
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        }
+    }
+}
+
+/// A plugin file as seen: its size and modification time (checked every
+/// time) and its SHA-256 (computed when those changed, so that a file
+/// rewritten with the same bytes swaps nothing).
+#[derive(Clone, Debug, PartialEq)]
+struct FileStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    sha256: [u8; 32],
+}
+
+/// Size and modification time of `path`, through symbolic links (a
+/// Kubernetes volume swaps a link to update its files).
+fn quick_stamp(path: &Path) -> Option<(u64, Option<std::time::SystemTime>)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.len(), meta.modified().ok()))
+}
+
+/// `path`'s stamp, or `None` when it cannot be read.
+fn stamp(path: &Path) -> Option<FileStamp> {
+    use sha2::Digest;
+    let (len, modified) = quick_stamp(path)?;
+    let bytes = std::fs::read(path).ok()?;
+    Some(FileStamp {
+        len,
+        modified,
+        sha256: sha2::Sha256::digest(&bytes).into(),
+    })
 }
 
 /// Decides which connectors run here, as Connect's herder: every change
@@ -326,23 +382,202 @@ impl Herder {
     }
 
     /// Starts the connectors of a built manifest.
-    pub async fn add_manifest(self: &Arc<Self>, manifest: &Manifest, built: Vec<BuiltConnector>) {
+    /// `sources` holds each connector's section of the manifest, to tell
+    /// later which ones a new version of the manifest changed.
+    pub async fn add_manifest(
+        self: &Arc<Self>,
+        manifest: &Manifest,
+        built: Vec<BuiltConnector>,
+        sources: &BTreeMap<String, String>,
+    ) {
         let _serial = self.changes.lock().await;
         for b in built {
-            let spec = b.spec.clone();
-            let config = manifest_config(manifest, &spec);
-            self.lock().insert(
-                spec.name.clone(),
-                Entry::new(
-                    Origin::Manifest(manifest.path.clone()),
-                    config,
-                    Some(spec),
-                    TargetState::Running,
-                    ConnectorState::Unassigned,
-                    Vec::new(),
-                ),
-            );
-            self.launch(&b.spec.name.clone(), Arc::new(b));
+            let name = b.spec.name.clone();
+            self.lock()
+                .insert(name.clone(), manifest_entry(manifest, &b.spec, sources));
+            self.launch(&name, Arc::new(b));
+        }
+    }
+
+    /// Applies a new version of the manifest `manifest` was loaded from:
+    /// a connector whose section changed is built, then swapped in at a
+    /// commit boundary (in-flight batches finish, offsets are committed,
+    /// the new version starts from them); a new one starts; a removed one
+    /// stops. A connector whose new version does not build keeps running
+    /// as it was, the reason in its status.
+    pub async fn apply_manifest(
+        self: &Arc<Self>,
+        manifest: &Manifest,
+        sources: &BTreeMap<String, String>,
+    ) {
+        let _serial = self.changes.lock().await;
+        let path = &manifest.path;
+        let gone: Vec<String> = self
+            .lock()
+            .iter()
+            .filter(|(n, e)| {
+                matches!(&e.origin, Origin::Manifest(p) if p == path)
+                    && !manifest.connectors.iter().any(|c| &c.name == *n)
+            })
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in gone {
+            tracing::info!(connector = %name, "removed from the manifest: stopping it");
+            self.runner.halt(&name).await;
+            self.lock().remove(&name);
+        }
+        for spec in &manifest.connectors {
+            let name = &spec.name;
+            let existing = self
+                .lock()
+                .get(name)
+                .map(|e| (e.origin.clone(), e.source.clone()));
+            let replacing = match existing {
+                Some((Origin::Api, _)) => {
+                    tracing::error!(connector = %name, "the manifest names a connector created through the REST API: not applied");
+                    continue;
+                }
+                Some((Origin::Manifest(_), source)) if source.as_ref() == sources.get(name) => {
+                    if let Some(e) = self.lock().get_mut(name) {
+                        e.manifest_error = None;
+                    }
+                    continue;
+                }
+                Some(_) => true,
+                None => false,
+            };
+            let one = Manifest {
+                path: manifest.path.clone(),
+                plugin_dir: manifest.plugin_dir.clone(),
+                cache_dir: manifest.cache_dir.clone(),
+                connectors: vec![spec.clone()],
+            };
+            match crate::config::build(self.runtime(), &one).await {
+                Ok(mut built) if !built.is_empty() => {
+                    let built = built.remove(0);
+                    if replacing {
+                        tracing::info!(connector = %name, "changed in the manifest: finishing in-flight batches and committing, then running the new version");
+                        self.runner.halt(name).await;
+                    } else {
+                        tracing::info!(connector = %name, "added to the manifest: starting it");
+                    }
+                    let mut entry = manifest_entry(manifest, spec, sources);
+                    if let Some(previous) = self.lock().get(name) {
+                        // `launch` starts its next run.
+                        entry.stats = previous.stats.clone();
+                    }
+                    self.lock().insert(name.clone(), entry);
+                    self.launch(name, Arc::new(built));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let said = format!(
+                        "the manifest's new version of this connector was not applied{}: {e}",
+                        if replacing {
+                            " (the previous one keeps running)"
+                        } else {
+                            ""
+                        }
+                    );
+                    tracing::error!(connector = %name, "{said}");
+                    let mut entries = self.lock();
+                    match entries.get_mut(name) {
+                        Some(e) => e.manifest_error = Some(said),
+                        None => {
+                            let mut entry = manifest_entry(manifest, spec, sources);
+                            entry.state = ConnectorState::Failed(said);
+                            entries.insert(name.clone(), entry);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A new version of manifest `path` could not be read or checked: its
+    /// connectors keep running as they are, the reason in their status.
+    pub fn manifest_not_applied(&self, path: &Path, error: &str) {
+        tracing::error!(manifest = %path.display(), "the manifest's new version was not applied (its connectors keep running as they were): {error}");
+        for e in self.lock().values_mut() {
+            if matches!(&e.origin, Origin::Manifest(p) if p == path) {
+                e.manifest_error = Some(format!(
+                    "the manifest's new version was not applied (the previous one keeps running): {error}"
+                ));
+            }
+        }
+    }
+
+    /// Swaps in the plugins whose `.wasm` file changed under a running
+    /// connector: the connector is built again with the new file and, if
+    /// that works, swapped at a commit boundary as for a manifest change;
+    /// otherwise the running version stays, the reason in its status.
+    pub async fn swap_changed_plugins(self: &Arc<Self>) {
+        let _serial = self.changes.lock().await;
+        let changed: Vec<(String, ConnectorSpec, Origin, Option<PathBuf>)> = {
+            let mut entries = self.lock();
+            entries
+                .iter_mut()
+                .filter(|(name, _)| self.runner.is_running(name))
+                .filter_map(|(name, e)| {
+                    let mut differs = false;
+                    for (path, seen) in &mut e.plugin_files {
+                        let quick = quick_stamp(path);
+                        if quick.is_some() && seen.as_ref().map(|s| (s.len, s.modified)) == quick {
+                            continue;
+                        }
+                        let now = stamp(path);
+                        if now.as_ref().map(|s| s.sha256) != seen.as_ref().map(|s| s.sha256) {
+                            differs = true;
+                        }
+                        *seen = now;
+                    }
+                    differs.then(|| {
+                        Some((
+                            name.clone(),
+                            e.spec.clone()?,
+                            e.origin.clone(),
+                            e.plugin_dir.clone(),
+                        ))
+                    })?
+                })
+                .collect()
+        };
+        for (name, spec, origin, plugin_dir) in changed {
+            let built = match (&origin, plugin_dir) {
+                (Origin::Manifest(path), Some(dir)) => {
+                    let one = Manifest {
+                        path: path.clone(),
+                        plugin_dir: dir,
+                        cache_dir: None,
+                        connectors: vec![spec],
+                    };
+                    match crate::config::build(self.runtime(), &one).await {
+                        Ok(mut b) if !b.is_empty() => Ok(b.remove(0)),
+                        Ok(_) => Err("no connector was built".to_string()),
+                        Err(e) => Err(e.to_string()),
+                    }
+                }
+                _ => self.runner.build(&spec).await.map_err(|e| e.to_string()),
+            };
+            match built {
+                Ok(b) => {
+                    tracing::info!(connector = %name, "a plugin file changed: finishing in-flight batches and committing, then running the new plugin");
+                    self.runner.halt(&name).await;
+                    if let Some(e) = self.lock().get_mut(&name) {
+                        e.plugin_error = None;
+                    }
+                    self.launch(&name, Arc::new(b));
+                }
+                Err(e) => {
+                    let said = format!(
+                        "a plugin file changed, but the new plugin was not applied (the previous one keeps running): {e}"
+                    );
+                    tracing::error!(connector = %name, "{said}");
+                    if let Some(e) = self.lock().get_mut(&name) {
+                        e.plugin_error = Some(said);
+                    }
+                }
+            }
         }
     }
 
@@ -795,6 +1030,14 @@ impl Herder {
         };
         entry.stats = Arc::new(entry.stats.next_run());
         entry.board = Arc::default();
+        entry.plugin_files = built
+            .plugin_paths()
+            .into_iter()
+            .map(|p| {
+                let seen = stamp(&p);
+                (p, seen)
+            })
+            .collect();
         // A manifest connector is this process's own, as in standalone mode.
         let plan = match entry.origin {
             Origin::Manifest(_) => TaskPlan::Local,
@@ -825,6 +1068,7 @@ impl Herder {
             running: self.runner.is_running(name),
             me: &self.settings.worker_id,
             status,
+            update_error: e.update_error(),
         })
     }
 
@@ -865,6 +1109,25 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// The Connect-style config shown for a manifest connector.
+/// The entry of manifest connector `spec`, not started yet.
+fn manifest_entry(
+    manifest: &Manifest,
+    spec: &ConnectorSpec,
+    sources: &BTreeMap<String, String>,
+) -> Entry {
+    let mut entry = Entry::new(
+        Origin::Manifest(manifest.path.clone()),
+        manifest_config(manifest, spec),
+        Some(spec.clone()),
+        TargetState::Running,
+        ConnectorState::Unassigned,
+        Vec::new(),
+    );
+    entry.source = sources.get(&spec.name).cloned();
+    entry.plugin_dir = Some(manifest.plugin_dir.clone());
+    entry
+}
+
 fn manifest_config(manifest: &Manifest, spec: &ConnectorSpec) -> ConnectConfig {
     let class = match spec.sink {
         crate::sink::SinkSpec::Http(_) => "io.confluent.connect.http.HttpSinkConnector",

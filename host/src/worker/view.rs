@@ -32,6 +32,9 @@ pub struct ConnectorView {
     pub stats: Arc<ConnectorStats>,
     /// Where it was defined.
     pub origin: Origin,
+    /// Why a newer version of it (a changed manifest section or plugin
+    /// file) is not running: the previous one runs on.
+    pub update_error: Option<String>,
 }
 
 /// One task of a connector, as the status endpoints show it.
@@ -63,6 +66,8 @@ pub(super) struct Known<'a> {
     pub me: &'a str,
     /// Every worker's task states, when the tasks are shared in a group.
     pub status: Option<&'a StatusStore>,
+    /// See [`ConnectorView::update_error`].
+    pub update_error: Option<String>,
 }
 
 /// The view of connector `k`: each task from this worker's board, else
@@ -110,5 +115,6 @@ pub(super) fn connector(k: Known<'_>) -> ConnectorView {
         unsupported: k.unsupported.to_vec(),
         stats: k.stats.clone(),
         origin: k.origin.clone(),
+        update_error: k.update_error,
     }
 }

@@ -49,6 +49,7 @@ mod docs;
 mod errors;
 mod fuzz_regressions;
 mod hostile_input;
+mod hot_swap;
 mod import;
 mod json_schema_converter;
 mod kafka_auth;
