@@ -634,6 +634,20 @@ impl Herder {
                 Some(Problem::new(k, why))
             })
             .collect();
+        // Whatever the policy, a REST caller's MSK IAM login does not read
+        // the worker's AWS config files (a named profile): the worker's own
+        // chain, or a role assumed with it, are what it may use.
+        const JAAS: &str = "consumer.override.sasl.jaas.config";
+        if let Some(jaas) = config.get(JAAS)
+            && !refused.iter().any(|p| p.key == JAAS)
+            && crate::config::kafka::parse_jaas(jaas)
+                .is_ok_and(|j| j.options.contains_key("awsProfileName"))
+        {
+            refused.push(Problem::new(
+                JAAS,
+                "awsProfileName reads the worker's AWS config files, which a connector created through the REST API may not: set it on the worker (--worker consumer.sasl.jaas.config=…) or in a manifest file",
+            ));
+        }
         // Another cluster for the reporter would get the worker's
         // credentials: unless the operator allows other clusters, the
         // reporter writes to the connector's own, saying so.

@@ -577,7 +577,9 @@ async fn the_demo_keeps_feeding_serves_its_status_page_and_pauses_from_the_api()
         .unwrap();
     assert_eq!(resume.status(), 202);
     let mut resumed = paused_at;
-    for _ in 0..20 {
+    // Under a loaded run, that restart waits out its backoff and a group
+    // join: up to 40 summaries.
+    for _ in 0..40 {
         (resumed, _) = summary("after the resume");
         if resumed > paused_at {
             break;

@@ -261,8 +261,15 @@ async fn nothing_is_committed_past_a_record_whose_dead_letter_was_not_acknowledg
             // seen once more (the mock's error stack): the connector
             // stopped again, committing nothing past offset 10. Start it
             // once more, as an operator would.
+            // Or, as on any start, its first fetch beat the split of the
+            // partition's queue: a restartable stop, as the task
+            // supervisor restarts it.
             let err = run.await.unwrap().expect_err("it stopped on an error");
-            assert!(err.to_string().contains("dead letter queue"), "{err}");
+            assert!(
+                err.to_string().contains("dead letter queue")
+                    || matches!(err, sluice::connector::ConnectorError::Restartable { .. }),
+                "{err}"
+            );
             assert_eq!(committed(&bootstrap, "connect-gate", topic), Some(10));
             restarts += 1;
             assert!(restarts <= 2, "the connector keeps stopping: {err}");

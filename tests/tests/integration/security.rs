@@ -331,6 +331,11 @@ async fn consumer_overrides_cannot_load_code_or_take_the_workers_credentials_els
             ("consumer.override.debug", "all"),
             ("consumer.override.sasl.kerberos.kinit.cmd", "touch /tmp/x"),
             ("consumer.override.ssl.ca.location", "/etc/shadow"),
+            // An MSK IAM login reading the worker's AWS config files.
+            (
+                "consumer.override.sasl.jaas.config",
+                r#"software.amazon.msk.auth.iam.IAMLoginModule required awsProfileName="admin";"#,
+            ),
         ];
         if policy.is_empty() {
             attacks.push(("consumer.override.bootstrap.servers", trap.addr.as_str()));
