@@ -459,26 +459,37 @@ fn man_writes_a_page_per_command_that_man_can_read() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_keeps_feeding_serves_its_status_page_and_pauses_from_the_api() {
     use std::io::BufRead;
-    let mut child = sluice()
-        .args([
-            "demo",
-            "--events",
-            "100",
-            "--rate",
-            "100",
-            "--every",
-            "1",
-            "--listen",
-            "127.0.0.1:0",
-            "--plugin-dir",
-        ])
-        .arg(plugin_dir())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("sluice demo starts");
+    /// Killed if the test fails midway: a demo left running feeds its
+    /// embedded broker for good, and the CPU it takes slows every later test.
+    struct Demo(std::process::Child);
+    impl Drop for Demo {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Demo(
+        sluice()
+            .args([
+                "demo",
+                "--events",
+                "100",
+                "--rate",
+                "100",
+                "--every",
+                "1",
+                "--listen",
+                "127.0.0.1:0",
+                "--plugin-dir",
+            ])
+            .arg(plugin_dir())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("sluice demo starts"),
+    );
     let (tx, lines) = std::sync::mpsc::channel::<String>();
-    let stdout = child.stdout.take().unwrap();
+    let stdout = child.0.stdout.take().unwrap();
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stdout)
             .lines()
@@ -489,7 +500,7 @@ async fn the_demo_keeps_feeding_serves_its_status_page_and_pauses_from_the_api()
     });
     // The log is read as it comes, or a full pipe would stop the demo.
     let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let stderr = child.stderr.take().unwrap();
+    let stderr = child.0.stderr.take().unwrap();
     std::thread::spawn({
         let log = log.clone();
         move || {
@@ -586,7 +597,7 @@ async fn the_demo_keeps_feeding_serves_its_status_page_and_pauses_from_the_api()
         }
     }
     assert!(resumed > paused_at, "delivery starts again on resume");
-    let pid = child.id().to_string();
+    let pid = child.0.id().to_string();
     let _ = std::process::Command::new("kill")
         .args(["-INT", &pid])
         .status();
@@ -596,7 +607,7 @@ async fn the_demo_keeps_feeding_serves_its_status_page_and_pauses_from_the_api()
             stopped = l;
         }
     }
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     assert!(
         status.success(),
         "Ctrl-C ends the demo with status 0: {status:?}"
