@@ -53,7 +53,9 @@ pub struct Args {
     #[arg(long)]
     no_connect: bool,
     /// Runs only these scenarios (comma list of consume, passthrough, json,
-    /// native, latency, single, s3; Kafka Connect's run with single and s3).
+    /// schema, native, latency, single, s3; Kafka Connect's run with single
+    /// and s3). `schema` is the JSON pipeline on the same events in
+    /// `JsonConverter` envelopes (`schemas.enable=true`), a fifth as many.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// A short run for CI: small counts; proves every scenario runs.
@@ -113,9 +115,12 @@ struct Report {
     rows: Vec<Row>,
     ratios: Vec<(String, f64)>,
     stages: Vec<sluice::stats::StageSnapshot>,
+    /// The same for the schema'd JSON pipeline.
+    schema_stages: Vec<sluice::stats::StageSnapshot>,
 }
 
 /// What every scenario shares.
+#[derive(Clone)]
 struct Bench {
     target: PathBuf,
     bootstrap: String,
@@ -129,6 +134,18 @@ struct Bench {
 }
 
 const JSON_CHAIN: &str = r#""value.converter" = { plugin = "json", config = { "schemas.enable" = false } }
+transforms = [
+  { plugin = "insert-field", config = { "topic.field" = "kafka_topic", "offset.field" = "kafka_offset", "timestamp.field" = "kafka_ts" } },
+  { plugin = "drop", config = { predicate = "RecordIsTombstone" } },
+]
+"#;
+
+/// The JSON pipeline on envelopes (`schemas.enable=true`).
+const SCHEMA_SCENARIO: &str = "schema'd JSON pipeline (schemas.enable=true)";
+
+/// [`JSON_CHAIN`] reading `JsonConverter` envelopes: each value carries its
+/// schema, which the converter reads and keeps and `insert-field` extends.
+const JSON_SCHEMA_CHAIN: &str = r#""value.converter" = { plugin = "json", config = { "schemas.enable" = true } }
 transforms = [
   { plugin = "insert-field", config = { "topic.field" = "kafka_topic", "offset.field" = "kafka_offset", "timestamp.field" = "kafka_ts" } },
   { plugin = "drop", config = { predicate = "RecordIsTombstone" } },
@@ -165,6 +182,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     let mut rows = Vec::new();
     let mut stages = Vec::new();
+    let mut schema_stages = Vec::new();
     let want = |s: &str| args.only.is_empty() || args.only.iter().any(|o| o == s);
     let connect = !args.no_connect;
 
@@ -206,6 +224,27 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .await?
                 .0,
         );
+    }
+    if want("schema") {
+        // The same events in JsonConverter envelopes (about 2.6 KiB each),
+        // fewer of them: the cost of a schema against the JSON pipeline's row.
+        let m = (n / 5).max(1_000);
+        let topic = format!("{}-schema", b.topic);
+        let schema = crate::records::event_schema();
+        kafka::preload_values(&b.bootstrap, &topic, m, b.partitions, |i| {
+            format!(
+                r#"{{"schema":{schema},"payload":{}}}"#,
+                crate::records::event(i)
+            )
+        })
+        .await?;
+        let s = Bench { topic, ..b.clone() };
+        let json = s.json_pipeline_of(JSON_SCHEMA_CHAIN, 500, 100);
+        let (row, stats) = s
+            .sluice_http(SCHEMA_SCENARIO, Build::Wasm, &json, m as u64)
+            .await?;
+        schema_stages = stats.map(|s| s.stages).unwrap_or_default();
+        rows.push(row);
     }
     if want("native") {
         let json = b.json_pipeline(500, 100);
@@ -256,6 +295,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
     let ratios = ratios(&rows);
     print_report(&rows, &ratios, &stages, n, b.record_bytes);
+    print_stages(SCHEMA_SCENARIO, &schema_stages);
     let _ = std::fs::remove_dir_all(&b.scratch);
     write_figures(
         args.json_out,
@@ -268,6 +308,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             rows,
             ratios,
             stages,
+            schema_stages,
         },
     )
 }
@@ -321,8 +362,12 @@ formatter = {formatter}
     }
 
     fn json_pipeline(&self, batch: usize, linger_ms: u64) -> String {
+        self.json_pipeline_of(JSON_CHAIN, batch, linger_ms)
+    }
+
+    fn json_pipeline_of(&self, chain: &str, batch: usize, linger_ms: u64) -> String {
         format!(
-            "{JSON_CHAIN}{}",
+            "{chain}{}",
             self.http_sink(
                 batch,
                 linger_ms,
@@ -860,6 +905,16 @@ fn ratios(rows: &[Row]) -> Vec<(String, f64)> {
         rate("JSON pipeline", "sluice, native"),
     );
     ratio(
+        "the cost of a schema: JSON pipeline, schemas.enable true / false (records/s)",
+        rate(SCHEMA_SCENARIO, "sluice"),
+        rate("JSON pipeline", "sluice"),
+    );
+    ratio(
+        "the cost of a schema: JSON pipeline, schemas.enable true / false (CPU s per M records)",
+        find(rows, SCHEMA_SCENARIO, "sluice").map(|r| r.cpu_seconds_per_million),
+        find(rows, "JSON pipeline", "sluice").map(|r| r.cpu_seconds_per_million),
+    );
+    ratio(
         "passthrough: contract 0.2 / 0.1 plugins (records/s)",
         rate("passthrough", "sluice"),
         rate("passthrough", "sluice, contract 0.1"),
@@ -979,7 +1034,15 @@ fn print_report(
     for (label, v) in ratios {
         println!("  {label:<90} {v:>8.2}");
     }
-    println!("\nper-record cost of each stage (JSON pipeline in Wasm, Sluice's own stats)");
+    print_stages("JSON pipeline", stages);
+}
+
+/// The per-record cost of each stage of `scenario` in Wasm, if it ran.
+fn print_stages(scenario: &str, stages: &[sluice::stats::StageSnapshot]) {
+    if stages.is_empty() {
+        return;
+    }
+    println!("\nper-record cost of each stage ({scenario} in Wasm, Sluice's own stats)");
     for s in stages {
         println!(
             "  {:<32} {:>8.2} µs/record  ({} calls, {} records)",

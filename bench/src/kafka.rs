@@ -48,6 +48,17 @@ pub async fn preload(
     n: usize,
     partitions: i32,
 ) -> anyhow::Result<usize> {
+    preload_values(bootstrap, topic, n, partitions, event).await
+}
+
+/// [`preload`] with the values `value(i)` instead of the events.
+pub async fn preload_values(
+    bootstrap: &str,
+    topic: &str,
+    n: usize,
+    partitions: i32,
+    value: impl Fn(u64) -> String,
+) -> anyhow::Result<usize> {
     create_topic(bootstrap, topic, partitions).await?;
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
@@ -63,7 +74,7 @@ pub async fn preload(
     let mut value_bytes = 0;
     let mut pending = Vec::with_capacity(n);
     for i in 0..n {
-        let value = event(i as u64);
+        let value = value(i as u64);
         value_bytes += value.len();
         let key = format!("user-{}", i % 1000);
         let record = FutureRecord::to(topic)

@@ -107,6 +107,11 @@ pub struct LoadedPlugin {
 pub fn engine_config() -> Config {
     let mut config = Config::new();
     config.epoch_interruption(true).concurrency_support(false);
+    // `SLUICE_WASM_PERFMAP=1` writes /tmp/perf-<pid>.map, so `perf report`
+    // names the plugins' functions instead of showing raw JIT addresses.
+    if std::env::var_os("SLUICE_WASM_PERFMAP").is_some_and(|v| v == "1") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     config
 }
 
