@@ -164,6 +164,21 @@ async fn status(api: &ApiWorker, name: &str) -> Value {
 
 /// Waits until the connector's status says `needle` (or, for `None`, no
 /// longer carries a trace), the connector running throughout.
+/// A refused change: the status shows `trace`, and 40 more records still
+/// arrive masked with the running version's `mask`.
+async fn still_running_after_refusal(
+    api: &ApiWorker,
+    name: &str,
+    trace: &str,
+    receiver: &Receiver,
+    mask: &str,
+    what: &str,
+) {
+    wait_for_trace(api, name, Some(trace)).await;
+    let before = masks(receiver).len();
+    wait_for_mask(receiver, mask, before + 40, what).await;
+}
+
 async fn wait_for_trace(api: &ApiWorker, name: &str, needle: Option<&str>) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -215,17 +230,12 @@ async fn plugins_and_connectors_are_swapped_under_load_without_a_restart() {
 
     // A file that is not a transform: refused, the running version stays.
     replace_file(&plugin("json-batch"), &tx);
-    wait_for_trace(
+    still_running_after_refusal(
         &api,
         &name,
-        Some("the new plugin was not applied (the previous one keeps running)"),
-    )
-    .await;
-    let before = masks(&receiver).len();
-    wait_for_mask(
+        "the new plugin was not applied (the previous one keeps running)",
         &receiver,
         "****",
-        before + 40,
         "the first plugin after a refused file",
     )
     .await;
@@ -248,14 +258,15 @@ async fn plugins_and_connectors_are_swapped_under_load_without_a_restart() {
 
     // A manifest that does not check: refused, the running version stays.
     std::fs::write(&manifest, "[[connectors]]\nname = 3\n").unwrap();
-    wait_for_trace(
+    still_running_after_refusal(
         &api,
         &name,
-        Some("the manifest's new version was not applied"),
+        "the manifest's new version was not applied",
+        &receiver,
+        "XXXX",
+        "after a refused manifest",
     )
     .await;
-    let before = masks(&receiver).len();
-    wait_for_mask(&receiver, "XXXX", before + 40, "after a refused manifest").await;
 
     // SIGHUP reads it again (fixed meanwhile) rather than ending the process.
     write_manifest(
