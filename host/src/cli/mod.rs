@@ -44,6 +44,9 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Check a manifest without connecting anywhere: keys, values, config
     /// providers, and every plugin loaded and configured. Exits 1 on problems.
+    /// A `${env:…}` or `${file:…}` reference that cannot be resolved here (a
+    /// secret of the machine the connector runs on) is a warning, and the
+    /// manifest is checked as written.
     Validate(validate::ValidateArgs),
     /// List the plugins in a directory: kind, version, contract and config keys.
     ///
@@ -261,11 +264,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
 fn load_manifest(
     path: &std::path::Path,
 ) -> Result<crate::config::Manifest, crate::config::ManifestError> {
-    let manifest = crate::config::load(path)?;
-    Ok(match std::env::var_os("SLUICE_PLUGIN_DIR") {
+    crate::config::load(path).map(plugin_dir_from_env)
+}
+
+/// `manifest`, its plugin directory replaced by `$SLUICE_PLUGIN_DIR` if set.
+fn plugin_dir_from_env(manifest: crate::config::Manifest) -> crate::config::Manifest {
+    match std::env::var_os("SLUICE_PLUGIN_DIR") {
         Some(dir) => manifest.with_plugin_dir(dir.into()),
         None => manifest,
-    })
+    }
 }
 
 /// The default cache directory, or what to set when there is none.

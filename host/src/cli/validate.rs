@@ -16,13 +16,24 @@ pub struct ValidateArgs {
 }
 
 pub async fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
-    let manifest = super::load_manifest(&args.manifest)?;
+    let (manifest, unresolved) = config::load_checking(&args.manifest)?;
+    let manifest = super::plugin_dir_from_env(manifest);
+    for problem in &unresolved {
+        eprintln!(
+            "warning: {problem}: not resolvable here, checked as written; `sluice run` resolves it where the connector runs and refuses to start without it"
+        );
+    }
     let runtime = super::runtime_for(&manifest)?;
     let built = config::build(&runtime, &manifest).await?;
     println!(
-        "{}: valid, {} connector(s)",
+        "{}: valid, {} connector(s){}",
         args.manifest.display(),
-        built.len()
+        built.len(),
+        if unresolved.is_empty() {
+            ""
+        } else {
+            " (with references not resolvable here: see the warnings)"
+        }
     );
     for c in &built {
         let s = &c.spec;

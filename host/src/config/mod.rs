@@ -69,6 +69,26 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
     parse_with(path, text, true)
 }
 
+/// Reads and checks a manifest file like [`load`], except that a `${…}`
+/// reference whose value is only absent on this machine (a variable not
+/// set, a secret file not there) is left as written: the manifest, and those
+/// references as problems to warn of (`sluice validate`).
+pub fn load_checking(path: &Path) -> Result<(Manifest, Vec<Problem>), ManifestError> {
+    let text = std::fs::read_to_string(path).map_err(|error| ManifestError::Read {
+        path: path.into(),
+        error,
+    })?;
+    let tree = type_checked(path, &text)?;
+    let mut absent = Vec::new();
+    let (manifest, _) = check_tree_inner(
+        path,
+        tree,
+        Some(&providers::Providers::trusted()),
+        Some(&mut absent),
+    )?;
+    Ok((manifest, absent))
+}
+
 /// Checks manifest `text` like [`parse`], leaving `${…}` references
 /// unresolved: for a manifest meant to run elsewhere (`sluice import`).
 pub fn parse_unresolved(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
@@ -76,14 +96,18 @@ pub fn parse_unresolved(path: &Path, text: &str) -> Result<Manifest, ManifestErr
 }
 
 fn parse_with(path: &Path, text: &str, resolve: bool) -> Result<Manifest, ManifestError> {
+    check_tree(path, type_checked(path, text)?, resolve)
+}
+
+/// `text` as a TOML tree, type-checked as written first, for errors that
+/// point at a line.
+fn type_checked(path: &Path, text: &str) -> Result<toml::Value, ManifestError> {
     let parse_err = |e: toml::de::Error| ManifestError::Parse {
         path: path.into(),
         message: e.to_string(),
     };
-    // Type-check the file as written, for errors that point at a line.
     toml::from_str::<raw::RawManifest>(text).map_err(parse_err)?;
-    let tree: toml::Value = toml::from_str(text).map_err(parse_err)?;
-    check_tree(path, tree, resolve)
+    toml::from_str(text).map_err(parse_err)
 }
 
 /// The steps of a deserializer's error path.
@@ -140,8 +164,19 @@ pub fn check_tree(
 /// [`Redactor`](crate::secrets::Redactor) does the same for later messages.
 pub fn check_tree_with(
     path: &Path,
+    tree: toml::Value,
+    providers: Option<&providers::Providers>,
+) -> Result<(Manifest, crate::secrets::Redactor), ManifestError> {
+    check_tree_inner(path, tree, providers, None)
+}
+
+/// [`check_tree_with`]; with `absent`, references only absent here are left
+/// as written and noted there (see [`providers::resolve_tree`]).
+fn check_tree_inner(
+    path: &Path,
     mut tree: toml::Value,
     providers: Option<&providers::Providers>,
+    absent: Option<&mut Vec<Problem>>,
 ) -> Result<(Manifest, crate::secrets::Redactor), ManifestError> {
     let mut problems = Vec::new();
     let mut secrets = crate::secrets::Redactor::default();
@@ -152,6 +187,7 @@ pub fn check_tree_with(
             providers,
             &mut secrets,
             &mut problems,
+            absent,
         );
     }
     let invalid = |problems: Vec<Problem>| ManifestError::Invalid {

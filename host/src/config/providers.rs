@@ -51,6 +51,20 @@ pub enum ProviderError {
     Unterminated(String),
 }
 
+impl ProviderError {
+    /// Whether the reference is well formed and allowed, and only its value
+    /// is absent on this machine: a variable not set, a file not there or
+    /// without the key. Such a reference may resolve where the connector runs.
+    pub fn is_absent_here(&self) -> bool {
+        matches!(
+            self,
+            ProviderError::EnvMissing(_)
+                | ProviderError::File { .. }
+                | ProviderError::Directory { .. }
+        )
+    }
+}
+
 /// What a provider reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderKind {
@@ -326,29 +340,40 @@ fn directory_file(spec: &str, provider: &Provider) -> Result<String, ProviderErr
 /// Resolves references in every string of a TOML document, in place, with
 /// `providers`; each value is noted in `secrets`. Problems carry the path
 /// of the value.
+///
+/// With `absent`, a reference whose value is only absent on this machine
+/// ([`ProviderError::is_absent_here`]) is left as written and noted there
+/// instead of in `problems` (`sluice validate` away from the production host).
 pub fn resolve_tree(
     value: &mut toml::Value,
     path: &mut Vec<Segment>,
     providers: &Providers,
     secrets: &mut Redactor,
     problems: &mut Vec<Problem>,
+    mut absent: Option<&mut Vec<Problem>>,
 ) {
     match value {
         toml::Value::String(s) if s.contains("${") => match resolve_with(s, providers, secrets) {
             Ok(r) => *s = r,
-            Err(e) => problems.push(Problem::in_document(path, e.to_string())),
+            Err(e) => {
+                let problem = Problem::in_document(path, e.to_string());
+                match absent {
+                    Some(absent) if e.is_absent_here() => absent.push(problem),
+                    _ => problems.push(problem),
+                }
+            }
         },
         toml::Value::Array(items) => {
             for (i, v) in items.iter_mut().enumerate() {
                 path.push(Segment::Index(i));
-                resolve_tree(v, path, providers, secrets, problems);
+                resolve_tree(v, path, providers, secrets, problems, absent.as_deref_mut());
                 path.pop();
             }
         }
         toml::Value::Table(t) => {
             for (k, v) in t.iter_mut() {
                 path.push(Segment::Key(k.clone()));
-                resolve_tree(v, path, providers, secrets, problems);
+                resolve_tree(v, path, providers, secrets, problems, absent.as_deref_mut());
                 path.pop();
             }
         }

@@ -107,16 +107,18 @@ fn a_plugin_of_the_wrong_kind_is_refused() {
 }
 
 #[test]
-fn an_unreachable_file_provider_fails_validate_and_run() {
+fn an_unreachable_file_provider_is_a_warning_of_validate_and_fails_run() {
     let body = GOOD.replace(
         "\"http.api.url\" = \"http://127.0.0.1:1/in\"",
         "\"http.api.url\" = \"http://127.0.0.1:1/in\", headers = \"Authorization: ${file:/nonexistent/secrets.properties:token}\"",
     );
+    // The secret file of the machine the connector runs on: validate names
+    // it and checks the rest as written.
     let (ok, out) = validate(&body);
-    assert!(!ok);
+    assert!(ok, "{out}");
     assert!(
         out.contains(
-            "connectors[0].sink.headers: ${file:/nonexistent/secrets.properties:token}: cannot read"
+            "warning: connectors[0].sink.headers: ${file:/nonexistent/secrets.properties:token}: cannot read"
         ),
         "{out}"
     );
@@ -179,6 +181,92 @@ fn the_shipped_example_manifest_validates() {
         text.contains("td-events: events -> json -> insert-field -> json-batch"),
         "{text}"
     );
+}
+
+#[test]
+fn validate_warns_of_a_secret_not_set_here_and_run_refuses_to_start_without_it() {
+    let example = sluice_tests::repo_root().join("examples/treasure-data.toml");
+    let out = sluice()
+        .arg("validate")
+        .arg(&example)
+        .env_remove("TD_API_KEY")
+        .env("SLUICE_PLUGIN_DIR", plugin_dir())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("valid, 1 connector(s) (with references not resolvable here"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("warning: connectors[0].sink.headers: ${env:TD_API_KEY}: the environment variable TD_API_KEY is not set"),
+        "{stderr}"
+    );
+    // A problem of the manifest as written is still an error beside it.
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.toml");
+    let text = std::fs::read_to_string(&example).unwrap().replace(
+        "\"request.method\" = \"POST\"",
+        "\"request.methd\" = \"POST\"",
+    );
+    std::fs::write(&broken, text).unwrap();
+    let out = sluice()
+        .arg("validate")
+        .arg(&broken)
+        .env_remove("TD_API_KEY")
+        .env("SLUICE_PLUGIN_DIR", plugin_dir())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("request.methd"), "{stderr}");
+    // A reference that resolves nowhere (a misspelt provider) is an error.
+    let text = std::fs::read_to_string(&example)
+        .unwrap()
+        .replace("${env:TD_API_KEY}", "${evn:TD_API_KEY}");
+    std::fs::write(&broken, text).unwrap();
+    let (ok, out) = outcome(
+        &sluice()
+            .arg("validate")
+            .arg(&broken)
+            .env("SLUICE_PLUGIN_DIR", plugin_dir())
+            .output()
+            .unwrap(),
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("${evn:TD_API_KEY}: unknown config provider"),
+        "{out}"
+    );
+    // Running it refuses at once, naming the variable.
+    let mut child = sluice()
+        .arg("run")
+        .arg(&example)
+        .env_remove("TD_API_KEY")
+        .env("SLUICE_PLUGIN_DIR", plugin_dir())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("sluice run started without TD_API_KEY");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success(), "{stderr}");
+    assert!(stderr.contains("TD_API_KEY is not set"), "{stderr}");
 }
 
 #[test]
