@@ -20,6 +20,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use serde::Serialize;
 use sluice::plugin::{ConfiguredPlugin, Limits, Runtime, TransformOutcome};
+use sluice::record::{Arena, Record};
 
 use crate::nested::NestedIdentity;
 use crate::records::json_records;
@@ -104,12 +105,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let n = if batch == 1 { total / 10 } else { total };
         let input = &records[..n];
         macro_rules! scenario {
-            ($transform:expr, $path:expr, |$chunk:ident| $call:expr) => {{
+            ($transform:expr, $path:expr, $chunks:expr, |$chunk:ident| $call:expr) => {{
                 let mut samples = Vec::with_capacity(ROUNDS);
                 for round in 0..=ROUNDS {
                     let started = Instant::now();
                     let mut kept = 0usize;
-                    for $chunk in input.chunks(batch) {
+                    for $chunk in $chunks {
                         let outcomes: Vec<TransformOutcome> = $call;
                         kept += outcomes
                             .iter()
@@ -140,19 +141,34 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 });
             }};
         }
-        scenario!("identity", "0.1", |chunk| drop_v1.transform(chunk).await?);
-        scenario!("identity", "0.2", |chunk| drop_v2.transform(chunk).await?);
-        scenario!("identity", "nested", |chunk| nested.call(chunk).await?);
-        scenario!("identity", "native", |chunk| drop_native
+        // The same chunks, each in one buffer as the reader consumes them.
+        let arenas: Vec<(Vec<Record>, Arena)> = input.chunks(batch).map(in_arena).collect();
+        let chunks = || input.chunks(batch);
+        scenario!("identity", "0.1", chunks(), |chunk| drop_v1
             .transform(chunk)
             .await?);
-        scenario!("insert-field", "0.1", |chunk| insert_v1
+        scenario!("identity", "0.2", chunks(), |chunk| drop_v2
             .transform(chunk)
             .await?);
-        scenario!("insert-field", "0.2", |chunk| insert_v2
+        scenario!("identity", "0.2 arena", arenas.iter(), |chunk| drop_v2
+            .transform_in(&chunk.0, Some(&chunk.1))
+            .await?);
+        scenario!("identity", "nested", chunks(), |chunk| nested
+            .call(chunk)
+            .await?);
+        scenario!("identity", "native", chunks(), |chunk| drop_native
             .transform(chunk)
             .await?);
-        scenario!("insert-field", "native", |chunk| insert_native
+        scenario!("insert-field", "0.1", chunks(), |chunk| insert_v1
+            .transform(chunk)
+            .await?);
+        scenario!("insert-field", "0.2", chunks(), |chunk| insert_v2
+            .transform(chunk)
+            .await?);
+        scenario!("insert-field", "0.2 arena", arenas.iter(), |chunk| {
+            insert_v2.transform_in(&chunk.0, Some(&chunk.1)).await?
+        });
+        scenario!("insert-field", "native", chunks(), |chunk| insert_native
             .transform(chunk)
             .await?);
     }
@@ -187,15 +203,24 @@ fn print_table(figures: &[Figure], bytes_per_record: f64) {
         "Per-record cost of one plugin call, {bytes_per_record:.0}-byte JSON values, µs/record (median of {ROUNDS} runs)\n"
     );
     println!(
-        "{:<13} {:>6} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11}",
-        "transform", "batch", "nested", "0.1", "0.2", "native", "0.1/0.2", "0.2/native"
+        "{:<13} {:>6} {:>9} {:>9} {:>9} {:>10} {:>9} {:>10} {:>11}",
+        "transform",
+        "batch",
+        "nested",
+        "0.1",
+        "0.2",
+        "0.2 arena",
+        "native",
+        "0.1/0.2",
+        "0.2/native"
     );
     for t in ["identity", "insert-field"] {
         for b in [1, 100, 500, 1000] {
-            let (nested, v1, v2, native) = (
+            let (nested, v1, v2, arena, native) = (
                 get(t, "nested", b),
                 get(t, "0.1", b),
                 get(t, "0.2", b),
+                get(t, "0.2 arena", b),
                 get(t, "native", b),
             );
             let fmt = |v: f64| {
@@ -213,12 +238,13 @@ fn print_table(figures: &[Figure], bytes_per_record: f64) {
                 }
             };
             println!(
-                "{:<13} {:>6} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11}",
+                "{:<13} {:>6} {:>9} {:>9} {:>9} {:>10} {:>9} {:>10} {:>11}",
                 t,
                 b,
                 fmt(nested),
                 fmt(v1),
                 fmt(v2),
+                fmt(arena),
                 fmt(native),
                 ratio(v1, v2),
                 ratio(v2, native)
@@ -228,7 +254,7 @@ fn print_table(figures: &[Figure], bytes_per_record: f64) {
     println!("\nthroughput at batch 1000:");
     for f in figures.iter().filter(|f| f.batch == 1000) {
         println!(
-            "  {:<13} {:<7} {:>10.0} records/s {:>8.1} MiB/s",
+            "  {:<13} {:<9} {:>10.0} records/s {:>8.1} MiB/s",
             f.transform, f.path, f.records_per_sec, f.mib_per_sec
         );
     }
@@ -345,4 +371,35 @@ async fn schema_cost(
         );
     }
     Ok(costs)
+}
+
+/// `records` copied into one buffer the way the reader consumes a batch:
+/// keys and values, then the topic's name.
+fn in_arena(records: &[Record]) -> (Vec<Record>, Arena) {
+    let mut buf = Vec::new();
+    let mut spans = Vec::with_capacity(records.len());
+    let mut copy = |b: &Option<Bytes>| {
+        b.as_ref().map(|b| {
+            buf.extend_from_slice(b);
+            buf.len() - b.len()..buf.len()
+        })
+    };
+    for r in records {
+        spans.push((copy(&r.key), copy(&r.value)));
+    }
+    let topic = records[0].topic.clone();
+    let at = buf.len();
+    buf.extend_from_slice(topic.as_bytes());
+    let arena = Bytes::from(buf);
+    let records = records
+        .iter()
+        .zip(spans)
+        .map(|(r, (k, v))| Record {
+            key: k.map(|k| arena.slice(k)),
+            value: v.map(|v| arena.slice(v)),
+            ..r.clone()
+        })
+        .collect();
+    let arena = Arena::new(arena, topic, at).expect("the topic was written at `at`");
+    (records, arena)
 }

@@ -104,7 +104,7 @@ impl<P: Plugin> NativePlugin for Native<P> {
 struct Instance<P>(P);
 
 impl<P: Converter + Send> NativeConverter for Instance<P> {
-    fn convert(&mut self, part: wire::Part, input: &wire::Batch) -> wire::Conversions {
+    fn convert(&mut self, part: wire::Part, input: &wire::Batch<'_>) -> wire::Conversions {
         let part = match part {
             wire::Part::Key => sluice_sdk::Part::Key,
             wire::Part::Value => sluice_sdk::Part::Value,
@@ -120,16 +120,23 @@ impl<P: Converter + Send> NativeConverter for Instance<P> {
 }
 
 impl<P: Transform + Send> NativeTransform for Instance<P> {
-    fn transform(&mut self, input: &wire::Batch) -> wire::Transformed {
+    fn transform(&mut self, input: &wire::Batch<'_>) -> wire::Transformed {
         let out = sluice_sdk::run_transform(&mut self.0, &batch_in(input));
         wire::Transformed {
-            output: wire::Batch {
+            output: wire::BatchResult {
                 data: out.output.data,
                 records: out.output.records,
                 headers: out.output.headers,
                 schemas: out.output.schemas,
             },
-            failures: failures_out(out.failures),
+            failures: out
+                .failures
+                .into_iter()
+                .map(|f| wire::TransformFailure {
+                    input: f.input,
+                    message: f.message,
+                })
+                .collect(),
         }
     }
 }
@@ -154,7 +161,7 @@ impl<P: Formatter + Send> NativeFormatter for Instance<P> {
         self.0.trailer()
     }
 
-    fn encode(&mut self, input: &wire::Batch) -> wire::Encoded {
+    fn encode(&mut self, input: &wire::Batch<'_>) -> wire::Encoded {
         let out = sluice_sdk::run_encode(&mut self.0, &batch_in(input));
         wire::Encoded {
             data: out.data,
@@ -166,12 +173,12 @@ impl<P: Formatter + Send> NativeFormatter for Instance<P> {
 
 /// The host's batch as the SDK reads it; the bytes are copied, as they are
 /// into a guest's memory.
-fn batch_in(b: &wire::Batch) -> wit::Batch {
+fn batch_in(b: &wire::Batch<'_>) -> wit::Batch {
     wit::Batch {
-        data: b.data.clone(),
-        records: b.records.clone(),
-        headers: b.headers.clone(),
-        schemas: b.schemas.clone(),
+        data: b.data.to_vec(),
+        records: b.records.to_vec(),
+        headers: b.headers.to_vec(),
+        schemas: b.schemas.iter().map(|s| s.to_string()).collect(),
     }
 }
 

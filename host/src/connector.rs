@@ -494,10 +494,10 @@ async fn worker(
         tokio::select! {
             received = rx.recv() => {
                 // The permit gives the batch's bytes back to the budget once it is finished.
-                let Some((ticket, records, _permit)) = received else { return };
+                let Some(Batch { ticket, records, arena, permit: _permit }) = received else { return };
                 generation = ticket.generation;
                 let started = Instant::now();
-                match pipeline.process(&mut state, records).await {
+                match pipeline.process(&mut state, records, arena).await {
                     Ok(d) => {
                         crate::metrics::observe_batch(pipeline.name(), d.counts.records, started.elapsed());
                         let _ = done.send(WorkerMsg::Done(ticket, d));

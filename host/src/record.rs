@@ -46,6 +46,53 @@ impl Schema {
 
 impl Eq for Schema {}
 
+/// The one buffer a consumed batch's bytes were copied into: its records'
+/// keys, values and header values, and the topic's name once. Contract
+/// 0.2's batches use it as their data buffer while every record's bytes
+/// still lie in it, so the host copies nothing before a plugin call.
+#[derive(Clone, Debug)]
+pub struct Arena {
+    bytes: Bytes,
+    topic: Arc<str>,
+    topic_at: usize,
+}
+
+impl Arena {
+    /// `bytes` holding `topic`'s name at `topic_at`; `None` when it does
+    /// not, or when the buffer is too long for the contract's 32-bit spans.
+    pub fn new(bytes: Bytes, topic: Arc<str>, topic_at: usize) -> Option<Self> {
+        let fits = u32::try_from(bytes.len()).is_ok();
+        let holds = bytes.get(topic_at..topic_at + topic.len()) == Some(topic.as_bytes());
+        (fits && holds).then_some(Arena {
+            bytes,
+            topic,
+            topic_at,
+        })
+    }
+
+    /// The whole buffer.
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// Where the name of `topic` lies, when it is the arena's topic.
+    pub fn topic(&self, topic: &Arc<str>) -> Option<(u32, u32)> {
+        (Arc::ptr_eq(topic, &self.topic) || *topic == self.topic)
+            .then(|| (self.topic_at as u32, topic.len() as u32))
+    }
+
+    /// Where `b` lies in the arena (start and length), if it does. Empty
+    /// bytes lie anywhere.
+    pub fn span_of(&self, b: &[u8]) -> Option<(u32, u32)> {
+        if b.is_empty() {
+            return Some((0, 0));
+        }
+        let base = self.bytes.as_ptr() as usize;
+        let start = (b.as_ptr() as usize).checked_sub(base)?;
+        (start + b.len() <= self.bytes.len()).then_some((start as u32, b.len() as u32))
+    }
+}
+
 /// A Kafka record on its way through the pipeline. Bytes are reference
 /// counted, so cloning and slicing never copy them.
 #[derive(Clone, Debug, PartialEq, Eq)]

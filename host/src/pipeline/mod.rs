@@ -16,7 +16,7 @@ use crate::config::BuiltConnector;
 use crate::errors::{ErrorReporter, Failure, Stage};
 use crate::plugin::{CallError, ConfiguredPlugin, Part, TransformOutcome, apply_conversion};
 use crate::predicate::Selector;
-use crate::record::Record;
+use crate::record::{Arena, Record};
 use crate::sink::{Framing, Item, Sink, SinkError};
 use crate::stats::{BatchCounts, ConnectorStats, RECENT_ERRORS_KEPT};
 
@@ -155,21 +155,23 @@ impl Pipeline {
         &self,
         state: &mut PartitionState,
         records: Vec<Record>,
+        arena: Option<Arena>,
     ) -> Result<BatchDone, BatchFailed> {
         let c = &self.connector;
+        let arena = arena.as_ref();
         let originals = records.clone(); // reference-counted bytes: no copy
         let mut work = Work::new(records);
         let mut out = Outcome::new(self.errors.policy().tolerance);
         if let Some(converter) = &c.key_converter {
-            self.convert(converter, Part::Key, &mut work, &mut out)
+            self.convert(converter, Part::Key, &mut work, arena, &mut out)
                 .await;
         }
         if let Some(converter) = &c.value_converter {
-            self.convert(converter, Part::Value, &mut work, &mut out)
+            self.convert(converter, Part::Value, &mut work, arena, &mut out)
                 .await;
         }
         for (t, spec) in c.transforms.iter().zip(&c.spec.transforms) {
-            self.transform(t, spec.selector.as_ref(), &mut work, &mut out)
+            self.transform(t, spec.selector.as_ref(), &mut work, arena, &mut out)
                 .await;
         }
         let mut reached = vec![false; originals.len()];
@@ -179,7 +181,7 @@ impl Pipeline {
         let items = if self.sink.encodes_records() {
             unencoded(work, &out)
         } else {
-            self.encode(work, &mut out).await
+            self.encode(work, arena, &mut out).await
         };
         let encoded = items.iter().find(|i| i.bytes.is_some()).map(|i| i.origin);
         let (header, trailer) = match encoded {
@@ -249,7 +251,7 @@ impl Pipeline {
     /// the records it fails (a `TASK_PUT` failure each): the records that
     /// still move on, in order, as the sink's items. Null values are
     /// encoded only when the sink asks for them.
-    async fn encode(&self, work: Work, out: &mut Outcome) -> Vec<Item> {
+    async fn encode(&self, work: Work, arena: Option<&Arena>, out: &mut Outcome) -> Vec<Item> {
         let formatter = &self.connector.formatter;
         let encodes_nulls = self.sink.encodes_nulls();
         let records = &work.records;
@@ -266,7 +268,7 @@ impl Pipeline {
         };
         let subset = &subset;
         let encoded = isolate::isolate(self.policy(), formatter.name(), subset.len(), move |r| {
-            formatter.encode(&subset[r])
+            formatter.encode_in(&subset[r], arena)
         })
         .await;
         self.timed("formatter", formatter.name(), to_encode.len(), started);
@@ -383,6 +385,7 @@ impl Pipeline {
         plugin: &ConfiguredPlugin,
         part: Part,
         work: &mut Work,
+        arena: Option<&Arena>,
         out: &mut Outcome,
     ) {
         if work.is_empty() {
@@ -395,7 +398,7 @@ impl Pipeline {
         let records = &work.records;
         let started = Instant::now();
         let results = isolate::isolate(self.policy(), plugin.name(), records.len(), move |r| {
-            plugin.convert(part, &records[r])
+            plugin.convert_in(part, &records[r], arena)
         })
         .await;
         let label = match part {
@@ -425,6 +428,7 @@ impl Pipeline {
         plugin: &ConfiguredPlugin,
         selector: Option<&Selector>,
         work: &mut Work,
+        arena: Option<&Arena>,
         out: &mut Outcome,
     ) {
         if work.is_empty() {
@@ -450,7 +454,7 @@ impl Pipeline {
             Vec::new()
         } else {
             let results = isolate::isolate(self.policy(), plugin.name(), records.len(), move |r| {
-                plugin.transform(&records[r])
+                plugin.transform_in(&records[r], arena)
             })
             .await;
             self.timed("transform", plugin.name(), records.len(), started);

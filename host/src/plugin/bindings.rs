@@ -43,6 +43,7 @@ pub mod v0_2 {
             path: "../wit/sluice-plugin-0.2.0",
             world: "converter",
             exports: { default: async },
+            ownership: Borrowing { duplicate_if_necessary: true },
             imports: {
                 "sluice:plugin/schema-registry.schema-by-id": async,
                 "sluice:plugin/schema-registry.schema-by-version": async,
@@ -56,8 +57,11 @@ pub mod v0_2 {
             path: "../wit/sluice-plugin-0.2.0",
             world: "transform",
             exports: { default: async },
+            // A transform's batch is both a parameter (borrowed) and a
+            // result (owned): its world has its own `types`, with
+            // `BatchParam` and `BatchResult`.
+            ownership: Borrowing { duplicate_if_necessary: true },
             with: {
-                "sluice:plugin/types": super::converter::sluice::plugin::types,
                 "sluice:plugin/log": super::converter::sluice::plugin::log,
             },
         });
@@ -68,6 +72,7 @@ pub mod v0_2 {
             path: "../wit/sluice-plugin-0.2.0",
             world: "formatter",
             exports: { default: async },
+            ownership: Borrowing { duplicate_if_necessary: true },
             with: {
                 "sluice:plugin/types": super::converter::sluice::plugin::types,
                 "sluice:plugin/log": super::converter::sluice::plugin::log,

@@ -17,9 +17,10 @@ use sluice_contract::layout::{
 };
 
 use super::bindings::v0_2::converter::exports::sluice::plugin::conversion::Conversions;
+use super::bindings::v0_2::transform::sluice::plugin::types as tt2;
 use super::bindings::v0_2::types as t2;
 use super::pool::{Conversion, Part};
-use crate::record::{Header, Record, Schema, ValueKind};
+use crate::record::{Arena, Header, Record, Schema, ValueKind};
 
 /// Kafka's longest topic name.
 const MAX_TOPIC_LEN: u32 = 249;
@@ -101,22 +102,129 @@ fn schema_at(table: &[Arc<Schema>], n: u32) -> Result<Option<Arc<Schema>>, Strin
     }
 }
 
-/// Builds a batch: one data buffer sized once, fixed-size entries, and
-/// each distinct schema once.
-pub fn encode(records: &[Record]) -> t2::Batch {
+/// A batch built for a plugin call. The call borrows it: its data buffer
+/// is the consumed batch's arena itself when every record's bytes still lie
+/// there (no copy on the host), or one buffer they were copied into.
+pub struct FlatBatch {
+    data: FlatData,
+    records: Vec<u8>,
+    headers: Vec<u8>,
+    schemas: Vec<Arc<Schema>>,
+}
+
+enum FlatData {
+    /// The arena the records' bytes lie in.
+    Arena(Bytes),
+    /// The records' bytes copied into one buffer.
+    Copied(Vec<u8>),
+}
+
+impl FlatBatch {
+    /// The data buffer the entries point into.
+    pub fn data(&self) -> &[u8] {
+        match &self.data {
+            FlatData::Arena(b) => b,
+            FlatData::Copied(v) => v,
+        }
+    }
+
+    /// Whether the data buffer is the arena, not a copy.
+    #[cfg(test)]
+    pub fn is_arena(&self) -> bool {
+        matches!(self.data, FlatData::Arena(_))
+    }
+
+    /// The schema table's texts, for [`Self::param`].
+    pub fn schema_texts(&self) -> Vec<&str> {
+        self.schemas.iter().map(|s| &*s.text).collect()
+    }
+
+    /// The batch as the call's parameter.
+    pub fn param<'a>(&'a self, texts: &'a [&'a str]) -> t2::Batch<'a> {
+        t2::Batch {
+            data: self.data(),
+            records: &self.records,
+            headers: &self.headers,
+            schemas: texts,
+        }
+    }
+}
+
+/// Whether every record's key and value lie in `arena` (so its spans
+/// can point there), and cover enough of it to send it whole.
+fn lies_in(arena: &Arena, records: &[Record]) -> bool {
+    let mut used = 0;
+    let inside = records.iter().all(|r| {
+        used += r.key.as_ref().map_or(0, Bytes::len) + r.value.as_ref().map_or(0, Bytes::len);
+        arena.topic(&r.topic).is_some()
+            // Header names are the host's strings, not in the arena.
+            && r.headers.is_empty()
+            && r.key.as_deref().is_none_or(|k| arena.span_of(k).is_some())
+            && r.value
+                .as_deref()
+                .is_none_or(|v| arena.span_of(v).is_some())
+    });
+    // A guest copies the whole buffer in: once most of the arena is records
+    // dropped on the way, copying the rest is cheaper.
+    inside && used >= arena.bytes().len() / 2
+}
+
+/// Builds a batch: the arena as its data buffer when every record lies in
+/// it, else one data buffer sized once; fixed-size entries; each distinct
+/// schema once.
+pub fn encode(records: &[Record], arena: Option<&Arena>) -> FlatBatch {
+    if let Some(arena) = arena
+        && lies_in(arena, records)
+    {
+        const CHECKED: &str = "lies_in checked every record";
+        let batch = entries(
+            records,
+            |b| {
+                let (start, len) = arena.span_of(b).expect(CHECKED);
+                Span { start, len }
+            },
+            |t| {
+                let (start, len) = arena.topic(t).expect(CHECKED);
+                Span { start, len }
+            },
+        );
+        return FlatBatch {
+            data: FlatData::Arena(arena.bytes().clone()),
+            ..batch
+        };
+    }
     let mut data = Vec::with_capacity(super::arena::data_size(records));
-    let mut put = |b: &[u8]| {
+    let put = std::cell::RefCell::new(|b: &[u8]| {
         let start = data.len() as u32;
         data.extend_from_slice(b);
         Span {
             start,
             len: b.len() as u32,
         }
-    };
+    });
+    let batch = entries(
+        records,
+        |b| (put.borrow_mut())(b),
+        |t| (put.borrow_mut())(t.as_bytes()),
+    );
+    FlatBatch {
+        data: FlatData::Copied(data),
+        ..batch
+    }
+}
+
+/// The entries and schema table of `records`; `put` gives the span of a
+/// key, value or header, `topic` of a topic name (asked once per run of
+/// records of one topic).
+fn entries(
+    records: &[Record],
+    mut put: impl FnMut(&[u8]) -> Span,
+    mut topic_span: impl FnMut(&Arc<str>) -> Span,
+) -> FlatBatch {
     let header_count: usize = records.iter().map(|r| r.headers.len()).sum();
     let mut headers = Vec::with_capacity(header_count * layout::HEADER_ENTRY);
     let mut entries = Vec::with_capacity(records.len() * RECORD_ENTRY);
-    let mut schemas: Vec<String> = Vec::new();
+    let mut schemas: Vec<Arc<Schema>> = Vec::new();
     let mut schema_ids: Vec<(*const Schema, u32)> = Vec::new();
     let mut schema_index = |s: &Option<Arc<Schema>>| -> u32 {
         let Some(s) = s else { return 0 };
@@ -125,10 +233,10 @@ pub fn encode(records: &[Record]) -> t2::Batch {
             return *n;
         }
         // Equal schemas behind two `Arc`s still travel once.
-        let n = match schemas.iter().position(|t| **t == *s.text) {
+        let n = match schemas.iter().position(|t| t.text == s.text) {
             Some(i) => i as u32 + 1,
             None => {
-                schemas.push(s.text.to_string());
+                schemas.push(s.clone());
                 schemas.len() as u32
             }
         };
@@ -139,7 +247,7 @@ pub fn encode(records: &[Record]) -> t2::Batch {
     for r in records {
         let topic = match last_topic {
             Some((t, span)) if Arc::ptr_eq(t, &r.topic) || **t == *r.topic => span,
-            _ => put(r.topic.as_bytes()),
+            _ => topic_span(&r.topic),
         };
         last_topic = Some((&r.topic, topic));
         let first_header = (headers.len() / layout::HEADER_ENTRY) as u32;
@@ -166,8 +274,8 @@ pub fn encode(records: &[Record]) -> t2::Batch {
         entry.set_kinds(r.key_kind.into(), r.value_kind.into());
         entry.write(&mut entries);
     }
-    t2::Batch {
-        data,
+    FlatBatch {
+        data: FlatData::Copied(Vec::new()),
         records: entries,
         headers,
         schemas,
@@ -277,7 +385,7 @@ pub fn conversions(
 /// A transform's output records, each with the input index it came from.
 /// Outputs are tracked by their origin: their offset is the origin's.
 pub fn outputs(
-    batch: t2::Batch,
+    batch: tt2::BatchResult,
     inputs: &[Record],
     cache: &SchemaCache,
 ) -> Result<Vec<(u32, Record)>, String> {
@@ -479,7 +587,7 @@ mod tests {
         // The same schema behind another Arc still travels once.
         b.value_schema = schema(r#"{"type":"int32","optional":false}"#);
         let c = Record::new("t", None);
-        let batch = encode(&[a, b, c]);
+        let batch = encode(&[a, b, c], None);
         assert_eq!(batch.schemas.len(), 1);
         let entries = RecordEntry::read_all(&batch.records).unwrap();
         assert_eq!(
@@ -491,6 +599,116 @@ mod tests {
             HeaderEntry::read_all(&batch.headers).unwrap()[0].value,
             None
         );
+    }
+
+    /// Records sliced from one buffer as the reader makes them: each
+    /// record's key and value, then the topic's name.
+    fn consumed(n: usize) -> (Vec<Record>, Arena) {
+        let mut buf = Vec::new();
+        let mut spans = Vec::new();
+        for i in 0..n {
+            let (k, v) = (format!("k{i}"), format!("{{\"n\":{i}}}"));
+            let ks = buf.len()..buf.len() + k.len();
+            buf.extend_from_slice(k.as_bytes());
+            let vs = buf.len()..buf.len() + v.len();
+            buf.extend_from_slice(v.as_bytes());
+            spans.push((ks, vs));
+        }
+        let topic: Arc<str> = "orders".into();
+        let at = buf.len();
+        buf.extend_from_slice(topic.as_bytes());
+        let bytes = Bytes::from(buf);
+        let records = spans
+            .into_iter()
+            .enumerate()
+            .map(|(i, (k, v))| {
+                let mut r = Record::new(topic.clone(), Some(bytes.slice(v)));
+                r.key = Some(bytes.slice(k));
+                r.offset = i as i64;
+                r
+            })
+            .collect();
+        (records, Arena::new(bytes, topic, at).unwrap())
+    }
+
+    /// What each entry of `batch` points at: topic, key and value.
+    fn read_back(batch: &FlatBatch) -> Vec<(String, Vec<u8>, Vec<u8>)> {
+        let data = batch.data();
+        let at =
+            |s: Option<Span>| s.map_or(Vec::new(), |s| data[s.range(data.len()).unwrap()].to_vec());
+        RecordEntry::read_all(&batch.records)
+            .unwrap()
+            .into_iter()
+            .map(|e| {
+                (
+                    String::from_utf8(at(Some(e.topic))).unwrap(),
+                    at(e.key),
+                    at(e.value),
+                )
+            })
+            .collect()
+    }
+
+    fn as_written(records: &[Record]) -> Vec<(String, Vec<u8>, Vec<u8>)> {
+        records
+            .iter()
+            .map(|r| {
+                (
+                    r.topic.to_string(),
+                    r.key.as_deref().unwrap_or_default().to_vec(),
+                    r.value.as_deref().unwrap_or_default().to_vec(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn consumed_records_travel_in_their_arena_without_a_copy() {
+        let (records, arena) = consumed(5);
+        let batch = encode(&records, Some(&arena));
+        assert!(batch.is_arena());
+        assert_eq!(
+            batch.data().as_ptr(),
+            arena.bytes().as_ptr(),
+            "the arena, not a copy"
+        );
+        assert_eq!(read_back(&batch), as_written(&records));
+        // Most of the batch (the error policy bisects) still lies in it.
+        let part = encode(&records[1..4], Some(&arena));
+        assert!(part.is_arena());
+        assert_eq!(read_back(&part), as_written(&records[1..4]));
+        // Without an arena, the same entries over a copy.
+        let copied = encode(&records, None);
+        assert!(!copied.is_arena());
+        assert_eq!(read_back(&copied), as_written(&records));
+    }
+
+    #[test]
+    fn records_that_left_their_arena_are_copied() {
+        let (records, arena) = consumed(4);
+        // A value a plugin made.
+        let mut changed = records.clone();
+        changed[2].value = Some(Bytes::from_static(b"{\"new\":true}"));
+        // A header: its name is the host's string, not in the arena.
+        let mut headed = records.clone();
+        headed[0].headers.push(Header {
+            name: "h".into(),
+            value: None,
+        });
+        // Another topic (a router renamed it).
+        let mut routed = records.clone();
+        routed[1].topic = "orders-eu".into();
+        for rs in [changed, headed, routed] {
+            let batch = encode(&rs, Some(&arena));
+            assert!(!batch.is_arena());
+            assert_eq!(read_back(&batch), as_written(&rs));
+        }
+        // Most of the arena dropped on the way: the rest is copied.
+        let few = encode(&records[..1], Some(&arena));
+        assert!(!few.is_arena());
+        assert_eq!(read_back(&few), as_written(&records[..1]));
+        // An arena must hold its topic where it says.
+        assert!(Arena::new(arena.bytes().clone(), "other".into(), 0).is_none());
     }
 
     #[test]
@@ -516,7 +734,7 @@ mod tests {
         .write(&mut records);
         data.truncate(7);
         let out = outputs(
-            t2::Batch {
+            tt2::BatchResult {
                 data,
                 records,
                 headers: Vec::new(),
@@ -543,7 +761,7 @@ mod tests {
         let batch = |entry: RecordEntry, data: &[u8]| {
             let mut records = Vec::new();
             entry.write(&mut records);
-            t2::Batch {
+            tt2::BatchResult {
                 data: data.to_vec(),
                 records,
                 headers: Vec::new(),

@@ -107,6 +107,7 @@ macro_rules! from_metadata {
 
 from_metadata!(super::bindings::types);
 from_metadata!(super::bindings::v0_2::types);
+from_metadata!(super::bindings::v0_2::transform::sluice::plugin::types);
 
 impl ConfigKey {
     /// Checks that `value` is of this key's declared type.

@@ -17,6 +17,11 @@ pub mod wire {
         Encoded, FormatInfo,
     };
     pub use crate::plugin::bindings::v0_2::transform::exports::sluice::plugin::transformation::Transformed;
+    /// A transform's output batch and failures (the transform world's own
+    /// types: its batch is owned when it is a result).
+    pub use crate::plugin::bindings::v0_2::transform::sluice::plugin::types::{
+        BatchResult, Failure as TransformFailure,
+    };
     pub use crate::plugin::bindings::v0_2::types::{
         Batch, ConfigKey, ConfigType, Failure, PluginKind, PluginMetadata,
     };
@@ -25,13 +30,13 @@ pub mod wire {
 /// A configured converter instance.
 pub trait NativeConverter: Send {
     /// The contract's `convert`.
-    fn convert(&mut self, part: wire::Part, input: &wire::Batch) -> wire::Conversions;
+    fn convert(&mut self, part: wire::Part, input: &wire::Batch<'_>) -> wire::Conversions;
 }
 
 /// A configured transform instance.
 pub trait NativeTransform: Send {
     /// The contract's `transform`.
-    fn transform(&mut self, input: &wire::Batch) -> wire::Transformed;
+    fn transform(&mut self, input: &wire::Batch<'_>) -> wire::Transformed;
 }
 
 /// A configured formatter instance.
@@ -43,7 +48,7 @@ pub trait NativeFormatter: Send {
     /// The contract's `trailer`.
     fn trailer(&mut self) -> Vec<u8>;
     /// The contract's `encode`.
-    fn encode(&mut self, input: &wire::Batch) -> wire::Encoded;
+    fn encode(&mut self, input: &wire::Batch<'_>) -> wire::Encoded;
 }
 
 /// One configured instance of a native plugin, of its kind.

@@ -14,6 +14,7 @@ use super::bindings::types;
 use super::bindings::v0_2::converter::exports::sluice::plugin::conversion as cv2;
 use super::bindings::v0_2::formatter::exports::sluice::plugin::formatting::Encoded as Encoded2;
 use super::bindings::v0_2::transform::exports::sluice::plugin::transformation::Transformed as Transformed2;
+use super::bindings::v0_2::transform::sluice::plugin::types as tt2;
 use super::bindings::v0_2::types as t2;
 use super::error::{CallError, ConfigureError};
 use super::flat::{self, SchemaCache};
@@ -24,7 +25,7 @@ use super::metadata::{Metadata, PluginKind};
 use super::native::{NativeInstance, NativePlugin};
 use super::registry::RegistryClient;
 use super::runtime::{Contract, LoadedPlugin};
-use crate::record::{Record, Schema, ValueKind};
+use crate::record::{Arena, Record, Schema, ValueKind};
 
 /// Which part of the records a converter converts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,9 +64,9 @@ enum Call<'a> {
     Convert(cv::Part, &'a types::Batch),
     Transform(&'a types::Batch),
     Encode(&'a types::Batch),
-    Convert2(cv2::Part, &'a t2::Batch),
-    Transform2(&'a t2::Batch),
-    Encode2(&'a t2::Batch),
+    Convert2(cv2::Part, &'a t2::Batch<'a>),
+    Transform2(&'a t2::Batch<'a>),
+    Encode2(&'a t2::Batch<'a>),
     Header,
     Trailer,
 }
@@ -287,36 +288,43 @@ impl ConfiguredPlugin {
     async fn configure(&self, instance: &mut Instance) -> Result<Result<(), String>, CallError> {
         let config = self.config.clone();
         instance
-            .call(async move |store, exports| match exports {
-                Exports::Converter(c) => {
-                    c.sluice_plugin_conversion()
-                        .call_configure(store, &config)
-                        .await
-                }
-                Exports::Transform(t) => {
-                    t.sluice_plugin_transformation()
-                        .call_configure(store, &config)
-                        .await
-                }
-                Exports::Formatter(f) => {
-                    f.sluice_plugin_formatting()
-                        .call_configure(store, &config)
-                        .await
-                }
-                Exports::Converter2(c) => {
-                    c.sluice_plugin_conversion()
-                        .call_configure(store, &config)
-                        .await
-                }
-                Exports::Transform2(t) => {
-                    t.sluice_plugin_transformation()
-                        .call_configure(store, &config)
-                        .await
-                }
-                Exports::Formatter2(f) => {
-                    f.sluice_plugin_formatting()
-                        .call_configure(store, &config)
-                        .await
+            .call(async move |store, exports| {
+                // Contract 0.2's parameters are borrowed.
+                let pairs: Vec<(&str, &str)> = config
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                match exports {
+                    Exports::Converter(c) => {
+                        c.sluice_plugin_conversion()
+                            .call_configure(store, &config)
+                            .await
+                    }
+                    Exports::Transform(t) => {
+                        t.sluice_plugin_transformation()
+                            .call_configure(store, &config)
+                            .await
+                    }
+                    Exports::Formatter(f) => {
+                        f.sluice_plugin_formatting()
+                            .call_configure(store, &config)
+                            .await
+                    }
+                    Exports::Converter2(c) => {
+                        c.sluice_plugin_conversion()
+                            .call_configure(store, &pairs)
+                            .await
+                    }
+                    Exports::Transform2(t) => {
+                        t.sluice_plugin_transformation()
+                            .call_configure(store, &pairs)
+                            .await
+                    }
+                    Exports::Formatter2(f) => {
+                        f.sluice_plugin_formatting()
+                            .call_configure(store, &pairs)
+                            .await
+                    }
                 }
             })
             .await
@@ -498,17 +506,26 @@ impl ConfiguredPlugin {
                         .map(Reply::Bytes),
                     (Exports::Converter2(c), Call::Convert2(part, batch)) => c
                         .sluice_plugin_conversion()
-                        .call_convert(store, part, batch)
+                        .call_convert(store, part, reborrow(batch))
                         .await
                         .map(Reply::Converted2),
-                    (Exports::Transform2(t), Call::Transform2(batch)) => t
-                        .sluice_plugin_transformation()
-                        .call_transform(store, batch)
-                        .await
-                        .map(Reply::Transformed2),
+                    (Exports::Transform2(t), Call::Transform2(batch)) => {
+                        // The transform world's own parameter type, of the
+                        // same borrowed fields.
+                        let param = tt2::BatchParam {
+                            data: batch.data,
+                            records: batch.records,
+                            headers: batch.headers,
+                            schemas: batch.schemas,
+                        };
+                        t.sluice_plugin_transformation()
+                            .call_transform(store, param)
+                            .await
+                            .map(Reply::Transformed2)
+                    }
                     (Exports::Formatter2(f), Call::Encode2(batch)) => f
                         .sluice_plugin_formatting()
-                        .call_encode(store, batch)
+                        .call_encode(store, reborrow(batch))
                         .await
                         .map(Reply::Encoded2),
                     (Exports::Formatter2(f), Call::Header) => f
@@ -577,9 +594,22 @@ impl ConfiguredPlugin {
         part: Part,
         records: &[Record],
     ) -> Result<Vec<Conversion>, CallError> {
+        self.convert_in(part, records, None).await
+    }
+
+    /// [`Self::convert`] of records whose bytes may lie in `arena` (then
+    /// a contract 0.2 plugin gets it as it is, not a copy).
+    pub async fn convert_in(
+        &self,
+        part: Part,
+        records: &[Record],
+        arena: Option<&Arena>,
+    ) -> Result<Vec<Conversion>, CallError> {
         self.expect_kind(PluginKind::Converter)?;
         if self.contract == Contract::V0_2 {
-            let batch = flat::encode(records);
+            let flat = flat::encode(records, arena);
+            let texts = flat.schema_texts();
+            let batch = flat.param(&texts);
             let wire = match part {
                 Part::Key => cv2::Part::Key,
                 Part::Value => cv2::Part::Value,
@@ -658,9 +688,20 @@ impl ConfiguredPlugin {
 
     /// Transforms a batch: one [`TransformOutcome`] per input record.
     pub async fn transform(&self, records: &[Record]) -> Result<Vec<TransformOutcome>, CallError> {
+        self.transform_in(records, None).await
+    }
+
+    /// [`Self::transform`] of records whose bytes may lie in `arena`.
+    pub async fn transform_in(
+        &self,
+        records: &[Record],
+        arena: Option<&Arena>,
+    ) -> Result<Vec<TransformOutcome>, CallError> {
         self.expect_kind(PluginKind::Transform)?;
         if self.contract == Contract::V0_2 {
-            let batch = flat::encode(records);
+            let flat = flat::encode(records, arena);
+            let texts = flat.schema_texts();
+            let batch = flat.param(&texts);
             let Reply::Transformed2(reply) = self.dispatch(Call::Transform2(&batch)).await? else {
                 return Err(self.mismatched());
             };
@@ -690,17 +731,29 @@ impl ConfiguredPlugin {
         &self,
         records: &[Record],
     ) -> Result<Vec<Result<Bytes, String>>, CallError> {
-        self.encode_on(None, records).await
+        self.encode_on(None, records, None).await
+    }
+
+    /// [`Self::encode`] of records whose bytes may lie in `arena`.
+    pub async fn encode_in(
+        &self,
+        records: &[Record],
+        arena: Option<&Arena>,
+    ) -> Result<Vec<Result<Bytes, String>>, CallError> {
+        self.encode_on(None, records, arena).await
     }
 
     async fn encode_on(
         &self,
         mut held: Option<&mut Held>,
         records: &[Record],
+        arena: Option<&Arena>,
     ) -> Result<Vec<Result<Bytes, String>>, CallError> {
         self.expect_kind(PluginKind::Formatter)?;
         if self.contract == Contract::V0_2 {
-            let batch = flat::encode(records);
+            let flat = flat::encode(records, arena);
+            let texts = flat.schema_texts();
+            let batch = flat.param(&texts);
             let Reply::Encoded2(reply) = self
                 .dispatch_on(held.as_deref_mut(), Call::Encode2(&batch))
                 .await?
@@ -821,7 +874,9 @@ impl FormatterSession {
         &mut self,
         records: &[Record],
     ) -> Result<Vec<Result<Bytes, String>>, CallError> {
-        self.plugin.encode_on(Some(&mut self.held), records).await
+        self.plugin
+            .encode_on(Some(&mut self.held), records, None)
+            .await
     }
 
     /// The bytes that open the object, after its first record's encoding.
@@ -960,6 +1015,22 @@ impl Failure for types::Failure {
 impl Failure for t2::Failure {
     fn parts(self) -> (u32, String) {
         (self.input, self.message)
+    }
+}
+
+impl Failure for tt2::Failure {
+    fn parts(self) -> (u32, String) {
+        (self.input, self.message)
+    }
+}
+
+/// A borrowed batch parameter, again (its fields are references).
+fn reborrow<'a>(b: &t2::Batch<'a>) -> t2::Batch<'a> {
+    t2::Batch {
+        data: b.data,
+        records: b.records,
+        headers: b.headers,
+        schemas: b.schemas,
     }
 }
 

@@ -33,12 +33,20 @@ use tokio::sync::mpsc;
 use super::budget::{BatchPermit, MemoryBudget};
 use super::context::PartitionQueue;
 use super::tracker::{BatchTicket, OffsetTracker, TopicPartition};
-use crate::record::{BatchLimits, Header, Record, ValueKind};
+use crate::record::{Arena, BatchLimits, Header, Record, ValueKind};
 use crate::stats::ConnectorStats;
 
-/// A batch on its way to its partition's worker, with the bytes it holds
-/// of the worker's memory budget (given back when it is dropped).
-pub type Batch = (BatchTicket, Vec<Record>, BatchPermit);
+/// A batch on its way to its partition's worker.
+pub struct Batch {
+    /// Its place in the partition's offsets.
+    pub ticket: BatchTicket,
+    pub records: Vec<Record>,
+    /// The buffer the records' bytes lie in.
+    pub arena: Option<Arena>,
+    /// The bytes it holds of the worker's memory budget (given back when
+    /// it is dropped).
+    pub permit: BatchPermit,
+}
 
 /// Where a reader sends its batches: the partition's worker.
 pub type BatchSender = mpsc::Sender<Batch>;
@@ -230,8 +238,12 @@ impl BatchBuilder {
         });
     }
 
-    /// Hands out the open batch's records and starts the next batch.
-    pub fn cut(&mut self) -> Vec<Record> {
+    /// Hands out the open batch's records, with the arena their bytes lie
+    /// in, and starts the next batch.
+    pub fn cut(&mut self) -> (Vec<Record>, Option<Arena>) {
+        // The topic's name once, so a plugin's batch can use the arena as
+        // its data buffer as it is.
+        let topic_at = self.copy(self.topic.clone().as_bytes()).start;
         self.last_size = self.arena.len();
         self.value_bytes = 0;
         let arena = self.arena.split().freeze();
@@ -259,7 +271,7 @@ impl BatchBuilder {
                     .collect(),
             });
         }
-        records
+        (records, Arena::new(arena, self.topic.clone(), topic_at))
     }
 }
 
@@ -267,7 +279,7 @@ impl BatchBuilder {
 /// when the worker is gone or the partition was revoked meanwhile.
 async fn hand_over(
     tp: &TopicPartition,
-    batch: Vec<Record>,
+    (records, arena): (Vec<Record>, Option<Arena>),
     permit: BatchPermit,
     tracker: &Mutex<OffsetTracker>,
     worker: &BatchSender,
@@ -275,14 +287,19 @@ async fn hand_over(
     let Ok(slot) = worker.reserve().await else {
         return false;
     };
-    let (first, last) = (batch[0].offset, batch[batch.len() - 1].offset);
+    let (first, last) = (records[0].offset, records[records.len() - 1].offset);
     let ticket = tracker
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .register(tp, first, last);
     match ticket {
         Some(ticket) => {
-            slot.send((ticket, batch, permit));
+            slot.send(Batch {
+                ticket,
+                records,
+                arena,
+                permit,
+            });
             true
         }
         None => false,
