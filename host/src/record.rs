@@ -47,14 +47,17 @@ impl Schema {
 impl Eq for Schema {}
 
 /// The one buffer a consumed batch's bytes were copied into: its records'
-/// keys, values and header values, and the topic's name once. Contract
-/// 0.2's batches use it as their data buffer while every record's bytes
-/// still lie in it, so the host copies nothing before a plugin call.
+/// keys, values and header values, and the topic's name and each distinct
+/// header name once. Contract 0.2's batches use it as their data buffer
+/// while every record's bytes still lie in it, so the host copies nothing
+/// before a plugin call.
 #[derive(Clone, Debug)]
 pub struct Arena {
     bytes: Bytes,
     topic: Arc<str>,
     topic_at: usize,
+    /// Header names and where each lies.
+    header_names: Vec<(Box<str>, u32)>,
 }
 
 impl Arena {
@@ -67,7 +70,28 @@ impl Arena {
             bytes,
             topic,
             topic_at,
+            header_names: Vec::new(),
         })
+    }
+
+    /// The arena with the header names it holds, each at its place; `None`
+    /// when one is not there.
+    pub fn with_header_names(mut self, names: Vec<(Box<str>, usize)>) -> Option<Self> {
+        for (name, at) in names {
+            if self.bytes.get(at..at + name.len()) != Some(name.as_bytes()) {
+                return None;
+            }
+            self.header_names.push((name, at as u32));
+        }
+        Some(self)
+    }
+
+    /// Where the header name `name` lies, when the arena holds it.
+    pub fn header_name(&self, name: &str) -> Option<(u32, u32)> {
+        self.header_names
+            .iter()
+            .find(|(n, _)| **n == *name)
+            .map(|(n, at)| (*at, n.len() as u32))
     }
 
     /// The whole buffer.

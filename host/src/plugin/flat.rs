@@ -157,8 +157,13 @@ fn lies_in(arena: &Arena, records: &[Record]) -> bool {
     let inside = records.iter().all(|r| {
         used += r.key.as_ref().map_or(0, Bytes::len) + r.value.as_ref().map_or(0, Bytes::len);
         arena.topic(&r.topic).is_some()
-            // Header names are the host's strings, not in the arena.
-            && r.headers.is_empty()
+            && r.headers.iter().all(|h| {
+                used += h.name.len() + h.value.as_ref().map_or(0, Bytes::len);
+                arena.header_name(&h.name).is_some()
+                    && h.value
+                        .as_deref()
+                        .is_none_or(|v| arena.span_of(v).is_some())
+            })
             && r.key.as_deref().is_none_or(|k| arena.span_of(k).is_some())
             && r.value
                 .as_deref()
@@ -187,6 +192,10 @@ pub fn encode(records: &[Record], arena: Option<&Arena>) -> FlatBatch {
                 let (start, len) = arena.topic(t).expect(CHECKED);
                 Span { start, len }
             },
+            |n| {
+                let (start, len) = arena.header_name(n).expect(CHECKED);
+                Span { start, len }
+            },
         );
         return FlatBatch {
             data: FlatData::Arena(arena.bytes().clone()),
@@ -206,6 +215,7 @@ pub fn encode(records: &[Record], arena: Option<&Arena>) -> FlatBatch {
         records,
         |b| (put.borrow_mut())(b),
         |t| (put.borrow_mut())(t.as_bytes()),
+        |n| (put.borrow_mut())(n.as_bytes()),
     );
     FlatBatch {
         data: FlatData::Copied(data),
@@ -214,12 +224,13 @@ pub fn encode(records: &[Record], arena: Option<&Arena>) -> FlatBatch {
 }
 
 /// The entries and schema table of `records`; `put` gives the span of a
-/// key, value or header, `topic` of a topic name (asked once per run of
-/// records of one topic).
+/// key, value or header value, `topic_span` of a topic name (asked once per
+/// run of records of one topic), `name_span` of a header name.
 fn entries(
     records: &[Record],
     mut put: impl FnMut(&[u8]) -> Span,
     mut topic_span: impl FnMut(&Arc<str>) -> Span,
+    mut name_span: impl FnMut(&str) -> Span,
 ) -> FlatBatch {
     let header_count: usize = records.iter().map(|r| r.headers.len()).sum();
     let mut headers = Vec::with_capacity(header_count * layout::HEADER_ENTRY);
@@ -253,7 +264,7 @@ fn entries(
         let first_header = (headers.len() / layout::HEADER_ENTRY) as u32;
         for h in &r.headers {
             HeaderEntry {
-                name: put(h.name.as_bytes()),
+                name: name_span(&h.name),
                 value: h.value.as_deref().map(&mut put),
             }
             .write(&mut headers);
@@ -602,54 +613,76 @@ mod tests {
     }
 
     /// Records sliced from one buffer as the reader makes them: each
-    /// record's key and value, then the topic's name.
+    /// record's key and value (and on odd records a `trace` header's
+    /// value), then the topic's name and the header name.
     fn consumed(n: usize) -> (Vec<Record>, Arena) {
         let mut buf = Vec::new();
-        let mut spans = Vec::new();
-        for i in 0..n {
-            let (k, v) = (format!("k{i}"), format!("{{\"n\":{i}}}"));
-            let ks = buf.len()..buf.len() + k.len();
-            buf.extend_from_slice(k.as_bytes());
-            let vs = buf.len()..buf.len() + v.len();
-            buf.extend_from_slice(v.as_bytes());
-            spans.push((ks, vs));
-        }
+        let mut put = |b: &[u8]| {
+            buf.extend_from_slice(b);
+            buf.len() - b.len()..buf.len()
+        };
+        let spans: Vec<_> = (0..n)
+            .map(|i| {
+                let k = put(format!("k{i}").as_bytes());
+                let v = put(format!("{{\"n\":{i}}}").as_bytes());
+                let h = (i % 2 == 1).then(|| put(format!("t{i}").as_bytes()));
+                (k, v, h)
+            })
+            .collect();
         let topic: Arc<str> = "orders".into();
-        let at = buf.len();
-        buf.extend_from_slice(topic.as_bytes());
+        let at = put(topic.as_bytes()).start;
+        let name_at = put(b"trace").start;
         let bytes = Bytes::from(buf);
         let records = spans
             .into_iter()
             .enumerate()
-            .map(|(i, (k, v))| {
+            .map(|(i, (k, v, h))| {
                 let mut r = Record::new(topic.clone(), Some(bytes.slice(v)));
                 r.key = Some(bytes.slice(k));
                 r.offset = i as i64;
+                r.headers = h
+                    .map(|h| Header {
+                        name: "trace".into(),
+                        value: Some(bytes.slice(h)),
+                    })
+                    .into_iter()
+                    .collect();
                 r
             })
             .collect();
-        (records, Arena::new(bytes, topic, at).unwrap())
+        let arena = Arena::new(bytes, topic, at)
+            .and_then(|a| a.with_header_names(vec![("trace".into(), name_at)]))
+            .unwrap();
+        (records, arena)
     }
 
-    /// What each entry of `batch` points at: topic, key and value.
-    fn read_back(batch: &FlatBatch) -> Vec<(String, Vec<u8>, Vec<u8>)> {
+    type Written = (String, Vec<u8>, Vec<u8>, Vec<(String, Vec<u8>)>);
+
+    /// What each entry of `batch` points at: topic, key, value, headers.
+    fn read_back(batch: &FlatBatch) -> Vec<Written> {
         let data = batch.data();
         let at =
             |s: Option<Span>| s.map_or(Vec::new(), |s| data[s.range(data.len()).unwrap()].to_vec());
+        let headers = HeaderEntry::read_all(&batch.headers).unwrap();
         RecordEntry::read_all(&batch.records)
             .unwrap()
             .into_iter()
             .map(|e| {
+                let first = e.first_header as usize;
                 (
                     String::from_utf8(at(Some(e.topic))).unwrap(),
                     at(e.key),
                     at(e.value),
+                    headers[first..first + e.header_count as usize]
+                        .iter()
+                        .map(|h| (String::from_utf8(at(Some(h.name))).unwrap(), at(h.value)))
+                        .collect(),
                 )
             })
             .collect()
     }
 
-    fn as_written(records: &[Record]) -> Vec<(String, Vec<u8>, Vec<u8>)> {
+    fn as_written(records: &[Record]) -> Vec<Written> {
         records
             .iter()
             .map(|r| {
@@ -657,6 +690,15 @@ mod tests {
                     r.topic.to_string(),
                     r.key.as_deref().unwrap_or_default().to_vec(),
                     r.value.as_deref().unwrap_or_default().to_vec(),
+                    r.headers
+                        .iter()
+                        .map(|h| {
+                            (
+                                h.name.clone(),
+                                h.value.as_deref().unwrap_or_default().to_vec(),
+                            )
+                        })
+                        .collect(),
                 )
             })
             .collect()
@@ -665,8 +707,9 @@ mod tests {
     #[test]
     fn consumed_records_travel_in_their_arena_without_a_copy() {
         let (records, arena) = consumed(5);
+        assert!(records.iter().any(|r| !r.headers.is_empty()));
         let batch = encode(&records, Some(&arena));
-        assert!(batch.is_arena());
+        assert!(batch.is_arena(), "headers and all");
         assert_eq!(
             batch.data().as_ptr(),
             arena.bytes().as_ptr(),
@@ -689,7 +732,7 @@ mod tests {
         // A value a plugin made.
         let mut changed = records.clone();
         changed[2].value = Some(Bytes::from_static(b"{\"new\":true}"));
-        // A header: its name is the host's string, not in the arena.
+        // A header whose name the arena does not hold.
         let mut headed = records.clone();
         headed[0].headers.push(Header {
             name: "h".into(),
@@ -707,8 +750,11 @@ mod tests {
         let few = encode(&records[..1], Some(&arena));
         assert!(!few.is_arena());
         assert_eq!(read_back(&few), as_written(&records[..1]));
-        // An arena must hold its topic where it says.
+        // An arena must hold its topic and header names where it says.
         assert!(Arena::new(arena.bytes().clone(), "other".into(), 0).is_none());
+        let topic_at = arena.topic(&records[0].topic).unwrap().0 as usize;
+        let plain = Arena::new(arena.bytes().clone(), records[0].topic.clone(), topic_at).unwrap();
+        assert!(plain.with_header_names(vec![("trace".into(), 0)]).is_none());
     }
 
     #[test]

@@ -145,6 +145,10 @@ pub async fn read_partition(
     }
 }
 
+/// Distinct header names a batch's arena holds; records with others are
+/// copied for each plugin call.
+const MAX_HEADER_NAMES: usize = 64;
+
 /// How much of the budget a reader takes at a time for the batch it fills.
 const STEP: usize = 64 << 10;
 
@@ -241,9 +245,22 @@ impl BatchBuilder {
     /// Hands out the open batch's records, with the arena their bytes lie
     /// in, and starts the next batch.
     pub fn cut(&mut self) -> (Vec<Record>, Option<Arena>) {
-        // The topic's name once, so a plugin's batch can use the arena as
-        // its data buffer as it is.
+        // The topic's name and each distinct header name once, so a
+        // plugin's batch can use the arena as its data buffer as it is.
         let topic_at = self.copy(self.topic.clone().as_bytes()).start;
+        let mut distinct: Vec<String> = Vec::new();
+        for (name, _) in self.consumed.iter().flat_map(|c| &c.headers) {
+            if distinct.len() < MAX_HEADER_NAMES && !distinct.contains(name) {
+                distinct.push(name.clone());
+            }
+        }
+        let names: Vec<(Box<str>, usize)> = distinct
+            .into_iter()
+            .map(|n| {
+                let at = self.copy(n.as_bytes()).start;
+                (n.into_boxed_str(), at)
+            })
+            .collect();
         self.last_size = self.arena.len();
         self.value_bytes = 0;
         let arena = self.arena.split().freeze();
@@ -271,7 +288,9 @@ impl BatchBuilder {
                     .collect(),
             });
         }
-        (records, Arena::new(arena, self.topic.clone(), topic_at))
+        let arena = Arena::new(arena, self.topic.clone(), topic_at)
+            .and_then(|a| a.with_header_names(names));
+        (records, arena)
     }
 }
 
