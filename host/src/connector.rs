@@ -308,7 +308,16 @@ pub async fn run(
     let backoff = crate::retry::Backoff::fixed(Duration::from_millis(500));
     for attempt in 1..=5 {
         match commit(&consumer, &tracker, CommitMode::Sync) {
-            Ok(()) => break,
+            Ok(()) => match behind(&consumer, &tracker) {
+                Ok(late) if late.is_empty() => break,
+                Ok(late) => {
+                    tracing::warn!(connector = %name, partitions = ?late, "an older offset commit, retried by the client, landed after the final one; committing again");
+                }
+                Err(e) => {
+                    tracing::debug!(connector = %name, error = %e, "the final commit could not be read back");
+                    break;
+                }
+            },
             Err(e) if generation_moved(&e) => {
                 tracing::warn!(connector = %name, error = %e, "final offset commit refused: the group moved on; records finished since the last commit are delivered again by the partitions' next owner");
                 break;
@@ -528,6 +537,39 @@ fn generation_moved(e: &rdkafka::error::KafkaError) -> bool {
         e.rdkafka_error_code(),
         Some(IllegalGeneration | UnknownMemberId)
     )
+}
+
+/// The partitions whose offset the group holds is below what the tracker
+/// committed, as `topic-partition=offset`: librdkafka retries a commit
+/// request that failed in transit, so an older periodic commit can land
+/// after a newer one. While running, the next commit puts it right; after
+/// the final one nothing would.
+fn behind(
+    consumer: &StreamConsumer<SourceContext>,
+    tracker: &Mutex<OffsetTracker>,
+) -> Result<Vec<String>, rdkafka::error::KafkaError> {
+    let offsets = tracker
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .committable();
+    if offsets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tpl = TopicPartitionList::new();
+    for (tp, _) in &offsets {
+        tpl.add_partition(&tp.topic, tp.partition);
+    }
+    let held = consumer.committed_offsets(tpl, Duration::from_secs(5))?;
+    Ok(offsets
+        .iter()
+        .filter_map(|(tp, offset)| {
+            let group = held.find_partition(&tp.topic, tp.partition)?.offset();
+            match group {
+                Offset::Offset(o) if o >= *offset => None,
+                other => Some(format!("{}-{}={other:?}", tp.topic, tp.partition)),
+            }
+        })
+        .collect())
 }
 
 /// Commits the finished offsets of every assigned partition (nothing to
