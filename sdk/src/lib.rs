@@ -83,6 +83,8 @@ pub mod java;
 pub mod java_date;
 pub mod json;
 pub mod log;
+#[cfg(any(target_family = "wasm", test))]
+mod mem;
 mod plugin;
 mod record;
 pub mod registry;

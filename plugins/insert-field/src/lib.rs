@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use sluice_sdk::schema::{Field, Schema};
+use sluice_sdk::schema::{Field, Schema, Type};
 use sluice_sdk::smt::{self, Data};
 use sluice_sdk::{
     Config, ConfigKey, ConfigType, Emitter, Part, Plugin, PluginInfo, Record, Transform, ValueKind,
@@ -257,6 +257,74 @@ impl InsertField {
         })
     }
 
+    /// A struct value with the fields spliced in before its closing brace,
+    /// and its updated schema, when the value is an object of exactly the
+    /// schema's fields in its order (as the converters and SMTs write a
+    /// struct) and no null in it would take a default; `None` when the slow
+    /// path must decide. Its bytes are the slow path's for such a value but
+    /// for the order of map entries nested in it, which the slow path sorts.
+    fn splice_struct(
+        &mut self,
+        record: &Record<'_>,
+        schema: &Arc<Schema>,
+        value: &[u8],
+    ) -> Result<Option<Spliced>, String> {
+        let Type::Struct(fields) = &schema.ty else {
+            return Ok(None);
+        };
+        if !self.distinct {
+            return Ok(None);
+        }
+        let Ok(TopLevel(entries)) = serde_json::from_slice(value) else {
+            return Ok(None);
+        };
+        let in_order = entries.len() == fields.len()
+            && entries.iter().zip(fields).all(|((k, null), f)| {
+                k.as_ref() == f.name && !(*null && self.use_default && f.schema.default.is_some())
+            });
+        if !in_order {
+            return Ok(None);
+        }
+        let updated = self.updated_schema(schema)?;
+        let Some(body) = value.trim_ascii_end().strip_suffix(b"}") else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(value.len() + 64);
+        out.extend_from_slice(body);
+        let mut first = entries.is_empty();
+        let mut field = |out: &mut Vec<u8>, name: &str| {
+            if !std::mem::take(&mut first) {
+                out.push(b',');
+            }
+            // Serialising a string cannot fail.
+            let _ = serde_json::to_writer(&mut *out, name);
+            out.push(b':');
+        };
+        // In the updated schema's order; a missing timestamp is a null.
+        if let Some(f) = &self.topic {
+            field(&mut out, f);
+            let _ = serde_json::to_writer(&mut out, record.topic);
+        }
+        if let Some(f) = &self.partition {
+            field(&mut out, f);
+            let _ = serde_json::to_writer(&mut out, &record.partition);
+        }
+        if let Some(f) = &self.offset {
+            field(&mut out, f);
+            let _ = serde_json::to_writer(&mut out, &record.offset);
+        }
+        if let Some(f) = &self.timestamp {
+            field(&mut out, f);
+            let _ = serde_json::to_writer(&mut out, &record.timestamp);
+        }
+        if let Some((f, v)) = &self.static_field {
+            field(&mut out, f);
+            let _ = serde_json::to_writer(&mut out, v);
+        }
+        out.push(b'}');
+        Ok(Some((out, updated)))
+    }
+
     /// A schema'd key or value with the fields inserted.
     fn with_schema(&mut self, record: &Record<'_>, data: &Data) -> Result<Data, String> {
         let (schema, value) = smt::require_struct(data, PURPOSE)?;
@@ -291,6 +359,16 @@ impl Transform for InsertField {
         };
         if bytes.is_none() {
             out.keep(record);
+            return Ok(());
+        }
+        if let (Part::Value, ValueKind::Json, Some(schema), Some(value)) =
+            (self.part, kind, schema, bytes)
+            && let Some((spliced, updated)) = self.splice_struct(record, schema, value)?
+        {
+            let mut changed = record.to_out();
+            changed.value = Some(Cow::Owned(spliced));
+            changed.value_schema = Some(updated);
+            out.emit(&changed);
             return Ok(());
         }
         if schema.is_some() || self.part == Part::Key {
@@ -334,6 +412,9 @@ impl Transform for InsertField {
         Ok(())
     }
 }
+
+/// A struct value with the fields spliced in, and its updated schema.
+type Spliced = (Vec<u8>, Arc<Schema>);
 
 /// A value to insert: the topic or static value, or a number.
 enum Inserted<'a> {
@@ -379,6 +460,34 @@ impl<'de> serde::Deserialize<'de> for TopLevelKeys<'de> {
             }
         }
         d.deserialize_map(Keys)
+    }
+}
+
+/// A JSON object's top-level keys in order, each with whether its value is
+/// null; the values checked and skipped.
+struct TopLevel<'a>(Vec<(Cow<'a, str>, bool)>);
+
+impl<'de> serde::Deserialize<'de> for TopLevel<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = TopLevel<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some(Key(key)) = map.next_key()? {
+                    let value: Option<serde::de::IgnoredAny> = map.next_value()?;
+                    out.push((key, value.is_none()));
+                }
+                Ok(TopLevel(out))
+            }
+        }
+        d.deserialize_map(Entries)
     }
 }
 
@@ -531,6 +640,124 @@ mod tests {
         assert_eq!(text.matches(r#""f""#).count(), 1, "{text}");
         let v: Value = serde_json::from_str(text).unwrap();
         assert_eq!(v, serde_json::json!({"a":1,"f":42}));
+    }
+
+    #[test]
+    fn struct_values_are_spliced_as_the_slow_path_writes_them() {
+        let schema = Arc::new(Schema::structure([
+            Field::new("id", Schema::int64()),
+            Field::new(
+                "tier",
+                Schema::string().optional().with_default("gold".into()),
+            ),
+            Field::new(
+                "geo",
+                Schema::structure([Field::new("lat", Schema::float64())]),
+            ),
+            Field::new(
+                "tags",
+                Schema::map(Schema::string(), Schema::int32()).optional(),
+            ),
+        ]));
+        let config = |default: &str| {
+            vec![
+                ("topic.field".to_string(), "t".to_string()),
+                ("partition.field".into(), "p".into()),
+                ("timestamp.field".into(), "ts".into()),
+                ("static.field".into(), "s".into()),
+                ("static.value".into(), "v\"1".into()),
+                ("replace.null.with.default".into(), default.into()),
+            ]
+        };
+        let record = |v: &'static str, timestamp: Option<i64>| Record {
+            value_kind: ValueKind::Json,
+            value_schema: Some(&schema),
+            timestamp,
+            ..json("orders", v)
+        };
+        // The slow path's bytes: the value read, the fields put, written.
+        let slow = |t: &mut InsertField, r: &Record<'_>| {
+            let data = smt::read(r, Part::Value).unwrap();
+            let d = t.with_schema(r, &data).unwrap();
+            smt::payload(d.schema.as_deref(), &d.value)
+        };
+        let cases: [(&str, &'static str, Option<i64>, bool); 5] = [
+            (
+                "all set",
+                r#"{"id":7,"tier":"blue","geo":{"lat":35.6618},"tags":{"b":1,"a":2}}"#,
+                Some(5),
+                true,
+            ),
+            (
+                "no timestamp",
+                r#"{"id":7,"tier":"blue","geo":{"lat":1.5},"tags":null}"#,
+                None,
+                true,
+            ),
+            (
+                "null with a default kept",
+                r#"{"id":7,"tier":null,"geo":{"lat":1.5},"tags":null}"#,
+                Some(5),
+                true,
+            ),
+            (
+                "fields out of order",
+                r#"{"tier":"blue","id":7,"geo":{"lat":1.5},"tags":null}"#,
+                Some(5),
+                false,
+            ),
+            (
+                "a field missing",
+                r#"{"id":7,"geo":{"lat":1.5},"tags":null}"#,
+                Some(5),
+                false,
+            ),
+        ];
+        for (what, v, ts, fast) in cases {
+            let mut t = sluice_sdk::configure::<InsertField>(config("false")).unwrap();
+            let r = record(v, ts);
+            let spliced = t.splice_struct(&r, &schema, v.as_bytes()).unwrap();
+            assert_eq!(spliced.is_some(), fast, "{what}");
+            let want = slow(&mut t, &r);
+            let Outcome::Kept(out) = &testing::transform(&mut t, &[r])[0] else {
+                panic!("{what}")
+            };
+            let got = out[0].value.as_deref().unwrap();
+            if fast {
+                // Byte for byte, but for the nested map's entries, which
+                // the slow path sorts.
+                let sorted = |b: &[u8]| {
+                    String::from_utf8(b.to_vec())
+                        .unwrap()
+                        .replace(r#"{"b":1,"a":2}"#, r#"{"a":2,"b":1}"#)
+                };
+                assert_eq!(sorted(got), sorted(&want), "{what}");
+            } else {
+                let parse = |b: &[u8]| serde_json::from_slice::<Value>(b).unwrap();
+                assert_eq!(parse(got), parse(&want), "{what}");
+            }
+            assert_eq!(
+                out[0].value_schema.as_ref().unwrap().fields().len(),
+                8,
+                "{what}"
+            );
+        }
+        // A null that would take its default is left to the slow path.
+        let mut t = sluice_sdk::configure::<InsertField>(config("true")).unwrap();
+        let v = r#"{"id":7,"tier":null,"geo":{"lat":1.5},"tags":null}"#;
+        let r = record(v, Some(5));
+        assert!(
+            t.splice_struct(&r, &schema, v.as_bytes())
+                .unwrap()
+                .is_none()
+        );
+        let Outcome::Kept(out) = &testing::transform(&mut t, &[r])[0] else {
+            panic!()
+        };
+        let got: Value = serde_json::from_slice(out[0].value.as_deref().unwrap()).unwrap();
+        assert_eq!(got["tier"], "gold");
+        assert_eq!(got["ts"], 5);
+        assert_eq!(got["s"], "v\"1");
     }
 
     #[test]

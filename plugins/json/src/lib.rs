@@ -202,10 +202,6 @@ impl Converter for JsonConverter {
             }
             return Ok(json(document.map_err(|e| fail(&e))?.get().as_bytes()));
         }
-        // The envelope's payload is read recursively: its depth comes first.
-        if exceeds_depth(bytes, MAX_NESTING_DEPTH) {
-            return Err(too_deep());
-        }
         let mut de = serde_json::Deserializer::from_str(text);
         de.disable_recursion_limit();
         let envelope_error = || {
@@ -214,10 +210,24 @@ impl Converter for JsonConverter {
                 at()
             )
         };
-        // The document checked and its top-level entries read in one pass.
-        let raw::TopLevel(entries) =
-            serde::Deserialize::deserialize(&mut de).map_err(|e| fail(&e))?;
-        de.end().map_err(|e| fail(&e))?;
+        // The document checked and its top-level entries read in one pass,
+        // without recursing (the values are skipped). The schema and the
+        // payload are read recursively after it, so the depth must be known
+        // first: a document that reads as JSON nests one deeper than its
+        // deepest top-level value, and that at most half its length deep.
+        let document: Result<raw::TopLevel<'a>, _> =
+            serde::Deserialize::deserialize(&mut de).and_then(|d| de.end().map(|()| d));
+        let shallow = match &document {
+            Ok(raw::TopLevel(Some(entries))) => entries
+                .iter()
+                .all(|(_, v)| v.get().len() < 2 * MAX_NESTING_DEPTH),
+            Ok(raw::TopLevel(None)) => bytes.len() <= 2 * MAX_NESTING_DEPTH,
+            Err(_) => false,
+        };
+        if !shallow && exceeds_depth(bytes, MAX_NESTING_DEPTH) {
+            return Err(too_deep());
+        }
+        let raw::TopLevel(entries) = document.map_err(|e| fail(&e))?;
         let entries = entries.ok_or_else(envelope_error)?;
         let (Some(schema), Some(payload)) = (
             raw::last(&entries, "schema"),
@@ -448,5 +458,32 @@ mod tests {
         );
         assert_eq!(out[2], Ok(None));
         assert_eq!(out[3], Ok(None));
+    }
+
+    #[test]
+    fn envelopes_too_deep_anywhere_are_refused_for_their_depth() {
+        let nest = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        let schema = r#"{"type":"array","items":{"type":"int32"}}"#;
+        let deep_payload = format!(r#"{{"schema":{schema},"payload":{}}}"#, nest(1000));
+        // Too deep in a key that is neither schema nor payload: the depth
+        // is what Jackson meets first, before the envelope's shape.
+        let deep_extra = format!(r#"{{"schema":{schema},"payload":[1],"x":{}}}"#, nest(1000));
+        let unclosed = format!(r#"{{"schema":{schema},"payload":{}"#, "[".repeat(1000));
+        // 999 inside the envelope's own level: 1,000 deep, the limit.
+        let at_limit = format!(r#"{{"schema":null,"payload":{}}}"#, nest(999));
+        let out = run(
+            true,
+            &[
+                Some(deep_payload.as_bytes()),
+                Some(deep_extra.as_bytes()),
+                Some(unclosed.as_bytes()),
+                Some(at_limit.as_bytes()),
+            ],
+        );
+        for (i, o) in out.iter().take(3).enumerate() {
+            let e = o.as_ref().unwrap_err();
+            assert!(e.contains("nesting depth exceeds"), "{i}: {e}");
+        }
+        assert!(out[3].is_ok(), "{:?}", out[3]);
     }
 }
