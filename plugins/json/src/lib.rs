@@ -202,6 +202,9 @@ impl Converter for JsonConverter {
             }
             return Ok(json(document.map_err(|e| fail(&e))?.get().as_bytes()));
         }
+        if let Some(known) = self.known_envelope(text) {
+            return Ok(known);
+        }
         let mut de = serde_json::Deserializer::from_str(text);
         de.disable_recursion_limit();
         let envelope_error = || {
@@ -263,6 +266,45 @@ impl Converter for JsonConverter {
 
     fn null_schema(&mut self, _part: Part) -> Option<Arc<sluice_sdk::schema::Schema>> {
         self.null_schema.take()
+    }
+}
+
+impl JsonConverter {
+    /// An envelope as Kafka's JsonConverter writes it, `{"schema":S,
+    /// "payload":P}` with S byte for byte the schema read last, converted
+    /// with one reading of P against it: S was read and checked when it was
+    /// first met, in a document whose depth was checked. `None` takes the
+    /// full path, for any other document and for any failure here, so its
+    /// messages are the ones users see.
+    fn known_envelope<'a>(&mut self, text: &'a str) -> Option<Option<Converted<'a>>> {
+        let (last, read) = self.schemas.last.as_ref()?;
+        let payload = text
+            .strip_prefix(r#"{"schema":"#)?
+            .strip_prefix(last.as_str())?
+            .strip_prefix(r#","payload":"#)?
+            .trim_ascii_end()
+            .strip_suffix('}')?;
+        let read = read.clone();
+        // The read recurses as deep as the schema does, whatever the text.
+        let value = value::read_text(&read.schema, payload, &self.options).ok()?;
+        // P read as JSON, so it nests at most half its length deep; the
+        // envelope adds one level.
+        if payload.len() >= 2 * (MAX_NESTING_DEPTH - 1)
+            && exceeds_depth(payload.as_bytes(), MAX_NESTING_DEPTH - 1)
+        {
+            return None;
+        }
+        if value == Val::Null {
+            self.null_schema = Some(read.carried);
+            return Some(None);
+        }
+        let mut out = Vec::with_capacity(payload.len());
+        value::write(&value, &read.schema, &self.options, &mut out).ok()?;
+        Some(Some(Converted {
+            bytes: out.into(),
+            kind: ValueKind::Json,
+            schema: Some(read.carried),
+        }))
     }
 }
 
@@ -471,19 +513,88 @@ mod tests {
         let unclosed = format!(r#"{{"schema":{schema},"payload":{}"#, "[".repeat(1000));
         // 999 inside the envelope's own level: 1,000 deep, the limit.
         let at_limit = format!(r#"{{"schema":null,"payload":{}}}"#, nest(999));
+        // The same schema read first: the deep ones then start as a known
+        // envelope does, and must still be refused.
+        let known = format!(r#"{{"schema":{schema},"payload":[1]}}"#);
         let out = run(
             true,
             &[
+                Some(known.as_bytes()),
                 Some(deep_payload.as_bytes()),
                 Some(deep_extra.as_bytes()),
                 Some(unclosed.as_bytes()),
                 Some(at_limit.as_bytes()),
             ],
         );
-        for (i, o) in out.iter().take(3).enumerate() {
+        assert!(out[0].is_ok(), "{:?}", out[0]);
+        for (i, o) in out.iter().skip(1).take(3).enumerate() {
             let e = o.as_ref().unwrap_err();
             assert!(e.contains("nesting depth exceeds"), "{i}: {e}");
         }
-        assert!(out[3].is_ok(), "{:?}", out[3]);
+        assert!(out[4].is_ok(), "{:?}", out[4]);
+    }
+
+    #[test]
+    fn a_known_envelope_reads_as_the_full_path_reads_it() {
+        let schema = r#"{"type":"struct","fields":[{"field":"id","type":"int64"},{"field":"tags","type":"map","keys":{"type":"string"},"values":{"type":"int32"},"optional":true},{"field":"n","type":"double","optional":true,"default":1.5}],"optional":true}"#;
+        let envelope = |payload: &str| format!(r#"{{"schema":{schema},"payload":{payload}}}"#);
+        let payloads = [
+            r#"{"id":7,"tags":{"b":2,"a":1},"n":2.5}"#,
+            r#"{"n":null,"id":8}"#,
+            "null",
+            // Not one value: the full path finds the envelope's extra key.
+            r#"{"id":1},"x":2"#,
+            // Not the schema's shape: the full path's message.
+            r#"{"id":"seven"}"#,
+        ];
+        // A key the schema does not know, nested past Jackson's limit: read
+        // without recursing, and still refused for its depth.
+        let deep = format!(
+            r#"{{"id":1,"junk":{}1{}}}"#,
+            "[".repeat(1000),
+            "]".repeat(1000)
+        );
+        let payloads: Vec<&str> = payloads.into_iter().chain([deep.as_str()]).collect();
+        let docs: Vec<String> = payloads.iter().map(|p| envelope(p)).collect();
+        let mut c = sluice_sdk::configure::<JsonConverter>(vec![]).unwrap();
+        let known = |c: &mut JsonConverter, d: &str| {
+            c.known_envelope(d)
+                .map(|k| k.map(|v| (v.bytes.into_owned(), v.schema.is_some())))
+        };
+        // Nothing read yet: the full path first.
+        assert!(known(&mut c, &docs[0]).is_none());
+        let fresh = |d: &str| {
+            let mut c = sluice_sdk::configure::<JsonConverter>(vec![]).unwrap();
+            testing::convert(&mut c, &[Record::new("t", Some(d.as_bytes()))]).remove(0)
+        };
+        let full: Vec<_> = docs.iter().map(|d| fresh(d)).collect();
+        let records: Vec<_> = docs
+            .iter()
+            .map(|d| Record::new("t", Some(d.as_bytes())))
+            .collect();
+        let warm = testing::convert(&mut c, &records);
+        assert_eq!(warm, full);
+        assert!(
+            full[0].is_ok() && full[1].is_ok() && full[2] == Ok(None),
+            "{full:?}"
+        );
+        assert!(
+            full[3]
+                .as_ref()
+                .unwrap_err()
+                .contains("requires \"schema\" and \"payload\"")
+        );
+        assert!(
+            full[4]
+                .as_ref()
+                .unwrap_err()
+                .contains("does not match its schema")
+        );
+        let e = full[5].as_ref().unwrap_err();
+        assert!(e.contains("nesting depth exceeds"), "{e}");
+        // The first three were read the short way, the others not.
+        for (d, fast) in docs.iter().zip([true, true, true, false, false, false]) {
+            assert_eq!(known(&mut c, d).is_some(), fast, "{d}");
+        }
     }
 }

@@ -111,6 +111,18 @@ pub fn read<'de>(
     payload: &'de RawValue,
     options: &Options,
 ) -> Result<Val<'de>, String> {
+    read_at(schema, payload.get(), options, Path::Root("payload"))
+}
+
+/// Reads the JSON text `payload` against `schema`, refusing anything after
+/// its one value: for a payload not already checked as one JSON value.
+/// Recursion follows the schema, not the text (what the schema does not
+/// nest is skipped without recursing), so any text is safe to read.
+pub fn read_text<'de>(
+    schema: &Schema,
+    payload: &'de str,
+    options: &Options,
+) -> Result<Val<'de>, String> {
     read_at(schema, payload, options, Path::Root("payload"))
 }
 
@@ -125,12 +137,12 @@ pub fn read_default(
         replace_null_with_default: false,
         ..*options
     };
-    read_at(schema, raw, &options, Path::Root("default")).map(Val::into_static)
+    read_at(schema, raw.get(), &options, Path::Root("default")).map(Val::into_static)
 }
 
 fn read_at<'de>(
     schema: &Schema,
-    raw: &'de RawValue,
+    text: &'de str,
     options: &Options,
     path: Path<'_>,
 ) -> Result<Val<'de>, String> {
@@ -139,14 +151,15 @@ fn read_at<'de>(
         options,
         failure: &failure,
     };
-    let mut de = serde_json::Deserializer::from_str(raw.get());
+    let mut de = serde_json::Deserializer::from_str(text);
     de.disable_recursion_limit();
     let result = Seed {
         schema,
         ctx: &ctx,
         path,
     }
-    .deserialize(&mut de);
+    .deserialize(&mut de)
+    .and_then(|v| de.end().map(|()| v));
     match (result, failure.into_inner()) {
         (_, Some(message)) => Err(message),
         (Ok(v), None) => Ok(v),
@@ -560,10 +573,20 @@ impl<'de> DeserializeSeed<'de> for PairSeed<'_, '_, '_> {
             ));
         };
         let options = self.ctx.options;
-        let key = read_at(self.keys, k, options, Path::MapKey(&self.path, self.n))
-            .map_err(|m| self.ctx.fail_with(m))?;
-        let value = read_at(self.values, v, options, Path::MapValue(&self.path, self.n))
-            .map_err(|m| self.ctx.fail_with(m))?;
+        let key = read_at(
+            self.keys,
+            k.get(),
+            options,
+            Path::MapKey(&self.path, self.n),
+        )
+        .map_err(|m| self.ctx.fail_with(m))?;
+        let value = read_at(
+            self.values,
+            v.get(),
+            options,
+            Path::MapValue(&self.path, self.n),
+        )
+        .map_err(|m| self.ctx.fail_with(m))?;
         Ok((key, value))
     }
 }
