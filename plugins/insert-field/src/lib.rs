@@ -154,9 +154,22 @@ impl Plugin for InsertField {
 }
 
 impl InsertField {
-    /// The fields to insert for `record`, in order: name and value.
-    fn fields<'r>(&'r self, record: &Record<'r>) -> impl Iterator<Item = (&'r str, Inserted<'r>)> {
+    /// The fields to insert for `record`, in order: name and value. A
+    /// record without a timestamp leaves its field out of a schemaless value,
+    /// as Kafka does, and makes it null in a struct (`nulls`).
+    fn fields<'r>(
+        &'r self,
+        record: &Record<'r>,
+        nulls: bool,
+    ) -> impl Iterator<Item = (&'r str, Inserted<'r>)> {
         let static_field = self.static_field.as_ref();
+        let timestamp = self
+            .timestamp
+            .as_deref()
+            .and_then(|f| match record.timestamp {
+                Some(ts) => Some((f, Inserted::Int(ts))),
+                None => nulls.then_some((f, Inserted::Null)),
+            });
         [
             self.topic
                 .as_deref()
@@ -167,15 +180,39 @@ impl InsertField {
             self.offset
                 .as_deref()
                 .map(|f| (f, Inserted::Int(record.offset))),
-            // Kafka leaves the field out of a schemaless value without a timestamp.
-            self.timestamp
-                .as_deref()
-                .zip(record.timestamp)
-                .map(|(f, ts)| (f, Inserted::Int(ts))),
+            timestamp,
             static_field.map(|(f, v)| (f.as_str(), Inserted::Str(v))),
         ]
         .into_iter()
         .flatten()
+    }
+
+    /// `object` (a JSON object's text) with `fields` written before its
+    /// closing brace; `None` if it does not end in one.
+    fn append<'r>(
+        object: &[u8],
+        empty: bool,
+        fields: impl Iterator<Item = (&'r str, Inserted<'r>)>,
+    ) -> Option<Vec<u8>> {
+        let body = object.trim_ascii_end().strip_suffix(b"}")?;
+        let mut out = Vec::with_capacity(object.len() + 64);
+        out.extend_from_slice(body);
+        let mut first = empty;
+        for (name, v) in fields {
+            if !std::mem::take(&mut first) {
+                out.push(b',');
+            }
+            // Serialising strings and integers cannot fail.
+            let _ = serde_json::to_writer(&mut out, name);
+            out.push(b':');
+            let _ = match v {
+                Inserted::Str(s) => serde_json::to_writer(&mut out, s),
+                Inserted::Int(n) => serde_json::to_writer(&mut out, &n),
+                Inserted::Null => serde_json::to_writer(&mut out, &()),
+            };
+        }
+        out.push(b'}');
+        Some(out)
     }
 
     /// The value with the fields spliced in before its closing brace, when
@@ -194,34 +231,16 @@ impl InsertField {
         keys.sort_unstable();
         if keys.windows(2).any(|w| w[0].0 == w[1].0)
             || self
-                .fields(record)
+                .fields(record, false)
                 .any(|(f, _)| keys.binary_search_by(|(k, _)| k.as_ref().cmp(f)).is_ok())
         {
             return None;
         }
-        let trimmed = value.trim_ascii_end();
-        let body = trimmed.strip_suffix(b"}")?;
-        let mut out = Vec::with_capacity(value.len() + 64);
-        out.extend_from_slice(body);
-        let mut first = empty;
-        for (name, v) in self.fields(record) {
-            if !std::mem::take(&mut first) {
-                out.push(b',');
-            }
-            // Serialising strings and integers cannot fail.
-            let _ = serde_json::to_writer(&mut out, name);
-            out.push(b':');
-            let _ = match v {
-                Inserted::Str(s) => serde_json::to_writer(&mut out, s),
-                Inserted::Int(n) => serde_json::to_writer(&mut out, &n),
-            };
-        }
-        out.push(b'}');
-        Some(out)
+        Self::append(value, empty, self.fields(record, false))
     }
 
     fn insert(&self, record: &Record<'_>, object: &mut Map<String, Value>) {
-        for (f, v) in self.fields(record) {
+        for (f, v) in self.fields(record, false) {
             object.insert(f.to_string(), v.into());
         }
     }
@@ -286,43 +305,9 @@ impl InsertField {
             return Ok(None);
         }
         let updated = self.updated_schema(schema)?;
-        let Some(body) = value.trim_ascii_end().strip_suffix(b"}") else {
-            return Ok(None);
-        };
-        let mut out = Vec::with_capacity(value.len() + 64);
-        out.extend_from_slice(body);
-        let mut first = entries.is_empty();
-        let mut field = |out: &mut Vec<u8>, name: &str| {
-            if !std::mem::take(&mut first) {
-                out.push(b',');
-            }
-            // Serialising a string cannot fail.
-            let _ = serde_json::to_writer(&mut *out, name);
-            out.push(b':');
-        };
         // In the updated schema's order; a missing timestamp is a null.
-        if let Some(f) = &self.topic {
-            field(&mut out, f);
-            let _ = serde_json::to_writer(&mut out, record.topic);
-        }
-        if let Some(f) = &self.partition {
-            field(&mut out, f);
-            let _ = serde_json::to_writer(&mut out, &record.partition);
-        }
-        if let Some(f) = &self.offset {
-            field(&mut out, f);
-            let _ = serde_json::to_writer(&mut out, &record.offset);
-        }
-        if let Some(f) = &self.timestamp {
-            field(&mut out, f);
-            let _ = serde_json::to_writer(&mut out, &record.timestamp);
-        }
-        if let Some((f, v)) = &self.static_field {
-            field(&mut out, f);
-            let _ = serde_json::to_writer(&mut out, v);
-        }
-        out.push(b'}');
-        Ok(Some((out, updated)))
+        let spliced = Self::append(value, entries.is_empty(), self.fields(record, true));
+        Ok(spliced.map(|out| (out, updated)))
     }
 
     /// A schema'd key or value with the fields inserted.
@@ -341,11 +326,8 @@ impl InsertField {
             .collect();
         // The timestamp is a Timestamp (its ms) in a struct; a missing one
         // leaves the field null.
-        for (f, v) in self.fields(record) {
+        for (f, v) in self.fields(record, true) {
             map.insert(f.to_string(), v.into());
-        }
-        if let (Some(f), None) = (&self.timestamp, record.timestamp) {
-            map.insert(f.clone(), Value::Null);
         }
         Ok(Data::with_schema(updated, Value::Object(map)))
     }
@@ -416,10 +398,12 @@ impl Transform for InsertField {
 /// A struct value with the fields spliced in, and its updated schema.
 type Spliced = (Vec<u8>, Arc<Schema>);
 
-/// A value to insert: the topic or static value, or a number.
+/// A value to insert: the topic or static value, a number, or a struct's
+/// null timestamp.
 enum Inserted<'a> {
     Str(&'a str),
     Int(i64),
+    Null,
 }
 
 impl From<Inserted<'_>> for Value {
@@ -427,6 +411,7 @@ impl From<Inserted<'_>> for Value {
         match v {
             Inserted::Str(s) => s.into(),
             Inserted::Int(n) => n.into(),
+            Inserted::Null => Value::Null,
         }
     }
 }
@@ -714,6 +699,10 @@ mod tests {
                 8,
                 "{what}"
             );
+            // A struct's missing timestamp is a null field, not a left-out one.
+            let v: Value = serde_json::from_slice(got).unwrap();
+            assert_eq!(v["ts"], ts.map_or(Value::Null, Value::from), "{what}");
+            assert!(v.as_object().unwrap().contains_key("ts"), "{what}");
         }
         // A null that would take its default is left to the slow path.
         let mut t = sluice_sdk::configure::<InsertField>(config("true")).unwrap();

@@ -195,7 +195,7 @@ impl Converter for JsonConverter {
             de.disable_recursion_limit();
             let document: Result<&'a RawValue, _> =
                 serde::Deserialize::deserialize(&mut de).and_then(|d| de.end().map(|()| d));
-            if (document.is_err() || bytes.len() > 2 * MAX_NESTING_DEPTH)
+            if (document.is_err() || may_nest_past(bytes.len(), MAX_NESTING_DEPTH))
                 && exceeds_depth(bytes, MAX_NESTING_DEPTH)
             {
                 return Err(too_deep());
@@ -223,8 +223,8 @@ impl Converter for JsonConverter {
         let shallow = match &document {
             Ok(raw::TopLevel(Some(entries))) => entries
                 .iter()
-                .all(|(_, v)| v.get().len() < 2 * MAX_NESTING_DEPTH),
-            Ok(raw::TopLevel(None)) => bytes.len() <= 2 * MAX_NESTING_DEPTH,
+                .all(|(_, v)| !may_nest_past(v.get().len(), MAX_NESTING_DEPTH - 1)),
+            Ok(raw::TopLevel(None)) => !may_nest_past(bytes.len(), MAX_NESTING_DEPTH),
             Err(_) => false,
         };
         if !shallow && exceeds_depth(bytes, MAX_NESTING_DEPTH) {
@@ -289,7 +289,7 @@ impl JsonConverter {
         let value = value::read_text(&read.schema, payload, &self.options).ok()?;
         // P read as JSON, so it nests at most half its length deep; the
         // envelope adds one level.
-        if payload.len() >= 2 * (MAX_NESTING_DEPTH - 1)
+        if may_nest_past(payload.len(), MAX_NESTING_DEPTH - 1)
             && exceeds_depth(payload.as_bytes(), MAX_NESTING_DEPTH - 1)
         {
             return None;
@@ -317,6 +317,12 @@ fn json(text: &[u8]) -> Option<Converted<'_>> {
 /// Jackson's default limit (Kafka's JsonConverter refuses deeper documents);
 /// serde_json skips ignored values without counting their depth.
 const MAX_NESTING_DEPTH: usize = 1000;
+
+/// Whether a text of `len` bytes that reads as JSON could nest deeper than
+/// `max`: each level takes an opening and a closing bracket.
+fn may_nest_past(len: usize, max: usize) -> bool {
+    len >= 2 * (max + 1)
+}
 
 /// Whether arrays and objects in `json` nest deeper than `max`. Brackets
 /// inside strings do not count.
