@@ -110,11 +110,19 @@ pub fn runtime() -> sluice::plugin::Runtime {
 
 /// The `sluice` binary of this build profile, brought up to date once per
 /// test process (`cargo test` builds the library, not the binary).
+///
+/// Built as `scripts/test` builds the tests (`--workspace --all-targets`),
+/// so that its dependencies carry the features the test build unified and
+/// nothing compiles twice. `-p sluice --bin sluice` left out features
+/// other members and dev-dependencies add (anyhow's `std`, uuid's `serde`,
+/// proc-macro crates' extras), and the crates above them compiled a second
+/// time inside the test run (measured: 41 crates, wasmtime, the AWS SDK
+/// and librdkafka among them, 147 s on two cores).
 pub fn sluice_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "--quiet", "-p", "sluice", "--bin", "sluice"])
+        cmd.args(["build", "--quiet", "--workspace", "--all-targets"])
             .current_dir(repo_root())
             .env("CARGO_TARGET_DIR", target_dir());
         if profile_dir().ends_with("release") {
