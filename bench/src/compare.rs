@@ -436,6 +436,7 @@ formatter = {formatter}
         });
         let manifest = write_manifest(
             &self.target,
+            &self.scratch,
             &plugins,
             &name,
             &self.topic,
@@ -512,6 +513,7 @@ formatter = {formatter}
         let name = self.name("latency");
         let manifest = write_manifest(
             &self.target,
+            &self.scratch,
             &self.target.join("plugins"),
             &name,
             &topic,
@@ -744,6 +746,7 @@ formatter = {formatter}
         let (bucket, endpoint) = self.bucket(&name).await?;
         let manifest = write_manifest(
             &self.target,
+            &self.scratch,
             &self.target.join("plugins"),
             &name,
             &self.topic,

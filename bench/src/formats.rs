@@ -183,6 +183,7 @@ impl Bench {
         let name = self.name(scenario);
         let manifest = write_manifest(
             &self.target,
+            &self.scratch,
             &self.target.join("plugins"),
             &name,
             topic,

@@ -108,7 +108,8 @@ impl SluiceRun {
     }
 }
 
-/// Writes, in a fresh temporary directory, a manifest of one connector
+/// Writes, in `scratch/name/` (the benchmark's scratch directory, which it
+/// removes when it ends), a manifest of one connector
 /// named `name` (its group is `connect-<name>`) that reads `topic` with the
 /// built plugins and the benchmarks' plugin cache; `rest` continues the
 /// connector's table. Returns the manifest's path. `$SLUICE_BENCH_KAFKA`
@@ -116,6 +117,7 @@ impl SluiceRun {
 /// try consumer settings without a rebuild.
 pub fn write_manifest(
     target: &Path,
+    scratch: &Path,
     plugins: &Path,
     name: &str,
     topic: &str,
@@ -128,7 +130,7 @@ pub fn write_manifest(
         .filter_map(|kv| kv.split_once('='))
         .map(|(k, v)| format!(", \"{k}\" = \"{v}\""))
         .collect();
-    let dir = std::env::temp_dir().join(format!("sluice-bench-{name}"));
+    let dir = scratch.join(name);
     std::fs::create_dir_all(&dir)?;
     let manifest = dir.join("manifest.toml");
     let text = format!(
