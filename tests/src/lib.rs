@@ -129,7 +129,10 @@ pub fn sluice_bin() -> PathBuf {
             cmd.arg("--release");
         }
         let status = cmd.status().expect("run cargo build");
-        assert!(status.success(), "building the sluice binary failed");
+        assert!(
+            status.success(),
+            "building the sluice binary (cargo build --workspace --all-targets) failed: its errors are above"
+        );
         profile_dir().join("sluice")
     })
     .clone()
