@@ -69,9 +69,18 @@
 //! plugin gives back borrowed from its input is not copied out of it. Hosts
 //! before 0.2 cannot load them; build with the `contract-0-1` feature to
 //! target those (schemas are then dropped, and every record is copied).
+//!
+//! ## Allocator
+//!
+//! In Wasm the SDK makes Talc the plugin's global allocator (the
+//! `allocator` feature, on by default), in place of wasi-libc's dlmalloc
+//! that Rust's standard library would use. A plugin with an allocator of its
+//! own turns the feature off (`default-features = false`).
 
 extern crate self as sluice_sdk;
 
+#[cfg(all(target_family = "wasm", feature = "allocator"))]
+mod alloc;
 pub mod avro_data;
 mod config;
 #[doc(hidden)]
