@@ -4,7 +4,9 @@
 //! JSON pipeline with the same plugin code compiled natively, added latency
 //! at 70% of the JSON pipeline's rate, one record per request, S3 archiving,
 //! and Kafka Connect doing the same HTTP and S3 jobs. Prints a table, the
-//! ratios and the per-stage costs, and writes them as JSON.
+//! ratios and the per-stage costs, and writes them as JSON. With `--rounds`
+//! the drain scenarios run several times in turn and each ratio is given as
+//! the median of its rounds, with their range.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -58,6 +60,13 @@ pub struct Args {
     /// `JsonConverter` envelopes (`schemas.enable=true`), a fifth as many.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Runs the drain scenarios (consume, passthrough, json, schema,
+    /// native) this many times in turn, each a ratio's numerator beside its
+    /// denominator, and gives each ratio as the median of its rounds with
+    /// their range: on a shared machine one round's pair can fall in a busy
+    /// and a quiet moment. Latency, single and s3 run once, after them.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=50))]
+    rounds: u32,
     /// A short run for CI: small counts; proves every scenario runs.
     #[arg(long)]
     quick: bool,
@@ -83,6 +92,9 @@ enum Load {
 /// One scenario's figures.
 #[derive(Serialize, Clone, Default)]
 struct Row {
+    /// Which round of the drain scenarios (`--rounds`) measured it, from 1;
+    /// 0 for the scenarios that run once.
+    round: u32,
     scenario: String,
     system: String,
     /// Records the rate is measured over.
@@ -113,7 +125,10 @@ struct Report {
     partitions: i32,
     record_bytes: f64,
     rows: Vec<Row>,
+    /// Each ratio's median over the rounds.
     ratios: Vec<(String, f64)>,
+    /// Each ratio as measured in each round, in round order.
+    ratio_rounds: Vec<(String, Vec<f64>)>,
     stages: Vec<sluice::stats::StageSnapshot>,
     /// The same for the schema'd JSON pipeline.
     schema_stages: Vec<sluice::stats::StageSnapshot>,
@@ -186,48 +201,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let want = |s: &str| args.only.is_empty() || args.only.iter().any(|o| o == s);
     let connect = !args.no_connect;
 
-    if want("consume") {
-        rows.push(b.consume_only(n as u64).await?);
-    }
-    if want("passthrough") {
-        let passthrough = b.passthrough(500, 100);
-        let scenario = "passthrough (bytes -> json-batch string)";
-        rows.push(
-            b.sluice_http(scenario, Build::Wasm, &passthrough, n as u64)
-                .await?
-                .0,
-        );
-        rows.push(
-            b.sluice_http(scenario, Build::WasmV0_1, &passthrough, n as u64)
-                .await?
-                .0,
-        );
-    }
-    let mut json_rate = None;
-    if want("json") {
-        let (row, stats) = b
-            .sluice_http(
-                "JSON pipeline",
-                Build::Wasm,
-                &b.json_pipeline(500, 100),
-                n as u64,
-            )
-            .await?;
-        stages = stats.map(|s| s.stages).unwrap_or_default();
-        json_rate = Some(row.records_per_sec);
-        rows.push(row);
-    }
-    if want("json") {
-        let json = b.json_pipeline(500, 100);
-        rows.push(
-            b.sluice_http("JSON pipeline", Build::WasmV0_1, &json, n as u64)
-                .await?
-                .0,
-        );
-    }
-    if want("schema") {
-        // The same events in JsonConverter envelopes (about 2.6 KiB each),
-        // fewer of them: the cost of a schema against the JSON pipeline's row.
+    // The same events in JsonConverter envelopes (about 2.6 KiB each),
+    // fewer of them: the cost of a schema against the JSON pipeline's row.
+    let schema_bench = if want("schema") {
         let m = (n / 5).max(1_000);
         let topic = format!("{}-schema", b.topic);
         let schema = crate::records::event_schema();
@@ -238,22 +214,70 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             )
         })
         .await?;
-        let s = Bench { topic, ..b.clone() };
-        let json = s.json_pipeline_of(JSON_SCHEMA_CHAIN, 500, 100);
-        let (row, stats) = s
-            .sluice_http(SCHEMA_SCENARIO, Build::Wasm, &json, m as u64)
-            .await?;
-        schema_stages = stats.map(|s| s.stages).unwrap_or_default();
-        rows.push(row);
+        Some((Bench { topic, ..b.clone() }, m))
+    } else {
+        None
+    };
+    let mut json_rates = Vec::new();
+    for round in 1..=args.rounds {
+        if args.rounds > 1 {
+            println!("round {round} of {}", args.rounds);
+        }
+        let from = rows.len();
+        if want("consume") {
+            rows.push(b.consume_only(n as u64).await?);
+        }
+        if want("passthrough") {
+            let passthrough = b.passthrough(500, 100);
+            for build in [Build::Wasm, Build::WasmV0_1] {
+                let scenario = "passthrough (bytes -> json-batch string)";
+                rows.push(
+                    b.sluice_row(scenario, build, &passthrough, n as u64)
+                        .await?,
+                );
+            }
+        }
+        if want("json") {
+            let (row, stats) = b
+                .sluice_http(
+                    "JSON pipeline",
+                    Build::Wasm,
+                    &b.json_pipeline(500, 100),
+                    n as u64,
+                )
+                .await?;
+            stages = stats.map(|s| s.stages).unwrap_or_default();
+            json_rates.push(row.records_per_sec);
+            rows.push(row);
+        }
+        if let Some((s, m)) = &schema_bench {
+            let m = *m;
+            let json = s.json_pipeline_of(JSON_SCHEMA_CHAIN, 500, 100);
+            let (row, stats) = s
+                .sluice_http(SCHEMA_SCENARIO, Build::Wasm, &json, m as u64)
+                .await?;
+            schema_stages = stats.map(|s| s.stages).unwrap_or_default();
+            rows.push(row);
+        }
+        // The same JSON pipeline with contract 0.1's plugins, and native.
+        for (wanted, build) in [
+            (want("json"), Build::WasmV0_1),
+            (want("native"), Build::Native),
+        ] {
+            if wanted {
+                let json = b.json_pipeline(500, 100);
+                rows.push(
+                    b.sluice_row("JSON pipeline", build, &json, n as u64)
+                        .await?,
+                );
+            }
+        }
+        for row in &mut rows[from..] {
+            row.round = round;
+        }
     }
-    if want("native") {
-        let json = b.json_pipeline(500, 100);
-        rows.push(
-            b.sluice_http("JSON pipeline", Build::Native, &json, n as u64)
-                .await?
-                .0,
-        );
-    }
+    let json_rate = median(&json_rates);
+
     if want("latency") {
         let load = match (args.latency_rate, json_rate) {
             (Some(rate), _) => Load::Fixed(rate),
@@ -273,9 +297,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let json = b.json_pipeline(1, 0);
         let scenario = "one record per request";
         rows.push(
-            b.sluice_http(scenario, Build::Wasm, &json, single as u64)
-                .await?
-                .0,
+            b.sluice_row(scenario, Build::Wasm, &json, single as u64)
+                .await?,
         );
         if connect {
             rows.push(b.connect_http(single as u64).await?);
@@ -293,8 +316,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
     }
 
-    let ratios = ratios(&rows);
-    print_report(&rows, &ratios, &stages, n, b.record_bytes);
+    let ratio_rounds = ratio_rounds(&rows, args.rounds);
+    let ratios: Vec<(String, f64)> = ratio_rounds
+        .iter()
+        .filter_map(|(label, v)| Some((label.clone(), median(v)?)))
+        .collect();
+    print_report(&rows, &ratio_rounds, &stages, n, b.record_bytes);
     print_stages(SCHEMA_SCENARIO, &schema_stages);
     let _ = std::fs::remove_dir_all(&b.scratch);
     write_figures(
@@ -307,6 +334,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             record_bytes: b.record_bytes,
             rows,
             ratios,
+            ratio_rounds,
             stages,
             schema_stages,
         },
@@ -412,6 +440,17 @@ formatter = {formatter}
             peak_rss_mib: d.peak_rss_kib as f64 / 1024.0,
             ..Row::default()
         })
+    }
+
+    /// [`Self::sluice_http`]'s row alone.
+    async fn sluice_row(
+        &self,
+        scenario: &str,
+        build: Build,
+        rest: &str,
+        limit: u64,
+    ) -> anyhow::Result<Row> {
+        Ok(self.sluice_http(scenario, build, rest, limit).await?.0)
     }
 
     /// Runs `build` of Sluice with `rest` (converters, transforms, sink)
@@ -877,6 +916,39 @@ fn find<'a>(rows: &'a [Row], scenario: &str, system: &str) -> Option<&'a Row> {
         .find(|r| r.scenario.starts_with(scenario) && r.system.starts_with(system))
 }
 
+/// The middle of `v` (the mean of the two middle values when even); `None`
+/// when empty.
+fn median(v: &[f64]) -> Option<f64> {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
+/// Every ratio of [`ratios`] in each round: that round's drain rows beside
+/// the rows measured once. Labels keep their first round's order.
+fn ratio_rounds(rows: &[Row], rounds: u32) -> Vec<(String, Vec<f64>)> {
+    let mut out: Vec<(String, Vec<f64>)> = Vec::new();
+    for round in 1..=rounds {
+        let of_round: Vec<Row> = rows
+            .iter()
+            .filter(|r| r.round == round || r.round == 0)
+            .cloned()
+            .collect();
+        for (label, v) in ratios(&of_round) {
+            match out.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, all)) => all.push(v),
+                None => out.push((label, vec![v])),
+            }
+        }
+    }
+    out
+}
+
 /// The ratios the targets are stated in.
 fn ratios(rows: &[Row]) -> Vec<(String, f64)> {
     let mut out = Vec::new();
@@ -978,7 +1050,7 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 
 fn print_report(
     rows: &[Row],
-    ratios: &[(String, f64)],
+    ratios: &[(String, Vec<f64>)],
     stages: &[sluice::stats::StageSnapshot],
     n: usize,
     record_bytes: f64,
@@ -999,7 +1071,16 @@ fn print_report(
         "p50",
         "p99"
     );
+    let several = rows.iter().any(|r| r.round > 1);
+    let mut round = u32::MAX;
     for r in rows {
+        if several && r.round != round {
+            match r.round {
+                0 => println!("run once"),
+                n => println!("round {n}"),
+            }
+        }
+        round = r.round;
         println!(
             "{:<42} {:<34} {:>9} {:>10.0} {:>7.1} {:>8.1} {:>8.1} {:>9} {:>8} {:>6} {:>6} {:>6}",
             r.scenario,
@@ -1033,9 +1114,27 @@ fn print_report(
             opt(r.kafka_p99_ms, 0),
         );
     }
-    println!("\nratios");
+    let rounds = ratios.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+    if rounds > 1 {
+        println!("\nratios: median of {rounds} rounds (lowest-highest; each round)");
+    } else {
+        println!("\nratios");
+    }
     for (label, v) in ratios {
-        println!("  {label:<90} {v:>8.2}");
+        let Some(mid) = median(v) else { continue };
+        if v.len() > 1 {
+            let (lo, hi) = (
+                v.iter().copied().fold(f64::INFINITY, f64::min),
+                v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            );
+            let each: Vec<String> = v.iter().map(|x| format!("{x:.2}")).collect();
+            println!(
+                "  {label:<90} {mid:>8.2}  ({lo:.2}-{hi:.2}; {})",
+                each.join(" ")
+            );
+        } else {
+            println!("  {label:<90} {mid:>8.2}");
+        }
     }
     print_stages("JSON pipeline", stages);
 }
