@@ -9,6 +9,9 @@
 //!   compiled natively;
 //! - `insert-field`: parse, add fields, serialise, for 0.1, 0.2 and natively
 //!   (the same plugin crate), to isolate the Wasm cost;
+//! - `after insert`: the identity call on `insert-field`'s output (new
+//!   values in its reply), copied into a new buffer (0.2) against sent as
+//!   that reply's buffer (0.2 arena), as the next plugin of a chain gets it;
 //! - the cost of a schema: the `json` converter on the same events without
 //!   a schema (`schemas.enable=false`) and in a `JsonConverter` envelope
 //!   (`schemas.enable=true`, the schema kept on the record), and `json-batch`
@@ -19,7 +22,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use serde::Serialize;
-use sluice::plugin::{ConfiguredPlugin, Limits, Runtime, TransformOutcome};
+use sluice::plugin::{ConfiguredPlugin, Limits, ReplyArena, Runtime, TransformOutcome};
 use sluice::record::{Arena, Record};
 
 use crate::nested::NestedIdentity;
@@ -151,7 +154,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .transform(chunk)
             .await?);
         scenario!("identity", "0.2 arena", arenas.iter(), |chunk| drop_v2
-            .transform_in(&chunk.0, Some(&chunk.1))
+            .transform_in(&chunk.0, &[&chunk.1], None)
             .await?);
         scenario!("identity", "nested", chunks(), |chunk| nested
             .call(chunk)
@@ -166,10 +169,35 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .transform(chunk)
             .await?);
         scenario!("insert-field", "0.2 arena", arenas.iter(), |chunk| {
-            insert_v2.transform_in(&chunk.0, Some(&chunk.1)).await?
+            insert_v2.transform_in(&chunk.0, &[&chunk.1], None).await?
         });
         scenario!("insert-field", "native", chunks(), |chunk| insert_native
             .transform(chunk)
+            .await?);
+        // insert-field's output, each chunk with its reply's buffer.
+        let mut remade: Vec<(Vec<Record>, Arena)> = Vec::new();
+        for (records, arena) in &arenas {
+            let made = ReplyArena::default();
+            let outcomes = insert_v2
+                .transform_in(records, &[arena], Some(&made))
+                .await?;
+            let out: Vec<Record> = outcomes
+                .into_iter()
+                .flat_map(|o| match o {
+                    TransformOutcome::Kept(rs) => rs,
+                    _ => Vec::new(),
+                })
+                .collect();
+            let reply = made
+                .into_inner()
+                .ok_or_else(|| anyhow::anyhow!("insert-field's reply held no topic"))?;
+            remade.push((out, reply));
+        }
+        scenario!("after insert", "0.2", remade.iter(), |chunk| drop_v2
+            .transform_in(&chunk.0, &[], None)
+            .await?);
+        scenario!("after insert", "0.2 arena", remade.iter(), |chunk| drop_v2
+            .transform_in(&chunk.0, &[&chunk.1], None)
             .await?);
     }
 
@@ -214,7 +242,7 @@ fn print_table(figures: &[Figure], bytes_per_record: f64) {
         "0.1/0.2",
         "0.2/native"
     );
-    for t in ["identity", "insert-field"] {
+    for t in ["identity", "insert-field", "after insert"] {
         for b in [1, 100, 500, 1000] {
             let (nested, v1, v2, arena, native) = (
                 get(t, "nested", b),

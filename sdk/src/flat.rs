@@ -321,14 +321,18 @@ impl Writer {
     }
 
     /// An output of input `origin` (`input`): what it still borrows from the
-    /// input is written as a reference, the rest copied in.
+    /// input is written as a reference, the rest copied in. When the value
+    /// is new, the key and headers are copied too (they are usually a small
+    /// part of a record): the reply then holds the whole record, and the
+    /// host sends the reply's buffer as it is to the next plugin instead of
+    /// copying every record into a new one.
     pub fn emit(&mut self, r: &RecordOut<'_>, input: &Record<'_>, origin: u32) {
-        let keep_key = same_bytes(input.key, r.key.as_ref())
-            && r.key_kind == input.key_kind
-            && same_schema(input.key_schema, r.key_schema.as_ref());
         let keep_value = same_bytes(input.value, r.value.as_ref())
             && r.value_kind == input.value_kind
             && same_schema(input.value_schema, r.value_schema.as_ref());
+        let keep_key = same_bytes(input.key, r.key.as_ref())
+            && r.key_kind == input.key_kind
+            && same_schema(input.key_schema, r.key_schema.as_ref());
         let keep_headers = self.headers_kept_by != Some(origin)
             && r.headers.len() == input.headers.len()
             && r.headers.iter().zip(input.headers).all(|((n, v), h)| {
@@ -346,6 +350,8 @@ impl Writer {
             self.keep(origin, input);
             return;
         }
+        // A record whose value is new is written whole (see above).
+        let (keep_key, keep_headers) = (keep_key && keep_value, keep_headers && keep_value);
         let mut flags = 0;
         let first_header = (self.headers.len() / layout::HEADER_ENTRY) as u32;
         if keep_headers {
@@ -485,4 +491,56 @@ impl ConversionWriter {
 /// A formatter's items.
 pub fn encoding(items: &mut Vec<u8>, item: EncodingItem) {
     item.write(items);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `writer`'s reply says of its only record: flags, and the key
+    /// and header names it wrote (empty when kept by reference).
+    fn written(writer: Writer) -> (u32, Option<Vec<u8>>, Vec<String>) {
+        let batch = writer.finish();
+        let e = RecordEntry::read_all(&batch.records).unwrap().remove(0);
+        let key = e.key.map(|s| bytes(&batch.data, s).unwrap().to_vec());
+        let names = HeaderEntry::read_all(&batch.headers)
+            .unwrap()
+            .into_iter()
+            .map(|h| text(&batch.data, h.name).unwrap().to_string())
+            .collect();
+        (e.flags, key, names)
+    }
+
+    #[test]
+    fn a_record_with_a_new_value_is_written_whole() {
+        let headers = [Header {
+            name: "trace",
+            value: Some(b"t1"),
+        }];
+        let mut input = Record::new("orders", Some(b"{\"a\":1}"));
+        input.key = Some(b"k1");
+        input.headers = &headers;
+        // A new value: key and headers are copied beside it.
+        let mut out = input.to_out();
+        out.set_json(&serde_json::json!({"a": 2}));
+        let mut writer = Writer::default();
+        writer.emit(&out, &input, 0);
+        let (flags, key, names) = written(writer);
+        assert_eq!(flags & (KEEP_KEY | KEEP_HEADERS | KEEP_VALUE), 0);
+        assert_eq!(key.as_deref(), Some(&b"k1"[..]));
+        assert_eq!(names, ["trace"]);
+        // A new key beside the input's value: the value and the headers are
+        // kept by reference.
+        let mut out = input.to_out();
+        out.key = Some(Cow::Owned(b"k2".to_vec()));
+        let mut writer = Writer::default();
+        writer.emit(&out, &input, 0);
+        let (flags, key, names) = written(writer);
+        assert_eq!(
+            flags & (KEEP_KEY | KEEP_HEADERS | KEEP_VALUE),
+            KEEP_VALUE | KEEP_HEADERS
+        );
+        assert_eq!(key.as_deref(), Some(&b"k2"[..]));
+        assert!(names.is_empty());
+    }
 }

@@ -14,7 +14,9 @@ use std::time::Instant;
 
 use crate::config::BuiltConnector;
 use crate::errors::{ErrorReporter, Failure, Stage};
-use crate::plugin::{CallError, ConfiguredPlugin, Part, TransformOutcome, apply_conversion};
+use crate::plugin::{
+    CallError, ConfiguredPlugin, Part, ReplyArena, TransformOutcome, apply_conversion,
+};
 use crate::predicate::Selector;
 use crate::record::{Arena, Record};
 use crate::sink::{Framing, Item, Sink, SinkError};
@@ -158,21 +160,31 @@ impl Pipeline {
         arena: Option<Arena>,
     ) -> Result<BatchDone, BatchFailed> {
         let c = &self.connector;
-        let arena = arena.as_ref();
         let originals = records.clone(); // reference-counted bytes: no copy
         let mut work = Work::new(records);
         let mut out = Outcome::new(self.errors.policy().tolerance);
+        // The buffers a call's records may all lie in: the consumed batch's
+        // arena, then the last transform's reply (the values it made).
+        let mut reply: Option<Arena> = None;
+        let consumed: Vec<&Arena> = arena.iter().collect();
         if let Some(converter) = &c.key_converter {
-            self.convert(converter, Part::Key, &mut work, arena, &mut out)
+            self.convert(converter, Part::Key, &mut work, &consumed, &mut out)
                 .await;
         }
         if let Some(converter) = &c.value_converter {
-            self.convert(converter, Part::Value, &mut work, arena, &mut out)
+            self.convert(converter, Part::Value, &mut work, &consumed, &mut out)
                 .await;
         }
         for (t, spec) in c.transforms.iter().zip(&c.spec.transforms) {
-            self.transform(t, spec.selector.as_ref(), &mut work, arena, &mut out)
+            let arenas: Vec<&Arena> = arena.iter().chain(&reply).collect();
+            let made = self
+                .transform(t, spec.selector.as_ref(), &mut work, &arenas, &mut out)
                 .await;
+            // A transform that kept every record (a filter) leaves them in
+            // the buffer they were in.
+            if made.is_some() {
+                reply = made;
+            }
         }
         let mut reached = vec![false; originals.len()];
         for &o in &work.origins {
@@ -181,8 +193,11 @@ impl Pipeline {
         let items = if self.sink.encodes_records() {
             unencoded(work, &out)
         } else {
-            self.encode(work, arena, &mut out).await
+            let arenas: Vec<&Arena> = arena.iter().chain(&reply).collect();
+            self.encode(work, &arenas, &mut out).await
         };
+        // Not kept while the batch is delivered: the items hold what they need.
+        drop(reply);
         let encoded = items.iter().find(|i| i.bytes.is_some()).map(|i| i.origin);
         let (header, trailer) = match encoded {
             Some(first) => match self.framing().await {
@@ -251,7 +266,7 @@ impl Pipeline {
     /// the records it fails (a `TASK_PUT` failure each): the records that
     /// still move on, in order, as the sink's items. Null values are
     /// encoded only when the sink asks for them.
-    async fn encode(&self, work: Work, arena: Option<&Arena>, out: &mut Outcome) -> Vec<Item> {
+    async fn encode(&self, work: Work, arenas: &[&Arena], out: &mut Outcome) -> Vec<Item> {
         let formatter = &self.connector.formatter;
         let encodes_nulls = self.sink.encodes_nulls();
         let records = &work.records;
@@ -268,7 +283,7 @@ impl Pipeline {
         };
         let subset = &subset;
         let encoded = isolate::isolate(self.policy(), formatter.name(), subset.len(), move |r| {
-            formatter.encode_in(&subset[r], arena)
+            formatter.encode_in(&subset[r], arenas)
         })
         .await;
         self.timed("formatter", formatter.name(), to_encode.len(), started);
@@ -385,7 +400,7 @@ impl Pipeline {
         plugin: &ConfiguredPlugin,
         part: Part,
         work: &mut Work,
-        arena: Option<&Arena>,
+        arenas: &[&Arena],
         out: &mut Outcome,
     ) {
         if work.is_empty() {
@@ -398,7 +413,7 @@ impl Pipeline {
         let records = &work.records;
         let started = Instant::now();
         let results = isolate::isolate(self.policy(), plugin.name(), records.len(), move |r| {
-            plugin.convert_in(part, &records[r], arena)
+            plugin.convert_in(part, &records[r], arenas)
         })
         .await;
         let label = match part {
@@ -423,16 +438,17 @@ impl Pipeline {
 
     /// Runs one transform over `work`: every record, or those `selector`
     /// selects while the others pass unchanged (no plugin call for them).
+    /// Returns the reply's data buffer, when the plugin made records in it.
     async fn transform(
         &self,
         plugin: &ConfiguredPlugin,
         selector: Option<&Selector>,
         work: &mut Work,
-        arena: Option<&Arena>,
+        arenas: &[&Arena],
         out: &mut Outcome,
-    ) {
+    ) -> Option<Arena> {
         if work.is_empty() {
-            return;
+            return None;
         }
         // The records the transform applies to, by index in `work`.
         let chosen: Vec<usize> = match selector {
@@ -450,11 +466,13 @@ impl Pipeline {
         };
         let records = &subset;
         let started = Instant::now();
+        let reply = ReplyArena::default();
         let results = if records.is_empty() {
             Vec::new()
         } else {
+            let slot = &reply;
             let results = isolate::isolate(self.policy(), plugin.name(), records.len(), move |r| {
-                plugin.transform_in(&records[r], arena)
+                plugin.transform_in(&records[r], arenas, Some(slot))
             })
             .await;
             self.timed("transform", plugin.name(), records.len(), started);
@@ -484,5 +502,6 @@ impl Pipeline {
         }
         *work = next;
         out.reject(work, failures);
+        reply.into_inner()
     }
 }

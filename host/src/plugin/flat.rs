@@ -103,8 +103,9 @@ fn schema_at(table: &[Arc<Schema>], n: u32) -> Result<Option<Arc<Schema>>, Strin
 }
 
 /// A batch built for a plugin call. The call borrows it: its data buffer
-/// is the consumed batch's arena itself when every record's bytes still lie
-/// there (no copy on the host), or one buffer they were copied into.
+/// is an arena itself (the consumed batch's, or the previous transform's
+/// reply) when every record's bytes still lie there (no copy on the host),
+/// or one buffer they were copied into.
 pub struct FlatBatch {
     data: FlatData,
     records: Vec<u8>,
@@ -174,13 +175,11 @@ fn lies_in(arena: &Arena, records: &[Record]) -> bool {
     inside && used >= arena.bytes().len() / 2
 }
 
-/// Builds a batch: the arena as its data buffer when every record lies in
-/// it, else one data buffer sized once; fixed-size entries; each distinct
-/// schema once.
-pub fn encode(records: &[Record], arena: Option<&Arena>) -> FlatBatch {
-    if let Some(arena) = arena
-        && lies_in(arena, records)
-    {
+/// Builds a batch: the first of `arenas` every record lies in as its data
+/// buffer, else one data buffer sized once; fixed-size entries; each
+/// distinct schema once.
+pub fn encode(records: &[Record], arenas: &[&Arena]) -> FlatBatch {
+    if let Some(arena) = arenas.iter().find(|a| lies_in(a, records)) {
         const CHECKED: &str = "lies_in checked every record";
         let batch = entries(
             records,
@@ -393,13 +392,21 @@ pub fn conversions(
     Ok((conversions, failures))
 }
 
-/// A transform's output records, each with the input index it came from.
+/// The header names a reply's arena records at most (as the reader's).
+const REPLY_HEADER_NAMES: usize = 64;
+
+/// A transform's outputs, each with the index of the input it came from.
+pub type Outputs = Vec<(u32, Record)>;
+
+/// A transform's output records, each with the input index it came from,
+/// and the reply's data buffer as an [`Arena`] when an output pointed at a
+/// topic in it (the next call over these records can send it as it is).
 /// Outputs are tracked by their origin: their offset is the origin's.
 pub fn outputs(
     batch: tt2::BatchResult,
     inputs: &[Record],
     cache: &SchemaCache,
-) -> Result<Vec<(u32, Record)>, String> {
+) -> Result<(Outputs, Option<Arena>), String> {
     let entries = RecordEntry::read_all(&batch.records).map_err(|e| e.to_string())?;
     let headers = HeaderEntry::read_all(&batch.headers).map_err(|e| e.to_string())?;
     // Checks before building: origins, header ownership, bytes used once.
@@ -463,6 +470,10 @@ pub fn outputs(
     let data = Data(Bytes::from(batch.data));
     let mut out = Vec::with_capacity(entries.len());
     let mut last_topic: Option<(Span, Arc<str>)> = None;
+    // Where the reply holds a topic and its header names, so that its data
+    // buffer can be the next call's arena.
+    let mut reply_topic: Option<(Arc<str>, usize)> = None;
+    let mut reply_names: Vec<(Box<str>, usize)> = Vec::new();
     for e in entries {
         let origin = e.offset as u32;
         let input = &inputs[origin as usize];
@@ -483,6 +494,9 @@ pub fn outputs(
                 }
             }
         };
+        if reply_topic.is_none() {
+            reply_topic = Some((topic.clone(), e.topic.start as usize));
+        }
         let (key, key_kind, key_schema) = if e.flags & KEEP_KEY != 0 {
             (input.key.clone(), input.key_kind, input.key_schema.clone())
         } else {
@@ -512,8 +526,14 @@ pub fn outputs(
             headers[first..first + e.header_count as usize]
                 .iter()
                 .map(|h| {
+                    let name = data.text(h.name)?;
+                    if reply_names.len() < REPLY_HEADER_NAMES
+                        && !reply_names.iter().any(|(n, _)| **n == *name)
+                    {
+                        reply_names.push((name.as_str().into(), h.name.start as usize));
+                    }
                     Ok(Header {
-                        name: data.text(h.name)?,
+                        name,
                         value: h.value.map(|v| data.slice(v)).transpose()?,
                     })
                 })
@@ -536,7 +556,10 @@ pub fn outputs(
             },
         ));
     }
-    Ok(out)
+    let arena = reply_topic
+        .and_then(|(topic, at)| Arena::new(data.0, topic, at))
+        .and_then(|a| a.with_header_names(reply_names));
+    Ok((out, arena))
 }
 
 /// A formatter's reply: each record's encoding, or `None` when it failed.
@@ -598,7 +621,7 @@ mod tests {
         // The same schema behind another Arc still travels once.
         b.value_schema = schema(r#"{"type":"int32","optional":false}"#);
         let c = Record::new("t", None);
-        let batch = encode(&[a, b, c], None);
+        let batch = encode(&[a, b, c], &[]);
         assert_eq!(batch.schemas.len(), 1);
         let entries = RecordEntry::read_all(&batch.records).unwrap();
         assert_eq!(
@@ -708,7 +731,7 @@ mod tests {
     fn consumed_records_travel_in_their_arena_without_a_copy() {
         let (records, arena) = consumed(5);
         assert!(records.iter().any(|r| !r.headers.is_empty()));
-        let batch = encode(&records, Some(&arena));
+        let batch = encode(&records, &[&arena]);
         assert!(batch.is_arena(), "headers and all");
         assert_eq!(
             batch.data().as_ptr(),
@@ -717,11 +740,11 @@ mod tests {
         );
         assert_eq!(read_back(&batch), as_written(&records));
         // Most of the batch (the error policy bisects) still lies in it.
-        let part = encode(&records[1..4], Some(&arena));
+        let part = encode(&records[1..4], &[&arena]);
         assert!(part.is_arena());
         assert_eq!(read_back(&part), as_written(&records[1..4]));
         // Without an arena, the same entries over a copy.
-        let copied = encode(&records, None);
+        let copied = encode(&records, &[]);
         assert!(!copied.is_arena());
         assert_eq!(read_back(&copied), as_written(&records));
     }
@@ -742,12 +765,12 @@ mod tests {
         let mut routed = records.clone();
         routed[1].topic = "orders-eu".into();
         for rs in [changed, headed, routed] {
-            let batch = encode(&rs, Some(&arena));
+            let batch = encode(&rs, &[&arena]);
             assert!(!batch.is_arena());
             assert_eq!(read_back(&batch), as_written(&rs));
         }
         // Most of the arena dropped on the way: the rest is copied.
-        let few = encode(&records[..1], Some(&arena));
+        let few = encode(&records[..1], &[&arena]);
         assert!(!few.is_arena());
         assert_eq!(read_back(&few), as_written(&records[..1]));
         // An arena must hold its topic and header names where it says.
@@ -779,7 +802,7 @@ mod tests {
         }
         .write(&mut records);
         data.truncate(7);
-        let out = outputs(
+        let (out, _) = outputs(
             tt2::BatchResult {
                 data,
                 records,
@@ -799,6 +822,95 @@ mod tests {
         assert_eq!(kept.as_ptr(), own.as_ptr(), "the value was not copied");
         assert_eq!(out[1].1.value_schema, inputs[0].value_schema);
         assert_eq!(out[1].1.key, None, "the key was not kept");
+    }
+
+    /// A transform's reply making a new value for each of `inputs`, with a
+    /// `trace` header on odd ones, written the way the SDK writes replies:
+    /// the topic once, then each record's bytes.
+    fn remade(inputs: &[Record]) -> tt2::BatchResult {
+        let mut data = b"orders".to_vec();
+        let (mut records, mut headers) = (Vec::new(), Vec::new());
+        let put = |data: &mut Vec<u8>, b: &[u8]| {
+            data.extend_from_slice(b);
+            Span {
+                start: (data.len() - b.len()) as u32,
+                len: b.len() as u32,
+            }
+        };
+        for (i, _) in inputs.iter().enumerate() {
+            let key = put(&mut data, format!("k{i}").as_bytes());
+            let value = put(&mut data, format!("{{\"n\":{i},\"new\":true}}").as_bytes());
+            let header_count = if i % 2 == 1 {
+                HeaderEntry {
+                    name: put(&mut data, b"trace"),
+                    value: Some(put(&mut data, format!("t{i}").as_bytes())),
+                }
+                .write(&mut headers);
+                1
+            } else {
+                0
+            };
+            let mut entry = RecordEntry {
+                topic: Span { start: 0, len: 6 },
+                offset: i as i64,
+                key: Some(key),
+                value: Some(value),
+                first_header: (headers.len() / layout::HEADER_ENTRY) as u32 - header_count,
+                header_count,
+                ..Default::default()
+            };
+            entry.set_kinds(layout::Kind::Binary, layout::Kind::Json);
+            entry.write(&mut records);
+        }
+        tt2::BatchResult {
+            data,
+            records,
+            headers,
+            schemas: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_transforms_reply_is_the_next_calls_data_buffer() {
+        let (inputs, consumed) = consumed(6);
+        let cache = SchemaCache::new();
+        let (out, reply) = outputs(remade(&inputs), &inputs, &cache).unwrap();
+        let reply = reply.expect("the reply holds its topic");
+        let records: Vec<Record> = out.into_iter().map(|(_, r)| r).collect();
+        assert!(records.iter().any(|r| !r.headers.is_empty()));
+        // The next call sends the reply's buffer as it is: no copy.
+        let batch = encode(&records, &[&consumed, &reply]);
+        assert_eq!(batch.data().as_ptr(), reply.bytes().as_ptr());
+        assert_eq!(read_back(&batch), as_written(&records));
+        // A filter in between keeps some of them: still no copy.
+        let batch = encode(&records[1..5], &[&consumed, &reply]);
+        assert_eq!(batch.data().as_ptr(), reply.bytes().as_ptr());
+        assert_eq!(read_back(&batch), as_written(&records[1..5]));
+        // Records from both buffers: copied into one.
+        let mixed = [records[0].clone(), inputs[1].clone()];
+        let batch = encode(&mixed, &[&consumed, &reply]);
+        assert!(!batch.is_arena());
+        assert_eq!(read_back(&batch), as_written(&mixed));
+        // A reply that kept every record holds no topic: no arena.
+        let mut kept = Vec::new();
+        RecordEntry {
+            flags: KEEP_RECORD,
+            ..Default::default()
+        }
+        .write(&mut kept);
+        let (out, reply) = outputs(
+            tt2::BatchResult {
+                data: Vec::new(),
+                records: kept,
+                headers: Vec::new(),
+                schemas: Vec::new(),
+            },
+            &inputs,
+            &cache,
+        )
+        .unwrap();
+        assert!(reply.is_none());
+        assert_eq!(out[0].1, inputs[0]);
     }
 
     #[test]

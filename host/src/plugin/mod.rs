@@ -24,7 +24,8 @@ pub use grants::{Capability, DirGrant, Grants, Sandbox};
 pub use limits::{DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CPU_DEADLINE_MS, DEFAULT_MEMORY_MIB, Limits};
 pub use metadata::{CONNECT_CLASS_KEY, ConfigKey, FORMAT_SCOPE_KEY, Metadata, PluginKind};
 pub use pool::{
-    ConfiguredPlugin, Conversion, FormatterSession, Part, TransformOutcome, apply_conversion,
+    ConfiguredPlugin, Conversion, FormatterSession, Part, ReplyArena, TransformOutcome,
+    apply_conversion,
 };
 pub use runtime::{
     CONTRACT_VERSION, CONTRACT_VERSIONS, Contract, EngineError, LoadedPlugin, Runtime,

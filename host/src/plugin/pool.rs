@@ -50,6 +50,26 @@ pub enum Conversion {
     Failed(String),
 }
 
+/// Where a contract 0.2 transform call leaves its reply's data buffer as an
+/// [`Arena`] (the records it made are slices of it): the next call over
+/// those records sends that buffer as it is instead of copying every record
+/// into a new one. When the error policy splits a batch, each call replaces
+/// the last; the next call checks that every record lies in the buffer and
+/// copies them otherwise.
+#[derive(Debug, Default)]
+pub struct ReplyArena(Mutex<Option<Arena>>);
+
+impl ReplyArena {
+    fn set(&self, arena: Option<Arena>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = arena;
+    }
+
+    /// The last call's reply buffer, when it held a topic to point at.
+    pub fn into_inner(self) -> Option<Arena> {
+        self.0.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 /// What a transform made of one input record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TransformOutcome {
@@ -594,20 +614,20 @@ impl ConfiguredPlugin {
         part: Part,
         records: &[Record],
     ) -> Result<Vec<Conversion>, CallError> {
-        self.convert_in(part, records, None).await
+        self.convert_in(part, records, &[]).await
     }
 
-    /// [`Self::convert`] of records whose bytes may lie in `arena` (then
-    /// a contract 0.2 plugin gets it as it is, not a copy).
+    /// [`Self::convert`] of records whose bytes may lie in one of `arenas`
+    /// (then a contract 0.2 plugin gets it as it is, not a copy).
     pub async fn convert_in(
         &self,
         part: Part,
         records: &[Record],
-        arena: Option<&Arena>,
+        arenas: &[&Arena],
     ) -> Result<Vec<Conversion>, CallError> {
         self.expect_kind(PluginKind::Converter)?;
         if self.contract == Contract::V0_2 {
-            let flat = flat::encode(records, arena);
+            let flat = flat::encode(records, arenas);
             let texts = flat.schema_texts();
             let batch = flat.param(&texts);
             let wire = match part {
@@ -688,18 +708,21 @@ impl ConfiguredPlugin {
 
     /// Transforms a batch: one [`TransformOutcome`] per input record.
     pub async fn transform(&self, records: &[Record]) -> Result<Vec<TransformOutcome>, CallError> {
-        self.transform_in(records, None).await
+        self.transform_in(records, &[], None).await
     }
 
-    /// [`Self::transform`] of records whose bytes may lie in `arena`.
+    /// [`Self::transform`] of records whose bytes may lie in one of
+    /// `arenas`; the reply's data buffer is left in `made`, for the next
+    /// call.
     pub async fn transform_in(
         &self,
         records: &[Record],
-        arena: Option<&Arena>,
+        arenas: &[&Arena],
+        made: Option<&ReplyArena>,
     ) -> Result<Vec<TransformOutcome>, CallError> {
         self.expect_kind(PluginKind::Transform)?;
         if self.contract == Contract::V0_2 {
-            let flat = flat::encode(records, arena);
+            let flat = flat::encode(records, arenas);
             let texts = flat.schema_texts();
             let batch = flat.param(&texts);
             let Reply::Transformed2(reply) = self.dispatch(Call::Transform2(&batch)).await? else {
@@ -707,8 +730,11 @@ impl ConfiguredPlugin {
             };
             let failures =
                 failure_messages(reply.failures, records.len()).map_err(|m| self.bad_reply(m))?;
-            let outputs = flat::outputs(reply.output, records, &self.schemas)
+            let (outputs, reply_arena) = flat::outputs(reply.output, records, &self.schemas)
                 .map_err(|m| self.bad_reply(m))?;
+            if let Some(slot) = made {
+                slot.set(reply_arena);
+            }
             return Ok(outcomes(failures, outputs));
         }
         let batch = arena::encode(records);
@@ -731,27 +757,27 @@ impl ConfiguredPlugin {
         &self,
         records: &[Record],
     ) -> Result<Vec<Result<Bytes, String>>, CallError> {
-        self.encode_on(None, records, None).await
+        self.encode_on(None, records, &[]).await
     }
 
-    /// [`Self::encode`] of records whose bytes may lie in `arena`.
+    /// [`Self::encode`] of records whose bytes may lie in one of `arenas`.
     pub async fn encode_in(
         &self,
         records: &[Record],
-        arena: Option<&Arena>,
+        arenas: &[&Arena],
     ) -> Result<Vec<Result<Bytes, String>>, CallError> {
-        self.encode_on(None, records, arena).await
+        self.encode_on(None, records, arenas).await
     }
 
     async fn encode_on(
         &self,
         mut held: Option<&mut Held>,
         records: &[Record],
-        arena: Option<&Arena>,
+        arenas: &[&Arena],
     ) -> Result<Vec<Result<Bytes, String>>, CallError> {
         self.expect_kind(PluginKind::Formatter)?;
         if self.contract == Contract::V0_2 {
-            let flat = flat::encode(records, arena);
+            let flat = flat::encode(records, arenas);
             let texts = flat.schema_texts();
             let batch = flat.param(&texts);
             let Reply::Encoded2(reply) = self
@@ -875,7 +901,7 @@ impl FormatterSession {
         records: &[Record],
     ) -> Result<Vec<Result<Bytes, String>>, CallError> {
         self.plugin
-            .encode_on(Some(&mut self.held), records, None)
+            .encode_on(Some(&mut self.held), records, &[])
             .await
     }
 
