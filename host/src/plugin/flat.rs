@@ -825,8 +825,9 @@ mod tests {
     }
 
     /// A transform's reply making a new value for each of `inputs`, with a
-    /// `trace` header on odd ones, written the way the SDK writes replies:
-    /// the topic once, then each record's bytes.
+    /// `trace` header on odd ones: the topic, then each record's key, value
+    /// and header, all in the reply (as the SDK writes a record whose value
+    /// is new).
     fn remade(inputs: &[Record]) -> tt2::BatchResult {
         let mut data = b"orders".to_vec();
         let (mut records, mut headers) = (Vec::new(), Vec::new());
