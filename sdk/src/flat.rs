@@ -327,12 +327,12 @@ impl Writer {
     /// host sends the reply's buffer as it is to the next plugin instead of
     /// copying every record into a new one.
     pub fn emit(&mut self, r: &RecordOut<'_>, input: &Record<'_>, origin: u32) {
-        let keep_value = same_bytes(input.value, r.value.as_ref())
-            && r.value_kind == input.value_kind
-            && same_schema(input.value_schema, r.value_schema.as_ref());
         let keep_key = same_bytes(input.key, r.key.as_ref())
             && r.key_kind == input.key_kind
             && same_schema(input.key_schema, r.key_schema.as_ref());
+        let keep_value = same_bytes(input.value, r.value.as_ref())
+            && r.value_kind == input.value_kind
+            && same_schema(input.value_schema, r.value_schema.as_ref());
         let keep_headers = self.headers_kept_by != Some(origin)
             && r.headers.len() == input.headers.len()
             && r.headers.iter().zip(input.headers).all(|((n, v), h)| {

@@ -110,6 +110,12 @@ pub struct Pipeline {
     stats: Arc<ConnectorStats>,
 }
 
+/// The buffers a call's records may all lie in, to be sent as they are:
+/// the consumed batch's arena, then the last transform's reply.
+fn arenas<'a>(consumed: &'a Option<Arena>, reply: &'a Option<Arena>) -> Vec<&'a Arena> {
+    consumed.iter().chain(reply).collect()
+}
+
 impl Pipeline {
     /// Starts the sink and the dead letter queue, creating topics if
     /// needed. Stage times go to `stats`.
@@ -163,20 +169,20 @@ impl Pipeline {
         let originals = records.clone(); // reference-counted bytes: no copy
         let mut work = Work::new(records);
         let mut out = Outcome::new(self.errors.policy().tolerance);
-        // The buffers a call's records may all lie in: the consumed batch's
-        // arena, then the last transform's reply (the values it made).
+        // The last transform's reply, when it made records in it.
         let mut reply: Option<Arena> = None;
-        let consumed: Vec<&Arena> = arena.iter().collect();
         if let Some(converter) = &c.key_converter {
-            self.convert(converter, Part::Key, &mut work, &consumed, &mut out)
+            let arenas = arenas(&arena, &reply);
+            self.convert(converter, Part::Key, &mut work, &arenas, &mut out)
                 .await;
         }
         if let Some(converter) = &c.value_converter {
-            self.convert(converter, Part::Value, &mut work, &consumed, &mut out)
+            let arenas = arenas(&arena, &reply);
+            self.convert(converter, Part::Value, &mut work, &arenas, &mut out)
                 .await;
         }
         for (t, spec) in c.transforms.iter().zip(&c.spec.transforms) {
-            let arenas: Vec<&Arena> = arena.iter().chain(&reply).collect();
+            let arenas = arenas(&arena, &reply);
             let made = self
                 .transform(t, spec.selector.as_ref(), &mut work, &arenas, &mut out)
                 .await;
@@ -193,8 +199,7 @@ impl Pipeline {
         let items = if self.sink.encodes_records() {
             unencoded(work, &out)
         } else {
-            let arenas: Vec<&Arena> = arena.iter().chain(&reply).collect();
-            self.encode(work, &arenas, &mut out).await
+            self.encode(work, &arenas(&arena, &reply), &mut out).await
         };
         // Not kept while the batch is delivered: the items hold what they need.
         drop(reply);
