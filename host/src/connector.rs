@@ -18,7 +18,8 @@ use tokio::sync::{mpsc, watch};
 use crate::config::BuiltConnector;
 use crate::pipeline::{BatchDone, BatchError, BatchFailed, PartitionState, Pipeline, now_ms};
 use crate::source::budget::MemoryBudget;
-use crate::source::context::{AssignmentEvent, SourceContext, commit_list};
+use crate::source::commit::{COMMIT_WAIT, CommitGate};
+use crate::source::context::{AssignmentEvent, SourceContext};
 use crate::source::reader::{Batch, read_partition};
 use crate::source::tracker::{BatchTicket, OffsetTracker, TopicPartition};
 pub use crate::stats::ConnectorStats;
@@ -137,12 +138,14 @@ pub async fn run(
     tracing::debug!(connector = %name, expected_partitions = expected, prefetch = ?registration.prefetch, "consumer prefetch from the memory budget");
     let config = crate::kafka::client_config(&props);
     let readers = Arc::new(Mutex::new(HashMap::new()));
+    let commits = Arc::new(CommitGate::default());
     let context = SourceContext {
         connector: name.clone(),
         tracker: tracker.clone(),
         events: events_tx,
         consumer: OnceLock::new(),
         readers: readers.clone(),
+        commits: commits.clone(),
         stats: stats.clone(),
         auth: crate::kafka::oauth::Auth::from_properties(&props),
         cooperative: crate::source::rebalance::is_cooperative(
@@ -257,9 +260,24 @@ pub async fn run(
             () = tokio::time::sleep_until(drain_deadline), if phase != Phase::Consuming => {}
             _ = tick.tick() => {
                 let now = Instant::now();
-                if now.duration_since(last_commit) >= spec.commit_interval {
-                    // A failed commit is retried at the next one.
-                    let _ = commit(&consumer, &tracker, CommitMode::Async);
+                // One commit at a time, each to its end (source::commit):
+                // while one is under way, the next waits for a later tick.
+                if now.duration_since(last_commit) >= spec.commit_interval
+                    && let Some(turn) = commits.try_begin()
+                {
+                    let offsets = lock(&tracker).committable();
+                    if !offsets.is_empty() {
+                        let consumer = consumer.clone();
+                        let name = name.clone();
+                        tokio::task::spawn_blocking(move || {
+                            let _turn = turn;
+                            match commit(&consumer, &offsets) {
+                                Ok(()) => tracing::debug!(connector = %name, offsets = ?offsets_list(&offsets), "offsets committed"),
+                                // A failed commit is retried at the next one.
+                                Err(e) => tracing::warn!(connector = %name, error = %e, "offset commit failed; it is retried at the next commit"),
+                            }
+                        });
+                    }
                     last_commit = now;
                 }
                 if now.duration_since(last_report) >= Duration::from_secs(30) {
@@ -304,39 +322,47 @@ pub async fn run(
     // A commit refused because the group's generation moved is not retried:
     // the partitions are another member's now (or about to be), the
     // revocation callback commits what it still can, and holding the
-    // hand-over here would stall them.
+    // hand-over here would stall them. A periodic commit still under way
+    // lands first: sent after the last one, it would move the group's
+    // offset back (see source::commit).
+    let waited = tokio::time::Instant::now() + COMMIT_WAIT;
+    while commits.is_busy() && tokio::time::Instant::now() < waited {
+        serve(&consumer, &mut events, &name, Duration::from_millis(20)).await;
+    }
     let backoff = crate::retry::Backoff::fixed(Duration::from_millis(500));
     for attempt in 1..=5 {
-        match commit(&consumer, &tracker, CommitMode::Sync) {
-            Ok(()) => match behind(&consumer, &tracker) {
-                Ok(late) if late.is_empty() => break,
-                Ok(late) => {
-                    tracing::warn!(connector = %name, partitions = ?late, "an older offset commit, retried by the client, landed after the final one; committing again");
+        let turn = commits.try_begin();
+        if turn.is_none() && attempt == 1 {
+            tracing::warn!(connector = %name, waited = ?COMMIT_WAIT, "an earlier offset commit is still under way; the final one goes now and is read back");
+        }
+        let offsets = lock(&tracker).committable();
+        match commit(&consumer, &offsets) {
+            Ok(()) => {
+                if !offsets.is_empty() {
+                    tracing::info!(connector = %name, offsets = ?offsets_list(&offsets), "offsets committed");
                 }
-                Err(e) => {
-                    tracing::debug!(connector = %name, error = %e, "the final commit could not be read back");
-                    break;
+                match behind(&consumer, &offsets) {
+                    Ok(late) if late.is_empty() => break,
+                    Ok(late) => {
+                        tracing::warn!(connector = %name, partitions = ?late, "an older offset commit landed after the final one; committing again");
+                    }
+                    Err(e) => {
+                        tracing::debug!(connector = %name, error = %e, "the final commit could not be read back");
+                        break;
+                    }
                 }
-            },
+            }
             Err(e) if generation_moved(&e) => {
                 tracing::warn!(connector = %name, error = %e, "final offset commit refused: the group moved on; records finished since the last commit are delivered again by the partitions' next owner");
                 break;
             }
-            Err(_) => {}
-        }
-        tracing::warn!(connector = %name, attempt, "final offset commit failed; retrying");
-        let serve = async {
-            loop {
-                tokio::select! {
-                    // Partitions come and go; nothing more is read.
-                    Some(_) = events.recv() => {}
-                    received = consumer.recv() => if let Err(e) = received {
-                        tracing::debug!(connector = %name, error = %e, "Kafka consumer error while closing");
-                    },
-                }
+            Err(e) => {
+                tracing::warn!(connector = %name, error = %e, "offset commit failed");
             }
-        };
-        let _ = tokio::time::timeout(backoff.delay(attempt), serve).await;
+        }
+        drop(turn);
+        tracing::warn!(connector = %name, attempt, "final offset commit failed; retrying");
+        serve(&consumer, &mut events, &name, backoff.delay(attempt)).await;
     }
     consumer.unsubscribe();
     tracing::info!(connector = %name, delivered = stats.records_finished.load(Ordering::Relaxed), "connector stopped");
@@ -539,24 +565,19 @@ fn generation_moved(e: &rdkafka::error::KafkaError) -> bool {
     )
 }
 
-/// The partitions whose offset the group holds is below what the tracker
-/// committed, as `topic-partition=offset`: librdkafka retries a commit
-/// request that failed in transit, so an older periodic commit can land
-/// after a newer one. While running, the next commit puts it right; after
-/// the final one nothing would.
+/// The partitions whose offset the group holds is below `offsets`, just
+/// committed, as `topic-partition=offset`: an older commit that outlived
+/// [`COMMIT_WAIT`] can still land after the final one (see
+/// [`crate::source::commit`]).
 fn behind(
     consumer: &StreamConsumer<SourceContext>,
-    tracker: &Mutex<OffsetTracker>,
+    offsets: &[(TopicPartition, i64)],
 ) -> Result<Vec<String>, rdkafka::error::KafkaError> {
-    let offsets = tracker
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .committable();
     if offsets.is_empty() {
         return Ok(Vec::new());
     }
     let mut tpl = TopicPartitionList::new();
-    for (tp, _) in &offsets {
+    for (tp, _) in offsets {
         tpl.add_partition(&tp.topic, tp.partition);
     }
     let held = consumer.committed_offsets(tpl, Duration::from_secs(5))?;
@@ -566,40 +587,52 @@ fn behind(
             let group = held.find_partition(&tp.topic, tp.partition)?.offset();
             match group {
                 Offset::Offset(o) if o >= *offset => None,
-                other => Some(format!("{}-{}={other:?}", tp.topic, tp.partition)),
+                other => Some(format!("{tp}={other:?}")),
             }
         })
         .collect())
 }
 
-/// Commits the finished offsets of every assigned partition (nothing to
-/// commit is a success).
+/// Commits `offsets` and waits for the group's answer (nothing to commit is
+/// a success). Blocks the thread: call it holding a
+/// [`crate::source::commit::CommitTurn`].
 fn commit(
     consumer: &StreamConsumer<SourceContext>,
-    tracker: &Mutex<OffsetTracker>,
-    mode: CommitMode,
+    offsets: &[(TopicPartition, i64)],
 ) -> Result<(), rdkafka::error::KafkaError> {
-    let offsets = tracker
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .committable();
     if offsets.is_empty() {
         return Ok(());
     }
     let mut tpl = TopicPartitionList::new();
-    for (tp, offset) in &offsets {
+    for (tp, offset) in offsets {
         let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset));
     }
-    match consumer.commit(&tpl, mode) {
-        Ok(()) => {
-            if matches!(mode, CommitMode::Sync) {
-                tracing::info!(offsets = ?commit_list(&tpl), "offsets committed")
+    consumer.commit(&tpl, CommitMode::Sync)
+}
+
+/// `topic-partition=offset` strings, for logs.
+fn offsets_list(offsets: &[(TopicPartition, i64)]) -> Vec<String> {
+    offsets.iter().map(|(tp, o)| format!("{tp}={o}")).collect()
+}
+
+/// Serves the consumer's events and callbacks for `wait` while nothing is
+/// read: a rebalance under way ends only when this member answers it.
+async fn serve(
+    consumer: &StreamConsumer<SourceContext>,
+    events: &mut mpsc::UnboundedReceiver<AssignmentEvent>,
+    name: &str,
+    wait: Duration,
+) {
+    let serve = async {
+        loop {
+            tokio::select! {
+                // Partitions come and go; nothing more is read.
+                Some(_) = events.recv() => {}
+                received = consumer.recv() => if let Err(e) = received {
+                    tracing::debug!(connector = %name, error = %e, "Kafka consumer error while closing");
+                },
             }
-            Ok(())
         }
-        Err(e) => {
-            tracing::warn!(error = %e, "offset commit failed; it is retried at the next commit");
-            Err(e)
-        }
-    }
+    };
+    let _ = tokio::time::timeout(wait, serve).await;
 }

@@ -14,6 +14,7 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
+use super::commit::{COMMIT_WAIT, CommitGate};
 use super::tracker::{OffsetTracker, TopicPartition};
 
 /// The messages of one assigned partition, apart from the others': a
@@ -40,6 +41,9 @@ pub struct SourceContext {
     /// callback, before the partition can be assigned again, so a stale
     /// reader never takes a message of the next assignment.
     pub readers: Arc<Mutex<HashMap<TopicPartition, AbortHandle>>>,
+    /// One commit at a time (see [`super::commit`]): the revocation
+    /// callback's waits for the periodic one under way.
+    pub commits: Arc<CommitGate>,
     /// Where librdkafka's statistics put each partition's consumer lag.
     pub stats: Arc<crate::stats::ConnectorStats>,
     /// Whether the group's assignment is cooperative (incremental).
@@ -124,6 +128,10 @@ impl ConsumerContext for SourceContext {
             }
         }
         if commit.count() > 0 {
+            let turn = self.commits.begin_within(COMMIT_WAIT);
+            if turn.is_none() {
+                tracing::warn!(connector = %self.connector, waited = ?COMMIT_WAIT, "an earlier offset commit is still under way; committing the revoked partitions anyway");
+            }
             match consumer.commit(&commit, CommitMode::Sync) {
                 Ok(()) => {
                     tracing::info!(connector = %self.connector, offsets = ?commit_list(&commit), "committed on revocation")
@@ -172,21 +180,6 @@ impl ConsumerContext for SourceContext {
             Rebalance::Revoke(_) => {}
             Rebalance::Error(e) => {
                 tracing::warn!(connector = %self.connector, error = %e, "rebalance error")
-            }
-        }
-    }
-
-    fn commit_callback(
-        &self,
-        result: rdkafka::error::KafkaResult<()>,
-        offsets: &TopicPartitionList,
-    ) {
-        match result {
-            Ok(()) => {
-                tracing::debug!(connector = %self.connector, offsets = ?commit_list(offsets), "offsets committed")
-            }
-            Err(e) => {
-                tracing::warn!(connector = %self.connector, error = %e, "offset commit failed; it is retried")
             }
         }
     }

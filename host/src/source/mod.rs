@@ -2,6 +2,7 @@
 //! readers and offset tracking.
 
 pub mod budget;
+pub mod commit;
 pub mod context;
 pub mod reader;
 pub mod rebalance;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::mocking::MockCluster;
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::producer::{BaseProducer, BaseRecord, DefaultProducerContext, Producer};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use sluice::connector::{self, ConnectorStats};
@@ -32,14 +32,23 @@ fn produce(bootstrap: &str, topic: &str, from: usize, n: usize) {
 }
 
 fn committed(bootstrap: &str, group: &str, topic: &str) -> Option<i64> {
-    let c: BaseConsumer = ClientConfig::new()
+    committed_by(&group_client(bootstrap, group), topic)
+}
+
+/// A client of `group` that only reads its committed offsets.
+fn group_client(bootstrap: &str, group: &str) -> BaseConsumer {
+    ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", group)
         .create()
-        .unwrap();
+        .unwrap()
+}
+
+/// The offset `client`'s group holds for partition 0 of `topic`.
+fn committed_by(client: &BaseConsumer, topic: &str) -> Option<i64> {
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition(topic, 0);
-    match c
+    match client
         .committed_offsets(tpl, Duration::from_secs(5))
         .ok()?
         .find_partition(topic, 0)?
@@ -48,6 +57,15 @@ fn committed(bootstrap: &str, group: &str, topic: &str) -> Option<i64> {
         Offset::Offset(o) => Some(o),
         _ => None,
     }
+}
+
+/// A one-broker mock cluster holding `topic` (one partition) and its
+/// bootstrap address.
+fn mock_with(topic: &str) -> (MockCluster<'static, DefaultProducerContext>, String) {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic(topic, 1, 1).unwrap();
+    let bootstrap = mock.bootstrap_servers();
+    (mock, bootstrap)
 }
 
 /// A one-connector manifest against the mock cluster: JSON values in
@@ -85,10 +103,8 @@ async fn wait_until(secs: u64, what: &str, cond: impl Fn() -> bool) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn failed_commits_and_a_broker_outage_lose_nothing_and_commit_everything() {
-    let mock = MockCluster::new(1).unwrap();
     let topic = "faults";
-    mock.create_topic(topic, 1, 1).unwrap();
-    let bootstrap = mock.bootstrap_servers();
+    let (mock, bootstrap) = mock_with(topic);
     produce(&bootstrap, topic, 0, 50);
     // The first offset commits fail.
     mock.request_errors(
@@ -298,4 +314,60 @@ async fn nothing_is_committed_past_a_record_whose_dead_letter_was_not_acknowledg
         }
     };
     assert_eq!(dead.payload(), Some(&b"{broken"[..]));
+}
+
+/// librdkafka retries a commit whose request failed, after its retry
+/// backoff. A newer commit sent meanwhile must not be overtaken: the
+/// connector sends its next commit only once the one under way has
+/// landed, so the group's offset never moves back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retried_commit_never_moves_the_committed_offset_back() {
+    let topic = "retried";
+    let (mock, bootstrap) = mock_with(topic);
+    produce(&bootstrap, topic, 0, 10);
+
+    let receiver = Receiver::start().await;
+    let text = mock_manifest("retried", topic, &bootstrap, &receiver.url("/in"), "")
+        // A retried request waits a second and a half: a wide window for
+        // newer commits to land first.
+        .replace(
+            r#""bootstrap.servers" = "#,
+            r#""retry.backoff.ms" = 1500, "retry.backoff.max.ms" = 1500, "bootstrap.servers" = "#,
+        );
+    let stats = Arc::new(ConnectorStats::default());
+    let (stop, stop_rx) = watch::channel(false);
+    let run = start_connector(&text, stats.clone(), stop_rx).await;
+    wait_until(60, "offset 10 committed", || {
+        committed(&bootstrap, "connect-retried", topic) == Some(10)
+    })
+    .await;
+
+    // The next commit request (offset 10 again, a periodic commit) is
+    // refused with an error librdkafka retries; ten more records finish
+    // while it waits for its retry.
+    mock.request_errors(
+        RDKafkaApiKey::OffsetCommit,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS],
+    );
+    produce(&bootstrap, topic, 10, 10);
+    // Every change of the group's offset, sampled for longer than the
+    // retry's backoff.
+    // One client asks throughout, so each answer takes one round trip.
+    let sampler = group_client(&bootstrap, "connect-retried");
+    let mut seen = vec![Some(10)];
+    let until = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < until {
+        let now = committed_by(&sampler, topic);
+        if seen.last() != Some(&now) {
+            seen.push(now);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let _ = stop.send(true);
+    run.await.unwrap().unwrap();
+    let last = committed(&bootstrap, "connect-retried", topic);
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]) && last == Some(20),
+        "the committed offset moves only forward and ends at 20: {seen:?}, then {last:?}"
+    );
 }
