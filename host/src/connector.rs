@@ -357,11 +357,10 @@ pub async fn run(
                 break;
             }
             Err(e) => {
-                tracing::warn!(connector = %name, error = %e, "offset commit failed");
+                tracing::warn!(connector = %name, error = %e, attempt, "final offset commit failed; retrying");
             }
         }
         drop(turn);
-        tracing::warn!(connector = %name, attempt, "final offset commit failed; retrying");
         serve(&consumer, &mut events, &name, backoff.delay(attempt)).await;
     }
     consumer.unsubscribe();

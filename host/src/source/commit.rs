@@ -5,9 +5,10 @@
 //! and holds one sent while the coordinator was away until it is back. A
 //! newer commit sent meanwhile lands first, and the older one then moves
 //! the group's offset back: records already delivered are read again after
-//! a restart or a rebalance. It reports nothing about a manual asynchronous
-//! commit (the client sets no commit callback), so the only commit whose
-//! end is known is a synchronous one. The connector therefore sends each
+//! a restart or a rebalance. A manual asynchronous commit reports nothing
+//! (rust-rdkafka sets no `offset_commit_cb`, and librdkafka posts commit
+//! events only for its own auto-commits), so the only commit whose end is
+//! known is a synchronous one. The connector therefore sends each
 //! commit synchronously, from a blocking thread while it runs, and sends
 //! none while another is under way: the periodic commit, the revocation
 //! callback's and the final one all take a [`CommitTurn`] first.
@@ -105,10 +106,8 @@ mod tests {
             std::thread::sleep(Duration::from_millis(100));
             drop(turn);
         });
-        let started = Instant::now();
         let next = gate.begin_within(Duration::from_secs(30));
         assert!(next.is_some(), "the turn passes on");
-        assert!(started.elapsed() < Duration::from_secs(30));
         assert!(gate.try_begin().is_none(), "the waiter holds it now");
         ender.join().unwrap();
     }

@@ -349,14 +349,21 @@ async fn a_retried_commit_never_moves_the_committed_offset_back() {
         RDKafkaApiKey::OffsetCommit,
         &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS],
     );
+    // Commits go every 100 ms: the refused one carries offset 10.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     produce(&bootstrap, topic, 10, 10);
     // Every change of the group's offset, sampled for longer than the
-    // retry's backoff.
-    // One client asks throughout, so each answer takes one round trip.
+    // retry's backoff and until offset 20 is committed (a loaded machine
+    // may take longer to deliver the ten records). One client asks
+    // throughout, so each answer takes one round trip.
     let sampler = group_client(&bootstrap, "connect-retried");
     let mut seen = vec![Some(10)];
-    let until = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < until {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(5) || seen.last() != Some(&Some(20)) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "offset 20 never committed: {seen:?}"
+        );
         let now = committed_by(&sampler, topic);
         if seen.last() != Some(&now) {
             seen.push(now);
