@@ -269,9 +269,10 @@ pub async fn run(
                     if !offsets.is_empty() {
                         let consumer = consumer.clone();
                         let name = name.clone();
+                        let stats = stats.clone();
                         tokio::task::spawn_blocking(move || {
                             let _turn = turn;
-                            match commit(&consumer, &offsets) {
+                            match commit(&consumer, &offsets, &stats) {
                                 Ok(()) => tracing::debug!(connector = %name, offsets = ?offsets_list(&offsets), "offsets committed"),
                                 // A failed commit is retried at the next one.
                                 Err(e) => tracing::warn!(connector = %name, error = %e, "offset commit failed; it is retried at the next commit"),
@@ -336,7 +337,7 @@ pub async fn run(
             tracing::warn!(connector = %name, waited = ?COMMIT_WAIT, "an earlier offset commit is still under way; the final one goes now and is read back");
         }
         let offsets = lock(&tracker).committable();
-        match commit(&consumer, &offsets) {
+        match commit(&consumer, &offsets, &stats) {
             Ok(()) => {
                 if !offsets.is_empty() {
                     tracing::info!(connector = %name, offsets = ?offsets_list(&offsets), "offsets committed");
@@ -593,11 +594,12 @@ fn behind(
 }
 
 /// Commits `offsets` and waits for the group's answer (nothing to commit is
-/// a success). Blocks the thread: call it holding a
+/// a success), counted in `stats`. Blocks the thread: call it holding a
 /// [`crate::source::commit::CommitTurn`].
 fn commit(
     consumer: &StreamConsumer<SourceContext>,
     offsets: &[(TopicPartition, i64)],
+    stats: &ConnectorStats,
 ) -> Result<(), rdkafka::error::KafkaError> {
     if offsets.is_empty() {
         return Ok(());
@@ -606,7 +608,10 @@ fn commit(
     for (tp, offset) in offsets {
         let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset));
     }
-    consumer.commit(&tpl, CommitMode::Sync)
+    let started = Instant::now();
+    let result = consumer.commit(&tpl, CommitMode::Sync);
+    stats.commits.record(result.is_ok(), started.elapsed());
+    result
 }
 
 /// `topic-partition=offset` strings, for logs.

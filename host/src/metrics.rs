@@ -76,6 +76,8 @@ pub fn render(connectors: &[Snapshot]) -> String {
     let stage_seconds = Family::<Labels, Counter<f64, std::sync::atomic::AtomicU64>>::default();
     let stage_calls = Family::<Labels, Counter>::default();
     let stage_records = Family::<Labels, Counter>::default();
+    let commits = Family::<Labels, Counter>::default();
+    let commit_seconds = Family::<Labels, Counter<f64, std::sync::atomic::AtomicU64>>::default();
     use std::sync::atomic::Ordering::Relaxed;
     for c in connectors {
         for ((topic, partition), counts) in c.stats.partitions() {
@@ -124,6 +126,15 @@ pub fn render(connectors: &[Snapshot]) -> String {
                 family.get_or_create(&labels).inc_by(v);
             }
         }
+        let counts = &c.stats.commits;
+        for (outcome, n) in [("ok", &counts.ok), ("failed", &counts.failed)] {
+            let mut labels = labels.clone();
+            labels.push(("outcome".to_string(), outcome.to_string()));
+            commits.get_or_create(&labels).inc_by(n.load(Relaxed));
+        }
+        commit_seconds
+            .get_or_create(&labels)
+            .inc_by(counts.seconds());
         for s in c.stats.stage_totals() {
             let labels = vec![
                 ("connector".to_string(), label(&c.name)),
@@ -209,6 +220,16 @@ pub fn render(connectors: &[Snapshot]) -> String {
         "sluice_stage_records",
         "Records through each pipeline stage",
         stage_records,
+    );
+    registry.register(
+        "sluice_offset_commits",
+        "Offset commits, by outcome: ok (the group took them) or failed (the next commit carries the same offsets or later)",
+        commits,
+    );
+    registry.register(
+        "sluice_offset_commit_seconds",
+        "Time spent waiting for the group's answer to offset commits",
+        commit_seconds,
     );
     let h = histograms();
     registry.register(

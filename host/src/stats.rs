@@ -29,6 +29,8 @@ pub struct ConnectorStats {
     pub records_failed: AtomicU64,
     /// What the sink did: HTTP answers and retries, S3 uploads.
     pub sink: SinkCounters,
+    /// Offset commits: how many the group took or refused, and their time.
+    pub commits: CommitCounters,
     /// The latest errors, for the status page, kept across restarts.
     pub recent_errors: Arc<RecentErrors>,
     /// When the connector started (the clock of the `*_ms` figures).
@@ -76,6 +78,7 @@ impl Default for ConnectorStats {
             batches_finished: AtomicU64::new(0),
             records_failed: AtomicU64::new(0),
             sink: SinkCounters::default(),
+            commits: CommitCounters::default(),
             recent_errors: Arc::default(),
             started: Instant::now(),
             assigned: OnceLock::new(),
@@ -156,6 +159,35 @@ impl SinkCounters {
     /// Counts a retried request.
     pub fn retried(&self) {
         self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A connector's offset commits, each awaited to its end (the periodic one,
+/// the revocation callback's and the final one): what Connect's
+/// `offset-commit-success-percentage`, `offset-commit-failure-percentage`
+/// and `offset-commit-avg-time-ms` are computed from.
+#[derive(Debug, Default)]
+pub struct CommitCounters {
+    /// Commits the group accepted.
+    pub ok: AtomicU64,
+    /// Commits that failed; the next one commits the same offsets or later.
+    pub failed: AtomicU64,
+    /// Time spent waiting for commits' answers, in microseconds.
+    micros: AtomicU64,
+}
+
+impl CommitCounters {
+    /// Counts a commit that succeeded (`ok`) or failed after `took`.
+    pub fn record(&self, ok: bool, took: Duration) {
+        let count = if ok { &self.ok } else { &self.failed };
+        count.fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        self.micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    /// Time spent in commits so far, in seconds.
+    pub fn seconds(&self) -> f64 {
+        self.micros.load(Ordering::Relaxed) as f64 / 1e6
     }
 }
 

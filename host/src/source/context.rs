@@ -132,7 +132,10 @@ impl ConsumerContext for SourceContext {
             if turn.is_none() {
                 tracing::warn!(connector = %self.connector, waited = ?COMMIT_WAIT, "an earlier offset commit is still under way; committing the revoked partitions anyway");
             }
-            match consumer.commit(&commit, CommitMode::Sync) {
+            let started = std::time::Instant::now();
+            let result = consumer.commit(&commit, CommitMode::Sync);
+            self.stats.commits.record(result.is_ok(), started.elapsed());
+            match result {
                 Ok(()) => {
                     tracing::info!(connector = %self.connector, offsets = ?commit_list(&commit), "committed on revocation")
                 }

@@ -370,6 +370,22 @@ async fn a_retried_commit_never_moves_the_committed_offset_back() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    // The retried commit ended well; a commit refused for good is counted
+    // as failed, and the next one commits again.
+    assert_eq!(stats.commits.failed.load(Ordering::Relaxed), 0);
+    mock.request_errors(
+        RDKafkaApiKey::OffsetCommit,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS],
+    );
+    wait_until(30, "a failed commit counted", || {
+        stats.commits.failed.load(Ordering::Relaxed) == 1
+    })
+    .await;
+    let ok_before = stats.commits.ok.load(Ordering::Relaxed);
+    wait_until(30, "the next commit", || {
+        stats.commits.ok.load(Ordering::Relaxed) > ok_before
+    })
+    .await;
     let _ = stop.send(true);
     run.await.unwrap().unwrap();
     let last = committed(&bootstrap, "connect-retried", topic);
@@ -377,4 +393,28 @@ async fn a_retried_commit_never_moves_the_committed_offset_back() {
         seen.windows(2).all(|w| w[0] <= w[1]) && last == Some(20),
         "the committed offset moves only forward and ends at 20: {seen:?}, then {last:?}"
     );
+    // /metrics shows both outcomes and the time they took.
+    let text = sluice::metrics::render(&[sluice::stats::Snapshot {
+        name: "retried".into(),
+        state: "RUNNING",
+        stats: stats.clone(),
+    }]);
+    let ok = stats.commits.ok.load(Ordering::Relaxed);
+    assert!(
+        ok >= 3,
+        "the first, the retried and the later commits: {ok}"
+    );
+    for line in [
+        format!(r#"sluice_offset_commits_total{{connector="retried",outcome="ok"}} {ok}"#),
+        r#"sluice_offset_commits_total{connector="retried",outcome="failed"} 1"#.to_string(),
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+    }
+    let seconds: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix(r#"sluice_offset_commit_seconds_total{connector="retried"} "#))
+        .and_then(|v| v.parse().ok())
+        .expect("the time spent in commits");
+    // The retried commit alone waited out its backoff.
+    assert!(seconds >= 0.5, "{seconds} s in commits");
 }
