@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::{mpsc, watch};
@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, watch};
 use crate::config::BuiltConnector;
 use crate::pipeline::{BatchDone, BatchError, BatchFailed, PartitionState, Pipeline, now_ms};
 use crate::source::budget::MemoryBudget;
-use crate::source::commit::{COMMIT_WAIT, CommitGate};
+use crate::source::commit::{COMMIT_WAIT, CommitGate, commit, offsets_list};
 use crate::source::context::{AssignmentEvent, SourceContext};
 use crate::source::reader::{Batch, read_partition};
 use crate::source::tracker::{BatchTicket, OffsetTracker, TopicPartition};
@@ -272,7 +272,7 @@ pub async fn run(
                         let stats = stats.clone();
                         tokio::task::spawn_blocking(move || {
                             let _turn = turn;
-                            match commit(&consumer, &offsets, &stats) {
+                            match commit(&*consumer, &offsets, &stats) {
                                 Ok(()) => tracing::debug!(connector = %name, offsets = ?offsets_list(&offsets), "offsets committed"),
                                 // A failed commit is retried at the next one.
                                 Err(e) => tracing::warn!(connector = %name, error = %e, "offset commit failed; it is retried at the next commit"),
@@ -337,7 +337,7 @@ pub async fn run(
             tracing::warn!(connector = %name, waited = ?COMMIT_WAIT, "an earlier offset commit is still under way; the final one goes now and is read back");
         }
         let offsets = lock(&tracker).committable();
-        match commit(&consumer, &offsets, &stats) {
+        match commit(&*consumer, &offsets, &stats) {
             Ok(()) => {
                 if !offsets.is_empty() {
                     tracing::info!(connector = %name, offsets = ?offsets_list(&offsets), "offsets committed");
@@ -591,32 +591,6 @@ fn behind(
             }
         })
         .collect())
-}
-
-/// Commits `offsets` and waits for the group's answer (nothing to commit is
-/// a success), counted in `stats`. Blocks the thread: call it holding a
-/// [`crate::source::commit::CommitTurn`].
-fn commit(
-    consumer: &StreamConsumer<SourceContext>,
-    offsets: &[(TopicPartition, i64)],
-    stats: &ConnectorStats,
-) -> Result<(), rdkafka::error::KafkaError> {
-    if offsets.is_empty() {
-        return Ok(());
-    }
-    let mut tpl = TopicPartitionList::new();
-    for (tp, offset) in offsets {
-        let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset));
-    }
-    let started = Instant::now();
-    let result = consumer.commit(&tpl, CommitMode::Sync);
-    stats.commits.record(result.is_ok(), started.elapsed());
-    result
-}
-
-/// `topic-partition=offset` strings, for logs.
-fn offsets_list(offsets: &[(TopicPartition, i64)]) -> Vec<String> {
-    offsets.iter().map(|(tp, o)| format!("{tp}={o}")).collect()
 }
 
 /// Serves the consumer's events and callbacks for `wait` while nothing is

@@ -14,7 +14,13 @@
 //! callback's and the final one all take a [`CommitTurn`] first.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext};
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::tracker::TopicPartition;
+use crate::stats::ConnectorStats;
 
 /// How long the revocation callback's commit and the final one wait for a
 /// commit under way before they go anyway (and the final one is read back).
@@ -72,6 +78,32 @@ impl CommitGate {
     }
 }
 
+/// Commits `offsets` and waits for the group's answer (nothing to commit is
+/// a success), counted in `stats`. Blocks the thread: call it holding a
+/// [`CommitTurn`].
+pub fn commit<C: ConsumerContext>(
+    consumer: &impl Consumer<C>,
+    offsets: &[(TopicPartition, i64)],
+    stats: &ConnectorStats,
+) -> Result<(), rdkafka::error::KafkaError> {
+    if offsets.is_empty() {
+        return Ok(());
+    }
+    let mut tpl = TopicPartitionList::new();
+    for (tp, offset) in offsets {
+        let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset));
+    }
+    let started = Instant::now();
+    let result = consumer.commit(&tpl, CommitMode::Sync);
+    stats.commits.record(result.is_ok(), started.elapsed());
+    result
+}
+
+/// `topic-partition=offset` strings, for logs.
+pub fn offsets_list(offsets: &[(TopicPartition, i64)]) -> Vec<String> {
+    offsets.iter().map(|(tp, o)| format!("{tp}={o}")).collect()
+}
+
 impl Drop for CommitTurn {
     fn drop(&mut self) {
         *self.0.busy() = false;
@@ -82,7 +114,6 @@ impl Drop for CommitTurn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Instant;
 
     #[test]
     fn one_turn_at_a_time_and_the_gate_opens_when_it_ends() {

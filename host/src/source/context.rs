@@ -7,14 +7,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use rdkafka::consumer::stream_consumer::StreamPartitionQueue;
-use rdkafka::consumer::{
-    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
-};
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::{ClientContext, TopicPartitionList};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
-use super::commit::{COMMIT_WAIT, CommitGate};
+use super::commit::{COMMIT_WAIT, CommitGate, commit, offsets_list};
 use super::tracker::{OffsetTracker, TopicPartition};
 
 /// The messages of one assigned partition, apart from the others': a
@@ -112,32 +110,25 @@ impl ConsumerContext for SourceContext {
             }
         }
         let lost = consumer.assignment_lost();
-        let mut commit = TopicPartitionList::new();
+        let mut offsets = Vec::new();
         {
             let mut tracker = self.tracker.lock().unwrap_or_else(|p| p.into_inner());
             for tp in &revoked {
                 if let Some(offset) = tracker.revoke(tp)
                     && !lost
                 {
-                    let _ = commit.add_partition_offset(
-                        &tp.topic,
-                        tp.partition,
-                        Offset::Offset(offset),
-                    );
+                    offsets.push((tp.clone(), offset));
                 }
             }
         }
-        if commit.count() > 0 {
+        if !offsets.is_empty() {
             let turn = self.commits.begin_within(COMMIT_WAIT);
             if turn.is_none() {
                 tracing::warn!(connector = %self.connector, waited = ?COMMIT_WAIT, "an earlier offset commit is still under way; committing the revoked partitions anyway");
             }
-            let started = std::time::Instant::now();
-            let result = consumer.commit(&commit, CommitMode::Sync);
-            self.stats.commits.record(result.is_ok(), started.elapsed());
-            match result {
+            match commit(consumer, &offsets, &self.stats) {
                 Ok(()) => {
-                    tracing::info!(connector = %self.connector, offsets = ?commit_list(&commit), "committed on revocation")
+                    tracing::info!(connector = %self.connector, offsets = ?offsets_list(&offsets), "committed on revocation")
                 }
                 Err(e) => {
                     tracing::warn!(connector = %self.connector, error = %e, "commit on revocation failed")
@@ -186,15 +177,4 @@ impl ConsumerContext for SourceContext {
             }
         }
     }
-}
-
-/// `topic-partition=offset` strings, for logs.
-pub fn commit_list(tpl: &TopicPartitionList) -> Vec<String> {
-    tpl.elements()
-        .iter()
-        .map(|e| match e.offset() {
-            Offset::Offset(o) => format!("{}-{}={o}", e.topic(), e.partition()),
-            other => format!("{}-{}={other:?}", e.topic(), e.partition()),
-        })
-        .collect()
 }
