@@ -89,6 +89,17 @@ impl Kind {
         }
     }
 
+    /// The kind's number on the wire (0 binary, 1 text, 2 json), as a
+    /// `kept-bytes` record carries it.
+    pub fn code(self) -> u8 {
+        self.bits() as u8
+    }
+
+    /// The kind numbered `code`; an undefined number is refused.
+    pub fn from_code(code: u8) -> Result<Self, LayoutError> {
+        Self::from_bits(u32::from(code))
+    }
+
     fn from_bits(bits: u32) -> Result<Self, LayoutError> {
         match bits {
             0 => Ok(Kind::Binary),

@@ -88,11 +88,21 @@ impl<T: Converter> cv::Guest for ConverterExport<T> {
         configure_state::<T>(config)
     }
 
-    fn convert(part: cv::Part, input: wit::Batch) -> cv::Conversions {
-        let part = match part {
-            cv::Part::Key => Part::Key,
-            cv::Part::Value => Part::Value,
+    fn keeps_bytes(part: cv::Part) -> Option<cv::KeptBytes> {
+        let part = sdk_part(part);
+        let kept = with_state::<T, _>(|p| p.keeps_bytes(part)).ok()??;
+        let text = |s: Option<std::sync::Arc<crate::schema::Schema>>| {
+            s.map(|s| crate::flat::text_of(&s).to_string())
         };
+        Some(cv::KeptBytes {
+            value_kind: sluice_contract::layout::Kind::from(kept.kind).code(),
+            schema: text(kept.schema),
+            null_schema: text(kept.null_schema),
+        })
+    }
+
+    fn convert(part: cv::Part, input: wit::Batch) -> cv::Conversions {
+        let part = sdk_part(part);
         let out = with_state::<T, _>(|p| run::run_convert(p, part, &input))
             .unwrap_or_else(|e| failed_conversions(&input, e));
         cv::Conversions {
@@ -101,6 +111,13 @@ impl<T: Converter> cv::Guest for ConverterExport<T> {
             schemas: out.schemas,
             failures: out.failures,
         }
+    }
+}
+
+fn sdk_part(part: cv::Part) -> Part {
+    match part {
+        cv::Part::Key => Part::Key,
+        cv::Part::Value => Part::Value,
     }
 }
 
@@ -162,6 +179,9 @@ impl<T: Formatter> fm::Guest for FormatterExport<T> {
             separator: i.separator,
             suffix: i.suffix,
         }
+    }
+    fn values_as_is() -> bool {
+        with_state::<T, _>(|p| p.values_as_is()).unwrap_or(false)
     }
     fn header() -> Vec<u8> {
         with_state::<T, _>(|p| p.header()).unwrap_or_default()

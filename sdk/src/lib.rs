@@ -110,7 +110,8 @@ pub mod wit;
 
 pub use config::{Config, ConfigKey, ConfigType, PluginInfo};
 pub use plugin::{
-    Converted, Converter, Emitter, FormatInfo, Formatter, Part, Plugin, Transform, configure,
+    Converted, Converter, Emitter, FormatInfo, Formatter, KeptBytes, Part, Plugin, Transform,
+    configure,
 };
 pub use record::{Header, HeaderOut, Record, RecordOut, ValueKind};
 pub use run::{

@@ -74,6 +74,28 @@ pub trait Converter: Plugin {
         let _ = part;
         None
     }
+
+    /// `Some` when this converter, as configured, keeps every `part` as it
+    /// is whatever its bytes (Kafka's `ByteArrayConverter`): `convert`
+    /// would answer each non-null part with the input bytes, this kind and
+    /// schema, and each null with [`Self::null_schema`]. A contract 0.2 host
+    /// then labels the parts itself and never calls `convert` for `part`,
+    /// so no batch is copied into the plugin. `None` by default.
+    fn keeps_bytes(&mut self, part: Part) -> Option<KeptBytes> {
+        let _ = part;
+        None
+    }
+}
+
+/// What a converter that keeps the bytes as they are gives every part (see
+/// [`Converter::keeps_bytes`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeptBytes {
+    pub kind: ValueKind,
+    /// The schema of a non-null part.
+    pub schema: Option<Arc<Schema>>,
+    /// The schema of a null part.
+    pub null_schema: Option<Arc<Schema>>,
 }
 
 /// Collects what a transform emits for one input record.
@@ -158,6 +180,15 @@ pub trait Formatter: Plugin {
     /// called and nothing is copied out of the plugin. False by default.
     fn value_as_is(&self, record: &Record<'_>) -> bool {
         let _ = record;
+        false
+    }
+
+    /// Whether this formatter, as configured, encodes every record with a
+    /// value as the value as it is and every record without one as nothing
+    /// (`value_as_is` true for all, `encode` of a null value empty). A
+    /// contract 0.2 host then builds the encodings itself and never calls
+    /// `encode`, so no batch is copied into the plugin. False by default.
+    fn values_as_is(&self) -> bool {
         false
     }
 

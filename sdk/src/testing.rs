@@ -151,6 +151,74 @@ pub fn convert_with_schemas<C: Converter>(
         .collect()
 }
 
+/// Checks that `plugin`'s [`Converter::keeps_bytes`] for `part` holds for
+/// every one of `records`: `convert` answers each non-null part with the
+/// whole input, the declared kind and schema, and each null with the
+/// declared null schema. A contract 0.2 host trusts the declaration and
+/// never calls `convert`, so a plugin that declares one tests it here.
+/// Panics with the first record that differs, or when nothing is declared.
+pub fn check_keeps_bytes<C: Converter>(plugin: &mut C, part: Part, records: &[Record<'_>]) {
+    let kept = plugin
+        .keeps_bytes(part)
+        .expect("the plugin declares no keeps_bytes for this part");
+    let out = run::run_convert(plugin, part, &to_batch(records));
+    let items = ConversionItem::read_all(&out.items).expect("the SDK wrote valid items");
+    let text = |n: u32| (n > 0).then(|| out.schemas[n as usize - 1].as_str());
+    let declared = |s: &Option<std::sync::Arc<crate::schema::Schema>>| {
+        s.as_ref().map(|s| flat::text_of(s).to_string())
+    };
+    let (schema, null_schema) = (declared(&kept.schema), declared(&kept.null_schema));
+    for (i, (item, record)) in items.iter().zip(records).enumerate() {
+        let input = match part {
+            Part::Key => record.key,
+            Part::Value => record.value,
+        };
+        match (*item, input) {
+            (
+                ConversionItem::Input {
+                    span,
+                    kind,
+                    schema: n,
+                },
+                Some(own),
+            ) => {
+                assert_eq!(
+                    (span.start, span.len as usize),
+                    (0, own.len()),
+                    "record {i}: not the whole input"
+                );
+                assert_eq!(crate::ValueKind::from(kind), kept.kind, "record {i}: kind");
+                assert_eq!(text(n), schema.as_deref(), "record {i}: schema");
+            }
+            (ConversionItem::Null { schema: n }, None) => {
+                assert_eq!(text(n), null_schema.as_deref(), "record {i}: null schema")
+            }
+            (other, _) => panic!("record {i}: {other:?} is not what keeps_bytes declares"),
+        }
+    }
+}
+
+/// Checks that `plugin`'s [`Formatter::values_as_is`] holds for every one
+/// of `records`: each record with a value is encoded as the value as it is,
+/// each without one as nothing. A contract 0.2 host trusts the declaration
+/// and never calls `encode`. Panics with the first record that differs, or
+/// when nothing is declared.
+pub fn check_values_as_is<F: Formatter>(plugin: &mut F, records: &[Record<'_>]) {
+    assert!(
+        plugin.values_as_is(),
+        "the plugin does not declare values_as_is"
+    );
+    let out = run::run_encode(plugin, &to_batch(records));
+    let items = EncodingItem::read_all(&out.items).expect("the SDK wrote valid items");
+    for (i, (item, record)) in items.iter().zip(records).enumerate() {
+        match (item, record.value) {
+            (EncodingItem::Value, Some(_)) => {}
+            (EncodingItem::Output(s), None) if s.len == 0 => {}
+            (other, _) => panic!("record {i}: {other:?} is not what values_as_is declares"),
+        }
+    }
+}
+
 /// Encodes `records` into one body as the host would frame it, with the
 /// messages of the records that failed.
 pub fn format<F: Formatter>(plugin: &mut F, records: &[Record<'_>]) -> (Vec<u8>, Vec<String>) {

@@ -63,7 +63,7 @@ impl SchemaCache {
     }
 
     /// The schemas of a reply's table, read or found.
-    fn resolve(&self, texts: Vec<String>) -> Result<Vec<Arc<Schema>>, String> {
+    pub(super) fn resolve(&self, texts: Vec<String>) -> Result<Vec<Arc<Schema>>, String> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }

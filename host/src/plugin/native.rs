@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// sees them.
 pub mod wire {
     pub use crate::plugin::bindings::v0_2::converter::exports::sluice::plugin::conversion::{
-        Conversions, Part,
+        Conversions, KeptBytes, Part,
     };
     pub use crate::plugin::bindings::v0_2::formatter::exports::sluice::plugin::formatting::{
         Encoded, FormatInfo,
@@ -31,6 +31,11 @@ pub mod wire {
 pub trait NativeConverter: Send {
     /// The contract's `convert`.
     fn convert(&mut self, part: wire::Part, input: &wire::Batch<'_>) -> wire::Conversions;
+    /// The contract's `keeps-bytes`; `None` by default.
+    fn keeps_bytes(&mut self, part: wire::Part) -> Option<wire::KeptBytes> {
+        let _ = part;
+        None
+    }
 }
 
 /// A configured transform instance.
@@ -49,6 +54,10 @@ pub trait NativeFormatter: Send {
     fn trailer(&mut self) -> Vec<u8>;
     /// The contract's `encode`.
     fn encode(&mut self, input: &wire::Batch<'_>) -> wire::Encoded;
+    /// The contract's `values-as-is`; false by default.
+    fn values_as_is(&mut self) -> bool {
+        false
+    }
 }
 
 /// One configured instance of a native plugin, of its kind.

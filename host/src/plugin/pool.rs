@@ -112,6 +112,68 @@ pub struct ConfiguredPlugin {
     contract: Contract,
     /// Schemas its replies named (contract 0.2).
     schemas: SchemaCache,
+    /// What it said, once configured, it does to every record, so the host
+    /// does it without a call (contract 0.2's `keeps-bytes` and
+    /// `values-as-is`).
+    declared: Declared,
+}
+
+/// What a configured contract 0.2 plugin does to every record whatever its
+/// bytes: the host then does it itself and sends the plugin no batch.
+#[derive(Debug, Default)]
+struct Declared {
+    /// A converter's answer for every key (`[0]`) and every value (`[1]`).
+    kept: [Option<KeptBytes>; 2],
+    /// A formatter that encodes every value as it is and a null as nothing.
+    values_as_is: bool,
+}
+
+/// A converter's `keeps-bytes` answer, read.
+#[derive(Clone, Debug)]
+struct KeptBytes {
+    kind: ValueKind,
+    schema: Option<Arc<Schema>>,
+    null_schema: Option<Arc<Schema>>,
+}
+
+impl KeptBytes {
+    fn read(wire: cv2::KeptBytes, cache: &SchemaCache) -> Result<Self, String> {
+        let kind = sluice_contract::layout::Kind::from_code(wire.value_kind)
+            .map_err(|e| format!("keeps-bytes: {e}"))?;
+        let schema = |text: Option<String>| match text {
+            Some(t) => cache
+                .resolve(vec![t])
+                .map(|mut s| s.pop())
+                .map_err(|e| format!("keeps-bytes: {e}")),
+            None => Ok(None),
+        };
+        Ok(KeptBytes {
+            kind: kind.into(),
+            schema: schema(wire.schema)?,
+            null_schema: schema(wire.null_schema)?,
+        })
+    }
+
+    /// The conversion of `part` the plugin declared.
+    fn apply(&self, part: Option<&Bytes>) -> Conversion {
+        match part {
+            Some(bytes) => Conversion::Converted {
+                bytes: bytes.clone(),
+                kind: self.kind,
+                schema: self.schema.clone(),
+            },
+            None => Conversion::Null {
+                schema: self.null_schema.clone(),
+            },
+        }
+    }
+}
+
+fn part_index(part: Part) -> usize {
+    match part {
+        Part::Key => 0,
+        Part::Value => 1,
+    }
 }
 
 /// What runs the plugin's code, with its idle instances.
@@ -185,6 +247,7 @@ impl ConfiguredPlugin {
             format_info: None,
             contract: plugin.contract,
             schemas: SchemaCache::new(),
+            declared: Declared::default(),
         };
         let mut first = plugin
             .instantiate(&sandbox, registry)
@@ -208,6 +271,13 @@ impl ConfiguredPlugin {
                 });
             }
         }
+        this.declared = this
+            .declare(&mut first)
+            .await
+            .map_err(|source| ConfigureError::Start {
+                plugin: name.clone(),
+                source,
+            })?;
         if this.metadata.kind == PluginKind::Formatter {
             let info = first
                 .call(async |store, exports| match exports {
@@ -252,6 +322,21 @@ impl ConfiguredPlugin {
             NativeInstance::Formatter(f) => Some(FormatInfo::from(f.info())),
             _ => None,
         };
+        let schemas = SchemaCache::new();
+        let mut declared = Declared::default();
+        match &mut first {
+            NativeInstance::Converter(c) => {
+                for part in [Part::Key, Part::Value] {
+                    declared.kept[part_index(part)] = c
+                        .keeps_bytes(wire_part(part))
+                        .map(|k| KeptBytes::read(k, &schemas))
+                        .transpose()
+                        .map_err(rejected)?;
+                }
+            }
+            NativeInstance::Formatter(f) => declared.values_as_is = f.values_as_is(),
+            NativeInstance::Transform(_) => {}
+        }
         Ok(ConfiguredPlugin {
             metadata,
             config,
@@ -261,8 +346,47 @@ impl ConfiguredPlugin {
             },
             format_info,
             contract: Contract::V0_2,
-            schemas: SchemaCache::new(),
+            schemas,
+            declared,
         })
+    }
+
+    /// Asks a just-configured Wasm instance what it does to every record
+    /// (contract 0.2 converters and formatters; nothing for the others).
+    async fn declare(&self, instance: &mut Instance) -> Result<Declared, CallError> {
+        let mut declared = Declared::default();
+        match self.metadata.kind {
+            PluginKind::Converter => {
+                for part in [Part::Key, Part::Value] {
+                    let kept = instance
+                        .call(async |store, exports| match exports {
+                            Exports::Converter2(c) => {
+                                c.sluice_plugin_conversion()
+                                    .call_keeps_bytes(store, wire_part(part))
+                                    .await
+                            }
+                            _ => Ok(None),
+                        })
+                        .await?;
+                    declared.kept[part_index(part)] = kept
+                        .map(|k| KeptBytes::read(k, &self.schemas))
+                        .transpose()
+                        .map_err(|m| self.bad_reply(m))?;
+                }
+            }
+            PluginKind::Formatter => {
+                declared.values_as_is = instance
+                    .call(async |store, exports| match exports {
+                        Exports::Formatter2(f) => {
+                            f.sluice_plugin_formatting().call_values_as_is(store).await
+                        }
+                        _ => Ok(false),
+                    })
+                    .await?;
+            }
+            PluginKind::Transform => {}
+        }
+        Ok(declared)
     }
 
     /// The plugin's metadata.
@@ -626,14 +750,22 @@ impl ConfiguredPlugin {
         arenas: &[&Arena],
     ) -> Result<Vec<Conversion>, CallError> {
         self.expect_kind(PluginKind::Converter)?;
+        if let Some(kept) = &self.declared.kept[part_index(part)] {
+            return Ok(records
+                .iter()
+                .map(|r| {
+                    kept.apply(match part {
+                        Part::Key => r.key.as_ref(),
+                        Part::Value => r.value.as_ref(),
+                    })
+                })
+                .collect());
+        }
         if self.contract == Contract::V0_2 {
             let flat = flat::encode(records, arenas);
             let texts = flat.schema_texts();
             let batch = flat.param(&texts);
-            let wire = match part {
-                Part::Key => cv2::Part::Key,
-                Part::Value => cv2::Part::Value,
-            };
+            let wire = wire_part(part);
             let Reply::Converted2(reply) = self.dispatch(Call::Convert2(wire, &batch)).await?
             else {
                 return Err(self.mismatched());
@@ -776,6 +908,12 @@ impl ConfiguredPlugin {
         arenas: &[&Arena],
     ) -> Result<Vec<Result<Bytes, String>>, CallError> {
         self.expect_kind(PluginKind::Formatter)?;
+        if self.declared.values_as_is {
+            return Ok(records
+                .iter()
+                .map(|r| Ok(r.value.clone().unwrap_or_default()))
+                .collect());
+        }
         if self.contract == Contract::V0_2 {
             let flat = flat::encode(records, arenas);
             let texts = flat.schema_texts();
@@ -858,7 +996,7 @@ impl ConfiguredPlugin {
                 sandbox,
                 registry,
                 ..
-            } => Held::Wasm(self.fresh(plugin, sandbox, registry).await?),
+            } => Held::Wasm(Box::new(self.fresh(plugin, sandbox, registry).await?)),
             Engine::Native { plugin, .. } => Held::Native(
                 plugin
                     .instantiate(&self.config)
@@ -874,7 +1012,8 @@ impl ConfiguredPlugin {
 
 /// An instance held by one [`FormatterSession`].
 enum Held {
-    Wasm(Instance),
+    /// Boxed: a Wasm instance with its bindings is some 250 bytes.
+    Wasm(Box<Instance>),
     Native(NativeInstance),
 }
 
@@ -1051,6 +1190,13 @@ impl Failure for tt2::Failure {
 }
 
 /// A borrowed batch parameter, again (its fields are references).
+fn wire_part(part: Part) -> cv2::Part {
+    match part {
+        Part::Key => cv2::Part::Key,
+        Part::Value => cv2::Part::Value,
+    }
+}
+
 fn reborrow<'a>(b: &t2::Batch<'a>) -> t2::Batch<'a> {
     t2::Batch {
         data: b.data,
@@ -1068,6 +1214,36 @@ fn wrong_kind() -> wasmtime::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kept_bytes_answer_is_read_or_refused_with_its_fault() {
+        let cache = SchemaCache::new();
+        let wire = |kind: u8, schema: &str| cv2::KeptBytes {
+            value_kind: kind,
+            schema: Some(schema.to_string()),
+            null_schema: None,
+        };
+        let kept = KeptBytes::read(wire(1, r#"{"type":"string"}"#), &cache).unwrap();
+        assert_eq!(kept.kind, ValueKind::Text);
+        let value = Bytes::from_static(b"v");
+        match kept.apply(Some(&value)) {
+            Conversion::Converted {
+                bytes,
+                kind,
+                schema,
+            } => {
+                assert_eq!(bytes.as_ptr(), value.as_ptr());
+                assert_eq!(kind, ValueKind::Text);
+                assert_eq!(schema.unwrap().text.as_ref(), r#"{"type":"string"}"#);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(kept.apply(None), Conversion::Null { schema: None });
+        let bad_kind = KeptBytes::read(wire(3, r#"{"type":"string"}"#), &cache).unwrap_err();
+        assert!(bad_kind.contains("keeps-bytes: value kind 3"), "{bad_kind}");
+        let bad_schema = KeptBytes::read(wire(0, r#"{"type":"#), &cache).unwrap_err();
+        assert!(bad_schema.contains("keeps-bytes: schema 1"), "{bad_schema}");
+    }
 
     #[test]
     fn a_0_1_transform_keeps_the_schema_of_what_it_gave_back_unchanged() {

@@ -57,6 +57,14 @@ impl Formatter for ByteArray {
         self.info.clone()
     }
 
+    fn value_as_is(&self, _record: &Record<'_>) -> bool {
+        true
+    }
+
+    fn values_as_is(&self) -> bool {
+        true
+    }
+
     fn encode(&mut self, record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), String> {
         out.extend_from_slice(record.value.unwrap_or_default());
         Ok(())
@@ -71,6 +79,19 @@ mod tests {
 
     fn configured(key: &str, value: &str) -> Result<ByteArray, String> {
         sluice_sdk::configure(vec![(key.to_string(), value.to_string())])
+    }
+
+    #[test]
+    fn values_as_is_declares_what_encode_does() {
+        let records = [
+            Record::new("t", Some(&b"\x00\xff"[..])),
+            Record::new("t", None),
+            Record::new("t", Some(b"")),
+        ];
+        sluice_sdk::testing::check_values_as_is(
+            &mut configured("format.bytearray.extension", ".bin").unwrap(),
+            &records,
+        );
     }
 
     #[test]

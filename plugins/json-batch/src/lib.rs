@@ -126,6 +126,10 @@ impl Formatter for JsonBatch {
         }
     }
 
+    fn values_as_is(&self) -> bool {
+        self.format == BodyFormat::String
+    }
+
     fn encode(&mut self, record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), String> {
         match (&self.format, record.value) {
             (BodyFormat::Json, _) if self.schemas_enable => {
@@ -162,6 +166,16 @@ mod tests {
             value_kind: ValueKind::Json,
             ..Record::new("t", Some(v.as_bytes()))
         }
+    }
+
+    #[test]
+    fn only_the_string_format_declares_values_as_is() {
+        let records = [json(r#"{"a":1}"#), Record::new("t", None), json("")];
+        sluice_sdk::testing::check_values_as_is(
+            &mut fmt(&[("request.body.format", "string")]),
+            &records,
+        );
+        assert!(!fmt(&[("request.body.format", "json")]).values_as_is());
     }
 
     #[test]

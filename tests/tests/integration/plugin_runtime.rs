@@ -239,6 +239,91 @@ async fn json_batch_builds_the_treasure_data_body() {
     assert_eq!(info.content_type, "application/json");
 }
 
+/// 64 records of 64 KiB (4 MiB of values) and a record with a null value.
+fn four_mib() -> Vec<Record> {
+    let mut records: Vec<Record> = (0..64)
+        .map(|i| raw_record(i, &vec![b'a' + (i % 26) as u8; 64 * 1024]))
+        .collect();
+    records.push(Record::new("orders", None));
+    records
+}
+
+/// Less than the 4 MiB batch: what an instance's memory stays under when
+/// no batch was copied into it.
+const NOT_COPIED_IN: usize = 3 << 20;
+
+#[tokio::test]
+async fn a_converter_that_keeps_the_bytes_is_sent_no_batch() {
+    let bytes = start("bytes", &[]).await;
+    let records = four_mib();
+    let out = bytes.convert(Part::Value, &records).await.unwrap();
+    // Kafka's `Schema.OPTIONAL_BYTES_SCHEMA`.
+    let schema = sluice::record::Schema::parse(r#"{"type":"bytes","optional":true}"#)
+        .unwrap()
+        .parsed;
+    for (r, c) in records.iter().zip(&out) {
+        match (c, &r.value) {
+            (
+                Conversion::Converted {
+                    bytes,
+                    kind,
+                    schema: s,
+                },
+                Some(v),
+            ) => {
+                // The host's own bytes, not a copy.
+                assert_eq!(bytes.as_ptr(), v.as_ptr());
+                assert_eq!(bytes.len(), v.len());
+                assert_eq!(*kind, ValueKind::Binary);
+                assert_eq!(s.as_ref().map(|s| &s.parsed), Some(&schema));
+            }
+            (Conversion::Null { schema: s }, None) => {
+                assert_eq!(s.as_ref().map(|s| &s.parsed), Some(&schema))
+            }
+            other => panic!("unexpected conversion {other:?}"),
+        }
+    }
+    let memory = bytes.memory_high_water();
+    assert!(
+        memory < NOT_COPIED_IN,
+        "the 4 MiB batch reached the plugin: {memory} bytes of memory"
+    );
+}
+
+#[tokio::test]
+async fn a_formatter_that_writes_values_as_they_are_is_sent_no_batch() {
+    let string = start("json-batch", &[("request.body.format", "string")]).await;
+    let records = four_mib();
+    let out = string.encode(&records).await.unwrap();
+    for (r, e) in records.iter().zip(&out) {
+        let e = e.as_ref().unwrap();
+        match &r.value {
+            Some(v) => assert_eq!((e.as_ptr(), e.len()), (v.as_ptr(), v.len())),
+            None => assert!(e.is_empty()),
+        }
+    }
+    let memory = string.memory_high_water();
+    assert!(
+        memory < NOT_COPIED_IN,
+        "the 4 MiB batch reached the plugin: {memory} bytes of memory"
+    );
+    // The meter works: the same formatter in `json` mode reads every value.
+    let json = start("json-batch", &[("request.body.format", "json")]).await;
+    let records: Vec<Record> = four_mib()
+        .into_iter()
+        .map(|mut r| {
+            r.value = r
+                .value
+                .map(|_| Bytes::from(format!("\"{}\"", "b".repeat(64 * 1024))));
+            r.value_kind = ValueKind::Json;
+            r
+        })
+        .collect();
+    json.encode(&records).await.unwrap();
+    let memory = json.memory_high_water();
+    assert!(memory > 4 << 20, "{memory}");
+}
+
 #[tokio::test]
 async fn config_errors_name_the_plugin_and_the_key() {
     let rt = runtime();
