@@ -1189,7 +1189,7 @@ impl Failure for tt2::Failure {
     }
 }
 
-/// A borrowed batch parameter, again (its fields are references).
+/// A part as contract 0.2's converter world names it.
 fn wire_part(part: Part) -> cv2::Part {
     match part {
         Part::Key => cv2::Part::Key,
@@ -1197,6 +1197,7 @@ fn wire_part(part: Part) -> cv2::Part {
     }
 }
 
+/// A borrowed batch parameter, again (its fields are references).
 fn reborrow<'a>(b: &t2::Batch<'a>) -> t2::Batch<'a> {
     t2::Batch {
         data: b.data,
