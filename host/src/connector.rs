@@ -20,7 +20,7 @@ use crate::pipeline::{BatchDone, BatchError, BatchFailed, PartitionState, Pipeli
 use crate::source::budget::MemoryBudget;
 use crate::source::commit::{COMMIT_WAIT, CommitGate, commit, offsets_list};
 use crate::source::context::{AssignmentEvent, SourceContext};
-use crate::source::reader::{Batch, read_partition};
+use crate::source::reader::{Batch, read_partition, skips_records};
 use crate::source::tracker::{BatchTicket, OffsetTracker, TopicPartition};
 pub use crate::stats::ConnectorStats;
 
@@ -57,6 +57,15 @@ pub enum ConnectorError {
         connector: String,
         source: BatchError,
     },
+    /// A partition's reader or worker ended on its own: records librdkafka
+    /// could not read, or a panic. Nothing of the partition from its first
+    /// unfinished record on was committed.
+    #[error("connector {connector} stopped: partition {partition}: {message}")]
+    Partition {
+        connector: String,
+        partition: TopicPartition,
+        message: String,
+    },
 }
 
 /// How long in-flight batches may take to finish at shutdown.
@@ -70,6 +79,12 @@ enum WorkerMsg {
         partition: TopicPartition,
         generation: u64,
         result: Result<Option<i64>, BatchError>,
+    },
+    /// A partition's reader or worker ended before it was revoked
+    /// ([`watched`]).
+    Stopped {
+        partition: TopicPartition,
+        message: String,
     },
 }
 
@@ -221,6 +236,10 @@ pub async fn run(
                         break;
                     }
                 },
+                WorkerMsg::Stopped { partition, message } => {
+                    failure = Some(ConnectorError::Partition { connector: name.clone(), partition, message });
+                    break;
+                }
             },
             Some(event) = events.recv() => match event {
                 // Partitions assigned while draining are left unread: their
@@ -237,8 +256,21 @@ pub async fn run(
                             break;
                         };
                         let (tx, rx) = mpsc::channel(1);
-                        let worker = tokio::spawn(worker(pipeline.clone(), tp.clone(), rx, done_tx.clone()));
-                        let reader = tokio::spawn(read_partition(queue, tp.clone(), limits, tracker.clone(), stats.clone(), budget.clone(), tx));
+                        let worker = tokio::spawn(watched(tp.clone(), done_tx.clone(), {
+                            let (pipeline, tp, done_tx) = (pipeline.clone(), tp.clone(), done_tx.clone());
+                            async move {
+                                worker(pipeline, tp, rx, done_tx).await;
+                                Ok(())
+                            }
+                        }));
+                        let reader = tokio::spawn(watched(tp.clone(), done_tx.clone(), {
+                            let (tp, tracker, stats, budget) = (tp.clone(), tracker.clone(), stats.clone(), budget.clone());
+                            async move {
+                                read_partition(queue, tp, limits, tracker, stats, budget, tx)
+                                    .await
+                                    .map_err(|e| e.to_string())
+                            }
+                        }));
                         lock_readers(&readers).insert(tp.clone(), reader.abort_handle());
                         if let Some(old) = tasks.insert(tp, PartitionTasks { reader, worker }) {
                             old.abort();
@@ -291,17 +323,40 @@ pub async fn run(
             // a partition is assigned, so one here is a bug, not data.
             received = consumer.recv() => match received {
                 Ok(m) => {
-                    let tp = TopicPartition { topic: m.topic().to_string(), partition: m.partition() };
-                    let offset = m.offset();
-                    lock(&tracker).cap(&tp, offset);
                     // The first fetch of a partition can beat the split of
                     // its queue (librdkafka forwards a partition's queue to
                     // the main one at assign, and the split can only follow
                     // the assign): a fresh consumer reads it again from the
-                    // last commit, which stops short of this message.
+                    // last commit, which stops short of these messages. One
+                    // fetch may have brought several partitions' first
+                    // messages here: each of them is capped, not only this.
+                    let mut first = std::collections::BTreeMap::new();
+                    first.insert(TopicPartition { topic: m.topic().to_string(), partition: m.partition() }, m.offset());
+                    drop(m);
+                    while let Some(Ok(m)) = futures_util::FutureExt::now_or_never(consumer.recv()) {
+                        first
+                            .entry(TopicPartition { topic: m.topic().to_string(), partition: m.partition() })
+                            .or_insert(m.offset());
+                    }
+                    let mut tracker = lock(&tracker);
+                    for (tp, offset) in &first {
+                        tracker.cap(tp, *offset);
+                    }
+                    drop(tracker);
+                    let at: Vec<String> = first.iter().map(|(tp, offset)| format!("{tp} at offset {offset}")).collect();
                     failure = Some(ConnectorError::Restartable {
                         connector: name.clone(),
-                        message: format!("a message of {tp} at offset {offset} reached the consumer's main queue before the partition's own queue was split; nothing from it on is committed"),
+                        message: format!("messages of {} reached the consumer's main queue before the partition's own queue was split; nothing from them on is committed", at.join(", ")),
+                    });
+                    break;
+                }
+                // Records skipped before the partition's queue was split:
+                // a fresh consumer meets them on that queue, where the
+                // reader stops and names the partition.
+                Err(e) if skips_records(&e) => {
+                    failure = Some(ConnectorError::Restartable {
+                        connector: name.clone(),
+                        message: format!("librdkafka could not read records of a partition before its own queue was split ({e}); nothing from them on is committed"),
                     });
                     break;
                 }
@@ -508,6 +563,34 @@ fn lock(tracker: &Mutex<OffsetTracker>) -> std::sync::MutexGuard<'_, OffsetTrack
 
 /// Runs one partition's batches in order, keeping its sink state; between
 /// batches, wakes for the S3 sink's scheduled rotation.
+/// Runs a partition's reader or worker and tells the connector's loop when
+/// it ended with an error or a panic: without a word, its partition would
+/// stall (nothing read, nothing committed) while the connector shows
+/// RUNNING. A task that ends well, or is aborted at revocation or
+/// shutdown, sends nothing.
+async fn watched(
+    partition: TopicPartition,
+    done: mpsc::UnboundedSender<WorkerMsg>,
+    task: impl Future<Output = Result<(), String>>,
+) {
+    use futures_util::FutureExt;
+    let message = match std::panic::AssertUnwindSafe(task).catch_unwind().await {
+        Ok(Ok(())) => return,
+        Ok(Err(message)) => message,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            format!(
+                "its task panicked ({what}); this is a bug in Sluice: please report it with the log. Restarting the connector reads on from the last commit"
+            )
+        }
+    };
+    let _ = done.send(WorkerMsg::Stopped { partition, message });
+}
+
 async fn worker(
     pipeline: Arc<Pipeline>,
     partition: TopicPartition,
@@ -613,4 +696,46 @@ async fn serve(
         }
     };
     let _ = tokio::time::timeout(wait, serve).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_partition_task_that_fails_or_panics_is_reported_and_one_that_ends_well_is_not() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let tp = TopicPartition {
+            topic: "t".into(),
+            partition: 3,
+        };
+        watched(tp.clone(), tx.clone(), async { Ok(()) }).await;
+        assert!(
+            rx.try_recv().is_err(),
+            "a task that ended well says nothing"
+        );
+        watched(tp.clone(), tx.clone(), async {
+            Err("unreadable".to_string())
+        })
+        .await;
+        watched(tp.clone(), tx.clone(), async {
+            if tp.partition == 3 {
+                panic!("a bug");
+            }
+            Ok(())
+        })
+        .await;
+        let mut said = Vec::new();
+        while let Ok(WorkerMsg::Stopped { partition, message }) = rx.try_recv() {
+            assert_eq!(partition, tp);
+            said.push(message);
+        }
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert_eq!(said[0], "unreadable");
+        assert!(
+            said[1].contains("its task panicked (a bug)") && said[1].contains("please report it"),
+            "{}",
+            said[1]
+        );
+    }
 }

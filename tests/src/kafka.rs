@@ -211,6 +211,61 @@ pub async fn produce_raw(topic: &str, records: &[RawRecord]) {
     }
 }
 
+/// Produces one record with `payload` to partition 0 of `topic`, with one
+/// header named `name`, which need not be UTF-8: librdkafka's C API takes
+/// any bytes, as the wire format does, where rust-rdkafka's `Header` takes a
+/// `&str`.
+pub fn produce_with_header_name(topic: &str, name: &[u8], header_value: &[u8], payload: &[u8]) {
+    use rdkafka::bindings as rd;
+    use rdkafka::producer::{BaseProducer, Producer};
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", super::kafka_bootstrap())
+        .create()
+        .expect("producer");
+    let topic_c = std::ffi::CString::new(topic).expect("a topic name without NUL");
+    let len = |b: &[u8]| isize::try_from(b.len()).expect("a header that fits");
+    // SAFETY: the header list is new and owned here until librdkafka takes
+    // it (on success); RD_KAFKA_MSG_F_COPY copies the payload before
+    // returning; every pointer outlives the call.
+    let err = unsafe {
+        let headers = rd::rd_kafka_headers_new(1);
+        rd::rd_kafka_header_add(
+            headers,
+            name.as_ptr().cast(),
+            len(name),
+            header_value.as_ptr().cast(),
+            len(header_value),
+        );
+        let err = rd::rd_kafka_producev(
+            producer.client().native_ptr(),
+            rd::rd_kafka_vtype_t::RD_KAFKA_VTYPE_TOPIC,
+            topic_c.as_ptr(),
+            rd::rd_kafka_vtype_t::RD_KAFKA_VTYPE_PARTITION,
+            0i32,
+            rd::rd_kafka_vtype_t::RD_KAFKA_VTYPE_MSGFLAGS,
+            rd::RD_KAFKA_MSG_F_COPY,
+            rd::rd_kafka_vtype_t::RD_KAFKA_VTYPE_VALUE,
+            payload.as_ptr() as *mut std::ffi::c_void,
+            payload.len(),
+            rd::rd_kafka_vtype_t::RD_KAFKA_VTYPE_HEADERS,
+            headers,
+            rd::rd_kafka_vtype_t::RD_KAFKA_VTYPE_END,
+        );
+        if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+            rd::rd_kafka_headers_destroy(headers);
+        }
+        err
+    };
+    assert_eq!(
+        err,
+        rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR,
+        "produce to {topic}"
+    );
+    producer
+        .flush(Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("produce to {topic}: {e}"));
+}
+
 /// Reads partition 0 of `topic` from the start until `n` records came, or
 /// panics after `secs`.
 pub fn consume_n(topic: &str, n: usize, secs: u64) -> Vec<OwnedMessage> {

@@ -229,6 +229,13 @@ pub fn kafka_oauth() -> String {
         .to_string()
 }
 
+/// Where the test broker keeps its log segments (`log.dirs`), for a test
+/// that corrupts one: beside the stores of [`kafka_tls`].
+pub fn kafka_data_dir() -> PathBuf {
+    let (_, tls) = kafka_tls();
+    tls.parent().expect("the broker's directory").join("data")
+}
+
 /// The address of a server for this test process: `$<env>` when set, else
 /// one started with `scripts/<name>/start` and stopped (`scripts/<name>/stop`)
 /// by a reaper once this process is gone.

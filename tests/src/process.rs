@@ -153,6 +153,9 @@ pub struct Connector<'a> {
     pub sink: &'a str,
     /// Lines of the connector table.
     pub extra: &'a str,
+    /// More entries of the `kafka` inline table, each after a comma, e.g.
+    /// `, "check.crcs" = true`.
+    pub kafka: &'a str,
 }
 
 impl Default for Connector<'_> {
@@ -165,6 +168,7 @@ impl Default for Connector<'_> {
             sink_type: "http",
             sink: "",
             extra: "",
+            kafka: "",
         }
     }
 }
@@ -179,7 +183,7 @@ plugin_dir = "{plugins}"
 [[connectors]]
 name = "{name}"
 topics = "{topic}"
-kafka = {{ "bootstrap.servers" = "{bootstrap}", "session.timeout.ms" = 6000 }}
+kafka = {{ "bootstrap.servers" = "{bootstrap}", "session.timeout.ms" = 6000{kafka} }}
 "offset.flush.interval.ms" = 200
 "value.converter" = {value_converter}
 {extra}
@@ -197,6 +201,7 @@ type = "{sink_type}"
             topic = self.topic,
             value_converter = self.value_converter,
             extra = self.extra,
+            kafka = self.kafka,
             sink = self.sink,
             sink_type = self.sink_type,
         );

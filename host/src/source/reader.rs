@@ -27,7 +27,9 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use futures_util::{FutureExt, StreamExt};
-use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::bindings as rd;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{BorrowedMessage, Message};
 use tokio::sync::mpsc;
 
 use super::budget::{BatchPermit, MemoryBudget};
@@ -53,7 +55,8 @@ pub type BatchSender = mpsc::Sender<Batch>;
 
 /// Reads `queue` (partition `tp`) until the worker is gone or the partition
 /// is revoked; the batch it is filling then is dropped unregistered, so it is
-/// read again after a restart or by the next owner.
+/// read again after a restart or by the next owner. Stops with [`Unreadable`]
+/// when librdkafka reports records it skipped, the open batch dropped too.
 pub async fn read_partition(
     queue: PartitionQueue,
     tp: TopicPartition,
@@ -62,11 +65,13 @@ pub async fn read_partition(
     stats: Arc<ConnectorStats>,
     budget: Arc<MemoryBudget>,
     worker: BatchSender,
-) {
+) -> Result<(), Unreadable> {
     let topic: Arc<str> = Arc::from(tp.topic.as_str());
     let counts = stats.partition(&tp.topic, tp.partition);
     let mut used = false;
     let mut batch = BatchBuilder::new(topic);
+    // The offset of the last message read, for an error that follows it.
+    let mut last_read = None;
     // One stream for the reader's life: `recv()` would register and
     // unregister a waker under a lock for every message.
     let mut messages = queue.stream();
@@ -101,15 +106,20 @@ pub async fn read_partition(
                     }
                     let before = batch.len();
                     batch.push(&m);
+                    last_read = Some(m.offset());
                     drop(m);
+                    let mut failed = None;
                     // Takes what else is ready without waiting, so the
                     // select, the timer and the counters run once per
                     // run of messages, not once per message.
                     while !batch.is_full(&limits) && batch.size() <= held.bytes() {
                         match messages.next().now_or_never() {
-                            Some(Some(Ok(m))) => batch.push(&m),
+                            Some(Some(Ok(m))) => {
+                                batch.push(&m);
+                                last_read = Some(m.offset());
+                            }
                             Some(Some(Err(e))) => {
-                                tracing::warn!(partition = %tp, error = %e, "Kafka consumer error");
+                                failed = Some(e);
                                 break;
                             }
                             _ => break,
@@ -118,13 +128,13 @@ pub async fn read_partition(
                     let read = (batch.len() - before) as u64;
                     stats.records_consumed.fetch_add(read, Ordering::Relaxed);
                     counts.records_in.fetch_add(read, Ordering::Relaxed);
-                    batch.is_full(&limits)
+                    match failed {
+                        Some(e) => consumer_error(&tp, e, last_read)? || batch.is_full(&limits),
+                        None => batch.is_full(&limits),
+                    }
                 }
-                Some(Err(e)) => {
-                    tracing::warn!(partition = %tp, error = %e, "Kafka consumer error");
-                    false
-                }
-                None => return,
+                Some(Err(e)) => consumer_error(&tp, e, last_read)?,
+                None => return Ok(()),
             },
         };
         if due {
@@ -139,7 +149,7 @@ pub async fn read_partition(
             }
             let permit = std::mem::take(&mut held);
             if !hand_over(&tp, batch.cut(), permit, &tracker, &worker).await {
-                return;
+                return Ok(());
             }
         }
     }
@@ -224,14 +234,10 @@ impl BatchBuilder {
         let key = m.key().map(|k| self.copy(k));
         let value = m.payload().map(|v| self.copy(v));
         self.value_bytes += value.as_ref().map_or(0, ExactSizeIterator::len);
-        let headers = m
-            .headers()
-            .map(|hs| {
-                hs.iter()
-                    .map(|h| (h.key.to_string(), h.value.map(|v| self.copy(v))))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut headers = Vec::new();
+        each_header(m, |name, value| {
+            headers.push((name, value.map(|v| self.copy(v))));
+        });
         self.consumed.push(Consumed {
             partition: m.partition(),
             offset: m.offset(),
@@ -291,6 +297,103 @@ impl BatchBuilder {
         let arena = Arena::new(arena, self.topic.clone(), topic_at)
             .and_then(|a| a.with_header_names(names));
         (records, arena)
+    }
+}
+
+/// Calls `each` with every header of `m`: its name read as Kafka's Java
+/// client reads one (UTF-8, with malformed bytes replaced by U+FFFD) and its
+/// value. rust-rdkafka's `Headers::try_get` unwraps the name as UTF-8 and
+/// panics on any other, which a librdkafka producer may send; this reads the
+/// same librdkafka calls without that step.
+fn each_header(m: &BorrowedMessage<'_>, mut each: impl FnMut(String, Option<&[u8]>)) {
+    let mut headers: *mut rd::rd_kafka_headers_t = std::ptr::null_mut();
+    // SAFETY: `m.ptr()` is a message librdkafka keeps alive for the borrow
+    // of `m`; the header list it returns belongs to that message.
+    let found = unsafe { rd::rd_kafka_message_headers(m.ptr(), &mut headers) };
+    if found != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR || headers.is_null() {
+        return;
+    }
+    // SAFETY: `headers` is the message's list (above).
+    let count = unsafe { rd::rd_kafka_header_cnt(headers) };
+    for i in 0..count {
+        let mut name: *const std::ffi::c_char = std::ptr::null();
+        let mut value: *const std::ffi::c_void = std::ptr::null();
+        let mut size = 0usize;
+        // SAFETY: `i` is below the list's count; librdkafka writes a name
+        // and a value pointer into the message's list, or an error.
+        let got =
+            unsafe { rd::rd_kafka_header_get_all(headers, i, &mut name, &mut value, &mut size) };
+        if got != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR || name.is_null() {
+            break;
+        }
+        // SAFETY: librdkafka stores each header name NUL-terminated, and a
+        // value as `size` bytes, both alive as long as the message.
+        let (name, value) = unsafe {
+            (
+                std::ffi::CStr::from_ptr(name)
+                    .to_string_lossy()
+                    .into_owned(),
+                (!value.is_null()).then(|| std::slice::from_raw_parts(value.cast::<u8>(), size)),
+            )
+        };
+        each(name, value);
+    }
+}
+
+/// A consumer error on the partition's queue: logged and read past, or
+/// the reader's end when librdkafka skipped records ([`skips_records`]).
+/// `Ok(false)`: no batch is due because of it.
+fn consumer_error(
+    tp: &TopicPartition,
+    error: KafkaError,
+    after: Option<i64>,
+) -> Result<bool, Unreadable> {
+    if skips_records(&error) {
+        return Err(Unreadable { after, error });
+    }
+    tracing::warn!(partition = %tp, %error, "Kafka consumer error");
+    Ok(false)
+}
+
+/// Whether a consumer error means librdkafka skipped records it could not
+/// read: a batch that failed its CRC (`check.crcs=true`), one it could not
+/// decompress, or one in a format it does not know. It reports the error and
+/// reads on from the next batch, so a reader that went on would let the
+/// commit pass records nobody delivered. Kafka's Java consumer throws on
+/// these, and Connect fails the task.
+pub fn skips_records(e: &KafkaError) -> bool {
+    matches!(
+        e,
+        KafkaError::MessageConsumption(
+            RDKafkaErrorCode::BadMessage
+                | RDKafkaErrorCode::BadCompression
+                | RDKafkaErrorCode::NotImplemented
+        )
+    )
+}
+
+/// Why a reader stopped before its partition was revoked: records of it
+/// librdkafka could not read. Nothing from them on is committed.
+#[derive(Debug)]
+pub struct Unreadable {
+    /// The last offset read before them, if any was in this run.
+    pub after: Option<i64>,
+    pub error: KafkaError,
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = match self.after {
+            Some(o) => format!("after offset {o}"),
+            None => "at the committed offset".to_string(),
+        };
+        write!(
+            f,
+            "librdkafka could not read the records {at} ({}); nothing from them on is committed. \
+             Find the batch with the broker's kafka-dump-log.sh; to go on without it, reset the \
+             group's offset past it (kafka-consumer-groups.sh --reset-offsets) and restart the connector",
+            self.error
+        )
     }
 }
 

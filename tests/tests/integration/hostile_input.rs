@@ -1,5 +1,6 @@
 //! Hostile input, none of which may crash, hang or lose data: malformed and
-//! huge records, odd keys and headers, wrong JsonConverter envelopes, plugins
+//! huge records, odd keys and headers (a name that is not UTF-8), a batch
+//! whose CRC fails on the broker's disk, wrong JsonConverter envelopes, plugins
 //! that loop or exhaust memory on one record, broken plugin files, lying
 //! plugin metadata, and a manifest with every kind of mistake. Each outcome
 //! is asserted: delivered, dead-lettered, dropped as configured, or refused
@@ -16,10 +17,11 @@ use sluice_tests::dead_letters::{
 use sluice_tests::http_receiver::Receiver;
 use sluice_tests::kafka::{
     RawRecord, committed, consume_n, create_topic, create_topic_with, produce_raw,
+    produce_with_header_name,
 };
 use sluice_tests::process::Connector;
 use sluice_tests::process::Running;
-use sluice_tests::{mixed_plugin_dir, plugin, sluice, test_plugin, unique_topic};
+use sluice_tests::{kafka_data_dir, mixed_plugin_dir, plugin, sluice, test_plugin, unique_topic};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_huge_and_odd_records_are_delivered_dead_lettered_or_dropped() {
@@ -71,18 +73,7 @@ async fn malformed_huge_and_odd_records_are_delivered_dead_lettered_or_dropped()
         /* 12 */ RawRecord::value(r#"{"n":12}"#),
     ];
     produce_raw(&topic, &records).await;
-    let receiver = Receiver::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let name = format!("hostile-{topic}");
-    let m = Connector {
-        name: &name,
-        topic: &topic,
-        sink: &td_sink(&receiver, 50),
-        extra: &dlq_settings(&dlq),
-        ..Connector::default()
-    }
-    .write(dir.path());
-    let run = Running::start(&m);
+    let (run, name, receiver, _dir) = start_with_dlq(&topic, &dlq, "hostile", None).await;
     let got = receiver
         .wait_for(90, "the good records", |r| {
             received_numbers(r).contains(&12)
@@ -129,6 +120,98 @@ async fn malformed_huge_and_odd_records_are_delivered_dead_lettered_or_dropped()
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_header_name_that_is_not_utf8_is_read_as_kafkas_java_client_reads_it() {
+    let topic = unique_topic("hdr-bytes");
+    let dlq = format!("{topic}-dlq");
+    create_topic(&topic, 1).await;
+    // Any librdkafka producer can send such a name; Java's consumer decodes
+    // it as UTF-8 with U+FFFD for each malformed sequence.
+    let name = b"\xffbad\xfe";
+    produce_with_header_name(&topic, name, b"v", br#"{"n":0}"#);
+    produce_with_header_name(&topic, name, b"v", br#"{"n":"#);
+    produce_raw(&topic, &[RawRecord::value(r#"{"n":2}"#)]).await;
+    let (run, name, receiver, _dir) = start_with_dlq(&topic, &dlq, "hdr-bytes", None).await;
+    let got = receiver
+        .wait_for(60, "the records on either side", |r| {
+            received_numbers(r).contains(&2)
+        })
+        .await;
+    assert_eq!(received_numbers(&got), vec![0, 2]);
+    let dead = consume_n(&dlq, 1, 30);
+    assert_eq!(dead_offsets(&dead), BTreeSet::from([1]));
+    assert_eq!(
+        header(&dead[0], "\u{fffd}bad\u{fffd}"),
+        "v",
+        "the dead letter keeps the header, its name as Java reads it"
+    );
+    let stderr = run.stop_cleanly();
+    assert_eq!(
+        committed(&format!("connect-{name}"), &topic, 1),
+        vec![Some(3)],
+        "committed to the end\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_that_fails_its_crc_stops_the_connector_and_nothing_past_it_is_committed() {
+    let topic = unique_topic("crc");
+    create_topic(&topic, 1).await;
+    // Three batches of one record: each send waits for its acknowledgement.
+    for value in [r#"{"n":0}"#, r#"{"n":1,"mark":"CORRUPTME"}"#, r#"{"n":2}"#] {
+        produce_raw(&topic, &[RawRecord::value(value)]).await;
+    }
+    // One byte of the middle batch changed on the broker's disk: Kafka
+    // serves a segment as it is, so the consumer gets a batch whose CRC
+    // fails. librdkafka (check.crcs=true) reports it and reads on after it.
+    let segment = kafka_data_dir()
+        .join(format!("{topic}-0"))
+        .join("00000000000000000000.log");
+    let bytes = std::fs::read(&segment).unwrap_or_else(|e| panic!("{}: {e}", segment.display()));
+    let at = bytes
+        .windows(9)
+        .position(|w| w == b"CORRUPTME")
+        .expect("the marked record in the segment");
+    {
+        use std::os::unix::fs::FileExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&segment)
+            .and_then(|f| f.write_all_at(b"X", at as u64))
+            .unwrap_or_else(|e| panic!("{}: {e}", segment.display()));
+    }
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("crc-{topic}");
+    let m = Connector {
+        name: &name,
+        topic: &topic,
+        sink: &td_sink(&receiver, 1),
+        kafka: r#", "check.crcs" = true"#,
+        ..Connector::default()
+    }
+    .write(dir.path());
+    let (status, stderr) = Running::start(&m).wait_exit(60);
+    assert!(!status.success(), "the connector stops\n{stderr}");
+    assert!(
+        stderr.contains(&format!("partition {topic}-0"))
+            && stderr.contains("could not read the records")
+            && stderr.contains("Bad message format")
+            && stderr.contains("--reset-offsets"),
+        "the error names the partition, what happened and what to do\n{stderr}"
+    );
+    assert!(
+        !received_numbers(&receiver.accepted()).contains(&2),
+        "nothing after the bad batch is delivered"
+    );
+    let committed = committed(&format!("connect-{name}"), &topic, 1);
+    assert!(
+        committed[0].is_none_or(|c| c <= 1),
+        "the commit stops short of the bad batch: {committed:?}\n{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn json_envelopes_with_wrong_schemas_are_dead_lettered_with_the_reason() {
     let topic = unique_topic("envelope");
     let dlq = format!("{topic}-dlq");
@@ -152,19 +235,8 @@ async fn json_envelopes_with_wrong_schemas_are_dead_lettered_with_the_reason() {
     .map(RawRecord::value)
     .collect();
     produce_raw(&topic, &records).await;
-    let receiver = Receiver::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let name = format!("env-{topic}");
-    let m = Connector {
-        name: &name,
-        topic: &topic,
-        value_converter: r#"{ plugin = "json" }"#,
-        sink: &td_sink(&receiver, 50),
-        extra: &dlq_settings(&dlq),
-        ..Connector::default()
-    }
-    .write(dir.path());
-    let run = Running::start(&m);
+    let (run, name, receiver, _dir) =
+        start_with_dlq(&topic, &dlq, "env", Some(r#"{ plugin = "json" }"#)).await;
     let got = receiver
         .wait_for(60, "records 0 and 6", |r| received_numbers(r).contains(&6))
         .await;
@@ -244,6 +316,32 @@ async fn a_plugin_that_loops_or_exhausts_memory_on_one_record_loses_only_that_re
         vec![Some(40)],
         "{stderr}"
     );
+}
+
+/// Starts a connector named `<prefix>-<topic>` on `topic` with the dead
+/// letter queue `dlq` (errors.tolerance=all), the JSON value converter
+/// `converter` (default: schemaless) and batches of 50 to a new receiver;
+/// the manifest's directory lives as long as the last value returned.
+async fn start_with_dlq(
+    topic: &str,
+    dlq: &str,
+    prefix: &str,
+    converter: Option<&str>,
+) -> (Running, String, Receiver, tempfile::TempDir) {
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("{prefix}-{topic}");
+    let defaults = Connector::default();
+    let m = Connector {
+        name: &name,
+        topic,
+        value_converter: converter.unwrap_or(defaults.value_converter),
+        sink: &td_sink(&receiver, 50),
+        extra: &dlq_settings(dlq),
+        ..defaults
+    }
+    .write(dir.path());
+    (Running::start(&m), name, receiver, dir)
 }
 
 /// `sluice validate` on a manifest whose value converter is `converter`,
