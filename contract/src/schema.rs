@@ -349,12 +349,15 @@ fn read(v: &Value, path: &mut Vec<String>) -> Result<Schema, SchemaError> {
                 .and_then(Value::as_array)
                 .ok_or_else(|| at(path, "a struct schema needs a \"fields\" array"))?;
             let mut fields: Vec<Field> = Vec::with_capacity(list.len());
+            // A set, not a scan of the fields so far: a schema is input (a
+            // record's envelope, a plugin's reply) and may have many.
+            let mut names = std::collections::HashSet::with_capacity(list.len());
             for f in list {
                 let name = f
                     .get("field")
                     .and_then(Value::as_str)
                     .ok_or_else(|| at(path, "a struct field has no \"field\" name"))?;
-                if fields.iter().any(|x| x.name == name) {
+                if !names.insert(name) {
                     return Err(at(path, &format!("two fields are called {name:?}")));
                 }
                 path.push(name.to_string());
@@ -467,6 +470,25 @@ fn write(s: &Schema, field: Option<&str>, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_struct_names_each_field_once_however_many_it_has() {
+        let fields = |names: &mut dyn Iterator<Item = String>| {
+            let list: Vec<String> = names
+                .map(|n| format!(r#"{{"type":"int32","optional":false,"field":"{n}"}}"#))
+                .collect();
+            format!(
+                r#"{{"type":"struct","optional":false,"fields":[{}]}}"#,
+                list.join(",")
+            )
+        };
+        let many = Schema::parse(&fields(&mut (0..100_000).map(|i| format!("f{i}")))).unwrap();
+        assert!(many.field("f99999").is_some());
+        let twice = Schema::parse(&fields(&mut ["a", "b", "a"].iter().map(|n| n.to_string())))
+            .unwrap_err()
+            .to_string();
+        assert!(twice.contains(r#"two fields are called "a""#), "{twice}");
+    }
 
     #[test]
     fn kafkas_own_schema_json_reads_and_writes_back_byte_for_byte() {

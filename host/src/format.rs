@@ -14,7 +14,35 @@ pub struct FormatInfo {
     pub suffix: Bytes,
 }
 
+/// The most bytes a formatter may declare for its prefix, its separator and
+/// its suffix each. The separator is written between every two records: a
+/// larger one would let a plugin multiply every body by its size.
+pub const MAX_FRAMING_BYTES: usize = 64 << 10;
+
+/// The longest content type or file extension a formatter may declare.
+pub const MAX_LABEL_BYTES: usize = 255;
+
 impl FormatInfo {
+    /// Refuses what the host will not apply: framing past
+    /// [`MAX_FRAMING_BYTES`], a content type or extension past
+    /// [`MAX_LABEL_BYTES`].
+    pub fn check(&self) -> Result<(), String> {
+        for (what, len, max) in [
+            ("prefix", self.prefix.len(), MAX_FRAMING_BYTES),
+            ("separator", self.separator.len(), MAX_FRAMING_BYTES),
+            ("suffix", self.suffix.len(), MAX_FRAMING_BYTES),
+            ("content type", self.content_type.len(), MAX_LABEL_BYTES),
+            ("extension", self.extension.len(), MAX_LABEL_BYTES),
+        ] {
+            if len > max {
+                return Err(format!(
+                    "format-info: a {what} of {len} bytes; the host takes at most {max}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// `header ++ prefix ++ item1 ++ separator ++ item2 … ++ suffix ++ trailer`.
     pub fn frame<'a>(
         &self,
@@ -46,5 +74,30 @@ impl FormatInfo {
         body.extend_from_slice(&self.suffix);
         body.extend_from_slice(trailer);
         body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(separator: usize, extension: usize) -> FormatInfo {
+        FormatInfo {
+            content_type: "application/json".into(),
+            extension: ".".repeat(extension),
+            prefix: Bytes::from_static(b"["),
+            separator: Bytes::from(vec![b','; separator]),
+            suffix: Bytes::from_static(b"]"),
+        }
+    }
+
+    #[test]
+    fn framing_a_plugin_declares_is_bounded() {
+        assert_eq!(info(1, 5).check(), Ok(()));
+        assert_eq!(info(MAX_FRAMING_BYTES, MAX_LABEL_BYTES).check(), Ok(()));
+        let big = info(64 << 20, 5).check().unwrap_err();
+        assert!(big.contains("separator of 67108864 bytes"), "{big}");
+        let long = info(1, 300).check().unwrap_err();
+        assert!(long.contains("extension of 300 bytes"), "{long}");
     }
 }

@@ -310,14 +310,16 @@ pub fn sink(
         sink.insert("http.headers".into(), toml::Value::Table(headers));
     }
     if let Some(secs) = opts.take("http.timeout") {
-        match secs.trim().parse::<u64>() {
-            Ok(s) => {
-                sink.insert(
-                    "http.request.timeout.ms".into(),
-                    (s * 1000).to_string().into(),
-                );
+        match secs
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .and_then(|s| s.checked_mul(1000))
+        {
+            Some(ms) => {
+                sink.insert("http.request.timeout.ms".into(), ms.to_string().into());
             }
-            Err(_) => problems.push(Problem::new(
+            None => problems.push(Problem::new(
                 "http.timeout",
                 format!("{secs:?}: expected whole seconds"),
             )),

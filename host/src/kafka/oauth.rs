@@ -141,7 +141,8 @@ fn unsecured(
         .ok_or_else(|| format!("the token has no {principal_claim:?} claim"))?
         .to_string();
     let iat_ms = now_ms(now);
-    let exp_ms = iat_ms + (lifetime_s * 1000) as i64;
+    let lifetime_ms = i64::try_from(lifetime_s.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let exp_ms = iat_ms.saturating_add(lifetime_ms);
     let mut body = claims.clone();
     body.insert("iat".into(), serde_json::json!(iat_ms as f64 / 1000.0));
     body.insert("exp".into(), serde_json::json!(exp_ms as f64 / 1000.0));

@@ -294,6 +294,13 @@ impl ConfiguredPlugin {
                     _ => Err(wrong_kind()),
                 })
                 .await
+                .and_then(|info: FormatInfo| {
+                    info.check().map_err(|message| CallError::BadReply {
+                        plugin: name.clone(),
+                        message,
+                    })?;
+                    Ok(info)
+                })
                 .map_err(|source| ConfigureError::Start {
                     plugin: name.clone(),
                     source,
@@ -319,7 +326,11 @@ impl ConfiguredPlugin {
         metadata.check_config(&config).map_err(rejected)?;
         let mut first = plugin.instantiate(&config).map_err(rejected)?;
         let format_info = match &mut first {
-            NativeInstance::Formatter(f) => Some(FormatInfo::from(f.info())),
+            NativeInstance::Formatter(f) => {
+                let info = FormatInfo::from(f.info());
+                info.check().map_err(rejected)?;
+                Some(info)
+            }
             _ => None,
         };
         let schemas = SchemaCache::new();

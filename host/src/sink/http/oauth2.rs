@@ -21,6 +21,16 @@ fn renewal_margin(lifetime: Duration) -> Duration {
     (lifetime / 10).clamp(Duration::from_secs(5), Duration::from_secs(60))
 }
 
+/// When a token fetched at `started` and said to live `secs` seconds is
+/// renewed. A lifetime past what the clock can count (an endpoint may answer
+/// any number) is taken as a year: the token is renewed then, or at its
+/// first 401.
+fn renew_at(started: Instant, secs: u64) -> Instant {
+    const LONGEST: Duration = Duration::from_secs(365 * 24 * 3600);
+    let lifetime = Duration::from_secs(secs).min(LONGEST);
+    started + lifetime.saturating_sub(renewal_margin(lifetime))
+}
+
 /// The most of a token endpoint's error answer kept in a message.
 const KEPT_ERROR_CHARS: usize = 200;
 
@@ -171,10 +181,7 @@ impl Tokens {
         let renew_at = answer["expires_in"]
             .as_u64()
             .or_else(|| answer["expires_in"].as_str()?.parse().ok())
-            .map(|secs| {
-                let lifetime = Duration::from_secs(secs);
-                started + lifetime.saturating_sub(renewal_margin(lifetime))
-            });
+            .map(|secs| renew_at(started, secs));
         tracing::debug!(token_url = %url, lifetime_s = ?answer["expires_in"].as_u64(), "OAuth2 token fetched");
         Ok(Cached { header, renew_at })
     }
@@ -183,6 +190,20 @@ impl Tokens {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_lifetime_an_endpoint_gives_is_a_renewal_time() {
+        let now = Instant::now();
+        assert_eq!(renew_at(now, 3600), now + Duration::from_secs(3540));
+        for secs in [u64::MAX, i64::MAX as u64, 1 << 40] {
+            assert_eq!(
+                renew_at(now, secs),
+                now + Duration::from_secs(365 * 24 * 3600 - 60),
+                "{secs} s: renewed after a year"
+            );
+        }
+        assert_eq!(renew_at(now, 0), now);
+    }
 
     #[test]
     fn tokens_are_renewed_with_a_tenth_of_their_life_left_within_bounds() {

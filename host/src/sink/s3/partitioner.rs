@@ -130,7 +130,7 @@ pub fn floor_local(ts: i64, duration_ms: i64, tz: Tz) -> NaiveDateTime {
         .fix()
         .local_minus_utc() as i64
         * 1000;
-    let local = ts + offset_ms;
+    let local = ts.saturating_add(offset_ms);
     let floored = (local / duration_ms) * duration_ms;
     utc(floored).naive_utc()
 }

@@ -121,9 +121,16 @@ impl PathFormat {
 }
 
 fn field(out: &mut String, letter: char, count: usize, t: &NaiveDateTime) {
-    use std::fmt::Write;
+    // Zero-padded to `count` characters, the sign included, as `{:0count$}`
+    // pads, which panics past a width of 65,535: a pattern is the user's.
     let mut num = |v: i64, count: usize| {
-        let _ = write!(out, "{v:0count$}");
+        let digits = v.unsigned_abs().to_string();
+        if v < 0 {
+            out.push('-');
+        }
+        let width = count.saturating_sub(usize::from(v < 0));
+        out.extend(std::iter::repeat_n('0', width.saturating_sub(digits.len())));
+        out.push_str(&digits);
     };
     match letter {
         // Joda prints two-digit years for exactly two letters.
@@ -182,6 +189,21 @@ mod tests {
 
     fn at(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.3f").unwrap()
+    }
+
+    #[test]
+    fn numbers_are_padded_to_any_width() {
+        let f = PathFormat::parse("HHHH/yyyyyy").unwrap();
+        assert_eq!(f.format(&at("2022-04-18 07:00:00.000")), "0007/002022");
+        let bc = chrono::NaiveDate::from_ymd_opt(-42, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        assert_eq!(PathFormat::parse("yyyyy").unwrap().format(&bc), "-0042");
+        let wide = PathFormat::parse(&format!("'h'={}", "H".repeat(70_000))).unwrap();
+        let path = wide.format(&at("2022-04-18 07:00:00.000"));
+        assert_eq!(path.len(), 2 + 70_000);
+        assert!(path.ends_with("0007"));
     }
 
     #[test]

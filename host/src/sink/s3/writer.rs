@@ -349,7 +349,7 @@ impl PartitionWriter {
         let periodic = spec.rotation.interval_ms.is_some_and(|interval| {
             let elapsed = matches!(
                 (self.base_timestamp, timestamp),
-                (Some(b), Some(t)) if t - b >= interval
+                (Some(b), Some(t)) if t.saturating_sub(b) >= interval
             );
             let moved =
                 spec.rotation.on_partition_change && self.current_dir.as_deref() != Some(dir);
