@@ -561,8 +561,6 @@ fn lock(tracker: &Mutex<OffsetTracker>) -> std::sync::MutexGuard<'_, OffsetTrack
     tracker.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Runs one partition's batches in order, keeping its sink state; between
-/// batches, wakes for the S3 sink's scheduled rotation.
 /// Runs a partition's reader or worker and tells the connector's loop when
 /// it ended with an error or a panic: without a word, its partition would
 /// stall (nothing read, nothing committed) while the connector shows
@@ -591,6 +589,8 @@ async fn watched(
     let _ = done.send(WorkerMsg::Stopped { partition, message });
 }
 
+/// Runs one partition's batches in order, keeping its sink state; between
+/// batches, wakes for the S3 sink's scheduled rotation.
 async fn worker(
     pipeline: Arc<Pipeline>,
     partition: TopicPartition,
