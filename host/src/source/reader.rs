@@ -185,7 +185,16 @@ pub struct BatchBuilder {
     pub value_bytes: usize,
     /// Arena bytes the previous batch took: the next one starts with room for as much.
     last_size: usize,
+    /// What the open batch's headers hold outside the arena: each name and
+    /// the entries for it. The budget counts it with the arena, so records
+    /// of many small headers cannot hold far more memory than it says.
+    apart: usize,
 }
+
+/// The memory one header takes outside the arena besides its name: its
+/// entry while the batch fills and its [`Header`] after.
+const HEADER_ENTRY: usize =
+    std::mem::size_of::<(String, Option<Range<usize>>)>() + std::mem::size_of::<Header>();
 
 impl BatchBuilder {
     /// An empty batch of `topic`'s records.
@@ -196,6 +205,7 @@ impl BatchBuilder {
             consumed: Vec::new(),
             value_bytes: 0,
             last_size: 0,
+            apart: 0,
         }
     }
 
@@ -209,9 +219,10 @@ impl BatchBuilder {
         self.len() >= limits.max_records || self.value_bytes >= limits.max_bytes
     }
 
-    /// The open batch's bytes (keys, values and header values).
+    /// The open batch's bytes: keys, values and header values, and what
+    /// its headers hold beside them.
     pub fn size(&self) -> usize {
-        self.arena.len()
+        self.arena.len() + self.apart
     }
 
     /// Whether the open batch holds no record.
@@ -236,6 +247,7 @@ impl BatchBuilder {
         self.value_bytes += value.as_ref().map_or(0, ExactSizeIterator::len);
         let mut headers = Vec::new();
         each_header(m, |name, value| {
+            self.apart += name.len() + HEADER_ENTRY;
             headers.push((name, value.map(|v| self.copy(v))));
         });
         self.consumed.push(Consumed {
@@ -269,6 +281,7 @@ impl BatchBuilder {
             .collect();
         self.last_size = self.arena.len();
         self.value_bytes = 0;
+        self.apart = 0;
         let arena = self.arena.split().freeze();
         let slice = |r: Option<Range<usize>>| r.map(|r| arena.slice(r));
         let mut records = Vec::with_capacity(self.consumed.len());

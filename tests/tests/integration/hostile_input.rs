@@ -153,6 +153,60 @@ async fn a_header_name_that_is_not_utf8_is_read_as_kafkas_java_client_reads_it()
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+/// Records of many small headers hold far more memory (a name and an entry
+/// per header) than their bytes in the batch's arena: the memory budget
+/// counts that too, so with `--memory-budget 1MiB` (512 KiB for batches)
+/// such records go a few at a time, not 40 in one batch.
+#[tokio::test(flavor = "multi_thread")]
+async fn records_of_many_small_headers_are_held_within_the_memory_budget() {
+    let topic = unique_topic("many-headers");
+    create_topic(&topic, 1).await;
+    let headers: Vec<(String, Option<Vec<u8>>)> =
+        (0..2000).map(|_| ("h".to_string(), None)).collect();
+    let records: Vec<RawRecord> = (0..40i64)
+        .map(|i| RawRecord {
+            value: Some(format!(r#"{{"n":{i}}}"#).into_bytes()),
+            headers: headers.clone(),
+            ..Default::default()
+        })
+        .collect();
+    produce_raw(&topic, &records).await;
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("many-headers-{topic}");
+    let m = Connector {
+        name: &name,
+        topic: &topic,
+        sink: &td_sink(&receiver, 50),
+        ..Connector::default()
+    }
+    .write(dir.path());
+    let mut cmd = sluice();
+    cmd.arg("run").arg(&m).arg("--memory-budget").arg("1MiB");
+    let run = Running::spawn(cmd);
+    let got = receiver
+        .wait_for(60, "all 40 records", |r| received_numbers(r).contains(&39))
+        .await;
+    assert_eq!(received_numbers(&got), (0..40).collect::<Vec<_>>());
+    let most = got
+        .iter()
+        .map(|r| received_numbers(std::slice::from_ref(r)).len())
+        .max()
+        .unwrap_or(0);
+    // 2,000 headers count some 200 KiB each: two fit the batch half, a
+    // third may be read past it before the batch goes.
+    assert!(
+        most <= 4,
+        "at most a few such records per batch, saw {most} in one request"
+    );
+    let stderr = run.stop_cleanly();
+    assert_eq!(
+        committed(&format!("connect-{name}"), &topic, 1),
+        vec![Some(40)],
+        "{stderr}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_batch_that_fails_its_crc_stops_the_connector_and_nothing_past_it_is_committed() {
     let topic = unique_topic("crc");
