@@ -110,13 +110,7 @@ async fn malformed_huge_and_odd_records_are_delivered_dead_lettered_or_dropped()
     }
     // Tombstones (5, 10) and the empty value (4) are dropped:
     // behavior.on.null.values=ignore.
-    let stderr = run.stop_cleanly();
-    assert_eq!(
-        committed(&format!("connect-{name}"), &topic, 1),
-        vec![Some(13)],
-        "committed to the end\n{stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    stop_committed_to(run, &name, &topic, 13);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -144,13 +138,7 @@ async fn a_header_name_that_is_not_utf8_is_read_as_kafkas_java_client_reads_it()
         "v",
         "the dead letter keeps the header, its name as Java reads it"
     );
-    let stderr = run.stop_cleanly();
-    assert_eq!(
-        committed(&format!("connect-{name}"), &topic, 1),
-        vec![Some(3)],
-        "committed to the end\n{stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    stop_committed_to(run, &name, &topic, 3);
 }
 
 /// Records of many small headers hold far more memory (a name and an entry
@@ -199,12 +187,7 @@ async fn records_of_many_small_headers_are_held_within_the_memory_budget() {
         most <= 4,
         "at most a few such records per batch, saw {most} in one request"
     );
-    let stderr = run.stop_cleanly();
-    assert_eq!(
-        committed(&format!("connect-{name}"), &topic, 1),
-        vec![Some(40)],
-        "{stderr}"
-    );
+    stop_committed_to(run, &name, &topic, 40);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -320,12 +303,7 @@ async fn json_envelopes_with_wrong_schemas_are_dead_lettered_with_the_reason() {
         "{}",
         reason(5)
     );
-    let stderr = run.stop_cleanly();
-    assert_eq!(
-        committed(&format!("connect-{name}"), &topic, 1),
-        vec![Some(7)],
-        "{stderr}"
-    );
+    stop_committed_to(run, &name, &topic, 7);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -364,12 +342,19 @@ async fn a_plugin_that_loops_or_exhausts_memory_on_one_record_loses_only_that_re
     };
     assert_eq!(class(7), "sluice.plugin.CpuDeadlineExceeded");
     assert_eq!(class(23), "sluice.plugin.MemoryLimitExceeded");
+    stop_committed_to(run, &name, &topic, 40);
+}
+
+/// Stops `run` cleanly and checks that connector `name` committed
+/// partition 0 of `topic` up to `end`, and that nothing panicked.
+fn stop_committed_to(run: Running, name: &str, topic: &str, end: i64) {
     let stderr = run.stop_cleanly();
     assert_eq!(
-        committed(&format!("connect-{name}"), &topic, 1),
-        vec![Some(40)],
-        "{stderr}"
+        committed(&format!("connect-{name}"), topic, 1),
+        vec![Some(end)],
+        "committed to the end\n{stderr}"
     );
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 /// Starts a connector named `<prefix>-<topic>` on `topic` with the dead
