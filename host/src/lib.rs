@@ -2,6 +2,7 @@
 //! as sandboxed WebAssembly components.
 
 pub mod api;
+pub mod body;
 pub mod cli;
 pub mod config;
 pub mod connect;

@@ -435,19 +435,27 @@ impl RegistryClient {
                 }
             };
             let status = response.status();
-            let text = match response.text().await {
-                Ok(t) => t,
+            let answer = match crate::body::read(response, MAX_ANSWER_BYTES, MAX_ANSWER_BYTES).await
+            {
+                Ok(a) => a,
                 Err(e) => {
                     last = format!("schema registry {shown}: {}", e.without_url());
                     continue;
                 }
             };
+            let text = answer.text(usize::MAX);
             if status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429 {
                 last = format!("schema registry {shown}: HTTP {status}: {}", short(&text));
                 continue;
             }
             self.current.store(at, Ordering::Relaxed);
             if status.is_success() {
+                if !answer.complete {
+                    return Err(RegistryError::Refused(format!(
+                        "the schema registry's answer to {path} is larger than {} MiB; no schema of Kafka's is",
+                        MAX_ANSWER_BYTES >> 20
+                    )));
+                }
                 return serde_json::from_str(&text).map_err(|e| {
                     RegistryError::Refused(format!("the schema registry's answer to {path} is not what Confluent's API answers: {e}"))
                 });
@@ -609,6 +617,11 @@ fn without_credentials(url: &str) -> String {
 fn segment(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
+
+/// The most of a registry's answer read. Schemas are records of the
+/// registry's Kafka topic, a MiB at most by default; an answer larger than
+/// this is refused rather than held.
+const MAX_ANSWER_BYTES: usize = 16 << 20;
 
 /// The start of a body, for a message.
 fn short(text: &str) -> String {

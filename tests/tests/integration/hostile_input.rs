@@ -1,8 +1,8 @@
 //! Hostile input, none of which may crash, hang or lose data: malformed and
 //! huge records, odd keys and headers (a name that is not UTF-8), a batch
 //! whose CRC fails on the broker's disk, wrong JsonConverter envelopes, plugins
-//! that loop or exhaust memory on one record, broken plugin files, lying
-//! plugin metadata, and a manifest with every kind of mistake. Each outcome
+//! that loop or exhaust memory on one record, an endpoint whose error body
+//! never ends, broken plugin files, lying plugin metadata, and a manifest with every kind of mistake. Each outcome
 //! is asserted: delivered, dead-lettered, dropped as configured, or refused
 //! with an error that names the culprit.
 
@@ -20,7 +20,7 @@ use sluice_tests::kafka::{
     produce_with_header_name,
 };
 use sluice_tests::process::Connector;
-use sluice_tests::process::Running;
+use sluice_tests::process::{Running, TD_FORMATTER};
 use sluice_tests::{kafka_data_dir, mixed_plugin_dir, plugin, sluice, test_plugin, unique_topic};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -245,6 +245,82 @@ async fn a_batch_that_fails_its_crc_stops_the_connector_and_nothing_past_it_is_c
     assert!(
         committed[0].is_none_or(|c| c <= 1),
         "the commit stops short of the bad batch: {committed:?}\n{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endpoint_that_answers_an_endless_error_body_is_reported_with_its_start() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let topic = unique_topic("endless");
+    create_topic(&topic, 1).await;
+    produce_raw(&topic, &[RawRecord::value(r#"{"n":0}"#)]).await;
+    // An endpoint that answers 500 with a chunked body that never ends, at
+    // up to 64 MB/s, and counts what it could send.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/in", listener.local_addr().unwrap());
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counted = sent.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let counted = counted.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n";
+                if socket.write_all(head).await.is_err() {
+                    return;
+                }
+                let text = "the endless error body ".repeat(2850);
+                let chunk = format!("{:x}\r\n{text}\r\n", text.len());
+                while socket.write_all(chunk.as_bytes()).await.is_ok() {
+                    counted.fetch_add(text.len(), Ordering::Relaxed);
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+            });
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("endless-{topic}");
+    let sink = format!(
+        r#""http.api.url" = "{url}"
+"batch.max.size" = 1
+"max.retries" = 0
+"http.request.timeout.ms" = 5000
+"behavior.on.error" = "fail"
+{TD_FORMATTER}"#
+    );
+    let m = Connector {
+        name: &name,
+        topic: &topic,
+        sink: &sink,
+        ..Connector::default()
+    }
+    .write(dir.path());
+    let (status, stderr) = Running::start(&m).wait_exit(60);
+    assert!(!status.success(), "the connector stops\n{stderr}");
+    assert!(
+        stderr.contains("answered 500") && stderr.contains("the endless error body the endless"),
+        "the error gives the status and the start of the body\n{stderr}"
+    );
+    let sent = sent.load(Ordering::Relaxed);
+    assert!(
+        sent < 16 << 20,
+        "the sink stopped reading the body after its first MiB, not at the request timeout: {sent} bytes sent"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        committed(&format!("connect-{name}"), &topic, 1),
+        vec![None],
+        "nothing is committed"
     );
 }
 

@@ -54,6 +54,15 @@ pub struct Delivered {
 /// How much of a response body is kept for reports and messages.
 pub const KEPT_BODY_CHARS: usize = 2000;
 
+/// The bytes read to keep [`KEPT_BODY_CHARS`] characters of any UTF-8.
+const KEPT_BODY_BYTES: usize = 4 * KEPT_BODY_CHARS;
+
+/// How much of a longer response body is read (and dropped) so that its
+/// connection can be used again; an endpoint that answers more has its
+/// connection closed instead, so no answer makes the sink read on until the
+/// request times out.
+const DRAINED_BODY_BYTES: usize = 1 << 20;
+
 /// One HTTP endpoint's client with the sink's settings.
 pub struct HttpClient {
     client: reqwest::Client,
@@ -267,10 +276,12 @@ impl HttpClient {
             let (retryable, error, retry_after) = match answer {
                 Ok(resp) if resp.status().is_success() => {
                     let status = resp.status().as_u16();
-                    let body = resp.text().await.unwrap_or_default();
+                    let body = crate::body::read(resp, KEPT_BODY_BYTES, DRAINED_BODY_BYTES)
+                        .await
+                        .unwrap_or_default();
                     return Ok(Delivered {
                         status,
-                        body: body.chars().take(KEPT_BODY_CHARS).collect(),
+                        body: body.text(KEPT_BODY_CHARS),
                     });
                 }
                 Ok(resp) => {
@@ -281,8 +292,10 @@ impl HttpClient {
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| v.trim().parse::<u64>().ok())
                         .map(Duration::from_secs);
-                    let text = resp.text().await.unwrap_or_default();
-                    let body: String = text.chars().take(KEPT_BODY_CHARS).collect();
+                    let body = crate::body::read(resp, KEPT_BODY_BYTES, DRAINED_BODY_BYTES)
+                        .await
+                        .unwrap_or_default()
+                        .text(KEPT_BODY_CHARS);
                     let err = DeliveryError::Status {
                         method: name,
                         url: crate::secrets::scrub_url(url).into_owned(),

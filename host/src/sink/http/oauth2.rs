@@ -34,6 +34,9 @@ fn renew_at(started: Instant, secs: u64) -> Instant {
 /// The most of a token endpoint's error answer kept in a message.
 const KEPT_ERROR_CHARS: usize = 200;
 
+/// The most of a token endpoint's answer read: a token answer is a few KB.
+const MAX_ANSWER_BYTES: usize = 1 << 20;
+
 /// Why no token could be had.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -53,6 +56,12 @@ pub enum TokenError {
         "OAuth2 token endpoint {url}: the answer has no string {property:?} (set oauth2.token.property)"
     )]
     NoToken { url: String, property: String },
+    /// The answer is longer than a token answer can be.
+    #[error(
+        "OAuth2 token endpoint {url}: the answer is larger than {} MiB, which no token answer is; check oauth2.token.url",
+        MAX_ANSWER_BYTES >> 20
+    )]
+    TooLarge { url: String },
 }
 
 impl TokenError {
@@ -61,7 +70,7 @@ impl TokenError {
         match self {
             TokenError::Transport { .. } => true,
             TokenError::Status { status, .. } => *status >= 500 || *status == 429,
-            TokenError::NoToken { .. } => false,
+            TokenError::NoToken { .. } | TokenError::TooLarge { .. } => false,
         }
     }
 }
@@ -153,18 +162,23 @@ impl Tokens {
                 message: e.without_url().to_string(),
             })?;
         let status = resp.status().as_u16();
-        let text = resp.text().await.map_err(|e| TokenError::Transport {
-            url: url.clone(),
-            message: e.without_url().to_string(),
-        })?;
+        let answer = crate::body::read(resp, MAX_ANSWER_BYTES, MAX_ANSWER_BYTES)
+            .await
+            .map_err(|e| TokenError::Transport {
+                url: url.clone(),
+                message: e.without_url().to_string(),
+            })?;
         if !(200..300).contains(&status) {
             return Err(TokenError::Status {
                 url,
                 status,
-                body: text.chars().take(KEPT_ERROR_CHARS).collect(),
+                body: answer.text(KEPT_ERROR_CHARS),
             });
         }
-        let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        if !answer.complete {
+            return Err(TokenError::TooLarge { url });
+        }
+        let answer: serde_json::Value = serde_json::from_slice(&answer.bytes).unwrap_or_default();
         let no_token = || TokenError::NoToken {
             url: url.clone(),
             property: spec.token_property.clone(),
