@@ -174,11 +174,12 @@ pub fn unmask(
         return Ok(());
     }
     if let Some(stored) = stored {
+        let sent_hidden: std::collections::HashSet<&String> = hidden.iter().collect();
         let moved = config
             .keys()
             .chain(stored.keys())
             .filter(|k| names_a_destination(k))
-            .find(|k| config.get(*k) != stored.get(*k) && !hidden.contains(k));
+            .find(|k| config.get(*k) != stored.get(*k) && !sent_hidden.contains(k));
         if let Some(k) = moved {
             return Err(UnmaskError::Moved {
                 changed: k.clone(),
@@ -206,26 +207,30 @@ pub fn unmask(
         if *v == mask_value(k, old, separator) {
             *v = old.clone();
         } else if let Some(sep) = header_separator {
-            let stored_value = |name: &str| {
-                old.split(sep).find_map(|h| {
-                    let (n, value) = h.split_once(':')?;
-                    n.trim()
-                        .eq_ignore_ascii_case(name.trim())
-                        .then(|| value.to_string())
-                })
-            };
+            // The stored headers by name (the first of a name), looked up
+            // once each: a list of many headers stays linear.
+            let mut stored_values = std::collections::HashMap::new();
+            for h in old.split(sep) {
+                if let Some((n, value)) = h.split_once(':') {
+                    stored_values
+                        .entry(n.trim().to_ascii_lowercase())
+                        .or_insert(value);
+                }
+            }
             let mut merged = Vec::new();
             for h in v.split(sep) {
                 match h.split_once(':') {
-                    Some((name, value)) if value.trim() == HIDDEN => match stored_value(name) {
-                        Some(old_value) => merged.push(format!("{name}:{old_value}")),
-                        None => {
-                            return Err(UnmaskError::NoStoredHeader {
-                                key: k.clone(),
-                                header: name.trim().to_string(),
-                            });
+                    Some((name, value)) if value.trim() == HIDDEN => {
+                        match stored_values.get(&name.trim().to_ascii_lowercase()) {
+                            Some(old_value) => merged.push(format!("{name}:{old_value}")),
+                            None => {
+                                return Err(UnmaskError::NoStoredHeader {
+                                    key: k.clone(),
+                                    header: name.trim().to_string(),
+                                });
+                            }
                         }
-                    },
+                    }
                     _ => merged.push(h.to_string()),
                 }
             }
@@ -407,5 +412,37 @@ mod tests {
         let e = unmask(&mut fresh, None).unwrap_err();
         assert!(matches!(e, UnmaskError::NoStored(_)), "{e}");
         assert!(e.to_string().contains("send the value itself"), "{e}");
+    }
+
+    #[test]
+    fn a_long_header_list_sent_back_hidden_takes_each_stored_value() {
+        // 50,000 secret headers: one lookup each, not a scan of the list.
+        let n = 50_000;
+        let list = |value: &dyn Fn(usize) -> String| {
+            (0..n)
+                .map(|i| format!("X-Token-{i}: {}", value(i)))
+                .collect::<Vec<_>>()
+                .join("|")
+        };
+        let mut stored = crate::connect::ConnectConfig::new();
+        stored.insert("headers".into(), list(&|i| format!("secret{i}")));
+        let mut sent = stored.clone();
+        sent.insert(
+            "headers".into(),
+            list(&|i| if i == 7 { "new".into() } else { HIDDEN.into() }),
+        );
+        sent.insert(
+            "headers".into(),
+            format!("{}|Accept: text/plain", sent["headers"]),
+        );
+        unmask(&mut sent, Some(&stored)).unwrap();
+        let want = list(&|i| {
+            if i == 7 {
+                "new".into()
+            } else {
+                format!("secret{i}")
+            }
+        });
+        assert_eq!(sent["headers"], format!("{want}|Accept: text/plain"));
     }
 }

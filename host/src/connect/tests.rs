@@ -232,6 +232,40 @@ fn aiven_defaults_follow_its_class() {
 }
 
 #[test]
+fn aivens_http_timeout_is_seconds_of_a_java_int() {
+    let aiven = |timeout: &'static str| {
+        [
+            (
+                "connector.class",
+                "io.aiven.kafka.connect.http.HttpSinkConnector",
+            ),
+            ("topics", "t"),
+            ("http.url", "http://127.0.0.1:1/in"),
+            ("http.authorization.type", "none"),
+            ("http.timeout", timeout),
+        ]
+    };
+    let (m, _) = checked(&aiven("2147483647"), &worker());
+    let SinkSpec::Http(http) = &m.connectors[0].sink else {
+        panic!("an HTTP sink")
+    };
+    assert_eq!(
+        http.request_timeout,
+        std::time::Duration::from_secs(2147483647)
+    );
+    // Past an int, Connect's own check answers, in its words.
+    for too_many in ["2147483648", "18446744073709551615"] {
+        let e = problems(&aiven(too_many));
+        assert!(
+            e.contains("http.timeout") && e.contains("Not a number of type INT"),
+            "{e}"
+        );
+    }
+    let e = problems(&aiven("-1"));
+    assert!(e.contains("expected whole seconds"), "{e}");
+}
+
+#[test]
 fn confluent_s3_hourly_maps_one_to_one() {
     let (m, _) = checked(
         &[
