@@ -37,6 +37,7 @@ pub const SINK_OPTIONS: &[&str] = &[
     "filename.offset.zero.pad.width",
     "flush.size",
     "flush.size.bytes",
+    "open.objects.max",
     "rotate.interval.ms",
     "rotate.schedule.interval.ms",
     "rotate.file.on.partition.change",

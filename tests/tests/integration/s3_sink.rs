@@ -92,11 +92,15 @@ fn lines(values: &[&[u8]]) -> Vec<u8> {
 /// before a record is written, a record time `interval` past the set's
 /// first, or a path other than the previous record's, uploads every open
 /// file; after it, `flush` records over all open files upload them all.
-/// Returns the uploaded files (key → records) and the offset to commit.
+/// Sluice adds one rule: a record for a new path when `open_max` files are
+/// open uploads them all first (`open.objects.max`; Confluent has no bound,
+/// `usize::MAX`). Returns the uploaded files (key → records) and the offset
+/// to commit.
 fn confluent_files(
     records: &[(i64, String, Vec<u8>)],
     flush: usize,
     interval: Option<i64>,
+    open_max: usize,
     key: impl Fn(&str, i64) -> String,
 ) -> (BTreeMap<String, Vec<u8>>, i64) {
     let mut uploaded = BTreeMap::new();
@@ -112,6 +116,11 @@ fn confluent_files(
             && let Some(interval) = interval
             && (ts - base.unwrap() >= interval || current.as_deref() != Some(path))
         {
+            close(&mut open);
+            count = 0;
+            base = None;
+        }
+        if count > 0 && open.len() >= open_max && !open.iter().any(|o| &o.0 == path) {
             close(&mut open);
             count = 0;
             base = None;
@@ -165,9 +174,10 @@ async fn hourly_objects_hold_exactly_the_records_confluents_rules_give() {
     let mut expected = BTreeMap::new();
     let mut commits = Vec::new();
     for (p, records) in per_partition.iter().enumerate() {
-        let (files, held) = confluent_files(records, 1000, Some(HOUR), |path, start| {
-            format!("topics/{topic}/{path}/{topic}+{p}+{start:010}.json")
-        });
+        let (files, held) =
+            confluent_files(records, 1000, Some(HOUR), usize::MAX, |path, start| {
+                format!("topics/{topic}/{path}/{topic}+{p}+{start:010}.json")
+            });
         expected.extend(files);
         commits.push(Some(held));
     }
@@ -291,6 +301,57 @@ async fn default_and_field_partitioners_make_the_expected_keys() {
         }
     }
     assert_eq!(got, want);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_field_of_many_values_holds_at_most_open_objects_max_objects_open() {
+    let topic = unique_topic("tenants");
+    let bucket = unique_bucket("tenants");
+    create_topic(&topic, 1).await;
+    create_bucket(&bucket).await;
+    // 400 records over 25 tenants in an order that revisits some soon and
+    // others late, as real keys do.
+    let mut records = Vec::new();
+    let mut produced = Vec::new();
+    for i in 0..400u64 {
+        let tenant = (i * i + 7 * i) % 25 % (3 + i % 23);
+        let value = format!(r#"{{"tenant":"t{tenant}","i":{i}}}"#).into_bytes();
+        records.push((0, format!("tenant=t{tenant}"), value.clone()));
+        produced.push(RawRecord {
+            value: Some(value),
+            ..Default::default()
+        });
+    }
+    produce_raw(&topic, &produced).await;
+    let key = |path: &str, start: i64| format!("topics/{topic}/{path}/{topic}+0+{start:010}.json");
+    let (expected, held) = confluent_files(&records, 60, None, 4, key);
+    let (unbounded, _) = confluent_files(&records, 60, None, usize::MAX, key);
+    assert_ne!(expected, unbounded, "the bound changes the objects");
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("tenants-{topic}");
+    let run = run_s3(
+        dir.path(),
+        &name,
+        &topic,
+        &sink(
+            &bucket,
+            r#""flush.size" = 60
+"open.objects.max" = 4
+"partitioner.class" = "Field"
+"partition.field.name" = "tenant""#,
+        ),
+    );
+    let run = wait_committed(run, &format!("connect-{name}"), &topic, &[Some(held)], 60);
+    run.stop_cleanly();
+    let got = objects(&bucket).await;
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>(),
+        "a new tenant past four open objects uploads the set first"
+    );
+    for (key, body) in &expected {
+        assert!(got[key] == *body, "{key}: contents differ");
+    }
 }
 
 fn kib_records(partitions: i32, per_partition: usize) -> Vec<RawRecord> {

@@ -67,11 +67,20 @@ impl KeyLayout {
     }
 }
 
+/// Objects of one Kafka partition open at once unless `open.objects.max`
+/// says otherwise.
+const DEFAULT_OPEN_OBJECTS: usize = 100;
+
+/// The most `open.objects.max` may be.
+const MAX_OPEN_OBJECTS: u64 = 100_000;
+
 /// When open objects are uploaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rotation {
     pub flush_size: u64,
     pub flush_bytes: Option<u64>,
+    /// Objects open at once; a new partition path past them uploads the set.
+    pub open_max: usize,
     /// Record-time rotation (time-based partitioners only).
     pub interval_ms: Option<i64>,
     /// Wall-clock rotation.
@@ -275,6 +284,17 @@ impl S3SinkSpec {
                 1
             }
         };
+        let open_max = match raw.open_objects_max {
+            None => DEFAULT_OPEN_OBJECTS,
+            Some(n @ 1..=MAX_OPEN_OBJECTS) => n as usize,
+            Some(n) => {
+                problem(
+                    "open.objects.max",
+                    format!("{n}: objects open at once must be 1 to {MAX_OPEN_OBJECTS}"),
+                );
+                DEFAULT_OPEN_OBJECTS
+            }
+        };
         let positive = |v: Option<i64>| v.filter(|&ms| ms > 0);
         let interval_ms = positive(raw.rotate_interval_ms);
         let schedule_ms = positive(raw.rotate_schedule_interval_ms);
@@ -432,6 +452,7 @@ impl S3SinkSpec {
             rotation: Rotation {
                 flush_size,
                 flush_bytes: raw.flush_size_bytes.filter(|&b| b > 0),
+                open_max,
                 interval_ms,
                 schedule_ms,
                 on_partition_change: raw.rotate_on_partition_change.unwrap_or(true),
@@ -727,5 +748,24 @@ mod tests {
             "{e}"
         );
         assert_eq!(spec_of("").unwrap().assume_role, None);
+    }
+
+    #[test]
+    fn open_objects_are_bounded_by_default_and_the_bound_is_checked() {
+        assert_eq!(spec_of("").unwrap().rotation.open_max, 100);
+        assert_eq!(
+            spec_of("\"open.objects.max\" = 5000")
+                .unwrap()
+                .rotation
+                .open_max,
+            5000
+        );
+        for bad in ["0", "100001"] {
+            let e = spec_of(&format!("\"open.objects.max\" = {bad}")).unwrap_err();
+            assert!(
+                e.contains("\"open.objects.max\"") && e.contains("must be 1 to 100000"),
+                "{e}"
+            );
+        }
     }
 }

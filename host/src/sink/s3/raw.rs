@@ -84,6 +84,15 @@ pub struct RawS3Sink<F> {
     #[serde(rename = "flush.size.bytes")]
     #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
     pub flush_size_bytes: Option<u64>,
+    /// Objects of one Kafka partition open at once (Sluice's addition): a
+    /// record for a new partition path past this many uploads the open ones
+    /// first, as `flush.size` does, so a `Field` partitioner on a field of
+    /// very many values cannot hold unbounded memory (each open object holds
+    /// a buffer, and with Avro or Parquet a formatter instance). Example:
+    /// `"open.objects.max" = 1000`. Default: 100.
+    #[serde(rename = "open.objects.max")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
+    pub open_objects_max: Option<u64>,
     /// Record-time span of an object set: a record whose timestamp is this many ms past the
     /// first record's closes the open objects first. Time-based partitioners only.
     /// Example: `"rotate.interval.ms" = 3600000`. Default: -1 (off).

@@ -10,7 +10,9 @@
 //! whose value schema is not its object's closes every open object first,
 //! as Confluent's `schema.compatibility=NONE` does; under `BACKWARD`,
 //! `FORWARD` and `FULL` the schema versions decide, and a record that does
-//! not start new objects is projected onto its object's schema. A container format's
+//! not start new objects is projected onto its object's schema. A record
+//! for a new partition path when `open.objects.max` objects are open
+//! uploads the set first (Sluice's bound on what one partition holds). A container format's
 //! formatter (Avro, Parquet) gets an instance of its own per object, which
 //! encodes the object's records in order and writes its header and
 //! trailer.
@@ -187,6 +189,11 @@ impl PartitionWriter {
             }
         }
         let found = self.open.iter().position(|o| o.dir == dir);
+        if found.is_none() && self.open.len() >= spec.rotation.open_max {
+            // One more path than may be open: the set goes up first, as at
+            // flush.size, so what is held stays bounded whatever the data.
+            self.close_all(framing).await?;
+        }
         let index = match found {
             Some(i) => i,
             None => {
