@@ -315,6 +315,24 @@ impl Data {
     }
 }
 
+/// Bytes of a record's key.
+fn key_bytes(r: &Record) -> u64 {
+    r.key.as_ref().map_or(0, |k| k.len() as u64)
+}
+
+/// Bytes of a record's value.
+fn value_bytes(r: &Record) -> u64 {
+    r.value.as_ref().map_or(0, |v| v.len() as u64)
+}
+
+/// Bytes of a record's header names and values.
+fn header_bytes(r: &Record) -> u64 {
+    r.headers
+        .iter()
+        .map(|h| (h.name.len() + h.value.as_ref().map_or(0, |v| v.len())) as u64)
+        .sum()
+}
+
 fn too_many(spanned: u64, len: usize) -> Result<(), String> {
     if spanned > len as u64 {
         return Err(format!(
@@ -406,6 +424,7 @@ pub fn outputs(
     batch: tt2::BatchResult,
     inputs: &[Record],
     cache: &SchemaCache,
+    memory_limit: usize,
 ) -> Result<(Outputs, Option<Arena>), String> {
     let entries = RecordEntry::read_all(&batch.records).map_err(|e| e.to_string())?;
     let headers = HeaderEntry::read_all(&batch.headers).map_err(|e| e.to_string())?;
@@ -416,6 +435,8 @@ pub fn outputs(
     // over and over for 64 bytes an entry.
     let mut headers_kept = vec![false; inputs.len()];
     let mut spanned: u64 = 0;
+    // Bytes of the inputs the outputs keep, counted once per output.
+    let mut kept: u64 = 0;
     let mut last_origin = 0u64;
     for e in &entries {
         let origin = e.offset as u64;
@@ -436,8 +457,19 @@ pub fn outputs(
                 "two outputs keep the headers of input {origin}: each input's headers may be kept once (copy them for the others)"
             ));
         }
+        let input = &inputs[origin as usize];
         if e.flags & KEEP_RECORD != 0 {
+            kept += key_bytes(input) + value_bytes(input) + header_bytes(input);
             continue;
+        }
+        if e.flags & KEEP_HEADERS != 0 {
+            kept += header_bytes(input);
+        }
+        if e.flags & KEEP_KEY != 0 {
+            kept += key_bytes(input);
+        }
+        if e.flags & KEEP_VALUE != 0 {
+            kept += value_bytes(input);
         }
         if e.topic.len > MAX_TOPIC_LEN {
             return Err(format!(
@@ -466,6 +498,19 @@ pub fn outputs(
         }
     }
     too_many(spanned, batch.data.len())?;
+    // Keeping is a plugin's cheap way to copy: it may not make the host hold
+    // more than the plugin could have written within its memory limit.
+    let inputs_bytes: u64 = inputs
+        .iter()
+        .map(|r| key_bytes(r) + value_bytes(r) + header_bytes(r))
+        .sum();
+    let allowed = inputs_bytes.saturating_add(memory_limit as u64);
+    if kept > allowed {
+        return Err(format!(
+            "the outputs keep {kept} bytes of their inputs, more than the inputs ({inputs_bytes} bytes) and the plugin's memory limit ({} MiB) hold together: an input's bytes may be kept in several outputs, but not more in all than the plugin could have written",
+            memory_limit >> 20
+        ));
+    }
     let table = cache.resolve(batch.schemas)?;
     let data = Data(Bytes::from(batch.data));
     let mut out = Vec::with_capacity(entries.len());
@@ -811,6 +856,7 @@ mod tests {
             },
             &inputs,
             &SchemaCache::new(),
+            LIMIT,
         )
         .unwrap();
         assert_eq!(out[0].1, inputs[0]);
@@ -875,7 +921,7 @@ mod tests {
     fn a_transforms_reply_is_the_next_calls_data_buffer() {
         let (inputs, consumed) = consumed(6);
         let cache = SchemaCache::new();
-        let (out, reply) = outputs(remade(&inputs), &inputs, &cache).unwrap();
+        let (out, reply) = outputs(remade(&inputs), &inputs, &cache, LIMIT).unwrap();
         let reply = reply.expect("the reply holds its topic");
         let records: Vec<Record> = out.into_iter().map(|(_, r)| r).collect();
         assert!(records.iter().any(|r| !r.headers.is_empty()));
@@ -908,10 +954,46 @@ mod tests {
             },
             &inputs,
             &cache,
+            LIMIT,
         )
         .unwrap();
         assert!(reply.is_none());
         assert_eq!(out[0].1, inputs[0]);
+    }
+
+    /// A plugin's memory limit, for the replies of these tests.
+    const LIMIT: usize = 1 << 20;
+
+    #[test]
+    fn outputs_may_keep_no_more_than_the_plugin_could_have_written() {
+        // A 64 KiB value kept by 17 outputs fits in the input and 1 MiB; by
+        // 18, it does not.
+        let inputs = vec![Record::new("t", Some(Bytes::from(vec![b'v'; 64 << 10])))];
+        let keeping = |n: usize| {
+            let mut records = Vec::new();
+            for _ in 0..n {
+                RecordEntry {
+                    topic: Span { start: 0, len: 1 },
+                    flags: KEEP_VALUE,
+                    ..Default::default()
+                }
+                .write(&mut records);
+            }
+            tt2::BatchResult {
+                data: b"t".to_vec(),
+                records,
+                headers: Vec::new(),
+                schemas: Vec::new(),
+            }
+        };
+        let cache = SchemaCache::new();
+        let (out, _) = outputs(keeping(17), &inputs, &cache, LIMIT).unwrap();
+        assert_eq!(out.len(), 17);
+        let err = outputs(keeping(18), &inputs, &cache, LIMIT).unwrap_err();
+        assert!(
+            err.contains("keep 1179648 bytes") && err.contains("memory limit (1 MiB)"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -938,6 +1020,7 @@ mod tests {
             ),
             &inputs,
             &cache,
+            LIMIT,
         )
         .unwrap_err();
         assert!(err.contains("names input 1"), "{err}");
@@ -951,6 +1034,7 @@ mod tests {
             ),
             &inputs,
             &cache,
+            LIMIT,
         )
         .unwrap_err();
         assert!(err.contains("each byte may be used once"), "{err}");
@@ -964,6 +1048,7 @@ mod tests {
             ),
             &inputs,
             &cache,
+            LIMIT,
         )
         .unwrap_err();
         assert!(err.contains("schema 1 named"), "{err}");

@@ -194,6 +194,15 @@ enum Engine {
 }
 
 impl ConfiguredPlugin {
+    /// The memory an instance may grow to (for code compiled into the
+    /// process, which has no sandbox, the default limit).
+    fn memory_limit(&self) -> usize {
+        match &self.engine {
+            Engine::Wasm { sandbox, .. } => sandbox.limits.memory_bytes,
+            Engine::Native { .. } => super::DEFAULT_MEMORY_MIB << 20,
+        }
+    }
+
     /// The `.wasm` file it was loaded from (`None` for code compiled into
     /// the process).
     pub fn source_path(&self) -> Option<&std::path::Path> {
@@ -873,8 +882,9 @@ impl ConfiguredPlugin {
             };
             let failures =
                 failure_messages(reply.failures, records.len()).map_err(|m| self.bad_reply(m))?;
-            let (outputs, reply_arena) = flat::outputs(reply.output, records, &self.schemas)
-                .map_err(|m| self.bad_reply(m))?;
+            let (outputs, reply_arena) =
+                flat::outputs(reply.output, records, &self.schemas, self.memory_limit())
+                    .map_err(|m| self.bad_reply(m))?;
             if let Some(slot) = made {
                 slot.set(reply_arena);
             }

@@ -856,6 +856,16 @@ fn hostile_plugins_fail_their_batch_and_never_flood_or_forge_the_log() {
         assert!(!ok && err.contains(refusal), "{mode}: {out}{err}");
         assert!(err.contains("malformed reply"), "{err}");
     }
+    // One 1 MiB value kept by 1,000 outputs: a gigabyte for a 40 KB reply.
+    let big = dir.path().join("big.jsonl");
+    std::fs::write(&big, format!("{{\"value\":\"{}\"}}", "v".repeat(1 << 20))).unwrap();
+    let (ok, out, err) = plugin_test(&cache, &hostile, &["mode=keep-many"], &big);
+    assert!(
+        !ok && err.contains("more than the inputs") && err.contains("memory limit"),
+        "keep-many: {} bytes written\n{err}",
+        out.len()
+    );
+    assert!(out.len() < 1 << 20, "nothing of the outputs was written");
     // 20 failures of 1 MiB each are kept at 4 KiB.
     let (ok, out, err) = plugin_test(&cache, &hostile, &["mode=long-failures"], &input);
     assert!(ok, "{err}");

@@ -6,6 +6,8 @@
 //! - `shared-headers`: every output record claims the same 10 000 headers;
 //! - `keep-twice`: every input kept twice, so the host would copy its
 //!   headers twice for a 128-byte reply;
+//! - `keep-many`: every input's value kept by 1,000 outputs, so a host that
+//!   took them all would hold a thousand copies of each for a 40 KB reply;
 //! - `long-failures`: every record fails with a 1 MiB message;
 //! - `log-flood`: 10 000 log lines per batch, each with a forged second line.
 //!
@@ -16,7 +18,7 @@
 mod component {
     use std::cell::RefCell;
 
-    use sluice_contract::layout::{HeaderEntry, KEEP_RECORD, RecordEntry, Span};
+    use sluice_contract::layout::{HeaderEntry, KEEP_RECORD, KEEP_VALUE, RecordEntry, Span};
     use sluice_sdk::glue::converter_world::sluice::plugin::log;
     use sluice_sdk::glue::transform_world::exports::sluice::plugin::transformation::{
         Guest, Transformed,
@@ -44,7 +46,7 @@ mod component {
                     default_value: None,
                     required: true,
                     description:
-                        "alias-values, shared-headers, keep-twice, long-failures or log-flood"
+                        "alias-values, shared-headers, keep-twice, keep-many, long-failures or log-flood"
                             .into(),
                 }],
             }
@@ -109,6 +111,19 @@ mod component {
                     // Every input kept twice: two copies of its headers for
                     // 128 bytes of reply.
                     kept((0..n).flat_map(|i| [i, i]))
+                }
+                "keep-many" => {
+                    let records = (0..n)
+                        .flat_map(|i| {
+                            (0..1000).map(move |_| RecordEntry {
+                                topic: Span { start: 0, len: 1 },
+                                flags: KEEP_VALUE,
+                                offset: i as i64,
+                                ..Default::default()
+                            })
+                        })
+                        .collect();
+                    reply(b"t".to_vec(), records, Vec::new())
                 }
                 "long-failures" => Transformed {
                     output: Batch {
