@@ -172,6 +172,10 @@ impl ConsumerContext for SourceContext {
                 let _ = self.events.send(AssignmentEvent::Assigned(queues));
             }
             Rebalance::Revoke(_) => {}
+            // Not reached with librdkafka 2.12: every rebalance it hands the
+            // callback is an assignment or a revocation (each
+            // `rd_kafka_rebalance_op` call in `rdkafka_cgrp.c`); rust-rdkafka
+            // would map any other code here after unassigning.
             Rebalance::Error(e) => {
                 tracing::warn!(connector = %self.connector, error = %e, "rebalance error")
             }
