@@ -209,8 +209,14 @@ pub struct RecentError {
 }
 
 impl RecentErrors {
-    /// Keeps `message`, forgetting the oldest beyond [`RECENT_ERRORS_KEPT`].
+    /// Keeps `message`, forgetting the oldest beyond [`RECENT_ERRORS_KEPT`];
+    /// a value from a config provider in it is kept as its reference (the
+    /// list is served by the REST API and the status page).
     pub fn push(&self, message: String) {
+        let message = match crate::secrets::scrub(&message) {
+            std::borrow::Cow::Owned(scrubbed) => scrubbed,
+            std::borrow::Cow::Borrowed(_) => message,
+        };
         let at_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);

@@ -331,7 +331,14 @@ pub async fn patch_config(
 ) -> ApiResult {
     let patch = json_object(b)?;
     let stored = w.raw_config(&name)?;
-    let mut config = stored.clone();
+    // The options not sent are taken as a GET shows them and unmasked
+    // below, as a PUT of that GET would be: stored secrets stay only while
+    // no option that says where data goes has changed.
+    let separator = stored.get("header.separator").map_or("|", String::as_str);
+    let mut config: connect::ConnectConfig = stored
+        .iter()
+        .map(|(k, v)| (k.clone(), views::mask_value(k, v, separator)))
+        .collect();
     for (k, v) in patch {
         match v {
             Value::Null => {

@@ -116,14 +116,16 @@ pub async fn validate(
     };
     let mut defs = connect::defs::for_class(&class).unwrap_or_default();
     formatter_docs(&w, &mut defs).await;
-    let errors_of = |key: &str| -> Vec<String> {
-        errors
-            .iter()
-            .chain(&unsupported)
-            .filter(|p| p.key == key)
-            .map(|p| p.message.clone())
-            .collect()
-    };
+    // Each option's messages, gathered once: a config of many keys stays
+    // linear.
+    let mut by_key: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
+    for p in errors.iter().chain(&unsupported) {
+        by_key
+            .entry(p.key.as_str())
+            .or_default()
+            .push(p.message.clone());
+    }
+    let errors_of = |key: &str| -> Vec<String> { by_key.get(key).cloned().unwrap_or_default() };
     let mut configs: Vec<Value> = defs
         .iter()
         .map(|d| {
@@ -138,8 +140,9 @@ pub async fn validate(
     others.extend(errors.iter().chain(&unsupported).map(|p| p.key.as_str()));
     others.sort();
     others.dedup();
+    let defined: std::collections::HashSet<&str> = defs.iter().map(|d| d.name.as_str()).collect();
     for key in others {
-        if key.is_empty() || defs.iter().any(|d| d.name == key) {
+        if key.is_empty() || defined.contains(key) {
             continue;
         }
         let def = key_info(key, "STRING", false, None, "", "Common");

@@ -34,7 +34,7 @@ pub fn status(c: &ConnectorView, worker_id: &str) -> Value {
         .as_ref()
         .filter(|_| connector.get("trace").is_none())
     {
-        connector["trace"] = json!(e);
+        connector["trace"] = json!(crate::secrets::scrub(e));
     }
     json!({
         "name": c.name,
@@ -77,8 +77,10 @@ fn state(s: &ConnectorState, worker_id: &str, id: Option<u32>) -> Value {
     if let Some(id) = id {
         v["id"] = json!(id);
     }
+    // A failure's message may quote a URL or value resolved from a config
+    // provider: shown with the reference instead, as in the log.
     if let Some(trace) = s.trace().filter(|t| !t.is_empty()) {
-        v["trace"] = json!(trace);
+        v["trace"] = json!(crate::secrets::scrub(trace));
     }
     v
 }

@@ -184,9 +184,11 @@ impl OverridePolicy {
     }
 
     /// Why `property` (without its `consumer.override.` prefix) may not be
-    /// overridden by a REST caller, if it may not.
+    /// overridden by a REST caller, if it may not. The property is judged as
+    /// the consumer will get it ([`effective`]), so `consumer.debug` is
+    /// `debug`.
     pub fn refusal(&self, property: &str) -> Option<String> {
-        let key = property.to_ascii_lowercase();
+        let key = effective(property).to_ascii_lowercase();
         if ALWAYS_REFUSED.iter().any(|p| matches(p, &key)) {
             return Some(format!(
                 "{property} cannot be set by a connector created through the REST API: it reaches the worker's files, code or logs. Set it on the worker (--worker consumer.{property}=…) or in a manifest file"
@@ -210,6 +212,13 @@ impl OverridePolicy {
             )
         })
     }
+}
+
+/// The librdkafka property a connector's `consumer.override.<property>`
+/// becomes: a further `consumer.` is dropped too, as the `kafka` table's
+/// keys are read (`consumer.override.consumer.debug` sets `debug`).
+pub fn effective(property: &str) -> &str {
+    property.strip_prefix("consumer.").unwrap_or(property)
 }
 
 #[cfg(test)]
@@ -250,6 +259,15 @@ mod tests {
         let all = OverridePolicy::from_worker(&settings(&[(POLICY_KEY, "All")])).unwrap();
         assert_eq!(all.refusal("bootstrap.servers"), None);
         assert!(all.refusal("plugin.library.paths").is_some());
+        // A doubled prefix is judged as the property the consumer gets.
+        for doubled in [
+            "consumer.plugin.library.paths",
+            "consumer.debug",
+            "consumer.sasl.oauthbearer.token.endpoint.url",
+            "consumer.ssl.providers",
+        ] {
+            assert!(all.refusal(doubled).is_some(), "{doubled}");
+        }
         let principal = OverridePolicy::from_worker(&settings(&[(
             POLICY_KEY,
             "org.apache.kafka.connect.connector.policy.PrincipalConnectorClientConfigOverridePolicy",

@@ -161,10 +161,23 @@ pub fn translate(
     // Values are never echoed in these messages: they may be secrets.
     // Connect passes options it does not know through to the connector,
     // which ignores them: so does Sluice, saying so.
+    // Suggestions for the first few unknown names only: a config of
+    // thousands costs no more than the few a person would read.
+    const SUGGESTED: usize = 100;
+    let mut known: Option<Vec<String>> = None;
+    let mut unknowns = 0;
     for (key, _) in opts.remaining() {
         let reason = match not_implemented(&class, &key) {
             Some(reason) => reason.to_string(),
-            None => unknown(&class, &key),
+            None => {
+                unknowns += 1;
+                let known: &[String] = if unknowns <= SUGGESTED {
+                    known.get_or_insert_with(|| known_options(&class))
+                } else {
+                    &[]
+                };
+                unknown(&class, &key, known)
+            }
         };
         unsupported.push(Problem::new(&key, reason));
     }
@@ -401,9 +414,25 @@ const WORKER_KEYS: &[&str] = &[
     "ssl.",
 ];
 
+/// The options of `class`, for a suggestion of the closest.
+fn known_options(class: &str) -> Vec<String> {
+    let mut known: Vec<String> = class_options(class)
+        .unwrap_or_default()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    known.extend(
+        defs::for_class(class)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| d.name),
+    );
+    known
+}
+
 /// What is said of option `key`, which neither `class` nor Connect has:
-/// ignored, as Connect ignores it, with the closest known name.
-fn unknown(class: &str, key: &str) -> String {
+/// ignored, as Connect ignores it, with the closest of `known`.
+fn unknown(class: &str, key: &str, known: &[String]) -> String {
     if let Some(w) = WORKER_KEYS
         .iter()
         .find(|w| *w == &key || (w.ends_with('.') && key.starts_with(*w)))
@@ -420,17 +449,6 @@ fn unknown(class: &str, key: &str) -> String {
             "a worker setting, ignored in a connector's config as Connect ignores it{hint}"
         );
     }
-    let mut known: Vec<String> = class_options(class)
-        .unwrap_or_default()
-        .into_iter()
-        .map(String::from)
-        .collect();
-    known.extend(
-        defs::for_class(class)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|d| d.name),
-    );
     match did_you_mean(key, known.iter().map(String::as_str)) {
         Some(close) => format!(
             "not an option of {class}: ignored, as Connect ignores it; did you mean {close:?}?"
@@ -439,11 +457,20 @@ fn unknown(class: &str, key: &str) -> String {
     }
 }
 
+/// The longest option name a suggestion is looked for.
+const LONGEST_NAME: usize = 256;
+
 /// The candidate closest to `given`, if one is close enough to be a typo:
 /// an edit distance of at most a third of its length (Cargo's rule).
+/// A name longer than [`LONGEST_NAME`] is no typo of one; lengths further
+/// apart than a third cannot be either, so neither costs a distance.
 pub fn did_you_mean<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    if given.len() > LONGEST_NAME {
+        return None;
+    }
     candidates
         .filter(|c| *c != given)
+        .filter(|c| given.len().abs_diff(c.len()) <= given.len().max(c.len()) / 3)
         .map(|c| (strsim::damerau_levenshtein(given, c), c))
         .filter(|(d, c)| *d <= given.len().max(c.len()) / 3)
         .min()

@@ -232,6 +232,57 @@ fn aiven_defaults_follow_its_class() {
 }
 
 #[test]
+fn thousands_of_unknown_options_are_each_reported_once() {
+    let keys: Vec<String> = (0..20_000).map(|i| format!("flush.sise.{i}")).collect();
+    let mut pairs = TD_BATCH.to_vec();
+    pairs.extend(keys.iter().map(|k| (k.as_str(), "1")));
+    pairs.push(("batch.max.sise", "1"));
+    let (_, unsupported) = checked(&pairs, &worker());
+    assert_eq!(
+        unsupported
+            .iter()
+            .filter(|p| p.key.starts_with("flush.sise."))
+            .count(),
+        20_000
+    );
+    let typo = unsupported
+        .iter()
+        .find(|p| p.key == "batch.max.sise")
+        .unwrap();
+    assert!(
+        typo.message.contains("did you mean \"batch.max.size\""),
+        "{typo}"
+    );
+}
+
+#[test]
+fn a_record_may_not_choose_the_host_of_the_http_sink() {
+    for url in [
+        "http://${key}.svc.example/in",
+        "https://in.example:${key}/",
+        "https://${topic}@in.example/",
+    ] {
+        let mut pairs = TD_BATCH.to_vec();
+        pairs.retain(|(k, _)| *k != "http.api.url");
+        pairs.push(("http.api.url", url));
+        let t = translate("c", &config(&pairs), &worker(), &DeclaredClasses::default())
+            .unwrap_or_else(|r| panic!("{r:?}"));
+        let e = parse_unresolved(std::path::Path::new("/x/m.toml"), &to_manifest_toml(&t))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("may stand in the path and query only"),
+            "{url}: {e}"
+        );
+    }
+    let mut pairs = TD_BATCH.to_vec();
+    pairs.retain(|(k, _)| *k != "http.api.url");
+    pairs.push(("http.api.url", "https://in.example/t/${topic}?k=${key}"));
+    checked(&pairs, &worker());
+}
+
+#[test]
 fn aivens_http_timeout_is_seconds_of_a_java_int() {
     let aiven = |timeout: &'static str| {
         [
@@ -837,6 +888,9 @@ fn unknown_classes_list_the_supported_ones() {
         Some("flush.size")
     );
     assert_eq!(super::did_you_mean("ab", ["xy"].into_iter()), None);
+    // A megabyte of name is no typo, and costs no distance.
+    let long = "flush.size".repeat(100_000);
+    assert_eq!(super::did_you_mean(&long, ["flush.size"].into_iter()), None);
     assert!(e.contains("InsertField$Value"), "{e}");
     let e = problems(&[("topics", "t")]);
     assert!(e.contains("connector.class: missing"), "{e}");

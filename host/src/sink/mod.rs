@@ -156,7 +156,10 @@ impl SinkSpec {
     /// Where records go, for people: a URL or `s3://bucket` with its endpoint.
     pub fn destination(&self) -> String {
         match self {
-            SinkSpec::Http(h) => crate::secrets::scrub_url(&h.url).into_owned(),
+            // The URL's path may come from a config provider too.
+            SinkSpec::Http(h) => {
+                crate::secrets::scrub(&crate::secrets::scrub_url(&h.url)).into_owned()
+            }
             SinkSpec::S3(s) => match &s.endpoint {
                 Some(e) => format!("s3://{} at {e}", s.bucket),
                 None => format!("s3://{}", s.bucket),

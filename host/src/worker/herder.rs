@@ -637,16 +637,24 @@ impl Herder {
         // Whatever the policy, a REST caller's MSK IAM login does not read
         // the worker's AWS config files (a named profile): the worker's own
         // chain, or a role assumed with it, are what it may use.
-        const JAAS: &str = "consumer.override.sasl.jaas.config";
-        if let Some(jaas) = config.get(JAAS)
-            && !refused.iter().any(|p| p.key == JAAS)
-            && crate::config::kafka::parse_jaas(jaas)
-                .is_ok_and(|j| j.options.contains_key("awsProfileName"))
-        {
-            refused.push(Problem::new(
-                JAAS,
-                "awsProfileName reads the worker's AWS config files, which a connector created through the REST API may not: set it on the worker (--worker consumer.sasl.jaas.config=…) or in a manifest file",
-            ));
+        let jaas_keys: Vec<String> = config
+            .keys()
+            .filter(|k| {
+                k.strip_prefix("consumer.override.")
+                    .is_some_and(|p| crate::config::overrides::effective(p) == "sasl.jaas.config")
+            })
+            .cloned()
+            .collect();
+        for key in jaas_keys {
+            if !refused.iter().any(|p| p.key == key)
+                && crate::config::kafka::parse_jaas(&config[&key])
+                    .is_ok_and(|j| j.options.contains_key("awsProfileName"))
+            {
+                refused.push(Problem::new(
+                    &key,
+                    "awsProfileName reads the worker's AWS config files, which a connector created through the REST API may not: set it on the worker (--worker consumer.sasl.jaas.config=…) or in a manifest file",
+                ));
+            }
         }
         // Another cluster for the reporter would get the worker's
         // credentials: unless the operator allows other clusters, the
@@ -778,8 +786,18 @@ impl Herder {
             .check(name, &config)
             .await
             .map_err(|r| WorkerError::Invalid(r.problems))?;
-        for p in &unsupported {
+        // One line each for the first few; a config of thousands of unknown
+        // options is one line more, not thousands.
+        const LOGGED: usize = 20;
+        for p in unsupported.iter().take(LOGGED) {
             tracing::warn!(connector = name, option = %p.key, "option not applied: {}", p.message);
+        }
+        if unsupported.len() > LOGGED {
+            tracing::warn!(
+                connector = name,
+                "{} more options not applied (PUT /connector-plugins/<class>/config/validate lists every one)",
+                unsupported.len() - LOGGED
+            );
         }
         let built = self.runner.build(&spec).await?;
         self.prebuilt

@@ -229,6 +229,49 @@ async fn rest_connectors_cannot_read_the_workers_secrets_through_config_provider
             .contains("allows no such environment variable"),
         "{answer}"
     );
+    // A URL whose path comes from a provider (a webhook's secret path):
+    // the status page, the status and the errors name the reference.
+    let hooked_topic = unique_topic("hooked");
+    create_topic(&hooked_topic, 1).await;
+    let (status, answer) = w2
+        .call(
+            "POST",
+            "/connectors",
+            Some(&http_connector(
+                "hooked",
+                &hooked_topic,
+                &format!("http://127.0.0.1:9/hooks/{env_ref}"),
+                &[("retry.backoff.ms", "10"), ("max.retries", "1")],
+            )),
+        )
+        .await;
+    assert_eq!(status, 201, "{answer}");
+    produce(
+        &producer(),
+        &hooked_topic,
+        0,
+        &[(None, Some(r#"{"n":1}"#.into()))],
+    )
+    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let page = loop {
+        let (_, page) = w2.call("GET", "/ui/data", None).await;
+        let failed = page["connectors"][0]["errors"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty());
+        if failed || std::time::Instant::now() > deadline {
+            break page;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let (_, status) = w2.call("GET", "/connectors/hooked/status", None).await;
+    for text in [page.to_string(), status.to_string()] {
+        assert!(!text.contains(PLANTED), "the secret leaked: {text}");
+    }
+    assert!(
+        page.to_string().contains(&env_ref) && page["connectors"][0]["errors"][0].is_object(),
+        "the destination and the error name the reference: {page}"
+    );
     // The reporter's own cluster would get the worker's credentials too:
     // it writes to the connector's cluster instead, saying so.
     let (status, answer) = w
@@ -334,6 +377,16 @@ async fn consumer_overrides_cannot_load_code_or_take_the_workers_credentials_els
             // An MSK IAM login reading the worker's AWS config files.
             (
                 "consumer.override.sasl.jaas.config",
+                r#"software.amazon.msk.auth.iam.IAMLoginModule required awsProfileName="admin";"#,
+            ),
+            // The same behind a doubled prefix, which the consumer drops.
+            (
+                "consumer.override.consumer.plugin.library.paths",
+                so_path.as_str(),
+            ),
+            ("consumer.override.consumer.debug", "all"),
+            (
+                "consumer.override.consumer.sasl.jaas.config",
                 r#"software.amazon.msk.auth.iam.IAMLoginModule required awsProfileName="admin";"#,
             ),
         ];
@@ -700,6 +753,32 @@ fn a_swapped_or_planted_precompiled_plugin_is_never_run() {
     );
 }
 
+/// Produces `{"n":<n>}` to `topic` and returns the request that delivered it.
+async fn delivered(
+    receiver: &Receiver,
+    topic: &str,
+    n: i64,
+) -> sluice_tests::http_receiver::Received {
+    produce(
+        &producer(),
+        topic,
+        0,
+        &[(None, Some(format!(r#"{{"n":{n}}}"#)))],
+    )
+    .await;
+    let mark = format!("\"n\":{n}");
+    let carries = |x: &sluice_tests::http_receiver::Received| {
+        String::from_utf8_lossy(&x.body).contains(&mark)
+    };
+    let what = format!("record {n}");
+    receiver
+        .wait_for(60, &what, |r| r.iter().any(carries))
+        .await
+        .into_iter()
+        .find(carries)
+        .expect("the record's request")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn secrets_never_reach_an_output_and_a_masked_config_round_trips() {
     let secrets = [
@@ -782,17 +861,7 @@ async fn secrets_never_reach_an_output_and_a_masked_config_round_trips() {
         .await;
     assert_eq!(status, 200, "{answer}");
     w.wait_state(name, "RUNNING").await;
-    produce(&producer(), &topic, 0, &[(None, Some(r#"{"n":2}"#.into()))]).await;
-    let got = receiver
-        .wait_for(60, "a record after the round trip", |r| {
-            r.iter()
-                .any(|x| String::from_utf8_lossy(&x.body).contains("\"n\":2"))
-        })
-        .await;
-    let after = got
-        .iter()
-        .find(|x| String::from_utf8_lossy(&x.body).contains("\"n\":2"))
-        .unwrap();
+    let after = delivered(&receiver, &topic, 2).await;
     assert_eq!(
         after.header("authorization"),
         Some(&*format!("Bearer {}", secrets[0]))
@@ -808,6 +877,50 @@ async fn secrets_never_reach_an_output_and_a_masked_config_round_trips() {
     assert!(
         answer.to_string().contains("send their values again"),
         "{answer}"
+    );
+    // Nor does a PATCH of the URL alone, which sends no secret at all.
+    let (status, answer) = w
+        .call(
+            "PATCH",
+            &format!("/connectors/{name}/config"),
+            Some(&json!({"http.api.url": "http://attacker.example:9/in"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer.to_string().contains("http.api.url changed")
+            && answer.to_string().contains("bearer.token"),
+        "{answer}"
+    );
+    // A separator that cuts a stored header into pieces: the error names
+    // the entries, never their text.
+    let (status, answer) = w
+        .call(
+            "PATCH",
+            &format!("/connectors/{name}/config"),
+            Some(&json!({"header.separator": ":"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer.to_string().contains("is not `Name: value`"),
+        "{answer}"
+    );
+    channels.push(("a PATCH of the header separator".into(), answer.to_string()));
+    // A PATCH that moves nothing keeps them.
+    let (status, answer) = w
+        .call(
+            "PATCH",
+            &format!("/connectors/{name}/config"),
+            Some(&json!({"batch.linger.ms": "20"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    w.wait_state(name, "RUNNING").await;
+    let after = delivered(&receiver, &topic, 3).await;
+    assert_eq!(
+        after.header("authorization"),
+        Some(&*format!("Bearer {}", secrets[0]))
     );
     let stderr = w.process.stop().1;
     channels.push((

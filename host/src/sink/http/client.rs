@@ -140,9 +140,16 @@ impl HttpClient {
             );
         }
         let mut headers = HeaderMap::new();
-        for (name, value) in &spec.headers {
-            let name = HeaderName::try_from(name.as_str())
-                .map_err(|e| setup(format!("header name {name:?}: {e}")))?;
+        for (n, (name, value)) in spec.headers.iter().enumerate() {
+            // The name is not shown: a wrong separator can make one of a
+            // secret's pieces.
+            let name = HeaderName::try_from(name.as_str()).map_err(|e| {
+                setup(format!(
+                    "header {} of {}: its name is not an HTTP header name: {e}",
+                    n + 1,
+                    spec.headers.len()
+                ))
+            })?;
             let mut value = HeaderValue::try_from(value.as_str())
                 .map_err(|e| setup(format!("header {name}: {e}")))?;
             value.set_sensitive(true);

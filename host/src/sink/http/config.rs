@@ -137,16 +137,22 @@ fn header_pairs(
     problem: &mut impl FnMut(&str, String),
 ) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for h in text
+    for (n, h) in text
         .split(separator)
         .map(str::trim)
         .filter(|h| !h.is_empty())
+        .enumerate()
     {
         match h.split_once(':') {
             Some((name, value)) => out.push((name.trim().to_string(), value.trim().to_string())),
+            // The entry is not shown: a wrong separator cuts a stored
+            // secret into pieces, and an error must not hand them back.
             None => problem(
                 key,
-                format!("{h:?} is not `Name: value` (split on {separator:?})"),
+                format!(
+                    "entry {} (split on {separator:?}) is not `Name: value`",
+                    n + 1
+                ),
             ),
         }
     }
@@ -204,6 +210,14 @@ impl HttpSinkSpec {
                 "http.api.url",
                 format!(
                     "{:?} is not an http:// or https:// URL",
+                    crate::secrets::scrub_url(&raw.url)
+                ),
+            );
+        } else if authority(&raw.url).contains("${") {
+            problem(
+                "http.api.url",
+                format!(
+                    "{:?}: ${{topic}} and ${{key}} may stand in the path and query only, so that no record chooses the host the sink sends its data and credentials to",
                     crate::secrets::scrub_url(&raw.url)
                 ),
             );
@@ -469,6 +483,15 @@ fn reporter<F>(
 
 /// `url` with each `${…}` placeholder (filled per record) replaced by a
 /// plain word, so the rest of the URL can be checked before any record.
+/// The scheme and authority of `url` (up to its path, query or fragment).
+fn authority(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let end = url[after_scheme..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| after_scheme + i);
+    &url[..end]
+}
+
 fn without_placeholders(url: &str) -> String {
     let mut out = String::with_capacity(url.len());
     let mut rest = url;
@@ -576,6 +599,12 @@ mod tests {
         );
         assert!(reqwest::Url::parse(&without_placeholders("http://127.0.0.1:1816445/in")).is_err());
         assert!(reqwest::Url::parse(&without_placeholders("http://[::1]:80/${topic}")).is_ok());
+        assert_eq!(
+            authority("https://u:p@h:1/${key}?q=${topic}"),
+            "https://u:p@h:1"
+        );
+        assert_eq!(authority("http://${key}.svc"), "http://${key}.svc");
+        assert_eq!(authority("http://h?${key}"), "http://h");
     }
 
     #[test]

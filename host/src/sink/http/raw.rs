@@ -11,7 +11,8 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHttpSink<F> {
-    /// Where requests go; `${topic}` and `${key}` are replaced per record.
+    /// Where requests go; `${topic}` and `${key}` are replaced per record,
+    /// in the path and query only (never the host).
     /// Example: `"http.api.url" = "https://in.example.com/v3/event/${topic}"`.
     #[serde(rename = "http.api.url")]
     pub url: String,
