@@ -86,8 +86,10 @@ impl Failure {
         }
     }
 
-    /// The sink could not deliver the record.
+    /// The sink could not deliver the record (the message cut as a plugin's
+    /// is: it may quote a URL made from a record's key, or a field's value).
     pub fn sink(sink: &str, exception_class: &'static str, message: String) -> Failure {
+        let message = crate::plugin::bounded(message);
         Failure {
             stage: Stage::TaskPut,
             // What Connect writes for records a sink task reports.
@@ -128,5 +130,22 @@ pub fn class_name(plugin: &ConfiguredPlugin) -> String {
     match connect {
         Some(class) => class.to_string(),
         None => format!("{}@{}", m.name, m.version),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sinks_failure_message_is_cut_as_a_plugins_is() {
+        let f = Failure::sink("http", "java.io.IOException", "é".repeat(1 << 20));
+        assert!(
+            f.message.len() <= 4096 + "… (cut)".len(),
+            "{}",
+            f.message.len()
+        );
+        assert!(f.message.ends_with("… (cut)"));
+        assert_eq!(f.detail, f.message);
     }
 }

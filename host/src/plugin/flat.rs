@@ -48,18 +48,42 @@ impl From<layout::Kind> for ValueKind {
 /// Schemas a plugin's replies named, by their text: each distinct text is
 /// read once, and records that carry it share one `Arc`.
 pub struct SchemaCache {
-    entries: Mutex<HashMap<Box<str>, Arc<Schema>>>,
+    cached: Mutex<Cached>,
 }
 
-/// Distinct schemas kept per plugin; a full cache is emptied, so memory
-/// stays bounded however many schemas a topic carries.
+#[derive(Default)]
+struct Cached {
+    entries: HashMap<Box<str>, Arc<Schema>>,
+    /// What the entries hold, by [`weight`].
+    bytes: usize,
+}
+
+/// Distinct schemas kept per plugin, and the bytes they may hold; a full
+/// cache is emptied, so memory stays bounded however many schemas, and
+/// however large, a topic carries.
 const SCHEMA_CACHE: usize = 1000;
+const SCHEMA_CACHE_BYTES: usize = 32 << 20;
+
+/// A schema text longer than this is read each time, never kept.
+const LONGEST_CACHED: usize = 4 << 20;
+
+/// What a schema of `text` holds in the cache: its text twice (the key and
+/// the schema's own) and a parsed form of about twice its size.
+fn weight(text: &str) -> usize {
+    4 * text.len()
+}
 
 impl SchemaCache {
     pub fn new() -> Self {
         SchemaCache {
-            entries: Mutex::new(HashMap::new()),
+            cached: Mutex::new(Cached::default()),
         }
+    }
+
+    /// The bytes the cached schemas hold, by [`weight`].
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        self.cached.lock().unwrap_or_else(|p| p.into_inner()).bytes
     }
 
     /// The schemas of a reply's table, read or found.
@@ -67,22 +91,28 @@ impl SchemaCache {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
         texts
             .into_iter()
             .enumerate()
             .map(|(i, text)| {
-                if let Some(s) = entries.get(text.as_str()) {
+                if let Some(s) = cached.entries.get(text.as_str()) {
                     return Ok(s.clone());
                 }
                 let schema = Arc::new(
                     Schema::parse(&text)
                         .map_err(|e| format!("schema {} of the reply: {e}", i + 1))?,
                 );
-                if entries.len() >= SCHEMA_CACHE {
-                    entries.clear();
+                if text.len() > LONGEST_CACHED {
+                    return Ok(schema);
                 }
-                entries.insert(text.into_boxed_str(), schema.clone());
+                let w = weight(&text);
+                if cached.entries.len() >= SCHEMA_CACHE || cached.bytes + w > SCHEMA_CACHE_BYTES {
+                    cached.entries.clear();
+                    cached.bytes = 0;
+                }
+                cached.bytes += w;
+                cached.entries.insert(text.into_boxed_str(), schema.clone());
                 Ok(schema)
             })
             .collect()
@@ -959,6 +989,24 @@ mod tests {
         .unwrap();
         assert!(reply.is_none());
         assert_eq!(out[0].1, inputs[0]);
+    }
+
+    #[test]
+    fn the_schema_cache_holds_a_bounded_number_of_bytes() {
+        let cache = SchemaCache::new();
+        let doc = "d".repeat(256 << 10);
+        for i in 0..200 {
+            let text = format!(r#"{{"type":"string","name":"s{i}","doc":"{doc}"}}"#);
+            let got = cache.resolve(vec![text.clone(), text]).unwrap();
+            assert!(Arc::ptr_eq(&got[0], &got[1]), "one schema for one text");
+            assert!(cache.held() <= SCHEMA_CACHE_BYTES, "{}", cache.held());
+        }
+        assert!(cache.held() > 0);
+        // A text too long to keep is read and not kept.
+        let huge = format!(r#"{{"type":"string","doc":"{}"}}"#, "d".repeat(5 << 20));
+        let before = cache.held();
+        cache.resolve(vec![huge]).unwrap();
+        assert_eq!(cache.held(), before);
     }
 
     /// A plugin's memory limit, for the replies of these tests.

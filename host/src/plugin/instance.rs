@@ -58,6 +58,7 @@ impl Instance {
         plugin: Arc<str>,
         sandbox: &Sandbox,
         registry: Option<Arc<RegistryClient>>,
+        log: super::store::PluginLog,
     ) -> Result<Self, CallError> {
         let limits = sandbox.limits;
         let engine = match pre {
@@ -75,6 +76,7 @@ impl Instance {
             &sandbox.grants,
             registry,
             formatter,
+            log,
         )
         .map_err(|message| CallError::Sandbox {
             plugin: plugin.to_string(),

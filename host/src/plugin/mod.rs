@@ -25,7 +25,7 @@ pub use limits::{DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CPU_DEADLINE_MS, DEFAULT_MEMOR
 pub use metadata::{CONNECT_CLASS_KEY, ConfigKey, FORMAT_SCOPE_KEY, Metadata, PluginKind};
 pub use pool::{
     ConfiguredPlugin, Conversion, FormatterSession, Part, ReplyArena, TransformOutcome,
-    apply_conversion,
+    apply_conversion, bounded,
 };
 pub use runtime::{
     CONTRACT_VERSION, CONTRACT_VERSIONS, Contract, EngineError, LoadedPlugin, Runtime,

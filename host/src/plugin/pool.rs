@@ -25,6 +25,7 @@ use super::metadata::{Metadata, PluginKind};
 use super::native::{NativeInstance, NativePlugin};
 use super::registry::RegistryClient;
 use super::runtime::{Contract, LoadedPlugin};
+use super::store::PluginLog;
 use crate::record::{Arena, Record, Schema, ValueKind};
 
 /// Which part of the records a converter converts.
@@ -184,6 +185,8 @@ enum Engine {
         sandbox: Box<Sandbox>,
         /// The schema registry's client, shared by the instances (one cache).
         registry: Option<Arc<RegistryClient>>,
+        /// The log allowance, shared by the instances.
+        log: PluginLog,
         idle: Mutex<Vec<Instance>>,
     },
     /// Code compiled into the process (see [`super::native`]).
@@ -235,6 +238,7 @@ impl ConfiguredPlugin {
                 plugin: name.clone(),
                 message,
             })?;
+        let log = PluginLog::new();
         let registry = match &sandbox.grants.registry {
             Some(r) => Some(Arc::new(RegistryClient::new(r.clone()).map_err(
                 |message| ConfigureError::Registry {
@@ -251,6 +255,7 @@ impl ConfiguredPlugin {
                 plugin: plugin.clone(),
                 sandbox: Box::new(sandbox.clone()),
                 registry: registry.clone(),
+                log: log.clone(),
                 idle: Mutex::new(Vec::new()),
             },
             format_info: None,
@@ -259,7 +264,7 @@ impl ConfiguredPlugin {
             declared: Declared::default(),
         };
         let mut first = plugin
-            .instantiate(&sandbox, registry)
+            .instantiate(&sandbox, registry, log)
             .await
             .map_err(|source| ConfigureError::Start {
                 plugin: name.clone(),
@@ -500,6 +505,7 @@ impl ConfiguredPlugin {
             plugin,
             sandbox,
             registry,
+            log,
             idle,
         } = &self.engine
         else {
@@ -508,7 +514,7 @@ impl ConfiguredPlugin {
         if let Some(i) = idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
             return Ok(i);
         }
-        self.fresh(plugin, sandbox, registry).await
+        self.fresh(plugin, sandbox, registry, log).await
     }
 
     /// A new instance, configured.
@@ -517,8 +523,11 @@ impl ConfiguredPlugin {
         plugin: &LoadedPlugin,
         sandbox: &Sandbox,
         registry: &Option<Arc<RegistryClient>>,
+        log: &PluginLog,
     ) -> Result<Instance, CallError> {
-        let mut instance = plugin.instantiate(sandbox, registry.clone()).await?;
+        let mut instance = plugin
+            .instantiate(sandbox, registry.clone(), log.clone())
+            .await?;
         match self.configure(&mut instance).await? {
             Ok(()) => Ok(instance),
             Err(message) => Err(CallError::BadReply {
@@ -1016,8 +1025,9 @@ impl ConfiguredPlugin {
                 plugin,
                 sandbox,
                 registry,
+                log,
                 ..
-            } => Held::Wasm(Box::new(self.fresh(plugin, sandbox, registry).await?)),
+            } => Held::Wasm(Box::new(self.fresh(plugin, sandbox, registry, log).await?)),
             Engine::Native { plugin, .. } => Held::Native(
                 plugin
                     .instantiate(&self.config)
@@ -1154,8 +1164,9 @@ fn keep_schemas(mut outputs: Vec<(u32, Record)>, inputs: &[Record]) -> Vec<(u32,
 /// Longest failure message kept (it travels to logs, statuses and DLQ headers).
 const MAX_FAILURE_MESSAGE: usize = 4096;
 
-/// `message` cut to [`MAX_FAILURE_MESSAGE`] bytes at a character boundary.
-fn bounded(mut message: String) -> String {
+/// `message` cut to [`MAX_FAILURE_MESSAGE`] bytes at a character boundary:
+/// a failure's message travels to logs, statuses and dead letter headers.
+pub fn bounded(mut message: String) -> String {
     if message.len() > MAX_FAILURE_MESSAGE {
         let mut end = MAX_FAILURE_MESSAGE;
         while !message.is_char_boundary(end) {

@@ -325,8 +325,10 @@ struct SchemaRequest<'a> {
     references: Vec<JsonReference>,
 }
 
-/// Most answers of one kind kept; a full cache starts over.
+/// Most answers of one kind kept, and the bytes all kinds may hold (an
+/// answer may be a schema of megabytes); a full cache starts over.
 const CACHE_ENTRIES: usize = 10_000;
+const CACHE_BYTES: usize = 64 << 20;
 
 /// How long one request may take before the registry counts as unreachable.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -337,13 +339,37 @@ struct Cache {
     by_version: HashMap<(String, i32), Registered>,
     latest: HashMap<String, (Instant, Registered)>,
     ids: HashMap<(String, NewSchema), u32>,
+    /// What the entries hold, by [`weight`].
+    bytes: usize,
 }
 
-fn bounded<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, k: K, v: V) {
-    if map.len() >= CACHE_ENTRIES {
-        map.clear();
+impl Cache {
+    /// Makes room for an entry of `bytes`: a cache with [`CACHE_ENTRIES`]
+    /// of one kind, or that would pass [`CACHE_BYTES`], starts over.
+    fn room(&mut self, bytes: usize) {
+        let most = [
+            self.by_id.len(),
+            self.by_version.len(),
+            self.latest.len(),
+            self.ids.len(),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+        if most >= CACHE_ENTRIES || self.bytes.saturating_add(bytes) > CACHE_BYTES {
+            *self = Cache::default();
+        }
+        self.bytes += bytes;
     }
-    map.insert(k, v);
+}
+
+/// What a schema and the subject it is kept under hold in the cache.
+fn weight(schema: &str, references: &[SchemaReference], subject: &str) -> usize {
+    let references: usize = references
+        .iter()
+        .map(|r| r.name.len() + r.subject.len() + 32)
+        .sum();
+    schema.len() + references + 2 * subject.len() + 96
 }
 
 /// A registry client with its cache, shared by a plugin's instances.
@@ -489,7 +515,9 @@ impl RegistryClient {
             .request(reqwest::Method::GET, &format!("/schemas/ids/{id}"), None)
             .await?;
         let s = registered(a, Some(id));
-        bounded(&mut self.cache().by_id, id, s.clone());
+        let mut cache = self.cache();
+        cache.room(weight(&s.schema, &s.references, ""));
+        cache.by_id.insert(id, s.clone());
         Ok(s)
     }
 
@@ -526,16 +554,18 @@ impl RegistryClient {
             .await?;
         let s = registered(a, None);
         let mut cache = self.cache();
+        let w = weight(&s.schema, &s.references, subject);
         if let Some(v) = s.version {
-            bounded(&mut cache.by_version, (subject.to_string(), v), s.clone());
+            cache.room(w);
+            cache.by_version.insert((subject.to_string(), v), s.clone());
         }
-        bounded(&mut cache.by_id, s.id, s.clone());
+        cache.room(w);
+        cache.by_id.insert(s.id, s.clone());
         if version.is_none() {
-            bounded(
-                &mut cache.latest,
-                subject.to_string(),
-                (Instant::now(), s.clone()),
-            );
+            cache.room(w);
+            cache
+                .latest
+                .insert(subject.to_string(), (Instant::now(), s.clone()));
         }
         Ok(s)
     }
@@ -585,7 +615,9 @@ impl RegistryClient {
                 RegistryError::Refused("the registry's lookup answer has no id".into())
             })?
         };
-        bounded(&mut self.cache().ids, key, id);
+        let mut cache = self.cache();
+        cache.room(weight(&key.1.schema, &key.1.references, &key.0));
+        cache.ids.insert(key, id);
         Ok(id)
     }
 }
@@ -632,6 +664,27 @@ fn short(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cache_holds_a_bounded_number_of_bytes() {
+        let mut cache = Cache::default();
+        let schema = "s".repeat(1 << 20);
+        for id in 0..200u32 {
+            let s = Registered {
+                id,
+                schema_type: "AVRO".into(),
+                schema: schema.clone(),
+                references: Vec::new(),
+                subject: None,
+                version: None,
+            };
+            cache.room(weight(&s.schema, &s.references, ""));
+            cache.by_id.insert(id, s);
+            let held: usize = cache.by_id.values().map(|s| s.schema.len()).sum();
+            assert!(held <= CACHE_BYTES, "{held}");
+        }
+        assert!(cache.by_id.contains_key(&199), "the newest is kept");
+    }
 
     type Taken = Result<Option<RegistryConfig>, Vec<(String, String)>>;
 

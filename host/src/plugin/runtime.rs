@@ -217,13 +217,18 @@ impl Runtime {
         let (kind, contract) = self.exported_kind(&path, &component)?;
         let pre = self.pre_instantiate(&path, kind, contract, &component)?;
         let capabilities = capabilities_imported(&self.inner.engine, &component);
-        let mut instance =
-            Instance::new(&pre, Arc::from(file_stem(&path)), &Sandbox::default(), None)
-                .await
-                .map_err(|source| LoadError::Metadata {
-                    path: path.clone(),
-                    source,
-                })?;
+        let mut instance = Instance::new(
+            &pre,
+            Arc::from(file_stem(&path)),
+            &Sandbox::default(),
+            None,
+            super::store::PluginLog::new(),
+        )
+        .await
+        .map_err(|source| LoadError::Metadata {
+            path: path.clone(),
+            source,
+        })?;
         let metadata: Metadata = instance
             .call(async |store, exports| match exports {
                 Exports::Converter(c) => c
@@ -446,12 +451,14 @@ impl LoadedPlugin {
         &self,
         sandbox: &Sandbox,
         registry: Option<Arc<super::registry::RegistryClient>>,
+        log: super::store::PluginLog,
     ) -> Result<Instance, CallError> {
         Instance::new(
             &self.pre,
             Arc::from(self.metadata.name.as_str()),
             sandbox,
             registry,
+            log,
         )
         .await
     }

@@ -41,7 +41,26 @@ struct LogBudget {
     dropped: u64,
 }
 
-/// Lines per minute one plugin instance may log.
+/// One plugin's log allowance, shared by all its instances: a plugin that
+/// traps or grows past its recycle mark, or a container format's formatter
+/// with an instance per object, gets a new instance, never a new allowance.
+#[derive(Clone)]
+pub struct PluginLog(Arc<std::sync::Mutex<LogBudget>>);
+
+impl PluginLog {
+    /// A full allowance.
+    pub fn new() -> Self {
+        PluginLog(Arc::new(std::sync::Mutex::new(LogBudget::new())))
+    }
+}
+
+impl Default for PluginLog {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Lines per minute one plugin may log, all its instances together.
 const LOG_LINES_PER_MINUTE: u32 = 600;
 
 impl LogBudget {
@@ -113,8 +132,9 @@ impl StoreState {
         grants: &Grants,
         registry: Option<Arc<RegistryClient>>,
         fixed_hash_seed: bool,
+        log: PluginLog,
     ) -> Result<Self, String> {
-        let log_budget = Arc::new(std::sync::Mutex::new(LogBudget::new()));
+        let log_budget = log.0;
         let mut wasi = WasiCtx::builder();
         wasi.stdout(LogStream {
             plugin: plugin.clone(),
@@ -394,5 +414,43 @@ mod tests {
         let taken = (0..1000).filter(|_| b.take("p")).count();
         assert_eq!(taken, LOG_LINES_PER_MINUTE as usize);
         assert_eq!(b.dropped, 400);
+    }
+
+    #[test]
+    fn the_instances_of_one_plugin_share_one_log_allowance() {
+        let log = PluginLog::new();
+        let state = || {
+            StoreState::new(
+                Arc::from("p"),
+                1 << 20,
+                &Grants::default(),
+                None,
+                false,
+                log.clone(),
+            )
+            .unwrap()
+        };
+        let (first, replacement) = (state(), state());
+        let taken = [&first, &replacement]
+            .iter()
+            .map(|s| {
+                let mut budget = s.log_budget.lock().unwrap();
+                (0..400).filter(|_| budget.take("p")).count()
+            })
+            .sum::<usize>();
+        assert_eq!(taken, LOG_LINES_PER_MINUTE as usize);
+        let other = StoreState::new(
+            Arc::from("q"),
+            1 << 20,
+            &Grants::default(),
+            None,
+            false,
+            PluginLog::new(),
+        )
+        .unwrap();
+        assert!(
+            other.log_budget.lock().unwrap().take("q"),
+            "another plugin's allowance is its own"
+        );
     }
 }
