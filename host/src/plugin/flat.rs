@@ -530,16 +530,18 @@ pub fn outputs(
     too_many(spanned, batch.data.len())?;
     // Keeping is a plugin's cheap way to copy: it may not make the host hold
     // more than the plugin could have written within its memory limit.
-    let inputs_bytes: u64 = inputs
-        .iter()
-        .map(|r| key_bytes(r) + value_bytes(r) + header_bytes(r))
-        .sum();
-    let allowed = inputs_bytes.saturating_add(memory_limit as u64);
-    if kept > allowed {
-        return Err(format!(
-            "the outputs keep {kept} bytes of their inputs, more than the inputs ({inputs_bytes} bytes) and the plugin's memory limit ({} MiB) hold together: an input's bytes may be kept in several outputs, but not more in all than the plugin could have written",
-            memory_limit >> 20
-        ));
+    if kept > memory_limit as u64 {
+        // The inputs are summed only when the limit alone is passed.
+        let inputs_bytes: u64 = inputs
+            .iter()
+            .map(|r| key_bytes(r) + value_bytes(r) + header_bytes(r))
+            .sum();
+        if kept > inputs_bytes.saturating_add(memory_limit as u64) {
+            return Err(format!(
+                "the outputs keep {kept} bytes of their inputs, more than the inputs ({inputs_bytes} bytes) and the plugin's memory limit ({} MiB) hold together: an input's bytes may be kept in several outputs, but not more in all than the plugin could have written",
+                memory_limit >> 20
+            ));
+        }
     }
     let table = cache.resolve(batch.schemas)?;
     let data = Data(Bytes::from(batch.data));
