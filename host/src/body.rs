@@ -16,15 +16,35 @@ impl Bounded {
     /// are not UTF-8 become U+FFFD, and a character cut at the end of what
     /// was kept is dropped).
     pub fn text(&self, max_chars: usize) -> String {
-        let bytes = match std::str::from_utf8(&self.bytes) {
-            Err(e) if !self.complete && e.error_len().is_none() => &self.bytes[..e.valid_up_to()],
-            _ => &self.bytes[..],
+        let bytes = if self.complete {
+            &self.bytes[..]
+        } else {
+            &self.bytes[..self.bytes.len() - cut_character(&self.bytes)]
         };
         String::from_utf8_lossy(bytes)
             .chars()
             .take(max_chars)
             .collect()
     }
+}
+
+/// How many bytes at the end of `bytes` begin a UTF-8 character that does
+/// not end there (a body cut in the middle of one).
+fn cut_character(bytes: &[u8]) -> usize {
+    for back in 1..=bytes.len().min(3) {
+        let b = bytes[bytes.len() - back];
+        if b & 0xC0 == 0x80 {
+            continue; // a continuation byte: look further back
+        }
+        let needed = match b {
+            0xF0.. => 4,
+            0xE0.. => 3,
+            0xC0.. => 2,
+            _ => 1,
+        };
+        return if needed > back { back } else { 0 };
+    }
+    0
 }
 
 /// Reads `response`'s body, keeping its first `keep` bytes. It reads on
@@ -72,5 +92,29 @@ mod tests {
             complete: true,
         };
         assert_eq!(long.text(2), "ññ");
+        // An earlier bad byte does not keep a cut last character.
+        let both = Bounded {
+            bytes: b"\xffa\xc3".to_vec(),
+            complete: false,
+        };
+        assert_eq!(both.text(10), "\u{fffd}a");
+    }
+
+    fn answer(body: Vec<u8>) -> reqwest::Response {
+        reqwest::Response::from(axum::http::Response::new(body))
+    }
+
+    #[tokio::test]
+    async fn a_body_is_kept_to_its_bound_and_read_to_the_drain_bound() {
+        let short = read(answer(b"ok".to_vec()), 10, 100).await.unwrap();
+        assert_eq!((short.bytes.as_slice(), short.complete), (&b"ok"[..], true));
+        // Longer than kept, within the drain: read to its end, the start kept.
+        let drained = read(answer(vec![b'x'; 50]), 10, 100).await.unwrap();
+        assert_eq!((drained.bytes.len(), drained.complete), (10, false));
+        // Past the drain bound: the start kept, the rest left unread.
+        let cut = read(answer(vec![b'x'; 1000]), 10, 100).await.unwrap();
+        assert_eq!((cut.bytes.len(), cut.complete), (10, false));
+        let whole = read(answer(vec![b'x'; 100]), 100, 100).await.unwrap();
+        assert_eq!((whole.bytes.len(), whole.complete), (100, true));
     }
 }

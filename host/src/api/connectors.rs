@@ -331,14 +331,8 @@ pub async fn patch_config(
 ) -> ApiResult {
     let patch = json_object(b)?;
     let stored = w.raw_config(&name)?;
-    // The options not sent are taken as a GET shows them and unmasked
-    // below, as a PUT of that GET would be: stored secrets stay only while
-    // no option that says where data goes has changed.
-    let separator = stored.get("header.separator").map_or("|", String::as_str);
-    let mut config: connect::ConnectConfig = stored
-        .iter()
-        .map(|(k, v)| (k.clone(), views::mask_value(k, v, separator)))
-        .collect();
+    let mut config = stored.clone();
+    let patched: std::collections::HashSet<String> = patch.keys().cloned().collect();
     for (k, v) in patch {
         match v {
             Value::Null => {
@@ -358,6 +352,10 @@ pub async fn patch_config(
         }
     }
     name_from_url(&mut config, &name)?;
+    // The options not sent keep their stored values, secrets among them,
+    // only while no option that says where data goes has changed.
+    views::secrets_stay(&config, &stored, &patched)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     views::unmask(&mut config, Some(&stored)).map_err(|e| ApiError::bad_request(e.to_string()))?;
     w.put(&name, config, TargetState::Running, true).await?;
     created(&w, &name, StatusCode::OK, &HeaderMap::new())

@@ -158,6 +158,39 @@ pub enum UnmaskError {
     Partial(String),
 }
 
+/// Refuses a `PATCH` that changes where data goes (a URL, brokers, a
+/// bucket, the auth type, a file) while options it did not send (`patched`
+/// holds those it did) keep stored secrets: a value a `GET` would not show
+/// as it is. The stored secrets never follow a connector to a new
+/// destination unless sent again, as with a `PUT` of `[hidden]` values.
+pub fn secrets_stay(
+    config: &crate::connect::ConnectConfig,
+    stored: &crate::connect::ConnectConfig,
+    patched: &std::collections::HashSet<String>,
+) -> Result<(), UnmaskError> {
+    let separator = stored.get("header.separator").map_or("|", String::as_str);
+    let kept: Vec<String> = stored
+        .iter()
+        .filter(|(k, v)| !patched.contains(*k) && mask_value(k, v, separator) != **v)
+        .map(|(k, _)| k.clone())
+        .collect();
+    if kept.is_empty() {
+        return Ok(());
+    }
+    let moved = config
+        .keys()
+        .chain(stored.keys())
+        .filter(|k| names_a_destination(k))
+        .find(|k| config.get(*k) != stored.get(*k));
+    match moved {
+        Some(k) => Err(UnmaskError::Moved {
+            changed: k.clone(),
+            hidden: kept,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Replaces each value of `config` that reads [`HIDDEN`] with the value
 /// `stored` has for that option: what a `GET` masked comes back unchanged.
 /// An error names an option sent hidden that has no stored value, and
@@ -414,6 +447,30 @@ mod tests {
         let e = unmask(&mut fresh, None).unwrap_err();
         assert!(matches!(e, UnmaskError::NoStored(_)), "{e}");
         assert!(e.to_string().contains("send the value itself"), "{e}");
+    }
+
+    #[test]
+    fn a_patch_keeps_what_it_does_not_send_unless_the_destination_moves() {
+        let mut stored = crate::connect::ConnectConfig::new();
+        // A URL a GET would show changed (scheme and port normalised).
+        stored.insert("http.api.url".into(), "HTTPS://Host:443/in?".into());
+        stored.insert("bearer.token".into(), "tok".into());
+        stored.insert("batch.linger.ms".into(), "50".into());
+        let patched = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect();
+        let mut config = stored.clone();
+        config.insert("batch.linger.ms".into(), "20".into());
+        secrets_stay(&config, &stored, &patched(&["batch.linger.ms"])).unwrap();
+        let mut moved = stored.clone();
+        moved.insert("http.api.url".into(), "https://elsewhere/in".into());
+        let e = secrets_stay(&moved, &stored, &patched(&["http.api.url"])).unwrap_err();
+        assert!(
+            e.to_string().contains("http.api.url changed")
+                && e.to_string().contains("bearer.token"),
+            "{e}"
+        );
+        // Sending the secret again moves it knowingly.
+        moved.insert("bearer.token".into(), "tok2".into());
+        secrets_stay(&moved, &stored, &patched(&["http.api.url", "bearer.token"])).unwrap();
     }
 
     #[test]

@@ -13,6 +13,14 @@ fn problem(key: &str, message: impl Into<String>) -> super::Problem {
     super::Problem::option("kafka", key, message)
 }
 
+/// The librdkafka property a key of the `kafka` table sets: Connect's
+/// `consumer.override.` or `consumer.` prefix, if any, is dropped.
+pub fn property(key: &str) -> &str {
+    key.strip_prefix("consumer.override.")
+        .or_else(|| key.strip_prefix("consumer."))
+        .unwrap_or(key)
+}
+
 /// The consumer properties of connector `name`, or the problems found.
 pub fn consumer_properties(
     name: &str,
@@ -21,10 +29,7 @@ pub fn consumer_properties(
     let mut props = BTreeMap::new();
     let mut problems = Vec::new();
     for (key, value) in raw {
-        let key = key
-            .strip_prefix("consumer.override.")
-            .or_else(|| key.strip_prefix("consumer."))
-            .unwrap_or(key);
+        let key = property(key);
         let value = match value {
             toml::Value::String(s) => s.clone(),
             toml::Value::Integer(i) => i.to_string(),

@@ -215,10 +215,11 @@ impl OverridePolicy {
 }
 
 /// The librdkafka property a connector's `consumer.override.<property>`
-/// becomes: a further `consumer.` is dropped too, as the `kafka` table's
-/// keys are read (`consumer.override.consumer.debug` sets `debug`).
+/// becomes: `<property>` is a key of the `kafka` table, whose own prefix is
+/// dropped as that table is read (`consumer.override.consumer.debug` and
+/// `consumer.override.consumer.override.debug` set `debug`).
 pub fn effective(property: &str) -> &str {
-    property.strip_prefix("consumer.").unwrap_or(property)
+    super::kafka::property(property)
 }
 
 #[cfg(test)]
@@ -262,6 +263,7 @@ mod tests {
         // A doubled prefix is judged as the property the consumer gets.
         for doubled in [
             "consumer.plugin.library.paths",
+            "consumer.override.plugin.library.paths",
             "consumer.debug",
             "consumer.sasl.oauthbearer.token.endpoint.url",
             "consumer.ssl.providers",

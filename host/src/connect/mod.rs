@@ -462,7 +462,7 @@ const LONGEST_NAME: usize = 256;
 
 /// The candidate closest to `given`, if one is close enough to be a typo:
 /// an edit distance of at most a third of its length (Cargo's rule).
-/// A name longer than [`LONGEST_NAME`] is no typo of one; lengths further
+/// A name longer than 256 characters is no typo of one; lengths further
 /// apart than a third cannot be either, so neither costs a distance.
 pub fn did_you_mean<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     if given.len() > LONGEST_NAME {

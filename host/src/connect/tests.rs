@@ -237,7 +237,18 @@ fn thousands_of_unknown_options_are_each_reported_once() {
     let mut pairs = TD_BATCH.to_vec();
     pairs.extend(keys.iter().map(|k| (k.as_str(), "1")));
     pairs.push(("batch.max.sise", "1"));
+    // Past the first 100 unknown names (in the config's order), no
+    // suggestion is looked for.
+    pairs.push(("zz.batch.max.size", "1"));
     let (_, unsupported) = checked(&pairs, &worker());
+    let late = unsupported
+        .iter()
+        .find(|p| p.key == "zz.batch.max.size")
+        .unwrap();
+    assert!(
+        late.message.contains("not an option") && !late.message.contains("did you mean"),
+        "{late}"
+    );
     assert_eq!(
         unsupported
             .iter()
@@ -259,8 +270,8 @@ fn thousands_of_unknown_options_are_each_reported_once() {
 fn a_record_may_not_choose_the_host_of_the_http_sink() {
     for url in [
         "http://${key}.svc.example/in",
-        "https://in.example:${key}/",
         "https://${topic}@in.example/",
+        "http:///${key}/x",
     ] {
         let mut pairs = TD_BATCH.to_vec();
         pairs.retain(|(k, _)| *k != "http.api.url");
@@ -279,6 +290,11 @@ fn a_record_may_not_choose_the_host_of_the_http_sink() {
     let mut pairs = TD_BATCH.to_vec();
     pairs.retain(|(k, _)| *k != "http.api.url");
     pairs.push(("http.api.url", "https://in.example/t/${topic}?k=${key}"));
+    checked(&pairs, &worker());
+    // A config provider's reference is the operator's, not a record's.
+    let mut pairs = TD_BATCH.to_vec();
+    pairs.retain(|(k, _)| *k != "http.api.url");
+    pairs.push(("http.api.url", "https://${env:SINK_HOST}/in"));
     checked(&pairs, &worker());
 }
 

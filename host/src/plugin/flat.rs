@@ -68,9 +68,13 @@ const SCHEMA_CACHE_BYTES: usize = 32 << 20;
 const LONGEST_CACHED: usize = 4 << 20;
 
 /// What a schema of `text` holds in the cache: its text twice (the key and
-/// the schema's own) and a parsed form of about twice its size.
+/// the schema's own) and a parsed node, with its allocations, per JSON
+/// object in it (a node is some 150 bytes, more than the text of a small
+/// field's schema).
 fn weight(text: &str) -> usize {
-    4 * text.len()
+    const NODE: usize = 256;
+    let nodes = text.bytes().filter(|&b| b == b'{').count();
+    2 * text.len() + NODE * nodes.max(1)
 }
 
 impl SchemaCache {
@@ -1004,6 +1008,18 @@ mod tests {
             assert!(cache.held() <= SCHEMA_CACHE_BYTES, "{}", cache.held());
         }
         assert!(cache.held() > 0);
+        // Small nodes weigh what their parsed form holds, not their text.
+        let fields: Vec<String> = (0..1000)
+            .map(|i| format!(r#"{{"type":"int8","field":"f{i}"}}"#))
+            .collect();
+        let wide = format!(r#"{{"type":"struct","fields":[{}]}}"#, fields.join(","));
+        assert!(
+            weight(&wide) >= 1000 * std::mem::size_of::<sluice_contract::schema::Schema>(),
+            "{} for {} nodes of {} bytes",
+            weight(&wide),
+            1001,
+            std::mem::size_of::<sluice_contract::schema::Schema>()
+        );
         // A text too long to keep is read and not kept.
         let huge = format!(r#"{{"type":"string","doc":"{}"}}"#, "d".repeat(5 << 20));
         let before = cache.held();

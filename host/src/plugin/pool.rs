@@ -1164,7 +1164,7 @@ fn keep_schemas(mut outputs: Vec<(u32, Record)>, inputs: &[Record]) -> Vec<(u32,
 /// Longest failure message kept (it travels to logs, statuses and DLQ headers).
 const MAX_FAILURE_MESSAGE: usize = 4096;
 
-/// `message` cut to [`MAX_FAILURE_MESSAGE`] bytes at a character boundary:
+/// `message` cut to 4 KiB (`MAX_FAILURE_MESSAGE`) at a character boundary:
 /// a failure's message travels to logs, statuses and dead letter headers.
 pub fn bounded(mut message: String) -> String {
     if message.len() > MAX_FAILURE_MESSAGE {

@@ -41,9 +41,10 @@ struct LogBudget {
     dropped: u64,
 }
 
-/// One plugin's log allowance, shared by all its instances: a plugin that
-/// traps or grows past its recycle mark, or a container format's formatter
-/// with an instance per object, gets a new instance, never a new allowance.
+/// A configured plugin's log allowance, shared by all its instances: a
+/// plugin that traps or grows past its recycle mark, or a container
+/// format's formatter with an instance per object, gets a new instance,
+/// never a new allowance.
 #[derive(Clone)]
 pub struct PluginLog(Arc<std::sync::Mutex<LogBudget>>);
 

@@ -386,6 +386,10 @@ async fn consumer_overrides_cannot_load_code_or_take_the_workers_credentials_els
             ),
             ("consumer.override.consumer.debug", "all"),
             (
+                "consumer.override.consumer.override.plugin.library.paths",
+                so_path.as_str(),
+            ),
+            (
                 "consumer.override.consumer.sasl.jaas.config",
                 r#"software.amazon.msk.auth.iam.IAMLoginModule required awsProfileName="admin";"#,
             ),

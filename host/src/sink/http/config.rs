@@ -140,8 +140,8 @@ fn header_pairs(
     for (n, h) in text
         .split(separator)
         .map(str::trim)
-        .filter(|h| !h.is_empty())
         .enumerate()
+        .filter(|(_, h)| !h.is_empty())
     {
         match h.split_once(':') {
             Some((name, value)) => out.push((name.trim().to_string(), value.trim().to_string())),
@@ -213,22 +213,24 @@ impl HttpSinkSpec {
                     crate::secrets::scrub_url(&raw.url)
                 ),
             );
-        } else if authority(&raw.url).contains("${") {
-            problem(
-                "http.api.url",
-                format!(
-                    "{:?}: ${{topic}} and ${{key}} may stand in the path and query only, so that no record chooses the host the sink sends its data and credentials to",
-                    crate::secrets::scrub_url(&raw.url)
+        } else {
+            match reqwest::Url::parse(&without_placeholders(&raw.url)) {
+                Err(e) => problem(
+                    "http.api.url",
+                    format!(
+                        "{:?} is not a valid URL: {e}",
+                        crate::secrets::scrub_url(&raw.url)
+                    ),
                 ),
-            );
-        } else if let Err(e) = reqwest::Url::parse(&without_placeholders(&raw.url)) {
-            problem(
-                "http.api.url",
-                format!(
-                    "{:?} is not a valid URL: {e}",
-                    crate::secrets::scrub_url(&raw.url)
+                Ok(url) if record_chooses_host(&url) => problem(
+                    "http.api.url",
+                    format!(
+                        "{:?}: ${{topic}} and ${{key}} may stand in the path and query only, so that no record chooses the host the sink sends its data and credentials to",
+                        crate::secrets::scrub_url(&raw.url)
+                    ),
                 ),
-            );
+                Ok(_) => {}
+            }
         }
         let method = match raw
             .method
@@ -481,17 +483,22 @@ fn reporter<F>(
     })
 }
 
-/// `url` with each `${…}` placeholder (filled per record) replaced by a
-/// plain word, so the rest of the URL can be checked before any record.
-/// The scheme and authority of `url` (up to its path, query or fragment).
-fn authority(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let end = url[after_scheme..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| after_scheme + i);
-    &url[..end]
+/// What `${topic}` and `${key}` stand as while a URL is checked: a word
+/// that can be a host name, so the parsed URL shows where it would land.
+const RECORD_WORD: &str = "sluicerecordplaceholder";
+
+/// Whether a record's topic or key would be part of `url`'s host or user
+/// info (`url` as [`without_placeholders`] made it).
+fn record_chooses_host(url: &reqwest::Url) -> bool {
+    url.host_str().is_some_and(|h| h.contains(RECORD_WORD))
+        || url.username().contains(RECORD_WORD)
+        || url.password().is_some_and(|p| p.contains(RECORD_WORD))
 }
 
+/// `url` with each `${…}` placeholder replaced by a plain word (a record's
+/// `${topic}` and `${key}` by [`RECORD_WORD`], a config provider's reference
+/// by `x`), so the rest of the URL can be checked before any record, as
+/// the URL parser reads it.
 fn without_placeholders(url: &str) -> String {
     let mut out = String::with_capacity(url.len());
     let mut rest = url;
@@ -499,7 +506,12 @@ fn without_placeholders(url: &str) -> String {
         out.push_str(&rest[..start]);
         match rest[start..].find('}') {
             Some(end) => {
-                out.push('x');
+                let placeholder = &rest[start..=start + end];
+                out.push_str(if matches!(placeholder, "${topic}" | "${key}") {
+                    RECORD_WORD
+                } else {
+                    "x"
+                });
                 rest = &rest[start + end + 1..];
             }
             None => {
@@ -594,17 +606,34 @@ mod tests {
     #[test]
     fn urls_are_checked_with_their_placeholders_filled() {
         assert_eq!(
-            without_placeholders("http://h:1/${topic}/k/${key}?a=b"),
-            "http://h:1/x/k/x?a=b"
+            without_placeholders("http://h:1/${topic}/k/${key}?a=${env:A}"),
+            format!("http://h:1/{RECORD_WORD}/k/{RECORD_WORD}?a=x")
         );
         assert!(reqwest::Url::parse(&without_placeholders("http://127.0.0.1:1816445/in")).is_err());
         assert!(reqwest::Url::parse(&without_placeholders("http://[::1]:80/${topic}")).is_ok());
-        assert_eq!(
-            authority("https://u:p@h:1/${key}?q=${topic}"),
-            "https://u:p@h:1"
-        );
-        assert_eq!(authority("http://${key}.svc"), "http://${key}.svc");
-        assert_eq!(authority("http://h?${key}"), "http://h");
+        let chooses = |url: &str| {
+            reqwest::Url::parse(&without_placeholders(url))
+                .map(|u| record_chooses_host(&u))
+                .map_err(|e| e.to_string())
+        };
+        for url in [
+            "http://${key}.svc/in",
+            "https://${topic}@in.example/",
+            "https://u:${key}@in.example/",
+            // The parser skips any run of slashes after `http:`.
+            "http:///${key}/x",
+            "http:${key}/x",
+        ] {
+            assert_eq!(chooses(url), Ok(true), "{url}");
+        }
+        for url in [
+            "https://in.example/t/${topic}?k=${key}",
+            "http://h?${key}",
+            "http://[::1]:80/${key}",
+            "https://${env:SINK_HOST}/in",
+        ] {
+            assert_eq!(chooses(url), Ok(false), "{url}");
+        }
     }
 
     #[test]
