@@ -177,18 +177,27 @@ pub fn secrets_stay(
     if kept.is_empty() {
         return Ok(());
     }
-    let moved = config
-        .keys()
-        .chain(stored.keys())
-        .filter(|k| names_a_destination(k))
-        .find(|k| config.get(*k) != stored.get(*k));
-    match moved {
+    match moved_destination(config, stored, |_| false) {
         Some(k) => Err(UnmaskError::Moved {
             changed: k.clone(),
             hidden: kept,
         }),
         None => Ok(()),
     }
+}
+
+/// The first option that says where data goes whose value differs between
+/// `config` and `stored`, leaving out those `sent_hidden` holds.
+fn moved_destination<'a>(
+    config: &'a crate::connect::ConnectConfig,
+    stored: &'a crate::connect::ConnectConfig,
+    sent_hidden: impl Fn(&str) -> bool,
+) -> Option<&'a String> {
+    config
+        .keys()
+        .chain(stored.keys())
+        .filter(|k| names_a_destination(k))
+        .find(|k| config.get(*k) != stored.get(*k) && !sent_hidden(k))
 }
 
 /// Replaces each value of `config` that reads [`HIDDEN`] with the value
@@ -209,13 +218,9 @@ pub fn unmask(
         return Ok(());
     }
     if let Some(stored) = stored {
-        let sent_hidden: std::collections::HashSet<&String> = hidden.iter().collect();
-        let moved = config
-            .keys()
-            .chain(stored.keys())
-            .filter(|k| names_a_destination(k))
-            .find(|k| config.get(*k) != stored.get(*k) && !sent_hidden.contains(k));
-        if let Some(k) = moved {
+        let sent_hidden: std::collections::HashSet<&str> =
+            hidden.iter().map(String::as_str).collect();
+        if let Some(k) = moved_destination(config, stored, |k| sent_hidden.contains(k)) {
             return Err(UnmaskError::Moved {
                 changed: k.clone(),
                 hidden,

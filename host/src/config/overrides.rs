@@ -184,11 +184,12 @@ impl OverridePolicy {
     }
 
     /// Why `property` (without its `consumer.override.` prefix) may not be
-    /// overridden by a REST caller, if it may not. The property is judged as
-    /// the consumer will get it ([`effective`]), so `consumer.debug` is
-    /// `debug`.
+    /// overridden by a REST caller, if it may not. `<property>` is a key of
+    /// the `kafka` table, judged as the consumer will get it
+    /// ([`super::kafka::property`]): `consumer.debug` and
+    /// `consumer.override.debug` are `debug`.
     pub fn refusal(&self, property: &str) -> Option<String> {
-        let key = effective(property).to_ascii_lowercase();
+        let key = super::kafka::property(property).to_ascii_lowercase();
         if ALWAYS_REFUSED.iter().any(|p| matches(p, &key)) {
             return Some(format!(
                 "{property} cannot be set by a connector created through the REST API: it reaches the worker's files, code or logs. Set it on the worker (--worker consumer.{property}=…) or in a manifest file"
@@ -212,14 +213,6 @@ impl OverridePolicy {
             )
         })
     }
-}
-
-/// The librdkafka property a connector's `consumer.override.<property>`
-/// becomes: `<property>` is a key of the `kafka` table, whose own prefix is
-/// dropped as that table is read (`consumer.override.consumer.debug` and
-/// `consumer.override.consumer.override.debug` set `debug`).
-pub fn effective(property: &str) -> &str {
-    super::kafka::property(property)
 }
 
 #[cfg(test)]

@@ -469,7 +469,7 @@ impl RegistryClient {
                     continue;
                 }
             };
-            let text = answer.text(usize::MAX);
+            let text = String::from_utf8_lossy(&answer.bytes);
             if status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429 {
                 last = format!("schema registry {shown}: HTTP {status}: {}", short(&text));
                 continue;

@@ -626,36 +626,27 @@ impl Herder {
         };
         let declared = &dir.declared;
         let policy = &self.settings.overrides;
+        // Whatever the policy, a REST caller's MSK IAM login does not read
+        // the worker's AWS config files (a named profile): the worker's own
+        // chain, or a role assumed with it, are what it may use.
+        let reads_aws_profile = |k: &str, property: &str| {
+            crate::config::kafka::property(property) == "sasl.jaas.config"
+                && crate::config::kafka::parse_jaas(&config[k])
+                    .is_ok_and(|j| j.options.contains_key("awsProfileName"))
+        };
         let mut refused: Vec<Problem> = config
             .keys()
             .filter_map(|k| {
                 let property = k.strip_prefix("consumer.override.")?;
-                let why = policy.refusal(property)?;
-                Some(Problem::new(k, why))
+                match policy.refusal(property) {
+                    Some(why) => Some(Problem::new(k, why)),
+                    None => reads_aws_profile(k, property).then(|| Problem::new(
+                        k,
+                        "awsProfileName reads the worker's AWS config files, which a connector created through the REST API may not: set it on the worker (--worker consumer.sasl.jaas.config=…) or in a manifest file",
+                    )),
+                }
             })
             .collect();
-        // Whatever the policy, a REST caller's MSK IAM login does not read
-        // the worker's AWS config files (a named profile): the worker's own
-        // chain, or a role assumed with it, are what it may use.
-        let jaas_keys: Vec<String> = config
-            .keys()
-            .filter(|k| {
-                k.strip_prefix("consumer.override.")
-                    .is_some_and(|p| crate::config::overrides::effective(p) == "sasl.jaas.config")
-            })
-            .cloned()
-            .collect();
-        for key in jaas_keys {
-            if !refused.iter().any(|p| p.key == key)
-                && crate::config::kafka::parse_jaas(&config[&key])
-                    .is_ok_and(|j| j.options.contains_key("awsProfileName"))
-            {
-                refused.push(Problem::new(
-                    &key,
-                    "awsProfileName reads the worker's AWS config files, which a connector created through the REST API may not: set it on the worker (--worker consumer.sasl.jaas.config=…) or in a manifest file",
-                ));
-            }
-        }
         // Another cluster for the reporter would get the worker's
         // credentials: unless the operator allows other clusters, the
         // reporter writes to the connector's own, saying so.

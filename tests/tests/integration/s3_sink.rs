@@ -199,15 +199,7 @@ locale = "en-US""#,
     );
     let run = wait_committed(run, &format!("connect-{name}"), &topic, &commits, 120);
     run.stop_cleanly();
-    let got = objects(&bucket).await;
-    assert_eq!(
-        got.keys().collect::<Vec<_>>(),
-        expected.keys().collect::<Vec<_>>(),
-        "the keys Confluent's rules give"
-    );
-    for (key, body) in &expected {
-        assert!(got[key] == *body, "{key}: contents differ");
-    }
+    assert_bucket_holds(&bucket, &expected, "the keys Confluent's rules give").await;
     assert!(
         expected.contains_key(&format!(
             "topics/{topic}/year=2022/month=04/day=18/hour=10/{topic}+0+0000000000.json"
@@ -343,13 +335,24 @@ async fn a_field_of_many_values_holds_at_most_open_objects_max_objects_open() {
     );
     let run = wait_committed(run, &format!("connect-{name}"), &topic, &[Some(held)], 60);
     run.stop_cleanly();
-    let got = objects(&bucket).await;
+    assert_bucket_holds(
+        &bucket,
+        &expected,
+        "a new tenant past four open objects uploads the set first",
+    )
+    .await;
+}
+
+/// Checks that `bucket` holds exactly the objects of `expected`, key by key
+/// (`why` says which rule gives those keys) and byte for byte.
+async fn assert_bucket_holds(bucket: &str, expected: &BTreeMap<String, Vec<u8>>, why: &str) {
+    let got = objects(bucket).await;
     assert_eq!(
         got.keys().collect::<Vec<_>>(),
         expected.keys().collect::<Vec<_>>(),
-        "a new tenant past four open objects uploads the set first"
+        "{why}"
     );
-    for (key, body) in &expected {
+    for (key, body) in expected {
         assert!(got[key] == *body, "{key}: contents differ");
     }
 }

@@ -63,6 +63,15 @@ const KEPT_BODY_BYTES: usize = 4 * KEPT_BODY_CHARS;
 /// request times out.
 const DRAINED_BODY_BYTES: usize = 1 << 20;
 
+/// The start of `resp`'s body kept for reports and messages (empty when it
+/// cannot be read).
+async fn kept_body(resp: reqwest::Response) -> String {
+    crate::body::read(resp, KEPT_BODY_BYTES, DRAINED_BODY_BYTES)
+        .await
+        .unwrap_or_default()
+        .text(KEPT_BODY_CHARS)
+}
+
 /// One HTTP endpoint's client with the sink's settings.
 pub struct HttpClient {
     client: reqwest::Client,
@@ -283,12 +292,9 @@ impl HttpClient {
             let (retryable, error, retry_after) = match answer {
                 Ok(resp) if resp.status().is_success() => {
                     let status = resp.status().as_u16();
-                    let body = crate::body::read(resp, KEPT_BODY_BYTES, DRAINED_BODY_BYTES)
-                        .await
-                        .unwrap_or_default();
                     return Ok(Delivered {
                         status,
-                        body: body.text(KEPT_BODY_CHARS),
+                        body: kept_body(resp).await,
                     });
                 }
                 Ok(resp) => {
@@ -299,10 +305,7 @@ impl HttpClient {
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| v.trim().parse::<u64>().ok())
                         .map(Duration::from_secs);
-                    let body = crate::body::read(resp, KEPT_BODY_BYTES, DRAINED_BODY_BYTES)
-                        .await
-                        .unwrap_or_default()
-                        .text(KEPT_BODY_CHARS);
+                    let body = kept_body(resp).await;
                     let err = DeliveryError::Status {
                         method: name,
                         url: crate::secrets::scrub_url(url).into_owned(),
