@@ -14,6 +14,7 @@ pub mod history;
 pub mod kafka;
 pub mod logging;
 pub mod metrics;
+pub mod oauth2;
 pub mod pipeline;
 pub mod plugin;
 pub mod predicate;

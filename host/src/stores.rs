@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// A store file and how to open it.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct StoreSpec {
     pub location: String,
     /// The store's password: its integrity check, and the key's password
@@ -41,6 +41,8 @@ pub enum StoreError {
     NoPassword { location: String },
     #[error("{location}: cannot open the store (wrong password or damaged file): {message}")]
     Open { location: String, message: String },
+    #[error("{location}: {message}")]
+    Unusable { location: String, message: String },
     #[error("{location}: the store holds no {what}")]
     Empty {
         location: String,
@@ -217,9 +219,51 @@ fn pem(label: &str, der: &[u8]) -> String {
     out
 }
 
+/// The certificates a trust store holds, as the HTTP client trusts them.
+pub fn root_certificates(store: &StoreSpec) -> Result<Vec<reqwest::Certificate>, StoreError> {
+    match trusted(store)? {
+        Trusted::Der(ders) => ders
+            .iter()
+            .map(|d| reqwest::Certificate::from_der(d))
+            .collect::<Result<Vec<_>, _>>(),
+        Trusted::Pem(pem) => reqwest::Certificate::from_pem_bundle(&pem),
+    }
+    .map_err(|e| StoreError::Unusable {
+        location: store.location.clone(),
+        message: format!("its certificates cannot be used: {e}"),
+    })
+}
+
+/// The client certificate and key a key store holds, as the HTTP client
+/// presents them; `key_password` opens the key when it has its own.
+pub fn client_identity(
+    store: &StoreSpec,
+    key_password: Option<&str>,
+) -> Result<reqwest::Identity, StoreError> {
+    let pem = match identity(store, key_password)? {
+        Key::Der(identity) => identity.to_pem(),
+        Key::Pem(pem) => pem,
+    };
+    reqwest::Identity::from_pem(&pem).map_err(|e| StoreError::Unusable {
+        location: store.location.clone(),
+        message: format!("the client certificate and key cannot be used: {e}"),
+    })
+}
+
 /// The store types Java's clients name (`ssl.truststore.type`,
 /// `ssl.keystore.type`); the file's first bytes decide, as above.
-const STORE_TYPES: [&str; 3] = ["JKS", "PKCS12", "PEM"];
+pub const STORE_TYPES: [&str; 3] = ["JKS", "PKCS12", "PEM"];
+
+/// Checks a `…store.type` value: one of [`STORE_TYPES`], in any case.
+pub fn check_type(given: &str) -> Result<(), String> {
+    if STORE_TYPES.contains(&given.trim().to_ascii_uppercase().as_str()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{given:?} is not a store type Sluice reads: JKS, PKCS12 or PEM"
+        ))
+    }
+}
 
 /// A Kafka client's Java store properties (`ssl.truststore.*`,
 /// `ssl.keystore.*`), which librdkafka does not have, replaced by the ones
@@ -245,13 +289,8 @@ pub fn kafka_properties(props: &mut BTreeMap<String, String>) -> Result<(), Vec<
         ("ssl.truststore.type", &trust.2),
         ("ssl.keystore.type", &keys.2),
     ] {
-        if let Some(t) = given
-            && !STORE_TYPES.contains(&t.trim().to_ascii_uppercase().as_str())
-        {
-            problems.push((
-                key.into(),
-                format!("{t:?} is not a store type Sluice reads: JKS, PKCS12 or PEM"),
-            ));
+        if let Some(Err(why)) = given.as_deref().map(check_type) {
+            problems.push((key.into(), why));
         }
     }
     if let (Some(location), password, _) = trust {

@@ -166,6 +166,13 @@ impl Receiver {
         self.shared.lock().unwrap().oauth = Some(endpoint);
     }
 
+    /// Whether `headers` carry a bearer token this receiver's token endpoint
+    /// issued and that has not expired: a service that trusts the same
+    /// identity provider checks it so.
+    pub fn accepts_bearer(&self, headers: &HeaderMap) -> bool {
+        has_valid_token(&self.shared.lock().unwrap(), headers)
+    }
+
     /// Every token issued so far stops being accepted, as a revoked one.
     pub fn revoke_tokens(&self) {
         self.shared.lock().unwrap().tokens.clear();

@@ -60,7 +60,6 @@ pub async fn produce(
     }
 }
 
-/// The committed offset of `group` on each of `partitions` of `topic` (`None` if none).
 /// Waits up to 30 s until `group` has committed offset `want` on
 /// one-partition `topic`; fails naming what it has.
 pub async fn wait_committed_single(group: &str, topic: &str, want: i64) {
@@ -75,6 +74,7 @@ pub async fn wait_committed_single(group: &str, topic: &str, want: i64) {
     }
 }
 
+/// The committed offset of `group` on each of `partitions` of `topic` (`None` if none).
 pub fn committed(group: &str, topic: &str, partitions: i32) -> Vec<Option<i64>> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", super::kafka_bootstrap())

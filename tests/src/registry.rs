@@ -333,6 +333,10 @@ fn produce_with(topic: &str, format: &str, schema: &str, values: &[Value], valid
 #[derive(Default)]
 struct Counts {
     by_path: BTreeMap<String, usize>,
+    /// Requests refused for want of a valid token.
+    unauthorized: usize,
+    /// Values of the Confluent Cloud headers that came with the requests.
+    cloud_headers: Vec<(String, String)>,
 }
 
 /// The gate: a real HTTP server on 127.0.0.1:0 in front of the registry.
@@ -342,6 +346,9 @@ pub struct Gate {
     upstream: String,
     counts: Arc<Mutex<Counts>>,
     down: Arc<AtomicBool>,
+    /// When set, a request needs a bearer token this receiver's token
+    /// endpoint issued, as a registry behind an identity provider does.
+    tokens_of: Arc<Mutex<Option<crate::http_receiver::Receiver>>>,
     http: reqwest::Client,
 }
 
@@ -356,6 +363,7 @@ impl Gate {
             upstream: registry_url(),
             counts: Arc::default(),
             down: Arc::default(),
+            tokens_of: Arc::default(),
             http: reqwest::Client::new(),
         };
         let app = Router::new().fallback(forward).with_state(gate.clone());
@@ -373,6 +381,23 @@ impl Gate {
     /// Takes the registry out of reach (`true`) or brings it back.
     pub fn set_down(&self, down: bool) {
         self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// From now on, every request needs a bearer token issued by
+    /// `receiver`'s token endpoint (else 401, as Confluent's registry answers).
+    pub fn require_tokens_of(&self, receiver: &crate::http_receiver::Receiver) {
+        *self.tokens_of.lock().unwrap() = Some(receiver.clone());
+    }
+
+    /// Requests refused for want of a valid token.
+    pub fn unauthorized(&self) -> usize {
+        self.counts.lock().unwrap().unauthorized
+    }
+
+    /// The `target-sr-cluster` and `Confluent-Identity-Pool-Id` headers
+    /// received, in order (names in lower case).
+    pub fn cloud_headers(&self) -> Vec<(String, String)> {
+        self.counts.lock().unwrap().cloud_headers.clone()
     }
 
     /// How many requests reached the registry whose path starts with `prefix`.
@@ -400,6 +425,27 @@ async fn forward(
             StatusCode::SERVICE_UNAVAILABLE,
             HeaderMap::new(),
             Bytes::from_static(b"registry down (test gate)"),
+        );
+    }
+    {
+        let mut counts = gate.counts.lock().unwrap();
+        for name in ["target-sr-cluster", "confluent-identity-pool-id"] {
+            if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
+                counts.cloud_headers.push((name.to_string(), v.to_string()));
+            }
+        }
+    }
+    let issuer = gate.tokens_of.lock().unwrap().clone();
+    if let Some(issuer) = issuer
+        && !issuer.accepts_bearer(&headers)
+    {
+        gate.counts.lock().unwrap().unauthorized += 1;
+        let mut out = HeaderMap::new();
+        out.insert("content-type", "application/json".parse().unwrap());
+        return (
+            StatusCode::UNAUTHORIZED,
+            out,
+            Bytes::from_static(br#"{"error_code":401,"message":"Unauthorized"}"#),
         );
     }
     let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();

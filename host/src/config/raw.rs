@@ -198,9 +198,12 @@ pub struct RawPlugin {
     /// `schema-registry`: a Confluent-compatible schema registry reached by the
     /// host, configured by the plugin's `schema.registry.url`,
     /// `basic.auth.credentials.source`/`basic.auth.user.info`,
-    /// `bearer.auth.credentials.source`/`bearer.auth.token`,
-    /// `schema.registry.ssl.truststore.*`/`keystore.*` (PEM) and
-    /// `latest.cache.ttl.sec` entries, which never reach the plugin.
+    /// `bearer.auth.credentials.source`/`bearer.auth.token` (or OAuth2's
+    /// `bearer.auth.issuer.endpoint.url`/`client.id`/`client.secret`),
+    /// `schema.registry.ssl.truststore.*`/`keystore.*`/`key.password` (JKS,
+    /// PKCS#12 or PEM stores), `schema.registry.ssl.endpoint.identification.algorithm`,
+    /// `latest.cache.ttl.sec` and `missing.id.cache.ttl.sec`/`missing.schema.cache.ttl.sec`/`missing.cache.size`
+    /// entries, which never reach the plugin (`docs/contract.md` lists them).
     /// Example: `capabilities = ["schema-registry"]`.
     #[serde(default)]
     pub capabilities: Vec<String>,

@@ -483,7 +483,12 @@ fn declared_table(
     for (k, v) in options {
         let capability_option =
             registry && registry::OPTION_PREFIXES.iter().any(|p| k.starts_with(p));
-        if (declared.keys.contains(&k) && k != CONNECT_CLASS_KEY) || capability_option {
+        if let Some(why) = registry.then(|| registry::java_only(&k)).flatten() {
+            unsupported.push(Problem::new(
+                &format!("{prefix}{k}"),
+                format!("{why}: ignored"),
+            ));
+        } else if (declared.keys.contains(&k) && k != CONNECT_CLASS_KEY) || capability_option {
             config.insert(k, v.into());
         } else {
             let close = super::did_you_mean(

@@ -533,6 +533,16 @@ fn confluents_avro_converter_maps_to_the_avro_plugin_with_the_registry_granted()
             "io.confluent.kafka.serializers.subject.TopicNameStrategy",
         ),
         ("value.converter.avro.fancy", "x"),
+        (
+            "value.converter.schema.registry.ssl.truststore.location",
+            "/etc/kafka/truststore.jks",
+        ),
+        (
+            "value.converter.schema.registry.ssl.truststore.password",
+            "pw",
+        ),
+        ("value.converter.schema.registry.ssl.protocol", "TLSv1.3"),
+        ("value.converter.missing.id.cache.ttl.sec", "60"),
     ]);
     let t = translate("c", &config(&pairs), &worker(), &DeclaredClasses::default())
         .unwrap_or_else(|r| panic!("{r:?}"));
@@ -548,14 +558,27 @@ fn confluents_avro_converter_maps_to_the_avro_plugin_with_the_registry_granted()
         ("schema.registry.url", "http://r:8081"),
         ("basic.auth.user.info", "u:p"),
         ("auto.register.schemas", "false"),
+        (
+            "schema.registry.ssl.truststore.location",
+            "/etc/kafka/truststore.jks",
+        ),
+        ("schema.registry.ssl.truststore.password", "pw"),
+        ("missing.id.cache.ttl.sec", "60"),
     ] {
         assert_eq!(config[k].as_str(), Some(v), "{k}");
     }
+    assert!(!config.contains_key("schema.registry.ssl.protocol"));
     let unsupported: Vec<String> = t.unsupported.iter().map(|p| p.to_string()).collect();
     assert!(
         unsupported
             .iter()
             .any(|p| p.contains("value.converter.avro.fancy")),
+        "{unsupported:?}"
+    );
+    assert!(
+        unsupported.iter().any(
+            |p| p.contains("value.converter.schema.registry.ssl.protocol") && p.contains("rustls")
+        ),
         "{unsupported:?}"
     );
 }

@@ -1,7 +1,12 @@
 //! The `schema-registry` capability: the host speaks Confluent's Schema
 //! Registry REST API for the plugins granted it, with Kafka Connect's option
 //! names, and caches the answers (an id's schema never changes; a subject's
-//! latest version is kept for `latest.cache.ttl.sec`). Plugins never get the
+//! latest version is kept for `latest.cache.ttl.sec`; a "not found" for
+//! `missing.*.cache.ttl.sec`, none by default as in Confluent's client). It
+//! reaches a registry over TLS with the Java key and trust stores Connect's
+//! `schema.registry.ssl.*` options name, and authenticates with Basic
+//! credentials, a static bearer token or OAuth2 client-credentials tokens
+//! (`bearer.auth.credentials.source=OAUTHBEARER`). Plugins never get the
 //! network or the registry's credentials: the options are taken out of the
 //! plugin's configuration before it sees it.
 //!
@@ -10,7 +15,6 @@
 //! the pipeline until the registry answers, and nothing is committed before.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -19,35 +23,149 @@ use serde::{Deserialize, Serialize};
 
 /// The options of the capability, as a converter's configuration names them
 /// (Confluent's `schema.registry.url`, `basic.auth.*`, `bearer.auth.*`,
-/// `schema.registry.ssl.*`, `latest.cache.ttl.sec`).
-pub const OPTION_PREFIXES: [&str; 4] = [
+/// `schema.registry.ssl.*`, `latest.cache.*`, `missing.*`).
+pub const OPTION_PREFIXES: [&str; 5] = [
     "schema.registry.",
     "basic.auth.",
     "bearer.auth.",
     "latest.cache.",
+    "missing.",
 ];
 
-/// How the host reaches a registry: checked, pure data.
+/// Every option of the capability.
+const KNOWN: [&str; 28] = [
+    "schema.registry.url",
+    "basic.auth.credentials.source",
+    "basic.auth.user.info",
+    "bearer.auth.credentials.source",
+    "bearer.auth.token",
+    "bearer.auth.issuer.endpoint.url",
+    "bearer.auth.client.id",
+    "bearer.auth.client.secret",
+    "bearer.auth.scope",
+    "bearer.auth.scope.claim.name",
+    "bearer.auth.sub.claim.name",
+    "bearer.auth.cache.expiry.buffer.seconds",
+    "bearer.auth.logical.cluster",
+    "bearer.auth.identity.pool.id",
+    "schema.registry.ssl.truststore.location",
+    "schema.registry.ssl.truststore.password",
+    "schema.registry.ssl.truststore.type",
+    "schema.registry.ssl.truststore.certificates",
+    "schema.registry.ssl.keystore.location",
+    "schema.registry.ssl.keystore.password",
+    "schema.registry.ssl.keystore.type",
+    "schema.registry.ssl.key.password",
+    "schema.registry.ssl.endpoint.identification.algorithm",
+    "latest.cache.ttl.sec",
+    "latest.cache.size",
+    "missing.id.cache.ttl.sec",
+    "missing.schema.cache.ttl.sec",
+    "missing.cache.size",
+];
+
+/// Why a Connect option of the registry's client is left out when a
+/// connector's configuration is read (`sluice import`, the REST API): Java's
+/// TLS engine settings, which rustls's defaults (TLS 1.2 and 1.3, its
+/// cipher suites) stand for. `None` for any other option.
+pub fn java_only(option: &str) -> Option<&'static str> {
+    const JAVA_TLS: [&str; 8] = [
+        "schema.registry.ssl.protocol",
+        "schema.registry.ssl.enabled.protocols",
+        "schema.registry.ssl.cipher.suites",
+        "schema.registry.ssl.provider",
+        "schema.registry.ssl.keymanager.algorithm",
+        "schema.registry.ssl.trustmanager.algorithm",
+        "schema.registry.ssl.secure.random.implementation",
+        "schema.registry.ssl.engine.factory.class",
+    ];
+    JAVA_TLS.contains(&option).then_some(
+        "a setting of Java's TLS engine: the host's registry client follows rustls's defaults (TLS 1.2 and 1.3, verified certificates)",
+    )
+}
+
+/// How the host reaches a registry: checked, pure data (no file is read).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RegistryConfig {
     /// Base URLs, tried in turn (`schema.registry.url`, comma-separated).
     pub urls: Vec<String>,
     pub auth: RegistryAuth,
-    /// PEM CA certificates to trust, from a file or given inline.
-    pub trust: Option<Pem>,
-    /// A PEM client certificate and key, for mutual TLS.
-    pub identity: Option<Pem>,
+    /// Headers sent with a bearer token: `target-sr-cluster`
+    /// (`bearer.auth.logical.cluster`) and `Confluent-Identity-Pool-Id`
+    /// (`bearer.auth.identity.pool.id`), as Confluent Cloud asks.
+    pub bearer_headers: Vec<(String, String)>,
+    /// Certificates to trust besides the system's: a trust store
+    /// (`schema.registry.ssl.truststore.location`, JKS, PKCS#12 or PEM, with
+    /// `…truststore.password`) or PEM text
+    /// (`schema.registry.ssl.truststore.certificates`).
+    pub trust: Option<Trust>,
+    /// The client certificate and key for mutual TLS: a key store
+    /// (`schema.registry.ssl.keystore.location`, JKS, PKCS#12 or PEM, with
+    /// `…keystore.password`) and the key's own password
+    /// (`schema.registry.ssl.key.password`).
+    pub identity: Option<KeyStore>,
+    /// Whether the registry's certificate must name its host
+    /// (`schema.registry.ssl.endpoint.identification.algorithm`: `https`,
+    /// the default; empty or `none` checks the chain only, as Connect does).
+    pub check_hostname: bool,
     /// How long a subject's latest version is kept; `None`: until restart
     /// (Confluent's default, `-1`).
     pub latest_ttl: Option<Duration>,
+    /// How long "not found" answers are remembered, and how many.
+    pub missing: MissingCache,
 }
 
-/// PEM text, or a file holding it.
+/// Confluent's client remembers that a schema is not in the registry, so a
+/// stream of records naming it asks once per period, not once per record:
+/// `missing.id.cache.ttl.sec` (a schema id) and
+/// `missing.schema.cache.ttl.sec` (a schema looked up under a subject), `0`
+/// by default (not remembered), at most `missing.cache.size` (10,000) of
+/// each.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Pem {
-    File(PathBuf),
+pub struct MissingCache {
+    pub id_ttl: Duration,
+    pub schema_ttl: Duration,
+    pub size: usize,
+}
+
+impl MissingCache {
+    /// Whether a "not found" is remembered for `ttl`.
+    fn keeps(&self, ttl: Duration) -> bool {
+        !ttl.is_zero() && self.size > 0
+    }
+}
+
+impl Default for MissingCache {
+    fn default() -> Self {
+        MissingCache {
+            id_ttl: Duration::ZERO,
+            schema_ttl: Duration::ZERO,
+            size: 10_000,
+        }
+    }
+}
+
+/// Certificates to trust: a store file, or PEM text given in the option.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Trust {
+    Store(StoreSpec),
     Inline(String),
 }
+
+/// A key store and the password of the key in it, if it has its own.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct KeyStore {
+    pub store: StoreSpec,
+    pub key_password: Option<String>,
+}
+
+impl std::fmt::Debug for KeyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyStore({:?})", self.store)
+    }
+}
+
+use crate::stores::StoreSpec;
 
 /// The credentials sent with every request.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -60,6 +178,10 @@ pub enum RegistryAuth {
     },
     /// `bearer.auth.credentials.source=STATIC_TOKEN`.
     Bearer(String),
+    /// `bearer.auth.credentials.source=OAUTHBEARER`: client-credentials
+    /// tokens from `bearer.auth.issuer.endpoint.url` for
+    /// `bearer.auth.client.id`/`.client.secret` (`bearer.auth.scope`).
+    OAuth(crate::oauth2::OAuth2Spec),
 }
 
 impl std::fmt::Debug for RegistryAuth {
@@ -68,6 +190,7 @@ impl std::fmt::Debug for RegistryAuth {
             RegistryAuth::None => "None",
             RegistryAuth::Basic { .. } => "Basic(..)",
             RegistryAuth::Bearer(_) => "Bearer(..)",
+            RegistryAuth::OAuth(_) => "OAuth(..)",
         })
     }
 }
@@ -92,19 +215,6 @@ impl RegistryConfig {
         };
         let mut problems = Vec::new();
         let mut bad = |k: &str, m: String| problems.push((k.to_string(), m));
-        const KNOWN: [&str; 11] = [
-            "schema.registry.url",
-            "basic.auth.credentials.source",
-            "basic.auth.user.info",
-            "bearer.auth.credentials.source",
-            "bearer.auth.token",
-            "schema.registry.ssl.truststore.location",
-            "schema.registry.ssl.truststore.type",
-            "schema.registry.ssl.truststore.certificates",
-            "schema.registry.ssl.keystore.location",
-            "schema.registry.ssl.keystore.type",
-            "latest.cache.ttl.sec",
-        ];
         for (k, _) in &ours {
             if !KNOWN.contains(&k.as_str()) {
                 bad(
@@ -195,49 +305,159 @@ impl RegistryConfig {
                     RegistryAuth::None
                 }
             },
+            (None, Some("OAUTHBEARER")) => {
+                let mut required = |key: &str| match get(key).map(str::trim) {
+                    Some(v) if !v.is_empty() => v.to_string(),
+                    _ => {
+                        bad(
+                            key,
+                            "required with bearer.auth.credentials.source=OAUTHBEARER".into(),
+                        );
+                        String::new()
+                    }
+                };
+                let token_url = required("bearer.auth.issuer.endpoint.url");
+                let client_id = required("bearer.auth.client.id");
+                let client_secret = required("bearer.auth.client.secret");
+                if !token_url.is_empty()
+                    && let Err(e) = reqwest::Url::parse(&token_url)
+                {
+                    bad("bearer.auth.issuer.endpoint.url", format!("not a URL: {e}"));
+                }
+                RegistryAuth::OAuth(crate::oauth2::OAuth2Spec {
+                    token_url,
+                    client_id,
+                    client_secret,
+                    // Kafka's token retriever, which Confluent's client uses,
+                    // sends the client's id and secret as Basic credentials.
+                    client_auth: crate::oauth2::ClientAuth::Header,
+                    scope: get("bearer.auth.scope")
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string),
+                    token_property: "access_token".into(),
+                    headers: Vec::new(),
+                })
+            }
             (None, Some(other)) => {
                 bad(
                     "bearer.auth.credentials.source",
                     format!(
-                        "{other:?}: Sluice takes STATIC_TOKEN (OAuth token endpoints are not supported yet)"
+                        "{other:?}: Sluice takes STATIC_TOKEN or OAUTHBEARER (a custom provider class cannot run in the host)"
                     ),
                 );
                 RegistryAuth::None
             }
             (None, None) => RegistryAuth::None,
         };
-        let pem = |location: &str,
-                   kind: &str,
-                   inline: Option<&str>,
-                   bad: &mut dyn FnMut(&str, String)| {
-            if let Some(t) = get(kind)
-                && !t.eq_ignore_ascii_case("PEM")
-            {
+        let mut bearer_headers = Vec::new();
+        for (key, header) in [
+            ("bearer.auth.logical.cluster", "target-sr-cluster"),
+            ("bearer.auth.identity.pool.id", "Confluent-Identity-Pool-Id"),
+        ] {
+            let Some(value) = get(key).map(str::trim).filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            if !matches!(auth, RegistryAuth::Bearer(_) | RegistryAuth::OAuth(_)) {
                 bad(
-                    kind,
+                    key,
+                    "sent with a bearer token only: set bearer.auth.credentials.source (STATIC_TOKEN or OAUTHBEARER)".into(),
+                );
+            } else if reqwest::header::HeaderValue::from_str(value).is_err() {
+                bad(key, "not a value an HTTP header can carry".into());
+            } else {
+                bearer_headers.push((header.to_string(), value.to_string()));
+            }
+        }
+        if let Some(s) = get("bearer.auth.cache.expiry.buffer.seconds").map(str::trim)
+            && s.parse::<u32>().is_err()
+        {
+            bad(
+                "bearer.auth.cache.expiry.buffer.seconds",
+                format!("{s:?} is not a whole number of seconds"),
+            );
+        }
+        for kind in [
+            "schema.registry.ssl.truststore.type",
+            "schema.registry.ssl.keystore.type",
+        ] {
+            if let Some(Err(why)) = get(kind).map(crate::stores::check_type) {
+                bad(kind, why);
+            }
+        }
+        let store = |location: &str, password: &str| {
+            get(location).map(|l| StoreSpec {
+                location: l.to_string(),
+                password: get(password).map(str::to_string),
+            })
+        };
+        let trust = match (
+            store(
+                "schema.registry.ssl.truststore.location",
+                "schema.registry.ssl.truststore.password",
+            ),
+            get("schema.registry.ssl.truststore.certificates"),
+        ) {
+            (Some(_), Some(_)) => {
+                bad(
+                    "schema.registry.ssl.truststore.certificates",
+                    "give the certificates to trust once: schema.registry.ssl.truststore.location or schema.registry.ssl.truststore.certificates, not both".into(),
+                );
+                None
+            }
+            (Some(s), None) => Some(Trust::Store(s)),
+            (None, Some(text)) => Some(Trust::Inline(text.to_string())),
+            (None, None) => None,
+        };
+        let identity = store(
+            "schema.registry.ssl.keystore.location",
+            "schema.registry.ssl.keystore.password",
+        )
+        .map(|store| KeyStore {
+            store,
+            key_password: get("schema.registry.ssl.key.password").map(str::to_string),
+        });
+        let check_hostname = match get("schema.registry.ssl.endpoint.identification.algorithm")
+            .map(|a| a.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("https") => true,
+            Some("") | Some("none") => false,
+            Some(other) => {
+                bad(
+                    "schema.registry.ssl.endpoint.identification.algorithm",
                     format!(
-                        "{t:?}: Sluice reads PEM only; convert a JKS or PKCS12 store with `keytool -exportcert -rfc` / `openssl pkcs12 -nodes`"
+                        "{other:?}: give https (the certificate must name the registry's host) or leave it empty (the chain alone is checked)"
                     ),
                 );
-            }
-            match (get(location), inline) {
-                (Some(p), _) => Some(Pem::File(PathBuf::from(p))),
-                (None, Some(text)) => Some(Pem::Inline(text.to_string())),
-                (None, None) => None,
+                true
             }
         };
-        let trust = pem(
-            "schema.registry.ssl.truststore.location",
-            "schema.registry.ssl.truststore.type",
-            get("schema.registry.ssl.truststore.certificates"),
-            &mut bad,
-        );
-        let identity = pem(
-            "schema.registry.ssl.keystore.location",
-            "schema.registry.ssl.keystore.type",
-            None,
-            &mut bad,
-        );
+        let mut seconds = |key: &str| match get(key).map(str::trim) {
+            None => Duration::ZERO,
+            Some(s) => match s.parse::<u64>() {
+                Ok(n) => Duration::from_secs(n),
+                Err(_) => {
+                    bad(
+                        key,
+                        format!("{s:?} is not a whole number of seconds (0: not remembered)"),
+                    );
+                    Duration::ZERO
+                }
+            },
+        };
+        let id_ttl = seconds("missing.id.cache.ttl.sec");
+        let schema_ttl = seconds("missing.schema.cache.ttl.sec");
+        let mut size = MissingCache::default().size;
+        for key in ["missing.cache.size", "latest.cache.size"] {
+            if let Some(s) = get(key).map(str::trim) {
+                match s.parse::<usize>() {
+                    Ok(n) if key == "missing.cache.size" => size = n,
+                    Ok(_) => {}
+                    Err(_) => bad(key, format!("{s:?} is not a whole number of entries")),
+                }
+            }
+        }
         let latest_ttl = match get("latest.cache.ttl.sec").map(str::trim) {
             None => None,
             Some(s) => match s.parse::<i64>() {
@@ -258,9 +478,16 @@ impl RegistryConfig {
         Ok(Some(RegistryConfig {
             urls,
             auth,
+            bearer_headers,
             trust,
             identity,
+            check_hostname,
             latest_ttl,
+            missing: MissingCache {
+                id_ttl,
+                schema_ttl,
+                size,
+            },
         }))
     }
 }
@@ -339,8 +566,41 @@ struct Cache {
     by_version: HashMap<(String, i32), Registered>,
     latest: HashMap<String, (Instant, Registered)>,
     ids: HashMap<(String, NewSchema), u32>,
+    /// Ids the registry did not know, when it said so and its message.
+    missing_ids: HashMap<u32, (Instant, String)>,
+    /// Schemas a lookup did not find under a subject, likewise.
+    missing_schemas: HashMap<(String, NewSchema), (Instant, String)>,
     /// What the entries hold, by [`weight`].
     bytes: usize,
+}
+
+/// A "not found" remembered for less than `ttl`: its message.
+fn recall<K: Eq + std::hash::Hash>(
+    map: &mut HashMap<K, (Instant, String)>,
+    key: &K,
+    ttl: Duration,
+    option: &str,
+) -> Option<String> {
+    let (at, message) = map.get(key)?;
+    if at.elapsed() < ttl {
+        Some(format!("{message} (remembered for {option})"))
+    } else {
+        map.remove(key);
+        None
+    }
+}
+
+/// Remembers a "not found"; a map that holds `size` entries starts over.
+fn remember<K: Eq + std::hash::Hash>(
+    map: &mut HashMap<K, (Instant, String)>,
+    key: K,
+    message: &str,
+    size: usize,
+) {
+    if map.len() >= size {
+        map.clear();
+    }
+    map.insert(key, (Instant::now(), message.to_string()));
 }
 
 impl Cache {
@@ -352,6 +612,8 @@ impl Cache {
             self.by_version.len(),
             self.latest.len(),
             self.ids.len(),
+            self.missing_ids.len(),
+            self.missing_schemas.len(),
         ]
         .into_iter()
         .max()
@@ -376,44 +638,59 @@ fn weight(schema: &str, references: &[SchemaReference], subject: &str) -> usize 
 pub struct RegistryClient {
     config: RegistryConfig,
     http: reqwest::Client,
+    /// The token source of `bearer.auth.credentials.source=OAUTHBEARER`.
+    tokens: Option<crate::oauth2::Tokens>,
     cache: Mutex<Cache>,
     /// The URL that answered last: tried first.
     current: AtomicUsize,
 }
 
 impl RegistryClient {
-    /// The client for `config`: reads the PEM files it names.
+    /// The client for `config`: reads the store files it names. A problem
+    /// names the option and the file, never a password.
     pub fn new(config: RegistryConfig) -> Result<Self, String> {
-        let read = |pem: &Pem| -> Result<Vec<u8>, String> {
-            match pem {
-                Pem::Inline(t) => Ok(t.as_bytes().to_vec()),
-                Pem::File(p) => crate::files::read_small(p).map_err(|e| e.to_string()),
-            }
-        };
         let mut builder = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .connect_timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")));
-        if let Some(trust) = &config.trust {
-            let pem = read(trust)?;
-            for cert in reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| format!("schema.registry.ssl.truststore: not PEM certificates: {e}"))?
-            {
-                builder = builder.add_root_certificate(cert);
-            }
+            .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")))
+            .danger_accept_invalid_hostnames(!config.check_hostname);
+        let certificates = match &config.trust {
+            None => Vec::new(),
+            Some(Trust::Store(store)) => crate::stores::root_certificates(store)
+                .map_err(|e| format!("schema.registry.ssl.truststore.location: {e}"))?,
+            Some(Trust::Inline(text)) => reqwest::Certificate::from_pem_bundle(text.as_bytes())
+                .map_err(|e| {
+                    format!(
+                        "schema.registry.ssl.truststore.certificates: not PEM certificates: {e}"
+                    )
+                })?,
+        };
+        for cert in certificates {
+            builder = builder.add_root_certificate(cert);
         }
-        if let Some(identity) = &config.identity {
-            let pem = read(identity)?;
-            builder = builder.identity(reqwest::Identity::from_pem(&pem).map_err(|e| {
-                format!("schema.registry.ssl.keystore: not a PEM certificate and key: {e}")
-            })?);
+        if let Some(KeyStore {
+            store,
+            key_password,
+        }) = &config.identity
+        {
+            builder = builder.identity(
+                crate::stores::client_identity(store, key_password.as_deref())
+                    .map_err(|e| format!("schema.registry.ssl.keystore.location: {e}"))?,
+            );
         }
         let http = builder
             .build()
             .map_err(|e| format!("cannot build the schema registry client: {e}"))?;
+        let tokens = match &config.auth {
+            RegistryAuth::OAuth(spec) => {
+                Some(crate::oauth2::Tokens::new(spec.clone(), http.clone()))
+            }
+            _ => None,
+        };
         Ok(RegistryClient {
             config,
             http,
+            tokens,
             cache: Mutex::new(Cache::default()),
             current: AtomicUsize::new(0),
         })
@@ -438,22 +715,59 @@ impl RegistryClient {
             let url = format!("{}{path}", self.config.urls[at]);
             // Messages name the registry without credentials a URL may hold.
             let shown = without_credentials(&self.config.urls[at]);
-            let mut req = self
-                .http
-                .request(method.clone(), &url)
-                .header("Accept", "application/vnd.schemaregistry.v1+json");
-            if let Some(b) = body {
-                // Serialising three strings and a list cannot fail.
-                req = req
-                    .header("Content-Type", "application/vnd.schemaregistry.v1+json")
-                    .body(serde_json::to_vec(b).unwrap_or_default());
-            }
-            req = match &self.config.auth {
-                RegistryAuth::None => req,
-                RegistryAuth::Basic { user, password } => req.basic_auth(user, Some(password)),
-                RegistryAuth::Bearer(t) => req.bearer_auth(t),
+            // With OAuth a 401 sends the same request once more with a
+            // new token (one may have been revoked before it expired).
+            let mut refreshed = false;
+            let response = loop {
+                let mut req = self
+                    .http
+                    .request(method.clone(), &url)
+                    .header("Accept", "application/vnd.schemaregistry.v1+json");
+                if let Some(b) = body {
+                    // Serialising three strings and a list cannot fail.
+                    req = req
+                        .header("Content-Type", "application/vnd.schemaregistry.v1+json")
+                        .body(serde_json::to_vec(b).unwrap_or_default());
+                }
+                let mut token = None;
+                req = match (&self.config.auth, &self.tokens) {
+                    (RegistryAuth::Basic { user, password }, _) => {
+                        req.basic_auth(user, Some(password))
+                    }
+                    (RegistryAuth::Bearer(t), _) => req.bearer_auth(t),
+                    (_, Some(tokens)) => {
+                        let header = tokens.header().await.map_err(|e| {
+                            let message = format!("schema registry {shown}: {e}");
+                            if e.retryable() {
+                                RegistryError::Unavailable(message)
+                            } else {
+                                RegistryError::Refused(message)
+                            }
+                        })?;
+                        token = Some(header.clone());
+                        req.header(reqwest::header::AUTHORIZATION, header)
+                    }
+                    _ => req,
+                };
+                for (name, value) in &self.config.bearer_headers {
+                    req = req.header(name, value);
+                }
+                match req.send().await {
+                    Ok(r) => {
+                        if r.status() == reqwest::StatusCode::UNAUTHORIZED
+                            && !refreshed
+                            && let (Some(tokens), Some(used)) = (&self.tokens, &token)
+                        {
+                            tokens.refused(used).await;
+                            refreshed = true;
+                            continue;
+                        }
+                        break Ok(r);
+                    }
+                    Err(e) => break Err(e),
+                }
             };
-            let response = match req.send().await {
+            let response = match response {
                 Ok(r) => r,
                 Err(e) => {
                     last = format!("schema registry {shown}: {}", e.without_url());
@@ -508,12 +822,35 @@ impl RegistryClient {
 
     /// The schema with global id `id`.
     pub async fn schema_by_id(&self, id: u32) -> Result<Registered, RegistryError> {
-        if let Some(s) = self.cache().by_id.get(&id) {
-            return Ok(s.clone());
+        let missing = &self.config.missing;
+        {
+            let mut cache = self.cache();
+            if let Some(s) = cache.by_id.get(&id) {
+                return Ok(s.clone());
+            }
+            if let Some(m) = recall(
+                &mut cache.missing_ids,
+                &id,
+                missing.id_ttl,
+                "missing.id.cache.ttl.sec",
+            ) {
+                return Err(RegistryError::NotFound(m));
+            }
         }
-        let a: SchemaAnswer = self
+        let a: SchemaAnswer = match self
             .request(reqwest::Method::GET, &format!("/schemas/ids/{id}"), None)
-            .await?;
+            .await
+        {
+            Err(RegistryError::NotFound(m)) => {
+                if missing.keeps(missing.id_ttl) {
+                    let mut cache = self.cache();
+                    cache.room(m.len() + 64);
+                    remember(&mut cache.missing_ids, id, &m, missing.size);
+                }
+                return Err(RegistryError::NotFound(m));
+            }
+            other => other?,
+        };
         let s = registered(a, Some(id));
         let mut cache = self.cache();
         cache.room(weight(&s.schema, &s.references, ""));
@@ -578,8 +915,22 @@ impl RegistryClient {
         register: bool,
     ) -> Result<u32, RegistryError> {
         let key = (subject.to_string(), schema.clone());
-        if let Some(id) = self.cache().ids.get(&key) {
-            return Ok(*id);
+        let missing = &self.config.missing;
+        {
+            let mut cache = self.cache();
+            if let Some(id) = cache.ids.get(&key) {
+                return Ok(*id);
+            }
+            if !register
+                && let Some(m) = recall(
+                    &mut cache.missing_schemas,
+                    &key,
+                    missing.schema_ttl,
+                    "missing.schema.cache.ttl.sec",
+                )
+            {
+                return Err(RegistryError::NotFound(m));
+            }
         }
         let body = SchemaRequest {
             schema: &schema.schema,
@@ -604,13 +955,24 @@ impl RegistryClient {
                 .await?;
             a.id
         } else {
-            let a: SchemaAnswer = self
+            let a: SchemaAnswer = match self
                 .request(
                     reqwest::Method::POST,
                     &format!("/subjects/{}", segment(subject)),
                     Some(&body),
                 )
-                .await?;
+                .await
+            {
+                Err(RegistryError::NotFound(m)) => {
+                    if missing.keeps(missing.schema_ttl) {
+                        let mut cache = self.cache();
+                        cache.room(weight(&key.1.schema, &key.1.references, &key.0) + m.len());
+                        remember(&mut cache.missing_schemas, key, &m, missing.size);
+                    }
+                    return Err(RegistryError::NotFound(m));
+                }
+                other => other?,
+            };
             a.id.ok_or_else(|| {
                 RegistryError::Refused("the registry's lookup answer has no id".into())
             })?
@@ -738,8 +1100,14 @@ mod tests {
     #[test]
     fn bad_registry_options_name_themselves() {
         let (r, _) = take(&[
-            ("schema.registry.ssl.truststore.type", "JKS"),
-            ("schema.registry.ssl.truststore.location", "/x.jks"),
+            ("schema.registry.ssl.truststore.type", "BKS"),
+            ("schema.registry.ssl.truststore.location", "/x.bks"),
+            ("schema.registry.ssl.truststore.certificates", "-----BEGIN"),
+            (
+                "schema.registry.ssl.endpoint.identification.algorithm",
+                "ldaps",
+            ),
+            ("missing.id.cache.ttl.sec", "1m"),
             ("basic.auth.credentials.source", "SASL_INHERIT"),
             ("schema.registry.urls", "typo"),
         ]);
@@ -755,5 +1123,141 @@ mod tests {
             keys.contains(&"basic.auth.credentials.source"),
             "{problems:?}"
         );
+        for key in [
+            "schema.registry.ssl.truststore.certificates",
+            "schema.registry.ssl.endpoint.identification.algorithm",
+            "missing.id.cache.ttl.sec",
+        ] {
+            assert!(keys.contains(&key), "{key}: {problems:?}");
+        }
+    }
+
+    #[test]
+    fn java_stores_and_the_missing_caches_are_read_as_connect_names_them() {
+        let (r, left) = take(&[
+            ("schema.registry.url", "https://reg:8081"),
+            ("schema.registry.ssl.truststore.location", "/t.jks"),
+            ("schema.registry.ssl.truststore.password", "trust-secret"),
+            ("schema.registry.ssl.truststore.type", "jks"),
+            ("schema.registry.ssl.keystore.location", "/k.p12"),
+            ("schema.registry.ssl.keystore.password", "store-secret"),
+            ("schema.registry.ssl.key.password", "key-secret"),
+            ("schema.registry.ssl.endpoint.identification.algorithm", ""),
+            ("missing.id.cache.ttl.sec", "60"),
+            ("missing.schema.cache.ttl.sec", "5"),
+            ("missing.cache.size", "3"),
+            ("latest.cache.size", "100"),
+        ]);
+        assert!(left.is_empty(), "{left:?}");
+        let c = r.unwrap().unwrap();
+        assert_eq!(
+            c.trust,
+            Some(Trust::Store(StoreSpec {
+                location: "/t.jks".into(),
+                password: Some("trust-secret".into())
+            }))
+        );
+        let k = c.identity.clone().unwrap();
+        assert_eq!(k.store.location, "/k.p12");
+        assert_eq!(k.key_password.as_deref(), Some("key-secret"));
+        assert!(!c.check_hostname);
+        assert_eq!(
+            c.missing,
+            MissingCache {
+                id_ttl: Duration::from_secs(60),
+                schema_ttl: Duration::from_secs(5),
+                size: 3
+            }
+        );
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("secret"),
+            "passwords stay out of logs: {shown}"
+        );
+        let (r, _) = take(&[("schema.registry.url", "https://reg:8081")]);
+        let c = r.unwrap().unwrap();
+        assert!(c.check_hostname, "the hostname is checked unless told");
+        assert_eq!(c.missing, MissingCache::default());
+        assert!(!c.missing.keeps(c.missing.id_ttl), "Confluent's default: 0");
+    }
+
+    #[test]
+    fn oauth_takes_confluents_options_and_names_what_it_lacks() {
+        let (r, _) = take(&[
+            ("schema.registry.url", "https://reg"),
+            ("bearer.auth.credentials.source", "OAUTHBEARER"),
+            ("bearer.auth.issuer.endpoint.url", "https://idp/token"),
+            ("bearer.auth.client.id", "me"),
+            ("bearer.auth.client.secret", "oauth-secret"),
+            ("bearer.auth.scope", "sr"),
+            ("bearer.auth.logical.cluster", "lsrc-1"),
+            ("bearer.auth.identity.pool.id", "pool-1"),
+            ("bearer.auth.scope.claim.name", "scope"),
+            ("bearer.auth.cache.expiry.buffer.seconds", "300"),
+        ]);
+        let c = r.unwrap().unwrap();
+        let RegistryAuth::OAuth(spec) = &c.auth else {
+            panic!("{:?}", c.auth)
+        };
+        assert_eq!(spec.token_url, "https://idp/token");
+        assert_eq!(spec.client_auth, crate::oauth2::ClientAuth::Header);
+        assert_eq!(spec.scope.as_deref(), Some("sr"));
+        assert_eq!(
+            c.bearer_headers,
+            [
+                ("target-sr-cluster".to_string(), "lsrc-1".to_string()),
+                ("Confluent-Identity-Pool-Id".into(), "pool-1".into())
+            ]
+        );
+        assert!(!format!("{c:?}").contains("oauth-secret"));
+
+        let (r, _) = take(&[
+            ("schema.registry.url", "https://reg"),
+            ("bearer.auth.credentials.source", "OAUTHBEARER"),
+            ("bearer.auth.client.id", "me"),
+        ]);
+        let problems = r.unwrap_err();
+        let keys: Vec<&str> = problems.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "bearer.auth.issuer.endpoint.url",
+                "bearer.auth.client.secret"
+            ],
+            "{problems:?}"
+        );
+        let (r, _) = take(&[
+            ("schema.registry.url", "https://reg"),
+            ("bearer.auth.logical.cluster", "lsrc-1"),
+        ]);
+        let problems = r.unwrap_err();
+        assert!(
+            problems[0].0 == "bearer.auth.logical.cluster"
+                && problems[0].1.contains("bearer token only"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn a_remembered_not_found_expires_and_a_full_map_starts_over() {
+        let mut map = HashMap::new();
+        remember(&mut map, 1u32, "not found", 2);
+        let m = recall(
+            &mut map,
+            &1,
+            Duration::from_secs(60),
+            "missing.id.cache.ttl.sec",
+        );
+        assert_eq!(
+            m.as_deref(),
+            Some("not found (remembered for missing.id.cache.ttl.sec)")
+        );
+        assert_eq!(recall(&mut map, &1, Duration::ZERO, "x"), None, "expired");
+        assert!(map.is_empty(), "an expired entry is dropped");
+        for id in 0..5u32 {
+            remember(&mut map, id, "not found", 2);
+            assert!(map.len() <= 2);
+        }
+        assert!(map.contains_key(&4), "the newest is kept");
     }
 }

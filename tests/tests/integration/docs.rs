@@ -434,7 +434,8 @@ async fn plugin_reference() -> (String, Vec<String>) {
                         page,
                         "Granted the `schema-registry` capability: the registry's options \
                          (`schema.registry.url`, `basic.auth.credentials.source`, `basic.auth.user.info`, \
-                         `bearer.auth.*`, `schema.registry.ssl.*` as PEM) go to the host, which \
+                         `bearer.auth.*`, `schema.registry.ssl.*` with JKS, PKCS#12 or PEM stores, \
+                         `latest.cache.ttl.sec`, `missing.*.cache.ttl.sec`) go to the host, which \
                          reaches the registry; the plugin never sees them.\n"
                     )
                     .unwrap();

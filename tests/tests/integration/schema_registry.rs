@@ -4,13 +4,14 @@
 //! through the host; the host's cache proven by counting the requests that
 //! reach the registry; the registry out of reach mid-run (nothing committed
 //! until it is back, nothing lost); a plugin importing the capability
-//! without the grant refused when it starts.
+//! without the grant refused when it starts; the registry behind TLS with
+//! Java key and trust stores, and "not found" answers remembered.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use sluice_tests::http_receiver::Receiver;
-use sluice_tests::kafka::{committed, create_topic};
+use sluice_tests::kafka::{committed, create_topic, wait_committed_single};
 use sluice_tests::process::{Connector, Running};
 use sluice_tests::registry::{Gate, produce};
 use sluice_tests::{test_plugin, unique_topic};
@@ -165,13 +166,8 @@ type = "http"
         ),
     )
     .unwrap();
-    let out = sluice_tests::sluice()
-        .arg("validate")
-        .arg(&manifest)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let (ok, stderr) = validate(&manifest);
+    assert!(!ok, "{stderr}");
     assert!(
         stderr.contains("capabilities")
             && stderr
@@ -182,4 +178,234 @@ type = "http"
         stderr.contains("schema.registry.url") && stderr.contains("not granted"),
         "an option of an ungranted capability is named\n{stderr}"
     );
+}
+
+/// `sluice validate` of `manifest`: whether it passed, and its stderr.
+fn validate(manifest: &std::path::Path) -> (bool, String) {
+    let out = sluice_tests::sluice()
+        .arg("validate")
+        .arg(manifest)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A connector reading `topic` with `registry-probe` granted the registry
+/// at `url` with the options `options` (TOML inline-table entries), failed
+/// records skipped and logged, delivering JSON arrays to the receiver it
+/// returns, with the manifest's directory and path.
+async fn probe_connector(
+    name: &str,
+    topic: &str,
+    plugins: &std::path::Path,
+    url: &str,
+    options: &str,
+) -> (Receiver, tempfile::TempDir, std::path::PathBuf) {
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let converter = format!(
+        r#"{{ plugin = "registry-probe", capabilities = ["schema-registry"], config = {{ "schema.registry.url" = "{url}", {options} }} }}"#
+    );
+    let sink = format!(
+        "\"http.api.url\" = \"{}\"\n\"batch.max.size\" = 25\n[connectors.sink.formatter]\nplugin = \"json-batch\"\nconfig = {{ \"request.body.format\" = \"json\", \"batch.json.as.array\" = true }}\n",
+        receiver.url("/in")
+    );
+    let manifest = Connector {
+        name,
+        topic,
+        plugins: Some(plugins),
+        value_converter: &converter,
+        sink: &sink,
+        extra: "\"errors.tolerance\" = \"all\"\n\"errors.log.enable\" = true",
+        ..Connector::default()
+    }
+    .write(dir.path());
+    (receiver, dir, manifest)
+}
+
+/// An id no registry of the test holds, framed as Confluent's wire format
+/// does (every byte ASCII, so it travels as a string).
+const UNKNOWN_ID: u32 = 0x0010_2030;
+const UNKNOWN_FRAMED: &str = "\u{0}\u{0}\u{10}\u{20}\u{30}{\"id\":-1}";
+
+/// A registry reached over TLS as Connect users configure it: Java stores
+/// (a JKS trust store, a JKS key store whose key has its own password; then
+/// both as PKCS#12) through a front that requires a client certificate;
+/// `missing.id.cache.ttl.sec` asking for an unknown id once instead of once
+/// per record, and Confluent's default (not remembered) beside it; the
+/// hostname check turned off as Connect's empty
+/// `endpoint.identification.algorithm` does; a wrong store password named
+/// with its option and file, never shown.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registry_behind_tls_is_reached_with_the_java_stores_connect_configs_name() {
+    use sluice_tests::tls::{HttpsProxy, KEY_PASSWORD, STORE_PASSWORD, TlsFiles};
+    assert_eq!(
+        u32::from_be_bytes([0x00, 0x10, 0x20, 0x30]),
+        UNKNOWN_ID,
+        "the framed value names the unknown id"
+    );
+    let tls_dir = tempfile::tempdir().unwrap();
+    let files = TlsFiles::generate(tls_dir.path());
+    let topic = unique_topic("registry-tls");
+    create_topic(&topic, 1).await;
+    produce(&topic, "json", &schema("Tls"), &orders(0..20));
+    let producer = sluice_tests::kafka::producer();
+    let bad: Vec<(Option<String>, Option<String>)> = (0..4)
+        .map(|_| (None, Some(UNKNOWN_FRAMED.to_string())))
+        .collect();
+    sluice_tests::kafka::produce(&producer, &topic, 0, &bad).await;
+    let gate = Gate::start().await;
+    let proxy = HttpsProxy::start(&files, &gate.url());
+    let plugins_dir = tempfile::tempdir().unwrap();
+    let plugins = sluice_tests::mixed_plugin_dir(plugins_dir.path(), &["registry-probe"]);
+    let jks = format!(
+        r#""schema.registry.ssl.truststore.location" = "{}", "schema.registry.ssl.truststore.password" = "{STORE_PASSWORD}", "schema.registry.ssl.truststore.type" = "JKS", "schema.registry.ssl.keystore.location" = "{}", "schema.registry.ssl.keystore.password" = "{STORE_PASSWORD}", "schema.registry.ssl.key.password" = "{KEY_PASSWORD}", "missing.id.cache.ttl.sec" = "600""#,
+        files.path("trust.jks"),
+        files.path("client.jks")
+    );
+    let name = format!("tls-jks-{topic}");
+    let (receiver, _dir, manifest) =
+        probe_connector(&name, &topic, &plugins, &proxy.url(), &jks).await;
+    let sluice = Running::start(&manifest);
+    let got = receiver.array_records(60, 20).await;
+    wait_committed_single(&format!("connect-{name}"), &topic, 24).await;
+    let stderr = sluice.stop_cleanly();
+    assert_eq!(got, orders(0..20), "{stderr}");
+    let unknown = format!("/schemas/ids/{UNKNOWN_ID}");
+    assert_eq!(
+        gate.count(&unknown),
+        1,
+        "four records of an unknown id, one request while it is remembered\n{stderr}"
+    );
+    assert!(
+        stderr.contains("(remembered for missing.id.cache.ttl.sec)"),
+        "the remembered answer says so\n{stderr}"
+    );
+    let seen = proxy.received();
+    assert!(seen.len() >= 2, "{seen:?}");
+    assert!(
+        seen.iter().all(|r| r["client"] == "sluice-test-client"),
+        "each request came with the key store's certificate: {seen:?}"
+    );
+
+    // PKCS#12 stores, a URL whose host the certificate does not name (it
+    // names IP 127.0.0.1) with the hostname check off, no missing cache.
+    let p12 = format!(
+        r#""schema.registry.ssl.truststore.location" = "{}", "schema.registry.ssl.truststore.password" = "{STORE_PASSWORD}", "schema.registry.ssl.keystore.location" = "{}", "schema.registry.ssl.keystore.password" = "{STORE_PASSWORD}", "schema.registry.ssl.keystore.type" = "PKCS12", "schema.registry.ssl.endpoint.identification.algorithm" = """#,
+        files.path("trust.p12"),
+        files.path("client.p12")
+    );
+    let name = format!("tls-p12-{topic}");
+    let localhost = format!("https://localhost:{}", proxy.port);
+    let (receiver, _dir2, manifest) =
+        probe_connector(&name, &topic, &plugins, &localhost, &p12).await;
+    let sluice = Running::start(&manifest);
+    let got = receiver.array_records(60, 20).await;
+    wait_committed_single(&format!("connect-{name}"), &topic, 24).await;
+    let stderr = sluice.stop_cleanly();
+    assert_eq!(got, orders(0..20), "{stderr}");
+    assert_eq!(
+        gate.count(&unknown),
+        1 + 4,
+        "without missing.id.cache.ttl.sec each record asks, as Confluent's client does\n{stderr}"
+    );
+
+    // A wrong password: named with its option and file, never shown.
+    let wrong = jks.replace(
+        &format!(r#"truststore.password" = "{STORE_PASSWORD}""#),
+        r#"truststore.password" = "not-the-password-1234""#,
+    );
+    assert_ne!(wrong, jks);
+    let (_receiver, _dir3, manifest) =
+        probe_connector("tls-wrong", &topic, &plugins, &proxy.url(), &wrong).await;
+    let (ok, stderr) = validate(&manifest);
+    assert!(!ok, "{stderr}");
+    assert!(
+        stderr.contains("schema.registry.ssl.truststore.location")
+            && stderr.contains(&files.path("trust.jks"))
+            && stderr.contains("wrong password"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not-the-password-1234"), "{stderr}");
+}
+
+/// `bearer.auth.credentials.source=OAUTHBEARER`, as Confluent Cloud configs
+/// give it: a client-credentials token from the issuer endpoint (client id
+/// and secret as Basic credentials, the scope in the form), sent with the
+/// logical cluster and identity pool headers to a registry that refuses
+/// requests without a valid token; a token revoked before it expires is
+/// replaced after the registry's 401, and no record is lost for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registry_behind_an_identity_provider_is_read_with_client_credentials_tokens() {
+    use sluice_tests::http_receiver::{TOKEN_PATH, TokenEndpoint};
+    const SECRET: &str = "idp-secret-5678";
+    let topic = unique_topic("registry-oauth");
+    create_topic(&topic, 1).await;
+    produce(&topic, "json", &schema("Before"), &orders(0..20));
+    let idp = Receiver::start().await;
+    idp.serve_tokens(TokenEndpoint {
+        client_id: "sluice-client".into(),
+        client_secret: SECRET.into(),
+        in_form: false,
+        token_property: "access_token".into(),
+        lifetime: Duration::from_secs(3600),
+    });
+    let gate = Gate::start().await;
+    gate.require_tokens_of(&idp);
+    let plugins_dir = tempfile::tempdir().unwrap();
+    let plugins = sluice_tests::mixed_plugin_dir(plugins_dir.path(), &["registry-probe"]);
+    let options = format!(
+        r#""bearer.auth.credentials.source" = "OAUTHBEARER", "bearer.auth.issuer.endpoint.url" = "{}", "bearer.auth.client.id" = "sluice-client", "bearer.auth.client.secret" = "{SECRET}", "bearer.auth.scope" = "registry.read", "bearer.auth.logical.cluster" = "lsrc-12345", "bearer.auth.identity.pool.id" = "pool-abc""#,
+        idp.url(TOKEN_PATH)
+    );
+    let name = format!("oauth-{topic}");
+    let (receiver, _dir, manifest) =
+        probe_connector(&name, &topic, &plugins, &gate.url(), &options).await;
+    let sluice = Running::start(&manifest);
+    receiver.array_records(60, 20).await;
+    assert_eq!(idp.token_requests().len(), 1, "one token for every lookup");
+    // The identity provider revokes it; the next schema's lookup meets a 401.
+    idp.revoke_tokens();
+    produce(&topic, "json", &schema("After"), &orders(20..30));
+    let got = receiver.array_records(60, 30).await;
+    wait_committed_single(&format!("connect-{name}"), &topic, 30).await;
+    let stderr = sluice.stop_cleanly();
+    assert_eq!(
+        got,
+        orders(0..30),
+        "nothing lost to the revoked token\n{stderr}"
+    );
+    assert_eq!(
+        gate.unauthorized(),
+        1,
+        "one 401, then a new token\n{stderr}"
+    );
+    let asked = idp.token_requests();
+    assert_eq!(asked.len(), 2, "{stderr}");
+    for request in &asked {
+        let form: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(&request.body)
+                .into_owned()
+                .collect();
+        assert_eq!(form["grant_type"], "client_credentials");
+        assert_eq!(form["scope"], "registry.read");
+        assert!(
+            !form.contains_key("client_secret"),
+            "Basic credentials, as Kafka's retriever sends them"
+        );
+    }
+    let headers = gate.cloud_headers();
+    assert!(
+        headers.contains(&("target-sr-cluster".into(), "lsrc-12345".into()))
+            && headers.contains(&("confluent-identity-pool-id".into(), "pool-abc".into())),
+        "{headers:?}"
+    );
+    assert!(
+        !stderr.contains(SECRET),
+        "the secret is never logged\n{stderr}"
+    );
+    assert!(!stderr.contains("tok-"), "nor a token\n{stderr}");
 }

@@ -37,7 +37,7 @@ pub enum DeliveryError {
         method: &'static str,
         url: String,
         attempts: u32,
-        source: super::oauth2::TokenError,
+        source: crate::oauth2::TokenError,
     },
     #[error("building the HTTP client: {0}")]
     Setup(String),
@@ -80,7 +80,7 @@ pub struct HttpClient {
     /// Where answers, retries and retried errors are counted.
     stats: Arc<ConnectorStats>,
     /// With `auth.type` `OAUTH2`, where each request's token comes from.
-    tokens: Option<super::oauth2::Tokens>,
+    tokens: Option<crate::oauth2::Tokens>,
 }
 
 impl HttpClient {
@@ -103,38 +103,17 @@ impl HttpClient {
             }
         }
         if let Some(store) = &spec.trust_store {
-            let certs = match crate::stores::trusted(store)
+            for cert in crate::stores::root_certificates(store)
                 .map_err(|e| setup(format!("https.ssl.truststore.location: {e}")))?
             {
-                crate::stores::Trusted::Der(ders) => ders
-                    .iter()
-                    .map(|d| reqwest::Certificate::from_der(d))
-                    .collect::<Result<Vec<_>, _>>(),
-                crate::stores::Trusted::Pem(pem) => reqwest::Certificate::from_pem_bundle(&pem),
-            }
-            .map_err(|e| {
-                setup(format!(
-                    "https.ssl.truststore.location {}: {e}",
-                    store.location
-                ))
-            })?;
-            for cert in certs {
                 builder = builder.add_root_certificate(cert);
             }
         }
         if let Some(store) = &spec.key_store {
-            let pem = match crate::stores::identity(store, spec.key_password.as_deref())
-                .map_err(|e| setup(format!("https.ssl.keystore.location: {e}")))?
-            {
-                crate::stores::Key::Der(identity) => identity.to_pem(),
-                crate::stores::Key::Pem(pem) => pem,
-            };
-            builder = builder.identity(reqwest::Identity::from_pem(&pem).map_err(|e| {
-                setup(format!(
-                    "https.ssl.keystore.location {}: the client certificate and key: {e}",
-                    store.location
-                ))
-            })?);
+            builder = builder.identity(
+                crate::stores::client_identity(store, spec.key_password.as_deref())
+                    .map_err(|e| setup(format!("https.ssl.keystore.location: {e}")))?,
+            );
         }
         if let Some((cert, key)) = &spec.client_identity {
             let mut pem = crate::files::read_small(std::path::Path::new(cert))
@@ -186,7 +165,7 @@ impl HttpClient {
         }
         let client = builder.build().map_err(|e| setup(e.to_string()))?;
         let tokens = match &spec.auth {
-            Auth::OAuth2(o) => Some(super::oauth2::Tokens::new(o.clone(), client.clone())),
+            Auth::OAuth2(o) => Some(crate::oauth2::Tokens::new(o.clone(), client.clone())),
             _ => None,
         };
         Ok(HttpClient {

@@ -93,40 +93,12 @@ impl std::fmt::Debug for Auth {
             Auth::None => f.write_str("None"),
             Auth::Basic { user, .. } => write!(f, "Basic({user}, ***)"),
             Auth::Bearer(_) => f.write_str("Bearer(***)"),
-            Auth::OAuth2(o) => write!(
-                f,
-                "OAuth2({}, {}, ***)",
-                crate::secrets::scrub_url(&o.token_url),
-                o.client_id
-            ),
+            Auth::OAuth2(o) => write!(f, "{o:?}"),
         }
     }
 }
 
-/// An OAuth2 client-credentials grant: where to ask for a token and how.
-#[derive(Clone, PartialEq, Eq)]
-pub struct OAuth2Spec {
-    pub token_url: String,
-    pub client_id: String,
-    /// Never logged.
-    pub client_secret: String,
-    pub client_auth: ClientAuth,
-    /// `None`: no `scope` in the request.
-    pub scope: Option<String>,
-    /// The answer's property holding the token.
-    pub token_property: String,
-    /// Headers of the token request.
-    pub headers: Vec<(String, String)>,
-}
-
-/// How the client proves itself to the token endpoint.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ClientAuth {
-    /// `Authorization: Basic base64(id:secret)`.
-    Header,
-    /// `client_id` and `client_secret` in the form.
-    Url,
-}
+pub use crate::oauth2::{ClientAuth, OAuth2Spec};
 
 /// `Name: value` pairs split on `separator`; a pair without `:` is reported
 /// under `key`.

@@ -4,7 +4,6 @@
 pub mod client;
 pub mod config;
 mod deliver;
-mod oauth2;
 mod raw;
 pub mod reporter;
 

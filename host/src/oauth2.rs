@@ -1,18 +1,53 @@
-//! OAuth2 client-credentials tokens for the HTTP sink: fetched when first
-//! needed, cached, renewed before they expire and after a 401, shared by
-//! every request of the connector. The secret and the tokens are never
-//! logged or put in an error message.
+//! OAuth2 client-credentials tokens for the HTTP sink and the schema
+//! registry's client: fetched when first needed, cached, renewed before they
+//! expire and after a 401, shared by every request of the connector (or
+//! plugin). The secret and the tokens are never logged or put in an error
+//! message.
 //!
 //! The exchange is one form POST whose field names, client authentication
 //! and answer property are the connectors' options (Confluent's and Aiven's),
-//! so it is built on the sink's own `reqwest` client rather than a generic
-//! OAuth2 client that fixes them.
+//! so it is built on the caller's own `reqwest` client (its TLS settings and
+//! timeouts) rather than a generic OAuth2 client that fixes them.
 
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderName, HeaderValue};
 
-use super::config::{ClientAuth, OAuth2Spec};
+/// An OAuth2 client-credentials grant: where to ask for a token and how.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct OAuth2Spec {
+    pub token_url: String,
+    pub client_id: String,
+    /// Never logged.
+    pub client_secret: String,
+    pub client_auth: ClientAuth,
+    /// `None`: no `scope` in the request.
+    pub scope: Option<String>,
+    /// The answer's property holding the token.
+    pub token_property: String,
+    /// Headers of the token request.
+    pub headers: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for OAuth2Spec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "OAuth2({}, {}, ***)",
+            crate::secrets::scrub_url(&self.token_url),
+            self.client_id
+        )
+    }
+}
+
+/// How the client proves itself to the token endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ClientAuth {
+    /// `Authorization: Basic base64(id:secret)`.
+    Header,
+    /// `client_id` and `client_secret` in the form.
+    Url,
+}
 
 /// How much of a token's life is left when it is renewed: a tenth of it,
 /// at least 5 s and at most 60 s, so a request never leaves with a token
@@ -51,10 +86,9 @@ pub enum TokenError {
         status: u16,
         body: String,
     },
-    /// The answer has no token where `oauth2.token.property` says.
-    #[error(
-        "OAuth2 token endpoint {url}: the answer has no string {property:?} (set oauth2.token.property)"
-    )]
+    /// The answer has no token where the token property says (the HTTP
+    /// sink's `oauth2.token.property`).
+    #[error("OAuth2 token endpoint {url}: the answer has no string {property:?}")]
     NoToken { url: String, property: String },
     /// The answer is longer than a token answer can be.
     #[error(
@@ -82,7 +116,7 @@ struct Cached {
     renew_at: Option<Instant>,
 }
 
-/// The connector's token source.
+/// A token source: the connector's, or a registry client's.
 pub struct Tokens {
     spec: OAuth2Spec,
     client: reqwest::Client,
@@ -90,8 +124,8 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    /// A source asking `spec`'s endpoint with `client` (the sink's, with its
-    /// TLS settings and timeouts).
+    /// A source asking `spec`'s endpoint with `client` (the caller's, with
+    /// its TLS settings and timeouts).
     pub fn new(spec: OAuth2Spec, client: reqwest::Client) -> Self {
         Tokens {
             spec,
