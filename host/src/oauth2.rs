@@ -27,6 +27,10 @@ pub struct OAuth2Spec {
     pub token_property: String,
     /// Headers of the token request.
     pub headers: Vec<(String, String)>,
+    /// Send `Bearer` whatever the answer's `token_type` says, as Kafka's
+    /// token retriever does (the schema registry's client); else the
+    /// answer's type is the `Authorization` scheme (the HTTP sink).
+    pub always_bearer: bool,
 }
 
 impl std::fmt::Debug for OAuth2Spec {
@@ -88,11 +92,13 @@ pub enum TokenError {
     },
     /// The answer has no token where the token property says (the HTTP
     /// sink's `oauth2.token.property`).
-    #[error("OAuth2 token endpoint {url}: the answer has no string {property:?}")]
+    #[error(
+        "OAuth2 token endpoint {url}: the answer has no string {property:?}: is this the token endpoint? (the HTTP sink reads another property with oauth2.token.property)"
+    )]
     NoToken { url: String, property: String },
     /// The answer is longer than a token answer can be.
     #[error(
-        "OAuth2 token endpoint {url}: the answer is larger than {} MiB, which no token answer is; check oauth2.token.url",
+        "OAuth2 token endpoint {url}: the answer is larger than {} MiB, which no token answer is: check the token endpoint's URL",
         MAX_ANSWER_BYTES >> 20
     )]
     TooLarge { url: String },
@@ -220,7 +226,11 @@ impl Tokens {
         let token = answer[&spec.token_property].as_str().ok_or_else(no_token)?;
         // "bearer" in any case is sent as the usual "Bearer".
         let kind = match answer["token_type"].as_str() {
-            Some(t) if !t.eq_ignore_ascii_case("bearer") && !t.is_empty() => t,
+            Some(t)
+                if !spec.always_bearer && !t.eq_ignore_ascii_case("bearer") && !t.is_empty() =>
+            {
+                t
+            }
             _ => "Bearer",
         };
         let mut header =

@@ -133,6 +133,12 @@ fn names_a_destination(key: &str) -> bool {
         || k.contains("auth.type")
         || k.contains("authorization.type")
         || k.ends_with(".location")
+        // What the sink's TLS trusts, whether it checks the host's name and
+        // the proxy its requests go through decide who can read them too.
+        || k.ends_with(".certificates")
+        || k.ends_with("endpoint.identification.algorithm")
+        || k.ends_with("proxy.host")
+        || k.ends_with("proxy.port")
 }
 
 /// Why a config sent with [`HIDDEN`] values was refused; each names the option.
@@ -476,6 +482,25 @@ mod tests {
         // Sending the secret again moves it knowingly.
         moved.insert("bearer.token".into(), "tok2".into());
         secrets_stay(&moved, &stored, &patched(&["http.api.url", "bearer.token"])).unwrap();
+        // Whom the registry client trusts, whether it checks the host and
+        // the proxy it goes through say who can read its credentials too.
+        let mut registry = crate::connect::ConnectConfig::new();
+        registry.insert(
+            "value.converter.bearer.auth.client.secret".into(),
+            "s".into(),
+        );
+        for key in [
+            "value.converter.bearer.auth.issuer.endpoint.url",
+            "value.converter.schema.registry.ssl.truststore.certificates",
+            "value.converter.schema.registry.ssl.endpoint.identification.algorithm",
+            "value.converter.proxy.host",
+            "value.converter.proxy.port",
+        ] {
+            let mut changed = registry.clone();
+            changed.insert(key.into(), "elsewhere".into());
+            let e = secrets_stay(&changed, &registry, &patched(&[key])).unwrap_err();
+            assert!(e.to_string().contains("client.secret"), "{key}: {e}");
+        }
     }
 
     #[test]

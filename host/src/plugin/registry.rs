@@ -23,20 +23,32 @@ use serde::{Deserialize, Serialize};
 
 /// The options of the capability, as a converter's configuration names them
 /// (Confluent's `schema.registry.url`, `basic.auth.*`, `bearer.auth.*`,
-/// `schema.registry.ssl.*`, `latest.cache.*`, `missing.*`).
-pub const OPTION_PREFIXES: [&str; 5] = [
+/// `schema.registry.ssl.*`, `latest.cache.*`, the `missing.*` caches,
+/// `proxy.*` and the two `http.*.timeout.ms`).
+pub const OPTION_PREFIXES: [&str; 11] = [
     "schema.registry.",
     "basic.auth.",
     "bearer.auth.",
     "latest.cache.",
-    "missing.",
+    "missing.id.cache.",
+    "missing.schema.cache.",
+    "missing.version.cache.",
+    "missing.cache.size",
+    "proxy.",
+    "http.connect.timeout.ms",
+    "http.read.timeout.ms",
 ];
 
 /// Every option of the capability.
-const KNOWN: [&str; 28] = [
+const KNOWN: [&str; 34] = [
     "schema.registry.url",
     "basic.auth.credentials.source",
     "basic.auth.user.info",
+    "schema.registry.basic.auth.user.info",
+    "proxy.host",
+    "proxy.port",
+    "http.connect.timeout.ms",
+    "http.read.timeout.ms",
     "bearer.auth.credentials.source",
     "bearer.auth.token",
     "bearer.auth.issuer.endpoint.url",
@@ -61,6 +73,7 @@ const KNOWN: [&str; 28] = [
     "latest.cache.size",
     "missing.id.cache.ttl.sec",
     "missing.schema.cache.ttl.sec",
+    "missing.version.cache.ttl.sec",
     "missing.cache.size",
 ];
 
@@ -113,6 +126,15 @@ pub struct RegistryConfig {
     pub latest_ttl: Option<Duration>,
     /// How long "not found" answers are remembered, and how many.
     pub missing: MissingCache,
+    /// An HTTP proxy every request goes through, `http://host:port`
+    /// (`proxy.host` and `proxy.port`).
+    pub proxy: Option<String>,
+    /// How long connecting may take (`http.connect.timeout.ms`) and how long
+    /// an answer may keep the client waiting (`http.read.timeout.ms`),
+    /// before the registry counts as out of reach: 5 s each unless given
+    /// (Confluent's client waits 60 s).
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
 }
 
 /// Confluent's client remembers that a schema is not in the registry, so a
@@ -259,7 +281,12 @@ impl RegistryConfig {
                 RegistryAuth::None
             }
             (Some("USER_INFO"), None) => {
-                match get("basic.auth.user.info").and_then(|u| u.split_once(':')) {
+                // Confluent's client still reads the older name when the
+                // newer one is absent.
+                match get("basic.auth.user.info")
+                    .or_else(|| get("schema.registry.basic.auth.user.info"))
+                    .and_then(|u| u.split_once(':'))
+                {
                     Some((user, password)) => RegistryAuth::Basic {
                         user: user.into(),
                         password: password.into(),
@@ -337,6 +364,7 @@ impl RegistryConfig {
                         .map(str::to_string),
                     token_property: "access_token".into(),
                     headers: Vec::new(),
+                    always_bearer: true,
                 })
             }
             (None, Some(other)) => {
@@ -448,6 +476,9 @@ impl RegistryConfig {
         };
         let id_ttl = seconds("missing.id.cache.ttl.sec");
         let schema_ttl = seconds("missing.schema.cache.ttl.sec");
+        // Confluent's client remembers missing versions only for lookups of
+        // deleted ones, which a sink never makes: checked, then unused.
+        seconds("missing.version.cache.ttl.sec");
         let mut size = MissingCache::default().size;
         for key in ["missing.cache.size", "latest.cache.size"] {
             if let Some(s) = get(key).map(str::trim) {
@@ -458,6 +489,51 @@ impl RegistryConfig {
                 }
             }
         }
+        let proxy = match (
+            get("proxy.host").map(str::trim),
+            get("proxy.port").map(str::trim),
+        ) {
+            (None, None) => None,
+            (Some(host), Some(port)) if !host.is_empty() => match port.parse::<u16>() {
+                Ok(port) if port > 0 => {
+                    let url = format!("http://{host}:{port}");
+                    match reqwest::Proxy::all(&url) {
+                        Ok(_) => Some(url),
+                        Err(e) => {
+                            bad("proxy.host", format!("{host:?} is not a host name: {e}"));
+                            None
+                        }
+                    }
+                }
+                _ => {
+                    bad("proxy.port", format!("{port:?} is not a port (1-65535)"));
+                    None
+                }
+            },
+            (_, None) => {
+                bad("proxy.port", "required with proxy.host".into());
+                None
+            }
+            (_, Some(_)) => {
+                bad("proxy.host", "required with proxy.port".into());
+                None
+            }
+        };
+        let mut millis = |key: &str| match get(key).map(str::trim) {
+            None => DEFAULT_TIMEOUT,
+            Some(s) => match s.parse::<u64>() {
+                Ok(n) if n > 0 => Duration::from_millis(n),
+                _ => {
+                    bad(
+                        key,
+                        format!("{s:?} is not a positive number of milliseconds"),
+                    );
+                    DEFAULT_TIMEOUT
+                }
+            },
+        };
+        let connect_timeout = millis("http.connect.timeout.ms");
+        let read_timeout = millis("http.read.timeout.ms");
         let latest_ttl = match get("latest.cache.ttl.sec").map(str::trim) {
             None => None,
             Some(s) => match s.parse::<i64>() {
@@ -488,6 +564,9 @@ impl RegistryConfig {
                 schema_ttl,
                 size,
             },
+            proxy,
+            connect_timeout,
+            read_timeout,
         }))
     }
 }
@@ -557,8 +636,13 @@ struct SchemaRequest<'a> {
 const CACHE_ENTRIES: usize = 10_000;
 const CACHE_BYTES: usize = 64 << 20;
 
-/// How long one request may take before the registry counts as unreachable.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// The least time between two tokens asked for because the registry
+/// answered 401.
+const REFRESH_EVERY: Duration = Duration::from_secs(30);
+
+/// How long connecting, and then waiting for an answer, may each take
+/// before the registry counts as unreachable, unless the options say.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Default)]
 struct Cache {
@@ -566,41 +650,71 @@ struct Cache {
     by_version: HashMap<(String, i32), Registered>,
     latest: HashMap<String, (Instant, Registered)>,
     ids: HashMap<(String, NewSchema), u32>,
-    /// Ids the registry did not know, when it said so and its message.
-    missing_ids: HashMap<u32, (Instant, String)>,
-    /// Schemas a lookup did not find under a subject, likewise.
-    missing_schemas: HashMap<(String, NewSchema), (Instant, String)>,
-    /// What the entries hold, by [`weight`].
+    /// Ids the registry did not know.
+    missing_ids: Missing<u32>,
+    /// Schemas a lookup did not find under a subject.
+    missing_schemas: Missing<(String, NewSchema)>,
+    /// What the found entries hold, by [`weight`].
     bytes: usize,
 }
 
-/// A "not found" remembered for less than `ttl`: its message.
-fn recall<K: Eq + std::hash::Hash>(
-    map: &mut HashMap<K, (Instant, String)>,
-    key: &K,
-    ttl: Duration,
-    option: &str,
-) -> Option<String> {
-    let (at, message) = map.get(key)?;
-    if at.elapsed() < ttl {
-        Some(format!("{message} (remembered for {option})"))
-    } else {
-        map.remove(key);
-        None
+/// The most the "not found" answers of one kind may hold, whatever
+/// `missing.cache.size` says: a map that would pass it starts over.
+const MISSING_BYTES: usize = 16 << 20;
+
+/// "Not found" answers remembered (`missing.*.cache.ttl.sec`): when the
+/// registry said so, its message and what the entry holds. Apart from the
+/// found entries' bound, so that unknown ids never push schemas out.
+struct Missing<K> {
+    entries: HashMap<K, (Instant, String, usize)>,
+    bytes: usize,
+}
+
+impl<K> Default for Missing<K> {
+    fn default() -> Self {
+        Missing {
+            entries: HashMap::new(),
+            bytes: 0,
+        }
     }
 }
 
-/// Remembers a "not found"; a map that holds `size` entries starts over.
-fn remember<K: Eq + std::hash::Hash>(
-    map: &mut HashMap<K, (Instant, String)>,
-    key: K,
-    message: &str,
-    size: usize,
-) {
-    if map.len() >= size {
-        map.clear();
+impl<K: Eq + std::hash::Hash> Missing<K> {
+    /// A "not found" remembered for less than `ttl`: its message.
+    fn recall(&mut self, key: &K, ttl: Duration, option: &str) -> Option<String> {
+        let (at, message, _) = self.entries.get(key)?;
+        if at.elapsed() < ttl {
+            return Some(format!("{message} (remembered for {option})"));
+        }
+        if let Some((_, _, weight)) = self.entries.remove(key) {
+            self.bytes -= weight;
+        }
+        None
     }
-    map.insert(key, (Instant::now(), message.to_string()));
+
+    /// Remembers a "not found" of `weight` bytes. When `size` entries are
+    /// held, those older than `ttl` go first; if none has, the map starts
+    /// over, as it does before it would hold more than [`MISSING_BYTES`].
+    fn remember(&mut self, key: K, message: &str, weight: usize, ttl: Duration, size: usize) {
+        let weight = weight + message.len();
+        if self.entries.len() >= size {
+            self.entries.retain(|_, (at, _, _)| at.elapsed() < ttl);
+            self.bytes = self.entries.values().map(|(_, _, w)| w).sum();
+        }
+        if self.entries.len() >= size || self.bytes + weight > MISSING_BYTES {
+            *self = Missing::default();
+        }
+        if weight > MISSING_BYTES {
+            return;
+        }
+        if let Some((_, _, old)) = self
+            .entries
+            .insert(key, (Instant::now(), message.to_string(), weight))
+        {
+            self.bytes -= old;
+        }
+        self.bytes += weight;
+    }
 }
 
 impl Cache {
@@ -612,8 +726,6 @@ impl Cache {
             self.by_version.len(),
             self.latest.len(),
             self.ids.len(),
-            self.missing_ids.len(),
-            self.missing_schemas.len(),
         ]
         .into_iter()
         .max()
@@ -634,12 +746,39 @@ fn weight(schema: &str, references: &[SchemaReference], subject: &str) -> usize 
     schema.len() + references + 2 * subject.len() + 96
 }
 
+/// A request's failure, with the registry's `error_code` when it gave one.
+struct Failed {
+    error: RegistryError,
+    code: Option<i64>,
+}
+
+impl From<RegistryError> for Failed {
+    fn from(error: RegistryError) -> Self {
+        Failed { error, code: None }
+    }
+}
+
+impl From<Failed> for RegistryError {
+    fn from(f: Failed) -> Self {
+        f.error
+    }
+}
+
+/// Whether a 404's `error_code` says the subject or the schema is not there
+/// (40401, 40403): only those are remembered, as Confluent's client does, not
+/// a 404 from something else on the way (a proxy's, a wrong base URL's).
+fn is_missing(code: Option<i64>) -> bool {
+    matches!(code, Some(40401 | 40403))
+}
+
 /// A registry client with its cache, shared by a plugin's instances.
 pub struct RegistryClient {
     config: RegistryConfig,
     http: reqwest::Client,
     /// The token source of `bearer.auth.credentials.source=OAUTHBEARER`.
     tokens: Option<crate::oauth2::Tokens>,
+    /// When a 401 last cost a new token.
+    refreshed: Mutex<Option<Instant>>,
     cache: Mutex<Cache>,
     /// The URL that answered last: tried first.
     current: AtomicUsize,
@@ -649,11 +788,19 @@ impl RegistryClient {
     /// The client for `config`: reads the store files it names. A problem
     /// names the option and the file, never a password.
     pub fn new(config: RegistryConfig) -> Result<Self, String> {
-        let mut builder = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")))
-            .danger_accept_invalid_hostnames(!config.check_hostname);
+        let base = || {
+            let builder = reqwest::Client::builder()
+                .connect_timeout(config.connect_timeout)
+                .read_timeout(config.read_timeout)
+                .timeout(config.connect_timeout + config.read_timeout)
+                .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")));
+            match &config.proxy {
+                Some(url) => reqwest::Proxy::all(url)
+                    .map(|p| builder.proxy(p))
+                    .map_err(|e| format!("proxy.host: {url}: {e}")),
+                None => Ok(builder),
+            }
+        };
         let certificates = match &config.trust {
             None => Vec::new(),
             Some(Trust::Store(store)) => crate::stores::root_certificates(store)
@@ -665,8 +812,14 @@ impl RegistryClient {
                     )
                 })?,
         };
-        for cert in certificates {
-            builder = builder.add_root_certificate(cert);
+        // As in Java, certificates named to trust are the only ones trusted
+        // for the registry: turning the host check off then accepts no
+        // certificate that merely chains to a public root.
+        let mut builder = base()?
+            .tls_built_in_root_certs(config.trust.is_none())
+            .danger_accept_invalid_hostnames(!config.check_hostname);
+        for cert in &certificates {
+            builder = builder.add_root_certificate(cert.clone());
         }
         if let Some(KeyStore {
             store,
@@ -683,7 +836,18 @@ impl RegistryClient {
             .map_err(|e| format!("cannot build the schema registry client: {e}"))?;
         let tokens = match &config.auth {
             RegistryAuth::OAuth(spec) => {
-                Some(crate::oauth2::Tokens::new(spec.clone(), http.clone()))
+                // The token endpoint gets the client secret: its own
+                // client, which always checks the host name, trusts the
+                // system's roots besides the named ones (an identity
+                // provider is often public) and presents no certificate.
+                let mut builder = base()?;
+                for cert in certificates {
+                    builder = builder.add_root_certificate(cert);
+                }
+                let client = builder
+                    .build()
+                    .map_err(|e| format!("cannot build the token endpoint's client: {e}"))?;
+                Some(crate::oauth2::Tokens::new(spec.clone(), client))
             }
             _ => None,
         };
@@ -691,9 +855,23 @@ impl RegistryClient {
             config,
             http,
             tokens,
+            refreshed: Mutex::new(None),
             cache: Mutex::new(Cache::default()),
             current: AtomicUsize::new(0),
         })
+    }
+
+    /// Whether a 401 may cost a new token now: at most once in
+    /// [`REFRESH_EVERY`], so a registry that refuses for another reason (a
+    /// role binding, a wrong logical cluster) does not make every lookup
+    /// ask the token endpoint too.
+    fn may_refresh(&self) -> bool {
+        let mut last = self.refreshed.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_some_and(|at| at.elapsed() < REFRESH_EVERY) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        true
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
@@ -706,7 +884,7 @@ impl RegistryClient {
         method: reqwest::Method,
         path: &str,
         body: Option<&SchemaRequest<'_>>,
-    ) -> Result<T, RegistryError> {
+    ) -> Result<T, Failed> {
         let n = self.config.urls.len();
         let first = self.current.load(Ordering::Relaxed) % n.max(1);
         let mut last = String::from("no schema.registry.url");
@@ -736,13 +914,20 @@ impl RegistryClient {
                     }
                     (RegistryAuth::Bearer(t), _) => req.bearer_auth(t),
                     (_, Some(tokens)) => {
+                        // Every token problem holds the connector as an
+                        // outage: an endpoint out of reach is retried, and a
+                        // refused client (a wrong secret) or an answer
+                        // without a token (a wrong URL) is a setting to fix,
+                        // not a record's fault. Nothing is committed meanwhile.
                         let header = tokens.header().await.map_err(|e| {
-                            let message = format!("schema registry {shown}: {e}");
-                            if e.retryable() {
-                                RegistryError::Unavailable(message)
-                            } else {
-                                RegistryError::Refused(message)
-                            }
+                            RegistryError::Unavailable(format!(
+                                "schema registry {shown}: {e}{}",
+                                if e.retryable() {
+                                    ""
+                                } else {
+                                    " (check bearer.auth.issuer.endpoint.url, bearer.auth.client.id and bearer.auth.client.secret)"
+                                }
+                            ))
                         })?;
                         token = Some(header.clone());
                         req.header(reqwest::header::AUTHORIZATION, header)
@@ -757,6 +942,7 @@ impl RegistryClient {
                         if r.status() == reqwest::StatusCode::UNAUTHORIZED
                             && !refreshed
                             && let (Some(tokens), Some(used)) = (&self.tokens, &token)
+                            && self.may_refresh()
                         {
                             tokens.refused(used).await;
                             refreshed = true;
@@ -791,17 +977,18 @@ impl RegistryClient {
             self.current.store(at, Ordering::Relaxed);
             if status.is_success() {
                 if !answer.complete {
-                    return Err(RegistryError::Refused(format!(
+                    return Err(Failed::from(RegistryError::Refused(format!(
                         "the schema registry's answer to {path} is larger than {} MiB; no schema of Kafka's is",
                         MAX_ANSWER_BYTES >> 20
-                    )));
+                    ))));
                 }
                 return serde_json::from_str(&text).map_err(|e| {
-                    RegistryError::Refused(format!("the schema registry's answer to {path} is not what Confluent's API answers: {e}"))
+                    Failed::from(RegistryError::Refused(format!("the schema registry's answer to {path} is not what Confluent's API answers: {e}")))
                 });
             }
-            let detail = serde_json::from_str::<ErrorAnswer>(&text)
-                .ok()
+            let answer = serde_json::from_str::<ErrorAnswer>(&text).ok();
+            let code = answer.as_ref().and_then(|e| e.error_code);
+            let detail = answer
                 .map(|e| {
                     format!(
                         "{} (error {})",
@@ -811,13 +998,16 @@ impl RegistryClient {
                 })
                 .unwrap_or_else(|| short(&text));
             let message = format!("schema registry: {path}: HTTP {status}: {detail}");
-            return Err(if status.as_u16() == 404 {
-                RegistryError::NotFound(message)
-            } else {
-                RegistryError::Refused(message)
+            return Err(Failed {
+                error: if status.as_u16() == 404 {
+                    RegistryError::NotFound(message)
+                } else {
+                    RegistryError::Refused(message)
+                },
+                code,
             });
         }
-        Err(RegistryError::Unavailable(last))
+        Err(RegistryError::Unavailable(last).into())
     }
 
     /// The schema with global id `id`.
@@ -828,12 +1018,11 @@ impl RegistryClient {
             if let Some(s) = cache.by_id.get(&id) {
                 return Ok(s.clone());
             }
-            if let Some(m) = recall(
-                &mut cache.missing_ids,
-                &id,
-                missing.id_ttl,
-                "missing.id.cache.ttl.sec",
-            ) {
+            if let Some(m) =
+                cache
+                    .missing_ids
+                    .recall(&id, missing.id_ttl, "missing.id.cache.ttl.sec")
+            {
                 return Err(RegistryError::NotFound(m));
             }
         }
@@ -841,11 +1030,14 @@ impl RegistryClient {
             .request(reqwest::Method::GET, &format!("/schemas/ids/{id}"), None)
             .await
         {
-            Err(RegistryError::NotFound(m)) => {
-                if missing.keeps(missing.id_ttl) {
-                    let mut cache = self.cache();
-                    cache.room(m.len() + 64);
-                    remember(&mut cache.missing_ids, id, &m, missing.size);
+            Err(Failed {
+                error: RegistryError::NotFound(m),
+                code,
+            }) => {
+                if missing.keeps(missing.id_ttl) && is_missing(code) {
+                    self.cache()
+                        .missing_ids
+                        .remember(id, &m, 64, missing.id_ttl, missing.size);
                 }
                 return Err(RegistryError::NotFound(m));
             }
@@ -922,8 +1114,7 @@ impl RegistryClient {
                 return Ok(*id);
             }
             if !register
-                && let Some(m) = recall(
-                    &mut cache.missing_schemas,
+                && let Some(m) = cache.missing_schemas.recall(
                     &key,
                     missing.schema_ttl,
                     "missing.schema.cache.ttl.sec",
@@ -963,11 +1154,19 @@ impl RegistryClient {
                 )
                 .await
             {
-                Err(RegistryError::NotFound(m)) => {
-                    if missing.keeps(missing.schema_ttl) {
-                        let mut cache = self.cache();
-                        cache.room(weight(&key.1.schema, &key.1.references, &key.0) + m.len());
-                        remember(&mut cache.missing_schemas, key, &m, missing.size);
+                Err(Failed {
+                    error: RegistryError::NotFound(m),
+                    code,
+                }) => {
+                    if missing.keeps(missing.schema_ttl) && is_missing(code) {
+                        let w = weight(&key.1.schema, &key.1.references, &key.0);
+                        self.cache().missing_schemas.remember(
+                            key,
+                            &m,
+                            w,
+                            missing.schema_ttl,
+                            missing.size,
+                        );
                     }
                     return Err(RegistryError::NotFound(m));
                 }
@@ -1239,25 +1438,106 @@ mod tests {
     }
 
     #[test]
-    fn a_remembered_not_found_expires_and_a_full_map_starts_over() {
-        let mut map = HashMap::new();
-        remember(&mut map, 1u32, "not found", 2);
-        let m = recall(
-            &mut map,
-            &1,
-            Duration::from_secs(60),
-            "missing.id.cache.ttl.sec",
+    fn a_proxy_timeouts_and_the_older_user_info_name_are_read() {
+        let (r, left) = take(&[
+            ("schema.registry.url", "http://reg:8081"),
+            ("basic.auth.credentials.source", "USER_INFO"),
+            ("schema.registry.basic.auth.user.info", "old:name"),
+            ("proxy.host", "squid.internal"),
+            ("proxy.port", "3128"),
+            ("http.connect.timeout.ms", "2000"),
+            ("http.read.timeout.ms", "60000"),
+        ]);
+        assert!(left.is_empty(), "{left:?}");
+        let c = r.unwrap().unwrap();
+        assert_eq!(
+            c.auth,
+            RegistryAuth::Basic {
+                user: "old".into(),
+                password: "name".into()
+            }
         );
+        assert_eq!(c.proxy.as_deref(), Some("http://squid.internal:3128"));
+        assert_eq!(c.connect_timeout, Duration::from_secs(2));
+        assert_eq!(c.read_timeout, Duration::from_secs(60));
+        let (r, _) = take(&[("schema.registry.url", "http://reg")]);
+        let c = r.unwrap().unwrap();
+        assert_eq!((c.proxy, c.connect_timeout), (None, DEFAULT_TIMEOUT));
+        for (pairs, key) in [
+            (&[("proxy.host", "squid")][..], "proxy.port"),
+            (&[("proxy.port", "3128")][..], "proxy.host"),
+            (
+                &[("proxy.host", "squid"), ("proxy.port", "0")][..],
+                "proxy.port",
+            ),
+            (
+                &[("http.read.timeout.ms", "-1")][..],
+                "http.read.timeout.ms",
+            ),
+        ] {
+            let mut all = vec![("schema.registry.url", "http://reg")];
+            all.extend_from_slice(pairs);
+            let (r, _) = take(&all);
+            let problems = r.unwrap_err();
+            assert_eq!(problems[0].0, key, "{pairs:?}: {problems:?}");
+        }
+    }
+
+    #[test]
+    fn a_remembered_not_found_expires_and_a_full_map_starts_over() {
+        let ttl = Duration::from_secs(60);
+        let mut missing = Missing::default();
+        missing.remember(1u32, "not found", 64, ttl, 2);
+        let m = missing.recall(&1, ttl, "missing.id.cache.ttl.sec");
         assert_eq!(
             m.as_deref(),
             Some("not found (remembered for missing.id.cache.ttl.sec)")
         );
-        assert_eq!(recall(&mut map, &1, Duration::ZERO, "x"), None, "expired");
-        assert!(map.is_empty(), "an expired entry is dropped");
+        assert_eq!(missing.recall(&1, Duration::ZERO, "x"), None, "expired");
+        assert!(missing.entries.is_empty(), "an expired entry is dropped");
+        assert_eq!(missing.bytes, 0, "and what it held");
         for id in 0..5u32 {
-            remember(&mut map, id, "not found", 2);
-            assert!(map.len() <= 2);
+            missing.remember(id, "not found", 64, ttl, 2);
+            assert!(missing.entries.len() <= 2);
         }
-        assert!(map.contains_key(&4), "the newest is kept");
+        assert!(missing.entries.contains_key(&4), "the newest is kept");
+        // Expired entries go before the live ones when the map is full.
+        let mut missing = Missing::default();
+        missing.remember(1u32, "old", 64, ttl, 2);
+        missing.remember(2u32, "old", 64, ttl, 2);
+        missing.remember(3u32, "new", 64, Duration::ZERO, 2);
+        assert_eq!(missing.entries.len(), 1, "both expired under a zero ttl");
+        // Bytes are bounded whatever the size says.
+        let mut missing = Missing::default();
+        for id in 0..100u32 {
+            missing.remember(id, "x", 1 << 20, ttl, 10_000);
+            assert!(missing.bytes <= MISSING_BYTES);
+        }
+    }
+
+    #[test]
+    fn unknown_ids_never_push_found_schemas_out() {
+        let mut cache = Cache::default();
+        cache.room(100);
+        cache.by_id.insert(
+            7,
+            Registered {
+                id: 7,
+                schema_type: "AVRO".into(),
+                schema: "{}".into(),
+                references: Vec::new(),
+                subject: None,
+                version: None,
+            },
+        );
+        for id in 0..(CACHE_ENTRIES as u32 + 10) {
+            cache
+                .missing_ids
+                .remember(id, "not found", 64, Duration::from_secs(60), 1_000_000);
+        }
+        cache.room(100);
+        assert!(cache.by_id.contains_key(&7));
+        assert!(is_missing(Some(40403)) && is_missing(Some(40401)));
+        assert!(!is_missing(Some(40402)) && !is_missing(None));
     }
 }

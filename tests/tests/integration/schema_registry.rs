@@ -180,6 +180,26 @@ type = "http"
     );
 }
 
+/// Runs `manifest` for 8 s and asserts that it delivered nothing to
+/// `receiver` and committed nothing; returns Sluice's log.
+async fn held_as_an_outage(
+    manifest: &std::path::Path,
+    receiver: &Receiver,
+    name: &str,
+    topic: &str,
+) -> String {
+    let sluice = Running::start(manifest);
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let (_, stderr) = sluice.stop();
+    assert!(receiver.received().is_empty(), "{stderr}");
+    assert_eq!(
+        committed(&format!("connect-{name}"), topic, 1),
+        vec![None],
+        "{stderr}"
+    );
+    stderr
+}
+
 /// `sluice validate` of `manifest`: whether it passed, and its stderr.
 fn validate(manifest: &std::path::Path) -> (bool, String) {
     let out = sluice_tests::sluice()
@@ -224,6 +244,44 @@ async fn probe_connector(
     }
     .write(dir.path());
     (receiver, dir, manifest)
+}
+
+/// `proxy.host`/`proxy.port`: a registry whose name only the proxy can
+/// reach. The counting gate serves as the proxy (an HTTP proxy gets the
+/// whole URL in its request line and forwards the path), so every lookup
+/// it counts went through it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registry_is_reached_through_the_http_proxy_connect_names() {
+    let topic = unique_topic("registry-proxy");
+    create_topic(&topic, 1).await;
+    produce(&topic, "json", &schema("Proxied"), &orders(0..10));
+    let gate = Gate::start().await;
+    let plugins_dir = tempfile::tempdir().unwrap();
+    let plugins = sluice_tests::mixed_plugin_dir(plugins_dir.path(), &["registry-probe"]);
+    let options = format!(
+        r#""proxy.host" = "127.0.0.1", "proxy.port" = "{}", "http.read.timeout.ms" = "20000""#,
+        gate.addr.port()
+    );
+    let name = format!("proxy-{topic}");
+    // `.invalid` never resolves (RFC 2606): only the proxy gets there.
+    let (receiver, _dir, manifest) = probe_connector(
+        &name,
+        &topic,
+        &plugins,
+        "http://registry.invalid:8081",
+        &options,
+    )
+    .await;
+    let sluice = Running::start(&manifest);
+    let got = receiver.array_records(60, 10).await;
+    wait_committed_single(&format!("connect-{name}"), &topic, 10).await;
+    let stderr = sluice.stop_cleanly();
+    assert_eq!(got, orders(0..10), "{stderr}");
+    assert_eq!(
+        gate.count("/schemas/ids/"),
+        1,
+        "the lookup went through the proxy\n{stderr}"
+    );
 }
 
 /// An id no registry of the test holds, framed as Confluent's wire format
@@ -313,13 +371,27 @@ async fn a_registry_behind_tls_is_reached_with_the_java_stores_connect_configs_n
         "without missing.id.cache.ttl.sec each record asks, as Confluent's client does\n{stderr}"
     );
 
+    // The same stores with the host check left on, as it is by default:
+    // the certificate names 127.0.0.1, not localhost, so the registry is out
+    // of reach (an outage: nothing delivered, nothing committed).
+    let checked = p12.replace(
+        r#", "schema.registry.ssl.endpoint.identification.algorithm" = """#,
+        "",
+    );
+    assert_ne!(checked, p12);
+    let name = format!("tls-checked-{topic}");
+    let (receiver, _dir3, manifest) =
+        probe_connector(&name, &topic, &plugins, &localhost, &checked).await;
+    let stderr = held_as_an_outage(&manifest, &receiver, &name, &topic).await;
+    assert!(stderr.contains("outage"), "{stderr}");
+
     // A wrong password: named with its option and file, never shown.
     let wrong = jks.replace(
         &format!(r#"truststore.password" = "{STORE_PASSWORD}""#),
         r#"truststore.password" = "not-the-password-1234""#,
     );
     assert_ne!(wrong, jks);
-    let (_receiver, _dir3, manifest) =
+    let (_receiver, _dir4, manifest) =
         probe_connector("tls-wrong", &topic, &plugins, &proxy.url(), &wrong).await;
     let (ok, stderr) = validate(&manifest);
     assert!(!ok, "{stderr}");
@@ -408,4 +480,18 @@ async fn a_registry_behind_an_identity_provider_is_read_with_client_credentials_
         "the secret is never logged\n{stderr}"
     );
     assert!(!stderr.contains("tok-"), "nor a token\n{stderr}");
+
+    // A wrong secret is a setting to fix, not the records' fault: the
+    // connector waits as in an outage, nothing is committed, the log says
+    // what to check.
+    let wrong = options.replace(SECRET, "not-the-secret-9");
+    let name = format!("oauth-wrong-{topic}");
+    let (receiver, _dir2, manifest) =
+        probe_connector(&name, &topic, &plugins, &gate.url(), &wrong).await;
+    let stderr = held_as_an_outage(&manifest, &receiver, &name, &topic).await;
+    assert!(
+        stderr.contains("outage") && stderr.contains("bearer.auth.client.secret"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not-the-secret-9"), "{stderr}");
 }

@@ -568,6 +568,7 @@ fn oauth2<F>(raw: &RawHttpSink<F>, problem: &mut impl FnMut(&str, String)) -> Op
             .filter(|p| !p.trim().is_empty())
             .unwrap_or_else(|| "access_token".into()),
         headers,
+        always_bearer: false,
     })
 }
 
