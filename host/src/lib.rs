@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod body;
+pub mod cause;
 pub mod cli;
 pub mod config;
 pub mod connect;

@@ -155,6 +155,12 @@ impl Tokens {
         Ok(header)
     }
 
+    /// The token [`header`](Self::header) would send now, if one is held;
+    /// never asks for one.
+    pub async fn current(&self) -> Option<HeaderValue> {
+        self.cached.lock().await.as_ref().map(|c| c.header.clone())
+    }
+
     /// Forgets `used` after the server refused it (a 401): the next
     /// [`header`](Self::header) asks for a new one. A token another request
     /// already replaced is left alone.
@@ -199,14 +205,14 @@ impl Tokens {
             .await
             .map_err(|e| TokenError::Transport {
                 url: url.clone(),
-                message: e.without_url().to_string(),
+                message: crate::cause::chain(&e.without_url()),
             })?;
         let status = resp.status().as_u16();
         let answer = crate::body::read(resp, MAX_ANSWER_BYTES, MAX_ANSWER_BYTES)
             .await
             .map_err(|e| TokenError::Transport {
                 url: url.clone(),
-                message: e.without_url().to_string(),
+                message: crate::cause::chain(&e.without_url()),
             })?;
         if !(200..300).contains(&status) {
             return Err(TokenError::Status {

@@ -346,6 +346,8 @@ pub struct Gate {
     upstream: String,
     counts: Arc<Mutex<Counts>>,
     down: Arc<AtomicBool>,
+    /// How long each answer waits before it is forwarded, in ms.
+    delay_ms: Arc<std::sync::atomic::AtomicU64>,
     /// When set, a request needs a bearer token this receiver's token
     /// endpoint issued, as a registry behind an identity provider does.
     tokens_of: Arc<Mutex<Option<crate::http_receiver::Receiver>>>,
@@ -363,6 +365,7 @@ impl Gate {
             upstream: registry_url(),
             counts: Arc::default(),
             down: Arc::default(),
+            delay_ms: Arc::default(),
             tokens_of: Arc::default(),
             http: reqwest::Client::new(),
         };
@@ -381,6 +384,13 @@ impl Gate {
     /// Takes the registry out of reach (`true`) or brings it back.
     pub fn set_down(&self, down: bool) {
         self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Every request from now on waits `delay` before it is forwarded, as
+    /// a registry under load answers.
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        self.delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
     }
 
     /// From now on, every request needs a bearer token issued by
@@ -434,6 +444,10 @@ async fn forward(
                 counts.cloud_headers.push((name.to_string(), v.to_string()));
             }
         }
+    }
+    let delay = gate.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
     }
     let issuer = gate.tokens_of.lock().unwrap().clone();
     if let Some(issuer) = issuer

@@ -220,7 +220,7 @@ fn load(settings: Settings) -> Result<(Credentials, String), TokenError> {
                 tokio::time::timeout(Duration::from_secs(30), provider.provide_credentials())
                     .await
                     .map_err(|_| TokenError::Credentials("no answer in 30 s".into()))?
-                    .map_err(|e| TokenError::Credentials(aws_error_chain(&e)))?;
+                    .map_err(|e| TokenError::Credentials(crate::cause::chain(&e)))?;
             Ok((credentials, region))
         })
     };
@@ -230,18 +230,6 @@ fn load(settings: Settings) -> Result<(Credentials, String), TokenError> {
         .map_err(|e| TokenError::Credentials(e.to_string()))?
         .join()
         .map_err(|_| TokenError::Credentials("the credentials thread panicked".into()))?
-}
-
-/// An error and its sources, one line: the AWS SDK's display is terse.
-fn aws_error_chain(error: &dyn std::error::Error) -> String {
-    let mut said = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        said.push_str(": ");
-        said.push_str(&e.to_string());
-        source = e.source();
-    }
-    said
 }
 
 #[cfg(test)]

@@ -121,8 +121,20 @@ impl Instance {
     ) -> Result<R, CallError> {
         arm(&mut self.store, &self.limits);
         self.store.data_mut().outage = None;
+        self.store.data_mut().waiting_on_registry = false;
         let timeout = self.limits.call_timeout;
         let result = tokio::time::timeout(timeout, f(&mut self.store, &self.exports)).await;
+        // Time ran out while the registry had not answered: an outage of the
+        // registry (retried, nothing committed), not a plugin too slow.
+        if result.is_err() && std::mem::take(&mut self.store.data_mut().waiting_on_registry) {
+            return Err(CallError::Outage {
+                plugin: self.plugin.to_string(),
+                message: format!(
+                    "the schema registry had not answered when the plugin call's {} ms ran out",
+                    timeout.as_millis()
+                ),
+            });
+        }
         // A registry found down fails the call as an outage, whatever the
         // plugin made of the refusal.
         if let Some(message) = self.store.data_mut().outage.take() {

@@ -489,32 +489,35 @@ impl RegistryConfig {
                 }
             }
         }
-        let proxy = match (
-            get("proxy.host").map(str::trim),
-            get("proxy.port").map(str::trim),
-        ) {
+        // Confluent's defaults, an empty host and port -1, mean no proxy.
+        let host = get("proxy.host").map(str::trim).filter(|h| !h.is_empty());
+        let port = get("proxy.port")
+            .map(str::trim)
+            .filter(|p| !p.is_empty() && *p != "-1");
+        let proxy = match (host, port) {
             (None, None) => None,
-            (Some(host), Some(port)) if !host.is_empty() => match port.parse::<u16>() {
-                Ok(port) if port > 0 => {
-                    let url = format!("http://{host}:{port}");
-                    match reqwest::Proxy::all(&url) {
-                        Ok(_) => Some(url),
-                        Err(e) => {
-                            bad("proxy.host", format!("{host:?} is not a host name: {e}"));
-                            None
-                        }
-                    }
+            (Some(host), Some(port)) => match (proxy_url(host), port.parse::<u16>()) {
+                (Some(mut url), Ok(port)) if port > 0 => {
+                    let _ = url.set_port(Some(port));
+                    Some(url.to_string())
+                }
+                (None, _) => {
+                    bad(
+                        "proxy.host",
+                        format!("{host:?} is not a host name or address"),
+                    );
+                    None
                 }
                 _ => {
                     bad("proxy.port", format!("{port:?} is not a port (1-65535)"));
                     None
                 }
             },
-            (_, None) => {
+            (Some(_), None) => {
                 bad("proxy.port", "required with proxy.host".into());
                 None
             }
-            (_, Some(_)) => {
+            (None, Some(_)) => {
                 bad("proxy.host", "required with proxy.port".into());
                 None
             }
@@ -569,6 +572,23 @@ impl RegistryConfig {
             read_timeout,
         }))
     }
+}
+
+/// `http://HOST/` for a proxy host name or address (an IPv6 address with or
+/// without brackets), or `None` when `host` is more than a host: a path,
+/// user info or a port would otherwise be read into the URL.
+fn proxy_url(host: &str) -> Option<reqwest::Url> {
+    let bracketed = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    let url = reqwest::Url::parse(&format!("http://{bracketed}/")).ok()?;
+    let same_host = url
+        .host_str()
+        .is_some_and(|h| h.eq_ignore_ascii_case(&bracketed) || h == bracketed.to_ascii_lowercase());
+    (same_host && url.username().is_empty() && url.port().is_none() && url.path() == "/")
+        .then_some(url)
 }
 
 fn percent_decode(s: &str) -> String {
@@ -697,15 +717,15 @@ impl<K: Eq + std::hash::Hash> Missing<K> {
     /// over, as it does before it would hold more than [`MISSING_BYTES`].
     fn remember(&mut self, key: K, message: &str, weight: usize, ttl: Duration, size: usize) {
         let weight = weight + message.len();
+        if weight > MISSING_BYTES {
+            return;
+        }
         if self.entries.len() >= size {
             self.entries.retain(|_, (at, _, _)| at.elapsed() < ttl);
             self.bytes = self.entries.values().map(|(_, _, w)| w).sum();
         }
         if self.entries.len() >= size || self.bytes + weight > MISSING_BYTES {
             *self = Missing::default();
-        }
-        if weight > MISSING_BYTES {
-            return;
         }
         if let Some((_, _, old)) = self
             .entries
@@ -812,6 +832,15 @@ impl RegistryClient {
                     )
                 })?,
         };
+        if config.trust.is_some() && certificates.is_empty() {
+            return Err(match &config.trust {
+                Some(Trust::Store(store)) => format!(
+                    "schema.registry.ssl.truststore.location: {}: holds no certificate, so nothing could be trusted",
+                    store.location
+                ),
+                _ => "schema.registry.ssl.truststore.certificates: holds no certificate, so nothing could be trusted".into(),
+            });
+        }
         // As in Java, certificates named to trust are the only ones trusted
         // for the registry: turning the host check off then accepts no
         // certificate that merely chains to a public root.
@@ -838,8 +867,9 @@ impl RegistryClient {
             RegistryAuth::OAuth(spec) => {
                 // The token endpoint gets the client secret: its own
                 // client, which always checks the host name, trusts the
-                // system's roots besides the named ones (an identity
-                // provider is often public) and presents no certificate.
+                // public roots built in (webpki-roots, Mozilla's list)
+                // besides the named ones, as an identity provider is often
+                // public, and presents no certificate.
                 let mut builder = base()?;
                 for cert in certificates {
                     builder = builder.add_root_certificate(cert);
@@ -942,11 +972,19 @@ impl RegistryClient {
                         if r.status() == reqwest::StatusCode::UNAUTHORIZED
                             && !refreshed
                             && let (Some(tokens), Some(used)) = (&self.tokens, &token)
-                            && self.may_refresh()
                         {
-                            tokens.refused(used).await;
                             refreshed = true;
-                            continue;
+                            // Another lookup may have replaced the token
+                            // already; else a new one, at most once in
+                            // REFRESH_EVERY (a 401 still then is held as an
+                            // outage below, like any refused credentials).
+                            if tokens.current().await.is_some_and(|c| c != *used) {
+                                continue;
+                            }
+                            if self.may_refresh() {
+                                tokens.refused(used).await;
+                                continue;
+                            }
                         }
                         break Ok(r);
                     }
@@ -956,7 +994,10 @@ impl RegistryClient {
             let response = match response {
                 Ok(r) => r,
                 Err(e) => {
-                    last = format!("schema registry {shown}: {}", e.without_url());
+                    last = format!(
+                        "schema registry {shown}: {}",
+                        crate::cause::chain(&e.without_url())
+                    );
                     continue;
                 }
             };
@@ -965,7 +1006,10 @@ impl RegistryClient {
             {
                 Ok(a) => a,
                 Err(e) => {
-                    last = format!("schema registry {shown}: {}", e.without_url());
+                    last = format!(
+                        "schema registry {shown}: {}",
+                        crate::cause::chain(&e.without_url())
+                    );
                     continue;
                 }
             };
@@ -973,6 +1017,16 @@ impl RegistryClient {
             if status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429 {
                 last = format!("schema registry {shown}: HTTP {status}: {}", short(&text));
                 continue;
+            }
+            // Refused credentials are a setting to fix, not the records'
+            // fault: held as an outage (nothing committed) rather than a
+            // failed record per lookup.
+            if status.as_u16() == 401 || status.as_u16() == 403 {
+                return Err(RegistryError::Unavailable(format!(
+                    "schema registry {shown}: HTTP {status}: {}: the registry refuses these credentials; check basic.auth.*, bearer.auth.* and what the principal may read",
+                    short(&text)
+                ))
+                .into());
             }
             self.current.store(at, Ordering::Relaxed);
             if status.is_success() {
@@ -992,7 +1046,7 @@ impl RegistryClient {
                 .map(|e| {
                     format!(
                         "{} (error {})",
-                        e.message.unwrap_or_default(),
+                        short(&e.message.unwrap_or_default()),
                         e.error_code.unwrap_or(0)
                     )
                 })
@@ -1457,12 +1511,41 @@ mod tests {
                 password: "name".into()
             }
         );
-        assert_eq!(c.proxy.as_deref(), Some("http://squid.internal:3128"));
+        assert_eq!(c.proxy.as_deref(), Some("http://squid.internal:3128/"));
         assert_eq!(c.connect_timeout, Duration::from_secs(2));
         assert_eq!(c.read_timeout, Duration::from_secs(60));
         let (r, _) = take(&[("schema.registry.url", "http://reg")]);
         let c = r.unwrap().unwrap();
         assert_eq!((c.proxy, c.connect_timeout), (None, DEFAULT_TIMEOUT));
+        for (host, want) in [
+            ("::1", Some("http://[::1]:3128/")),
+            ("[::1]", Some("http://[::1]:3128/")),
+            ("10.0.0.5", Some("http://10.0.0.5:3128/")),
+            ("Squid.Internal", Some("http://squid.internal:3128/")),
+            ("squid/x", None),
+            ("user:pw@squid", None),
+            ("squid:80", None),
+        ] {
+            let (r, _) = take(&[
+                ("schema.registry.url", "http://reg"),
+                ("proxy.host", host),
+                ("proxy.port", "3128"),
+            ]);
+            match want {
+                Some(url) => assert_eq!(r.unwrap().unwrap().proxy.as_deref(), Some(url), "{host}"),
+                None => assert_eq!(r.unwrap_err()[0].0, "proxy.host", "{host}"),
+            }
+        }
+        let (r, _) = take(&[
+            ("schema.registry.url", "http://reg"),
+            ("proxy.host", ""),
+            ("proxy.port", "-1"),
+        ]);
+        assert_eq!(
+            r.unwrap().unwrap().proxy,
+            None,
+            "Confluent's defaults: none"
+        );
         for (pairs, key) in [
             (&[("proxy.host", "squid")][..], "proxy.port"),
             (&[("proxy.port", "3128")][..], "proxy.host"),
@@ -1502,11 +1585,15 @@ mod tests {
         }
         assert!(missing.entries.contains_key(&4), "the newest is kept");
         // Expired entries go before the live ones when the map is full.
+        let short = Duration::from_millis(300);
         let mut missing = Missing::default();
-        missing.remember(1u32, "old", 64, ttl, 2);
-        missing.remember(2u32, "old", 64, ttl, 2);
-        missing.remember(3u32, "new", 64, Duration::ZERO, 2);
-        assert_eq!(missing.entries.len(), 1, "both expired under a zero ttl");
+        missing.remember(1u32, "old", 64, short, 2);
+        std::thread::sleep(Duration::from_millis(400));
+        missing.remember(2u32, "live", 64, short, 2);
+        missing.remember(3u32, "new", 64, short, 2);
+        let mut kept: Vec<u32> = missing.entries.keys().copied().collect();
+        kept.sort_unstable();
+        assert_eq!(kept, [2, 3], "the expired one went, the live one stayed");
         // Bytes are bounded whatever the size says.
         let mut missing = Missing::default();
         for id in 0..100u32 {

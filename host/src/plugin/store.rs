@@ -30,6 +30,9 @@ pub(crate) struct StoreState {
     /// Set when a registry call of the current plugin call found the
     /// registry down: the call is then an outage, whatever the plugin answers.
     pub outage: Option<String>,
+    /// Set while a registry call waits for its answer: a plugin call whose
+    /// time runs out then is an outage too, not the plugin's fault.
+    pub waiting_on_registry: bool,
 }
 
 /// A plugin's log allowance: [`LOG_LINES_PER_MINUTE`] lines of at most
@@ -168,6 +171,7 @@ impl StoreState {
             table: ResourceTable::new(),
             registry,
             outage: None,
+            waiting_on_registry: false,
         })
     }
 }
@@ -231,7 +235,15 @@ log_host!(super::bindings::v0_2::log);
 impl StoreState {
     /// The registry client, or the refusal a plugin gets without the grant
     /// (unreachable: such a plugin is refused when it starts).
+    ///
+    /// Once a call of this plugin call found the registry down, the later
+    /// ones fail the same way without asking it again: the whole call is
+    /// an outage already, retried with backoff, and a batch of records
+    /// would otherwise cost a request (and a token request) each.
     fn registry(&self) -> Result<Arc<RegistryClient>, sr::RegistryError> {
+        if let Some(m) = &self.outage {
+            return Err(sr::RegistryError::Unavailable(m.clone()));
+        }
         self.registry.clone().ok_or_else(|| {
             sr::RegistryError::Refused("the schema-registry capability was not granted".into())
         })
@@ -274,7 +286,9 @@ fn reference_to_guest(r: SchemaReference) -> sr::SchemaReference {
 impl sr::Host for StoreState {
     async fn schema_by_id(&mut self, id: u32) -> Result<sr::RegisteredSchema, sr::RegistryError> {
         let registry = self.registry()?;
+        self.waiting_on_registry = true;
         let r = registry.schema_by_id(id).await;
+        self.waiting_on_registry = false;
         self.answer(r).map(to_guest)
     }
 
@@ -284,7 +298,9 @@ impl sr::Host for StoreState {
         version: Option<i32>,
     ) -> Result<sr::RegisteredSchema, sr::RegistryError> {
         let registry = self.registry()?;
+        self.waiting_on_registry = true;
         let r = registry.schema_by_version(&subject, version).await;
+        self.waiting_on_registry = false;
         self.answer(r).map(to_guest)
     }
 
@@ -308,7 +324,9 @@ impl sr::Host for StoreState {
                 })
                 .collect(),
         };
+        self.waiting_on_registry = true;
         let r = registry.schema_id(&subject, &schema, register).await;
+        self.waiting_on_registry = false;
         self.answer(r)
     }
 }

@@ -200,6 +200,53 @@ async fn held_as_an_outage(
     stderr
 }
 
+/// A registry slower than the plugin call's time limit: the call that
+/// waited is an outage (nothing delivered, nothing committed), not a
+/// plugin too slow whose records would fail one by one; once the registry
+/// answers in time, every record arrives.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registry_slower_than_the_plugin_call_holds_the_commit_and_loses_nothing() {
+    let topic = unique_topic("registry-slow");
+    create_topic(&topic, 1).await;
+    produce(&topic, "json", &schema("Slow"), &orders(0..10));
+    let gate = Gate::start().await;
+    gate.set_delay(Duration::from_secs(3));
+    let plugins_dir = tempfile::tempdir().unwrap();
+    let plugins = sluice_tests::mixed_plugin_dir(plugins_dir.path(), &["registry-probe"]);
+    let name = format!("slow-{topic}");
+    let (receiver, _dir, manifest) = probe_connector(
+        &name,
+        &topic,
+        &plugins,
+        &gate.url(),
+        r#""http.read.timeout.ms" = "60000""#,
+        ", timeout_ms = 1500",
+    )
+    .await;
+    let sluice = Running::start(&manifest);
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert!(
+        receiver.received().is_empty(),
+        "nothing delivered meanwhile"
+    );
+    assert_eq!(
+        committed(&format!("connect-{name}"), &topic, 1),
+        vec![None],
+        "nothing committed meanwhile"
+    );
+    gate.set_delay(Duration::ZERO);
+    let got = receiver.array_records(90, 10).await;
+    wait_committed_single(&format!("connect-{name}"), &topic, 10).await;
+    let stderr = sluice.stop_cleanly();
+    assert_eq!(got, orders(0..10), "{stderr}");
+    assert!(
+        stderr.contains(
+            "the schema registry had not answered when the plugin call's 1500 ms ran out"
+        ),
+        "{stderr}"
+    );
+}
+
 /// `sluice validate` of `manifest`: whether it passed, and its stderr.
 fn validate(manifest: &std::path::Path) -> (bool, String) {
     let out = sluice_tests::sluice()
@@ -223,11 +270,12 @@ async fn probe_connector(
     plugins: &std::path::Path,
     url: &str,
     options: &str,
+    limits: &str,
 ) -> (Receiver, tempfile::TempDir, std::path::PathBuf) {
     let receiver = Receiver::start().await;
     let dir = tempfile::tempdir().unwrap();
     let converter = format!(
-        r#"{{ plugin = "registry-probe", capabilities = ["schema-registry"], config = {{ "schema.registry.url" = "{url}", {options} }} }}"#
+        r#"{{ plugin = "registry-probe", capabilities = ["schema-registry"], config = {{ "schema.registry.url" = "{url}", {options} }}{limits} }}"#
     );
     let sink = format!(
         "\"http.api.url\" = \"{}\"\n\"batch.max.size\" = 25\n[connectors.sink.formatter]\nplugin = \"json-batch\"\nconfig = {{ \"request.body.format\" = \"json\", \"batch.json.as.array\" = true }}\n",
@@ -270,6 +318,7 @@ async fn a_registry_is_reached_through_the_http_proxy_connect_names() {
         &plugins,
         "http://registry.invalid:8081",
         &options,
+        "",
     )
     .await;
     let sluice = Running::start(&manifest);
@@ -326,7 +375,7 @@ async fn a_registry_behind_tls_is_reached_with_the_java_stores_connect_configs_n
     );
     let name = format!("tls-jks-{topic}");
     let (receiver, _dir, manifest) =
-        probe_connector(&name, &topic, &plugins, &proxy.url(), &jks).await;
+        probe_connector(&name, &topic, &plugins, &proxy.url(), &jks, "").await;
     let sluice = Running::start(&manifest);
     let got = receiver.array_records(60, 20).await;
     wait_committed_single(&format!("connect-{name}"), &topic, 24).await;
@@ -359,7 +408,7 @@ async fn a_registry_behind_tls_is_reached_with_the_java_stores_connect_configs_n
     let name = format!("tls-p12-{topic}");
     let localhost = format!("https://localhost:{}", proxy.port);
     let (receiver, _dir2, manifest) =
-        probe_connector(&name, &topic, &plugins, &localhost, &p12).await;
+        probe_connector(&name, &topic, &plugins, &localhost, &p12, "").await;
     let sluice = Running::start(&manifest);
     let got = receiver.array_records(60, 20).await;
     wait_committed_single(&format!("connect-{name}"), &topic, 24).await;
@@ -381,9 +430,12 @@ async fn a_registry_behind_tls_is_reached_with_the_java_stores_connect_configs_n
     assert_ne!(checked, p12);
     let name = format!("tls-checked-{topic}");
     let (receiver, _dir3, manifest) =
-        probe_connector(&name, &topic, &plugins, &localhost, &checked).await;
+        probe_connector(&name, &topic, &plugins, &localhost, &checked, "").await;
     let stderr = held_as_an_outage(&manifest, &receiver, &name, &topic).await;
-    assert!(stderr.contains("outage"), "{stderr}");
+    assert!(
+        stderr.contains("outage") && stderr.contains("invalid peer certificate"),
+        "the certificate's name is why\n{stderr}"
+    );
 
     // A wrong password: named with its option and file, never shown.
     let wrong = jks.replace(
@@ -392,7 +444,7 @@ async fn a_registry_behind_tls_is_reached_with_the_java_stores_connect_configs_n
     );
     assert_ne!(wrong, jks);
     let (_receiver, _dir4, manifest) =
-        probe_connector("tls-wrong", &topic, &plugins, &proxy.url(), &wrong).await;
+        probe_connector("tls-wrong", &topic, &plugins, &proxy.url(), &wrong, "").await;
     let (ok, stderr) = validate(&manifest);
     assert!(!ok, "{stderr}");
     assert!(
@@ -435,7 +487,7 @@ async fn a_registry_behind_an_identity_provider_is_read_with_client_credentials_
     );
     let name = format!("oauth-{topic}");
     let (receiver, _dir, manifest) =
-        probe_connector(&name, &topic, &plugins, &gate.url(), &options).await;
+        probe_connector(&name, &topic, &plugins, &gate.url(), &options, "").await;
     let sluice = Running::start(&manifest);
     receiver.array_records(60, 20).await;
     assert_eq!(idp.token_requests().len(), 1, "one token for every lookup");
@@ -485,13 +537,19 @@ async fn a_registry_behind_an_identity_provider_is_read_with_client_credentials_
     // connector waits as in an outage, nothing is committed, the log says
     // what to check.
     let wrong = options.replace(SECRET, "not-the-secret-9");
+    let asked_before = idp.token_requests().len();
     let name = format!("oauth-wrong-{topic}");
     let (receiver, _dir2, manifest) =
-        probe_connector(&name, &topic, &plugins, &gate.url(), &wrong).await;
+        probe_connector(&name, &topic, &plugins, &gate.url(), &wrong, "").await;
     let stderr = held_as_an_outage(&manifest, &receiver, &name, &topic).await;
     assert!(
         stderr.contains("outage") && stderr.contains("bearer.auth.client.secret"),
         "{stderr}"
     );
     assert!(!stderr.contains("not-the-secret-9"), "{stderr}");
+    let asked = idp.token_requests().len() - asked_before;
+    assert!(
+        (1..=10).contains(&asked),
+        "the outage's backoff paces the token requests: {asked} in 8 s"
+    );
 }

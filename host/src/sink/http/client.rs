@@ -296,7 +296,7 @@ impl HttpClient {
                 }
                 Err(e) => {
                     // reqwest's message names the URL; ours names it scrubbed.
-                    let message = error_chain(&e.without_url());
+                    let message = crate::cause::chain(&e.without_url());
                     (
                         true,
                         DeliveryError::Transport {
@@ -367,17 +367,6 @@ fn same_origin_redirects() -> reqwest::redirect::Policy {
             attempt.stop()
         }
     })
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 fn base64_writer(
