@@ -84,7 +84,15 @@ impl Instance {
         })?;
         let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limiter);
-        store.epoch_deadline_trap();
+        // Past the deadline, the time the call spent waiting for the
+        // registry is given back; else the plugin is interrupted.
+        store.epoch_deadline_callback(|mut ctx| {
+            let waited = std::mem::take(&mut ctx.data_mut().registry_waited);
+            Ok(match ticks(waited) {
+                0 => wasmtime::UpdateDeadline::Interrupt,
+                n => wasmtime::UpdateDeadline::Continue(n),
+            })
+        });
         arm(&mut store, &limits);
         let started = async {
             Ok::<_, wasmtime::Error>(match pre {
@@ -121,12 +129,16 @@ impl Instance {
     ) -> Result<R, CallError> {
         arm(&mut self.store, &self.limits);
         self.store.data_mut().outage = None;
-        self.store.data_mut().waiting_on_registry = false;
+        self.store.data_mut().waiting_since = None;
         let timeout = self.limits.call_timeout;
+        let started = std::time::Instant::now();
         let result = tokio::time::timeout(timeout, f(&mut self.store, &self.exports)).await;
-        // Time ran out while the registry had not answered: an outage of the
-        // registry (retried, nothing committed), not a plugin too slow.
-        if result.is_err() && std::mem::take(&mut self.store.data_mut().waiting_on_registry) {
+        // Time ran out while the registry had not answered, in a wait that
+        // began while the call still had time: an outage of the registry
+        // (retried, nothing committed). A wait that began after the time was
+        // spent in the plugin's own code is the plugin's timeout.
+        let waiting_since = self.store.data_mut().waiting_since.take();
+        if result.is_err() && waiting_since.is_some_and(|since| since < started + timeout) {
             return Err(CallError::Outage {
                 plugin: self.plugin.to_string(),
                 message: format!(
@@ -165,12 +177,13 @@ impl Instance {
 }
 
 fn arm(store: &mut Store<StoreState>, limits: &Limits) {
-    let ticks = limits
-        .cpu_deadline
-        .as_millis()
-        .div_ceil(EPOCH_TICK.as_millis())
-        .max(1) as u64;
-    store.set_epoch_deadline(ticks);
+    store.data_mut().registry_waited = Duration::ZERO;
+    store.set_epoch_deadline(ticks(limits.cpu_deadline).max(1));
+}
+
+/// Epoch ticks in `d`, rounded up.
+fn ticks(d: Duration) -> u64 {
+    u64::try_from(d.as_millis().div_ceil(EPOCH_TICK.as_millis())).unwrap_or(u64::MAX)
 }
 
 fn classify(plugin: &str, limits: &Limits, memory_denied: bool, e: wasmtime::Error) -> CallError {

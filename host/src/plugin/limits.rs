@@ -11,8 +11,10 @@ pub struct Limits {
     /// An instance whose memory grew past this is replaced after the call
     /// (linear memory never shrinks).
     pub recycle_above_bytes: usize,
-    /// CPU time one call (or instantiation) may take, enforced inside wasm code
-    /// by epoch interruption.
+    /// Time one call (or instantiation) may spend outside the schema
+    /// registry's answers, enforced inside wasm code by epoch interruption
+    /// (wall-clock ticks, so time blocked in WASI counts; time waiting for
+    /// the registry is given back).
     pub cpu_deadline: Duration,
     /// Wall-clock time one call may take, also covering time blocked in WASI.
     pub call_timeout: Duration,

@@ -1020,10 +1020,23 @@ impl RegistryClient {
             }
             // Refused credentials are a setting to fix, not the records'
             // fault: held as an outage (nothing committed) rather than a
-            // failed record per lookup.
-            if status.as_u16() == 401 || status.as_u16() == 403 {
+            // failed record per lookup. A 403 stays the record's: a
+            // principal may be denied one subject and not the others.
+            if status.as_u16() == 401 {
+                let check = match &self.config.auth {
+                    RegistryAuth::None => {
+                        "the registry wants credentials: set basic.auth.credentials.source or bearer.auth.credentials.source"
+                    }
+                    RegistryAuth::Basic { .. } => {
+                        "check basic.auth.user.info (or the URL's user info)"
+                    }
+                    RegistryAuth::Bearer(_) => "check bearer.auth.token",
+                    RegistryAuth::OAuth(_) => {
+                        "check bearer.auth.client.id, bearer.auth.client.secret and the scope the registry wants"
+                    }
+                };
                 return Err(RegistryError::Unavailable(format!(
-                    "schema registry {shown}: HTTP {status}: {}: the registry refuses these credentials; check basic.auth.*, bearer.auth.* and what the principal may read",
+                    "schema registry {shown}: HTTP {status}: {}: {check}",
                     short(&text)
                 ))
                 .into());
@@ -1585,10 +1598,10 @@ mod tests {
         }
         assert!(missing.entries.contains_key(&4), "the newest is kept");
         // Expired entries go before the live ones when the map is full.
-        let short = Duration::from_millis(300);
+        let short = Duration::from_secs(1);
         let mut missing = Missing::default();
         missing.remember(1u32, "old", 64, short, 2);
-        std::thread::sleep(Duration::from_millis(400));
+        std::thread::sleep(Duration::from_millis(1200));
         missing.remember(2u32, "live", 64, short, 2);
         missing.remember(3u32, "new", 64, short, 2);
         let mut kept: Vec<u32> = missing.entries.keys().copied().collect();

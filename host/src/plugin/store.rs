@@ -30,9 +30,14 @@ pub(crate) struct StoreState {
     /// Set when a registry call of the current plugin call found the
     /// registry down: the call is then an outage, whatever the plugin answers.
     pub outage: Option<String>,
-    /// Set while a registry call waits for its answer: a plugin call whose
-    /// time runs out then is an outage too, not the plugin's fault.
-    pub waiting_on_registry: bool,
+    /// When the registry call waiting for its answer began: a plugin call
+    /// whose time runs out during that wait is an outage, not the plugin's
+    /// fault.
+    pub waiting_since: Option<std::time::Instant>,
+    /// Time spent waiting for the registry since the CPU deadline was last
+    /// set: the deadline is moved on by it, since the epoch ticks count
+    /// wall-clock time, not the plugin's.
+    pub registry_waited: std::time::Duration,
 }
 
 /// A plugin's log allowance: [`LOG_LINES_PER_MINUTE`] lines of at most
@@ -171,7 +176,8 @@ impl StoreState {
             table: ResourceTable::new(),
             registry,
             outage: None,
-            waiting_on_registry: false,
+            waiting_since: None,
+            registry_waited: std::time::Duration::ZERO,
         })
     }
 }
@@ -249,6 +255,17 @@ impl StoreState {
         })
     }
 
+    /// Awaits a registry call, noting when the wait began and, after it,
+    /// how long it took.
+    async fn waited<T>(&mut self, call: impl std::future::Future<Output = T>) -> T {
+        let since = std::time::Instant::now();
+        self.waiting_since = Some(since);
+        let r = call.await;
+        self.waiting_since = None;
+        self.registry_waited += since.elapsed();
+        r
+    }
+
     /// A registry answer for the guest; an unreachable registry marks the
     /// call as an outage.
     fn answer<T>(&mut self, r: Result<T, RegistryError>) -> Result<T, sr::RegistryError> {
@@ -286,9 +303,7 @@ fn reference_to_guest(r: SchemaReference) -> sr::SchemaReference {
 impl sr::Host for StoreState {
     async fn schema_by_id(&mut self, id: u32) -> Result<sr::RegisteredSchema, sr::RegistryError> {
         let registry = self.registry()?;
-        self.waiting_on_registry = true;
-        let r = registry.schema_by_id(id).await;
-        self.waiting_on_registry = false;
+        let r = self.waited(registry.schema_by_id(id)).await;
         self.answer(r).map(to_guest)
     }
 
@@ -298,9 +313,9 @@ impl sr::Host for StoreState {
         version: Option<i32>,
     ) -> Result<sr::RegisteredSchema, sr::RegistryError> {
         let registry = self.registry()?;
-        self.waiting_on_registry = true;
-        let r = registry.schema_by_version(&subject, version).await;
-        self.waiting_on_registry = false;
+        let r = self
+            .waited(registry.schema_by_version(&subject, version))
+            .await;
         self.answer(r).map(to_guest)
     }
 
@@ -324,9 +339,9 @@ impl sr::Host for StoreState {
                 })
                 .collect(),
         };
-        self.waiting_on_registry = true;
-        let r = registry.schema_id(&subject, &schema, register).await;
-        self.waiting_on_registry = false;
+        let r = self
+            .waited(registry.schema_id(&subject, &schema, register))
+            .await;
         self.answer(r)
     }
 }

@@ -203,7 +203,8 @@ async fn held_as_an_outage(
 /// A registry slower than the plugin call's time limit: the call that
 /// waited is an outage (nothing delivered, nothing committed), not a
 /// plugin too slow whose records would fail one by one; once the registry
-/// answers in time, every record arrives.
+/// answers in time, every record arrives. A registry slower than the CPU
+/// deadline alone interrupts no call: waiting is not the plugin's CPU time.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_registry_slower_than_the_plugin_call_holds_the_commit_and_loses_nothing() {
     let topic = unique_topic("registry-slow");
@@ -244,6 +245,30 @@ async fn a_registry_slower_than_the_plugin_call_holds_the_commit_and_loses_nothi
             "the schema registry had not answered when the plugin call's 1500 ms ran out"
         ),
         "{stderr}"
+    );
+
+    // A registry slower than the CPU deadline but within the call's time:
+    // the wait is not the plugin's CPU time, so no call is interrupted.
+    produce(&topic, "json", &schema("Slower"), &orders(10..20));
+    gate.set_delay(Duration::from_secs(2));
+    let name = format!("slow-cpu-{topic}");
+    let (receiver, _dir2, manifest) = probe_connector(
+        &name,
+        &topic,
+        &plugins,
+        &gate.url(),
+        r#""http.read.timeout.ms" = "60000""#,
+        ", cpu_deadline_ms = 1000, timeout_ms = 10000",
+    )
+    .await;
+    let sluice = Running::start(&manifest);
+    let got = receiver.array_records(90, 20).await;
+    wait_committed_single(&format!("connect-{name}"), &topic, 20).await;
+    let stderr = sluice.stop_cleanly();
+    assert_eq!(got, orders(0..20), "{stderr}");
+    assert!(
+        !stderr.contains("CPU deadline"),
+        "two 2 s lookups against a 1 s CPU deadline interrupt nothing\n{stderr}"
     );
 }
 
