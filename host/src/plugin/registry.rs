@@ -479,16 +479,15 @@ impl RegistryConfig {
         // Confluent's client remembers missing versions only for lookups of
         // deleted ones, which a sink never makes: checked, then unused.
         seconds("missing.version.cache.ttl.sec");
-        let mut size = MissingCache::default().size;
-        for key in ["missing.cache.size", "latest.cache.size"] {
-            if let Some(s) = get(key).map(str::trim) {
-                match s.parse::<usize>() {
-                    Ok(n) if key == "missing.cache.size" => size = n,
-                    Ok(_) => {}
-                    Err(_) => bad(key, format!("{s:?} is not a whole number of entries")),
-                }
-            }
-        }
+        let mut entries = |key: &str| {
+            let s = get(key)?.trim();
+            s.parse::<usize>()
+                .map_err(|_| bad(key, format!("{s:?} is not a whole number of entries")))
+                .ok()
+        };
+        let size = entries("missing.cache.size").unwrap_or(MissingCache::default().size);
+        // Checked, then unused: the host bounds its caches by bytes.
+        entries("latest.cache.size");
         // Confluent's defaults, an empty host and port -1, mean no proxy.
         let host = get("proxy.host").map(str::trim).filter(|h| !h.is_empty());
         let port = get("proxy.port")
@@ -586,7 +585,7 @@ fn proxy_url(host: &str) -> Option<reqwest::Url> {
     let url = reqwest::Url::parse(&format!("http://{bracketed}/")).ok()?;
     let same_host = url
         .host_str()
-        .is_some_and(|h| h.eq_ignore_ascii_case(&bracketed) || h == bracketed.to_ascii_lowercase());
+        .is_some_and(|h| h.eq_ignore_ascii_case(&bracketed));
     (same_host && url.username().is_empty() && url.port().is_none() && url.path() == "/")
         .then_some(url)
 }
