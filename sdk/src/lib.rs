@@ -83,6 +83,7 @@ extern crate self as sluice_sdk;
 mod alloc;
 pub mod avro_data;
 mod config;
+pub mod envelope;
 #[doc(hidden)]
 pub mod flat;
 #[cfg(all(target_family = "wasm", not(feature = "contract-0-1")))]

@@ -240,7 +240,7 @@ pub fn defs() -> Vec<super::defs::OptionDef> {
             ConfigType::String,
             false,
             Some("csv"),
-            "csv, json or jsonl.",
+            "csv, json, jsonl, avro or parquet.",
         ),
         def(
             "format.output.fields",
@@ -433,13 +433,24 @@ pub fn sink(opts: &mut Options, problems: &mut Vec<Problem>) -> toml::Table {
     }
     // Aiven's part size, not Sluice's 25 MiB: memory per open file stays as it was.
     sink.entry("s3.part.size").or_insert("5242880".into());
+    let output = opts.take("format.output.type");
+    let format = output.as_deref().unwrap_or("csv").trim().to_string();
+    // Parquet reads file.compression.type as given (unset: none) as its
+    // codec and is never wrapped; the key's extension follows the S3 default
+    // (gzip) all the same, as Aiven's does.
+    let parquet = format == "parquet";
+    let parquet_codec = compression.as_deref().map_or("none", str::trim).to_string();
     let compression = compression.unwrap_or_else(|| "gzip".into());
     let extension = match compression.trim() {
         "none" => "",
         "gzip" => ".gz",
+        "snappy" if parquet => ".snappy",
+        "zstd" if parquet => ".zst",
         other => {
             let why = if ["snappy", "zstd"].contains(&other) {
-                format!("{other:?} is not implemented: use gzip or none")
+                format!(
+                    "{other:?} is not implemented for whole files: use gzip or none (the parquet output takes it as its codec)"
+                )
             } else {
                 format!("{other:?} is not none, gzip, snappy or zstd")
             };
@@ -449,16 +460,19 @@ pub fn sink(opts: &mut Options, problems: &mut Vec<Problem>) -> toml::Table {
     };
     sink.insert(
         "s3.compression.type".into(),
-        if extension.is_empty() { "none" } else { "gzip" }.into(),
+        if extension.is_empty() || parquet {
+            "none"
+        } else {
+            "gzip"
+        }
+        .into(),
     );
-    let output = opts.take("format.output.type");
-    let format = output.as_deref().unwrap_or("csv").trim().to_string();
-    if ["avro", "parquet"].contains(&format.as_str()) {
-        problems.push(Problem::new(
-            "format.output.type",
-            format!("{format:?} is not implemented yet: use csv, json or jsonl"),
-        ));
-    }
+    // Avro's files are named .avro before the compression's extension.
+    let extension = if format == "avro" {
+        format!(".avro{extension}")
+    } else {
+        extension.to_string()
+    };
     let template = opts.take("file.name.template");
     let template = match prefix {
         // Aiven's old layout: the prefix, then topic-partition-offset.
@@ -503,22 +517,85 @@ pub fn sink(opts: &mut Options, problems: &mut Vec<Problem>) -> toml::Table {
     // Aiven writes tombstones as records whose value is null.
     sink.insert("behavior.on.null.values".into(), "write".into());
     let mut config = toml::Table::new();
-    if let Some(o) = output {
-        config.insert("format.output.type".into(), o.into());
-    }
-    if let Some(f) = fields {
-        config.insert("format.output.fields".into(), f.into());
-    }
-    for key in &FORMATTER_OPTIONS[2..] {
-        if let Some(v) = opts.take(key) {
-            config.insert((*key).into(), v.into());
+    let plugin = match format.as_str() {
+        "avro" | "parquet" => {
+            container_rows(opts, &format, fields, &parquet_codec, &mut config, problems);
+            if format == "avro" {
+                "avro-format"
+            } else {
+                "parquet-format"
+            }
         }
-    }
+        _ => {
+            if let Some(o) = output {
+                config.insert("format.output.type".into(), o.into());
+            }
+            if let Some(f) = fields {
+                config.insert("format.output.fields".into(), f.into());
+            }
+            for key in &FORMATTER_OPTIONS[2..] {
+                if let Some(v) = opts.take(key) {
+                    config.insert((*key).into(), v.into());
+                }
+            }
+            "aiven-output"
+        }
+    };
     let mut formatter = toml::Table::new();
-    formatter.insert("plugin".into(), "aiven-output".into());
+    formatter.insert("plugin".into(), plugin.into());
     formatter.insert("config".into(), toml::Value::Table(config));
     sink.insert("formatter".into(), toml::Value::Table(formatter));
     sink
+}
+
+/// The `avro-format` or `parquet-format` config of Aiven's `avro` or
+/// `parquet` output: its rows (`format.output.fields`, default `value`;
+/// `format.output.envelope`), Confluent's `AvroData` options as Aiven
+/// passes them (`enhanced.avro.schema.support` off unless set), Avro's
+/// container codec, and Parquet's codec (`file.compression.type` as given).
+/// `format.output.fields.value.encoding` is left unused, as Aiven's writers
+/// leave it.
+fn container_rows(
+    opts: &mut Options,
+    format: &str,
+    fields: Option<String>,
+    parquet_codec: &str,
+    config: &mut toml::Table,
+    problems: &mut Vec<Problem>,
+) {
+    let fields = fields.unwrap_or_else(|| "value".into());
+    if fields
+        .split(',')
+        .any(|f| f.trim().eq_ignore_ascii_case("headers"))
+    {
+        problems.push(Problem::new(
+            "format.output.fields",
+            format!("headers in {format} rows are not implemented yet: leave them out, or use the json, jsonl or csv output"),
+        ));
+    }
+    config.insert("format.output.fields".into(), fields.into());
+    if let Some(e) = opts.take("format.output.envelope") {
+        config.insert("format.output.envelope".into(), e.into());
+    }
+    opts.take("format.output.fields.value.encoding");
+    config.insert(
+        "enhanced.avro.schema.support".into(),
+        opts.take("enhanced.avro.schema.support")
+            .unwrap_or_else(|| "false".into())
+            .into(),
+    );
+    for key in ["connect.meta.data", "schemas.cache.config"] {
+        if let Some(v) = opts.take(key) {
+            config.insert(key.into(), v.into());
+        }
+    }
+    if format == "avro" {
+        if let Some(codec) = opts.take("avro.codec") {
+            config.insert("avro.codec".into(), codec.into());
+        }
+    } else {
+        config.insert("parquet.codec".into(), parquet_codec.into());
+    }
 }
 
 /// Aiven's default STS endpoint, which needs no region of its own.
@@ -545,9 +622,11 @@ pub fn not_implemented(key: &str) -> Option<&'static str> {
         "avro.codec"
         | "schemas.cache.config"
         | "enhanced.avro.schema.support"
-        | "connect.meta.data" => "options of the avro and parquet outputs, which are refused",
+        | "connect.meta.data" => {
+            "options of the avro and parquet outputs, which format.output.type csv, json and jsonl do not read"
+        }
         k if k.starts_with("connect.parquet.") => {
-            "options of the avro and parquet outputs, which are refused"
+            "settings of the Hadoop Parquet writer Aiven's parquet output uses; Sluice's writer takes its codec from file.compression.type and keeps its own page and row-group sizes"
         }
         _ => return None,
     })

@@ -236,6 +236,11 @@ pub const TRANSFORM_CLASSES: &[(&str, &str, &[&str])] = &[
         "extract-new-record-state",
         EXTRACT_NEW_RECORD_STATE,
     ),
+    (
+        "io.confluent.connect.transforms.TombstoneHandler",
+        "tombstone-handler",
+        &["behavior"],
+    ),
 ];
 
 /// Debezium 3's options of `ExtractNewRecordState`.

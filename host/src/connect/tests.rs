@@ -360,29 +360,37 @@ fn confluent_s3_hourly_maps_one_to_one() {
     assert_eq!(m.connectors[0].formatter.name, "jsonl");
 }
 
-#[test]
-fn aiven_s3_keys_come_from_its_template_or_its_old_prefix() {
+/// An Aiven S3 connector of topic `t` into bucket `b`, with `pairs` more,
+/// translated: the manifest, the key its template gives offset 42 of
+/// partition 2 at time 0, and the options it reported.
+fn aiven_s3_connector(pairs: &[(&str, &str)]) -> (Manifest, String, Vec<Problem>) {
     use crate::sink::s3::partitioner::Partitioner;
     use crate::sink::s3::template::KeyTemplate;
+    let mut all = vec![
+        ("connector.class", aiven_s3::CLASS),
+        ("topics", "t"),
+        ("aws.s3.bucket.name", "b"),
+    ];
+    all.extend_from_slice(pairs);
+    let (m, unsupported) = checked(&all, &worker());
+    let SinkSpec::S3(s3) = &m.connectors[0].sink else {
+        panic!("an S3 sink")
+    };
+    let Partitioner::Template(t) = &s3.partitioner else {
+        panic!("{:?}", s3.partitioner)
+    };
+    let key = KeyTemplate::key(&t.group("t", 2, Some(0)), 42);
+    (m, key, unsupported)
+}
+
+#[test]
+fn aiven_s3_keys_come_from_its_template_or_its_old_prefix() {
     let key = |pairs: &[(&str, &str)]| {
-        let mut all = vec![
-            ("connector.class", aiven_s3::CLASS),
-            ("topics", "t"),
-            ("aws.s3.bucket.name", "b"),
-        ];
-        all.extend_from_slice(pairs);
-        let (m, unsupported) = checked(&all, &worker());
+        let (m, key, unsupported) = aiven_s3_connector(pairs);
         let c = &m.connectors[0];
         assert_eq!(c.formatter.name, "aiven-output");
         let SinkSpec::S3(s3) = &c.sink else { panic!() };
-        let Partitioner::Template(t) = &s3.partitioner else {
-            panic!("{:?}", s3.partitioner)
-        };
-        (
-            KeyTemplate::key(&t.group("t", 2, Some(0)), 42),
-            s3.rotation.clone(),
-            unsupported,
-        )
+        (key, s3.rotation.clone(), unsupported)
     };
     // Aiven's defaults: gzip, a file per offset commit, no record limit.
     let (k, rotation, unsupported) = key(&[]);
@@ -433,6 +441,71 @@ fn aiven_s3_keys_come_from_its_template_or_its_old_prefix() {
     assert!(p.contains("aws.access.key.id: set it together"), "{p}");
     assert!(
         p.contains("file.compression.type: \"snappy\" is not implemented"),
+        "{p}"
+    );
+}
+
+/// Aiven's avro and parquet outputs: the container plugins with Aiven's
+/// rows, Avro wrapped by the whole-file compression with `.avro` in the
+/// name, Parquet's codec taken from `file.compression.type` as given.
+#[test]
+fn aiven_avro_and_parquet_outputs_run_the_container_plugins_with_aivens_rows() {
+    use crate::sink::s3::config::Compression;
+    let run = |pairs: &[(&str, &str)]| {
+        let (m, key, unsupported) = aiven_s3_connector(pairs);
+        assert!(unsupported.is_empty(), "{unsupported:?}");
+        let c = &m.connectors[0];
+        let SinkSpec::S3(s3) = &c.sink else { panic!() };
+        let config: std::collections::BTreeMap<String, String> =
+            c.formatter.config.iter().cloned().collect();
+        (c.formatter.name.clone(), key, s3.compression, config)
+    };
+    let (plugin, key, compression, config) = run(&[
+        ("format.output.type", "avro"),
+        ("format.output.fields", "key,value,offset,timestamp"),
+        ("avro.codec", "deflate"),
+    ]);
+    assert_eq!(
+        (plugin.as_str(), key.as_str()),
+        ("avro-format", "t-2-42.avro.gz")
+    );
+    assert!(matches!(compression, Compression::Gzip { .. }));
+    assert_eq!(config["format.output.fields"], "key,value,offset,timestamp");
+    assert_eq!(config["enhanced.avro.schema.support"], "false");
+    assert_eq!(config["avro.codec"], "deflate");
+    // Parquet: no wrapping; the default name keeps Aiven's `.gz`, the
+    // codec is none unless file.compression.type names one.
+    let (plugin, key, compression, config) = run(&[("format.output.type", "parquet")]);
+    assert_eq!(
+        (plugin.as_str(), key.as_str()),
+        ("parquet-format", "t-2-42.gz")
+    );
+    assert!(matches!(compression, Compression::None));
+    assert_eq!(config["parquet.codec"], "none");
+    assert_eq!(config["format.output.fields"], "value");
+    let (_, key, _, config) = run(&[
+        ("format.output.type", "parquet"),
+        ("file.compression.type", "zstd"),
+        ("enhanced.avro.schema.support", "true"),
+        ("format.output.fields.value.encoding", "none"),
+    ]);
+    assert_eq!(key, "t-2-42.zst");
+    assert_eq!(config["parquet.codec"], "zstd");
+    assert_eq!(config["enhanced.avro.schema.support"], "true");
+    let p = problems(&[
+        ("connector.class", aiven_s3::CLASS),
+        ("topics", "t"),
+        ("aws.s3.bucket.name", "b"),
+        ("format.output.type", "avro"),
+        ("format.output.fields", "value,headers"),
+        ("file.compression.type", "zstd"),
+    ]);
+    assert!(
+        p.contains("format.output.fields: headers in avro rows are not implemented"),
+        "{p}"
+    );
+    assert!(
+        p.contains("file.compression.type: \"zstd\" is not implemented"),
         "{p}"
     );
 }
@@ -908,7 +981,7 @@ fn unknown_classes_list_the_supported_ones() {
     pairs.push(("transforms", "x"));
     pairs.push((
         "transforms.x.type",
-        "io.confluent.connect.transforms.TombstoneHandler",
+        "io.confluent.connect.transforms.ExtractTopic$Value",
     ));
     let e = problems(&pairs);
     assert!(

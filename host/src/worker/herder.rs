@@ -1173,8 +1173,6 @@ fn manifest_config(manifest: &Manifest, spec: &ConnectorSpec) -> ConnectConfig {
     .collect()
 }
 
-/// Whether two `bootstrap.servers` lists name the same brokers, whatever
-/// their order and spacing.
 /// An S3 connector created through the REST API without its own key pair
 /// signs its requests with the worker's AWS credentials (its chain:
 /// environment, profile, instance role): those go only to AWS's own
@@ -1204,7 +1202,7 @@ fn aws_credentials_elsewhere(
                 Problem::new(
                     key,
                     format!(
-                        "{url:?} is not an AWS endpoint: without its own aws.access.key.id and aws.secret.access.key, the connector would sign its requests to it with the worker's AWS credentials; give it a key pair (the operator may allow this: {why})"
+                        "{url:?} is not an AWS endpoint: without its own aws.access.key.id and aws.secret.access.key, the connector would sign its requests to it with the worker's AWS credentials; give it a key pair. The worker lets a connector reach other endpoints with its credentials only where it lets it name other brokers with its Kafka credentials, and here {why}"
                     ),
                 )
             })

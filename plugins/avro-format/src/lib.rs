@@ -10,7 +10,10 @@
 //! sees that object's records in order; apache-avro encodes each datum
 //! and compresses each block. The sync marker is derived from the object's
 //! first record, so an object written again after a crash has the same
-//! bytes. See `docs/s3-formats.md`.
+//! bytes. With `format.output.fields` each datum is instead Aiven's
+//! `connector_records` row of the key, value, offset and timestamp
+//! (`sluice_sdk::envelope`), as Aiven's S3 sink writes
+//! `format.output.type=avro`. See `docs/s3-formats.md`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,6 +24,7 @@ use serde_json::Value as Json;
 use sluice_sdk::avro_data::{
     ENUM, FIXED_SIZE, FromConnect, MAX_DEPTH, is_enum, is_union, json_float, place, value_schema,
 };
+use sluice_sdk::envelope::{self, Envelope, same_schema};
 use sluice_sdk::java;
 use sluice_sdk::schema::{DATE, DECIMAL, Schema, TIME, TIMESTAMP, Type};
 use sluice_sdk::{
@@ -82,10 +86,18 @@ impl Codec {
     }
 }
 
+/// The namespace of Aiven's rows in Avro files.
+const AIVEN_NAMESPACE: &str = "io.aiven.avro.output.schema";
+
 /// The file being written: its schema, the records buffered for the next
 /// block, and what the header needs.
 struct File {
-    connect: Arc<Schema>,
+    /// The value's and (in Aiven's rows) the key's schema of the file's
+    /// first record, which every record of the file must have.
+    value: Option<Arc<Schema>>,
+    key: Option<Arc<Schema>>,
+    /// The schema of Aiven's row, when the rows are not the values.
+    row: Option<Schema>,
     avro: apache_avro::Schema,
     /// The schema's JSON as Java's `Schema.toString()` writes it.
     json: String,
@@ -99,6 +111,8 @@ pub struct AvroFormat {
     codec: Codec,
     enhanced: bool,
     meta: bool,
+    /// Aiven's rows, when `format.output.fields` is set.
+    envelope: Option<Envelope>,
     file: Option<File>,
 }
 
@@ -134,6 +148,8 @@ impl Plugin for AvroFormat {
                 Some("1000"),
                 "Accepted: each file converts its one schema once",
             ),
+            envelope::FIELDS_KEY,
+            envelope::ENVELOPE_KEY,
         ],
     };
 
@@ -154,6 +170,7 @@ impl Plugin for AvroFormat {
             codec,
             enhanced: config.get_bool("enhanced.avro.schema.support"),
             meta: config.get_bool("connect.meta.data"),
+            envelope: Envelope::from_config(config)?,
             file: None,
         })
     }
@@ -207,27 +224,39 @@ impl Formatter for AvroFormat {
 
     fn encode(&mut self, record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), String> {
         let at = || place(record);
-        let schema = value_schema(record, "AvroFormat")?;
+        let (key, value) = match &self.envelope {
+            None => (None, Some(value_schema(record, "AvroFormat")?)),
+            Some(e) => e.schemas(record)?,
+        };
         if self.file.is_none() {
-            self.file = Some(self.open(schema, record)?);
+            self.file = Some(self.open(key, value, record)?);
         }
         let file = self.file.as_mut().expect("opened above");
-        if !Arc::ptr_eq(&file.connect, schema) && *file.connect != **schema {
-            return Err(format!(
-                "Mismatching struct schema: the value of {} has another schema than the file's first record",
-                at()
-            ));
+        for (part, first, this) in [("value", &file.value, value), ("key", &file.key, key)] {
+            if !same_schema(first.as_ref(), this) {
+                return Err(format!(
+                    "Mismatching struct schema: the {part} of {} has another schema than the file's first record",
+                    at()
+                ));
+            }
         }
-        let payload: Json = match record.value {
-            None => Json::Null,
-            Some(bytes) => serde_json::from_slice(bytes)
-                .map_err(|e| format!("the value of {} is not JSON: {e}", at()))?,
-        };
         let shape = Shape {
             enhanced: self.enhanced,
         };
+        let (schema, payload) = match (&file.row, &self.envelope, value) {
+            (Some(row), Some(e), _) => (row, e.payload(record)?),
+            (_, _, Some(schema)) => (
+                &**schema,
+                match record.value {
+                    None => Json::Null,
+                    Some(bytes) => serde_json::from_slice(bytes)
+                        .map_err(|e| format!("the value of {} is not JSON: {e}", at()))?,
+                },
+            ),
+            _ => return Err(format!("the row of {} has no schema", at())),
+        };
         let value = shape
-            .value(&file.connect, &payload, 0)
+            .value(schema, &payload, 0)
             .map_err(|e| format!("the value of {} cannot be written as Avro: {e}", at()))?;
         let before = file.block.len();
         apache_avro::writer::datum::GenericDatumWriter::builder(&file.avro)
@@ -244,15 +273,30 @@ impl Formatter for AvroFormat {
 }
 
 impl AvroFormat {
-    /// The file for a first record of schema `schema`.
-    fn open(&self, schema: &Arc<Schema>, record: &Record<'_>) -> Result<File, String> {
-        let json = FromConnect::new(self.enhanced, self.meta)
-            .schema(schema)?
-            .to_json();
+    /// The file for a first record whose key and value have the schemas
+    /// `key` and `value` (the key's only in Aiven's rows that hold it).
+    fn open(
+        &self,
+        key: Option<&Arc<Schema>>,
+        value: Option<&Arc<Schema>>,
+        record: &Record<'_>,
+    ) -> Result<File, String> {
+        let row = match &self.envelope {
+            Some(e) => e.row(key, value, AIVEN_NAMESPACE, self.enhanced, self.meta)?,
+            None => None,
+        };
+        let (row, avro) = match (row, value) {
+            (Some(row), _) => (Some(row.connect), row.avro),
+            (None, Some(v)) => (None, FromConnect::new(self.enhanced, self.meta).schema(v)?),
+            (None, None) => return Err("a row needs the value's schema".into()),
+        };
+        let json = avro.to_json();
         let avro = apache_avro::Schema::parse_str(&json)
-            .map_err(|e| format!("the Avro schema made of the value's schema is refused: {e}"))?;
+            .map_err(|e| format!("the Avro schema made of the record's schemas is refused: {e}"))?;
         Ok(File {
-            connect: schema.clone(),
+            value: value.cloned(),
+            key: key.cloned(),
+            row,
             avro,
             json,
             marker: marker(record),
@@ -530,6 +574,7 @@ mod tests {
             codec: Codec::Deflate,
             enhanced: true,
             meta: true,
+            envelope: None,
             file: None,
         };
         let values: Vec<String> = (0..3000)
@@ -568,6 +613,7 @@ mod tests {
                 codec,
                 enhanced: true,
                 meta: true,
+                envelope: None,
                 file: None,
             };
             let values: Vec<String> = (0..100)
@@ -604,6 +650,7 @@ mod tests {
                 codec: Codec::Zstandard,
                 enhanced: true,
                 meta: true,
+                envelope: None,
                 file: None,
             },
             &schema,
@@ -613,6 +660,7 @@ mod tests {
             codec: Codec::Null,
             enhanced: true,
             meta: true,
+            envelope: None,
             file: None,
         };
         let plain = write_file(&mut plain_format, &schema, &values);
@@ -654,6 +702,7 @@ mod tests {
             codec: Codec::Null,
             enhanced: true,
             meta: true,
+            envelope: None,
             file: None,
         };
         let r = Record::new("orders", Some(b"{}"));
@@ -669,5 +718,97 @@ mod tests {
         r.value_schema = Some(&b);
         let e = f.encode(&r, &mut Vec::new()).unwrap_err();
         assert!(e.contains("Mismatching struct schema"), "{e}");
+    }
+
+    /// A record of `topic` at `offset` with a text key and a struct value.
+    fn keyed<'a>(
+        key: &'a Arc<Schema>,
+        value: &'a Arc<Schema>,
+        json: &'a str,
+        offset: i64,
+    ) -> Record<'a> {
+        let mut r = Record::new("orders", Some(json.as_bytes()));
+        r.key = Some(b"k");
+        r.key_kind = sluice_sdk::ValueKind::Text;
+        r.key_schema = Some(key);
+        r.value_kind = sluice_sdk::ValueKind::Json;
+        r.value_schema = Some(value);
+        r.offset = offset;
+        r.timestamp = Some(1_700_000_000_000 + offset);
+        r
+    }
+
+    #[test]
+    fn aivens_rows_hold_the_key_value_offset_and_timestamp() {
+        let config = |fields: &str, envelope: &str| {
+            let info = AvroFormat::INFO;
+            let config = Config::new(
+                info,
+                vec![
+                    ("format.output.fields".into(), fields.into()),
+                    ("format.output.envelope".into(), envelope.into()),
+                    ("enhanced.avro.schema.support".into(), "false".into()),
+                ],
+            )
+            .unwrap();
+            AvroFormat::configure(&config).unwrap()
+        };
+        let key = Arc::new(Schema::string().optional());
+        let value =
+            Arc::new(Schema::structure([Field::new("id", Schema::int32())]).named("shop.Order"));
+        let write = |f: &mut AvroFormat| {
+            let mut body = Vec::new();
+            for i in 0..3 {
+                let json = format!(r#"{{"id":{i}}}"#);
+                let mut out = Vec::new();
+                f.encode(&keyed(&key, &value, &json, 40 + i), &mut out)
+                    .unwrap();
+                if i == 0 {
+                    body.extend(f.header());
+                }
+                body.extend(out);
+            }
+            body.extend(f.trailer());
+            body
+        };
+        let body = write(&mut config("key,value,offset,timestamp", "true"));
+        let reader = apache_avro::Reader::new(&body[..]).unwrap();
+        assert_eq!(
+            reader.writer_schema().canonical_form(),
+            r#"{"name":"io.aiven.avro.output.schema.connector_records","type":"record","fields":[{"name":"key","type":["null","string"]},{"name":"value","type":{"name":"shop.Order","type":"record","fields":[{"name":"id","type":"int"}]}},{"name":"offset","type":"long"},{"name":"timestamp","type":"long"}]}"#
+        );
+        let rows: Vec<Avro> = reader.map(Result::unwrap).collect();
+        assert_eq!(
+            rows[2],
+            Avro::Record(vec![
+                (
+                    "key".into(),
+                    Avro::Union(1, Box::new(Avro::String("k".into())))
+                ),
+                (
+                    "value".into(),
+                    Avro::Record(vec![("id".into(), Avro::Int(2))])
+                ),
+                ("offset".into(), Avro::Long(42)),
+                ("timestamp".into(), Avro::Long(1_700_000_000_042)),
+            ])
+        );
+        // Envelope off: a struct value is the row itself.
+        let body = write(&mut config("value", "false"));
+        let reader = apache_avro::Reader::new(&body[..]).unwrap();
+        assert_eq!(
+            reader.writer_schema().canonical_form(),
+            r#"{"name":"shop.Order","type":"record","fields":[{"name":"id","type":"int"}]}"#
+        );
+        assert_eq!(reader.count(), 3);
+        // A key of another schema within the file is refused, naming it.
+        let mut f = config("key,value", "true");
+        f.encode(&keyed(&key, &value, r#"{"id":1}"#, 0), &mut Vec::new())
+            .unwrap();
+        let other = Arc::new(Schema::int64().optional());
+        let e = f
+            .encode(&keyed(&other, &value, r#"{"id":1}"#, 1), &mut Vec::new())
+            .unwrap_err();
+        assert!(e.contains("the key of orders partition 0 offset 1"), "{e}");
     }
 }

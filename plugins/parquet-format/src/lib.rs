@@ -12,7 +12,11 @@
 //! buffered, so the host uploads row groups as parts of the multipart
 //! upload while the file is still being written; the footer comes at
 //! close. Row-group boundaries depend only on the records, so an object
-//! written again after a crash has the same bytes. See `docs/s3-formats.md`.
+//! written again after a crash has the same bytes. With
+//! `format.output.fields` each row is instead Aiven's `connector_records`
+//! row of the key, value, offset and timestamp (`sluice_sdk::envelope`),
+//! as Aiven's S3 sink writes `format.output.type=parquet`. See
+//! `docs/s3-formats.md`.
 
 use std::sync::Arc;
 
@@ -33,6 +37,7 @@ use serde_json::Value as Json;
 use sluice_sdk::avro_data::{
     AvroType, FromConnect, MAX_DEPTH, is_union, json_float, place, value_schema,
 };
+use sluice_sdk::envelope::{self, Envelope, same_schema};
 use sluice_sdk::java;
 use sluice_sdk::schema::{DATE, DECIMAL, Field, Schema, TIME, TIMESTAMP, Type};
 use sluice_sdk::{
@@ -110,6 +115,8 @@ pub struct ParquetFormat {
     enhanced: bool,
     meta: bool,
     block_bytes: usize,
+    /// Aiven's rows, when `format.output.fields` is set.
+    envelope: Option<Envelope>,
     file: Option<File>,
 }
 
@@ -151,6 +158,8 @@ impl Plugin for ParquetFormat {
                 Some("1000"),
                 "Accepted: each file converts its one schema once",
             ),
+            envelope::FIELDS_KEY,
+            envelope::ENVELOPE_KEY,
         ],
     };
 
@@ -172,6 +181,7 @@ impl Plugin for ParquetFormat {
             enhanced: config.get_bool("enhanced.avro.schema.support"),
             meta: config.get_bool("connect.meta.data"),
             block_bytes,
+            envelope: Envelope::from_config(config)?,
             file: None,
         })
     }
@@ -179,7 +189,12 @@ impl Plugin for ParquetFormat {
 
 /// The file being written.
 struct File {
-    connect: Arc<Schema>,
+    /// The value's and (in Aiven's rows) the key's schema of the file's
+    /// first record, which every record of the file must have.
+    value: Option<Arc<Schema>>,
+    key: Option<Arc<Schema>>,
+    /// Whether rows are Aiven's envelopes rather than the values.
+    enveloped: bool,
     root: Node,
     columns: Vec<Column>,
     writer: SerializedFileWriter<Vec<u8>>,
@@ -223,23 +238,29 @@ impl Formatter for ParquetFormat {
 
     fn encode(&mut self, record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), String> {
         let at = || place(record);
-        let schema = value_schema(record, "ParquetFormat")?;
+        let (key, value) = match &self.envelope {
+            None => (None, Some(value_schema(record, "ParquetFormat")?)),
+            Some(e) => e.schemas(record)?,
+        };
         if self.file.is_none() {
             self.file =
-                Some(self.open(schema).map_err(|e| {
+                Some(self.open(key, value).map_err(|e| {
                     format!("the value of {} cannot be written as Parquet: {e}", at())
                 })?);
         }
         let file = self.file.as_mut().expect("opened above");
-        if !Arc::ptr_eq(&file.connect, schema) && *file.connect != **schema {
-            return Err(format!(
-                "Mismatching struct schema: the value of {} has another schema than the file's first record",
-                at()
-            ));
+        for (part, first, this) in [("value", &file.value, value), ("key", &file.key, key)] {
+            if !same_schema(first.as_ref(), this) {
+                return Err(format!(
+                    "Mismatching struct schema: the {part} of {} has another schema than the file's first record",
+                    at()
+                ));
+            }
         }
-        let result = match record.value {
-            None => Err("a null value cannot be a Parquet row".to_string()),
-            Some(bytes) => serde_json::from_slice::<Json>(bytes)
+        let result = match (&self.envelope, record.value) {
+            (Some(e), _) if file.enveloped => e.payload(record).and_then(|v| file.append(&v)),
+            (_, None) => Err("a null value cannot be a Parquet row".to_string()),
+            (_, Some(bytes)) => serde_json::from_slice::<Json>(bytes)
                 .map_err(|e| format!("it is not JSON: {e}"))
                 .and_then(|v| file.append(&v)),
         };
@@ -260,9 +281,19 @@ impl Formatter for ParquetFormat {
     }
 }
 
+/// The namespace of Aiven's rows in Parquet files.
+const AIVEN_NAMESPACE: &str = "io.aiven.parquet.output.schema";
+
 impl ParquetFormat {
-    /// The file for a first record of schema `schema`.
-    fn open(&self, schema: &Arc<Schema>) -> Result<File, String> {
+    /// The file for a first record whose key and value have the schemas
+    /// `key` and `value` (the key's only in Aiven's rows that hold it).
+    fn open(&self, key: Option<&Arc<Schema>>, value: Option<&Arc<Schema>>) -> Result<File, String> {
+        if let Some(e) = &self.envelope
+            && let Some(row) = e.row(key, value, AIVEN_NAMESPACE, self.enhanced, self.meta)?
+        {
+            return self.file(&row.connect, row.avro, key, value, true);
+        }
+        let schema = value.ok_or("a row needs the value's schema")?;
         if !matches!(schema.ty, Type::Struct(_)) || is_union(schema) {
             return Err(format!(
                 "Parquet rows are structs, and the value's schema is {}",
@@ -274,14 +305,27 @@ impl ParquetFormat {
         let mut required = (**schema).clone();
         required.optional = false;
         let avro = FromConnect::new(self.enhanced, self.meta).schema(&required)?;
+        self.file(&required, avro, key, value, false)
+    }
+
+    /// The file whose rows are values of the Connect struct `required`,
+    /// written as parquet-avro writes records of `avro`.
+    fn file(
+        &self,
+        required: &Schema,
+        avro: AvroType,
+        key: Option<&Arc<Schema>>,
+        value: Option<&Arc<Schema>>,
+        enveloped: bool,
+    ) -> Result<File, String> {
         let AvroType::Record { name, .. } = &avro else {
             return Err("the value's Avro schema is not a record".into());
         };
         let mut shaper = Shaper {
-            old_lists: !has_array_of_optional_items(&required),
+            old_lists: !has_array_of_optional_items(required),
             columns: Vec::new(),
         };
-        let (fields, root) = shaper.group_fields(&required, &avro, 0, 0, 0)?;
+        let (fields, root) = shaper.group_fields(required, &avro, 0, 0, 0)?;
         let message = ParquetType::group_type_builder(name)
             .with_fields(fields)
             .build()
@@ -304,7 +348,9 @@ impl ParquetFormat {
         writer.flush().map_err(|e| e.to_string())?;
         let head = std::mem::take(writer.inner_mut());
         Ok(File {
-            connect: schema.clone(),
+            value: value.cloned(),
+            key: key.cloned(),
+            enveloped,
             root,
             columns: shaper.columns,
             writer,
@@ -1131,6 +1177,7 @@ mod tests {
             enhanced: true,
             meta: true,
             block_bytes,
+            envelope: None,
             file: None,
         }
     }
@@ -1471,5 +1518,71 @@ mod tests {
         );
         assert_eq!(Codec::parse("zstd"), Ok(Codec::Zstd));
         assert_eq!(Codec::parse("SNAPPY"), Ok(Codec::Snappy));
+    }
+
+    #[test]
+    fn aivens_rows_hold_the_key_value_offset_and_timestamp() {
+        let config = Config::new(
+            ParquetFormat::INFO,
+            vec![
+                (
+                    "format.output.fields".into(),
+                    "key,value,offset,timestamp".into(),
+                ),
+                ("parquet.codec".into(), "none".into()),
+                ("enhanced.avro.schema.support".into(), "false".into()),
+            ],
+        )
+        .unwrap();
+        let mut f = ParquetFormat::configure(&config).unwrap();
+        let key = Arc::new(Schema::string().optional());
+        let value = Arc::new(
+            Schema::structure([
+                Field::new("id", Schema::int32()),
+                Field::new("note", Schema::string().optional()),
+            ])
+            .named("shop.Order"),
+        );
+        let mut body = Vec::new();
+        for i in 0..3_i64 {
+            let json = format!(r#"{{"id":{i},"note":null}}"#);
+            let mut r = Record::new("orders", Some(json.as_bytes()));
+            r.key = (i != 1).then_some(b"k".as_slice());
+            r.key_kind = sluice_sdk::ValueKind::Text;
+            r.key_schema = Some(&key);
+            r.value_kind = sluice_sdk::ValueKind::Json;
+            r.value_schema = Some(&value);
+            r.offset = 40 + i;
+            r.timestamp = Some(1_700_000_000_000 + i);
+            let mut out = Vec::new();
+            f.encode(&r, &mut out).unwrap();
+            if i == 0 {
+                body.extend(f.header());
+            }
+            body.extend(out);
+        }
+        body.extend(f.trailer());
+        assert_eq!(
+            squash(&schema_text(body.clone())),
+            squash(
+                "message io.aiven.parquet.output.schema.connector_records {
+                   OPTIONAL BYTE_ARRAY key (STRING);
+                   REQUIRED group value {
+                     REQUIRED INT32 id;
+                     OPTIONAL BYTE_ARRAY note (STRING);
+                   }
+                   REQUIRED INT64 offset;
+                   REQUIRED INT64 timestamp;
+                 }"
+            )
+        );
+        assert_eq!(
+            rows(body),
+            [
+                serde_json::json!({"key": "k", "value": {"id": 0, "note": null}, "offset": 40, "timestamp": 1_700_000_000_000_i64}),
+                serde_json::json!({"key": null, "value": {"id": 1, "note": null}, "offset": 41, "timestamp": 1_700_000_000_001_i64}),
+                serde_json::json!({"key": "k", "value": {"id": 2, "note": null}, "offset": 42, "timestamp": 1_700_000_000_002_i64}),
+            ]
+        );
     }
 }

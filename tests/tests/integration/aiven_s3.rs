@@ -328,7 +328,12 @@ async fn aiven_options_sluice_cannot_honour_are_refused_with_the_replacement() {
         })
     };
     for (key, value, says) in [
-        ("format.output.type", "parquet", "csv, json or jsonl"),
+        // With the parquet output below: its rows carry no headers yet.
+        (
+            "format.output.fields",
+            "value,headers",
+            "headers in parquet rows are not implemented",
+        ),
         ("file.compression.type", "zstd", "gzip or none"),
         (
             "aws.sts.config.endpoint",
@@ -345,6 +350,9 @@ async fn aiven_options_sluice_cannot_honour_are_refused_with_the_replacement() {
     ] {
         let mut config = base();
         config[key] = json!(value);
+        if key == "format.output.fields" {
+            config["format.output.type"] = json!("parquet");
+        }
         let (code, v) = api
             .call("PUT", "/connectors/refused/config", Some(&config))
             .await;
@@ -356,4 +364,148 @@ async fn aiven_options_sluice_cannot_honour_are_refused_with_the_replacement() {
         );
     }
     api.process.stop_cleanly();
+}
+
+/// Aiven's `avro` and `parquet` outputs, as the corpus's Redpanda-to-DuckDB
+/// config writes them: each row a `connector_records` record of the key
+/// (StringConverter's optional string), the value (its Connect schema as
+/// `AvroData` converts it), the offset and the timestamp, read back by
+/// fastavro and pyarrow. Without `file.compression.type`, Avro files are
+/// wrapped in gzip as `.avro.gz`, and Parquet files are uncompressed under
+/// Aiven's `.gz` name (`docs/aiven-s3-sink-semantics.md`).
+#[tokio::test(flavor = "multi_thread")]
+async fn aivens_avro_and_parquet_outputs_write_connector_records_rows() {
+    use serde_json::Value;
+    use sluice_tests::registry::{read_avro, read_parquet};
+    let topic = unique_topic("aiven_rows");
+    create_topic(&topic, 1).await;
+    let schema = json!({"type": "struct", "name": "shop.Order", "optional": false, "fields": [
+        {"field": "id", "type": "int64", "optional": false},
+        {"field": "note", "type": "string", "optional": true},
+        {"field": "address", "type": "struct", "name": "shop.Address", "optional": false,
+         "fields": [{"field": "city", "type": "string", "optional": false}]}
+    ]});
+    let value = |i: i64| {
+        json!({
+            "id": i,
+            "note": if i % 2 == 0 { Value::Null } else { json!(format!("n{i}")) },
+            "address": {"city": "Lyon"}
+        })
+    };
+    let records: Vec<RawRecord> = (0..4i64)
+        .map(|i| RawRecord {
+            key: (i != 2).then(|| format!("k{i}").into_bytes()),
+            value: Some(
+                json!({"schema": schema, "payload": value(i)})
+                    .to_string()
+                    .into_bytes(),
+            ),
+            timestamp: Some(START + i),
+            ..Default::default()
+        })
+        .collect();
+    produce_raw(&topic, &records).await;
+    let api = ApiWorker::start(&[]).await;
+    let mut buckets = Vec::new();
+    for output in ["avro", "parquet"] {
+        let bucket = s3::unique_bucket(&format!("aiven-{output}"));
+        s3::create_bucket(&bucket).await;
+        let config = json!({
+            "connector.class": "io.aiven.kafka.connect.s3.AivenKafkaConnectS3SinkConnector",
+            "topics": topic,
+            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "true",
+            "aws.access.key.id": ACCESS_KEY,
+            "aws.secret.access.key": SECRET_KEY,
+            "aws.s3.bucket.name": bucket,
+            "aws.s3.endpoint": s3::endpoint(),
+            "aws.s3.region": "us-east-1",
+            "format.output.type": output,
+            "format.output.fields": "key,value,offset,timestamp",
+            "offset.flush.interval.ms": "1000",
+        });
+        let (code, v) = api
+            .call(
+                "PUT",
+                &format!("/connectors/aiven-{output}/config"),
+                Some(&config),
+            )
+            .await;
+        assert_eq!(code, 201, "{v}");
+        buckets.push(bucket);
+    }
+    for output in ["avro", "parquet"] {
+        wait_committed(&api, &format!("connect-aiven-{output}"), &topic, &[Some(4)]).await;
+    }
+    let avro_objects = s3::objects(&buckets[0]).await;
+    let parquet_objects = s3::objects(&buckets[1]).await;
+    api.process.stop_cleanly();
+    let rows: Vec<Value> = (0..4i64)
+        .map(|i| {
+            json!({
+                "key": if i == 2 { Value::Null } else { json!(format!("k{i}")) },
+                "value": value(i),
+                "offset": i,
+                "timestamp": START + i,
+            })
+        })
+        .collect();
+
+    let avro_key = format!("{topic}-0-0.avro.gz");
+    assert_eq!(
+        avro_objects.keys().collect::<Vec<_>>(),
+        [&avro_key],
+        "one file per flush, named as Aiven names it"
+    );
+    let mut avro = Vec::new();
+    flate2::read::GzDecoder::new(&avro_objects[&avro_key][..])
+        .read_to_end(&mut avro)
+        .expect("an Avro file in gzip");
+    let read = read_avro(&[&avro]);
+    assert_eq!(read[0]["codec"], "null");
+    assert_eq!(read[0]["records"], json!(rows));
+    let written: Value = serde_json::from_str(read[0]["schema"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        written,
+        json!({"type": "record", "name": "connector_records", "namespace": "io.aiven.avro.output.schema",
+        "fields": [
+            {"name": "key", "type": ["null", "string"]},
+            {"name": "value", "type": {"type": "record", "name": "Order", "namespace": "shop", "fields": [
+                {"name": "id", "type": "long"},
+                {"name": "note", "type": ["null", "string"], "default": null},
+                {"name": "address", "type": {"type": "record", "name": "Address", "fields": [
+                    {"name": "city", "type": "string"}
+                ], "connect.name": "shop.Address"}}
+            ], "connect.name": "shop.Order"}},
+            {"name": "offset", "type": "long"},
+            {"name": "timestamp", "type": "long"}
+        ]})
+    );
+
+    let parquet_key = format!("{topic}-0-0.gz");
+    assert_eq!(parquet_objects.keys().collect::<Vec<_>>(), [&parquet_key]);
+    let read = read_parquet(&[&parquet_objects[&parquet_key]]);
+    assert_eq!(read[0]["codec"], "UNCOMPRESSED");
+    assert_eq!(read[0]["records"], json!(rows));
+    let avro_schema: Value = serde_json::from_str(
+        read[0]["metadata"]["parquet.avro.schema"]
+            .as_str()
+            .expect("the Avro schema in the footer"),
+    )
+    .unwrap();
+    assert_eq!(
+        (&avro_schema["name"], &avro_schema["namespace"]),
+        (
+            &json!("connector_records"),
+            &json!("io.aiven.parquet.output.schema")
+        )
+    );
+    let columns: Vec<&str> = read[0]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c[0].as_str().unwrap())
+        .collect();
+    assert_eq!(columns, ["key", "value", "offset", "timestamp"]);
 }

@@ -43,8 +43,8 @@ struct Outcome {
     filled: bool,
 }
 
-/// Why a config is refused, in the report's terms: what waits for which
-/// piece of work, and what no Kafka Connect would take either.
+/// Why a config is refused, in the report's terms: what Sluice lacks, and
+/// what no Kafka Connect would take either.
 fn cause(key: &str, message: &str) -> String {
     let m = message.to_ascii_lowercase();
     let registry = ["avroconverter", "protobufconverter", "jsonschemaconverter"];
@@ -55,17 +55,17 @@ fn cause(key: &str, message: &str) -> String {
     {
         "not valid as written (Kafka Connect refuses it too)".into()
     } else if key.ends_with("converter") && registry.iter().any(|r| m.contains(r)) {
-        "Schema Registry converter (waits for the converters issue)".into()
+        "a Schema Registry converter".into()
     } else if (key == "format.class" || key.starts_with("format.output"))
         && (m.contains("avro") || m.contains("parquet"))
     {
-        "Avro or Parquet format (waits for the formats issue)".into()
+        "an Avro or Parquet format".into()
     } else if key.starts_with("transforms.") && key.ends_with(".type") {
-        "an SMT Sluice lacks (waits for the SMT issue)".into()
+        "a transform class of the author's own (it runs once ported to a Wasm plugin that declares it)".into()
     } else if key == "connector.class" && m.contains("aivenkafkaconnects3") {
         "Aiven's S3 sink".into()
     } else if key == "schema.compatibility" {
-        "schema compatibility other than NONE (waits for the formats issue)".into()
+        "schema compatibility other than NONE".into()
     } else if m.contains("oauth2") {
         "OAuth2 credentials".into()
     } else if key.contains("keystore") || key.contains("truststore") {

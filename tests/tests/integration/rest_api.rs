@@ -1642,6 +1642,108 @@ async fn metrics_count_drops_dead_letters_retries_and_statuses() {
     api.process.stop_cleanly();
 }
 
+/// Confluent's `TombstoneHandler`, as connector JSON names it: with its
+/// default behavior (`warn`) the tombstones are dropped with a warning
+/// naming each one and committed; with `behavior=fail` each fails, and
+/// `errors.tolerance=all` sends it to the dead letter queue, as Connect does
+/// with the SMT's `DataException`. Values that are not null (an empty one
+/// too) pass unchanged.
+#[tokio::test(flavor = "multi_thread")]
+async fn confluents_tombstone_handler_drops_tombstones_with_a_warning_or_fails_them() {
+    use sluice_tests::kafka::wait_committed_single;
+    let topic = unique_topic("rest-tombstones");
+    create_topic(&topic, 1).await;
+    let values = [
+        Some(r#"{"n":0}"#),
+        None,
+        Some(r#"{"n":1}"#),
+        None,
+        Some("\"\""),
+        Some(r#"{"n":2}"#),
+    ];
+    let records: Vec<(Option<String>, Option<String>)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (Some(format!("k{i}")), v.map(String::from)))
+        .collect();
+    produce(&producer(), &topic, 0, &records).await;
+    let warned = Receiver::start().await;
+    let failed = Receiver::start().await;
+    let api = ApiWorker::start(&[]).await;
+    let handler = |name: &str, url: String, more: Value| {
+        let mut body = sluice_tests::rest::http_json_connector(name, &topic, &url);
+        let config = body["config"].as_object_mut().unwrap();
+        config.insert("transforms".into(), json!("tombstones"));
+        config.insert(
+            "transforms.tombstones.type".into(),
+            json!("io.confluent.connect.transforms.TombstoneHandler"),
+        );
+        for (k, v) in more.as_object().unwrap() {
+            config.insert(k.clone(), v.clone());
+        }
+        body
+    };
+    let dlq = format!("{topic}-dlq");
+    for body in [
+        handler("tombstones-warned", warned.url("/in"), json!({})),
+        handler(
+            "tombstones-failed",
+            failed.url("/in"),
+            json!({
+                "transforms.tombstones.behavior": "fail",
+                "errors.tolerance": "all",
+                "errors.deadletterqueue.topic.name": dlq,
+                "errors.deadletterqueue.topic.replication.factor": "1",
+                "errors.deadletterqueue.context.headers.enable": "true"
+            }),
+        ),
+    ] {
+        let (code, info) = api.call("POST", "/connectors", Some(&body)).await;
+        assert_eq!(code, 201, "{info}");
+    }
+    let values_of = |r: &Receiver| -> Vec<Value> {
+        r.accepted()
+            .iter()
+            .flat_map(|x| x.json()["records"].as_array().cloned().unwrap_or_default())
+            .collect()
+    };
+    let want = [json!({"n": 0}), json!({"n": 1}), json!(""), json!({"n": 2})];
+    for r in [&warned, &failed] {
+        r.wait_for(60, "the four values", |_| values_of(r).len() >= 4)
+            .await;
+        assert_eq!(values_of(r), want);
+    }
+    // Everything consumed is committed: the tombstones dropped by one
+    // connector and dead-lettered by the other.
+    wait_committed_single("connect-tombstones-warned", &topic, 6).await;
+    wait_committed_single("connect-tombstones-failed", &topic, 6).await;
+    let dead = sluice_tests::kafka::consume_n(&dlq, 2, 30);
+    let offsets: Vec<i64> = dead
+        .iter()
+        .map(sluice_tests::dead_letters::dead_offset)
+        .collect();
+    assert_eq!(offsets, [1, 3]);
+    for m in &dead {
+        assert_eq!(rdkafka::Message::payload(m), None, "a tombstone stays one");
+        let e = sluice_tests::dead_letters::header(m, "__connect.errors.exception.message");
+        assert!(e.contains("behavior=fail"), "{e}");
+    }
+    let log = api.process.stop_cleanly();
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("WARN") && l.contains("dropped the tombstone"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{log}");
+    assert!(
+        warnings[0].contains(&format!("{topic}-0 at offset 1")),
+        "{log}"
+    );
+    assert!(
+        warnings[1].contains(&format!("{topic}-0 at offset 3")),
+        "{log}"
+    );
+}
+
 /// Connector JSON that chains Kafka's SMTs (ExtractField, TimestampRouter,
 /// ReplaceField, and Filter with a predicate) runs as it is written: the
 /// S3 keys name the routed topic, and the offsets are committed on the

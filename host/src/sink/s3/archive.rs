@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use super::config::{Compression, OnNull, S3SinkSpec};
+use super::partitioner::Partitioner;
 use super::store::Store;
 use super::writer::{
     Framing as ObjectFraming, PartitionWriter, Payload, Placed, WriteError, Written,
@@ -48,9 +49,11 @@ impl S3Sink {
             .await
             .map_err(crate::sink::StartError::Bucket)?;
         let mut spec = spec.clone();
-        if per_object.is_some() {
+        if per_object.is_some() && !matches!(spec.partitioner, Partitioner::Template(_)) {
             // As Confluent's AvroFormat and ParquetFormat, container
             // formats ignore s3.compression.type: they compress inside.
+            // Aiven's layout (file.name.template) wraps every file, Avro
+            // ones too, as Aiven's writers do.
             spec.compression = Compression::None;
         }
         let gz = match spec.compression {

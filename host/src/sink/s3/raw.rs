@@ -132,6 +132,9 @@ pub struct RawS3Sink<F> {
     #[serde(rename = "s3.sse.customer.key")]
     pub sse_customer_key: Option<String>,
     /// `none` or `gzip` (objects get `.gz` after the formatter's extension).
+    /// Container formats (`avro-format`, `parquet-format`) compress inside
+    /// and are not wrapped, as in Confluent's sink, except under
+    /// `file.name.template` (Aiven's layout), which wraps every file.
     /// Example: `"s3.compression.type" = "gzip"`. Default: `none`.
     #[serde(rename = "s3.compression.type")]
     pub compression_type: Option<String>,
