@@ -81,7 +81,8 @@ impl Envelope {
         };
         let mut fields = Vec::new();
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            let field = match name {
+            // Aiven reads the names whatever their case.
+            let field = match name.to_ascii_lowercase().as_str() {
                 "key" => OutputField::Key,
                 "value" => OutputField::Value,
                 "offset" => OutputField::Offset,
@@ -180,8 +181,15 @@ impl Envelope {
         enhanced: bool,
         meta: bool,
     ) -> Result<RowSchema, String> {
-        if !self.wrap && value.is_some_and(|v| matches!(v.ty, Type::Map(..))) {
-            // Aiven makes a record of the first map's keys: not implemented.
+        if !self.wrap
+            && value.is_some_and(|v| {
+                !v.optional
+                    && matches!(&v.ty, Type::Map(k, _) if k.ty == Type::String && !k.optional)
+            })
+        {
+            // An Avro map: Aiven makes a record of the first map's keys,
+            // not implemented. Other maps are unions or arrays in Avro, which
+            // Aiven wraps in the envelope as below.
             return Err(
                 "format.output.envelope=false with a map value is not implemented: leave the envelope on, or make the value a struct".into(),
             );
@@ -213,6 +221,7 @@ impl Envelope {
             });
             connect.push(Field::new(f.name(), schema));
         }
+        clashing_names(&avro)?;
         Ok(RowSchema {
             connect: Schema::structure(connect),
             avro: AvroType::Record {
@@ -246,6 +255,47 @@ impl Envelope {
         }
         Ok(Json::Object(row))
     }
+}
+
+/// Refuses a row whose parts define one Avro name differently (an unnamed
+/// key struct and an unnamed value struct are both `ConnectDefault`): one
+/// Avro schema cannot hold both, and Java's Avro refuses it too ("Can't
+/// redefine"). The same definition twice is written once, then referred to.
+fn clashing_names(fields: &[AvroField]) -> Result<(), String> {
+    fn named(ty: &AvroType, out: &mut Vec<(String, String)>) {
+        match ty {
+            AvroType::Record { name, fields, .. } => {
+                out.push((name.clone(), ty.to_json()));
+                for f in fields {
+                    named(&f.ty, out);
+                }
+            }
+            AvroType::Enum { name, .. } | AvroType::Fixed { name, .. } => {
+                out.push((name.clone(), ty.to_json()))
+            }
+            AvroType::Array(inner, _) | AvroType::Map(inner, _) => named(inner, out),
+            AvroType::Union(branches) => branches.iter().for_each(|b| named(b, out)),
+            AvroType::Null | AvroType::Primitive(..) => {}
+        }
+    }
+    let mut seen: Vec<(String, String, &str)> = Vec::new();
+    for f in fields {
+        let mut names = Vec::new();
+        named(&f.ty, &mut names);
+        for (name, json) in names {
+            if let Some((_, _, first)) = seen
+                .iter()
+                .find(|(n, j, part)| *n == name && *j != json && *part != f.name)
+            {
+                return Err(format!(
+                    "the {first} and the {} both have a schema named {name}, defined differently, which one Avro row cannot hold: give the structs names of their own (a schema name), or leave one part out of format.output.fields",
+                    f.name
+                ));
+            }
+            seen.push((name, json, &f.name));
+        }
+    }
+    Ok(())
 }
 
 /// Whether a record's schema is its file's: the same one, or an equal one
@@ -288,6 +338,11 @@ mod tests {
             e.fields,
             [OutputField::Timestamp, OutputField::Key, OutputField::Value]
         );
+        // Aiven reads the names whatever their case.
+        let e = envelope(&[("format.output.fields", "Key,VALUE")])
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.fields, [OutputField::Key, OutputField::Value]);
         assert!(e.wrap);
         for (cfg, want) in [
             (
@@ -355,6 +410,43 @@ mod tests {
     }
 
     #[test]
+    fn parts_that_define_one_name_differently_are_refused() {
+        let e = envelope(&[("format.output.fields", "key,value")])
+            .unwrap()
+            .unwrap();
+        let key = Schema::structure([Field::new("id", Schema::int32())]);
+        let value = Schema::structure([
+            Field::new("id", Schema::int32()),
+            Field::new("name", Schema::string()),
+        ]);
+        let err = e
+            .schema(
+                Some(&key),
+                Some(&value),
+                "io.aiven.avro.output.schema",
+                false,
+                true,
+            )
+            .unwrap_err();
+        assert!(
+            err.contains("the key and the value both have a schema named io.confluent.connect.avro.ConnectDefault"),
+            "{err}"
+        );
+        // Named apart, they are two records.
+        let named = value.clone().named("shop.Order");
+        assert!(
+            e.schema(
+                Some(&key),
+                Some(&named),
+                "io.aiven.avro.output.schema",
+                false,
+                true
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
     fn payloads_hold_the_parts_and_need_schemas_and_a_timestamp() {
         let e = envelope(&[("format.output.fields", "key,value,offset,timestamp")])
             .unwrap()
@@ -393,6 +485,18 @@ mod tests {
             .schema(None, Some(&map), "io.aiven.avro.output.schema", false, true)
             .unwrap_err();
         assert!(e_map.contains("map value is not implemented"), "{e_map}");
+        // An optional map is a union in Avro: the one-field envelope holds it.
+        let optional = map.clone().optional();
+        let row = plain
+            .schema(
+                None,
+                Some(&optional),
+                "io.aiven.avro.output.schema",
+                false,
+                true,
+            )
+            .unwrap();
+        assert_eq!(row.connect.fields().len(), 1);
         assert!(!plain.is_the_value(&Schema::structure([]).optional()));
         assert!(!e.is_the_value(&value));
     }

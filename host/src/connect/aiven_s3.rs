@@ -261,7 +261,7 @@ pub fn defs() -> Vec<super::defs::OptionDef> {
             Boolean,
             false,
             Some("true"),
-            "json and jsonl: each record an object of its fields; false writes the one field alone.",
+            "json and jsonl: each record an object of its fields; false writes the one field alone. avro and parquet: false writes a struct value as the row itself.",
         ),
         def(
             "kafka.retry.backoff.ms",
@@ -314,10 +314,16 @@ pub fn sink(opts: &mut Options, problems: &mut Vec<Problem>) -> toml::Table {
     let endpoint = either("aws.s3.endpoint", "aws_s3_endpoint");
     let region = either("aws.s3.region", "aws_s3_region");
     let prefix = either("aws.s3.prefix", "aws_s3_prefix");
-    let compression = either("file.compression.type", "output_compression");
     let fields = either("format.output.fields", "output_fields");
     let timezone = either("file.name.timestamp.timezone", "timestamp.timezone");
     let source = either("file.name.timestamp.source", "timestamp.source");
+    // As `either`, keeping the new name's value: Parquet's codec, as
+    // Aiven's ParquetConfig reads it.
+    let given = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+    let new_compression = given(opts.take("file.compression.type"));
+    let compression = new_compression
+        .clone()
+        .or(given(opts.take("output_compression")));
     let keys = (
         opts.take("aws.access.key.id"),
         opts.take("aws.secret.access.key"),
@@ -439,7 +445,7 @@ pub fn sink(opts: &mut Options, problems: &mut Vec<Problem>) -> toml::Table {
     // codec and is never wrapped; the key's extension follows the S3 default
     // (gzip) all the same, as Aiven's does.
     let parquet = format == "parquet";
-    let parquet_codec = compression.as_deref().map_or("none", str::trim).to_string();
+    let parquet_codec = new_compression.map_or_else(|| "none".into(), |c| c.trim().to_string());
     let compression = compression.unwrap_or_else(|| "gzip".into());
     let extension = match compression.trim() {
         "none" => "",
@@ -467,6 +473,10 @@ pub fn sink(opts: &mut Options, problems: &mut Vec<Problem>) -> toml::Table {
         }
         .into(),
     );
+    if format == "avro" {
+        // Aiven wraps its Avro files as it wraps every other file.
+        sink.insert("s3.compression.containers".into(), true.into());
+    }
     // Avro's files are named .avro before the compression's extension.
     let extension = if format == "avro" {
         format!(".avro{extension}")
@@ -564,10 +574,12 @@ fn container_rows(
     problems: &mut Vec<Problem>,
 ) {
     let fields = fields.unwrap_or_else(|| "value".into());
-    if fields
+    let names: Vec<String> = fields
         .split(',')
-        .any(|f| f.trim().eq_ignore_ascii_case("headers"))
-    {
+        .map(|f| f.trim().to_ascii_lowercase())
+        .filter(|f| !f.is_empty())
+        .collect();
+    if names.iter().any(|f| f == "headers") {
         problems.push(Problem::new(
             "format.output.fields",
             format!("headers in {format} rows are not implemented yet: leave them out, or use the json, jsonl or csv output"),
@@ -575,6 +587,12 @@ fn container_rows(
     }
     config.insert("format.output.fields".into(), fields.into());
     if let Some(e) = opts.take("format.output.envelope") {
+        if e.trim().eq_ignore_ascii_case("false") && names != ["value"] {
+            problems.push(Problem::new(
+                "format.output.envelope",
+                format!("false with {format} rows is implemented for format.output.fields=value alone: leave the envelope on"),
+            ));
+        }
         config.insert("format.output.envelope".into(), e.into());
     }
     opts.take("format.output.fields.value.encoding");
@@ -619,10 +637,8 @@ pub fn not_implemented(key: &str) -> Option<&'static str> {
         | "aws.sts.config.endpoint" => {
             "used only with aws.sts.role.arn and aws.sts.role.session.name together"
         }
-        "avro.codec"
-        | "schemas.cache.config"
-        | "enhanced.avro.schema.support"
-        | "connect.meta.data" => {
+        "avro.codec" => "the avro output's container codec, which the other outputs do not read",
+        "schemas.cache.config" | "enhanced.avro.schema.support" | "connect.meta.data" => {
             "options of the avro and parquet outputs, which format.output.type csv, json and jsonl do not read"
         }
         k if k.starts_with("connect.parquet.") => {

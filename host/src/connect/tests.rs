@@ -458,7 +458,12 @@ fn aiven_avro_and_parquet_outputs_run_the_container_plugins_with_aivens_rows() {
         let SinkSpec::S3(s3) = &c.sink else { panic!() };
         let config: std::collections::BTreeMap<String, String> =
             c.formatter.config.iter().cloned().collect();
-        (c.formatter.name.clone(), key, s3.compression, config)
+        (
+            c.formatter.name.clone(),
+            key,
+            (s3.compression, s3.compress_containers),
+            config,
+        )
     };
     let (plugin, key, compression, config) = run(&[
         ("format.output.type", "avro"),
@@ -469,7 +474,7 @@ fn aiven_avro_and_parquet_outputs_run_the_container_plugins_with_aivens_rows() {
         (plugin.as_str(), key.as_str()),
         ("avro-format", "t-2-42.avro.gz")
     );
-    assert!(matches!(compression, Compression::Gzip { .. }));
+    assert!(matches!(compression, (Compression::Gzip { .. }, true)));
     assert_eq!(config["format.output.fields"], "key,value,offset,timestamp");
     assert_eq!(config["enhanced.avro.schema.support"], "false");
     assert_eq!(config["avro.codec"], "deflate");
@@ -480,7 +485,7 @@ fn aiven_avro_and_parquet_outputs_run_the_container_plugins_with_aivens_rows() {
         (plugin.as_str(), key.as_str()),
         ("parquet-format", "t-2-42.gz")
     );
-    assert!(matches!(compression, Compression::None));
+    assert!(matches!(compression, (Compression::None, false)));
     assert_eq!(config["parquet.codec"], "none");
     assert_eq!(config["format.output.fields"], "value");
     let (_, key, _, config) = run(&[
@@ -507,6 +512,27 @@ fn aiven_avro_and_parquet_outputs_run_the_container_plugins_with_aivens_rows() {
     assert!(
         p.contains("file.compression.type: \"zstd\" is not implemented"),
         "{p}"
+    );
+    let p = problems(&[
+        ("connector.class", aiven_s3::CLASS),
+        ("topics", "t"),
+        ("aws.s3.bucket.name", "b"),
+        ("format.output.type", "parquet"),
+        ("format.output.fields", "key"),
+        ("format.output.envelope", "false"),
+    ]);
+    assert!(
+        p.contains("format.output.envelope: false with parquet rows is implemented for format.output.fields=value alone"),
+        "{p}"
+    );
+    // The deprecated name sets the compression of the name, not Parquet's codec.
+    let (_, key, _, config) = run(&[
+        ("format.output.type", "parquet"),
+        ("output_compression", "gzip"),
+    ]);
+    assert_eq!(
+        (key.as_str(), config["parquet.codec"].as_str()),
+        ("t-2-42.gz", "none")
     );
 }
 

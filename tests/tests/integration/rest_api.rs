@@ -1644,7 +1644,8 @@ async fn metrics_count_drops_dead_letters_retries_and_statuses() {
 
 /// Confluent's `TombstoneHandler`, as connector JSON names it: with its
 /// default behavior (`warn`) the tombstones are dropped with a warning
-/// naming each one and committed; with `behavior=fail` each fails, and
+/// naming each one and committed; with `ignore`, dropped without one; with
+/// `behavior=fail` each fails, and
 /// `errors.tolerance=all` sends it to the dead letter queue, as Connect does
 /// with the SMT's `DataException`. Values that are not null (an empty one
 /// too) pass unchanged.
@@ -1668,6 +1669,7 @@ async fn confluents_tombstone_handler_drops_tombstones_with_a_warning_or_fails_t
         .collect();
     produce(&producer(), &topic, 0, &records).await;
     let warned = Receiver::start().await;
+    let ignored = Receiver::start().await;
     let failed = Receiver::start().await;
     let api = ApiWorker::start(&[]).await;
     let handler = |name: &str, url: String, more: Value| {
@@ -1686,6 +1688,11 @@ async fn confluents_tombstone_handler_drops_tombstones_with_a_warning_or_fails_t
     let dlq = format!("{topic}-dlq");
     for body in [
         handler("tombstones-warned", warned.url("/in"), json!({})),
+        handler(
+            "tombstones-ignored",
+            ignored.url("/in"),
+            json!({"transforms.tombstones.behavior": "ignore"}),
+        ),
         handler(
             "tombstones-failed",
             failed.url("/in"),
@@ -1708,7 +1715,7 @@ async fn confluents_tombstone_handler_drops_tombstones_with_a_warning_or_fails_t
             .collect()
     };
     let want = [json!({"n": 0}), json!({"n": 1}), json!(""), json!({"n": 2})];
-    for r in [&warned, &failed] {
+    for r in [&warned, &ignored, &failed] {
         r.wait_for(60, "the four values", |_| values_of(r).len() >= 4)
             .await;
         assert_eq!(values_of(r), want);
@@ -1716,6 +1723,7 @@ async fn confluents_tombstone_handler_drops_tombstones_with_a_warning_or_fails_t
     // Everything consumed is committed: the tombstones dropped by one
     // connector and dead-lettered by the other.
     wait_committed_single("connect-tombstones-warned", &topic, 6).await;
+    wait_committed_single("connect-tombstones-ignored", &topic, 6).await;
     wait_committed_single("connect-tombstones-failed", &topic, 6).await;
     let dead = sluice_tests::kafka::consume_n(&dlq, 2, 30);
     let offsets: Vec<i64> = dead
@@ -1733,6 +1741,7 @@ async fn confluents_tombstone_handler_drops_tombstones_with_a_warning_or_fails_t
         .lines()
         .filter(|l| l.contains("WARN") && l.contains("dropped the tombstone"))
         .collect();
+    // Two from the default behavior; none from `ignore`.
     assert_eq!(warnings.len(), 2, "{log}");
     assert!(
         warnings[0].contains(&format!("{topic}-0 at offset 1")),

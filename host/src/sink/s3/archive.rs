@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use super::config::{Compression, OnNull, S3SinkSpec};
-use super::partitioner::Partitioner;
 use super::store::Store;
 use super::writer::{
     Framing as ObjectFraming, PartitionWriter, Payload, Placed, WriteError, Written,
@@ -34,6 +33,18 @@ pub struct S3Sink {
     stats: Arc<ConnectorStats>,
 }
 
+/// What wraps each object: `s3.compression.type`, except for a container
+/// format's files, which compress inside and are not wrapped, as
+/// Confluent's AvroFormat and ParquetFormat ignore it, unless
+/// `s3.compression.containers` asks for it (Aiven's `avro` output).
+fn object_compression(spec: &S3SinkSpec, container: bool) -> Compression {
+    if container && !spec.compress_containers {
+        Compression::None
+    } else {
+        spec.compression
+    }
+}
+
 impl S3Sink {
     /// Builds the client and checks the bucket; `extension` is the
     /// formatter's; `per_object` the encoders of a container format.
@@ -49,13 +60,7 @@ impl S3Sink {
             .await
             .map_err(crate::sink::StartError::Bucket)?;
         let mut spec = spec.clone();
-        if per_object.is_some() && !matches!(spec.partitioner, Partitioner::Template(_)) {
-            // As Confluent's AvroFormat and ParquetFormat, container
-            // formats ignore s3.compression.type: they compress inside.
-            // Aiven's layout (file.name.template) wraps every file, Avro
-            // ones too, as Aiven's writers do.
-            spec.compression = Compression::None;
-        }
+        spec.compression = object_compression(&spec, per_object.is_some());
         let gz = match spec.compression {
             Compression::Gzip { .. } => ".gz",
             Compression::None => "",
@@ -217,5 +222,38 @@ impl Drop for SinkTimer<'_> {
         self.stats
             .stages
             .add("sink s3", self.records, self.started.elapsed());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(extra: &str) -> S3SinkSpec {
+        let text = format!(
+            "\"s3.bucket.name\" = \"b\"\n\"flush.size\" = 10\n\"s3.compression.type\" = \"gzip\"\n{extra}"
+        );
+        let raw: super::super::raw::RawS3Sink<toml::Value> = toml::from_str(&text).unwrap();
+        let mut problems = Vec::new();
+        let spec = S3SinkSpec::from_raw(&raw, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        spec.expect("a valid sink")
+    }
+
+    #[test]
+    fn container_files_are_wrapped_only_when_asked() {
+        let gzip = |c: Compression| matches!(c, Compression::Gzip { .. });
+        // Confluent's layout and a template alike: Avro and Parquet files
+        // compress inside, and stay readable under their own extensions.
+        for extra in [
+            "",
+            "\"file.name.template\" = \"{{topic}}/{{partition}}-{{start_offset}}.parquet\"",
+        ] {
+            let s = spec(extra);
+            assert!(!gzip(object_compression(&s, true)), "{extra}");
+            assert!(gzip(object_compression(&s, false)), "{extra}");
+        }
+        let s = spec("\"s3.compression.containers\" = true");
+        assert!(gzip(object_compression(&s, true)));
     }
 }

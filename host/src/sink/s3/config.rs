@@ -150,6 +150,9 @@ pub struct S3SinkSpec {
     /// Server-side encryption asked of the store for every object.
     pub encryption: Option<Encryption>,
     pub compression: Compression,
+    /// `s3.compression.containers`: container formats' files are wrapped
+    /// in `compression` too.
+    pub compress_containers: bool,
     pub retry: S3Retry,
     pub on_null: OnNull,
     /// `schema.compatibility`: what a change of value schema does.
@@ -461,6 +464,7 @@ impl S3SinkSpec {
             part_size,
             encryption,
             compression,
+            compress_containers: raw.compression_containers.unwrap_or(false),
             retry: S3Retry {
                 retries: raw.part_retries.unwrap_or(3),
                 backoff: ms(raw.retry_backoff_ms.unwrap_or(200)),

@@ -133,11 +133,17 @@ pub struct RawS3Sink<F> {
     pub sse_customer_key: Option<String>,
     /// `none` or `gzip` (objects get `.gz` after the formatter's extension).
     /// Container formats (`avro-format`, `parquet-format`) compress inside
-    /// and are not wrapped, as in Confluent's sink, except under
-    /// `file.name.template` (Aiven's layout), which wraps every file.
+    /// and are not wrapped, as in Confluent's sink, unless
+    /// `s3.compression.containers` says so.
     /// Example: `"s3.compression.type" = "gzip"`. Default: `none`.
     #[serde(rename = "s3.compression.type")]
     pub compression_type: Option<String>,
+    /// Wrap container formats' files in `s3.compression.type` too (Sluice's
+    /// addition): what Aiven's `avro` output does, set by its import.
+    /// Example: `"s3.compression.containers" = true`. Default: false.
+    #[serde(rename = "s3.compression.containers")]
+    #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
+    pub compression_containers: Option<bool>,
     /// gzip level, 0–9, or -1 for the default (6). Example: `"s3.compression.level" = 9`. Default: -1.
     #[serde(rename = "s3.compression.level")]
     #[serde(default, deserialize_with = "crate::sink::lenient::opt")]
