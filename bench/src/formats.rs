@@ -266,11 +266,29 @@ formatter = {{ plugin = "json-batch", config = {{ "request.body.format" = "json"
         flush: usize,
         n: u64,
     ) -> anyhow::Result<Row> {
+        self.s3_keyed(scenario, topic, avro, "", format, flush, n)
+            .await
+    }
+
+    /// [`s3`](Self::s3) with `key` lines in the connector table (a key
+    /// converter).
+    #[allow(clippy::too_many_arguments)]
+    async fn s3_keyed(
+        &self,
+        scenario: &str,
+        topic: &str,
+        avro: bool,
+        key: &str,
+        format: &str,
+        flush: usize,
+        n: u64,
+    ) -> anyhow::Result<Row> {
         let bucket = self.name(scenario).chars().take(63).collect::<String>();
         let s3 = crate::sluice_run::s3_client(&self.endpoint);
         s3.create_bucket().bucket(&bucket).send().await?;
         let rest = format!(
             r#""value.converter" = {converter}
+{key}
 "offset.flush.interval.ms" = 200
 [connectors.sink]
 type = "s3"
@@ -341,7 +359,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     // Compiled into the benchmarks' cache first: no scenario's CPU time
     // counts a compilation.
     let rt = sluice::plugin::Runtime::new(&target.join("bench-cache"))?;
-    for name in ["json", "avro", "json-batch", "jsonl", "parquet-format"] {
+    for name in [
+        "json",
+        "avro",
+        "string",
+        "json-batch",
+        "jsonl",
+        "parquet-format",
+    ] {
         rt.load(&target.join(format!("plugins/{name}.wasm")))
             .await?;
     }
@@ -364,6 +389,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 "parquet.codec" = "gzip""#;
     let parquet_small_groups = r#""format.class" = "io.confluent.connect.s3.format.parquet.ParquetFormat"
 formatter = { plugin = "parquet-format", config = { "parquet.block.size" = 8388608 } }"#;
+    let aiven_rows = r#"formatter = { plugin = "parquet-format", config = { "format.output.fields" = "key,value,offset,timestamp", "enhanced.avro.schema.support" = false } }"#;
     let gzip_json = r#""format.class" = "io.confluent.connect.s3.format.json.JsonFormat"
 "s3.compression.type" = "gzip""#;
     let rows = vec![
@@ -413,6 +439,18 @@ formatter = { plugin = "parquet-format", config = { "parquet.block.size" = 83886
             true,
             parquet_small_groups,
             n,
+            n64,
+        )
+        .await?,
+        // Aiven's parquet output: rows of the key (StringConverter's
+        // optional string), the value, the offset and the timestamp.
+        b.s3_keyed(
+            "Avro -> Aiven's parquet rows (snappy) in S3",
+            &avro_topic,
+            true,
+            r#""key.converter" = { plugin = "string" }"#,
+            aiven_rows,
+            flush,
             n64,
         )
         .await?,

@@ -127,6 +127,16 @@ fn split(full: &str) -> (Option<&str>, &str) {
     }
 }
 
+/// The named types written so far, and how a reference to a name in no
+/// namespace is written.
+#[derive(Default)]
+struct Written {
+    names: Vec<String>,
+    /// `.Name` rather than Java's `Name`, for parsers that follow the Avro
+    /// specification (see [`AvroType::to_parsable_json`]).
+    dot_global: bool,
+}
+
 /// Opens named type `full` of `kind` (`{"type":…,"name":…,"namespace":…,"doc":…`),
 /// or, when it was written before, writes a reference to it and returns
 /// false: Java writes a named type once, then refers to it by name (the
@@ -137,15 +147,21 @@ fn open_named(
     full: &str,
     doc: Option<&String>,
     enclosing: Option<&str>,
-    written: &mut Vec<String>,
+    written: &mut Written,
 ) -> bool {
     let (ns, name) = split(full);
-    if written.iter().any(|w| w == full) {
-        let shown = if ns == enclosing { name } else { full };
-        let _ = write!(out, "{}", Json::String(shown.into()));
+    if written.names.iter().any(|w| w == full) {
+        let shown = if ns == enclosing {
+            name.to_string()
+        } else if ns.is_none() && written.dot_global {
+            format!(".{name}")
+        } else {
+            full.to_string()
+        };
+        let _ = write!(out, "{}", Json::String(shown));
         return false;
     }
-    written.push(full.to_string());
+    written.names.push(full.to_string());
     let _ = write!(
         out,
         "{{\"type\":\"{kind}\",\"name\":{}",
@@ -168,13 +184,31 @@ impl AvroType {
     /// The schema's JSON as Java's `Schema.toString()` writes it.
     pub fn to_json(&self) -> String {
         let mut out = String::new();
-        self.write(&mut out, None, &mut Vec::new());
+        self.write(&mut out, None, &mut Written::default());
+        out
+    }
+
+    /// [`to_json`](Self::to_json), but a reference to a name in no
+    /// namespace from within a namespace is written `.Name`: Java writes
+    /// `Name`, which its parser finds by a fallback the Avro specification
+    /// lacks (a bare name is in the enclosing namespace), so apache-avro
+    /// needs the dot to find the same type.
+    pub fn to_parsable_json(&self) -> String {
+        let mut out = String::new();
+        self.write(
+            &mut out,
+            None,
+            &mut Written {
+                names: Vec::new(),
+                dot_global: true,
+            },
+        );
         out
     }
 
     /// Java's `Schema.toString()`: compact, named types written once and
     /// then referred to by name, a namespace only where it changes.
-    fn write(&self, out: &mut String, enclosing: Option<&str>, written: &mut Vec<String>) {
+    fn write(&self, out: &mut String, enclosing: Option<&str>, written: &mut Written) {
         match self {
             AvroType::Null => out.push_str("\"null\""),
             AvroType::Primitive(t, props) if props.is_empty() => {
@@ -573,6 +607,52 @@ pub fn default_json(s: &Schema, d: &Json) -> Json {
     }
 }
 
+/// Refuses named types defined twice, differently, in `parts` (each a part
+/// of the row and its type: `("value", …)`, or a row's `key` and `value`):
+/// an unnamed key struct and an unnamed value struct are both
+/// `ConnectDefault`, two maps of other keys than strings both `MapEntry`.
+/// One Avro schema cannot hold both, and Java's Avro 1.11 refuses it too
+/// ("Can't redefine"); the same definition twice is written once, then
+/// referred to.
+pub fn clashing_names(parts: &[(&str, &AvroType)]) -> Result<(), String> {
+    fn named(ty: &AvroType, out: &mut Vec<(String, String)>) {
+        match ty {
+            AvroType::Record { name, fields, .. } => {
+                out.push((name.clone(), ty.to_json()));
+                for f in fields {
+                    named(&f.ty, out);
+                }
+            }
+            AvroType::Enum { name, .. } | AvroType::Fixed { name, .. } => {
+                out.push((name.clone(), ty.to_json()))
+            }
+            AvroType::Array(inner, _) | AvroType::Map(inner, _) => named(inner, out),
+            AvroType::Union(branches) => branches.iter().for_each(|b| named(b, out)),
+            AvroType::Null | AvroType::Primitive(..) => {}
+        }
+    }
+    let mut seen: Vec<(String, String, &str)> = Vec::new();
+    for &(part, ty) in parts {
+        let mut names = Vec::new();
+        named(ty, &mut names);
+        for (name, json) in names {
+            if let Some((_, _, first)) = seen.iter().find(|(n, j, _)| *n == name && *j != json) {
+                return Err(if *first == part {
+                    format!(
+                        "the {part}'s schema has two types named {name}, defined differently, which one Avro schema cannot hold: give them names of their own"
+                    )
+                } else {
+                    format!(
+                        "the {first} and the {part} both have a schema named {name}, defined differently, which one Avro row cannot hold: give the structs names of their own (a schema name), or leave one part out of format.output.fields"
+                    )
+                });
+            }
+            seen.push((name, json, part));
+        }
+    }
+    Ok(())
+}
+
 /// Where a record is, as the formats' errors name it:
 /// `<topic> partition <p> offset <o>`.
 pub fn place(record: &Record<'_>) -> String {
@@ -605,5 +685,72 @@ pub fn json_float(v: &Json) -> Option<f64> {
             _ => None,
         },
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Field, Schema};
+
+    fn row(key: &AvroType, value: &AvroType) -> AvroType {
+        let field = |name: &str, ty: &AvroType| AvroField {
+            name: name.into(),
+            ty: ty.clone(),
+            doc: None,
+            default: None,
+        };
+        AvroType::Record {
+            name: "io.aiven.avro.output.schema.connector_records".into(),
+            doc: None,
+            fields: vec![field("key", key), field("value", value)],
+            props: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_name_in_no_namespace_is_referred_to_with_a_dot_for_parsers() {
+        let user = FromConnect::new(false, false)
+            .schema(&Schema::structure([Field::new("id", Schema::int32())]).named("User"))
+            .unwrap();
+        let both = row(&user, &user);
+        // Java's text: the reference is the bare name.
+        assert!(
+            both.to_json()
+                .ends_with(r#"{"name":"value","type":"User"}]}"#),
+            "{}",
+            both.to_json()
+        );
+        // apache-avro reads a bare name in the enclosing namespace, as the
+        // specification says: only the dotted one finds the type.
+        let parsable = both.to_parsable_json();
+        assert!(
+            parsable.ends_with(r#"{"name":"value","type":".User"}]}"#),
+            "{parsable}"
+        );
+    }
+
+    #[test]
+    fn one_name_defined_twice_differently_is_refused_naming_the_parts() {
+        let entries = |key: Schema| Schema::map(key, Schema::string());
+        let value = FromConnect::new(false, true)
+            .schema(&Schema::structure([
+                Field::new("a", entries(Schema::int32())),
+                Field::new("b", entries(Schema::int64())),
+            ]))
+            .unwrap();
+        let e = clashing_names(&[("value", &value)]).unwrap_err();
+        assert!(
+            e.contains("the value's schema has two types named io.confluent.connect.avro.MapEntry"),
+            "{e}"
+        );
+        // The same definition twice is one type, written once.
+        let same = FromConnect::new(false, true)
+            .schema(&Schema::structure([
+                Field::new("a", entries(Schema::int32())),
+                Field::new("b", entries(Schema::int32())),
+            ]))
+            .unwrap();
+        assert!(clashing_names(&[("value", &same), ("key", &same)]).is_ok());
     }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use crate::avro_data::{AvroField, AvroType, FromConnect, is_union, place};
+use crate::avro_data::{AvroField, AvroType, FromConnect, clashing_names, is_union, place};
 use crate::schema::{Field, Schema, Type};
 use crate::{Config, ConfigKey, ConfigType, Part, Record, smt};
 
@@ -221,7 +221,12 @@ impl Envelope {
             });
             connect.push(Field::new(f.name(), schema));
         }
-        clashing_names(&avro)?;
+        clashing_names(
+            &avro
+                .iter()
+                .map(|f| (f.name.as_str(), &f.ty))
+                .collect::<Vec<_>>(),
+        )?;
         Ok(RowSchema {
             connect: Schema::structure(connect),
             avro: AvroType::Record {
@@ -255,47 +260,6 @@ impl Envelope {
         }
         Ok(Json::Object(row))
     }
-}
-
-/// Refuses a row whose parts define one Avro name differently (an unnamed
-/// key struct and an unnamed value struct are both `ConnectDefault`): one
-/// Avro schema cannot hold both, and Java's Avro refuses it too ("Can't
-/// redefine"). The same definition twice is written once, then referred to.
-fn clashing_names(fields: &[AvroField]) -> Result<(), String> {
-    fn named(ty: &AvroType, out: &mut Vec<(String, String)>) {
-        match ty {
-            AvroType::Record { name, fields, .. } => {
-                out.push((name.clone(), ty.to_json()));
-                for f in fields {
-                    named(&f.ty, out);
-                }
-            }
-            AvroType::Enum { name, .. } | AvroType::Fixed { name, .. } => {
-                out.push((name.clone(), ty.to_json()))
-            }
-            AvroType::Array(inner, _) | AvroType::Map(inner, _) => named(inner, out),
-            AvroType::Union(branches) => branches.iter().for_each(|b| named(b, out)),
-            AvroType::Null | AvroType::Primitive(..) => {}
-        }
-    }
-    let mut seen: Vec<(String, String, &str)> = Vec::new();
-    for f in fields {
-        let mut names = Vec::new();
-        named(&f.ty, &mut names);
-        for (name, json) in names {
-            if let Some((_, _, first)) = seen
-                .iter()
-                .find(|(n, j, part)| *n == name && *j != json && *part != f.name)
-            {
-                return Err(format!(
-                    "the {first} and the {} both have a schema named {name}, defined differently, which one Avro row cannot hold: give the structs names of their own (a schema name), or leave one part out of format.output.fields",
-                    f.name
-                ));
-            }
-            seen.push((name, json, &f.name));
-        }
-    }
-    Ok(())
 }
 
 /// Whether a record's schema is its file's: the same one, or an equal one

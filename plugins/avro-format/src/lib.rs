@@ -290,8 +290,11 @@ impl AvroFormat {
             (None, Some(v)) => (None, FromConnect::new(self.enhanced, self.meta).schema(v)?),
             (None, None) => return Err("a row needs the value's schema".into()),
         };
+        if row.is_none() {
+            sluice_sdk::avro_data::clashing_names(&[("value", &avro)])?;
+        }
         let json = avro.to_json();
-        let avro = apache_avro::Schema::parse_str(&json)
+        let avro = apache_avro::Schema::parse_str(&avro.to_parsable_json())
             .map_err(|e| format!("the Avro schema made of the record's schemas is refused: {e}"))?;
         Ok(File {
             value: value.cloned(),
@@ -810,5 +813,21 @@ mod tests {
             .encode(&keyed(&other, &value, r#"{"id":1}"#, 1), &mut Vec::new())
             .unwrap_err();
         assert!(e.contains("the key of orders partition 0 offset 1"), "{e}");
+        // A key and a value of one schema named in no namespace: one type,
+        // which the row refers to by name from its own namespace.
+        let user = Arc::new(Schema::structure([Field::new("id", Schema::int32())]).named("User"));
+        let mut f = config("key,value", "true");
+        let mut r = keyed(&user, &user, r#"{"id":1}"#, 0);
+        r.key = Some(br#"{"id":2}"#);
+        r.key_kind = sluice_sdk::ValueKind::Json;
+        let mut body = Vec::new();
+        f.encode(&r, &mut body).unwrap();
+        let header = f.header();
+        let text = String::from_utf8_lossy(&header);
+        assert!(
+            text.contains(r#"{"name":"value","type":"User"}"#),
+            "Java's text: {text}"
+        );
+        assert!(!f.trailer().is_empty());
     }
 }

@@ -83,12 +83,22 @@ pub struct HttpClient {
     tokens: Option<crate::oauth2::Tokens>,
 }
 
+/// Whether the public roots built into the client are trusted: not when a
+/// trust store is named, which then holds every CA trusted, as Java's SSL
+/// context trusts only the store it is given (Connect's HTTP sinks load
+/// `https.ssl.truststore.location` as their whole trust material).
+/// `https.ssl.ca.location` (PEM, Sluice's) adds to them.
+fn trusts_public_roots(spec: &HttpSinkSpec) -> bool {
+    spec.trust_store.is_none()
+}
+
 impl HttpClient {
     /// Builds the client: timeouts, extra CAs, client certificate, headers,
     /// auth. Answers and retries are counted in `stats`.
     pub fn new(spec: &HttpSinkSpec, stats: Arc<ConnectorStats>) -> Result<Self, DeliveryError> {
         let setup = |e: String| DeliveryError::Setup(e);
         let mut builder = reqwest::Client::builder()
+            .tls_built_in_root_certs(trusts_public_roots(spec))
             .connect_timeout(spec.connect_timeout)
             .timeout(spec.request_timeout)
             .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")))
@@ -373,4 +383,29 @@ fn base64_writer(
     out: &mut Vec<u8>,
 ) -> base64::write::EncoderWriter<'_, base64::engine::GeneralPurpose, &mut Vec<u8>> {
     base64::write::EncoderWriter::new(out, &base64::engine::general_purpose::STANDARD)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(extra: &str) -> HttpSinkSpec {
+        let text = format!("\"http.api.url\" = \"https://in.example/\"\n{extra}");
+        let raw: super::super::RawHttpSink<toml::Value> = toml::from_str(&text).unwrap();
+        let mut problems = Vec::new();
+        let spec = HttpSinkSpec::from_raw("c", &raw, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        spec.expect("a valid sink")
+    }
+
+    #[test]
+    fn a_named_trust_store_replaces_the_public_roots() {
+        assert!(trusts_public_roots(&spec("")));
+        assert!(trusts_public_roots(&spec(
+            "\"https.ssl.ca.location\" = \"/etc/ca.pem\""
+        )));
+        assert!(!trusts_public_roots(&spec(
+            "\"https.ssl.truststore.location\" = \"/etc/truststore.p12\""
+        )));
+    }
 }

@@ -150,7 +150,8 @@ pub struct HttpSinkSpec {
     pub auth: Auth,
     pub ca_location: Option<String>,
     pub client_identity: Option<(String, String)>,
-    /// A JKS, PKCS#12 or PEM store of CAs to trust besides the system's.
+    /// A JKS, PKCS#12 or PEM store of the CAs to trust, instead of the
+    /// public roots, as Java trusts only the store it is given.
     pub trust_store: Option<crate::stores::StoreSpec>,
     /// A JKS, PKCS#12 or PEM store holding the client certificate and key.
     pub key_store: Option<crate::stores::StoreSpec>,

@@ -76,7 +76,8 @@ pub struct RawHttpSink<F> {
     /// Default: `|`.
     #[serde(rename = "oauth2.client.header.separator")]
     pub oauth2_client_header_separator: Option<String>,
-    /// PEM file of CAs to trust besides the system's. Example: `"https.ssl.ca.location" = "/etc/ca.pem"`.
+    /// PEM file of CAs to trust besides the public roots built in (and, with
+    /// a trust store, besides its CAs). Example: `"https.ssl.ca.location" = "/etc/ca.pem"`.
     #[serde(rename = "https.ssl.ca.location")]
     pub ca_location: Option<String>,
     /// PEM client certificate. Example: `"https.ssl.certificate.location" = "/etc/client.pem"`.
@@ -85,8 +86,9 @@ pub struct RawHttpSink<F> {
     /// PEM client private key. Example: `"https.ssl.key.location" = "/etc/client.key"`.
     #[serde(rename = "https.ssl.key.location")]
     pub key_location: Option<String>,
-    /// A trust store of CAs to trust besides the system's: JKS, PKCS#12 or
-    /// PEM, recognised from its contents. Example:
+    /// A trust store of the CAs to trust, instead of the public roots built
+    /// in (as Java trusts only the store it is given; `https.ssl.ca.location`
+    /// adds to them): JKS, PKCS#12 or PEM, recognised from its contents. Example:
     /// `"https.ssl.truststore.location" = "/etc/sluice/truststore.jks"`.
     #[serde(rename = "https.ssl.truststore.location")]
     pub truststore_location: Option<String>,
