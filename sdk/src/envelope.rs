@@ -120,7 +120,7 @@ impl Envelope {
 
     /// Whether the row of a value of schema `value` is the value itself:
     /// envelope off and a required struct, as Aiven writes it.
-    pub fn is_the_value(&self, value: &Schema) -> bool {
+    fn is_the_value(&self, value: &Schema) -> bool {
         !self.wrap && matches!(value.ty, Type::Struct(_)) && !is_union(value) && !value.optional
     }
 
@@ -173,7 +173,7 @@ impl Envelope {
     /// The row's schema for `record`, whose key and value schemas the row
     /// holds (see [`schemas`](Self::schemas)); `namespace` is the output's
     /// (`io.aiven.avro.output.schema`, `io.aiven.parquet.output.schema`).
-    pub fn schema(
+    fn schema(
         &self,
         key: Option<&Schema>,
         value: Option<&Schema>,
